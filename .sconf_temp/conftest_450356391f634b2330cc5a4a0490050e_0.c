@@ -1,0 +1,9 @@
+
+
+#include "json-c/json.h"
+
+int
+main() {
+  
+return 0;
+}

@@ -1,0 +1,10 @@
+
+
+#include "stdio.h"
+#include "readline/readline.h"
+
+int
+main() {
+  
+return 0;
+}

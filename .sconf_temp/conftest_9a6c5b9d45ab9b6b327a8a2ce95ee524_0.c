@@ -1,0 +1,9 @@
+
+
+#include "archive.h"
+
+int
+main() {
+  
+return 0;
+}

@@ -1,0 +1,9 @@
+
+
+#include "luajit.h"
+
+int
+main() {
+  
+return 0;
+}

@@ -1,0 +1,9 @@
+
+
+#include "msgpack.h"
+
+int
+main() {
+  
+return 0;
+}

@@ -1,0 +1,9 @@
+
+
+#include "protobuf-c/protobuf-c.h"
+
+int
+main() {
+  
+return 0;
+}

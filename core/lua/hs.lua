@@ -1,0 +1,4 @@
+-- placeholder, replaced below
+local hs = {}
+function hs._init(list) end
+return hs

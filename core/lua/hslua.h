@@ -1,0 +1,68 @@
+/*
+ * The Lua side of heapscope: state creation, protected calls, interruption
+ * and the C bindings (hsL_ helpers, built only on the public Lua API).
+ */
+#ifndef HS_LUA_H
+#define HS_LUA_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "heapscope/heapscope.h"
+
+#define HSL_CASE_MT "hs.case"
+#define HSL_TABLE_MT "hs.table"
+
+/* Payload of an "hs.case" userdata.  Created closed (pCase NULL), then the
+** case is attached (liolib's newprefile pattern). */
+typedef struct hsL_case {
+  hs_case *pCase;
+} hsL_case;
+
+/* Payload of an "hs.table" userdata: the hs_table_ud of ffi.h followed by an
+** optional row index (views made by where/sort/top).  A standalone table
+** (made from Lua by group_by) owns pTab and frees it in __gc; a case table
+** keeps its case alive through the userdata's environment table. */
+typedef struct hsL_table {
+  hs_table *pTab;   /* the table (shared with the case unless bOwned) */
+  void *pOwner;     /* unused by C; matches hs_table_ud */
+  uint32_t bOwned;  /* 1: pTab (and its pool) are freed with the userdata */
+  uint32_t bView;   /* 1: aIdx holds nIdx 0-based row numbers of pTab */
+  uint64_t nIdx;
+  uint32_t aIdx[];  /* view rows */
+} hsL_table;
+
+/* Create a state with the standard libraries, the embedded modules on
+** package.preload, `hs` loaded and the globals `case` and `cases` set from
+** the given caselist (which the state takes over; NULL for none).
+** Returns NULL (with a message on stderr) on failure. */
+lua_State *hsL_newstate(hs_caselist *pCases);
+void hsL_close(lua_State *L);
+
+/* Call the function below narg arguments in protected mode with a
+** traceback; the stack is as lua_pcall leaves it.  Installs the Ctrl-C
+** handler for the duration of the call. */
+int hsL_docall(lua_State *L, int narg, int nres);
+/* Print the error message on top of the stack (and pop it). */
+void hsL_report(lua_State *L, int status);
+/* Load an embedded chunk by project path ("core/lua/prelude.lua"). */
+int hsL_loadembedded(lua_State *L, const char *zPath);
+
+/* Push a case userdata that takes ownership of c. */
+void hsL_pushcase(lua_State *L, hs_case *c);
+hs_case *hsL_checkcase(lua_State *L, int idx);
+/* Push a table userdata for t, owned by the case userdata at index iCase
+** (0: t is standalone and owned by the new userdata). */
+void hsL_pushtable(lua_State *L, hs_table *t, int iCase);
+
+/* Called when the process must end from inside the Ctrl-C handler (second
+** Ctrl-C in a compiled loop); the REPL sets it to save its history. */
+extern void (*hsL_on_emergency_exit)(void);
+
+/* Module entry for the C part of `hs` ("hs.core"). */
+int luaopen_heapscope(lua_State *L);
+/* Extension points filled by other subsystems (heap graph bindings). */
+int hsL_open_heap(lua_State *L);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * hs.core: the C half of the `hs` module -- case and table handles.
+ *
+ * Handles are full userdata with named registry metatables (liolib.c's
+ * createmeta).  Columns are not copied into Lua: the prelude casts a table
+ * userdata to `hs_table_ud *` with the FFI and reads the columns in place;
+ * it keeps the userdata referenced for as long as it holds those pointers.
+ * A table userdata's environment is its case userdata, so a table alive in
+ * Lua keeps its case (and the buffers behind it) alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/hslua.h"
+
+void hs_table_free_(hs_table *); /* table.c */
+
+/* ---------------------------------------------------------------- cases */
+
+void hsL_pushcase(lua_State *L, hs_case *c) {
+  hsL_case *u = lua_newuserdata(L, sizeof *u);
+  u->pCase = NULL;                            /* closed until attached */
+  luaL_getmetatable(L, HSL_CASE_MT);
+  lua_setmetatable(L, -2);
+  u->pCase = c;
+}
+
+hs_case *hsL_checkcase(lua_State *L, int idx) {
+  hsL_case *u = luaL_checkudata(L, idx, HSL_CASE_MT);
+  if (!u->pCase) luaL_error(L, "attempt to use a closed case");
+  return u->pCase;
+}
+
+static int case_gc(lua_State *L) {
+  hsL_case *u = luaL_checkudata(L, 1, HSL_CASE_MT);
+  hs_case_free(u->pCase);
+  u->pCase = NULL;
+  return 0;
+}
+
+static int case_tostring(lua_State *L) {
+  hsL_case *u = luaL_checkudata(L, 1, HSL_CASE_MT);
+  if (!u->pCase)
+    lua_pushliteral(L, "case (closed)");
+  else
+    lua_pushfstring(L, "case %s", u->pCase->zName);
+  return 1;
+}
+
+static int case_name(lua_State *L) {
+  lua_pushstring(L, hsL_checkcase(L, 1)->zName);
+  return 1;
+}
+
+/* inputs() -> { {name=, kind=, size=, path=}, ... } */
+static int case_inputs(lua_State *L) {
+  hs_case *c = hsL_checkcase(L, 1);
+  lua_createtable(L, c->nInput, 0);
+  for (int i = 0; i < c->nInput; i++) {
+    hs_input *in = c->apInput[i];
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, in->zName);
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, in->zKind ? in->zKind : "unknown");
+    lua_setfield(L, -2, "kind");
+    lua_pushnumber(L, (lua_Number)in->n);
+    lua_setfield(L, -2, "size");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* diags() -> { {level=, file=, offset=, line=, message=, text=}, ... } */
+static int case_diags(lua_State *L) {
+  static const char *azLevel[] = {"info", "warning", "error"};
+  hs_case *c = hsL_checkcase(L, 1);
+  lua_createtable(L, c->nDiag, 0);
+  for (int i = 0; i < c->nDiag; i++) {
+    hs_diag *d = &c->aDiag[i];
+    lua_createtable(L, 0, 6);
+    lua_pushstring(L, azLevel[d->level < 0 || d->level > 2 ? 2 : d->level]);
+    lua_setfield(L, -2, "level");
+    lua_pushstring(L, d->zFile);
+    lua_setfield(L, -2, "file");
+    if (d->iLine) {
+      lua_pushnumber(L, (lua_Number)d->iLine);
+      lua_setfield(L, -2, "line");
+      lua_pushfstring(L, "%s:%d: %s: %s", d->zFile, (int)d->iLine, azLevel[d->level], d->zMsg);
+    } else if (d->iOffset != UINT64_MAX) {
+      lua_pushnumber(L, (lua_Number)d->iOffset);
+      lua_setfield(L, -2, "offset");
+      char zOff[32];
+      snprintf(zOff, sizeof zOff, "%llu", (unsigned long long)d->iOffset);
+      lua_pushfstring(L, "%s: offset %s: %s: %s", d->zFile, zOff, azLevel[d->level], d->zMsg);
+    } else
+      lua_pushfstring(L, "%s: %s: %s", d->zFile, azLevel[d->level], d->zMsg);
+    lua_setfield(L, -2, "text");
+    lua_pushstring(L, d->zMsg);
+    lua_setfield(L, -2, "message");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* tables() -> sorted list of table names */
+static int case_tables(lua_State *L) {
+  hs_case *c = hsL_checkcase(L, 1);
+  lua_createtable(L, c->nTable, 0);
+  for (int i = 0; i < c->nTable; i++) {
+    lua_pushstring(L, c->apTable[i]->zName);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* table(name) -> table userdata or nil */
+static int case_table(lua_State *L) {
+  hs_case *c = hsL_checkcase(L, 1);
+  hs_table *t = hs_case_table(c, luaL_checkstring(L, 2));
+  if (!t) return 0;
+  hsL_pushtable(L, t, 1);
+  return 1;
+}
+
+static int case_nerror(lua_State *L) {
+  lua_pushinteger(L, hsL_checkcase(L, 1)->nError);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static hsL_table *newtable_ud(lua_State *L, uint64_t nIdx) {
+  size_t nBytes = sizeof(hsL_table) + nIdx * sizeof(uint32_t);
+  hsL_table *u = lua_newuserdata(L, nBytes);
+  memset(u, 0, sizeof *u);                    /* closed: pTab NULL */
+  luaL_getmetatable(L, HSL_TABLE_MT);
+  lua_setmetatable(L, -2);
+  return u;
+}
+
+void hsL_pushtable(lua_State *L, hs_table *t, int iCase) {
+  if (iCase < 0) iCase = lua_gettop(L) + iCase + 1;
+  hsL_table *u = newtable_ud(L, 0);
+  if (iCase) {                                /* keep the case alive */
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, iCase);
+    lua_rawseti(L, -2, 1);
+    lua_setfenv(L, -2);
+  }
+  u->pTab = t;
+  u->bOwned = iCase == 0;
+}
+
+static hsL_table *checktable(lua_State *L, int idx) {
+  hsL_table *u = luaL_checkudata(L, idx, HSL_TABLE_MT);
+  if (!u->pTab) luaL_error(L, "attempt to use a closed table");
+  return u;
+}
+
+static int table_gc(lua_State *L) {
+  hsL_table *u = luaL_checkudata(L, 1, HSL_TABLE_MT);
+  if (u->bOwned && u->pTab) {
+    hs_strpool *pStr = u->pTab->pStr;
+    hs_table_free_(u->pTab);
+    hs_strpool_free(pStr);
+  }
+  u->pTab = NULL;
+  return 0;
+}
+
+/* view(t, n) -> a view of t's base table with room for n row numbers; the
+** caller (the prelude) fills aIdx through the FFI.  The view shares the
+** base's environment, so it keeps the same case (or standalone base) alive. */
+static int l_view(lua_State *L) {
+  hsL_table *base = checktable(L, 1);
+  lua_Number n = luaL_checknumber(L, 2);
+  if (n < 0 || n > 4294967295.0) return luaL_error(L, "view: bad row count");
+  hsL_table *u = newtable_ud(L, (uint64_t)n);
+  lua_createtable(L, 1, 0);
+  if (base->bOwned)
+    lua_pushvalue(L, 1);                      /* the base owns its table */
+  else {
+    lua_getfenv(L, 1);
+    lua_rawgeti(L, -1, 1);                    /* the case */
+    lua_remove(L, -2);
+  }
+  lua_rawseti(L, -2, 1);
+  lua_setfenv(L, -2);
+  u->pTab = base->pTab;
+  u->bView = 1;
+  u->nIdx = (uint64_t)n;
+  return 1;
+}
+
+/* new_table(name, {{name=, type=, flags=}, ...}, nrow) -> a standalone,
+** zero-filled table with its own pool; Lua fills it through the FFI (string
+** cells with set_str) and seals it. */
+static int l_new_table(lua_State *L) {
+  const char *zName = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_Number nRow = luaL_checknumber(L, 3);
+  if (nRow < 0 || nRow > 4294967295.0) return luaL_error(L, "new_table: bad row count");
+  hs_case *c = hs_case_new("lua");            /* a scratch owner for the builders */
+  if (!c) return luaL_error(L, "out of memory");
+  hs_table *t = hs_table_new(c, zName);
+  int nCol = (int)lua_objlen(L, 2);
+  for (int i = 1; t && i <= nCol; i++) {
+    lua_rawgeti(L, 2, i);
+    lua_getfield(L, -1, "name");
+    lua_getfield(L, -2, "type");
+    lua_getfield(L, -3, "flags");
+    const char *zCol = lua_tostring(L, -3);
+    int type = (int)lua_tointeger(L, -2);
+    uint32_t flags = (uint32_t)lua_tointeger(L, -1);
+    if (!zCol || type < HS_U32 || type > HS_STR || hs_table_col(t, zCol, type, flags) < 0) {
+      hs_case_free(c);
+      return luaL_error(L, "new_table: bad or duplicate column %d", i);
+    }
+    lua_pop(L, 4);
+  }
+  if (!t || hs_table_reserve(t, (uint64_t)nRow) != HS_OK) {
+    hs_case_free(c);
+    return luaL_error(L, "out of memory");
+  }
+  for (uint64_t r = 0; r < (uint64_t)nRow; r++) hs_table_add_row(t);
+  /* Detach the table and the pool from the scratch case. */
+  c->nTable = 0;
+  c->pStr = NULL;
+  hs_case_free(c);
+  hsL_pushtable(L, t, 0);
+  return 1;
+}
+
+/* set_str(t, col0, row0, s): intern s into a standalone unsealed table. */
+static int l_set_str(lua_State *L) {
+  hsL_table *u = checktable(L, 1);
+  if (!u->bOwned || u->pTab->bSealed) return luaL_error(L, "set_str: table is read-only");
+  size_t n;
+  const char *z = luaL_checklstring(L, 4, &n);
+  hs_table_set_str(u->pTab, (int)luaL_checkinteger(L, 2), (uint64_t)luaL_checknumber(L, 3), z, n);
+  return 0;
+}
+
+static int l_seal(lua_State *L) {
+  hs_table_seal(checktable(L, 1)->pTab);
+  return 0;
+}
+
+static int table_tostring(lua_State *L) {
+  hsL_table *u = luaL_checkudata(L, 1, HSL_TABLE_MT);
+  lua_pushfstring(L, "table %s", u->pTab ? u->pTab->zName : "(closed)");
+  return 1;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+/* open(paths, {nocache=, quiet=}) -> list of case userdata */
+static int l_open(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  int nPath = (int)lua_objlen(L, 1);
+  const char **az = calloc(nPath ? nPath : 1, sizeof *az);
+  if (!az) return luaL_error(L, "out of memory");
+  for (int i = 0; i < nPath; i++) {
+    lua_rawgeti(L, 1, i + 1);
+    az[i] = lua_tostring(L, -1);              /* kept alive by the paths table */
+    lua_pop(L, 1);
+    if (!az[i]) {
+      free(az);
+      return luaL_error(L, "open: path %d is not a string", i + 1);
+    }
+  }
+  hs_open_opts o;
+  hs_open_opts_init(&o);
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "nocache");
+    if (lua_toboolean(L, -1)) o.caseFlags |= HS_CASE_NOCACHE;
+    lua_pop(L, 1);
+  }
+  hs_caselist cl;
+  int rc = hs_open(az, nPath, &o, &cl);
+  free(az);
+  if (rc != HS_OK) {
+    hs_caselist_free(&cl);
+    return luaL_error(L, "open: out of memory");
+  }
+  lua_createtable(L, cl.nCase, 0);
+  for (int i = 0; i < cl.nCase; i++) {
+    hsL_pushcase(L, cl.apCase[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  free(cl.apCase);
+  return 1;
+}
+
+/* checkpoint(): raise "interrupted" if Ctrl-C was pressed.  Being a C
+** function, calling it also makes LuaJIT leave the current trace. */
+static int l_checkpoint(lua_State *L) {
+  if (hs_interrupted) {
+    hs_interrupted = 0;
+    return luaL_error(L, "interrupted (Ctrl-C)");
+  }
+  return 0;
+}
+
+static int l_fmt_bytes(lua_State *L) {
+  char z[32];
+  lua_Number v = luaL_checknumber(L, 1);
+  if (v < 0) {
+    hs_fmt_bytes((uint64_t)-v, z + 1, sizeof z - 1);
+    z[0] = '-';
+  } else
+    hs_fmt_bytes((uint64_t)v, z, sizeof z);
+  lua_pushstring(L, z);
+  return 1;
+}
+
+/* loaders() -> { {kind=, desc=}, ... } in sniff order */
+static int l_loaders(lua_State *L) {
+  lua_newtable(L);
+  for (int i = 0; hs_loaders[i]; i++) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, hs_loaders[i]->zKind);
+    lua_setfield(L, -2, "kind");
+    lua_pushstring(L, hs_loaders[i]->zDesc);
+    lua_setfield(L, -2, "desc");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* load_buffer(case, name, bytes [, kind]): load a string as an input. */
+static int l_load_buffer(lua_State *L) {
+  hs_case *c = hsL_checkcase(L, 1);
+  size_t n;
+  const char *zName = luaL_checkstring(L, 2);
+  const char *p = luaL_checklstring(L, 3, &n);
+  int rc = hs_case_load_buffer(c, zName, p, n, luaL_optstring(L, 4, NULL));
+  hs_case_seal(c);
+  lua_pushinteger(L, rc);
+  return 1;
+}
+
+static int l_new_case(lua_State *L) {
+  hs_case *c = hs_case_new(luaL_checkstring(L, 1));
+  if (!c) return luaL_error(L, "out of memory");
+  hsL_pushcase(L, c);
+  return 1;
+}
+
+int luaopen_heapscope(lua_State *L) {
+  static const luaL_Reg aCaseMeth[] = {
+      {"name", case_name},     {"inputs", case_inputs}, {"diags", case_diags},
+      {"tables", case_tables}, {"table", case_table},   {"nerror", case_nerror},
+      {NULL, NULL}};
+  static const luaL_Reg aCore[] = {
+      {"open", l_open},           {"view", l_view},
+      {"new_table", l_new_table}, {"set_str", l_set_str},
+      {"seal", l_seal},           {"checkpoint", l_checkpoint},
+      {"fmt_bytes", l_fmt_bytes}, {"loaders", l_loaders},
+      {"load_buffer", l_load_buffer}, {"new_case", l_new_case},
+      {NULL, NULL}};
+  /* case metatable: methods in __index */
+  luaL_newmetatable(L, HSL_CASE_MT);
+  lua_newtable(L);
+  luaL_register(L, NULL, aCaseMeth);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, case_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, case_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  /* table metatable: the prelude adds __index/__len in Lua */
+  luaL_newmetatable(L, HSL_TABLE_MT);
+  lua_pushcfunction(L, table_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pushcfunction(L, table_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_pop(L, 1);
+  lua_newtable(L);
+  luaL_register(L, NULL, aCore);
+  luaL_getmetatable(L, HSL_TABLE_MT);
+  lua_setfield(L, -2, "table_mt");
+  luaL_getmetatable(L, HSL_CASE_MT);
+  lua_setfield(L, -2, "case_mt");
+  lua_pushstring(L, HS_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

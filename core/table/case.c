@@ -1,0 +1,165 @@
+/*
+ * Cases: all evidence about one process.  A case owns its tables, its string
+ * pool, its input buffers (tables may point into them) and its diagnostics.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include "heapscope/heapscope.h"
+
+void hs_table_free_(hs_table *); /* table.c */
+
+volatile int hs_interrupted;
+
+char *hs_strdup(const char *z) { return z ? strdup(z) : NULL; }
+char *hs_strndup(const char *z, size_t n) { return z ? strndup(z, n) : NULL; }
+
+char *hs_vmprintf(const char *zFmt, va_list ap) {
+  char *z = NULL;
+  if (vasprintf(&z, zFmt, ap) < 0) return NULL;
+  return z;
+}
+
+char *hs_mprintf(const char *zFmt, ...) {
+  va_list ap;
+  va_start(ap, zFmt);
+  char *z = hs_vmprintf(zFmt, ap);
+  va_end(ap);
+  return z;
+}
+
+void hs_fmt_bytes(uint64_t n, char *zOut, size_t nOut) {
+  static const char *azUnit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (n < 1024) {
+    snprintf(zOut, nOut, "%llu B", (unsigned long long)n);
+    return;
+  }
+  double v = (double)n;
+  int i = 0;
+  while (v >= 1024 && i < 6) {
+    v /= 1024;
+    i++;
+  }
+  snprintf(zOut, nOut, "%.1f %s", v, azUnit[i]);
+}
+
+hs_case *hs_case_new(const char *zName) {
+  hs_case *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->zName = hs_strdup(zName ? zName : "");
+  c->pStr = hs_strpool_new();
+  if (!c->zName || !c->pStr) {
+    hs_case_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void input_free(hs_input *in) {
+  if (!in) return;
+  if (in->p) {
+    if (in->bMapped)
+      munmap((void *)in->p, in->n);
+    else
+      free((void *)in->p);
+  }
+  free(in->zName);
+  free(in->zKind);
+  free(in->zPath);
+  free(in->zError);
+  free(in);
+}
+
+void hs_input_free(hs_input *in) { input_free(in); }
+
+void hs_case_free(hs_case *c) {
+  if (!c) return;
+  if (c->pHeap && c->xHeapFree) c->xHeapFree(c->pHeap);
+  for (int i = 0; i < c->nTable; i++) hs_table_free_(c->apTable[i]);
+  free(c->apTable);
+  for (int i = 0; i < c->nInput; i++) input_free(c->apInput[i]);
+  free(c->apInput);
+  for (int i = 0; i < c->nDiag; i++) {
+    free(c->aDiag[i].zFile);
+    free(c->aDiag[i].zMsg);
+  }
+  free(c->aDiag);
+  hs_strpool_free(c->pStr);
+  free(c->zName);
+  free(c);
+}
+
+hs_table *hs_case_table(const hs_case *c, const char *zName) {
+  for (int i = 0; i < c->nTable; i++)
+    if (strcmp(c->apTable[i]->zName, zName) == 0) return c->apTable[i];
+  return NULL;
+}
+
+/* A second loader writing the same table name (two gctrace logs in one case)
+** gets a new table with a numbered name? No: evidence of one kind from one
+** process is appended to the same table, so hs_table_new returns the existing
+** unsealed table when there is one. */
+hs_table *hs_table_new(hs_case *c, const char *zName) {
+  hs_table *t = hs_case_table(c, zName);
+  if (t && !t->bSealed) return t;
+  if (t) return NULL; /* sealed: the case is finished */
+  if (c->nTable == c->nTableCap) {
+    int nCap = c->nTableCap ? c->nTableCap * 2 : 16;
+    hs_table **apNew = realloc(c->apTable, nCap * sizeof *apNew);
+    if (!apNew) return NULL;
+    c->apTable = apNew;
+    c->nTableCap = nCap;
+  }
+  t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->zName = hs_strdup(zName);
+  t->pStr = c->pStr;
+  if (!t->zName) {
+    free(t);
+    return NULL;
+  }
+  c->apTable[c->nTable++] = t;
+  return t;
+}
+
+void hs_case_diag(hs_case *c, hs_level level, const char *zFile, uint64_t iOffset,
+                  uint64_t iLine, const char *zFmt, ...) {
+  if (c->nDiag == c->nDiagCap) {
+    int nCap = c->nDiagCap ? c->nDiagCap * 2 : 16;
+    hs_diag *aNew = realloc(c->aDiag, nCap * sizeof *aNew);
+    if (!aNew) return;
+    c->aDiag = aNew;
+    c->nDiagCap = nCap;
+  }
+  va_list ap;
+  va_start(ap, zFmt);
+  hs_diag *d = &c->aDiag[c->nDiag];
+  d->level = level;
+  d->zFile = hs_strdup(zFile ? zFile : c->zName);
+  d->iOffset = iOffset;
+  d->iLine = iLine;
+  d->zMsg = hs_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (!d->zMsg) {
+    free(d->zFile);
+    return;
+  }
+  c->nDiag++;
+}
+
+void hs_case_seal(hs_case *c) {
+  for (int i = 0; i < c->nTable; i++) hs_table_seal(c->apTable[i]);
+}
+
+int hs_case_add_input(hs_case *c, hs_input *in) {
+  if (c->nInput == c->nInputCap) {
+    int nCap = c->nInputCap ? c->nInputCap * 2 : 8;
+    hs_input **apNew = realloc(c->apInput, nCap * sizeof *apNew);
+    if (!apNew) return HS_ENOMEM;
+    c->apInput = apNew;
+    c->nInputCap = nCap;
+  }
+  c->apInput[c->nInput++] = in;
+  return HS_OK;
+}

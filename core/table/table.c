@@ -1,0 +1,145 @@
+/*
+ * Columnar tables.  Each column is a growable C array of its type; rows are
+ * appended zeroed and then filled, so every column always has nRow elements
+ * and a loader that stops halfway leaves a consistent table.  Growth is by
+ * doubling: appending N rows costs O(N) amortised, at most 2x the final
+ * memory while growing.  hs_table_seal() trims nothing (Lua may already hold
+ * pointers only after sealing, and trimming would move them).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "heapscope/heapscope.h"
+
+static size_t type_size(int type) {
+  switch (type) {
+    case HS_U32: case HS_STR: return 4;
+    default: return 8;
+  }
+}
+
+int hs_table_col(hs_table *t, const char *zName, hs_type type, uint32_t flags) {
+  if (t->bSealed || t->nRow > 0) return -1;
+  if (hs_table_colidx(t, zName) >= 0) return -1;
+  if (t->nCol == t->nColCap) {
+    int nCap = t->nColCap ? t->nColCap * 2 : 8;
+    hs_column *aNew = realloc(t->aCol, nCap * sizeof *aNew);
+    if (!aNew) return -1;
+    t->aCol = aNew;
+    t->nColCap = nCap;
+  }
+  hs_column *c = &t->aCol[t->nCol];
+  memset(c, 0, sizeof *c);
+  c->zName = hs_strdup(zName);
+  if (!c->zName) return -1;
+  c->type = type;
+  c->flags = flags;
+  return t->nCol++;
+}
+
+int hs_table_colidx(const hs_table *t, const char *zName) {
+  for (int i = 0; i < t->nCol; i++)
+    if (strcmp(t->aCol[i].zName, zName) == 0) return i;
+  return -1;
+}
+
+int hs_table_reserve(hs_table *t, uint64_t nRow) {
+  for (int i = 0; i < t->nCol; i++) {
+    hs_column *c = &t->aCol[i];
+    if (c->nCap >= nRow) continue;
+    void *aNew = realloc(c->aData, nRow * type_size(c->type));
+    if (!aNew) return HS_ENOMEM;
+    c->aData = aNew;
+    c->nCap = nRow;
+  }
+  return HS_OK;
+}
+
+uint64_t hs_table_add_row(hs_table *t) {
+  if (t->bSealed) return UINT64_MAX;
+  uint64_t iRow = t->nRow;
+  for (int i = 0; i < t->nCol; i++) {
+    hs_column *c = &t->aCol[i];
+    if (iRow >= c->nCap) {
+      uint64_t nCap = c->nCap ? c->nCap * 2 : 64;
+      void *aNew = realloc(c->aData, nCap * type_size(c->type));
+      if (!aNew) return UINT64_MAX;
+      c->aData = aNew;
+      c->nCap = nCap;
+    }
+    memset((char *)c->aData + iRow * type_size(c->type), 0, type_size(c->type));
+  }
+  t->nRow++;
+  return iRow;
+}
+
+/* Setters ignore a bad column or row: a loader bug must not corrupt memory. */
+#define CELL(t, iCol, iRow, T) \
+  if (iCol < 0 || iCol >= t->nCol || iRow >= t->nRow) return; \
+  T *a = (T *)t->aCol[iCol].aData
+
+void hs_table_set_u32(hs_table *t, int iCol, uint64_t iRow, uint32_t v) {
+  CELL(t, iCol, iRow, uint32_t);
+  a[iRow] = v;
+}
+void hs_table_set_u64(hs_table *t, int iCol, uint64_t iRow, uint64_t v) {
+  CELL(t, iCol, iRow, uint64_t);
+  a[iRow] = v;
+}
+void hs_table_set_i64(hs_table *t, int iCol, uint64_t iRow, int64_t v) {
+  CELL(t, iCol, iRow, int64_t);
+  a[iRow] = v;
+}
+void hs_table_set_f64(hs_table *t, int iCol, uint64_t iRow, double v) {
+  CELL(t, iCol, iRow, double);
+  a[iRow] = v;
+}
+void hs_table_set_str(hs_table *t, int iCol, uint64_t iRow, const char *z, size_t n) {
+  CELL(t, iCol, iRow, uint32_t);
+  uint32_t id = hs_str_intern(t->pStr, z, n);
+  a[iRow] = id == UINT32_MAX ? 0 : id;
+}
+void hs_table_set_strz(hs_table *t, int iCol, uint64_t iRow, const char *z) {
+  hs_table_set_str(t, iCol, iRow, z ? z : "", z ? strlen(z) : 0);
+}
+
+uint64_t hs_table_u64(const hs_table *t, int iCol, uint64_t iRow) {
+  if (iCol < 0 || iCol >= t->nCol || iRow >= t->nRow) return 0;
+  const hs_column *c = &t->aCol[iCol];
+  switch (c->type) {
+    case HS_U32: case HS_STR: return ((uint32_t *)c->aData)[iRow];
+    case HS_U64: return ((uint64_t *)c->aData)[iRow];
+    case HS_I64: return (uint64_t)((int64_t *)c->aData)[iRow];
+    case HS_F64: return (uint64_t)((double *)c->aData)[iRow];
+  }
+  return 0;
+}
+
+double hs_table_f64(const hs_table *t, int iCol, uint64_t iRow) {
+  if (iCol < 0 || iCol >= t->nCol || iRow >= t->nRow) return 0;
+  const hs_column *c = &t->aCol[iCol];
+  switch (c->type) {
+    case HS_F64: return ((double *)c->aData)[iRow];
+    case HS_I64: return (double)((int64_t *)c->aData)[iRow];
+    default: return (double)hs_table_u64(t, iCol, iRow);
+  }
+}
+
+const char *hs_table_str(const hs_table *t, int iCol, uint64_t iRow) {
+  if (iCol < 0 || iCol >= t->nCol || iRow >= t->nRow) return "";
+  if (t->aCol[iCol].type != HS_STR) return "";
+  return hs_str(t->pStr, ((uint32_t *)t->aCol[iCol].aData)[iRow]);
+}
+
+void hs_table_seal(hs_table *t) { t->bSealed = 1; }
+
+void hs_table_free_(hs_table *t) {
+  if (!t) return;
+  for (int i = 0; i < t->nCol; i++) {
+    free((void *)t->aCol[i].zName);
+    free(t->aCol[i].aData);
+  }
+  free(t->aCol);
+  free((void *)t->zName);
+  free((void *)t->zNote);
+  free(t);
+}

@@ -1,0 +1,52 @@
+/*
+ * The structures Lua reads zero-copy through the LuaJIT FFI.  This file is
+ * both included by C and handed verbatim to ffi.cdef (it is embedded in the
+ * binary), so it must stay plain: no macros, no #include, no attributes,
+ * no enum values Lua cannot parse.  The include guard lines are stripped by
+ * the build before embedding.
+ */
+#ifndef HEAPSCOPE_FFI_H
+#define HEAPSCOPE_FFI_H
+
+/* String pool: strings are stored NUL-terminated back to back in aData;
+** aOff[id] is where string id starts.  Id 0 is "". */
+typedef struct hs_strpool {
+  char *aData;          /* string bytes */
+  uint64_t nData;       /* bytes used */
+  uint64_t nDataCap;    /* bytes allocated */
+  uint64_t *aOff;       /* nStr offsets into aData */
+  uint32_t nStr;        /* number of strings */
+  uint32_t nStrCap;     /* allocated offsets */
+  uint32_t *aHash;      /* open-addressing table of ids+1 (0: empty) */
+  uint32_t nHashCap;    /* power of two */
+  uint32_t iPad;
+} hs_strpool;
+
+typedef struct hs_column {
+  const char *zName;    /* column name, owned by the table */
+  int32_t type;         /* hs_type: 1 u32, 2 u64, 3 i64, 4 f64, 5 string id */
+  uint32_t flags;       /* HS_COL_* display hints */
+  void *aData;          /* nRow elements of the column's C type */
+  uint64_t nCap;        /* allocated elements */
+} hs_column;
+
+typedef struct hs_table {
+  const char *zName;    /* e.g. "gc", "heap.objects", "profiles.heap.samples" */
+  uint64_t nRow;        /* rows in every column */
+  int32_t nCol;         /* number of columns */
+  int32_t bSealed;      /* 1 once loading finished: immutable from then on */
+  hs_column *aCol;      /* nCol columns */
+  hs_strpool *pStr;     /* string pool of the owning case */
+  const char *zNote;    /* what a row is, units; shown by help */
+  int32_t nColCap;
+  int32_t iPad;
+} hs_table;
+
+/* Payload of the Lua full userdata "hs.table": the wrapper keeps the
+** userdata (and so the case) alive while it holds cdata pointers. */
+typedef struct hs_table_ud {
+  hs_table *pTab;
+  void *pOwner;         /* the Lua-side case handle's C struct */
+} hs_table_ud;
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * heapscope public C API: string pools, columnar tables, cases, inputs and
+ * loaders.  A second front end (a server, a GUI) would need only this header
+ * and graph.h/heap.h.
+ *
+ * Ownership in one sentence: a case owns everything that hangs off it
+ * (tables, string pool, the input buffers tables point into, diagnostics);
+ * freeing the case frees them all.
+ */
+#ifndef HEAPSCOPE_H
+#define HEAPSCOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#include "heapscope/ffi.h"
+
+#ifndef HS_VERSION
+#define HS_VERSION "0.1.0"
+#endif
+
+/* Status codes returned by every fallible function. */
+enum {
+  HS_OK = 0,
+  HS_ERR = -1,        /* generic failure; the message is in the case or *pzErr */
+  HS_ENOMEM = -2,
+  HS_EFORMAT = -3,    /* input is not what the loader expected */
+  HS_ETRUNC = -4,     /* input ended early; complete records were kept */
+  HS_ELIMIT = -5      /* a safety limit (size, member count) was hit */
+};
+
+/* ------------------------------------------------------------------ */
+/* String pool: interned, NUL-terminated strings addressed by u32 id.
+** Id 0 is always the empty string.  Ids are stable; the bytes may move
+** while the pool grows, so pointers are only stable once the case is
+** sealed (after loading). */
+
+hs_strpool *hs_strpool_new(void);
+void hs_strpool_free(hs_strpool *);
+uint32_t hs_str_intern(hs_strpool *, const char *z, size_t n); /* UINT32_MAX on OOM */
+uint32_t hs_str_internz(hs_strpool *, const char *z);
+const char *hs_str(const hs_strpool *, uint32_t id);            /* "" for a bad id */
+size_t hs_str_len(const hs_strpool *, uint32_t id);
+uint32_t hs_strpool_count(const hs_strpool *);
+
+/* ------------------------------------------------------------------ */
+/* Tables: named, columnar, typed.  Rows are appended during loading, then
+** the table is sealed and never changes again (Lua sees the columns
+** zero-copy, so moving them after sealing would be a use-after-free). */
+typedef enum hs_type {
+  HS_U32 = 1,
+  HS_U64 = 2,
+  HS_I64 = 3,
+  HS_F64 = 4,
+  HS_STR = 5          /* u32 string id into the table's pool */
+} hs_type;
+
+/* Column display hints (the REPL printer and writers use them). */
+enum {
+  HS_COL_BYTES = 1,   /* a size in bytes: print as 41.9 MiB */
+  HS_COL_HEX = 2,     /* an address: print as 0xc000123000 */
+  HS_COL_SECONDS = 4, /* seconds (relative unless HS_COL_EPOCH) */
+  HS_COL_EPOCH = 8,   /* seconds since the Unix epoch */
+  HS_COL_PCT = 16,    /* a percentage */
+  HS_COL_MB = 32      /* megabytes as printed by the Go runtime (gctrace) */
+};
+
+/* hs_column and hs_table are defined in ffi.h (Lua reads them zero-copy). */
+
+struct hs_case;
+hs_table *hs_table_new(struct hs_case *, const char *zName); /* owned by the case */
+/* Add a column; returns its index or -1.  Only before the first row. */
+int hs_table_col(hs_table *, const char *zName, hs_type, uint32_t flags);
+int hs_table_colidx(const hs_table *, const char *zName);     /* -1 if absent */
+int hs_table_reserve(hs_table *, uint64_t nRow);
+/* Append one zeroed row; returns its index or UINT64_MAX on OOM. */
+uint64_t hs_table_add_row(hs_table *);
+void hs_table_set_u32(hs_table *, int iCol, uint64_t iRow, uint32_t v);
+void hs_table_set_u64(hs_table *, int iCol, uint64_t iRow, uint64_t v);
+void hs_table_set_i64(hs_table *, int iCol, uint64_t iRow, int64_t v);
+void hs_table_set_f64(hs_table *, int iCol, uint64_t iRow, double v);
+void hs_table_set_str(hs_table *, int iCol, uint64_t iRow, const char *z, size_t n);
+void hs_table_set_strz(hs_table *, int iCol, uint64_t iRow, const char *z);
+/* Readers, for C consumers (the report writers, tests). */
+uint64_t hs_table_u64(const hs_table *, int iCol, uint64_t iRow); /* any integer column */
+double hs_table_f64(const hs_table *, int iCol, uint64_t iRow);   /* any numeric column */
+const char *hs_table_str(const hs_table *, int iCol, uint64_t iRow);
+void hs_table_seal(hs_table *);
+
+/* ------------------------------------------------------------------ */
+/* Diagnostics: every warning or error a user sees names the input and the
+** place.  iLine > 0 means a line number, otherwise iOffset is a byte
+** offset (UINT64_MAX when the place is the whole file). */
+typedef enum hs_level { HS_INFO = 0, HS_WARNING = 1, HS_ERROR = 2 } hs_level;
+typedef struct hs_diag {
+  int level;          /* hs_level */
+  char *zFile;        /* input display name ("dump.tar.gz:case1/heap.dump") */
+  uint64_t iOffset;   /* byte offset, UINT64_MAX if none */
+  uint64_t iLine;     /* 1-based line, 0 if the offset applies */
+  char *zMsg;         /* what was expected and what to do */
+} hs_diag;
+
+/* ------------------------------------------------------------------ */
+/* Inputs: a named byte buffer.  Plain files are mmapped; archive members and
+** compressed files are decoded into memory.  The case keeps buffers alive
+** for as long as it lives (heap object contents point into them). */
+typedef struct hs_input {
+  char *zName;        /* display name: path, or archive path + ":" + member */
+  const uint8_t *p;   /* bytes */
+  uint64_t n;         /* length */
+  int bMapped;        /* 1: munmap(p, n); 0: free(p) */
+  char *zKind;        /* evidence kind chosen by the sniffer, or NULL */
+  uint64_t iMtime;    /* modification time of the file (index validity) */
+  uint64_t iFileSize; /* on-disk size of the file (index validity) */
+  char *zPath;        /* on-disk path of the file this came from */
+  char *zError;       /* set when the input could not be read (p is NULL) */
+} hs_input;
+
+/* A heap dump's tables and graph; see heap.h. */
+struct hs_heap;
+
+typedef struct hs_case {
+  char *zName;        /* case name: directory, archive or first file */
+  hs_strpool *pStr;   /* one pool for every table of the case */
+  int nTable, nTableCap;
+  hs_table **apTable;
+  int nInput, nInputCap;
+  hs_input **apInput;
+  int nDiag, nDiagCap;
+  hs_diag *aDiag;
+  int nError;         /* inputs that could not be loaded at all */
+  struct hs_heap *pHeap; /* NULL without a heap dump */
+  void (*xHeapFree)(struct hs_heap *); /* set by whoever attached pHeap */
+  uint32_t flags;     /* HS_CASE_* */
+} hs_case;
+
+enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2 };
+
+hs_case *hs_case_new(const char *zName);
+void hs_case_free(hs_case *);
+hs_table *hs_case_table(const hs_case *, const char *zName);
+/* Record a diagnostic; printf-style message. */
+void hs_case_diag(hs_case *, hs_level, const char *zFile, uint64_t iOffset,
+                  uint64_t iLine, const char *zFmt, ...)
+    __attribute__((format(printf, 6, 7)));
+void hs_case_seal(hs_case *);
+/* Take ownership of an input buffer (freed with the case). */
+int hs_case_add_input(hs_case *, hs_input *);
+
+/* ------------------------------------------------------------------ */
+/* Loaders: one per evidence format.  xSniff looks at the first bytes and
+** returns a confidence 0..100 (0: not mine).  xLoad fills tables of the case;
+** it reports problems with hs_case_diag and returns HS_OK if anything useful
+** was loaded, or an error status if nothing was. */
+typedef struct hs_loader {
+  const char *zKind;                       /* "heapdump", "pprof", "gctrace" ... */
+  const char *zDesc;                       /* one line for `heapscope info` and errors */
+  int (*xSniff)(const uint8_t *p, size_t n);
+  int (*xLoad)(hs_case *, hs_input *);
+} hs_loader;
+
+/* All loaders, NULL-terminated, in sniff priority order. */
+extern const hs_loader *const hs_loaders[];
+const hs_loader *hs_loader_find(const char *zKind);
+/* Pick the loader for a buffer; NULL if nothing recognises it. */
+const hs_loader *hs_sniff(const uint8_t *p, size_t n, int *piScore);
+/* A short human description of what unknown bytes look like ("an ELF
+** binary", "a gzip stream", "text starting with ...") for error messages. */
+void hs_sniff_describe(const uint8_t *p, size_t n, char *zOut, size_t nOut);
+
+/* ------------------------------------------------------------------ */
+/* Sources: turn a command-line path into cases.  A directory is one case
+** (files inside, recursively); an archive is one case, or one per
+** top-level directory inside it; plain files named together form one
+** case.  Limits guard against decompression bombs. */
+typedef struct hs_limits {
+  uint64_t nMaxBytes;   /* decompressed bytes per member (default 16 GiB) */
+  uint64_t nMaxTotal;   /* decompressed bytes per archive (default 64 GiB) */
+  uint32_t nMaxMembers; /* members per archive (default 100000) */
+} hs_limits;
+
+typedef struct hs_caselist {
+  int nCase, nCaseCap;
+  hs_case **apCase;
+} hs_caselist;
+
+typedef void (*hs_progress_fn)(void *pArg, const char *zWhat, uint64_t nDone, uint64_t nTotal);
+
+typedef struct hs_open_opts {
+  hs_limits limits;
+  uint32_t caseFlags;      /* HS_CASE_* for every case */
+  hs_progress_fn xProgress; /* may be NULL */
+  void *pProgressArg;
+} hs_open_opts;
+
+void hs_open_opts_init(hs_open_opts *);
+/* Open the inputs named on a command line into cases and load them.  Errors
+** that concern one input are recorded on its case; the return value is HS_OK
+** unless memory ran out.  Inputs that could not be read at all produce a case
+** holding only an error diagnostic, so the caller can report it. */
+int hs_open(const char *const *azPath, int nPath, const hs_open_opts *,
+            hs_caselist *pOut);
+void hs_caselist_free(hs_caselist *);
+/* Read one path into inputs (mmap or libarchive); used by hs_open and tests.
+** Calls xOnInput for each member; returns HS_OK or an error with *pzErr
+** (malloc'd) describing it. */
+typedef int (*hs_input_fn)(void *pArg, hs_input *pIn, const char *zMember);
+int hs_source_read(const char *zPath, const hs_limits *, hs_input_fn, void *pArg,
+                   char **pzErr);
+/* Load one buffer into a case with the sniffed loader (or zKind if given). */
+int hs_case_load_input(hs_case *, hs_input *, const char *zKind);
+/* Load an in-memory buffer (copied) as if it were a file named zName. */
+int hs_case_load_buffer(hs_case *, const char *zName, const void *p, size_t n,
+                        const char *zKind);
+
+/* Cooperative interruption: long C loops call hs_checkpoint() every ~64K
+** items; it returns nonzero once the user pressed Ctrl-C. */
+extern volatile int hs_interrupted;
+static inline int hs_checkpoint(void) { return hs_interrupted; }
+
+/* Utilities shared by loaders. */
+char *hs_strdup(const char *);
+char *hs_strndup(const char *, size_t);
+char *hs_mprintf(const char *zFmt, ...) __attribute__((format(printf, 1, 2)));
+char *hs_vmprintf(const char *zFmt, va_list);
+/* Format a byte count as "41.9 MiB" into zOut. */
+void hs_fmt_bytes(uint64_t n, char *zOut, size_t nOut);
+
+#endif /* HEAPSCOPE_H */
