@@ -110,7 +110,9 @@ static void register_preload(lua_State *L) {
     size_t n = strlen(z);
     if (n < 5 || strcmp(z + n - 4, ".lua") != 0) continue;
     char zMod[256];
-    if (strncmp(z, "core/lua/", 9) == 0)
+    if (strcmp(z, "core/lua/hs.lua") == 0)
+      snprintf(zMod, sizeof zMod, "hs");
+    else if (strncmp(z, "core/lua/", 9) == 0)
       snprintf(zMod, sizeof zMod, "hs.%.*s", (int)(n - 13), z + 9);
     else if (strncmp(z, "plugins/", 8) == 0) {
       snprintf(zMod, sizeof zMod, "hs.plugins.%.*s", (int)(n - 12), z + 8);
