@@ -1,0 +1,24 @@
+#!/bin/sh
+# Run every test against one build: tests/check.sh build/release
+# (scons mode=release check calls it).  Exits nonzero if anything failed.
+set -u
+B=${1:-build/release}
+export HEAPSCOPE="$PWD/$B/heapscope"
+fail=0
+
+echo "== unit tests ($B)"
+for t in "$B"/tests/unit/test_*; do
+  [ -x "$t" ] || continue
+  "$t" || { echo "FAILED: $t"; fail=1; }
+done
+
+echo "== fuzz targets replayed over their corpus and the samples ($B)"
+for f in "$B"/tests/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  "$f" tests/fuzz/corpus/"${name#fuzz_}" samples || { echo "FAILED: $f"; fail=1; }
+done
+
+echo "== Lua and end-to-end tests ($B)"
+prove -e tests/run-test -r tests/lua tests/e2e || fail=1
+exit $fail
