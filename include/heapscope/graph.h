@@ -1,0 +1,159 @@
+/*
+ * The heap object graph: dense object ids, forward and reverse edges,
+ * dominator tree, retained sizes and shortest paths from the GC roots.
+ *
+ * Ids.  Objects get dense u32 ids 0..nObj-1 in address order (the order of
+ * the heap dump loader's objects).  Id nObj is the super-root: its edges go
+ * to every object a GC root points at, and the edge's "offset" is the index
+ * of that root in the heap's root list.
+ *
+ * Edges are CSR: the targets of node v are aFwdDst[aFwdStart[v] ..
+ * aFwdStart[v+1]) with the field offset (within v) of each in aFwdOff; the
+ * referrers of v are aRevSrc[aRevStart[v] .. aRevStart[v+1]).  Edge counts
+ * are u32 (a dump with more than 4 G pointers is refused with HS_ELIMIT).
+ *
+ * Unreachable objects (garbage not yet swept when the dump was taken) have
+ * aIdom == aParent == HS_NONE and aRetained == 0; they are counted in
+ * nUnreachable / nUnreachableBytes and excluded from every retained size.
+ *
+ * Ownership: an hs_graph owns its arrays (malloc'd, or one read-only mapping
+ * of an index file); hs_graph_free releases them.  It does not point into
+ * the heap dump, so it may outlive the case that built it.
+ *
+ * Cost (n objects, m pointers): building is O(n + m log n) time for pointer
+ * resolution plus O(m log n) for the dominators (semi-NCA with path
+ * compression, iterative: no recursion, a 10 M-long list is fine);
+ * memory is 24 bytes per object plus 12 bytes per edge kept, and 28 bytes
+ * per object of scratch while the dominators are computed.
+ */
+#ifndef HEAPSCOPE_GRAPH_H
+#define HEAPSCOPE_GRAPH_H
+
+#include "heapscope/heapscope.h"
+
+#define HS_NONE UINT32_MAX
+
+typedef struct hs_graph {
+  uint32_t nObj;           /* objects; node nObj is the super-root */
+  uint32_t nRoot;          /* GC roots in the heap's root list */
+  uint64_t nEdge;          /* forward edges, super-root edges included */
+  uint32_t *aFwdStart;     /* nObj+2: CSR row starts (super-root row last) */
+  uint32_t *aFwdDst;       /* nEdge target ids */
+  uint32_t *aFwdOff;       /* nEdge field offsets (super-root: root index) */
+  uint32_t *aRevStart;     /* nObj+2: referrer row starts */
+  uint32_t *aRevSrc;       /* nEdge referrer ids (nObj: a GC root) */
+  uint32_t *aIdom;         /* nObj+1: immediate dominator (nObj: the super-root),
+                              HS_NONE when unreachable and for the super-root */
+  uint64_t *aRetained;     /* nObj+1: retained bytes (self included); the
+                              super-root's is every reachable byte */
+  uint32_t *aParent;       /* nObj+1: BFS parent on a shortest root path */
+  uint32_t *aDepth;        /* nObj+1: edges from the super-root (1: rooted
+                              directly), 0 when unreachable */
+  uint64_t *aSize;         /* nObj+1: shallow sizes (copied; super-root 0) */
+  uint64_t nUnreachable;   /* objects no root reaches */
+  uint64_t nUnreachableBytes;
+  uint64_t nDropped;       /* pointers into no object (globals, stacks, off heap) */
+  uint64_t nRootDropped;   /* roots pointing into no object */
+  /* storage */
+  void *pMap;              /* index file mapping, or NULL */
+  size_t nMap;
+  int bFromIndex;          /* 1: read from an index file */
+} hs_graph;
+
+/* Build a graph from an edge list over nObj objects: edge i goes from
+** aSrc[i] to aDst[i] at field offset aOff[i] (aOff may be NULL: 0); the
+** super-root points at aRoot[0..nRoot) (index r is root r).  Ids out of range
+** are dropped and counted.  On success *ppOut is a new graph; returns HS_OK,
+** HS_ENOMEM or HS_ELIMIT.  Used by tests and by front ends with their own
+** object model. */
+int hs_graph_from_edges(uint32_t nObj, const uint64_t *aSize, uint64_t nEdge,
+                        const uint32_t *aSrc, const uint32_t *aDst,
+                        const uint32_t *aOff, uint32_t nRoot,
+                        const uint32_t *aRoot, hs_graph **ppOut);
+
+/* Build from CSR forward edges whose arrays the graph takes over (they must
+** be malloc'd): aStart has nObj+2 entries (the super-root row last), aDst and
+** aOff aStart[nObj+1] entries.  aSize (nObj entries) is copied.  On failure
+** the arrays are freed too. */
+int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
+                      uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
+                      hs_graph **ppOut);
+
+void hs_graph_free(hs_graph *);
+
+/* Immediate dominators by semi-NCA over a CSR graph of nNode nodes from
+** iRoot.  aIdom (nNode, caller's) receives the idom of each node, HS_NONE
+** for the root and for unreachable nodes; aOrder (nNode, caller's, may be
+** NULL) receives the reached nodes in DFS preorder, *pnReached their count.
+** Iterative (explicit stacks).  Returns HS_OK or HS_ENOMEM. */
+int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                  const uint32_t *aDst, const uint32_t *aRStart,
+                  const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
+                  uint32_t *pnReached);
+
+/* Edges of node v as [*piFirst, *piLast) into aFwd* / aRev*. */
+static inline void hs_graph_out(const hs_graph *g, uint32_t v, uint64_t *piFirst,
+                                uint64_t *piLast) {
+  *piFirst = g->aFwdStart[v];
+  *piLast = g->aFwdStart[v + 1];
+}
+static inline void hs_graph_in(const hs_graph *g, uint32_t v, uint64_t *piFirst,
+                               uint64_t *piLast) {
+  *piFirst = g->aRevStart[v];
+  *piLast = g->aRevStart[v + 1];
+}
+
+/* One step of a root path: object id and the offset, within the previous
+** step's object, of the field that points at it.  The first step has
+** iObj = the rooted object and iOff = the index of the root in the heap's
+** root list. */
+typedef struct hs_path_step {
+  uint32_t iObj;
+  uint32_t iOff;
+} hs_path_step;
+
+/* Shortest path from a GC root to object v: fills at most nMax steps of
+** aStep, root first, and returns the number of steps of the whole path
+** (0 if v is unreachable).  Bounded by the path length (at most nObj). */
+uint32_t hs_graph_path(const hs_graph *g, uint32_t v, hs_path_step *aStep, uint32_t nMax);
+
+/* The offset of the first field of u that points at v (HS_NONE if none). */
+uint32_t hs_graph_edge_off(const hs_graph *g, uint32_t u, uint32_t v);
+
+/* Id of the object containing address p among n objects sorted by address
+** (aAddr ascending, non-overlapping): aAddr[i] <= p < aAddr[i]+aSize[i];
+** HS_NONE if none.  O(log n). */
+uint32_t hs_graph_find(const uint64_t *aAddr, const uint64_t *aSize, uint32_t n,
+                       uint64_t p);
+
+/* ------------------------------------------------------------------ */
+/* Index files: the graph saved next to the dump (<dump>.hsidx) or in the
+** cache directory, reused while the dump is unchanged.  See index.c. */
+
+typedef struct hs_index_key {
+  const char *zPath;       /* the dump's file on disk (NULL: no index) */
+  const char *zName;       /* input display name (archive members differ) */
+  uint64_t iFileSize;      /* on-disk size */
+  uint64_t iMtime;         /* on-disk mtime */
+  uint64_t nBytes;         /* decompressed length of the dump */
+  uint64_t iHash;          /* hash of the dump's first and last bytes */
+  uint32_t nObj;           /* objects the loader found */
+} hs_index_key;
+
+/* Fill k from a dump buffer and its input (hashes the first/last 64 KiB). */
+void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj);
+/* The hash hs_index_key_init uses, over p[0..n). */
+uint64_t hs_index_hash(const uint8_t *p, uint64_t n);
+/* Where the index of k lives (malloc'd path), by preference next to the dump,
+** else in $XDG_CACHE_HOME/heapscope or ~/.cache/heapscope.  bWrite: the
+** directory must be writable (and is created).  NULL if there is no place. */
+char *hs_index_path(const hs_index_key *k, int bWrite);
+/* Open a saved graph matching k from the path; NULL when missing, stale or
+** corrupt (every length is checked against the file size and every array
+** against a checksum, so a damaged file is rejected, never trusted). */
+hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k);
+/* Save g for k to zIdx (written to a temporary file, then renamed).  Returns
+** HS_OK or HS_ERR (the index is an optimisation: callers ignore failure). */
+int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *g);
+
+#endif /* HEAPSCOPE_GRAPH_H */

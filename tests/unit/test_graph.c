@@ -1,0 +1,261 @@
+/*
+ * The object graph: dominators against a naive data-flow reference on
+ * random graphs, a 10 M-long list (no recursion), hand graphs with known
+ * retained sizes, shortest root paths, and the index file (round trip,
+ * stale, corrupt).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "heapscope/graph.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+static uint64_t gSeed = 0x9e3779b97f4a7c15ull;
+static uint32_t rnd(uint32_t n) {
+  gSeed ^= gSeed << 13;
+  gSeed ^= gSeed >> 7;
+  gSeed ^= gSeed << 17;
+  return n ? (uint32_t)(gSeed % n) : 0;
+}
+
+/* Naive dominators over nNode nodes (node nNode-1 is the root): iterate
+** dom(v) = {v} + intersection of dom(p) over reached predecessors until it
+** stops changing; idom(v) = the strict dominator with the largest dom set. */
+static void naive_idom(uint32_t nNode, uint32_t nEdge, const uint32_t *aSrc,
+                       const uint32_t *aDst, uint32_t iRoot, uint32_t *aIdom) {
+  size_t nW = (nNode + 63) / 64;
+  uint64_t *aDom = malloc((size_t)nNode * nW * 8);
+  uint8_t *aReach = calloc(nNode, 1);
+  /* reachability by repeated relaxation */
+  aReach[iRoot] = 1;
+  for (int bChanged = 1; bChanged;) {
+    bChanged = 0;
+    for (uint32_t e = 0; e < nEdge; e++)
+      if (aReach[aSrc[e]] && !aReach[aDst[e]]) aReach[aDst[e]] = bChanged = 1;
+  }
+  for (uint32_t v = 0; v < nNode; v++) {
+    memset(aDom + v * nW, v == iRoot ? 0 : 0xff, nW * 8);
+    if (v == iRoot) aDom[v * nW + v / 64] |= 1ull << (v % 64);
+  }
+  uint64_t *aTmp = malloc(nW * 8);
+  for (int bChanged = 1; bChanged;) {
+    bChanged = 0;
+    for (uint32_t v = 0; v < nNode; v++) {
+      if (v == iRoot || !aReach[v]) continue;
+      memset(aTmp, 0xff, nW * 8);
+      for (uint32_t e = 0; e < nEdge; e++)
+        if (aDst[e] == v && aReach[aSrc[e]])
+          for (size_t w = 0; w < nW; w++) aTmp[w] &= aDom[aSrc[e] * nW + w];
+      aTmp[v / 64] |= 1ull << (v % 64);
+      if (memcmp(aTmp, aDom + v * nW, nW * 8)) {
+        memcpy(aDom + v * nW, aTmp, nW * 8);
+        bChanged = 1;
+      }
+    }
+  }
+  for (uint32_t v = 0; v < nNode; v++) {
+    aIdom[v] = HS_NONE;
+    if (v == iRoot || !aReach[v]) continue;
+    int nBest = -1;
+    for (uint32_t d = 0; d < nNode; d++) {
+      if (d == v || !(aDom[v * nW + d / 64] >> (d % 64) & 1)) continue;
+      int nCnt = 0;
+      for (size_t w = 0; w < nW; w++) nCnt += __builtin_popcountll(aDom[d * nW + w]);
+      if (nCnt > nBest) {
+        nBest = nCnt;
+        aIdom[v] = d;
+      }
+    }
+  }
+  free(aTmp);
+  free(aDom);
+  free(aReach);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_random_vs_naive(void **state) {
+  (void)state;
+  for (int iGraph = 0; iGraph < 400; iGraph++) {
+    uint32_t nObj = 1 + rnd(iGraph < 200 ? 12 : 150);
+    uint32_t nEdge = rnd(nObj * (1 + rnd(4)));
+    uint32_t nRoot = 1 + rnd(3);
+    uint32_t *aSrc = malloc((nEdge + nRoot + 1) * 4), *aDst = malloc((nEdge + nRoot + 1) * 4);
+    uint32_t *aRoot = malloc(nRoot * 4);
+    uint64_t *aSize = malloc(nObj * 8);
+    for (uint32_t i = 0; i < nObj; i++) aSize[i] = 1 + rnd(100);
+    for (uint32_t e = 0; e < nEdge; e++) {
+      aSrc[e] = rnd(nObj);
+      /* mostly forward-ish edges make long chains; some back edges make cycles */
+      aDst[e] = rnd(4) ? (aSrc[e] + 1 + rnd(3)) % nObj : rnd(nObj);
+    }
+    for (uint32_t r = 0; r < nRoot; r++) aRoot[r] = rnd(nObj);
+    hs_graph *g = NULL;
+    assert_int_equal(hs_graph_from_edges(nObj, aSize, nEdge, aSrc, aDst, NULL, nRoot, aRoot, &g), HS_OK);
+    /* the reference sees the super-root as node nObj */
+    for (uint32_t r = 0; r < nRoot; r++) {
+      aSrc[nEdge + r] = nObj;
+      aDst[nEdge + r] = aRoot[r];
+    }
+    uint32_t *aRef = malloc((nObj + 1) * 4);
+    naive_idom(nObj + 1, nEdge + nRoot, aSrc, aDst, nObj, aRef);
+    for (uint32_t v = 0; v < nObj; v++) {
+      if (g->aIdom[v] != aRef[v])
+        fail_msg("graph %d (n=%u m=%u): idom(%u) = %u, reference says %u", iGraph, nObj,
+                 nEdge, v, g->aIdom[v], aRef[v]);
+    }
+    /* retained = sum of sizes of the dominator subtree, computed naively */
+    for (uint32_t v = 0; v < nObj; v++) {
+      uint64_t nWant = 0;
+      for (uint32_t w = 0; w < nObj; w++) {
+        if (aRef[w] == HS_NONE && w != v) continue;
+        if (aRef[v] == HS_NONE) break;
+        uint32_t x = w;
+        while (x != HS_NONE && x != v && x != nObj) x = aRef[x];
+        if (x == v) nWant += aSize[w];
+      }
+      assert_int_equal(g->aRetained[v], nWant);
+    }
+    hs_graph_free(g);
+    free(aRef);
+    free(aSrc);
+    free(aDst);
+    free(aRoot);
+    free(aSize);
+  }
+}
+
+/* root -> 0 -> 1 -> ... -> n-1: every node dominates the rest. */
+static void test_long_list(void **state) {
+  (void)state;
+  uint32_t n = 10 * 1000 * 1000;
+  uint32_t *aSrc = malloc((size_t)n * 4), *aDst = malloc((size_t)n * 4);
+  uint64_t *aSize = malloc((size_t)n * 8);
+  for (uint32_t i = 0; i < n; i++) {
+    aSize[i] = 16;
+    aSrc[i] = i;
+    aDst[i] = i + 1;                          /* the last edge is dropped */
+  }
+  uint32_t iRoot = 0;
+  hs_graph *g = NULL;
+  assert_int_equal(hs_graph_from_edges(n, aSize, n, aSrc, aDst, NULL, 1, &iRoot, &g), HS_OK);
+  assert_int_equal(g->nDropped, 1);
+  assert_int_equal(g->aRetained[0], (uint64_t)n * 16);
+  assert_int_equal(g->aRetained[n / 2], (uint64_t)(n - n / 2) * 16);
+  assert_int_equal(g->aIdom[n - 1], n - 2);
+  assert_int_equal(g->aDepth[n - 1], n);
+  assert_int_equal(g->nUnreachable, 0);
+  hs_path_step aStep[4];
+  assert_int_equal(hs_graph_path(g, n - 1, aStep, 4), n);
+  assert_int_equal(aStep[0].iObj, 0);
+  assert_int_equal(aStep[0].iOff, 0);         /* root index 0 */
+  assert_int_equal(aStep[3].iObj, 3);
+  hs_graph_free(g);
+  /* the reverse list: edges i+1 -> i, root at the far end */
+  for (uint32_t i = 0; i < n; i++) {
+    aSrc[i] = n - 1 - i;
+    aDst[i] = n - 2 - i;                      /* the last is UINT32_MAX: dropped */
+  }
+  iRoot = n - 1;
+  assert_int_equal(hs_graph_from_edges(n, aSize, n, aSrc, aDst, NULL, 1, &iRoot, &g), HS_OK);
+  assert_int_equal(g->aRetained[n - 1], (uint64_t)n * 16);
+  assert_int_equal(g->aIdom[0], 1);
+  hs_graph_free(g);
+  free(aSrc);
+  free(aDst);
+  free(aSize);
+}
+
+/* Diamond: R->a, a->b, a->c, b->d, c->d.  d is dominated by a, not b or c. */
+static void test_diamond(void **state) {
+  (void)state;
+  uint64_t aSize[] = {10, 20, 30, 40};        /* a b c d */
+  uint32_t aSrc[] = {0, 0, 1, 2}, aDst[] = {1, 2, 3, 3}, aOff[] = {8, 16, 0, 24};
+  uint32_t iRoot = 0;
+  hs_graph *g = NULL;
+  assert_int_equal(hs_graph_from_edges(4, aSize, 4, aSrc, aDst, aOff, 1, &iRoot, &g), HS_OK);
+  assert_int_equal(g->aIdom[3], 0);
+  assert_int_equal(g->aIdom[1], 0);
+  assert_int_equal(g->aIdom[0], 4);           /* the super-root */
+  assert_int_equal(g->aRetained[0], 100);
+  assert_int_equal(g->aRetained[1], 20);
+  assert_int_equal(g->aRetained[2], 30);
+  assert_int_equal(g->aRetained[3], 40);
+  assert_int_equal(g->aRetained[4], 100);
+  /* referrers of d: b and c */
+  assert_int_equal(g->aRevStart[4] - g->aRevStart[3], 2);
+  assert_int_equal(g->aRevSrc[g->aRevStart[3]], 1);
+  assert_int_equal(g->aRevSrc[g->aRevStart[3] + 1], 2);
+  hs_path_step a[8];
+  assert_int_equal(hs_graph_path(g, 3, a, 8), 3);
+  assert_int_equal(a[0].iObj, 0);
+  assert_int_equal(a[1].iObj, 1);
+  assert_int_equal(a[1].iOff, 8);
+  assert_int_equal(a[2].iObj, 3);
+  assert_int_equal(a[2].iOff, 0);
+  hs_graph_free(g);
+}
+
+/* A cycle a->b->c->a held by one root at b, plus garbage e->f not rooted
+** and a second root at f's neighbour g held twice. */
+static void test_cycle_and_garbage(void **state) {
+  (void)state;
+  uint64_t aSize[] = {1, 2, 4, 8, 16, 32};    /* a b c e f g */
+  uint32_t aSrc[] = {0, 1, 2, 3, 5}, aDst[] = {1, 2, 0, 4, 5};
+  uint32_t aRoot[] = {1, 5, 5, 99};
+  hs_graph *g = NULL;
+  assert_int_equal(hs_graph_from_edges(6, aSize, 5, aSrc, aDst, NULL, 4, aRoot, &g), HS_OK);
+  assert_int_equal(g->nRootDropped, 1);
+  assert_int_equal(g->aIdom[1], 6);
+  assert_int_equal(g->aIdom[2], 1);
+  assert_int_equal(g->aIdom[0], 2);
+  assert_int_equal(g->aRetained[1], 7);
+  assert_int_equal(g->aRetained[0], 1);
+  assert_int_equal(g->aRetained[5], 32);      /* self loop changes nothing */
+  assert_int_equal(g->nUnreachable, 2);       /* e and f */
+  assert_int_equal(g->nUnreachableBytes, 24);
+  assert_int_equal(g->aRetained[3], 0);
+  assert_int_equal(g->aIdom[4], HS_NONE);
+  assert_int_equal(g->aRetained[6], 39);
+  hs_path_step a[4];
+  assert_int_equal(hs_graph_path(g, 3, a, 4), 0);
+  assert_int_equal(hs_graph_path(g, 5, a, 4), 1);
+  assert_int_equal(a[0].iOff, 1);             /* the first of the two roots */
+  hs_graph_free(g);
+}
+
+static void test_find(void **state) {
+  (void)state;
+  uint64_t aAddr[] = {0x1000, 0x1010, 0x2000, 0x2400};
+  uint64_t aSize[] = {16, 16, 0x400, 8};
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0xfff), HS_NONE);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x1000), 0);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x100f), 0);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x1010), 1);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x1020), HS_NONE);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x2008), 2); /* type-header +8 */
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x2407), 3);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 4, 0x2408), HS_NONE);
+  assert_int_equal(hs_graph_find(aAddr, aSize, 0, 0x2408), HS_NONE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_find),
+      cmocka_unit_test(test_diamond),
+      cmocka_unit_test(test_cycle_and_garbage),
+      cmocka_unit_test(test_random_vs_naive),
+      cmocka_unit_test(test_long_list),
+  };
+  return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
+}
