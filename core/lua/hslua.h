@@ -20,18 +20,12 @@ typedef struct hsL_case {
   hs_case *pCase;
 } hsL_case;
 
-/* Payload of an "hs.table" userdata: the hs_table_ud of ffi.h followed by an
-** optional row index (views made by where/sort/top).  A standalone table
-** (made from Lua by group_by) owns pTab and frees it in __gc; a case table
-** keeps its case alive through the userdata's environment table. */
-typedef struct hsL_table {
-  hs_table *pTab;   /* the table (shared with the case unless bOwned) */
-  void *pOwner;     /* unused by C; matches hs_table_ud */
-  uint32_t bOwned;  /* 1: pTab (and its pool) are freed with the userdata */
-  uint32_t bView;   /* 1: aIdx holds nIdx 0-based row numbers of pTab */
-  uint64_t nIdx;
-  uint32_t aIdx[];  /* view rows */
-} hsL_table;
+/* Payload of an "hs.table" userdata: hs_table_ud of ffi.h.  A standalone
+** table (made from Lua by hs.table_from, group_by ...) owns pTab, and its
+** pool unless it shares the pool of the table it was derived from; a case
+** table keeps its case alive through the userdata's environment table. */
+typedef hs_table_ud hsL_table;
+enum { HSL_SHARED = 0, HSL_OWN_TABLE = 1, HSL_OWN_TABLE_AND_POOL = 2 };
 
 /* Create a state with the standard libraries, the embedded modules on
 ** package.preload, `hs` loaded and the globals `case` and `cases` set from
@@ -52,9 +46,10 @@ int hsL_loadembedded(lua_State *L, const char *zPath);
 /* Push a case userdata that takes ownership of c. */
 void hsL_pushcase(lua_State *L, hs_case *c);
 hs_case *hsL_checkcase(lua_State *L, int idx);
-/* Push a table userdata for t, owned by the case userdata at index iCase
-** (0: t is standalone and owned by the new userdata). */
-void hsL_pushtable(lua_State *L, hs_table *t, int iCase);
+/* Push a table userdata for t.  iKeep: stack index of a value the table
+** depends on (its case, or the table whose pool it shares), 0 for none;
+** bOwned: HSL_SHARED, HSL_OWN_TABLE or HSL_OWN_TABLE_AND_POOL. */
+void hsL_pushtable(lua_State *L, hs_table *t, int iKeep, int bOwned);
 
 /* Called when the process must end from inside the Ctrl-C handler (second
 ** Ctrl-C in a compiled loop); the REPL sets it to save its history. */

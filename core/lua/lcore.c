@@ -118,7 +118,7 @@ static int case_table(lua_State *L) {
   hs_case *c = hsL_checkcase(L, 1);
   hs_table *t = hs_case_table(c, luaL_checkstring(L, 2));
   if (!t) return 0;
-  hsL_pushtable(L, t, 1);
+  hsL_pushtable(L, t, 1, HSL_SHARED);
   return 1;
 }
 
@@ -138,17 +138,17 @@ static hsL_table *newtable_ud(lua_State *L, uint64_t nIdx) {
   return u;
 }
 
-void hsL_pushtable(lua_State *L, hs_table *t, int iCase) {
-  if (iCase < 0) iCase = lua_gettop(L) + iCase + 1;
+void hsL_pushtable(lua_State *L, hs_table *t, int iKeep, int bOwned) {
+  if (iKeep < 0) iKeep = lua_gettop(L) + iKeep + 1;
   hsL_table *u = newtable_ud(L, 0);
-  if (iCase) {                                /* keep the case alive */
+  if (iKeep) {                                /* keep the owner alive */
     lua_createtable(L, 1, 0);
-    lua_pushvalue(L, iCase);
+    lua_pushvalue(L, iKeep);
     lua_rawseti(L, -2, 1);
     lua_setfenv(L, -2);
   }
   u->pTab = t;
-  u->bOwned = iCase == 0;
+  u->bOwned = (uint32_t)bOwned;
 }
 
 static hsL_table *checktable(lua_State *L, int idx) {
@@ -162,7 +162,7 @@ static int table_gc(lua_State *L) {
   if (u->bOwned && u->pTab) {
     hs_strpool *pStr = u->pTab->pStr;
     hs_table_free_(u->pTab);
-    hs_strpool_free(pStr);
+    if (u->bOwned == HSL_OWN_TABLE_AND_POOL) hs_strpool_free(pStr);
   }
   u->pTab = NULL;
   return 0;
@@ -177,13 +177,7 @@ static int l_view(lua_State *L) {
   if (n < 0 || n > 4294967295.0) return luaL_error(L, "view: bad row count");
   hsL_table *u = newtable_ud(L, (uint64_t)n);
   lua_createtable(L, 1, 0);
-  if (base->bOwned)
-    lua_pushvalue(L, 1);                      /* the base owns its table */
-  else {
-    lua_getfenv(L, 1);
-    lua_rawgeti(L, -1, 1);                    /* the case */
-    lua_remove(L, -2);
-  }
+  lua_pushvalue(L, 1);                        /* keep the base alive */
   lua_rawseti(L, -2, 1);
   lua_setfenv(L, -2);
   u->pTab = base->pTab;
@@ -192,9 +186,10 @@ static int l_view(lua_State *L) {
   return 1;
 }
 
-/* new_table(name, {{name=, type=, flags=}, ...}, nrow) -> a standalone,
-** zero-filled table with its own pool; Lua fills it through the FFI (string
-** cells with set_str) and seals it. */
+/* new_table(name, {{name=, type=, flags=}, ...}, nrow [, base]) -> a
+** standalone, zero-filled table; Lua fills it through the FFI (string cells
+** with set_str, or ids copied from base, whose pool it then shares) and
+** seals it. */
 static int l_new_table(lua_State *L) {
   const char *zName = luaL_checkstring(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -223,18 +218,25 @@ static int l_new_table(lua_State *L) {
     return luaL_error(L, "out of memory");
   }
   for (uint64_t r = 0; r < (uint64_t)nRow; r++) hs_table_add_row(t);
-  /* Detach the table and the pool from the scratch case. */
+  /* Detach the table (and the pool unless a base lends its own). */
   c->nTable = 0;
-  c->pStr = NULL;
+  if (lua_isuserdata(L, 4)) {
+    hsL_table *base = checktable(L, 4);
+    t->pStr = base->pTab->pStr;
+    hsL_pushtable(L, t, 4, HSL_OWN_TABLE);
+  } else {
+    c->pStr = NULL;
+    hsL_pushtable(L, t, 0, HSL_OWN_TABLE_AND_POOL);
+  }
   hs_case_free(c);
-  hsL_pushtable(L, t, 0);
   return 1;
 }
 
 /* set_str(t, col0, row0, s): intern s into a standalone unsealed table. */
 static int l_set_str(lua_State *L) {
   hsL_table *u = checktable(L, 1);
-  if (!u->bOwned || u->pTab->bSealed) return luaL_error(L, "set_str: table is read-only");
+  if (u->bOwned != HSL_OWN_TABLE_AND_POOL || u->pTab->bSealed)
+    return luaL_error(L, "set_str: table is read-only");
   size_t n;
   const char *z = luaL_checklstring(L, 4, &n);
   hs_table_set_str(u->pTab, (int)luaL_checkinteger(L, 2), (uint64_t)luaL_checknumber(L, 3), z, n);

@@ -84,6 +84,11 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
     for (int i = 0; hs_loaders[i] && k < sizeof zTried - 32; i++)
       k += snprintf(zTried + k, sizeof zTried - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
     hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
+    if (in->bFound) { /* a README or checksum file beside the evidence */
+      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
+                   "skipped: not Go evidence (it looks like %s)", zWhat);
+      return HS_OK;
+    }
     hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
                  "not recognised as Go evidence: it looks like %s (tried: %s). "
                  "If it is Go evidence, run `heapscope info --kinds` to see what each kind "

@@ -38,6 +38,7 @@ static int collect_one(void *pArg, hs_input *pIn, const char *zRel) {
   }
   c->a[c->n].pIn = pIn;
   c->a[c->n].zRel = zRel ? hs_strdup(zRel) : NULL;
+  if (zRel) pIn->bFound = 1;
   c->n++;
   return HS_OK;
 }
@@ -145,7 +146,6 @@ int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
         in->zName = hs_strdup(azPath[i]);
         in->zError = zErr;
         collect_one(bGrouped ? &one : &loose, in, bGrouped ? "" : NULL);
-        if (bGrouped) one.a[one.n - 1].zRel[0] = 0;
       } else
         free(zErr);
     }

@@ -130,7 +130,7 @@ static int read_entry(struct archive *a, const char *zName, uint64_t nMax,
 }
 
 /* Decode a single compressed file (raw format). */
-static int read_compressed(const char *zPath, const uint8_t *pMap, size_t nMap,
+static int read_compressed(const char *zPath, const char *zRel, const uint8_t *pMap, size_t nMap,
                            const struct stat *st, const hs_limits *lim,
                            hs_input_fn xOn, void *pArg, char **pzErr) {
   struct archive *a = archive_read_new();
@@ -165,13 +165,13 @@ static int read_compressed(const char *zPath, const uint8_t *pMap, size_t nMap,
   in->n = n;
   /* A truncated stream: keep the decoded part and pass the warning on. */
   if (zWarn) *pzErr = zWarn;
-  rc = xOn(pArg, in, NULL);
+  rc = xOn(pArg, in, zRel);
 done:
   archive_read_free(a);
   return rc;
 }
 
-static int read_archive(const char *zPath, const uint8_t *pMap, size_t nMap,
+static int read_archive(const char *zPath, const char *zRel, const uint8_t *pMap, size_t nMap,
                         const struct stat *st, const hs_limits *lim,
                         hs_input_fn xOn, void *pArg, char **pzErr) {
   struct archive *a = archive_read_new();
@@ -235,13 +235,18 @@ static int read_archive(const char *zPath, const uint8_t *pMap, size_t nMap,
     }
     in->p = p;
     in->n = n;
+    in->bFound = 1;
+    /* Inside a directory walk the member's path continues the archive's. */
+    char *zRelMember = zRel ? hs_mprintf("%s/%s", zRel, zMember) : hs_strdup(zMember);
     if (zErr) { /* a truncated member: keep what decoded, warn, stop */
       *pzErr = zErr;
-      xOn(pArg, in, zMember);
+      xOn(pArg, in, zRelMember);
+      free(zRelMember);
       rc = HS_ETRUNC;
       break;
     }
-    rc = xOn(pArg, in, zMember);
+    rc = xOn(pArg, in, zRelMember);
+    free(zRelMember);
     if (rc != HS_OK) break;
   }
 done:
@@ -301,9 +306,9 @@ static int read_file(const char *zPath, const char *zRel, const hs_limits *lim,
     k = bTar ? SRC_ARCHIVE : SRC_COMPRESSED;
   }
   if (k == SRC_ARCHIVE)
-    rc = read_archive(zPath, p, n, &st, lim, xOn, pArg, pzErr);
+    rc = read_archive(zPath, zRel, p, n, &st, lim, xOn, pArg, pzErr);
   else
-    rc = read_compressed(zPath, p, n, &st, lim, xOn, pArg, pzErr);
+    rc = read_compressed(zPath, zRel, p, n, &st, lim, xOn, pArg, pzErr);
   munmap((void *)p, n);
   return rc;
 }

@@ -42,11 +42,18 @@ typedef struct hs_table {
   int32_t iPad;
 } hs_table;
 
-/* Payload of the Lua full userdata "hs.table": the wrapper keeps the
-** userdata (and so the case) alive while it holds cdata pointers. */
+/* Payload of the Lua full userdata "hs.table".  The prelude casts the
+** userdata to this type and reads the columns in place; the wrapper keeps
+** the userdata (and through its environment the case) alive while it holds
+** cdata pointers.  A view (where/sort/top) carries nIdx 0-based row numbers
+** of pTab in aIdx, allocated with the userdata. */
 typedef struct hs_table_ud {
-  hs_table *pTab;
-  void *pOwner;         /* the Lua-side case handle's C struct */
+  hs_table *pTab;       /* the table */
+  void *pOwner;         /* reserved */
+  uint32_t bOwned;      /* 1: pTab freed with the userdata; 2: pTab and its pool */
+  uint32_t bView;       /* 1: rows are aIdx[0..nIdx) */
+  uint64_t nIdx;        /* rows in a view */
+  uint32_t aIdx[1];     /* view rows (nIdx of them, allocated past the struct) */
 } hs_table_ud;
 
 #endif

@@ -115,6 +115,8 @@ typedef struct hs_input {
   uint64_t iFileSize; /* on-disk size of the file (index validity) */
   char *zPath;        /* on-disk path of the file this came from */
   char *zError;       /* set when the input could not be read (p is NULL) */
+  int bFound;         /* 1: found in a directory or archive walk, not named by the
+                         user; unrecognised, it is skipped with a warning */
 } hs_input;
 
 /* A heap dump's tables and graph; see heap.h. */
