@@ -1,9 +1,0 @@
-
-
-#include "json-c/json.h"
-
-int
-main() {
-  
-return 0;
-}

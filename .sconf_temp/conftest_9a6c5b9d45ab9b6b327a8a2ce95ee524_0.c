@@ -1,9 +1,0 @@
-
-
-#include "archive.h"
-
-int
-main() {
-  
-return 0;
-}

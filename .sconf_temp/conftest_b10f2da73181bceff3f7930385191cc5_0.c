@@ -1,9 +1,0 @@
-
-
-#include "luajit.h"
-
-int
-main() {
-  
-return 0;
-}

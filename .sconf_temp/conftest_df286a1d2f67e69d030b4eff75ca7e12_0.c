@@ -1,8 +1,0 @@
-
-
-
-int
-main() {
-  
-return 0;
-}

@@ -1,9 +1,0 @@
-
-
-#include "msgpack.h"
-
-int
-main() {
-  
-return 0;
-}

@@ -1,9 +1,0 @@
-
-
-#include "protobuf-c/protobuf-c.h"
-
-int
-main() {
-  
-return 0;
-}
