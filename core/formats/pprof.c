@@ -1,8 +1,837 @@
-/* PLACEHOLDER: the pprof loader is being written (see the open issues); until
-** then it recognises nothing, so its inputs are reported as not recognised. */
+/*
+ * pprof profiles: the protobuf that runtime/pprof writes for heap, allocs,
+ * goroutine, mutex, block, threadcreate and CPU profiles (and that
+ * `go test -memprofile` and any other pprof producer write).
+ *
+ * FORMAT
+ *
+ * A profile is one protobuf message, perftools.profiles.Profile (schema in
+ * profile.proto next to this file), usually gzipped on disk.  The source
+ * layer un-gzips files; a gzip stream handed straight to
+ * hs_case_load_buffer() is inflated here.  A protobuf message is a sequence
+ * of fields, each a varint key (field number << 3 | wire type) and a value:
+ *
+ *   wire type  value                        Profile fields of that type
+ *   0 varint   LEB128, 1..10 bytes          7 drop_frames 8 keep_frames
+ *                                           9 time_nanos 10 duration_nanos
+ *                                           12 period 13 comment (unpacked)
+ *                                           14 default_sample_type 15 doc_url
+ *   1 fixed64  8 bytes                      -
+ *   2 bytes    varint length, then bytes    1 sample_type 2 sample 3 mapping
+ *                                           4 location 5 function
+ *                                           6 string_table 11 period_type
+ *                                           13 comment (packed)
+ *   5 fixed32  4 bytes                      -
+ *
+ * Repeated scalars (Sample.location_id, Sample.value, Profile.comment) may be
+ * packed (one wire-type-2 field holding the varints back to back; what Go
+ * writes) or unpacked (one field per element); protobuf-c accepts both.
+ * Every string in the profile is an index into string_table, whose entry 0
+ * is "".  Sample.location_id[0] is the leaf; a Location's line[last] is the
+ * function that was really called, and line[0..last-1] were inlined into it.
+ *
+ * Go writes, per profile (runtime/pprof proto.go, protomem.go, pprof.go):
+ *
+ *   profile       sample types                          period type     default
+ *   heap          alloc_objects/count alloc_space/bytes space/bytes     -
+ *                 inuse_objects/count inuse_space/bytes
+ *   allocs        (same as heap)                        space/bytes     alloc_space
+ *   goroutine     goroutine/count                       goroutine/count -
+ *   threadcreate  threadcreate/count                    threadcreate/.. -
+ *   mutex, block  contentions/count delay/nanoseconds   contentions/..  -
+ *   cpu           samples/count cpu/nanoseconds         cpu/nanoseconds -
+ *
+ * Mutex and block profiles are byte-for-byte the same shape; they differ
+ * only in their stacks (a mutex profile's leaves are the Unlock that woke a
+ * waiter, a block profile's leaves are where a goroutine blocked).  We vote
+ * on the leaf function names; an empty profile falls back to the input's
+ * name ("mutex"/"block"), then to "block".
+ *
+ * RAW PROTOBUF HAS NO MAGIC.  The sniffer walks the top-level fields of the
+ * first 64 KiB and wants every one to be a Profile field with the right wire
+ * type, and among the first four a sample_type or period_type (a ValueType:
+ * small varints only) or a string_table starting with "".  Text rarely survives that: "heap profile:"
+ * reads as field 13 varint then field 12 with wire type 1, rejected.
+ *
+ * TABLES (K is the profile kind; a second profile of one kind in a case gets
+ * K_2, then K_3 ...; ids and rows refer within one profile)
+ *
+ *   profiles.K.info          one row: source, kind, time_nanos, duration_nanos,
+ *                            period, period_type, period_unit,
+ *                            default_sample_type, drop_frames, keep_frames,
+ *                            comments (joined by "\n"), doc_url
+ *   profiles.K.sample_types  name, unit; in profile order
+ *   profiles.K.samples       one i64 column per sample type, named by it
+ *                            (HS_COL_BYTES when the unit is bytes), stack
+ *                            (0-based first row in .stacks), depth (number of
+ *                            locations), labels ("k=v k2=123unit", sorted as
+ *                            written)
+ *   profiles.K.stacks        sample, depth (0 = leaf), location (0-based row
+ *                            in .locations; UINT32_MAX for an unknown id)
+ *   profiles.K.locations     id, address, mapping_id, is_folded, line (first
+ *                            row in .lines), nline, name (line[0]'s function)
+ *   profiles.K.lines         location (row), function (row in .functions or
+ *                            UINT32_MAX), name, file, line, column
+ *   profiles.K.functions     id, name, system_name, filename, start_line
+ *   profiles.K.mappings      id, memory_start, memory_limit, file_offset,
+ *                            filename, build_id, has_functions,
+ *                            has_filenames, has_line_numbers, has_inline_frames
+ *   profiles.K.labels        sample, key, str, num, num_unit
+ *
+ * ERRORS.  protobuf-c decodes all or nothing, so a damaged profile is first
+ * walked here: the top-level fields up to the first one that is cut short
+ * or malformed are kept (a warning names that byte offset), and if a kept
+ * field does not decode as its message, that one field is dropped with a
+ * warning at its offset.  Cost: one extra pass over the bytes, and a second
+ * decode only when the first failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include "heapscope/heapscope.h"
+#include "formats/profile.pb-c.h"
 
-static int sniff(const uint8_t *p, size_t n) { return 0; }
-static int load(hs_case *c, hs_input *in) { return HS_EFORMAT; }
+typedef Perftools__Profiles__Profile PbProfile;
+typedef Perftools__Profiles__Sample PbSample;
+typedef Perftools__Profiles__Location PbLocation;
+typedef Perftools__Profiles__Function PbFunction;
+typedef Perftools__Profiles__Mapping PbMapping;
 
-const hs_loader hs_loader_pprof = {"pprof", "pprof (not yet supported)", sniff, load};
+/* ------------------------------------------------------------------ */
+/* Protobuf wire walking (only what the sniffer and the damage scan need). */
+
+/* Read a varint at p[*pi..n); 0 on success (advancing *pi), -1 if it is cut
+** short or longer than 10 bytes. */
+static int pb_varint(const uint8_t *p, size_t n, size_t *pi, uint64_t *pv) {
+  uint64_t v = 0;
+  for (int k = 0; k < 10; k++) {
+    if (*pi >= n) return -1;
+    uint8_t b = p[(*pi)++];
+    v |= (uint64_t)(b & 0x7f) << (7 * k);
+    if (!(b & 0x80)) {
+      *pv = v;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+/* The wire type a Profile field must have (-1: not a Profile field).
+** Field 13 (comment) may be packed (2) or not (0): returns 0 and the caller
+** accepts 2 too. */
+static int profile_wiretype(uint64_t iField) {
+  switch (iField) {
+    case 1: case 2: case 3: case 4: case 5: case 6: case 11: case 16: return 2;
+    case 7: case 8: case 9: case 10: case 12: case 13: case 14: case 15: return 0;
+    default: return -1;
+  }
+}
+
+/* One top-level field: where it starts, its number, and its payload. */
+typedef struct pb_field {
+  size_t iStart;      /* offset of the key */
+  size_t iData;       /* offset of the payload (length-delimited) */
+  size_t nData;       /* payload bytes (0 for varints) */
+  size_t iEnd;        /* offset just past the field */
+  uint64_t iField;
+  int iWire;
+} pb_field;
+
+/* Parse the top-level field at p[i..n).  Returns 0, or -1 with *pzWhy set
+** to what was wrong. */
+static int pb_field_at(const uint8_t *p, size_t n, size_t i, pb_field *f, const char **pzWhy) {
+  uint64_t key, v;
+  f->iStart = i;
+  if (pb_varint(p, n, &i, &key)) {
+    *pzWhy = "a field key (varint) that is cut short";
+    return -1;
+  }
+  f->iField = key >> 3;
+  f->iWire = (int)(key & 7);
+  int iWant = profile_wiretype(f->iField);
+  if (iWant < 0 && (f->iField == 0 || f->iField > 64)) {
+    *pzWhy = "a field number of the pprof Profile message (1..16)";
+    return -1;
+  }
+  if (iWant >= 0 && f->iWire != iWant && !(f->iField == 13 && f->iWire == 2)) {
+    *pzWhy = "a different wire type for this Profile field";
+    return -1;
+  }
+  switch (f->iWire) {
+    case 0:
+      if (pb_varint(p, n, &i, &v)) {
+        *pzWhy = "a varint value that is cut short";
+        return -1;
+      }
+      f->iData = i;
+      f->nData = 0;
+      break;
+    case 1: case 5: {
+      size_t k = f->iWire == 1 ? 8 : 4;
+      if (n - i < k) {
+        *pzWhy = "a fixed-size value that is cut short";
+        return -1;
+      }
+      f->iData = i;
+      f->nData = k;
+      i += k;
+      break;
+    }
+    case 2:
+      if (pb_varint(p, n, &i, &v)) {
+        *pzWhy = "a length (varint) that is cut short";
+        return -1;
+      }
+      if (v > n - i) {
+        *pzWhy = "as many bytes as the field's length says (the file is truncated)";
+        return -1;
+      }
+      f->iData = i;
+      f->nData = (size_t)v;
+      i += (size_t)v;
+      break;
+    default:
+      *pzWhy = "a wire type 0, 1, 2 or 5";
+      return -1;
+  }
+  f->iEnd = i;
+  return 0;
+}
+
+/* Is p[0..n) a ValueType message: fields 1 and 2 as varints, nothing else? */
+static int is_valuetype(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint64_t key, v;
+    if (pb_varint(p, n, &i, &key)) return 0;
+    if ((key != (1 << 3)) && (key != (2 << 3))) return 0;
+    if (pb_varint(p, n, &i, &v)) return 0;
+    if (v > (1u << 24)) return 0; /* a string index: profiles hold fewer strings */
+  }
+  return 1;
+}
+
+/* Sniff: every visible top-level field valid (the last may run past the
+** 64 KiB window), and within the first four fields, before any other
+** length-delimited one, a sample_type or period_type (Go writes
+** period_type, period, sample_type...) or string_table[0] == "". */
+static int sniff_raw(const uint8_t *p, size_t n) {
+  if (n < 2) return 0;
+  pb_field f;
+  const char *zWhy;
+  size_t i = 0;
+  int nField = 0, bGoodStart = 0;
+  while (i < n) {
+    if (pb_field_at(p, n, i, &f, &zWhy)) {
+      /* Ran past the window: fine only for a length-delimited field whose
+      ** key and length were complete. */
+      size_t j = i;
+      uint64_t key, len;
+      if (pb_varint(p, n, &j, &key) == 0 && (key & 7) == 2 &&
+          profile_wiretype(key >> 3) == 2 && pb_varint(p, n, &j, &len) == 0 && len > n - j &&
+          n >= 65536)
+        break;
+      return 0;
+    }
+    if (profile_wiretype(f.iField) < 0) return 0;
+    if (nField < 4) {
+      if ((f.iField == 1 || f.iField == 11) && is_valuetype(p + f.iData, f.nData)) bGoodStart = 1;
+      if (f.iField == 6 && f.nData == 0) bGoodStart = 1;
+      if (!bGoodStart && (nField == 3 || f.iWire == 2)) return 0;
+    }
+    nField++;
+    i = f.iEnd;
+  }
+  return bGoodStart ? 90 : 0;
+}
+
+static int is_gzip(const uint8_t *p, size_t n) { return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
+
+/* Inflate a gzip stream into a malloc'd buffer (*pp, *pn).  A truncated
+** stream yields what was decoded and *pbTrunc = 1.  Returns HS_OK, or
+** HS_EFORMAT if nothing could be decoded, HS_ENOMEM, HS_ELIMIT past nMax. */
+static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, uint8_t **pp, size_t *pn, int *pbTrunc) {
+  int rc = HS_OK;
+  uint8_t *pOut = NULL;
+  size_t nOut = 0, nCap = 0;
+  struct archive_entry *e;
+  struct archive *a = archive_read_new();
+  *pbTrunc = 0;
+  if (!a) return HS_ENOMEM;
+  archive_read_support_filter_gzip(a);
+  archive_read_support_format_raw(a);
+  if (archive_read_open_memory(a, p, n) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
+    rc = HS_EFORMAT;
+    goto done;
+  }
+  for (;;) {
+    if (nCap - nOut < 65536) {
+      size_t nNew = nCap ? nCap * 2 : 1 << 20;
+      uint8_t *pNew = realloc(pOut, nNew);
+      if (!pNew) {
+        rc = HS_ENOMEM;
+        goto done;
+      }
+      pOut = pNew;
+      nCap = nNew;
+    }
+    la_ssize_t r = archive_read_data(a, pOut + nOut, nCap - nOut);
+    if (r == 0) break;
+    if (r < 0) {
+      *pbTrunc = 1;
+      break;
+    }
+    nOut += (size_t)r;
+    if (nOut > nMax) {
+      rc = HS_ELIMIT;
+      goto done;
+    }
+  }
+  if (nOut == 0) rc = HS_EFORMAT;
+done:
+  archive_read_free(a);
+  if (rc != HS_OK) {
+    free(pOut);
+    pOut = NULL;
+    nOut = 0;
+  }
+  *pp = pOut;
+  *pn = nOut;
+  return rc;
+}
+
+/* Sniff gzip too, so a .pb.gz handed to hs_case_load_buffer() is found:
+** inflate at most the window and look at that.  Costs one small inflate,
+** only for gzip input. */
+static int sniff(const uint8_t *p, size_t n) {
+  if (!is_gzip(p, n)) return sniff_raw(p, n);
+  uint8_t *pRaw = NULL;
+  size_t nRaw = 0;
+  int bTrunc, iScore = 0;
+  /* A gzip member holds one file: only profiles of 64 MiB or less are
+  ** sniffed this way (the source layer handles larger ones). */
+  if (gunzip(p, n, 64u << 20, &pRaw, &nRaw, &bTrunc) == HS_OK)
+    iScore = sniff_raw(pRaw, nRaw < 65536 ? nRaw : 65536);
+  free(pRaw);
+  return iScore ? 80 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding with damage tolerance. */
+
+/* Does the payload of top-level field f decode as its message type? */
+static int field_decodes(const uint8_t *p, const pb_field *f) {
+  const ProtobufCMessageDescriptor *d = NULL;
+  switch (f->iField) {
+    case 1: case 11: d = &perftools__profiles__value_type__descriptor; break;
+    case 2: d = &perftools__profiles__sample__descriptor; break;
+    case 3: d = &perftools__profiles__mapping__descriptor; break;
+    case 4: d = &perftools__profiles__location__descriptor; break;
+    case 5: d = &perftools__profiles__function__descriptor; break;
+    case 6: return 1; /* strings: protobuf-c checks UTF-8 only for proto3 strings? see below */
+    case 13: { /* packed comment: varints back to back */
+      size_t i = f->iData, e = f->iData + f->nData;
+      uint64_t v;
+      while (i < e)
+        if (pb_varint(p, e, &i, &v)) return 0;
+      return 1;
+    }
+    default: return 1;
+  }
+  ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, f->nData, p + f->iData);
+  if (!m) return 0;
+  protobuf_c_message_free_unpacked(m, NULL);
+  return 1;
+}
+
+/* Decode p[0..n) into *ppProf.  Damage is reported as warnings on the case
+** and skipped as described at the top.  Returns HS_OK (maybe HS_ETRUNC if
+** the end was cut) or HS_EFORMAT with an error recorded. */
+static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, PbProfile **ppProf) {
+  int rc = HS_OK;
+  uint8_t *pKeep = NULL;
+  *ppProf = perftools__profiles__profile__unpack(NULL, n, p);
+  if (*ppProf) return HS_OK;
+
+  /* Slow path: find the damage. */
+  pKeep = malloc(n ? n : 1);
+  if (!pKeep) return HS_ENOMEM;
+  size_t nKeep = 0, i = 0;
+  int nDropped = 0;
+  pb_field f;
+  const char *zWhy;
+  while (i < n) {
+    if (pb_field_at(p, n, i, &f, &zWhy)) {
+      hs_case_diag(c, HS_WARNING, zFile, i, 0,
+                   "pprof: expected %s at byte %zu of %zu; kept the %zu bytes of complete "
+                   "fields before it. If the file was cut short, fetch the profile again",
+                   zWhy, i, n, nKeep);
+      rc = HS_ETRUNC;
+      break;
+    }
+    if (f.iWire == 2 && !field_decodes(p, &f)) {
+      if (nDropped++ < 10)
+        hs_case_diag(c, HS_WARNING, zFile, f.iStart, 0,
+                     "pprof: field %llu (%zu bytes) at byte %zu does not decode as its "
+                     "message type; skipped it",
+                     (unsigned long long)f.iField, f.iEnd - f.iStart, f.iStart);
+    } else {
+      memcpy(pKeep + nKeep, p + f.iStart, f.iEnd - f.iStart);
+      nKeep += f.iEnd - f.iStart;
+    }
+    i = f.iEnd;
+  }
+  *ppProf = perftools__profiles__profile__unpack(NULL, nKeep, pKeep);
+  if (!*ppProf) {
+    /* Strings that are not UTF-8 make protobuf-c refuse the whole message;
+    ** that is the one damage the field check above cannot see cheaply. */
+    hs_case_diag(c, HS_ERROR, zFile, 0, 0,
+                 "pprof: the profile does not decode as a perftools.profiles.Profile "
+                 "message (protobuf). Check that the file is a pprof profile "
+                 "(`go tool pprof -raw FILE`)");
+    rc = HS_EFORMAT;
+  }
+  free(pKeep);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Id maps: u64 id -> row, open addressing (ids are usually 1..N). */
+
+typedef struct idmap {
+  uint64_t *aKey;     /* id+1 per slot (0: empty) */
+  uint32_t *aVal;
+  size_t nCap;        /* power of two */
+} idmap;
+
+static int idmap_init(idmap *m, size_t nItem) {
+  m->nCap = 16;
+  while (m->nCap < nItem * 2) m->nCap *= 2;
+  m->aKey = calloc(m->nCap, sizeof *m->aKey);
+  m->aVal = calloc(m->nCap, sizeof *m->aVal);
+  return m->aKey && m->aVal ? HS_OK : HS_ENOMEM;
+}
+static void idmap_free(idmap *m) {
+  free(m->aKey);
+  free(m->aVal);
+}
+static size_t idmap_slot(const idmap *m, uint64_t id) {
+  uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ull;
+  size_t i = (size_t)(h >> 20) & (m->nCap - 1);
+  while (m->aKey[i] && m->aKey[i] != id + 1) i = (i + 1) & (m->nCap - 1);
+  return i;
+}
+/* First one wins (pprof rejects duplicates; we keep the first). */
+static void idmap_put(idmap *m, uint64_t id, uint32_t v) {
+  size_t i = idmap_slot(m, id);
+  if (m->aKey[i]) return;
+  m->aKey[i] = id + 1;
+  m->aVal[i] = v;
+}
+static uint32_t idmap_get(const idmap *m, uint64_t id) {
+  size_t i = idmap_slot(m, id);
+  return m->aKey[i] ? m->aVal[i] : UINT32_MAX;
+}
+
+/* ------------------------------------------------------------------ */
+/* Kind and tables. */
+
+typedef struct loadctx {
+  hs_case *c;
+  const char *zFile;
+  PbProfile *pr;
+  int nBadStr;        /* string indexes out of range (warned once) */
+} loadctx;
+
+static const char *S(loadctx *x, int64_t i) {
+  if (i >= 0 && (uint64_t)i < x->pr->n_string_table) return x->pr->string_table[i];
+  if (x->nBadStr++ == 0)
+    hs_case_diag(x->c, HS_WARNING, x->zFile, UINT64_MAX, 0,
+                 "pprof: string index %lld is past the string table (%zu strings); "
+                 "used \"\" for it (and for any other bad index)",
+                 (long long)i, x->pr->n_string_table);
+  return "";
+}
+
+static int has_type(loadctx *x, const char *zType) {
+  for (size_t i = 0; i < x->pr->n_sample_type; i++)
+    if (strcmp(S(x, x->pr->sample_type[i]->type), zType) == 0) return 1;
+  return 0;
+}
+
+static const char *leaf_name(loadctx *x, PbSample *s, const idmap *mLoc, const idmap *mFn) {
+  if (s->n_location_id == 0) return "";
+  uint32_t iLoc = idmap_get(mLoc, s->location_id[0]);
+  if (iLoc == UINT32_MAX) return "";
+  PbLocation *l = x->pr->location[iLoc];
+  if (l->n_line == 0) return "";
+  uint32_t iFn = idmap_get(mFn, l->line[0]->function_id);
+  return iFn == UINT32_MAX ? "" : S(x, x->pr->function[iFn]->name);
+}
+
+/* The kind of profile, as named by /debug/pprof/ (see the table at the top).
+** zOut gets a name safe for a table name. */
+static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *zOut, size_t nOut) {
+  PbProfile *pr = x->pr;
+  const char *zDefault = S(x, pr->default_sample_type);
+  if (has_type(x, "inuse_space") || has_type(x, "alloc_space")) {
+    snprintf(zOut, nOut, "%s", strcmp(zDefault, "alloc_space") == 0 ? "allocs" : "heap");
+    return;
+  }
+  if (has_type(x, "contentions") && has_type(x, "delay")) {
+    int nMutex = 0, nBlock = 0;
+    for (size_t i = 0; i < pr->n_sample; i++) {
+      const char *z = leaf_name(x, pr->sample[i], mLoc, mFn);
+      if (strstr(z, "Unlock") || strcmp(z, "runtime.unlock") == 0 || strstr(z, "LostContended"))
+        nMutex++;
+      else if (*z)
+        nBlock++;
+    }
+    if (nMutex != nBlock)
+      snprintf(zOut, nOut, "%s", nMutex > nBlock ? "mutex" : "block");
+    else
+      snprintf(zOut, nOut, "%s", strstr(x->zFile, "mutex") ? "mutex" : "block");
+    return;
+  }
+  if (has_type(x, "cpu") || (pr->period_type && strcmp(S(x, pr->period_type->type), "cpu") == 0)) {
+    snprintf(zOut, nOut, "cpu");
+    return;
+  }
+  /* goroutine, threadcreate and custom profiles: named by their type. */
+  const char *z = pr->n_sample_type ? S(x, pr->sample_type[0]->type) : "";
+  size_t k = 0;
+  for (; *z && k + 1 < nOut && k < 40; z++)
+    zOut[k++] = (*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') || (*z >= '0' && *z <= '9') ? *z : '_';
+  zOut[k] = 0;
+  if (k == 0) snprintf(zOut, nOut, "profile");
+}
+
+/* Pick K, K_2, K_3 ...: the first whose info table does not exist yet. */
+static void unique_kind(hs_case *c, char *zKind, size_t nKind) {
+  char zBase[64], zName[128];
+  snprintf(zBase, sizeof zBase, "%s", zKind);
+  for (int i = 1; i < 1000; i++) {
+    if (i > 1) snprintf(zKind, nKind, "%s_%d", zBase, i);
+    snprintf(zName, sizeof zName, "profiles.%s.info", zKind);
+    if (!hs_case_table(c, zName)) return;
+  }
+}
+
+static hs_table *new_table(hs_case *c, const char *zKind, const char *zPart) {
+  char zName[160];
+  snprintf(zName, sizeof zName, "profiles.%s.%s", zKind, zPart);
+  return hs_table_new(c, zName);
+}
+
+#define TRY(x) do { if ((x) < 0) { rc = HS_ENOMEM; goto done; } } while (0)
+#define ROW(t, r) do { if ((r = hs_table_add_row(t)) == UINT64_MAX) { rc = HS_ENOMEM; goto done; } } while (0)
+
+/* Fill the tables of one decoded profile.  Returns HS_OK or HS_ENOMEM. */
+static int fill_tables(loadctx *x) {
+  int rc = HS_OK;
+  hs_case *c = x->c;
+  PbProfile *pr = x->pr;
+  idmap mLoc = {0}, mFn = {0};
+  int *aiVal = NULL;
+  char *zLab = NULL;
+  char zKind[80];
+  uint64_t r;
+
+  if (idmap_init(&mLoc, pr->n_location) || idmap_init(&mFn, pr->n_function)) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < pr->n_location; i++) idmap_put(&mLoc, pr->location[i]->id, (uint32_t)i);
+  for (size_t i = 0; i < pr->n_function; i++) idmap_put(&mFn, pr->function[i]->id, (uint32_t)i);
+  profile_kind(x, &mLoc, &mFn, zKind, sizeof zKind);
+  unique_kind(c, zKind, sizeof zKind);
+
+  hs_table *tInfo = new_table(c, zKind, "info");
+  hs_table *tTypes = new_table(c, zKind, "sample_types");
+  hs_table *tSamp = new_table(c, zKind, "samples");
+  hs_table *tStk = new_table(c, zKind, "stacks");
+  hs_table *tLoc = new_table(c, zKind, "locations");
+  hs_table *tLine = new_table(c, zKind, "lines");
+  hs_table *tFn = new_table(c, zKind, "functions");
+  hs_table *tMap = new_table(c, zKind, "mappings");
+  hs_table *tLab = new_table(c, zKind, "labels");
+  if (!tInfo || !tTypes || !tSamp || !tStk || !tLoc || !tLine || !tFn || !tMap || !tLab) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+
+  /* info */
+  {
+    static const char *az[] = {"source", "kind", "period_type", "period_unit", "default_sample_type",
+                               "drop_frames", "keep_frames", "comments", "doc_url"};
+    for (size_t i = 0; i < sizeof az / sizeof az[0]; i++) TRY(hs_table_col(tInfo, az[i], HS_STR, 0));
+    TRY(hs_table_col(tInfo, "time_nanos", HS_I64, 0));
+    TRY(hs_table_col(tInfo, "duration_nanos", HS_I64, 0));
+    TRY(hs_table_col(tInfo, "period", HS_I64, 0));
+    ROW(tInfo, r);
+    hs_table_set_strz(tInfo, 0, r, x->zFile);
+    hs_table_set_strz(tInfo, 1, r, zKind);
+    if (pr->period_type) {
+      hs_table_set_strz(tInfo, 2, r, S(x, pr->period_type->type));
+      hs_table_set_strz(tInfo, 3, r, S(x, pr->period_type->unit));
+    }
+    hs_table_set_strz(tInfo, 4, r, S(x, pr->default_sample_type));
+    hs_table_set_strz(tInfo, 5, r, S(x, pr->drop_frames));
+    hs_table_set_strz(tInfo, 6, r, S(x, pr->keep_frames));
+    size_t nCom = 0;
+    for (size_t i = 0; i < pr->n_comment; i++) nCom += strlen(S(x, pr->comment[i])) + 1;
+    char *zCom = calloc(1, nCom + 1);
+    if (!zCom) {
+      rc = HS_ENOMEM;
+      goto done;
+    }
+    for (size_t i = 0; i < pr->n_comment; i++) {
+      if (i) strcat(zCom, "\n");
+      strcat(zCom, S(x, pr->comment[i]));
+    }
+    hs_table_set_strz(tInfo, 7, r, zCom);
+    free(zCom);
+    hs_table_set_strz(tInfo, 8, r, S(x, pr->doc_url));
+    hs_table_set_i64(tInfo, 9, r, pr->time_nanos);
+    hs_table_set_i64(tInfo, 10, r, pr->duration_nanos);
+    hs_table_set_i64(tInfo, 11, r, pr->period);
+  }
+
+  /* sample types and the samples' value columns */
+  TRY(hs_table_col(tTypes, "name", HS_STR, 0));
+  TRY(hs_table_col(tTypes, "unit", HS_STR, 0));
+  aiVal = calloc(pr->n_sample_type + 1, sizeof *aiVal);
+  if (!aiVal) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < pr->n_sample_type; i++) {
+    const char *zType = S(x, pr->sample_type[i]->type);
+    const char *zUnit = S(x, pr->sample_type[i]->unit);
+    ROW(tTypes, r);
+    hs_table_set_strz(tTypes, 0, r, zType);
+    hs_table_set_strz(tTypes, 1, r, zUnit);
+    char zCol[64];
+    snprintf(zCol, sizeof zCol, "%s", zType);
+    /* A name clash with our own columns or another type: value_N. */
+    if (!*zType || !strcmp(zType, "stack") || !strcmp(zType, "depth") || !strcmp(zType, "labels") ||
+        hs_table_colidx(tSamp, zType) >= 0)
+      snprintf(zCol, sizeof zCol, "value_%zu", i + 1);
+    uint32_t fl = !strcmp(zUnit, "bytes") ? HS_COL_BYTES : 0;
+    TRY(aiVal[i] = hs_table_col(tSamp, zCol, HS_I64, fl));
+  }
+  int iStack, iDepth, iLabels;
+  TRY(iStack = hs_table_col(tSamp, "stack", HS_U32, 0));
+  TRY(iDepth = hs_table_col(tSamp, "depth", HS_U32, 0));
+  TRY(iLabels = hs_table_col(tSamp, "labels", HS_STR, 0));
+  TRY(hs_table_col(tStk, "sample", HS_U32, 0));
+  TRY(hs_table_col(tStk, "depth", HS_U32, 0));
+  TRY(hs_table_col(tStk, "location", HS_U32, 0));
+  TRY(hs_table_col(tLab, "sample", HS_U32, 0));
+  TRY(hs_table_col(tLab, "key", HS_STR, 0));
+  TRY(hs_table_col(tLab, "str", HS_STR, 0));
+  TRY(hs_table_col(tLab, "num", HS_I64, 0));
+  TRY(hs_table_col(tLab, "num_unit", HS_STR, 0));
+
+  uint64_t nFrame = 0;
+  for (size_t i = 0; i < pr->n_sample; i++) nFrame += pr->sample[i]->n_location_id;
+  if (hs_table_reserve(tSamp, pr->n_sample) || hs_table_reserve(tStk, nFrame)) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  int nBadLoc = 0, nBadVal = 0;
+  size_t nLabCap = 256;
+  zLab = malloc(nLabCap);
+  if (!zLab) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (size_t i = 0; i < pr->n_sample; i++) {
+    PbSample *s = pr->sample[i];
+    if ((i & 0xffff) == 0 && hs_checkpoint()) break;
+    ROW(tSamp, r);
+    if (s->n_value != pr->n_sample_type && nBadVal++ == 0)
+      hs_case_diag(c, HS_WARNING, x->zFile, UINT64_MAX, 0,
+                   "pprof: sample %zu has %zu values for %zu sample types; missing values "
+                   "read as 0 (first of such samples)",
+                   i + 1, s->n_value, pr->n_sample_type);
+    for (size_t k = 0; k < pr->n_sample_type && k < s->n_value; k++)
+      hs_table_set_i64(tSamp, aiVal[k], r, s->value[k]);
+    hs_table_set_u32(tSamp, iStack, r, (uint32_t)tStk->nRow);
+    hs_table_set_u32(tSamp, iDepth, r, (uint32_t)s->n_location_id);
+    for (size_t k = 0; k < s->n_location_id; k++) {
+      uint64_t rs;
+      ROW(tStk, rs);
+      uint32_t iLoc = idmap_get(&mLoc, s->location_id[k]);
+      if (iLoc == UINT32_MAX && nBadLoc++ == 0)
+        hs_case_diag(c, HS_WARNING, x->zFile, UINT64_MAX, 0,
+                     "pprof: sample %zu refers to location id %llu, which the profile does "
+                     "not define; that frame is recorded as unknown",
+                     i + 1, (unsigned long long)s->location_id[k]);
+      hs_table_set_u32(tStk, 0, rs, (uint32_t)r);
+      hs_table_set_u32(tStk, 1, rs, (uint32_t)k);
+      hs_table_set_u32(tStk, 2, rs, iLoc);
+    }
+    /* Labels, both as rows and as one "k=v k2=12unit" string. */
+    size_t nLab = 0;
+    zLab[0] = 0;
+    for (size_t k = 0; k < s->n_label; k++) {
+      Perftools__Profiles__Label *lb = s->label[k];
+      uint64_t rl;
+      ROW(tLab, rl);
+      const char *zKey = S(x, lb->key), *zStr = S(x, lb->str), *zUnit = S(x, lb->num_unit);
+      hs_table_set_u32(tLab, 0, rl, (uint32_t)r);
+      hs_table_set_strz(tLab, 1, rl, zKey);
+      hs_table_set_strz(tLab, 2, rl, zStr);
+      hs_table_set_i64(tLab, 3, rl, lb->num);
+      hs_table_set_strz(tLab, 4, rl, zUnit);
+      char zNum[32];
+      if (lb->str == 0) snprintf(zNum, sizeof zNum, "%lld", (long long)lb->num);
+      size_t nNeed = nLab + strlen(zKey) + strlen(zStr) + strlen(zUnit) + 40;
+      if (nNeed > nLabCap) {
+        char *zNew = realloc(zLab, nNeed * 2);
+        if (!zNew) {
+          rc = HS_ENOMEM;
+          goto done;
+        }
+        zLab = zNew;
+        nLabCap = nNeed * 2;
+      }
+      nLab += (size_t)sprintf(zLab + nLab, "%s%s=%s%s", nLab ? " " : "", zKey,
+                              lb->str ? zStr : zNum, lb->str ? "" : zUnit);
+    }
+    if (nLab) hs_table_set_str(tSamp, iLabels, r, zLab, nLab);
+  }
+
+  /* functions */
+  TRY(hs_table_col(tFn, "id", HS_U64, 0));
+  TRY(hs_table_col(tFn, "name", HS_STR, 0));
+  TRY(hs_table_col(tFn, "system_name", HS_STR, 0));
+  TRY(hs_table_col(tFn, "filename", HS_STR, 0));
+  TRY(hs_table_col(tFn, "start_line", HS_I64, 0));
+  for (size_t i = 0; i < pr->n_function; i++) {
+    PbFunction *f = pr->function[i];
+    ROW(tFn, r);
+    hs_table_set_u64(tFn, 0, r, f->id);
+    hs_table_set_strz(tFn, 1, r, S(x, f->name));
+    hs_table_set_strz(tFn, 2, r, S(x, f->system_name));
+    hs_table_set_strz(tFn, 3, r, S(x, f->filename));
+    hs_table_set_i64(tFn, 4, r, f->start_line);
+  }
+
+  /* locations and their lines */
+  TRY(hs_table_col(tLoc, "id", HS_U64, 0));
+  TRY(hs_table_col(tLoc, "address", HS_U64, HS_COL_HEX));
+  TRY(hs_table_col(tLoc, "mapping_id", HS_U64, 0));
+  TRY(hs_table_col(tLoc, "is_folded", HS_U32, 0));
+  TRY(hs_table_col(tLoc, "line", HS_U32, 0));
+  TRY(hs_table_col(tLoc, "nline", HS_U32, 0));
+  TRY(hs_table_col(tLoc, "name", HS_STR, 0));
+  TRY(hs_table_col(tLine, "location", HS_U32, 0));
+  TRY(hs_table_col(tLine, "function", HS_U32, 0));
+  TRY(hs_table_col(tLine, "name", HS_STR, 0));
+  TRY(hs_table_col(tLine, "file", HS_STR, 0));
+  TRY(hs_table_col(tLine, "line", HS_I64, 0));
+  TRY(hs_table_col(tLine, "column", HS_I64, 0));
+  for (size_t i = 0; i < pr->n_location; i++) {
+    PbLocation *l = pr->location[i];
+    ROW(tLoc, r);
+    hs_table_set_u64(tLoc, 0, r, l->id);
+    hs_table_set_u64(tLoc, 1, r, l->address);
+    hs_table_set_u64(tLoc, 2, r, l->mapping_id);
+    hs_table_set_u32(tLoc, 3, r, l->is_folded ? 1 : 0);
+    hs_table_set_u32(tLoc, 4, r, (uint32_t)tLine->nRow);
+    hs_table_set_u32(tLoc, 5, r, (uint32_t)l->n_line);
+    for (size_t k = 0; k < l->n_line; k++) {
+      uint64_t rl;
+      ROW(tLine, rl);
+      uint32_t iFn = idmap_get(&mFn, l->line[k]->function_id);
+      hs_table_set_u32(tLine, 0, rl, (uint32_t)r);
+      hs_table_set_u32(tLine, 1, rl, iFn);
+      if (iFn != UINT32_MAX) {
+        const char *zName = S(x, pr->function[iFn]->name);
+        hs_table_set_strz(tLine, 2, rl, zName);
+        hs_table_set_strz(tLine, 3, rl, S(x, pr->function[iFn]->filename));
+        if (k == 0) hs_table_set_strz(tLoc, 6, r, zName);
+      }
+      hs_table_set_i64(tLine, 4, rl, l->line[k]->line);
+      hs_table_set_i64(tLine, 5, rl, l->line[k]->column);
+    }
+  }
+
+  /* mappings */
+  {
+    static const char *az[] = {"has_functions", "has_filenames", "has_line_numbers", "has_inline_frames"};
+    TRY(hs_table_col(tMap, "id", HS_U64, 0));
+    TRY(hs_table_col(tMap, "memory_start", HS_U64, HS_COL_HEX));
+    TRY(hs_table_col(tMap, "memory_limit", HS_U64, HS_COL_HEX));
+    TRY(hs_table_col(tMap, "file_offset", HS_U64, HS_COL_HEX));
+    TRY(hs_table_col(tMap, "filename", HS_STR, 0));
+    TRY(hs_table_col(tMap, "build_id", HS_STR, 0));
+    for (int k = 0; k < 4; k++) TRY(hs_table_col(tMap, az[k], HS_U32, 0));
+    for (size_t i = 0; i < pr->n_mapping; i++) {
+      PbMapping *m = pr->mapping[i];
+      ROW(tMap, r);
+      hs_table_set_u64(tMap, 0, r, m->id);
+      hs_table_set_u64(tMap, 1, r, m->memory_start);
+      hs_table_set_u64(tMap, 2, r, m->memory_limit);
+      hs_table_set_u64(tMap, 3, r, m->file_offset);
+      hs_table_set_strz(tMap, 4, r, S(x, m->filename));
+      hs_table_set_strz(tMap, 5, r, S(x, m->build_id));
+      hs_table_set_u32(tMap, 6, r, m->has_functions ? 1 : 0);
+      hs_table_set_u32(tMap, 7, r, m->has_filenames ? 1 : 0);
+      hs_table_set_u32(tMap, 8, r, m->has_line_numbers ? 1 : 0);
+      hs_table_set_u32(tMap, 9, r, m->has_inline_frames ? 1 : 0);
+    }
+  }
+  tInfo->zNote = hs_strdup("one row per profile: where it came from, its period and times");
+  tSamp->zNote = hs_strdup("one row per sample: a value per sample type; stack = first row in .stacks");
+  tStk->zNote = hs_strdup("the frames of each sample, leaf (depth 0) first; location = row in .locations");
+
+done:
+  idmap_free(&mLoc);
+  idmap_free(&mFn);
+  free(aiVal);
+  free(zLab);
+  return rc;
+}
+
+/* Load one profile (raw protobuf, or gzip of it). */
+static int load(hs_case *c, hs_input *in) {
+  int rc = HS_OK;
+  uint8_t *pRaw = NULL;
+  PbProfile *pr = NULL;
+  const uint8_t *p = in->p;
+  size_t n = (size_t)in->n;
+  if (is_gzip(p, n)) {
+    int bTrunc = 0;
+    rc = gunzip(p, n, (uint64_t)16 << 30, &pRaw, &n, &bTrunc);
+    if (rc != HS_OK) {
+      hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
+                   rc == HS_ELIMIT ? "pprof: the gzip stream inflates past 16 GiB; not loaded"
+                                   : "pprof: the gzip stream does not inflate; check the file "
+                                     "with `gzip -t`");
+      goto done;
+    }
+    if (bTrunc)
+      hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
+                   "pprof: the gzip stream is cut short; reading the %zu bytes it gave", n);
+    p = pRaw;
+  }
+  int rcDecode = decode(c, in->zName, p, n, &pr);
+  if (!pr) {
+    rc = rcDecode == HS_OK ? HS_EFORMAT : rcDecode;
+    goto done;
+  }
+  loadctx x = {c, in->zName, pr, 0};
+  rc = fill_tables(&x);
+  if (rc == HS_OK) rc = rcDecode;
+done:
+  if (pr) perftools__profiles__profile__free_unpacked(pr, NULL);
+  free(pRaw);
+  return rc;
+}
+
+const hs_loader hs_loader_pprof = {"pprof", "pprof profile (protobuf, gzipped or not)", sniff, load};
