@@ -81,6 +81,20 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
 
 void hs_graph_free(hs_graph *);
 
+/* Build the graph of a loaded heap dump: every pointer field (interior
+** pointers too, such as base+8 into Go 1.22+ type-header objects) and every
+** root target resolves to the object containing it; pointers to nothing in
+** the heap are dropped and counted (nDropped, nRootDropped). */
+struct hs_heap;
+int hs_graph_from_heap(const struct hs_heap *h, hs_graph **ppOut);
+
+/* The graph of case c's heap dump, built on first use and kept on the heap
+** (c->pHeap->pGraph) for the life of the case.  Reads the index file when a
+** current one exists and writes one after building, unless c->flags has
+** HS_CASE_NOCACHE.  Returns HS_OK, HS_ERR (no heap dump; or interrupted),
+** HS_ENOMEM or HS_ELIMIT; the graph belongs to the heap. */
+int hs_case_graph(hs_case *c, hs_graph **ppOut);
+
 /* Immediate dominators by semi-NCA over a CSR graph of nNode nodes from
 ** iRoot.  aIdom (nNode, caller's) receives the idom of each node, HS_NONE
 ** for the root and for unreachable nodes; aOrder (nNode, caller's, may be

@@ -249,6 +249,178 @@ static void test_find(void **state) {
   assert_int_equal(hs_graph_find(aAddr, aSize, 0, 0x2408), HS_NONE);
 }
 
+/* ---------------------------------------------------------------- index */
+
+static hs_graph *random_graph(uint32_t nObj, uint32_t nEdge) {
+  uint32_t *aSrc = malloc(nEdge * 4 + 4), *aDst = malloc(nEdge * 4 + 4), *aOff = malloc(nEdge * 4 + 4);
+  uint64_t *aSize = malloc(nObj * 8 + 8);
+  for (uint32_t i = 0; i < nObj; i++) aSize[i] = 16 + rnd(1000);
+  for (uint32_t e = 0; e < nEdge; e++) {
+    aSrc[e] = rnd(nObj);
+    aDst[e] = rnd(nObj);
+    aOff[e] = 8 * rnd(16);
+  }
+  uint32_t aRoot[3] = {0, rnd(nObj), rnd(nObj)};
+  hs_graph *g = NULL;
+  assert_int_equal(hs_graph_from_edges(nObj, aSize, nEdge, aSrc, aDst, aOff, 3, aRoot, &g), HS_OK);
+  free(aSrc);
+  free(aDst);
+  free(aOff);
+  free(aSize);
+  return g;
+}
+
+static void same_graph(const hs_graph *a, const hs_graph *b) {
+  assert_int_equal(a->nObj, b->nObj);
+  assert_int_equal(a->nEdge, b->nEdge);
+  assert_int_equal(a->nRoot, b->nRoot);
+  assert_int_equal(a->nUnreachable, b->nUnreachable);
+  assert_int_equal(a->nUnreachableBytes, b->nUnreachableBytes);
+  size_t nN = a->nObj + 1;
+  assert_memory_equal(a->aFwdStart, b->aFwdStart, (nN + 1) * 4);
+  assert_memory_equal(a->aFwdDst, b->aFwdDst, a->nEdge * 4);
+  assert_memory_equal(a->aFwdOff, b->aFwdOff, a->nEdge * 4);
+  assert_memory_equal(a->aRevStart, b->aRevStart, (nN + 1) * 4);
+  assert_memory_equal(a->aRevSrc, b->aRevSrc, a->nEdge * 4);
+  assert_memory_equal(a->aIdom, b->aIdom, nN * 4);
+  assert_memory_equal(a->aParent, b->aParent, nN * 4);
+  assert_memory_equal(a->aDepth, b->aDepth, nN * 4);
+  assert_memory_equal(a->aRetained, b->aRetained, nN * 8);
+  assert_memory_equal(a->aSize, b->aSize, nN * 8);
+}
+
+static char *read_all(const char *z, size_t *pn) {
+  FILE *f = fopen(z, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  *pn = (size_t)ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = malloc(*pn + 1);
+  assert_int_equal(fread(p, 1, *pn, f), *pn);
+  fclose(f);
+  return p;
+}
+
+static void write_all(const char *z, const char *p, size_t n) {
+  FILE *f = fopen(z, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(p, 1, n, f), n);
+  fclose(f);
+}
+
+static void test_index_round_trip(void **state) {
+  (void)state;
+  char zDir[] = "/tmp/hs-test-graph-XXXXXX";
+  assert_non_null(mkdtemp(zDir));
+  char *zDump = hs_mprintf("%s/heap.dump", zDir);
+  static const uint8_t aDump[] = "go1.7 heap dump\n...pretend...";
+  hs_input in = {.zName = zDump, .p = aDump, .n = sizeof aDump, .iMtime = 1700000000,
+                 .iFileSize = sizeof aDump, .zPath = zDump};
+  hs_graph *g = random_graph(3000, 9000);
+  hs_index_key k;
+  hs_index_key_init(&k, &in, g->nObj);
+  char *zIdx = hs_index_path(&k, 1);
+  assert_non_null(zIdx);
+  assert_string_equal(zIdx + strlen(zIdx) - 15, "heap.dump.hsidx");
+  assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+  char *zFound = hs_index_path(&k, 0);
+  assert_string_equal(zFound, zIdx);
+  hs_graph *g2 = hs_index_read(zIdx, &k);
+  assert_non_null(g2);
+  assert_int_equal(g2->bFromIndex, 1);
+  same_graph(g, g2);
+  hs_path_step a[64];
+  uint32_t v = g->nObj - 1;
+  assert_int_equal(hs_graph_path(g, v, a, 64), hs_graph_path(g2, v, a, 64));
+  hs_graph_free(g2);
+
+  /* stale: any part of the key differs */
+  hs_index_key k2 = k;
+  k2.iMtime++;
+  assert_null(hs_index_read(zIdx, &k2));
+  k2 = k;
+  k2.iFileSize++;
+  assert_null(hs_index_read(zIdx, &k2));
+  k2 = k;
+  k2.iHash ^= 1;
+  assert_null(hs_index_read(zIdx, &k2));
+  k2 = k;
+  k2.nObj++;
+  assert_null(hs_index_read(zIdx, &k2));
+  k2 = k;
+  k2.zName = "other.tar:heap.dump";
+  assert_null(hs_index_read(zIdx, &k2));
+
+  /* corrupt: every truncation length class and byte flips all over the file */
+  size_t n;
+  char *p = read_all(zIdx, &n);
+  char *zBad = hs_mprintf("%s/bad.hsidx", zDir);
+  size_t aCut[] = {0, 5, 11, 12, 40, n / 3, n / 2, n - 64, n - 1};
+  for (size_t i = 0; i < sizeof aCut / sizeof aCut[0]; i++) {
+    write_all(zBad, p, aCut[i]);
+    assert_null(hs_index_read(zBad, &k));
+  }
+  for (int iFlip = 0; iFlip < 300; iFlip++) {
+    size_t iAt = iFlip < 150 ? (size_t)iFlip * 3 % 400 : rnd((uint32_t)n);
+    p[iAt] ^= (char)(1 + rnd(255));
+    write_all(zBad, p, n);
+    hs_graph *gBad = hs_index_read(zBad, &k);
+    /* a flip in the zero padding between sections is harmless; else rejected */
+    if (gBad) {
+      same_graph(g, gBad);
+      hs_graph_free(gBad);
+    }
+    free(p);
+    p = read_all(zIdx, &n);
+  }
+  assert_null(hs_index_read("/nonexistent/x.hsidx", &k));
+  assert_null(hs_index_read(zDir, &k));        /* a directory */
+  free(p);
+  unlink(zBad);
+  unlink(zIdx);
+  rmdir(zDir);
+  free(zBad);
+  free(zIdx);
+  free(zFound);
+  free(zDump);
+  hs_graph_free(g);
+}
+
+/* Read-only directory: the index goes to $XDG_CACHE_HOME/heapscope. */
+static void test_index_cache_dir(void **state) {
+  (void)state;
+  /* a directory that does not exist is not writable, even for root */
+  char zDir[] = "/tmp/hs-test-cache-XXXXXX";
+  assert_non_null(mkdtemp(zDir));
+  setenv("XDG_CACHE_HOME", zDir, 1);
+  static const uint8_t aDump[] = "dump";
+  hs_input in = {.zName = "/nonexistent-dir/heap.dump", .p = aDump, .n = 4,
+                 .zPath = "/nonexistent-dir/heap.dump"};
+  hs_index_key k;
+  hs_index_key_init(&k, &in, 10);
+  char *z = hs_index_path(&k, 1);
+  assert_non_null(z);
+  assert_true(strncmp(z, zDir, strlen(zDir)) == 0);
+  assert_non_null(strstr(z, "/heapscope/heap.dump-"));
+  hs_graph *g = random_graph(10, 20);
+  assert_int_equal(hs_index_write(z, &k, g), HS_OK);
+  char *zR = hs_index_path(&k, 0);
+  assert_string_equal(zR, z);
+  hs_graph *g2 = hs_index_read(zR, &k);
+  assert_non_null(g2);
+  same_graph(g, g2);
+  hs_graph_free(g2);
+  hs_graph_free(g);
+  unlink(z);
+  char *zSub = hs_mprintf("%s/heapscope", zDir);
+  rmdir(zSub);
+  rmdir(zDir);
+  free(zSub);
+  free(z);
+  free(zR);
+  unsetenv("XDG_CACHE_HOME");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_find),
@@ -256,6 +428,8 @@ int main(void) {
       cmocka_unit_test(test_cycle_and_garbage),
       cmocka_unit_test(test_random_vs_naive),
       cmocka_unit_test(test_long_list),
+      cmocka_unit_test(test_index_round_trip),
+      cmocka_unit_test(test_index_cache_dir),
   };
   return cmocka_run_group_tests_name("graph", tests, NULL, NULL);
 }
