@@ -1,0 +1,394 @@
+-- hs.profile: pprof profiles (and heap profile text) as objects.
+--
+-- attach(caseobj) sets caseobj.profiles = { heap = p, allocs = p, ... } from
+-- the case's profiles.<kind>.<part> tables (written by core/formats/pprof.c
+-- and heaptext.c; a second profile of one kind is <kind>_2).  A profile p:
+--
+--   p.kind, p.source, p.sample_types (names, in order), p.units[name],
+--   p.default_sample_type, p.period, p.period_type, p.period_unit,
+--   p.duration (seconds), p.duration_nanos, p.time (seconds since the epoch),
+--   p.time_nanos, p.comments, p.drop_frames, p.keep_frames
+--   p.samples, p.stacks, p.locations, p.lines, p.functions, p.mappings,
+--   p.labels (tables; #p.samples is the number of samples)
+--   p:top([n [, sample_type [, by [, opts]]]])
+--       -> table name, flat, flat_pct, sum_pct, cum, cum_pct, inline
+--   p:diff(base [, sample_type [, by]])
+--       -> table name, base, value, delta, base_cum, cum, delta_cum
+--   p:stack(i) -> list of frame names of sample i (1-based), leaf first
+--   p:total(sample_type)
+--
+-- top follows `go tool pprof -top -sample_index=TYPE` (vendored pprof,
+-- internal/graph newGraph and internal/report TextItems): every Line of a
+-- Location is a frame; a node is a function name (by = "function"), a file
+-- ("file") or an address+function+file:line ("address"); flat sums the
+-- samples whose leaf frame is the node, cum the samples where the node
+-- appears anywhere, once per sample; samples whose value is 0 are skipped;
+-- percentages are of the sum of |value| over all samples.  Rows are ordered
+-- by |flat| descending, then name, then |cum| descending, as pprof orders
+-- them.  `inline` is "inline" when every caller edge into the node is an
+-- inlined call, "partial-inline" when some are, as pprof prints after the
+-- name.  opts.edgefraction (default 0, as with -edgefraction=0) drops
+-- light edges before that label is decided, like pprof's default 0.001.
+--
+-- Cost: O(frames) per call with two array writes per frame, plus a Lua hash
+-- lookup per distinct caller->callee pair per sample for the inline label.
+local ffi = require "ffi"
+local bit = require "bit"
+local prelude = require "hs.prelude"
+
+local M = {}
+local Profile = {}
+Profile.__index = Profile
+M.Profile = Profile
+
+local parts = { "info", "sample_types", "samples", "stacks", "locations", "lines",
+                "functions", "mappings", "labels" }
+
+local function col(t, name) return t:column(name) end
+
+local function str_of(t)
+  local pool = prelude.getinfo(t).t.pStr
+  return function(id) return ffi.string(pool.aData + pool.aOff[id]) end
+end
+
+local function new_profile(caseobj, kind)
+  local p = setmetatable({ kind = kind, _case = caseobj, _cache = {} }, Profile)
+  for _, part in ipairs(parts) do
+    local key = part == "sample_types" and "sample_types_table" or part
+    p[key] = caseobj:table("profiles." .. kind .. "." .. part)
+  end
+  local info = p.info
+  local r = info and #info > 0 and info[1] or {}
+  p.source = r.source
+  p.period = r.period
+  p.period_type, p.period_unit = r.period_type, r.period_unit
+  p.default_sample_type = r.default_sample_type ~= "" and r.default_sample_type or nil
+  p.time_nanos, p.duration_nanos = r.time_nanos, r.duration_nanos
+  p.time = r.time_nanos and tonumber(r.time_nanos) / 1e9 or nil
+  p.duration = r.duration_nanos and tonumber(r.duration_nanos) / 1e9 or nil
+  p.comments = r.comments
+  p.drop_frames, p.keep_frames = r.drop_frames, r.keep_frames
+  p.units = {}
+  local st = p.sample_types_table
+  p.sample_types = {}
+  if st then
+    for i = 1, #st do
+      local row = st[i]
+      p.sample_types[i] = row.name
+      p.units[row.name] = row.unit
+    end
+  end
+  -- sample type name -> column in .samples (pprof.c renames clashes value_N)
+  p._valcol = {}
+  local scols = {}
+  if p.samples then
+    for _, c in ipairs(p.samples:columns()) do scols[c] = true end
+  end
+  for i, name in ipairs(p.sample_types) do
+    p._valcol[name] = scols[name] and name or ("value_" .. i)
+  end
+  return p
+end
+
+function M.attach(caseobj)
+  local kinds, seen = {}, {}
+  for _, name in ipairs(caseobj.tables or {}) do
+    local kind = name:match("^profiles%.(.+)%.info$")
+    if kind and not seen[kind] then
+      seen[kind] = true
+      kinds[#kinds + 1] = kind
+    end
+  end
+  if #kinds == 0 then return end
+  local profiles = {}
+  for _, kind in ipairs(kinds) do profiles[kind] = new_profile(caseobj, kind) end
+  caseobj.profiles = profiles
+end
+
+function Profile:__tostring()
+  return ("profile %s (%d samples; %s) from %s"):format(self.kind,
+    self.samples and #self.samples or 0, table.concat(self.sample_types, ", "),
+    tostring(self.source))
+end
+
+-- The sample type to use: the one named, else the default, else the last
+-- (pprof's rule).  Errors name the choices.
+function Profile:_stype(stype)
+  if stype == nil then
+    stype = self.default_sample_type or self.sample_types[#self.sample_types]
+  end
+  if type(stype) == "number" then stype = self.sample_types[stype] end
+  if not self._valcol[stype or ""] then
+    error(("profile %s has no sample type %q (it has: %s)"):format(self.kind, tostring(stype),
+          table.concat(self.sample_types, ", ")), 3)
+  end
+  return stype
+end
+
+local function base_name(path)
+  return (path:gsub("^.*/", ""))
+end
+
+-- Node ids per frame: for `by`, every location row gets a run of node ids in
+-- pprof's walk order (line[last] .. line[0], caller first) in a flat int32
+-- array; node names are in names[id].  Cached per profile and `by`.
+function Profile:_nodes(by)
+  local c = self._cache["nodes:" .. by]
+  if c then return c end
+  local locs, lines, maps = self.locations, self.lines, self.mappings
+  local nloc = #locs
+  local S = str_of(locs)
+  local mapfile = {}
+  if maps then
+    local mid, mfile = col(maps, "id"), col(maps, "filename")
+    for i = 0, #maps - 1 do mapfile[tonumber(mid[i])] = S(mfile[i]) end
+  end
+  local l_first, l_n = col(locs, "line"), col(locs, "nline")
+  local l_addr, l_map = col(locs, "address"), col(locs, "mapping_id")
+  local ln_name, ln_file, ln_line = col(lines, "name"), col(lines, "file"), col(lines, "line")
+  local nframes = 0
+  for i = 0, nloc - 1 do
+    local k = l_n[i]
+    nframes = nframes + (k == 0 and 1 or k)
+  end
+  local start = ffi.new("int32_t[?]", nloc + 1)
+  local seq = ffi.new("int32_t[?]", nframes + 1)
+  local inl = ffi.new("uint8_t[?]", nframes + 1)
+  local ids, names = {}, {}
+  local function node(key)
+    local id = ids[key]
+    if not id then
+      id = #names + 1
+      names[id] = key
+      ids[key] = id
+    end
+    return id
+  end
+  local function objname(i)
+    local f = mapfile[tonumber(l_map[i])]
+    if f and f ~= "" then return "[" .. base_name(f) .. "]" end
+    return "<unknown>"
+  end
+  local k = 0
+  for i = 0, nloc - 1 do
+    start[i] = k
+    local n, first = l_n[i], l_first[i]
+    if n == 0 then
+      local key = objname(i)
+      if by == "address" and l_addr[i] ~= 0 then
+        key = ("%016x"):format(tonumber(l_addr[i]))
+      end
+      seq[k], inl[k] = node(key), 0
+      k = k + 1
+    else
+      for j = n - 1, 0, -1 do
+        local li = first + j
+        local key
+        if by == "file" then
+          key = S(ln_file[li])
+          if key == "" then key = objname(i) end
+        elseif by == "address" then
+          local parts_ = {}
+          if l_addr[i] ~= 0 then parts_[#parts_ + 1] = ("%016x"):format(tonumber(l_addr[i])) end
+          local nm = S(ln_name[li])
+          if nm ~= "" then parts_[#parts_ + 1] = nm end
+          local line = tonumber(ln_line[li])
+          if line ~= 0 then parts_[#parts_ + 1] = S(ln_file[li]) .. ":" .. line
+          elseif S(ln_file[li]) ~= "" then parts_[#parts_ + 1] = S(ln_file[li])
+          elseif nm == "" then parts_[#parts_ + 1] = objname(i) end
+          key = table.concat(parts_, " ")
+        else
+          key = S(ln_name[li])
+          if key == "" then key = objname(i) end
+        end
+        seq[k] = node(key)
+        inl[k] = j ~= n - 1 and 1 or 0 -- reached through an inlined call
+        k = k + 1
+      end
+    end
+  end
+  start[nloc] = k
+  c = { start = start, seq = seq, inl = inl, names = names, nnode = #names }
+  self._cache["nodes:" .. by] = c
+  return c
+end
+
+-- Sum of |value| over every sample: pprof's total for percentages.
+function Profile:total(stype)
+  stype = self:_stype(stype)
+  local s = self.samples
+  local v = col(s, self._valcol[stype])
+  local t = 0
+  for i = 0, #s - 1 do
+    local x = tonumber(v[i])
+    t = t + (x < 0 and -x or x)
+  end
+  return t
+end
+
+-- flat, cum (double arrays indexed by node id), edge info, the node table.
+function Profile:_aggregate(stype, by, want_edges)
+  local nd = self:_nodes(by)
+  local s, stk = self.samples, self.stacks
+  local vals = col(s, self._valcol[stype])
+  local s_stack, s_depth = col(s, "stack"), col(s, "depth")
+  local st_loc = col(stk, "location")
+  local start, seq, inl = nd.start, nd.seq, nd.inl
+  local nnode = nd.nnode
+  local flat = ffi.new("double[?]", nnode + 1)
+  local cum = ffi.new("double[?]", nnode + 1)
+  local seen = ffi.new("int32_t[?]", nnode + 1)
+  local ew, einl, eseen = {}, {}, {}
+  local stride = nnode + 1
+  local nloc = #self.locations
+  for i = 0, #s - 1 do
+    local w = tonumber(vals[i])
+    if w ~= 0 then
+      local stamp = i + 1
+      local parent = 0
+      local base = s_stack[i]
+      for d = s_depth[i] - 1, 0, -1 do
+        local loc = st_loc[base + d]
+        if loc < nloc then
+          for k = start[loc], start[loc + 1] - 1 do
+            local n = seq[k]
+            if seen[n] ~= stamp then
+              seen[n] = stamp
+              cum[n] = cum[n] + w
+            end
+            if want_edges and parent ~= 0 and n ~= parent then
+              local key = parent * stride + n
+              if eseen[key] ~= stamp then
+                eseen[key] = stamp
+                ew[key] = (ew[key] or 0) + w
+                local e = einl[key]
+                if e == nil then einl[key] = inl[k] == 1
+                elseif e and inl[k] == 0 then einl[key] = false end
+              end
+            end
+            parent = n
+          end
+        end
+      end
+      if parent ~= 0 then flat[parent] = flat[parent] + w end
+    end
+  end
+  return nd, flat, cum, ew, einl, stride
+end
+
+local function abs(x) return x < 0 and -x or x end
+
+-- p:top(n, sample_type, by, opts): see the top of this file.
+function Profile:top(n, stype, by, opts)
+  opts = opts or {}
+  stype = self:_stype(stype)
+  by = by or "function"
+  if by ~= "function" and by ~= "file" and by ~= "address" then
+    error(("top: by must be \"function\", \"file\" or \"address\", not %q"):format(tostring(by)), 2)
+  end
+  local total = self:total(stype)
+  local nd, flat, cum, ew, einl, stride = self:_aggregate(stype, by, opts.inline ~= false)
+  local names = nd.names
+  local rows = {}
+  local flatsum = 0
+  for id = 1, nd.nnode do
+    if flat[id] ~= 0 or cum[id] ~= 0 then
+      rows[#rows + 1] = { id = id, name = names[id], flat = flat[id], cum = cum[id] }
+      flatsum = flatsum + flat[id]
+    end
+  end
+  -- Inline labels from the surviving caller edges (pprof trims edges
+  -- lighter than edgefraction of the summed flat values).
+  local cutoff = math.floor(abs(flatsum) * (opts.edgefraction or 0))
+  local has_in, has_noin = {}, {}
+  for key, w in pairs(ew) do
+    if abs(w) >= cutoff then
+      local dst = key % stride
+      if einl[key] then has_in[dst] = true else has_noin[dst] = true end
+    end
+  end
+  table.sort(rows, function(a, b)
+    local fa, fb = abs(a.flat), abs(b.flat)
+    if fa ~= fb then return fa > fb end
+    if a.name ~= b.name then return a.name < b.name end
+    local ca, cb = abs(a.cum), abs(b.cum)
+    if ca ~= cb then return ca > cb end
+    return a.id < b.id
+  end)
+  local out = {}
+  local sum = 0
+  local limit = n or #rows
+  for i = 1, math.min(limit, #rows) do
+    local r = rows[i]
+    sum = sum + r.flat
+    local label = ""
+    if has_in[r.id] then label = has_noin[r.id] and "partial-inline" or "inline" end
+    out[i] = { r.name, r.flat, total ~= 0 and 100 * abs(r.flat) / total or 0,
+               total ~= 0 and 100 * abs(sum) / total or 0,
+               r.cum, total ~= 0 and 100 * abs(r.cum) / total or 0, label }
+  end
+  local unit = self.units[stype]
+  local vflag = unit == "bytes" and "bytes" or nil
+  local spec = { { "name", "str" }, { "flat", "f64", vflag }, { "flat_pct", "f64", "pct" },
+                 { "sum_pct", "f64", "pct" }, { "cum", "f64", vflag }, { "cum_pct", "f64", "pct" },
+                 { "inline", "str" } }
+  return prelude.table_from("top " .. self.kind .. " " .. stype, spec, out)
+end
+
+-- p:diff(base, sample_type, by): per-node change from profile `base` to p.
+-- Rows with any change, ordered by |delta| (flat) descending, then name.
+function Profile:diff(base, stype, by)
+  if getmetatable(base) ~= Profile then error("diff: base must be a profile", 2) end
+  stype = self:_stype(stype)
+  by = by or "function"
+  local function collect(p)
+    local nd, flat, cum = p:_aggregate(p:_stype(stype), by, false)
+    local m = {}
+    for id = 1, nd.nnode do
+      if flat[id] ~= 0 or cum[id] ~= 0 then m[nd.names[id]] = { flat[id], cum[id] } end
+    end
+    return m
+  end
+  local a, b = collect(base), collect(self)
+  local keys, rows = {}, {}
+  for k in pairs(a) do keys[k] = true end
+  for k in pairs(b) do keys[k] = true end
+  for k in pairs(keys) do
+    local x, y = a[k] or { 0, 0 }, b[k] or { 0, 0 }
+    if x[1] ~= y[1] or x[2] ~= y[2] then
+      rows[#rows + 1] = { k, x[1], y[1], y[1] - x[1], x[2], y[2], y[2] - x[2] }
+    end
+  end
+  table.sort(rows, function(r, s)
+    if abs(r[4]) ~= abs(s[4]) then return abs(r[4]) > abs(s[4]) end
+    if abs(r[7]) ~= abs(s[7]) then return abs(r[7]) > abs(s[7]) end
+    return r[1] < s[1]
+  end)
+  local vflag = self.units[stype] == "bytes" and "bytes" or nil
+  local spec = { { "name", "str" }, { "base", "f64", vflag }, { "value", "f64", vflag },
+                 { "delta", "f64", vflag }, { "base_cum", "f64", vflag }, { "cum", "f64", vflag },
+                 { "delta_cum", "f64", vflag } }
+  return prelude.table_from("diff " .. self.kind .. " " .. stype, spec, rows)
+end
+
+-- p:stack(i): frame names of sample i (1-based), leaf first, inlined
+-- frames included.
+function Profile:stack(i)
+  local s, stk = self.samples, self.stacks
+  if i < 1 or i > #s then return nil end
+  local nd = self:_nodes("function")
+  local base, depth = col(s, "stack")[i - 1], col(s, "depth")[i - 1]
+  local st_loc = col(stk, "location")
+  local out = {}
+  for d = 0, depth - 1 do
+    local loc = st_loc[base + d]
+    if loc < #self.locations then
+      for k = nd.start[loc + 1] - 1, nd.start[loc], -1 do out[#out + 1] = nd.names[nd.seq[k]] end
+    else
+      out[#out + 1] = "<unknown>"
+    end
+  end
+  return out
+end
+
+return M
