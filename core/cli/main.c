@@ -1,9 +1,301 @@
+/*
+ * heapscope command line: one binary, a few verbs (DESIGN.md "Command line").
+ *
+ *   heapscope [INPUT...]                 REPL on a terminal; Lua from stdin when
+ *                                        stdin is a pipe or file; else a summary
+ *   heapscope -e CODE [INPUT...]         run a Lua chunk, print what it returns
+ *   heapscope run SCRIPT [INPUT...] [-- ARG...]
+ *   heapscope info INPUT...              what was loaded, per case
+ *
+ * Exit status: 0 fine; 1 a Lua error (or a script's own status); 2 bad usage
+ * or an input that could not be loaded (the other cases are still reported).
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <luajit.h>
+
 #include "lua/hslua.h"
-int main(int argc, char **argv) {
-  lua_State *L = hsL_newstate(NULL);
-  if (!L) return 2;
-  if (argc > 2 && luaL_loadstring(L, argv[2]) == 0) hsL_report(L, hsL_docall(L, 0, 0));
-  hsL_close(L);
+#if __has_include("lua/repl.h")
+#include "lua/repl.h"
+#else /* until the REPL lands: evaluate stdin as one chunk */
+static int hsL_run_stdin(lua_State *L) {
+  if (luaL_loadfile(L, NULL) != 0) { hsL_report(L, 1); return 1; }
+  int status = hsL_docall(L, 0, 0);
+  hsL_report(L, status);
+  return status ? 1 : 0;
+}
+static int hsL_repl(lua_State *L, const char *z) { (void)z; return hsL_run_stdin(L); }
+#endif
+
+static const char zUsage[] =
+    "heapscope " HS_VERSION " -- where does a Go process's memory go, and why does it\n"
+    "not come back?\n"
+    "\n"
+    "Usage:\n"
+    "  heapscope [OPTIONS] [INPUT...]               explore in the Lua REPL (on a terminal)\n"
+    "  heapscope [OPTIONS] -e CODE [INPUT...]       run a Lua chunk, print what it returns\n"
+    "  heapscope [OPTIONS] run SCRIPT [INPUT...] [-- ARG...]\n"
+    "                                               run a Lua script (ARGs in `arg`)\n"
+    "  heapscope [OPTIONS] info INPUT...            what was loaded, per case\n"
+    "\n"
+    "INPUT is any evidence a Go process leaves, recognised by its content (never its\n"
+    "name): heap dumps (runtime/debug.WriteHeapDump), pprof profiles, goroutine dumps,\n"
+    "gctrace logs, MemStats JSON, Prometheus metrics, /proc and cgroup memory files;\n"
+    "plain, compressed (.gz .xz .zst .bz2) or inside archives (.tar.* .zip). Files named\n"
+    "together form one case; a directory or an archive is one case, or one per\n"
+    "subdirectory when it holds only subdirectories.\n"
+    "\n"
+    "Options:\n"
+    "  -e CODE          run CODE (Lua) with `case` (the first case) and `cases` set\n"
+    "  --no-cache       do not read or write heap index files\n"
+    "  --max-bytes SIZE decompress at most SIZE bytes per file or archive member\n"
+    "                   (default 16G; guards against decompression bombs)\n"
+    "  -q, --quiet      no progress on stderr\n"
+    "  -h, --help       this text\n"
+    "  -V, --version    print the version\n"
+    "\n"
+    "In Lua (REPL, -e, scripts): case.name, case.inputs, case.warnings, case.tables,\n"
+    "case.gc, case.memstats, case.goroutines, case.metrics, case.proc, case.profiles.KIND,\n"
+    "case.heap; every table supports #t, t[i], t:where(fn), t:select(...), t:sort(col),\n"
+    "t:top(n, col), t:group_by(col):count() / :sum(col), t:each(). Type help() in the REPL.\n"
+    "\n"
+    "Examples:\n"
+    "  heapscope info samples/go1.23/leaky\n"
+    "  heapscope -e 'return case.gc:top(5, \"heap_end\")' gctrace.log\n"
+    "  heapscope -e 'return case.goroutines:group_by(\"state\"):count()' goroutines.txt\n"
+    "  heapscope run myscript.lua dumps.tar.gz -- --threshold 10\n"
+    "  heapscope heap.dump.xz            # then, at the hs> prompt: case.heap:top_retainers(10)\n"
+    "\n"
+    "Exit status: 0 ok; 1 a Lua error; 2 bad usage or an input that could not be loaded.\n";
+
+static void usage_error(const char *zMsg, const char *zArg) {
+  fprintf(stderr, "heapscope: %s%s%s\nTry 'heapscope --help'.\n", zMsg, zArg ? ": " : "",
+          zArg ? zArg : "");
+  exit(2);
+}
+
+typedef struct cli {
+  const char *zCode;      /* -e */
+  const char *zVerb;      /* "run", "info" or NULL */
+  const char *zScript;    /* run SCRIPT */
+  const char **azInput;
+  int nInput;
+  const char **azArg;     /* after -- */
+  int nArg;
+  int bNoCache;
+  int bQuiet;
+  uint64_t nMaxBytes;     /* --max-bytes, 0: default */
+} cli;
+
+static void parse_args(int argc, char **argv, cli *p) {
+  int bArgs = 0;
+  p->azInput = calloc(argc, sizeof *p->azInput);
+  p->azArg = calloc(argc, sizeof *p->azArg);
+  if (!p->azInput || !p->azArg) usage_error("out of memory", NULL);
+  for (int i = 1; i < argc; i++) {
+    const char *z = argv[i];
+    if (bArgs) {
+      p->azArg[p->nArg++] = z;
+      continue;
+    }
+    if (strcmp(z, "--") == 0) {
+      bArgs = 1;
+    } else if (strcmp(z, "-h") == 0 || strcmp(z, "--help") == 0) {
+      fputs(zUsage, stdout);
+      exit(0);
+    } else if (strcmp(z, "-V") == 0 || strcmp(z, "--version") == 0) {
+      printf("heapscope %s (%s)\n", HS_VERSION, LUAJIT_VERSION);
+      exit(0);
+    } else if (strcmp(z, "-e") == 0) {
+      if (++i >= argc) usage_error("-e needs a Lua chunk", NULL);
+      p->zCode = argv[i];
+    } else if (strcmp(z, "--max-bytes") == 0) {
+      char *zEnd;
+      if (++i >= argc) usage_error("--max-bytes needs a number of bytes", NULL);
+      p->nMaxBytes = strtoull(argv[i], &zEnd, 10);
+      if (*zEnd == 'K' || *zEnd == 'k') p->nMaxBytes <<= 10, zEnd++;
+      else if (*zEnd == 'M') p->nMaxBytes <<= 20, zEnd++;
+      else if (*zEnd == 'G') p->nMaxBytes <<= 30, zEnd++;
+      if (*zEnd || p->nMaxBytes == 0) usage_error("--max-bytes expects a size like 512M", argv[i]);
+    } else if (strcmp(z, "--no-cache") == 0) {
+      p->bNoCache = 1;
+    } else if (strcmp(z, "-q") == 0 || strcmp(z, "--quiet") == 0) {
+      p->bQuiet = 1;
+    } else if (z[0] == '-' && z[1]) {
+      usage_error("unknown option", z);
+    } else if (!p->zVerb && !p->zCode && p->nInput == 0 &&
+               (strcmp(z, "run") == 0 || strcmp(z, "info") == 0)) {
+      p->zVerb = z;
+      if (strcmp(z, "run") == 0) {
+        if (++i >= argc) usage_error("run needs a script", NULL);
+        p->zScript = argv[i];
+      }
+    } else {
+      p->azInput[p->nInput++] = z;
+    }
+  }
+  if (p->zVerb && strcmp(p->zVerb, "info") == 0 && p->nInput == 0)
+    usage_error("info needs at least one INPUT", NULL);
+  if (p->nArg && !(p->zVerb && strcmp(p->zVerb, "run") == 0))
+    usage_error("arguments after -- are for `run SCRIPT`", NULL);
+}
+
+/* Progress for long loads: one self-overwriting line on a terminal. */
+static void progress(void *pArg, const char *zWhat, uint64_t nDone, uint64_t nTotal) {
+  (void)pArg;
+  if (zWhat)
+    fprintf(stderr, "\r\033[Kloading %llu/%llu %s", (unsigned long long)nDone + 1,
+            (unsigned long long)nTotal, zWhat);
+  else
+    fprintf(stderr, "\r\033[K");
+  fflush(stderr);
+}
+
+/* Print load warnings and errors on stderr (if bPrint); returns the number
+** of inputs that could not be loaded. */
+static int report_diags(const hs_caselist *pCl, int bPrint) {
+  static const char *azLevel[] = {"info", "warning", "error"};
+  int nErr = 0;
+  for (int i = 0; i < pCl->nCase; i++) {
+    const hs_case *c = pCl->apCase[i];
+    for (int k = 0; k < c->nDiag; k++) {
+      const hs_diag *d = &c->aDiag[k];
+      if (!bPrint || d->level == HS_INFO) continue;
+      if (d->iLine)
+        fprintf(stderr, "%s:%llu: %s: %s\n", d->zFile, (unsigned long long)d->iLine,
+                azLevel[d->level], d->zMsg);
+      else if (d->iOffset != UINT64_MAX)
+        fprintf(stderr, "%s: offset %llu: %s: %s\n", d->zFile,
+                (unsigned long long)d->iOffset, azLevel[d->level], d->zMsg);
+      else
+        fprintf(stderr, "%s: %s: %s\n", d->zFile, azLevel[d->level], d->zMsg);
+    }
+    nErr += c->nError;
+  }
+  return nErr;
+}
+
+/* Call the function on the stack top; print what it returns with hs.format. */
+static int call_and_print(lua_State *L, int nArg) {
+  int iBase = lua_gettop(L) - nArg - 1;
+  int status = hsL_docall(L, nArg, LUA_MULTRET);
+  if (status != 0) {
+    hsL_report(L, status);
+    return 1;
+  }
+  int nRes = lua_gettop(L) - iBase;
+  if (nRes > 0) {
+    lua_getglobal(L, "hs");
+    lua_getfield(L, -1, "format");            /* res... hs format */
+    lua_remove(L, -2);
+    for (int i = 1; i <= nRes; i++) {
+      lua_pushvalue(L, -1);
+      lua_pushvalue(L, iBase + i);
+      if (hsL_docall(L, 1, 1) != 0) {
+        hsL_report(L, 1);
+        lua_settop(L, iBase);
+        return 1;
+      }
+      fputs(lua_tostring(L, -1) ? lua_tostring(L, -1) : "", stdout);
+      fputs(i < nRes ? "\t" : "\n", stdout);
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, iBase);
   return 0;
+}
+
+/* `run`: the script gets `arg` (script name at 0, ARGs from 1) and the ARGs
+** as `...`; a number it returns becomes the exit status. */
+static int run_script(lua_State *L, const cli *p) {
+  lua_createtable(L, p->nArg, 1);
+  lua_pushstring(L, p->zScript);
+  lua_rawseti(L, -2, 0);
+  for (int i = 0; i < p->nArg; i++) {
+    lua_pushstring(L, p->azArg[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setglobal(L, "arg");
+  if (luaL_loadfile(L, p->zScript) != 0) {
+    fprintf(stderr, "heapscope: cannot load script: %s\n", lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 2;
+  }
+  for (int i = 0; i < p->nArg; i++) lua_pushstring(L, p->azArg[i]);
+  int status = hsL_docall(L, p->nArg, 1);
+  if (status != 0) {
+    hsL_report(L, status);
+    return 1;
+  }
+  int rc = lua_isnumber(L, -1) ? (int)lua_tointeger(L, -1) : 0;
+  lua_pop(L, 1);
+  return rc;
+}
+
+/* Run a Lua expression that returns a string and print it. */
+static int print_lua(lua_State *L, const char *zCode) {
+  if (luaL_loadstring(L, zCode) != 0) {
+    hsL_report(L, 1);
+    return 1;
+  }
+  return call_and_print(L, 0);
+}
+
+int main(int argc, char **argv) {
+  cli a;
+  memset(&a, 0, sizeof a);
+  parse_args(argc, argv, &a);
+
+  hs_open_opts o;
+  hs_open_opts_init(&o);
+  if (a.bNoCache) o.caseFlags |= HS_CASE_NOCACHE;
+  if (a.nMaxBytes) o.limits.nMaxBytes = a.nMaxBytes;
+  if (!a.bQuiet && isatty(STDERR_FILENO)) o.xProgress = progress;
+  hs_caselist cl;
+  if (hs_open(a.azInput, a.nInput, &o, &cl) != HS_OK) {
+    fprintf(stderr, "heapscope: out of memory while loading\n");
+    return 2;
+  }
+  int bInfo = a.zVerb && strcmp(a.zVerb, "info") == 0;
+  int nLoadErr = report_diags(&cl, !bInfo); /* info prints them itself */
+  lua_State *L = hsL_newstate(&cl);
+  if (!L) return 2;
+  if (a.bNoCache) {
+    lua_getglobal(L, "hs");
+    lua_getfield(L, -1, "open_options");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "nocache");
+    lua_pop(L, 2);
+  }
+
+  int rc;
+  if (a.zCode) {
+    rc = print_lua(L, a.zCode);
+  } else if (a.zVerb && strcmp(a.zVerb, "run") == 0) {
+    rc = run_script(L, &a);
+  } else if (bInfo) {
+    rc = print_lua(L, "local out = {} for _, c in ipairs(cases) do "
+                      "out[#out+1] = c:summary() end return table.concat(out, '\\n\\n')");
+  } else if (isatty(STDIN_FILENO)) {
+    rc = hsL_repl(L, NULL);
+  } else {
+    struct stat st;
+    int bScript = fstat(STDIN_FILENO, &st) == 0 &&
+                  (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+                   (S_ISREG(st.st_mode) && st.st_size > 0));
+    if (bScript)
+      rc = hsL_run_stdin(L);
+    else
+      rc = print_lua(L, "local out = {} for _, c in ipairs(cases) do "
+                        "out[#out+1] = c:summary() end return table.concat(out, '\\n\\n')");
+  }
+  hsL_close(L);
+  free(a.azInput);
+  free(a.azArg);
+  if (rc == 0 && nLoadErr > 0) rc = 2;
+  return rc;
 }

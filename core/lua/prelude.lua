@@ -623,12 +623,11 @@ function M.format_table(ud, opts)
     for c = 1, ncols do line[c] = pad(clip(cells[i][c], widths[c]), widths[c], right[c]) end
     out[#out + 1] = table.concat(line, "  ")
   end
-  local notes = {}
-  if inf.n > n then notes[#notes + 1] = ("%d more rows"):format(inf.n - n) end
-  if dropped > 0 then notes[#notes + 1] = ("%d more columns"):format(dropped) end
-  if #notes > 0 or inf.n == 0 then
-    out[#out + 1] = ("(%s: %d rows%s%s)"):format(inf.name, inf.n,
-      #notes > 0 and ", " or "", table.concat(notes, ", "))
+  if inf.n > n or dropped > 0 or inf.n == 0 then
+    local foot = inf.n > n and ("(%d of %d rows, %d more"):format(n, inf.n, inf.n - n)
+                 or ("(%d rows"):format(inf.n)
+    if dropped > 0 then foot = foot .. (", %d column%s hidden"):format(dropped, dropped > 1 and "s" or "") end
+    out[#out + 1] = clip(foot .. ")", width)
   end
   return table.concat(out, "\n")
 end

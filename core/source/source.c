@@ -204,7 +204,7 @@ static int read_archive(const char *zPath, const char *zRel, const uint8_t *pMap
     if ((zBase ? zBase[1] : zMember[0]) == '.') continue; /* dotfiles */
     if (++nMember > lim->nMaxMembers) {
       *pzErr = hs_mprintf("%s: more than %u members; the rest were skipped "
-                          "(raise the limit with --max-members)", zPath, lim->nMaxMembers);
+                          "(the member limit guards against archive bombs)", zPath, lim->nMaxMembers);
       rc = HS_ELIMIT;
       break;
     }

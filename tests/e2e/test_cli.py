@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the heapscope command as a user runs it (TAP)."""
+import gzip
+import io
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+n = 0
+failed = 0
+
+
+def ok(cond, name, extra=""):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
+    if not cond:
+        failed += 1
+        for line in str(extra).splitlines()[:30]:
+            print("#   " + line)
+    sys.stdout.flush()
+
+
+def run(*args, stdin=None, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run([HS] + list(args), input=stdin, capture_output=True,
+                       timeout=120, env=e)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+tmp = tempfile.mkdtemp(prefix="hs-e2e-")
+
+rc, out, err = run("--help")
+ok(rc == 0 and "Usage:" in out and "-e CODE" in out and "info INPUT" in out,
+   "--help teaches the verbs", out + err)
+ok(" check " not in out and " diff " not in out, "--help lists only what works", out)
+rc, out, _ = run("--version")
+ok(rc == 0 and out.startswith("heapscope "), "--version", out)
+
+rc, out, err = run("-e", "return 1+1")
+ok(rc == 0 and out.strip() == "2", "-e prints what the chunk returns", out + err)
+rc, out, err = run("-e", "return 'a', 2")
+ok(out.strip() == "a\t2", "several results are tab-separated", out)
+rc, out, err = run("-e", "error('boom')")
+ok(rc == 1 and "boom" in err and "traceback" in err, "a Lua error exits 1 with a traceback", err)
+rc, out, err = run("--frobnicate")
+ok(rc == 2 and "unknown option" in err and "--help" in err, "a bad option exits 2 and points at --help", err)
+
+rc, out, err = run("info", os.path.join(tmp, "missing.dump"))
+ok(rc == 2 and "missing.dump" in (out + err) and "No such file" in (out + err),
+   "a missing input exits 2 naming it", out + err)
+
+# An input nothing recognises, named together with a good one: reported,
+# the rest still loads.
+junk = os.path.join(tmp, "core.1234")
+with open(junk, "wb") as f:
+    f.write(b"\x7fELF\x02\x01\x01" + b"\0" * 100)
+good = os.path.join(tmp, "script.lua")
+with open(good, "w") as f:
+    f.write("print('script ran', #cases, case and case.name)\nreturn 3\n")
+rc, out, err = run("info", junk)
+ok(rc == 2 and "core.1234" in out + err and "ELF" in out + err and "tried:" in out + err,
+   "an unrecognised file is an error naming what it looks like and what was tried", out + err)
+
+# run SCRIPT with args after --; its number is the exit status
+args_script = os.path.join(tmp, "args.lua")
+with open(args_script, "w") as f:
+    f.write("print(arg[0] ~= nil, arg[1], arg[2], select('#', ...))\nreturn 3\n")
+rc, out, err = run("run", args_script, "--", "x", "--y")
+ok(rc == 3 and out.strip() == "true\tx\t--y\t2", "run passes ARGs after -- and returns its status", out + err)
+
+# Lua from stdin when stdin is not a terminal
+rc, out, err = run(stdin=b"return 6*7\n")
+ok(rc == 0 and "42" in out, "Lua is read from stdin when it is a pipe", out + err)
+
+# Archives: one case per top-level directory; nothing is extracted to disk;
+# a member named ../../x is only a name.
+arch = os.path.join(tmp, "captures.tar.gz")
+with tarfile.open(arch, "w:gz") as tf:
+    for name, data in [("podA/notes.txt", b"hello"), ("podB/notes.txt", b"world"),
+                       ("podB/../../escape.txt", b"evil")]:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        tf.addfile(ti, io.BytesIO(data))
+cwd = tempfile.mkdtemp(prefix="hs-cwd-")
+p = subprocess.run([os.path.abspath(HS), "-e", "local t={} for _,c in ipairs(cases) do t[#t+1]=c.name end return table.concat(t,' ')", arch],
+                   capture_output=True, cwd=cwd, timeout=60)
+out = p.stdout.decode()
+ok("captures.tar.gz/podA" in out and "captures.tar.gz/podB" in out,
+   "an archive of directories gives one case per directory", out + p.stderr.decode())
+ok(not os.path.exists(os.path.join(tmp, "escape.txt")) and not os.listdir(cwd)
+   and not os.path.exists(os.path.join(os.path.dirname(tmp), "escape.txt")),
+   "a member named ../../x creates no file")
+
+# Decompression bomb: 64 MiB of zeros in a small .gz, limit 1M
+bomb = os.path.join(tmp, "bomb.gz")
+with gzip.open(bomb, "wb") as f:
+    chunk = b"\0" * (1 << 20)
+    for _ in range(64):
+        f.write(chunk)
+rc, out, err = run("--max-bytes", "1M", "info", bomb)
+ok(rc == 2 and "bomb.gz" in out + err and "limit" in out + err,
+   "a decompression bomb stops at the limit with a clear error", out + err)
+ok(os.path.getsize(bomb) < 200000, "the bomb is small on disk")
+
+# A truncated .gz keeps what decoded and warns.
+text = b"".join(b"line %d\n" % i for i in range(200000))
+trunc = os.path.join(tmp, "trunc.gz")
+with open(trunc, "wb") as f:
+    f.write(gzip.compress(text)[:20000])
+rc, out, err = run("info", trunc)
+ok("trunc.gz" in out + err and ("corrupt" in out + err or "truncated" in out + err),
+   "a truncated .gz is reported with the decoded size", out + err)
+
+# Directory of case directories: one case each, dotfiles skipped
+root = os.path.join(tmp, "root")
+for d in ("c1", "c2"):
+    os.makedirs(os.path.join(root, d))
+    with open(os.path.join(root, d, "README"), "w") as f:
+        f.write("notes\n")
+with open(os.path.join(root, "c1", ".hidden"), "wb") as f:
+    f.write(b"\x7fELF")
+rc, out, err = run("info", root)
+ok(rc == 0 and "case %s/c1" % root in out and "case %s/c2" % root in out and ".hidden" not in out,
+   "a directory of directories gives one case each, dotfiles skipped", out + err)
+
+# Samples: every sample case loads without errors (skips are fine)
+if os.path.isdir("samples/go1.23/leaky"):
+    rc, out, err = run("info", "samples/go1.23/leaky")
+    ok(rc == 0 and "case samples/go1.23/leaky" in out, "the bundled sample loads", out + err)
+else:
+    print("ok %d # SKIP samples not present" % (n + 1)); n += 1
+
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
