@@ -1,8 +1,970 @@
-/* PLACEHOLDER: the gctrace loader is being written (see the open issues); until
-** then it recognises nothing, so its inputs are reported as not recognised. */
+/*
+ * gctrace: the lines the Go runtime prints to stderr with
+ * GODEBUG=gctrace=1 (and scavtrace=1, gcpacertrace=1), found among any other
+ * log lines, plain or inside Kubernetes CRI or Docker json-file logs (see
+ * golog.h for the framing).  Lines that are none of the forms below are
+ * ignored; goroutine tracebacks in the same file are handed to the
+ * goroutine extractor (goroutines.c) by the loader, so a log holding both
+ * yields both tables whichever loader the sniffer chose.
+ *
+ * Line forms, as printed by runtime/mgc.go, mgcscavenge.go, mgcpacer.go:
+ *
+ *   form                                                        Go       table
+ *   ----------------------------------------------------------  -------  --------
+ *   gc N @T.TTTs U%: C+C+C+C+C ms clock,                        1.5-1.6  gc
+ *      C+C+C+A/B/I+C ms cpu, H->H->H MB, G MB goal, P P
+ *   gc N @T.TTTs U%: C+C+C ms clock, C+A/B/I+C ms cpu,          1.7-1.17 gc
+ *      H->H->H MB, G MB goal, P P
+ *   ... G MB goal, S MB stacks, L MB globals, P P               1.18+    gc
+ *   any of them followed by " (forced)"                         all      gc.forced
+ *   GC forced                                                   all      next gc row's periodic
+ *   scvgN: N MB released                                        1.5-1.12 gc.scav
+ *   scvgN: inuse: N, idle: N, sys: N, released: N, consumed: N (MB)
+ *                                                               1.5-1.12 gc.scav
+ *   scav N KiB work, N KiB total, N% util                       1.13-1.20 gc.scav
+ *   scav N KiB work (bg), N KiB work (eager), N KiB now, N% util 1.21+   gc.scav
+ *      (scav lines may end with " (forced)" or " [controller reset]")
+ *   pacer: assist ratio=F (scan N MB in N->N MB) workers=N+F    all      gc.pacer
+ *   pacer: N% CPU (N exp.) for N+N+N B work (N B exp.)          1.18+    gc.pacer
+ *      in N B -> N B (∆goal N, cons/mark F)[ [controller reset]]
+ *   pacer: anything else (older H_m_prime=..., sweep done ...)  <1.18    gc.pacer kind "other"
+ *
+ * Clock phases map to sweep termination, mark, mark termination; the
+ * 1.5-1.6 middle phases (scan, install write barrier, mark) are summed into
+ * clock_mark.  CPU groups map to sweep termination, the assist/background/
+ * idle triple (the group with slashes) and mark termination; 1.5-1.6's scan
+ * and install-wb CPU times are added to cpu_background.
+ *
+ * Every line that starts with "gc " and a digit produces exactly one gc row,
+ * even when it does not parse to the end: the row keeps the fields before
+ * the unparsable one and a warning names the line and column.
+ *
+ * Cost: one memchr and a first-byte test per line; gc lines are parsed by
+ * hand (no sscanf, no allocation per line).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "heapscope/heapscope.h"
+#include "golog.h"
 
-static int sniff(const uint8_t *p, size_t n) { return 0; }
-static int load(hs_case *c, hs_input *in) { return HS_EFORMAT; }
+/* ------------------------------------------------------------------ */
+/* The line reader (shared with goroutines.c through golog.h). */
 
-const hs_loader hs_loader_gctrace = {"gctrace", "gctrace (not yet supported)", sniff, load};
+#define LOG_MAX_RECORD (1u << 20) /* a joined partial record is cut here */
+
+void hs_logreader_init(hs_logreader *r, const uint8_t *p, size_t n) {
+  memset(r, 0, sizeof *r);
+  r->p = (const char *)p;
+  r->n = n;
+}
+
+void hs_logreader_free(hs_logreader *r) {
+  free(r->aBuf);
+  r->aBuf = NULL;
+  r->nBuf = r->nBufCap = 0;
+}
+
+/* Make room for n more bytes in aBuf; 0 if it cannot (record too long or
+** out of memory: the caller drops the bytes and bNoMem says so). */
+static int buf_room(hs_logreader *r, size_t n) {
+  if (r->nBuf + n <= r->nBufCap) return 1;
+  if (r->nBuf + n > LOG_MAX_RECORD) {
+    r->bNoMem = 1;
+    return 0;
+  }
+  size_t nCap = r->nBufCap ? r->nBufCap * 2 : 4096;
+  while (nCap < r->nBuf + n) nCap *= 2;
+  char *a = realloc(r->aBuf, nCap);
+  if (!a) {
+    r->bNoMem = 1;
+    return 0;
+  }
+  r->aBuf = a;
+  r->nBufCap = nCap;
+  return 1;
+}
+
+static void buf_add(hs_logreader *r, const char *z, size_t n) {
+  if (n && buf_room(r, n)) {
+    memcpy(r->aBuf + r->nBuf, z, n);
+    r->nBuf += n;
+  }
+}
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+/* A CRI line: "<RFC3339 time> <stdout|stderr> <F|P> <content>".  Returns 1
+** and the split points, 0 if z[0..n) is not one. */
+static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, int *pbPartial) {
+  if (n < 20 || !is_digit(z[0]) || !is_digit(z[3]) || z[4] != '-' || z[7] != '-' || z[10] != 'T')
+    return 0;
+  size_t i = 11;
+  while (i < n && i < 48 && z[i] != ' ') i++;
+  if (i >= n || z[i] != ' ') return 0;
+  *pnTime = i;
+  i++;
+  if (i + 7 > n) return 0;
+  if (memcmp(z + i, "stdout ", 7) != 0 && memcmp(z + i, "stderr ", 7) != 0) return 0;
+  i += 7;
+  if (z[i] != 'F' && z[i] != 'P') return 0;
+  *pbPartial = z[i] == 'P';
+  i++;
+  if (i < n && z[i] != ' ') return 0;
+  *piBody = i < n ? i + 1 : n;
+  return 1;
+}
+
+static int hexval(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+static int hex4(const char *z, size_t n, size_t i, unsigned *pv) {
+  if (i + 4 > n) return 0;
+  unsigned v = 0;
+  for (int k = 0; k < 4; k++) {
+    int h = hexval(z[i + k]);
+    if (h < 0) return 0;
+    v = v * 16 + (unsigned)h;
+  }
+  *pv = v;
+  return 1;
+}
+
+static void buf_utf8(hs_logreader *r, unsigned u) {
+  char a[4];
+  size_t n;
+  if (u < 0x80) { a[0] = (char)u; n = 1; }
+  else if (u < 0x800) { a[0] = (char)(0xC0 | (u >> 6)); a[1] = (char)(0x80 | (u & 0x3F)); n = 2; }
+  else if (u < 0x10000) {
+    a[0] = (char)(0xE0 | (u >> 12)); a[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+    a[2] = (char)(0x80 | (u & 0x3F)); n = 3;
+  } else {
+    a[0] = (char)(0xF0 | (u >> 18)); a[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+    a[2] = (char)(0x80 | ((u >> 6) & 0x3F)); a[3] = (char)(0x80 | (u & 0x3F)); n = 4;
+  }
+  buf_add(r, a, n);
+}
+
+/* Decode the JSON string that starts at z[i] (after its opening quote) into
+** aBuf; returns the index just past the closing quote (n if unterminated). */
+static size_t json_string(hs_logreader *r, const char *z, size_t n, size_t i) {
+  while (i < n) {
+    size_t j = i;
+    while (j < n && z[j] != '"' && z[j] != '\\') j++;
+    buf_add(r, z + i, j - i);
+    if (j >= n) return n;
+    if (z[j] == '"') return j + 1;
+    if (j + 1 >= n) return n;
+    char e = z[j + 1];
+    i = j + 2;
+    switch (e) {
+      case 'n': buf_add(r, "\n", 1); break;
+      case 't': buf_add(r, "\t", 1); break;
+      case 'r': buf_add(r, "\r", 1); break;
+      case 'b': buf_add(r, "\b", 1); break;
+      case 'f': buf_add(r, "\f", 1); break;
+      case 'u': {
+        unsigned u, u2;
+        if (!hex4(z, n, i, &u)) { buf_add(r, "\\u", 2); break; }
+        i += 4;
+        if (u >= 0xD800 && u < 0xDC00 && i + 6 <= n && z[i] == '\\' && z[i + 1] == 'u' &&
+            hex4(z, n, i + 2, &u2) && u2 >= 0xDC00 && u2 < 0xE000) {
+          u = 0x10000 + ((u - 0xD800) << 10) + (u2 - 0xDC00);
+          i += 6;
+        } else if (u >= 0xD800 && u < 0xE000) {
+          u = 0xFFFD;
+        }
+        buf_utf8(r, u);
+        break;
+      }
+      default: buf_add(r, &e, 1); break; /* \" \\ \/ and unknown escapes */
+    }
+  }
+  return n;
+}
+
+/* Emit the joined record in aBuf. */
+static void emit_pending(hs_logreader *r, hs_logline *pL, int bCut) {
+  pL->z = r->aBuf ? r->aBuf : "";
+  pL->n = r->nBuf;
+  pL->iLine = r->iPendLine;
+  pL->iOff = r->iPendOff;
+  pL->zTime = r->zTime;
+  pL->nTime = r->nTime;
+  pL->bCut = bCut;
+  r->bPending = 0;
+}
+
+int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
+  for (;;) {
+    if (r->iPos >= r->n) {
+      if (r->bPending) {
+        emit_pending(r, pL, 1);
+        return 1;
+      }
+      return 0;
+    }
+    size_t iStart = r->iPos;
+    const char *z = r->p + iStart;
+    size_t nAvail = r->n - iStart;
+    const char *e = memchr(z, '\n', nAvail);
+    size_t nLine = e ? (size_t)(e - z) : nAvail;
+    size_t iNext = e ? iStart + nLine + 1 : r->n;
+    if (nLine && z[nLine - 1] == '\r') nLine--;
+
+    size_t nTime = 0, iBody = 0;
+    int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 Docker */
+    if (nLine >= 8 && z[0] == '{' && memcmp(z, "{\"log\":\"", 8) == 0) eForm = 2;
+    else if (nLine >= 20 && is_digit(z[0]) && cri_split(z, nLine, &nTime, &iBody, &bPartial)) eForm = 1;
+
+    if (eForm == 0) {
+      if (r->bPending) { /* a partial record followed by a plain line */
+        emit_pending(r, pL, 0);
+        return 1;
+      }
+      r->iPos = iNext;
+      r->iLine++;
+      pL->z = z;
+      pL->n = nLine;
+      pL->iLine = r->iLine;
+      pL->iOff = iStart;
+      pL->zTime = NULL;
+      pL->nTime = 0;
+      pL->bCut = e == NULL;
+      return 1;
+    }
+
+    r->iPos = iNext;
+    r->iLine++;
+    if (!r->bPending) {
+      r->nBuf = 0;
+      r->iPendLine = r->iLine;
+      r->iPendOff = iStart;
+      r->zTime = NULL;
+      r->nTime = 0;
+    }
+    if (eForm == 1) {
+      buf_add(r, z + iBody, nLine - iBody);
+      if (!r->zTime) { r->zTime = z; r->nTime = nTime; }
+    } else {
+      size_t i = json_string(r, z, nLine, 8);
+      /* "time":"..." usually follows "stream"; look for it in the rest. */
+      for (size_t k = i; k + 8 <= nLine; k++) {
+        if (z[k] == '"' && memcmp(z + k, "\"time\":\"", 8) == 0) {
+          size_t j = k + 8, t = j;
+          while (t < nLine && z[t] != '"') t++;
+          if (!r->zTime) { r->zTime = z + j; r->nTime = t - j; }
+          break;
+        }
+      }
+      if (r->nBuf && r->aBuf[r->nBuf - 1] == '\n') {
+        r->nBuf--;
+        if (r->nBuf && r->aBuf[r->nBuf - 1] == '\r') r->nBuf--;
+        bPartial = 0;
+      } else {
+        bPartial = 1;
+      }
+    }
+    if (bPartial) {
+      r->bPending = 1;
+      continue;
+    }
+    emit_pending(r, pL, 0);
+    return 1;
+  }
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int num2(const char *z, size_t i, size_t n, unsigned *pv) {
+  if (i + 2 > n || !is_digit(z[i]) || !is_digit(z[i + 1])) return 0;
+  *pv = (unsigned)(z[i] - '0') * 10 + (unsigned)(z[i + 1] - '0');
+  return 1;
+}
+
+double hs_log_wall(const char *z, size_t n) {
+  unsigned y1, y2, mo, d, h, mi, s;
+  if (!z || n < 19 || !num2(z, 0, n, &y1) || !num2(z, 2, n, &y2) || z[4] != '-' ||
+      !num2(z, 5, n, &mo) || z[7] != '-' || !num2(z, 8, n, &d) || (z[10] != 'T' && z[10] != ' ') ||
+      !num2(z, 11, n, &h) || z[13] != ':' || !num2(z, 14, n, &mi) || z[16] != ':' ||
+      !num2(z, 17, n, &s) || mo < 1 || mo > 12 || d < 1 || d > 31)
+    return 0;
+  double r = (double)(days_from_civil(y1 * 100 + y2, mo, d) * 86400 + h * 3600 + mi * 60 + s);
+  size_t i = 19;
+  if (i < n && (z[i] == '.' || z[i] == ',')) {
+    double f = 0.1;
+    for (i++; i < n && is_digit(z[i]); i++, f /= 10) r += (z[i] - '0') * f;
+  }
+  if (i < n && (z[i] == '+' || z[i] == '-')) {
+    unsigned oh, om;
+    if (num2(z, i + 1, n, &oh) && i + 3 < n && z[i + 3] == ':' && num2(z, i + 4, n, &om)) {
+      double off = oh * 3600.0 + om * 60.0;
+      r += z[i] == '+' ? -off : off;
+    }
+  }
+  return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Line classification, used by the sniffers and to hand over content. */
+
+static int has_prefix(const char *z, size_t n, const char *zP, size_t nP) {
+  return n >= nP && memcmp(z, zP, nP) == 0;
+}
+#define PREFIX(z, n, lit) has_prefix(z, n, lit, sizeof(lit) - 1)
+
+int hs_golog_is_gc_line(const char *z, size_t n) {
+  if (n < 5) return 0;
+  switch (z[0]) {
+    case 'g': return z[1] == 'c' && z[2] == ' ' && (is_digit(z[3]) || z[3] == '#');
+    case 's': return (n > 5 && PREFIX(z, n, "scav ") && is_digit(z[5])) || PREFIX(z, n, "scvg");
+    case 'p': return PREFIX(z, n, "pacer: ");
+    case 'G': return PREFIX(z, n, "GC forced");
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tables. */
+
+typedef struct coldef {
+  const char *zName;
+  hs_type type;
+  uint32_t flags;
+} coldef;
+
+enum {
+  GC_NUM, GC_T, GC_CPU_PCT, GC_CLOCK_SWEEP_TERM, GC_CLOCK_MARK, GC_CLOCK_MARK_TERM,
+  GC_CPU_SWEEP_TERM, GC_CPU_ASSIST, GC_CPU_BACKGROUND, GC_CPU_IDLE, GC_CPU_MARK_TERM,
+  GC_HEAP_START, GC_HEAP_END, GC_HEAP_LIVE, GC_GOAL, GC_STACKS, GC_GLOBALS, GC_PROCS,
+  GC_FORCED, GC_PERIODIC, GC_WALL, GC_LINE, GC_SOURCE, GC_NCOL
+};
+static const coldef aGcCol[GC_NCOL] = {
+    {"num", HS_U64, 0},
+    {"t", HS_F64, HS_COL_SECONDS},
+    {"cpu_pct", HS_U32, HS_COL_PCT},
+    {"clock_sweep_term", HS_F64, 0},
+    {"clock_mark", HS_F64, 0},
+    {"clock_mark_term", HS_F64, 0},
+    {"cpu_sweep_term", HS_F64, 0},
+    {"cpu_assist", HS_F64, 0},
+    {"cpu_background", HS_F64, 0},
+    {"cpu_idle", HS_F64, 0},
+    {"cpu_mark_term", HS_F64, 0},
+    {"heap_start", HS_U64, HS_COL_MB},
+    {"heap_end", HS_U64, HS_COL_MB},
+    {"heap_live", HS_U64, HS_COL_MB},
+    {"goal", HS_U64, HS_COL_MB},
+    {"stacks", HS_U64, HS_COL_MB},
+    {"globals", HS_U64, HS_COL_MB},
+    {"procs", HS_U32, 0},
+    {"forced", HS_U32, 0},
+    {"periodic", HS_U32, 0},
+    {"wall", HS_F64, HS_COL_SECONDS | HS_COL_EPOCH},
+    {"line", HS_U64, 0},
+    {"source", HS_STR, 0},
+};
+
+enum {
+  SC_NUM, SC_KIND, SC_WORK, SC_WORK_BG, SC_WORK_EAGER, SC_RELEASED, SC_UTIL_PCT, SC_FORCED,
+  SC_RESET, SC_INUSE, SC_IDLE, SC_SYS, SC_RELEASED_MB, SC_CONSUMED, SC_WALL, SC_LINE,
+  SC_SOURCE, SC_NCOL
+};
+static const coldef aScavCol[SC_NCOL] = {
+    {"num", HS_U64, 0},          /* the last gc cycle printed before this line */
+    {"kind", HS_STR, 0},         /* "scav" (1.13-1.20), "scav-bg" (1.21+), "scvg", "scvg-released" */
+    {"work", HS_U64, HS_COL_BYTES},       /* bytes released by this line's work (bg+eager) */
+    {"work_bg", HS_U64, HS_COL_BYTES},
+    {"work_eager", HS_U64, HS_COL_BYTES},
+    {"released", HS_U64, HS_COL_BYTES},   /* total released to the OS ("total"/"now") */
+    {"util_pct", HS_U32, HS_COL_PCT},
+    {"forced", HS_U32, 0},
+    {"reset", HS_U32, 0},
+    {"inuse", HS_U64, HS_COL_MB},         /* scvg lines (Go <= 1.12), MB */
+    {"idle", HS_U64, HS_COL_MB},
+    {"sys", HS_U64, HS_COL_MB},
+    {"released_mb", HS_U64, HS_COL_MB},
+    {"consumed", HS_U64, HS_COL_MB},
+    {"wall", HS_F64, HS_COL_SECONDS | HS_COL_EPOCH},
+    {"line", HS_U64, 0},
+    {"source", HS_STR, 0},
+};
+
+enum {
+  PC_NUM, PC_KIND, PC_ASSIST_RATIO, PC_SCAN, PC_LIVE_START, PC_GOAL_MB, PC_WORKERS,
+  PC_FRACTIONAL, PC_CPU_PCT, PC_CPU_GOAL_PCT, PC_HEAP_SCAN_WORK, PC_STACK_SCAN_WORK,
+  PC_GLOBALS_SCAN_WORK, PC_WORK_EXP, PC_TRIGGERED, PC_HEAP_LIVE, PC_GOAL_DELTA,
+  PC_CONS_MARK, PC_RESET, PC_WALL, PC_LINE, PC_SOURCE, PC_NCOL
+};
+static const coldef aPacerCol[PC_NCOL] = {
+    {"num", HS_U64, 0},                 /* the gc cycle this line belongs to */
+    {"kind", HS_STR, 0},                /* "assist", "cpu" or "other" */
+    {"assist_ratio", HS_F64, 0},
+    {"scan", HS_U64, HS_COL_MB},
+    {"live_start", HS_U64, HS_COL_MB},
+    {"goal_mb", HS_U64, HS_COL_MB},
+    {"workers", HS_U32, 0},
+    {"fractional", HS_F64, 0},
+    {"cpu_pct", HS_U32, HS_COL_PCT},
+    {"cpu_goal_pct", HS_U32, HS_COL_PCT},
+    {"heap_scan_work", HS_U64, HS_COL_BYTES},
+    {"stack_scan_work", HS_U64, HS_COL_BYTES},
+    {"globals_scan_work", HS_U64, HS_COL_BYTES},
+    {"work_exp", HS_U64, HS_COL_BYTES},
+    {"triggered", HS_U64, HS_COL_BYTES},
+    {"heap_live", HS_U64, HS_COL_BYTES},
+    {"goal_delta", HS_I64, 0},
+    {"cons_mark", HS_F64, 0},
+    {"reset", HS_U32, 0},
+    {"wall", HS_F64, HS_COL_SECONDS | HS_COL_EPOCH},
+    {"line", HS_U64, 0},
+    {"source", HS_STR, 0},
+};
+
+/* Open (or reopen, when several inputs append) a table and map column
+** indices; a column missing from an existing table maps to -1 and its
+** setters are no-ops.  NULL on OOM. */
+static hs_table *open_table(hs_case *c, const char *zName, const char *zNote,
+                            const coldef *aDef, int nDef, int *aIdx) {
+  hs_table *t = hs_table_new(c, zName);
+  if (!t) return NULL;
+  if (t->nCol == 0 && t->nRow == 0) {
+    for (int i = 0; i < nDef; i++)
+      if (hs_table_col(t, aDef[i].zName, aDef[i].type, aDef[i].flags) < 0) return NULL;
+    if (!t->zNote) t->zNote = hs_strdup(zNote);
+  }
+  for (int i = 0; i < nDef; i++) aIdx[i] = hs_table_colidx(t, aDef[i].zName);
+  return t;
+}
+
+/* ------------------------------------------------------------------ */
+/* A cursor over one line; the first failure sticks and says where. */
+
+typedef struct cur {
+  const char *z;
+  size_t n;
+  size_t i;
+  int bBad;           /* a parse step failed */
+  size_t iBad;        /* where */
+  const char *zWant;  /* what was expected there */
+} cur;
+
+static int c_fail(cur *p, const char *zWant) {
+  if (!p->bBad) {
+    p->bBad = 1;
+    p->iBad = p->i;
+    p->zWant = zWant;
+  }
+  return 0;
+}
+
+static int c_lit_(cur *p, const char *zLit, size_t nLit, const char *zWant) {
+  if (p->bBad) return 0;
+  if (p->n - p->i < nLit || memcmp(p->z + p->i, zLit, nLit) != 0) return c_fail(p, zWant);
+  p->i += nLit;
+  return 1;
+}
+#define c_lit(p, lit, want) c_lit_(p, lit, sizeof(lit) - 1, want)
+
+/* Match zLit without failing: 1 and advance, or 0 and stay. */
+static int c_try_(cur *p, const char *zLit, size_t nLit) {
+  if (p->bBad || p->n - p->i < nLit || memcmp(p->z + p->i, zLit, nLit) != 0) return 0;
+  p->i += nLit;
+  return 1;
+}
+#define c_try(p, lit) c_try_(p, lit, sizeof(lit) - 1)
+
+static int c_peek(cur *p, char ch) { return !p->bBad && p->i < p->n && p->z[p->i] == ch; }
+
+static int c_u64(cur *p, uint64_t *pv, const char *zWant) {
+  if (p->bBad) return 0;
+  size_t i = p->i;
+  uint64_t v = 0;
+  while (i < p->n && is_digit(p->z[i]) && i - p->i < 19) v = v * 10 + (uint64_t)(p->z[i++] - '0');
+  if (i == p->i) return c_fail(p, zWant);
+  while (i < p->n && is_digit(p->z[i])) i++; /* absurdly long: keep the first 19 digits */
+  p->i = i;
+  *pv = v;
+  return 1;
+}
+
+static int c_i64(cur *p, int64_t *pv, const char *zWant) {
+  int bNeg = 0;
+  if (c_peek(p, '-')) { bNeg = 1; p->i++; }
+  else if (c_peek(p, '+')) p->i++;
+  uint64_t v;
+  if (!c_u64(p, &v, zWant)) return 0;
+  *pv = bNeg ? -(int64_t)v : (int64_t)v;
+  return 1;
+}
+
+/* A plain decimal as the runtime prints durations: 12, 0.024, 1.3. */
+static int c_dec(cur *p, double *pv, const char *zWant) {
+  static const double aPow[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+                                1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+  if (p->bBad) return 0;
+  size_t i = p->i;
+  uint64_t ip = 0, fp = 0;
+  int nInt = 0, nFrac = 0;
+  while (i < p->n && is_digit(p->z[i])) {
+    if (nInt < 18) ip = ip * 10 + (uint64_t)(p->z[i] - '0');
+    nInt++;
+    i++;
+  }
+  if (i < p->n && p->z[i] == '.' && i + 1 < p->n && is_digit(p->z[i + 1])) {
+    for (i++; i < p->n && is_digit(p->z[i]); i++)
+      if (nFrac < 18) fp = fp * 10 + (uint64_t)(p->z[i] - '0'), nFrac++;
+  }
+  if (nInt == 0) return c_fail(p, zWant);
+  p->i = i;
+  *pv = (double)ip + (nFrac ? (double)fp / aPow[nFrac] : 0);
+  return 1;
+}
+
+/* A float as Go's print() writes it (+1.545085e+000), or any strtod form. */
+static int c_flt(cur *p, double *pv, const char *zWant) {
+  if (p->bBad) return 0;
+  char a[64];
+  size_t k = 0, i = p->i;
+  while (i < p->n && k < sizeof a - 1) {
+    char ch = p->z[i];
+    if (!(is_digit(ch) || ch == '+' || ch == '-' || ch == '.' || ch == 'e' || ch == 'E' ||
+          ch == 'N' || ch == 'a' || ch == 'I' || ch == 'n' || ch == 'f'))
+      break;
+    /* a sign ends the number unless it follows an exponent or starts it */
+    if ((ch == '+' || ch == '-') && k > 0 && a[k - 1] != 'e' && a[k - 1] != 'E') break;
+    a[k++] = ch;
+    i++;
+  }
+  a[k] = 0;
+  char *zEnd;
+  double v = strtod(a, &zEnd);
+  if (zEnd == a) return c_fail(p, zWant);
+  p->i += (size_t)(zEnd - a);
+  *pv = v;
+  return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* The extractor. */
+
+#define MAX_WARN 20
+
+typedef struct gcx {
+  hs_case *c;
+  hs_input *in;
+  hs_table *pGc, *pScav, *pPacer;
+  int aGc[GC_NCOL], aScav[SC_NCOL], aPacer[PC_NCOL];
+  uint32_t idSource;   /* the input's name in the string pool */
+  uint64_t nRow;       /* rows added, all three tables */
+  uint64_t iLastNum;   /* number of the last gc line */
+  int bPeriodic;       /* a "GC forced" line is waiting for its gc line */
+  int nWarn;           /* warnings issued (the rest are counted) */
+  uint64_t nMoreWarn;
+  int bNoMem;
+  int bTrunc;          /* the input ended inside a record */
+} gcx;
+
+static void warn(gcx *x, const hs_logline *L, const char *zFmt, const char *zWhat, const cur *p) {
+  if (x->nWarn >= MAX_WARN) {
+    x->nMoreWarn++;
+    return;
+  }
+  x->nWarn++;
+  if (L->bCut) {
+    hs_case_diag(x->c, HS_WARNING, x->in->zName, L->iOff, L->iLine,
+                 "the file ends inside this %s (truncated at column %zu, where %s was expected); "
+                 "the row keeps the fields before it", zWhat, p->iBad + 1, p->zWant);
+  } else {
+    hs_case_diag(x->c, HS_WARNING, x->in->zName, L->iOff, L->iLine, zFmt, zWhat, p->iBad + 1,
+                 p->zWant);
+  }
+}
+
+static const char *zBadFmt =
+    "%s with an unparsable field at column %zu: expected %s; the row keeps the fields before "
+    "it (if this is a Go version heapscope does not know, please report the line)";
+
+/* Add a row to the table opened into *ppT on first use. */
+static uint64_t add_row(gcx *x, hs_table **ppT, const char *zName, const char *zNote,
+                        const coldef *aDef, int nDef, int *aIdx, int iLine, int iWall,
+                        int iSource, const hs_logline *L) {
+  if (!*ppT) {
+    *ppT = open_table(x->c, zName, zNote, aDef, nDef, aIdx);
+    if (!*ppT) {
+      x->bNoMem = 1;
+      return UINT64_MAX;
+    }
+  }
+  uint64_t iRow = hs_table_add_row(*ppT);
+  if (iRow == UINT64_MAX) {
+    x->bNoMem = 1;
+    return iRow;
+  }
+  x->nRow++;
+  hs_table_set_u64(*ppT, aIdx[iLine], iRow, L->iLine);
+  hs_table_set_u32(*ppT, aIdx[iSource], iRow, x->idSource);
+  if (L->zTime) hs_table_set_f64(*ppT, aIdx[iWall], iRow, hs_log_wall(L->zTime, L->nTime));
+  return iRow;
+}
+
+static void gc_line(gcx *x, const hs_logline *L) {
+  uint64_t iRow = add_row(x, &x->pGc, "gc", "one row per GC cycle (a gctrace line)", aGcCol,
+                          GC_NCOL, x->aGc, GC_LINE, GC_WALL, GC_SOURCE, L);
+  if (iRow == UINT64_MAX) return;
+  hs_table *t = x->pGc;
+  const int *a = x->aGc;
+  if (x->bPeriodic) {
+    hs_table_set_u32(t, a[GC_PERIODIC], iRow, 1);
+    x->bPeriodic = 0;
+  }
+  cur p = {L->z, L->n, 0, 0, 0, NULL};
+  uint64_t u;
+  double d;
+  c_lit(&p, "gc ", "\"gc \"");
+  c_try(&p, "#");
+  if (c_u64(&p, &u, "the cycle number after \"gc \"")) {
+    hs_table_set_u64(t, a[GC_NUM], iRow, u);
+    x->iLastNum = u;
+  }
+  c_lit(&p, " @", "\" @\" before the time since start");
+  if (c_dec(&p, &d, "the seconds since start after \"@\"")) hs_table_set_f64(t, a[GC_T], iRow, d);
+  c_lit(&p, "s ", "\"s \" after the time since start");
+  if (c_u64(&p, &u, "the GC CPU percentage")) hs_table_set_u32(t, a[GC_CPU_PCT], iRow, (uint32_t)u);
+  c_lit(&p, "%: ", "\"%: \" after the GC CPU percentage");
+
+  /* Clock phases: 3 since Go 1.7, 5 in 1.5-1.6. */
+  double aClock[8] = {0};
+  int nClock = 0;
+  do {
+    if (!c_dec(&p, &d, "a clock phase time in ms")) break;
+    if (nClock < 8) aClock[nClock++] = d;
+  } while (c_try(&p, "+"));
+  if (c_lit(&p, " ms clock, ", "\" ms clock, \" after the clock phase times") && nClock >= 2) {
+    double mark = 0;
+    for (int i = 1; i < nClock - 1; i++) mark += aClock[i];
+    hs_table_set_f64(t, a[GC_CLOCK_SWEEP_TERM], iRow, aClock[0]);
+    hs_table_set_f64(t, a[GC_CLOCK_MARK], iRow, nClock == 2 ? aClock[1] : mark);
+    if (nClock > 2) hs_table_set_f64(t, a[GC_CLOCK_MARK_TERM], iRow, aClock[nClock - 1]);
+  }
+
+  /* CPU groups: "+"-separated; one of them is assist/background/idle. */
+  double aCpu[8][3] = {{0}};
+  int anPart[8] = {0}, nGroup = 0, iTriple = -1;
+  do {
+    int nPart = 0;
+    double aPart[3] = {0};
+    do {
+      if (!c_dec(&p, &d, "a cpu phase time in ms")) break;
+      if (nPart < 3) aPart[nPart] = d;
+      nPart++;
+    } while (c_try(&p, "/"));
+    if (p.bBad) break;
+    if (nGroup < 8) {
+      memcpy(aCpu[nGroup], aPart, sizeof aPart);
+      anPart[nGroup] = nPart;
+      if (nPart >= 3 && iTriple < 0) iTriple = nGroup;
+      nGroup++;
+    }
+  } while (c_try(&p, "+"));
+  if (c_lit(&p, " ms cpu, ", "\" ms cpu, \" after the cpu phase times") && nGroup >= 1) {
+    hs_table_set_f64(t, a[GC_CPU_SWEEP_TERM], iRow, aCpu[0][0]);
+    if (nGroup >= 2) hs_table_set_f64(t, a[GC_CPU_MARK_TERM], iRow, aCpu[nGroup - 1][0]);
+    double extra = 0; /* 1.5-1.6 scan and install-wb cpu */
+    for (int i = 1; i < nGroup - 1; i++)
+      if (i != iTriple) extra += aCpu[i][0];
+    if (iTriple >= 0) {
+      hs_table_set_f64(t, a[GC_CPU_ASSIST], iRow, aCpu[iTriple][0]);
+      hs_table_set_f64(t, a[GC_CPU_BACKGROUND], iRow, aCpu[iTriple][1] + extra);
+      hs_table_set_f64(t, a[GC_CPU_IDLE], iRow, aCpu[iTriple][2]);
+    } else {
+      hs_table_set_f64(t, a[GC_CPU_BACKGROUND], iRow, extra);
+    }
+    (void)anPart;
+  }
+
+  if (c_u64(&p, &u, "the heap size at GC start in MB")) hs_table_set_u64(t, a[GC_HEAP_START], iRow, u);
+  c_lit(&p, "->", "\"->\" after the heap size at GC start");
+  if (c_u64(&p, &u, "the heap size at GC end in MB")) hs_table_set_u64(t, a[GC_HEAP_END], iRow, u);
+  c_lit(&p, "->", "\"->\" after the heap size at GC end");
+  if (c_u64(&p, &u, "the live heap in MB")) hs_table_set_u64(t, a[GC_HEAP_LIVE], iRow, u);
+  c_lit(&p, " MB, ", "\" MB, \" after the live heap");
+  if (c_u64(&p, &u, "the heap goal in MB")) hs_table_set_u64(t, a[GC_GOAL], iRow, u);
+  c_lit(&p, " MB goal, ", "\" MB goal, \"");
+  /* Go 1.18+ inserts stacks and globals before the P count. */
+  for (int k = 0; k < 4 && !p.bBad; k++) {
+    if (!c_u64(&p, &u, "a number (MB stacks, MB globals or the P count)")) break;
+    if (c_try(&p, " MB stacks, ")) hs_table_set_u64(t, a[GC_STACKS], iRow, u);
+    else if (c_try(&p, " MB globals, ")) hs_table_set_u64(t, a[GC_GLOBALS], iRow, u);
+    else if (c_lit(&p, " P", "\" MB stacks, \", \" MB globals, \" or \" P\" after a number")) {
+      hs_table_set_u32(t, a[GC_PROCS], iRow, (uint32_t)u);
+      break;
+    }
+  }
+  if (c_try(&p, " (forced)")) hs_table_set_u32(t, a[GC_FORCED], iRow, 1);
+  if (p.bBad) {
+    warn(x, L, zBadFmt, "gc line", &p);
+    if (L->bCut) x->bTrunc = 1;
+  }
+}
+
+static void scav_line(gcx *x, const hs_logline *L) {
+  uint64_t iRow = add_row(x, &x->pScav, "gc.scav",
+                          "one row per scavenger trace line (scav/scvg); sizes in bytes unless MB",
+                          aScavCol, SC_NCOL, x->aScav, SC_LINE, SC_WALL, SC_SOURCE, L);
+  if (iRow == UINT64_MAX) return;
+  hs_table *t = x->pScav;
+  const int *a = x->aScav;
+  hs_table_set_u64(t, a[SC_NUM], iRow, x->iLastNum);
+  cur p = {L->z, L->n, 0, 0, 0, NULL};
+  uint64_t u, bg = 0, eager = 0;
+  if (c_try(&p, "scav ")) {
+    const char *zKind = "scav";
+    for (int k = 0; k < 6 && !p.bBad; k++) {
+      if (!c_u64(&p, &u, "a number")) break;
+      if (c_try(&p, " KiB work, ")) bg = u;
+      else if (c_try(&p, " KiB work (bg), ")) { bg = u; zKind = "scav-bg"; }
+      else if (c_try(&p, " KiB work (eager), ")) eager = u;
+      else if (c_try(&p, " KiB total, ") || c_try(&p, " KiB now, "))
+        hs_table_set_u64(t, a[SC_RELEASED], iRow, u << 10);
+      else if (c_lit(&p, "% util", "\" KiB work, \", \" KiB total, \", \" KiB now, \" or \"% util\"")) {
+        hs_table_set_u32(t, a[SC_UTIL_PCT], iRow, (uint32_t)u);
+        break;
+      }
+    }
+    hs_table_set_strz(t, a[SC_KIND], iRow, zKind);
+    hs_table_set_u64(t, a[SC_WORK], iRow, (bg + eager) << 10);
+    hs_table_set_u64(t, a[SC_WORK_BG], iRow, bg << 10);
+    hs_table_set_u64(t, a[SC_WORK_EAGER], iRow, eager << 10);
+    if (c_try(&p, " (forced)")) hs_table_set_u32(t, a[SC_FORCED], iRow, 1);
+    else if (c_try(&p, " [controller reset]")) hs_table_set_u32(t, a[SC_RESET], iRow, 1);
+  } else {
+    /* scvg, scvg0: ... (Go <= 1.12, and "scvg: N MB released" up to 1.12) */
+    c_lit(&p, "scvg", "\"scvg\"");
+    while (p.i < p.n && is_digit(p.z[p.i])) p.i++;
+    c_lit(&p, ": ", "\": \" after \"scvg\"");
+    if (!p.bBad && p.i < p.n && is_digit(p.z[p.i])) {
+      hs_table_set_strz(t, a[SC_KIND], iRow, "scvg-released");
+      if (c_u64(&p, &u, "the amount released")) {
+        if (c_try(&p, " MB released")) u <<= 20;
+        else if (c_try(&p, " KB released") || c_try(&p, " KiB released")) u <<= 10;
+        else c_fail(&p, "\" MB released\"");
+        hs_table_set_u64(t, a[SC_WORK], iRow, u);
+      }
+    } else {
+      hs_table_set_strz(t, a[SC_KIND], iRow, "scvg");
+      /* key: N pairs separated by ", " or " ", ended by "(MB)" */
+      for (int k = 0; k < 8 && !p.bBad && p.i < p.n && p.z[p.i] != '('; k++) {
+        size_t iKey = p.i;
+        while (p.i < p.n && p.z[p.i] >= 'a' && p.z[p.i] <= 'z') p.i++;
+        size_t nKey = p.i - iKey;
+        c_lit(&p, ": ", "\": \" after a scvg field name");
+        if (!c_u64(&p, &u, "a number of MB")) break;
+        const char *zK = p.z + iKey;
+        int iCol = -1;
+        if (nKey == 5 && memcmp(zK, "inuse", 5) == 0) iCol = SC_INUSE;
+        else if (nKey == 4 && memcmp(zK, "idle", 4) == 0) iCol = SC_IDLE;
+        else if (nKey == 3 && memcmp(zK, "sys", 3) == 0) iCol = SC_SYS;
+        else if (nKey == 8 && memcmp(zK, "released", 8) == 0) iCol = SC_RELEASED_MB;
+        else if (nKey == 8 && memcmp(zK, "consumed", 8) == 0) iCol = SC_CONSUMED;
+        if (iCol >= 0) hs_table_set_u64(t, a[iCol], iRow, u);
+        if (iCol == SC_RELEASED_MB) hs_table_set_u64(t, a[SC_RELEASED], iRow, u << 20);
+        c_try(&p, ",");
+        while (p.i < p.n && p.z[p.i] == ' ') p.i++;
+      }
+    }
+  }
+  if (p.bBad) {
+    warn(x, L, zBadFmt, "scavenger line", &p);
+    if (L->bCut) x->bTrunc = 1;
+  }
+}
+
+static void pacer_line(gcx *x, const hs_logline *L) {
+  uint64_t iRow = add_row(x, &x->pPacer, "gc.pacer",
+                          "one row per gcpacertrace line; num is the cycle it precedes",
+                          aPacerCol, PC_NCOL, x->aPacer, PC_LINE, PC_WALL, PC_SOURCE, L);
+  if (iRow == UINT64_MAX) return;
+  hs_table *t = x->pPacer;
+  const int *a = x->aPacer;
+  hs_table_set_u64(t, a[PC_NUM], iRow, x->iLastNum + 1);
+  cur p = {L->z, L->n, 7, 0, 0, NULL}; /* after "pacer: " */
+  uint64_t u;
+  int64_t i64;
+  double d;
+  if (c_try(&p, "assist ratio=")) {
+    hs_table_set_strz(t, a[PC_KIND], iRow, "assist");
+    if (c_flt(&p, &d, "the assist ratio")) hs_table_set_f64(t, a[PC_ASSIST_RATIO], iRow, d);
+    c_lit(&p, " (scan ", "\" (scan \"");
+    if (c_u64(&p, &u, "the scannable heap in MB")) hs_table_set_u64(t, a[PC_SCAN], iRow, u);
+    c_lit(&p, " MB in ", "\" MB in \"");
+    if (c_u64(&p, &u, "the live heap at start in MB")) hs_table_set_u64(t, a[PC_LIVE_START], iRow, u);
+    c_lit(&p, "->", "\"->\"");
+    if (c_u64(&p, &u, "the heap goal in MB")) hs_table_set_u64(t, a[PC_GOAL_MB], iRow, u);
+    c_lit(&p, " MB) workers=", "\" MB) workers=\"");
+    if (c_u64(&p, &u, "the dedicated worker count")) hs_table_set_u32(t, a[PC_WORKERS], iRow, (uint32_t)u);
+    c_lit(&p, "+", "\"+\" before the fractional goal");
+    if (c_flt(&p, &d, "the fractional utilization goal")) hs_table_set_f64(t, a[PC_FRACTIONAL], iRow, d);
+  } else if (p.i < p.n && is_digit(p.z[p.i])) {
+    hs_table_set_strz(t, a[PC_KIND], iRow, "cpu");
+    if (c_u64(&p, &u, "the CPU utilization")) hs_table_set_u32(t, a[PC_CPU_PCT], iRow, (uint32_t)u);
+    c_lit(&p, "% CPU (", "\"% CPU (\"");
+    if (c_u64(&p, &u, "the utilization goal")) hs_table_set_u32(t, a[PC_CPU_GOAL_PCT], iRow, (uint32_t)u);
+    c_lit(&p, " exp.) for ", "\" exp.) for \"");
+    static const int aWork[3] = {PC_HEAP_SCAN_WORK, PC_STACK_SCAN_WORK, PC_GLOBALS_SCAN_WORK};
+    int k = 0;
+    do {
+      if (!c_u64(&p, &u, "scan work in bytes")) break;
+      if (k < 3) hs_table_set_u64(t, a[aWork[k++]], iRow, u);
+    } while (c_try(&p, "+"));
+    c_lit(&p, " B work (", "\" B work (\"");
+    if (c_u64(&p, &u, "the expected work")) hs_table_set_u64(t, a[PC_WORK_EXP], iRow, u);
+    c_lit(&p, " B exp.) in ", "\" B exp.) in \"");
+    if (c_u64(&p, &u, "the trigger in bytes")) hs_table_set_u64(t, a[PC_TRIGGERED], iRow, u);
+    c_lit(&p, " B -> ", "\" B -> \"");
+    if (c_u64(&p, &u, "the live heap in bytes")) hs_table_set_u64(t, a[PC_HEAP_LIVE], iRow, u);
+    c_lit(&p, " B (", "\" B (\"");
+    /* "∆goal " is UTF-8: skip to the space after it */
+    while (!p.bBad && p.i < p.n && p.z[p.i] != ' ' && p.z[p.i] != ',') p.i++;
+    c_lit(&p, " ", "\" \" after \"∆goal\"");
+    if (c_i64(&p, &i64, "the goal delta")) hs_table_set_i64(t, a[PC_GOAL_DELTA], iRow, i64);
+    c_lit(&p, ", cons/mark ", "\", cons/mark \"");
+    if (c_flt(&p, &d, "the cons/mark ratio")) hs_table_set_f64(t, a[PC_CONS_MARK], iRow, d);
+    c_lit(&p, ")", "\")\"");
+    if (!p.bBad) {
+      c_try(&p, " ");
+      if (c_try(&p, "[controller reset]")) hs_table_set_u32(t, a[PC_RESET], iRow, 1);
+    }
+  } else {
+    hs_table_set_strz(t, a[PC_KIND], iRow, "other");
+  }
+  /* Pacer lines changed shape often; a mismatch is kept quietly unless the
+  ** file was cut inside one. */
+  if (p.bBad && L->bCut) {
+    warn(x, L, zBadFmt, "pacer line", &p);
+    x->bTrunc = 1;
+  }
+}
+
+int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) {
+  gcx x;
+  memset(&x, 0, sizeof x);
+  x.c = c;
+  x.in = in;
+  uint32_t id = hs_str_internz(c->pStr, in->zName);
+  x.idSource = id == UINT32_MAX ? 0 : id;
+  hs_logreader r;
+  hs_logreader_init(&r, in->p, in->n);
+  hs_logline L;
+  uint64_t nLine = 0;
+  while (hs_logreader_next(&r, &L)) {
+    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) break;
+    if (L.n < 5) continue;
+    switch (L.z[0]) {
+      case 'g':
+        if (L.z[1] == 'c' && L.z[2] == ' ' && (is_digit(L.z[3]) || L.z[3] == '#')) gc_line(&x, &L);
+        else if (pbOther && !*pbOther && hs_golog_is_goroutine_line(L.z, L.n)) *pbOther = 1;
+        break;
+      case 's':
+        if ((L.n > 5 && PREFIX(L.z, L.n, "scav ") && is_digit(L.z[5])) || PREFIX(L.z, L.n, "scvg"))
+          scav_line(&x, &L);
+        break;
+      case 'p':
+        if (PREFIX(L.z, L.n, "pacer: ")) pacer_line(&x, &L);
+        break;
+      case 'G':
+        if (L.n == 9 && memcmp(L.z, "GC forced", 9) == 0) x.bPeriodic = 1;
+        break;
+    }
+    if (x.bNoMem) break;
+  }
+  if (r.bNoMem && !x.bNoMem)
+    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
+                 "a container log record longer than %u bytes was cut (partial records that never "
+                 "end?); lines after the cut may be missing", LOG_MAX_RECORD);
+  hs_logreader_free(&r);
+  if (x.nMoreWarn)
+    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
+                 "%llu more gctrace lines did not parse completely (only the first %d are listed)",
+                 (unsigned long long)x.nMoreWarn, MAX_WARN);
+  if (pnRow) *pnRow = x.nRow;
+  if (x.bNoMem) {
+    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
+                 "out of memory after %llu gctrace rows; the tables hold what was read",
+                 (unsigned long long)x.nRow);
+    return HS_ENOMEM;
+  }
+  return x.bTrunc ? HS_ETRUNC : HS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The loader. */
+
+void hs_golog_strip_frame(const char **pz, size_t *pn) {
+  const char *z = *pz;
+  size_t n = *pn, nTime, iBody;
+  int bPartial;
+  if (n >= 8 && memcmp(z, "{\"log\":\"", 8) == 0) {
+    *pz = z + 8;
+    *pn = n - 8;
+  } else if (n >= 20 && is_digit(z[0]) && cri_split(z, n, &nTime, &iBody, &bPartial)) {
+    *pz = z + iBody;
+    *pn = n - iBody;
+  }
+}
+
+/* 80 when a gc line is in the window, 60 for only scav/pacer lines. */
+static int sniff(const uint8_t *p, size_t n) {
+  const char *z = (const char *)p;
+  size_t i = 0;
+  int score = 0;
+  while (i < n) {
+    const char *e = memchr(z + i, '\n', n - i);
+    size_t nLine = e ? (size_t)(e - (z + i)) : n - i;
+    const char *zL = z + i;
+    size_t nL = nLine;
+    hs_golog_strip_frame(&zL, &nL);
+    if (nL >= 5 && hs_golog_is_gc_line(zL, nL)) {
+      if (zL[0] == 'g' && zL[1] == 'c' && nL >= 8 && memchr(zL, '@', nL < 32 ? nL : 32)) return 80;
+      if (zL[0] != 'G') score = 60;
+    }
+    i += nLine + 1;
+  }
+  return score;
+}
+
+static int load(hs_case *c, hs_input *in) {
+  uint64_t nRow = 0, nOther = 0;
+  int bOther = 0;
+  int rc = hs_gctrace_extract(c, in, &nRow, &bOther);
+  if (rc == HS_ENOMEM) return rc;
+  if (bOther) {
+    int rc2 = hs_goroutines_extract(c, in, &nOther, NULL);
+    if (rc2 == HS_ENOMEM) return rc2;
+    if (rc == HS_OK) rc = rc2;
+  }
+  if (nRow == 0 && nOther == 0) {
+    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
+                 "no gctrace lines found: expected lines like \"gc 1 @0.006s 1%%: ...\" (run the "
+                 "program with GODEBUG=gctrace=1 and keep its stderr)");
+    return HS_EFORMAT;
+  }
+  return rc;
+}
+
+const hs_loader hs_loader_gctrace = {
+    "gctrace", "GODEBUG=gctrace=1 output (gc, scav, scvg, pacer lines), plain or in container logs",
+    sniff, load};

@@ -1,0 +1,81 @@
+/*
+ * Text that the Go runtime writes to stderr (gctrace, scavtrace, pacer
+ * lines, goroutine tracebacks) ends up in log files mixed with the
+ * program's own output, often wrapped by a container runtime.  This header
+ * is private to the two loaders that read such text (gctrace.c,
+ * goroutines.c): a line reader that removes container framing, and the two
+ * extractors, so a log holding both kinds of content yields both.
+ *
+ * The line reader understands, line by line (forms may even mix):
+ *
+ *   plain        gc 1 @0.006s 1%: ...
+ *   Kubernetes   2024-05-01T10:00:00.123456789Z stderr F gc 1 @0.006s ...
+ *   CRI          (tag P = partial: the record continues in the next line)
+ *   Docker       {"log":"gc 1 @0.006s ...\n","stream":"stderr","time":"..."}
+ *   json-file    (a log string without a final \n is a partial record)
+ *
+ * Partial records are joined into one logical line.  Cost: one memchr per
+ * physical line; container lines are copied once into a reusable buffer
+ * (no allocation per line).
+ */
+#ifndef HS_GOLOG_H
+#define HS_GOLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "heapscope/heapscope.h"
+
+typedef struct hs_logline {
+  const char *z;        /* content without framing, newline or CR */
+  size_t n;             /* bytes in z */
+  uint64_t iLine;       /* 1-based physical line where the record starts */
+  uint64_t iOff;        /* byte offset where the record starts */
+  const char *zTime;    /* container timestamp text (RFC 3339), or NULL */
+  size_t nTime;         /* bytes in zTime */
+  int bCut;             /* 1: the input ended inside a partial record */
+} hs_logline;
+
+typedef struct hs_logreader {
+  const char *p;        /* the input */
+  size_t n;             /* input length */
+  size_t iPos;          /* offset of the next physical line */
+  uint64_t iLine;       /* physical lines consumed */
+  char *aBuf;           /* joined or JSON-decoded content */
+  size_t nBuf;          /* bytes used in aBuf */
+  size_t nBufCap;       /* bytes allocated for aBuf */
+  const char *zTime;    /* timestamp of the pending partial record */
+  size_t nTime;
+  uint64_t iPendLine;   /* line and offset where the pending record began */
+  uint64_t iPendOff;
+  int bPending;         /* a partial record is being joined in aBuf */
+  int bNoMem;           /* aBuf could not grow: content was truncated */
+} hs_logreader;
+
+void hs_logreader_init(hs_logreader *, const uint8_t *p, size_t n);
+/* Next logical line into *pL (valid until the next call); 0 at the end. */
+int hs_logreader_next(hs_logreader *, hs_logline *pL);
+void hs_logreader_free(hs_logreader *);
+/* RFC 3339 timestamp ("2024-05-01T10:00:00.123Z", "+02:00" offsets) to
+** seconds since the Unix epoch; 0 if it does not parse. */
+double hs_log_wall(const char *z, size_t n);
+
+/* The extractors fill their tables from every line of theirs in pIn and
+** ignore all other lines.  *pnRow receives the rows added; *pbOther is set
+** when lines of the other kind were seen, so the loader that owns the file
+** can call the other extractor on the same buffer.  They return HS_OK,
+** HS_ENOMEM, or HS_ETRUNC (the input ended inside a record; what was
+** complete was kept and a warning says where). */
+int hs_gctrace_extract(hs_case *, hs_input *pIn, uint64_t *pnRow, int *pbOther);
+int hs_goroutines_extract(hs_case *, hs_input *pIn, uint64_t *pnRow, int *pbOther);
+
+/* Is the logical line z[0..n) a goroutine dump header ("goroutine 7 [",
+** "goroutine 7 gp=", "goroutine profile: total")?  Is it a gctrace,
+** scavtrace or pacer line?  Both are cheap (a few byte compares). */
+int hs_golog_is_goroutine_line(const char *z, size_t n);
+int hs_golog_is_gc_line(const char *z, size_t n);
+/* For sniffers: advance *pz past a CRI or Docker prefix of one raw line,
+** without decoding (a Docker log string is seen raw, which is enough to
+** test the prefixes above). */
+void hs_golog_strip_frame(const char **pz, size_t *pn);
+
+#endif
