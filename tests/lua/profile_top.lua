@@ -1,0 +1,228 @@
+-- p:top must print what `go tool pprof -top -nodefraction=0 -sample_index=SI`
+-- printed for the same profile (samples/*/pprof-top/<profile>.<SI>.txt,
+-- written by the Go toolchain when the samples were made): same names in the
+-- same order, flat and cum equal after undoing pprof's unit scaling and
+-- rounding, same percentages, same "(inline)" labels.  Also the kind of each
+-- profile, and the sample count against `go tool pprof -raw`.
+local tap = require "hs.tap"
+local hs = require "hs"
+
+local function lines_of(path)
+  local f = io.open(path, "rb")
+  if not f then
+    f = io.open(path .. ".gz", "rb")
+    if not f then return nil end
+    f:close()
+    f = io.popen("gzip -dc " .. path .. ".gz")
+  end
+  local out = {}
+  for l in f:lines() do out[#out + 1] = l end
+  f:close()
+  return out
+end
+
+local function ls(dir)
+  local out = {}
+  local f = io.popen("ls " .. dir .. " 2>/dev/null")
+  for l in f:lines() do out[#out + 1] = l end
+  f:close()
+  return out
+end
+
+-- pprof's units (internal/measurement): bytes 1024-based, times from ns.
+local scale = { B = 1, kB = 1024, MB = 1024 ^ 2, GB = 1024 ^ 3, TB = 1024 ^ 4, PB = 1024 ^ 5,
+                ns = 1, us = 1e3, ms = 1e6, s = 1e9, hrs = 3600e9 }
+-- "2786.98kB" -> 2786.98, 1024; "32" -> 32, 1
+local function parse_value(s)
+  local num, unit = s:match("^(%-?[%d%.]+)(%a*)$")
+  if not num then return nil end
+  if unit == "" then return tonumber(num), 1 end
+  return tonumber(num), scale[unit]
+end
+
+-- Parse a -top file: header facts and the rows.
+local function parse_top(lines)
+  local t = { rows = {} }
+  local body = false
+  for _, l in ipairs(lines) do
+    if body then
+      local f, fp, sp, c, cp, rest = l:match("^%s*(%S+)%s+(%S+)%%%s+(%S+)%%%s+(%S+)%s+(%S+)%%%s+(.*)$")
+      if f then
+        local name, inl = rest, ""
+        local n2, lab = rest:match("^(.-) %(([%a%-]*inline)%)$")
+        if n2 then name, inl = n2, lab end
+        t.rows[#t.rows + 1] = { flat = f, flat_pct = tonumber(fp), sum_pct = tonumber(sp),
+                                cum = c, cum_pct = tonumber(cp), name = name, inline = inl }
+      end
+    elseif l:match("^%s+flat%s+flat%%") then
+      body = true
+    elseif l:match("^Showing nodes accounting for") then
+      t.total = l:match("of (%S+) total")
+    elseif l:match("^Type: ") then
+      t.type = l:match("^Type: (%S+)")
+    end
+  end
+  return t
+end
+
+-- ours (exact number) printed by pprof as s: equal within pprof's rounding
+-- to 2 decimals in the unit it chose.
+local function value_matches(ours, s, exact)
+  local v, k = parse_value(s)
+  if not v or not k then return false end
+  if exact then return ours == v * k end
+  return math.abs(ours / k - v) <= 0.0051 + 1e-9 * math.abs(v)
+end
+
+local function pct_matches(ours, printed)
+  if printed == 100 then return ours >= 99.95 and ours <= 100.05 end
+  if printed >= 1 then return math.abs(ours - printed) <= 0.0051 end
+  -- %.2g below 1%: two significant digits
+  return math.abs(ours - printed) <= 0.051 * printed + 1e-12
+end
+
+local function check_top(p, file, si, exact)
+  local truth = parse_top(lines_of(file))
+  local got = p:top(nil, si)
+  local label = file:gsub("^samples/", "")
+  if not tap.is(#got, #truth.rows, label .. ": row count") then return end
+  local bad
+  for i, want in ipairs(truth.rows) do
+    local r = got[i]
+    local why
+    if r.name ~= want.name then
+      why = ("name %q, want %q"):format(r.name, want.name)
+    elseif not value_matches(r.flat, want.flat, exact) then
+      why = ("flat %s, want %s"):format(r.flat, want.flat)
+    elseif not value_matches(r.cum, want.cum, exact) then
+      why = ("cum %s, want %s"):format(r.cum, want.cum)
+    elseif not pct_matches(r.flat_pct, want.flat_pct) or not pct_matches(r.cum_pct, want.cum_pct)
+        or not pct_matches(r.sum_pct, want.sum_pct) then
+      why = ("pct %.4f/%.4f/%.4f, want %s/%s/%s"):format(r.flat_pct, r.sum_pct, r.cum_pct,
+            want.flat_pct, want.sum_pct, want.cum_pct)
+    elseif r.inline ~= want.inline and not p._edge_trimmed then
+      why = ("inline label %q, want %q"):format(r.inline, want.inline)
+    end
+    if why then
+      bad = ("row %d (%s): %s"):format(i, want.name, why)
+      break
+    end
+  end
+  tap.ok(bad == nil, label .. ": rows equal go tool pprof -top" .. (bad and (" -- " .. bad) or ""))
+  if truth.total then
+    tap.ok(value_matches(p:total(si), truth.total, exact), label .. ": total " .. truth.total)
+  end
+end
+
+-- `go tool pprof -raw` output: samples (values, location ids, labels) and
+-- each location id's address.  pprof merges the profile with itself before
+-- printing (profile.Merge): samples whose values are all 0 are dropped,
+-- samples with the same stack and labels are summed, and locations are
+-- renumbered, so samples are compared by (addresses, labels).
+local function parse_raw(lines)
+  local samples, addr, sect = {}, {}, nil
+  for _, l in ipairs(lines) do
+    if l:match("^Samples:") then sect = "s"
+    elseif l:match("^Locations") then sect = "l"
+    elseif l:match("^Mappings") then sect = "m"
+    elseif sect == "s" then
+      local vals, ids = l:match("^%s*(%-?%d[%d%s%-]*):%s*(.-)%s*$")
+      if vals then
+        samples[#samples + 1] = { vals = vals:gsub("^%s+", ""):gsub("%s+", " "), ids = ids, labels = {} }
+      else
+        local k, v = l:match("^%s+(%S+):%[(.*)%]%s*$")
+        if k and #samples > 0 then
+          local t = samples[#samples].labels
+          t[#t + 1] = k .. "=" .. v
+        end
+      end
+    elseif sect == "l" then
+      local id, a = l:match("^%s*(%d+): (0x%x+)")
+      if id then addr[id] = a end
+    end
+  end
+  return samples, addr
+end
+
+local function check_raw(p, lines, label)
+  local raw, raddr = parse_raw(lines)
+  local addrs = p.locations:column("address")
+  local sc, dc = p.samples:column("stack"), p.samples:column("depth")
+  local loc = p.stacks:column("location")
+  -- ours, merged as pprof merges: key -> summed values
+  local mine, nkeys = {}, 0
+  for i = 1, #p.samples do
+    local vals, zero = {}, true
+    for k, t in ipairs(p.sample_types) do
+      vals[k] = p.samples:get(i, p._valcol[t])
+      if vals[k] ~= 0 then zero = false end
+    end
+    if not zero then
+      local st = {}
+      for d = 0, dc[i - 1] - 1 do st[#st + 1] = ("0x%x"):format(tonumber(addrs[loc[sc[i - 1] + d]])) end
+      local labs = {}
+      for w in (p.samples:get(i, "labels") or ""):gmatch("%S+") do labs[#labs + 1] = w end
+      table.sort(labs)
+      local key = table.concat(st, " ") .. "|" .. table.concat(labs, " ")
+      if not mine[key] then
+        mine[key] = vals
+        nkeys = nkeys + 1
+      else
+        for k = 1, #vals do mine[key][k] = mine[key][k] + vals[k] end
+      end
+    end
+  end
+  tap.is(nkeys, #raw, label .. ": distinct non-zero samples = go tool pprof -raw samples")
+  local bad
+  for i, r in ipairs(raw) do
+    local st = {}
+    for id in r.ids:gmatch("%d+") do st[#st + 1] = raddr[id] or "?" end
+    table.sort(r.labels)
+    local key = table.concat(st, " ") .. "|" .. table.concat(r.labels, " ")
+    local v = mine[key]
+    local got = v and table.concat((function() local o = {} for k = 1, #v do o[k] = tostring(v[k]) end return o end)(), " ")
+    if got ~= r.vals then
+      bad = ("raw sample %d (%s): values %s, want %s"):format(i, key:sub(1, 60), tostring(got), r.vals)
+      break
+    end
+  end
+  tap.ok(bad == nil, label .. ": every -raw sample has our values for its stack and labels" ..
+         (bad and (" -- " .. bad) or ""))
+end
+
+local dirs = { "samples/thirdparty/prometheus" }
+for _, v in ipairs({ "go1.19", "go1.23" }) do
+  for _, c in ipairs({ "leaky", "leaky-rate1", "healthy" }) do dirs[#dirs + 1] = "samples/" .. v .. "/" .. c end
+end
+
+for _, dir in ipairs(dirs) do
+  local files = {}
+  for _, f in ipairs(ls(dir)) do
+    if f:match("%.pb%.gz$") then files[#files + 1] = dir .. "/" .. f end
+  end
+  local tops = ls(dir .. "/pprof-top")
+  if #files == 0 or #tops == 0 then
+    tap.skip(dir .. ": no profiles or no pprof-top truth yet (samples/gen.sh makes them)")
+  else
+    local case = hs.load(files)
+    tap.ok(case.profiles ~= nil, dir .. ": case.profiles is set")
+    local profiles = case.profiles or {}
+    for _, f in ipairs(files) do
+      local kind = f:match("([^/]+)%.pb%.gz$")
+      local p = profiles[kind]
+      if tap.ok(p and p.source == f, dir .. ": " .. kind .. ".pb.gz is case.profiles." .. kind) then
+        for _, t in ipairs(tops) do
+          local prof, si, ex = t:match("^([%w_]+)%.([%w_]+)(%.?e?x?a?c?t?)%.txt$")
+          if prof == kind and si ~= "raw" then
+            check_top(p, dir .. "/pprof-top/" .. t, si, ex == ".exact")
+          end
+        end
+        local raw = lines_of(dir .. "/pprof-top/" .. kind .. ".raw.txt")
+        if not raw and kind == "heap" then raw = lines_of(dir .. "/pprof-raw/heap.txt") end
+        if raw then check_raw(p, raw, dir .. "/" .. kind) end
+      end
+    end
+  end
+end
+
+os.exit(tap.done() == 0 and 0 or 1)
