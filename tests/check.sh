@@ -20,5 +20,5 @@ for f in "$B"/tests/fuzz/fuzz_*; do
 done
 
 echo "== Lua and end-to-end tests ($B)"
-prove -e tests/run-test -r tests/lua tests/e2e || fail=1
+prove --ext .lua --ext .py --ext .sh -e tests/run-test -r tests/lua tests/e2e || fail=1
 exit $fail
