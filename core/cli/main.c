@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -264,6 +265,18 @@ int main(int argc, char **argv) {
   int nLoadErr = report_diags(&cl, !bInfo); /* info prints them itself */
   lua_State *L = hsL_newstate(&cl);
   if (!L) return 2;
+  { /* output width: the terminal's, or unlimited for pipes and files */
+    struct winsize ws;
+    int nCol = 1000000;
+    if (isatty(STDOUT_FILENO))
+      nCol = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "hs.prelude");
+    lua_call(L, 1, 1);
+    lua_pushinteger(L, nCol);
+    lua_setfield(L, -2, "width");
+    lua_pop(L, 1);
+  }
   if (a.bNoCache) {
     lua_getglobal(L, "hs");
     lua_getfield(L, -1, "open_options");

@@ -49,17 +49,34 @@ function Case:__tostring()
     #self.errors > 0 and (", %d errors"):format(#self.errors) or "")
 end
 
--- A short text summary: inputs with kinds, tables with row counts, problems.
+-- A short text summary: inputs with kinds, tables with row counts (the
+-- parts of one profile on one line), problems.
 function Case:summary()
   local out = { ("case %s"):format(self.name) }
   for _, i in ipairs(self.inputs) do
-    out[#out + 1] = ("  input  %-10s %10s  %s"):format(i.kind, hs.bytes(i.size), i.name)
+    local kind = i.kind == "unknown" and "skipped" or i.kind
+    out[#out + 1] = ("  input  %-10s %10s  %s"):format(kind, hs.bytes(i.size), i.name)
   end
+  local done = {}
   for _, name in ipairs(self.tables) do
-    local t = self:table(name)
-    out[#out + 1] = ("  table  %-28s %10d rows"):format(name, #t)
+    local prof = name:match("^profiles%.([^.]+)%.")
+    if prof then
+      if not done[prof] then
+        done[prof] = true
+        local parts = {}
+        for _, part in ipairs({ "samples", "locations", "functions" }) do
+          local t = self:table("profiles." .. prof .. "." .. part)
+          if t then parts[#parts + 1] = ("%d %s"):format(#t, part) end
+        end
+        out[#out + 1] = ("  table  %-28s %s"):format("profiles." .. prof, table.concat(parts, ", "))
+      end
+    else
+      out[#out + 1] = ("  table  %-28s %10d rows"):format(name, #self:table(name))
+    end
   end
-  for _, d in ipairs(self.warnings) do out[#out + 1] = "  " .. d.text end
+  for _, d in ipairs(self.warnings) do
+    if d.level ~= "info" then out[#out + 1] = "  " .. d.text end
+  end
   for _, d in ipairs(self.errors) do out[#out + 1] = "  " .. d.text end
   return table.concat(out, "\n")
 end

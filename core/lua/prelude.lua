@@ -27,6 +27,9 @@ local ctype_of = { [U32] = "uint32_t *", [U64] = "uint64_t *", [I64] = "int64_t 
 local udptr = ffi.typeof("hs_table_ud *")
 local TWO53 = 2 ^ 53
 local CHECK_EVERY = 65536
+-- Default output width: the terminal's, set by the CLI (huge when stdout is
+-- not a terminal, so pipes get every column).
+M.width = 100
 local checkpoint = core.checkpoint
 
 local mt = core.table_mt        -- the userdata metatable, shared with C
@@ -564,7 +567,7 @@ function M.format_table(ud, opts)
   opts = opts or {}
   local inf = getinfo(ud)
   local maxrows = opts.rows or 20
-  local width = opts.width or 100
+  local width = opts.width or M.width
   local n = math.min(inf.n, maxrows)
   local cols = {}
   for _, name in ipairs(inf.names) do cols[#cols + 1] = inf.cols[name] end
@@ -614,14 +617,14 @@ function M.format_table(ud, opts)
   local out = {}
   local head = {}
   for c = 1, ncols do head[c] = pad(clip(cols[c].name, widths[c]), widths[c], right[c]) end
-  out[#out + 1] = table.concat(head, "  ")
+  out[#out + 1] = (table.concat(head, "  "):gsub("%s+$", ""))
   local rule = {}
   for c = 1, ncols do rule[c] = ("-"):rep(widths[c]) end
   out[#out + 1] = table.concat(rule, "  ")
   for i = 1, n do
     local line = {}
     for c = 1, ncols do line[c] = pad(clip(cells[i][c], widths[c]), widths[c], right[c]) end
-    out[#out + 1] = table.concat(line, "  ")
+    out[#out + 1] = (table.concat(line, "  "):gsub("%s+$", ""))
   end
   if inf.n > n or dropped > 0 or inf.n == 0 then
     local foot = inf.n > n and ("(%d of %d rows, %d more"):format(n, inf.n, inf.n - n)
@@ -684,7 +687,7 @@ function M.format(v, opts, depth, seen)
       parts[#parts + 1] = M.format(x, opts, depth + 1, seen)
     end
     local s = "{" .. table.concat(parts, ", ") .. "}"
-    if #s <= (opts.width or 100) or depth > 0 then return s end
+    if #s <= (opts.width or M.width) or depth > 0 then return s end
     return "{\n  " .. table.concat(parts, ",\n  ") .. "\n}"
   end
   local keys = {}
