@@ -1,0 +1,406 @@
+-- hs.repl: the Lua half of heapscope's REPL (the C half is core/lua/repl.c).
+--
+--   complete(line, cursor [, env]) -> list of words   tab completion
+--   help([x])                                        the API, or help on x
+--   show(opts, ...) -> string                        how results are printed
+--   banner() -> string                               the greeting
+--   install()                                        sets the global help()
+--
+-- Completion never runs a metamethod: it reads fields with rawget and
+-- follows a metatable's __index only when that is a table (found with
+-- debug.getmetatable, so __metatable cannot hide it).  The only functions it
+-- calls are ones that declare themselves safe for it: a metatable's
+-- __complete(obj) (returns extra names), and for an "hs.table" userdata its
+-- columns() method (the prelude's, found in require("hs.prelude").methods
+-- without a lookup through hs.table's __index function), which only reads
+-- the names from the table's header.
+local M = {}
+
+local dgetmt = debug.getmetatable
+local type, next, rawget, pcall, select = type, next, rawget, pcall, select
+local tostring, tconcat, sort = tostring, table.concat, table.sort
+
+local MAX_DEPTH = 8        -- __index chain links followed
+local MAX_KEYS = 20000     -- keys scanned per table (a completion stays instant)
+
+local KEYWORDS = {
+  "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
+  "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then",
+  "true", "until", "while",
+}
+
+-- The "hs.table" metatable, if the C core is loaded.
+local function table_mt()
+  local core = package.loaded["hs.core"]
+  return type(core) == "table" and rawget(core, "table_mt") or nil
+end
+
+local function is_hstable(v)
+  if type(v) ~= "userdata" then return false end
+  local mt = dgetmt(v)
+  return mt ~= nil and mt == table_mt()
+end
+
+-- v[k] without metamethods: a raw field, else the same lookup in the
+-- metatable's __index when that is a table.
+local function lookup(v, k, depth)
+  depth = depth or 0
+  if depth > MAX_DEPTH then return nil end
+  if type(v) == "table" then
+    local r = rawget(v, k)
+    if r ~= nil then return r end
+  end
+  local mt = dgetmt(v)
+  if type(mt) ~= "table" then return nil end
+  local idx = rawget(mt, "__index")
+  if type(idx) == "table" then return lookup(idx, k, depth + 1) end
+  return nil
+end
+M.lookup = lookup
+
+-- The prelude's hs.table methods (a plain table: hs.table's __index is a
+-- function, which completion must not call).
+local function table_methods()
+  local prelude = package.loaded["hs.prelude"]
+  local m = type(prelude) == "table" and rawget(prelude, "methods") or nil
+  return type(m) == "table" and m or nil
+end
+
+-- Column names of an hs.table userdata through the prelude's columns()
+-- (which only reads the table's header), or nil.
+local function columns_of(t)
+  if not is_hstable(t) then return nil end
+  local m = table_methods()
+  local f = m and rawget(m, "columns")
+  if type(f) ~= "function" then return nil end
+  local ok, cols = pcall(f, t)
+  if not ok or type(cols) ~= "table" then return nil end
+  local out = {}
+  for i = 1, #cols do
+    if type(cols[i]) == "string" then out[#out + 1] = cols[i] end
+  end
+  return out
+end
+M.columns_of = columns_of
+
+-- Names reachable from v with `.` or `:`: names[name] = value (true when the
+-- value is unknown: names from __complete).
+local function names_of(v, names, depth)
+  names = names or {}
+  depth = depth or 0
+  if depth > MAX_DEPTH then return names end
+  if type(v) == "table" then
+    local n, k, x = 0, next(v)
+    while k ~= nil and n < MAX_KEYS do
+      if type(k) == "string" and names[k] == nil then names[k] = x end
+      n = n + 1
+      k, x = next(v, k)
+    end
+  end
+  local mt = dgetmt(v)
+  if type(mt) == "table" then
+    local idx = rawget(mt, "__index")
+    if type(idx) == "table" then names_of(idx, names, depth + 1) end
+    if depth == 0 and is_hstable(v) then
+      local m = table_methods()
+      if m then names_of(m, names, depth + 1) end
+    end
+    local comp = rawget(mt, "__complete")
+    if type(comp) == "function" then
+      local ok, list = pcall(comp, v)
+      if ok and type(list) == "table" then
+        for i = 1, #list do
+          if type(list[i]) == "string" and names[list[i]] == nil then names[list[i]] = true end
+        end
+      end
+    end
+  end
+  return names
+end
+
+local function sorted_matches(names, prefix, partial, want)
+  local out, seen = {}, {}
+  local hide = partial:sub(1, 1) ~= "_"   -- _private names only when asked
+  for name, val in pairs(names) do
+    if name:sub(1, #partial) == partial and name:match("^[%a_][%w_]*$")
+       and not (hide and name:sub(1, 1) == "_")
+       and (want == nil or want(val)) and not seen[name] then
+      seen[name] = true
+      out[#out + 1] = prefix .. name
+    end
+  end
+  sort(out)
+  return out
+end
+
+-- complete(line, cursor [, env]) -> sorted list of words.  cursor is the
+-- number of bytes of line before the cursor (readline's rl_point; default:
+-- the whole line).  Each word replaces the run of [A-Za-z0-9_.:] that ends
+-- at the cursor (inside a string argument: the run of [A-Za-z0-9_]):
+--   "hs.lo"            -> {"hs.load", "hs.loaders", ...}
+--   "case.gc:so"       -> {"case.gc:sort"}         (methods: functions only)
+--   't:sort("he'       -> {"heap_end", ...}        (columns in a string arg)
+-- A path that does not resolve without metamethods gives {}.
+function M.complete(line, cursor, env)
+  env = env or _G
+  line = tostring(line or "")
+  cursor = tonumber(cursor) or #line
+  local before = line:sub(1, cursor)
+
+  -- a column name inside a method call's string argument
+  local obj, part = before:match("([%a_][%w_%.]*):[%a_][%w_]*%s*%([^()\"']*[\"']([%w_]*)$")
+  if obj then
+    local v = env
+    for seg in obj:gmatch("[^.]+") do
+      v = lookup(v, seg)
+      if v == nil then return {} end
+    end
+    local cols = columns_of(v)
+    if not cols then return {} end
+    local names = {}
+    for _, c in ipairs(cols) do names[c] = true end
+    local out = sorted_matches(names, "", part)
+    return out
+  end
+  if before:match("[\"'][^\"']*$") and select(2, before:gsub("[\"']", "")) % 2 == 1 then
+    return {}                               -- inside some other string
+  end
+
+  local word = before:match("[%w_%.:]*$")
+  if word:match("^%d") then return {} end   -- a number, not a name
+
+  local path, sep, partial = word:match("^(.-)([%.:])([%w_]*)$")
+  if not path then                            -- a global or a keyword
+    local names = names_of(env)
+    for _, kw in ipairs(KEYWORDS) do if names[kw] == nil then names[kw] = true end end
+    return sorted_matches(names, "", word)
+  end
+  local v = env
+  for seg in (path .. "."):gmatch("([^.]*)%.") do  -- a.b.c; no calls, no ':'
+    if not seg:match("^[%a_][%w_]*$") then return {} end
+    v = lookup(v, seg)
+    if v == nil then return {} end
+  end
+  local names = names_of(v)
+  local want
+  if sep == ":" then
+    want = function(x) return type(x) == "function" or x == true end
+  end
+  return sorted_matches(names, path .. sep, partial, want)
+end
+
+-- ---------------------------------------------------------------- show
+
+-- A short one-line rendering of plain Lua values, used when hs.format is
+-- not available.  Bounded: 3 levels, 20 items per table.
+local function brief(v, depth, seen)
+  local tv = type(v)
+  if tv == "string" then return depth == 0 and v or ("%q"):format(v) end
+  if tv ~= "table" or dgetmt(v) ~= nil then return tostring(v) end
+  if seen[v] or depth >= 3 then return "{...}" end
+  seen[v] = true
+  local parts, n = {}, #v
+  for i = 1, math.min(n, 20) do parts[#parts + 1] = brief(rawget(v, i), depth + 1, seen) end
+  local nKey, k, x = 0, next(v)
+  local keys = {}
+  while k ~= nil and #keys < 200 do
+    if not (type(k) == "number" and k >= 1 and k <= n and k % 1 == 0) then keys[#keys + 1] = k end
+    k, x = next(v, k)
+  end
+  sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, key in ipairs(keys) do
+    nKey = nKey + 1
+    if #parts >= 20 then break end
+    local ks = type(key) == "string" and key:match("^[%a_][%w_]*$") and key
+               or "[" .. brief(key, depth + 1, seen) .. "]"
+    parts[#parts + 1] = ks .. " = " .. brief(rawget(v, key), depth + 1, seen)
+  end
+  local left = n + #keys - #parts
+  if left > 0 then parts[#parts + 1] = ("... %d more"):format(left) end
+  seen[v] = nil
+  return "{" .. tconcat(parts, ", ") .. "}"
+end
+
+-- show(opts, ...) -> the REPL's rendering of its results, tab-separated.
+-- opts.width is the terminal width (absent when not on a terminal).
+function M.show(opts, ...)
+  local hs = package.loaded.hs
+  local fmt = type(hs) == "table" and rawget(hs, "format") or nil
+  local parts = {}
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    local s
+    if type(fmt) == "function" then s = fmt(v, opts) end
+    if type(s) ~= "string" then s = brief(v, 0, {}) end
+    parts[i] = s
+  end
+  return tconcat(parts, "\t")
+end
+
+-- ---------------------------------------------------------------- help
+
+M.overview = [[
+heapscope: where is the memory of a Go process going, and why is it not coming back?
+
+  case                        the first case loaded (all evidence about one process)
+  cases                       every case: for _, c in ipairs(cases) do print(c.name) end
+  hs.load(path)               load another case:   c2 = hs.load("samples/go1.23/leaky")
+
+What a case offers (nil when that evidence was not loaded):
+  case.name, case.inputs      what was loaded:     case.inputs
+  case.warnings               problems met while loading, with file:line or offset
+  case.heap                   heap dump:           #case.heap.objects
+    .objects .roots .goroutines .params            case.heap.params.go_version
+    :object(addr)             object at (or inside) addr:  o = case.heap:object(0xc000123456)
+    :top_retainers(n)         biggest retained sizes:      case.heap:top_retainers(10)
+  an object o                 o.addr o.size o.retained     o:path()  (steps from a GC root)
+    o:referrers() o:referents() o:dominator() o:site() (allocation stack, when sampled)
+  case.profiles.heap          pprof profiles (.allocs .goroutine .mutex .block ...)
+    p:top(n, sample_type)     like `go tool pprof -top`: case.profiles.heap:top(10, "inuse_space")
+  case.gc                     gctrace, one row per cycle:  case.gc:top(5, "heap_end")
+  case.memstats               runtime.MemStats snapshots:  case.memstats[1].HeapAlloc
+  case.goroutines             goroutines:          case.goroutines:group_by("state"):count()
+  case.metrics, case.proc     Prometheus metrics; /proc and cgroup memory
+
+Query helpers on every table t (columnar, 1-based rows):
+  #t, t[i]                    row count, row i as a Lua table:   case.gc[1]
+  t:columns()                 column names
+  t:where(fn)                 rows where fn(row) is true:  case.goroutines:where(function(r) return r.wait_minutes > 10 end)
+  t:select(col, ...)          only these columns:          case.gc:select("num", "heap_end")
+  t:sort(col [, desc])        sorted copy:                 case.gc:sort("heap_end", true)
+  t:top(n, col)               n largest by col:            case.heap.objects:top(10, "size")
+  t:group_by(col|fn)          then :count() or :sum(col):  case.goroutines:group_by("state"):count()
+  t:each()                    iterate rows:                for r in case.gc:each() do print(r.num) end
+  t:column(name)              zero-copy FFI array (0-based), for fast loops
+
+REPL: Tab completes globals, fields, methods and column names; _ is the last
+result; help(x) describes x (a table, case or object); Ctrl-C stops a running
+chunk; Ctrl-D leaves.  Detectors: `heapscope detectors` and `heapscope check`.
+]]
+
+-- help(name) topics: help("gc"), help("tables") ...
+M.topics = {
+  tables = "Query helpers on every table t: see help(); t:columns() lists the columns.",
+  repl = [[
+Each line is tried as `return <line>` first, then as a statement; an unfinished
+statement continues on the next line (prompt ..>).  Results are printed as
+aligned tables; _ holds the last one.  History is kept in ~/.heapscope_history
+(or $XDG_STATE_HOME/heapscope/history), one entry per chunk, 1000 at most.
+Ctrl-C at the prompt clears the line; while code runs it stops it (a loop the
+JIT compiled may need a second Ctrl-C, which ends heapscope, history saved).]],
+}
+
+-- Documentation of functions, found by help(f) by identity.
+M.docs = {
+  ["hs.load"] = "hs.load(path) -> case: load a file, directory or archive as another case",
+  ["help"] = "help([x]): the API overview, or what x offers (help(case), help(case.gc))",
+}
+
+-- The qualified name under which f is reachable from the globals (one or
+-- two levels deep, raw lookups only), or nil.
+local function name_of(f, env)
+  for k, v in next, env do
+    if v == f and type(k) == "string" then return k end
+  end
+  for k, t in next, env do
+    if type(k) == "string" and type(t) == "table" and t ~= env then
+      for k2, v in next, t do
+        if v == f and type(k2) == "string" then return k .. "." .. k2 end
+      end
+    end
+  end
+end
+
+-- describe(x) -> text listing what x offers (fields, methods, columns).
+function M.describe(x)
+  local lines = {}
+  local function add(s) lines[#lines + 1] = s end
+  local tx = type(x)
+  local cols = columns_of(x)
+  if tx == "function" then
+    local name = name_of(x, _G)
+    add(name and M.docs[name] or ("%s: a function%s"):format(tostring(x),
+        name and (" (" .. name .. ")") or ""))
+    return tconcat(lines, "\n")
+  end
+  if tx ~= "table" and tx ~= "userdata" then
+    return ("%s: a %s"):format(tostring(x), tx)
+  end
+  add(tostring(x) .. (is_hstable(x) and "  (a heapscope table)" or ""))
+  if cols then add("  columns: " .. tconcat(cols, ", ")) end
+  local names = names_of(x)
+  local fields, methods = {}, {}
+  for k, v in pairs(names) do
+    if k:match("^[%a_][%w_]*$") and k:sub(1, 1) ~= "_" then
+      if type(v) == "function" then methods[#methods + 1] = k else fields[#fields + 1] = k end
+    end
+  end
+  sort(fields)
+  sort(methods)
+  if #fields > 0 then add("  fields: " .. tconcat(fields, ", ")) end
+  if #methods > 0 then add("  methods: " .. tconcat(methods, ", ")) end
+  if #lines == 1 then add("  (nothing to list)") end
+  return tconcat(lines, "\n")
+end
+
+-- help([x]): prints the overview, a topic, x's __help/_help text (a string,
+-- or a function called with x returning one), or what x offers.
+function M.help(x, ...)
+  local text
+  if select("#", x, ...) == 0 or x == nil then
+    text = M.overview
+  elseif type(x) == "string" then
+    text = M.topics[x] or M.docs[x]
+    if not text then
+      local v = _G
+      for seg in x:gmatch("[^.]+") do v = v ~= nil and lookup(v, seg) or nil end
+      text = v ~= nil and M.describe(v)
+             or ("no help on %q; help() lists the API, topics: %s"):format(x, "repl, tables")
+    end
+  else
+    local h = lookup(x, "__help")
+    if h == nil then h = lookup(x, "_help") end
+    local mt = dgetmt(x)
+    if h == nil and type(mt) == "table" then h = rawget(mt, "__help") end
+    if type(h) == "function" then
+      local ok, r = pcall(h, x)
+      h = ok and r or ("help failed: " .. tostring(r))
+    end
+    if type(h) == "string" then
+      text = h
+      local cols = columns_of(x)
+      if cols then text = text .. "\n  columns: " .. tconcat(cols, ", ") end
+    else
+      text = M.describe(x)
+    end
+  end
+  io.write(text, text:sub(-1) == "\n" and "" or "\n")
+  io.flush()
+end
+
+-- ---------------------------------------------------------------- session
+
+function M.banner()
+  local core = package.loaded["hs.core"]
+  local version = type(core) == "table" and rawget(core, "version") or "?"
+  local list = rawget(_G, "cases")
+  local n = type(list) == "table" and #list or 0
+  local names = {}
+  for i = 1, math.min(n, 5) do
+    local c = list[i]
+    local name = lookup(c, "name")
+    if type(name) ~= "string" then name = tostring(c) end
+    names[#names + 1] = name
+  end
+  local loaded = n == 0 and "no case loaded (hs.load(path) loads one)"
+    or ("%d case%s: %s%s"):format(n, n == 1 and "" or "s", tconcat(names, ", "),
+                                  n > 5 and ", ..." or "")
+  return ("heapscope %s -- %s\nhelp() shows the API; Tab completes; Ctrl-D leaves.\n")
+    :format(version, loaded)
+end
+
+function M.install()
+  rawset(_G, "help", M.help)
+end
+
+return M
