@@ -1,0 +1,3 @@
+module heapscope/samples
+
+go 1.19
