@@ -15,6 +15,13 @@
 
 void hs_graph_free(hs_graph *g) {
   if (!g) return;
+  if (g->pTable) {                            /* its columns alias our arrays */
+    for (int i = 0; i < g->pTable->nCol; i++) free((void *)g->pTable->aCol[i].zName);
+    free(g->pTable->aCol);
+    free((void *)g->pTable->zName);
+    free((void *)g->pTable->zNote);
+    free(g->pTable);
+  }
   if (g->pMap) {
     extern void hs_index_unmap_(void *, size_t); /* index.c */
     hs_index_unmap_(g->pMap, g->nMap);

@@ -1,4 +1,521 @@
-/* PLACEHOLDER: heap graph bindings land with the heap dump loader. */
+/*
+ * The C half of `case.heap` (core/lua/heap.lua is the other): graph queries
+ * on a case's heap dump, added to the hs.core table as heap_* functions.
+ *
+ * Every function takes the case userdata first, so the case (and the dump
+ * buffer, the heap and the graph that hang off it) stays alive for as long
+ * as Lua holds anything derived from it.  Objects are identified by their
+ * 0-based id (row of heap.objects); the graph is built on first use by
+ * hs_case_graph and kept on the heap.  The graph's columns reach Lua
+ * zero-copy as the table "heap.graph" (retained, idom, parent, depth), one
+ * row per object, whose userdata's environment is the case.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapscope/graph.h"
+#include "heapscope/heap.h"
 #include "lua/hslua.h"
 
-int hsL_open_heap(lua_State *L) { return 0; }
+static hs_heap *checkheap(lua_State *L, hs_case **ppCase) {
+  hs_case *c = hsL_checkcase(L, 1);
+  if (!c->pHeap) luaL_error(L, "case %s has no heap dump", c->zName);
+  if (ppCase) *ppCase = c;
+  return c->pHeap;
+}
+
+/* The graph, built if needed; raises a Lua error saying why it failed. */
+static hs_graph *checkgraph(lua_State *L, hs_heap **ppHeap) {
+  hs_case *c;
+  hs_heap *h = checkheap(L, &c);
+  hs_graph *g;
+  int rc = hs_case_graph(c, &g);
+  if (rc != HS_OK) {
+    const char *zWhy = rc == HS_ENOMEM   ? "out of memory"
+                       : rc == HS_ELIMIT ? "more than 4 G objects or pointers"
+                                         : "interrupted (Ctrl-C)";
+    luaL_error(L, "%s: cannot build the object graph: %s", h->zFile ? h->zFile : c->zName,
+               zWhy);
+  }
+  if (ppHeap) *ppHeap = h;
+  return g;
+}
+
+static uint32_t checkid(lua_State *L, int idx, const hs_graph *g) {
+  lua_Number d = luaL_checknumber(L, idx);
+  if (d < 0 || d >= g->nObj || d != (lua_Number)(uint32_t)d)
+    luaL_error(L, "bad object id %f (the heap has %d objects)", d, (int)g->nObj);
+  return (uint32_t)d;
+}
+
+static void setnum(lua_State *L, const char *zKey, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, zKey);
+}
+
+/* heap_has(case) -> true if the case has a heap dump */
+static int l_has(lua_State *L) {
+  lua_pushboolean(L, hsL_checkcase(L, 1)->pHeap != NULL);
+  return 1;
+}
+
+/* heap_params(case) -> {go_version, arch, ptr_size, ncpu, big_endian, ...} */
+static int l_params(lua_State *L) {
+  hs_heap *h = checkheap(L, NULL);
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, h->zGoVersion ? h->zGoVersion : "");
+  lua_setfield(L, -2, "go_version");
+  lua_pushstring(L, h->zArch ? h->zArch : "");
+  lua_setfield(L, -2, "arch");
+  setnum(L, "ptr_size", h->nPtrSize);
+  setnum(L, "ncpu", h->nCpu);
+  lua_pushboolean(L, h->bBigEndian);
+  lua_setfield(L, -2, "big_endian");
+  setnum(L, "heap_start", (double)h->iHeapStart);
+  setnum(L, "heap_end", (double)h->iHeapEnd);
+  lua_pushboolean(L, h->bTypeHeader);
+  lua_setfield(L, -2, "type_header");
+  setnum(L, "objects", (double)h->nObj);
+  return 1;
+}
+
+/* heap_stats(case) -> {unreachable, unreachable_bytes, dropped, root_dropped,
+** reachable_bytes, edges, from_index}; builds the graph. */
+static int l_stats(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  lua_createtable(L, 0, 8);
+  setnum(L, "unreachable", (double)g->nUnreachable);
+  setnum(L, "unreachable_bytes", (double)g->nUnreachableBytes);
+  setnum(L, "dropped", (double)g->nDropped);
+  setnum(L, "root_dropped", (double)g->nRootDropped);
+  setnum(L, "reachable_bytes", (double)g->aRetained[g->nObj]);
+  setnum(L, "edges", (double)g->nEdge);
+  setnum(L, "objects", g->nObj);
+  lua_pushboolean(L, g->bFromIndex);
+  lua_setfield(L, -2, "from_index");
+  return 1;
+}
+
+/* heap_find(case, addr) -> id of the object containing addr, or nil */
+static int l_find(lua_State *L) {
+  hs_heap *h = checkheap(L, NULL);
+  lua_Number d = luaL_checknumber(L, 2);
+  if (d < 0 || d >= 18446744073709551616.0) return 0;
+  uint32_t i = hs_graph_find(h->aAddr, h->aSize, (uint32_t)h->nObj, (uint64_t)d);
+  if (i == HS_NONE) return 0;
+  lua_pushnumber(L, i);
+  return 1;
+}
+
+/* heap_graph_table(case) -> the "heap.graph" table (zero-copy columns) */
+static int l_graph_table(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  if (!g->pTable) {
+    static const struct {
+      const char *zName;
+      int type;
+      uint32_t flags;
+    } aCol[] = {{"retained", HS_U64, HS_COL_BYTES},
+                {"idom", HS_U32, 0},
+                {"parent", HS_U32, 0},
+                {"depth", HS_U32, 0}};
+    hs_table *t = calloc(1, sizeof *t);
+    hs_column *a = calloc(4, sizeof *a);
+    if (!t || !a) {
+      free(t);
+      free(a);
+      return luaL_error(L, "out of memory");
+    }
+    void *apData[] = {g->aRetained, g->aIdom, g->aParent, g->aDepth};
+    for (int i = 0; i < 4; i++) {
+      a[i].zName = hs_strdup(aCol[i].zName);
+      a[i].type = aCol[i].type;
+      a[i].flags = aCol[i].flags;
+      a[i].aData = apData[i];
+      a[i].nCap = g->nObj;
+    }
+    t->zName = hs_strdup("heap.graph");
+    t->zNote = hs_strdup(
+        "one row per object (row i = heap.objects row i): retained bytes; idom, parent: "
+        "0-based row of the immediate dominator / BFS parent on a shortest root path, "
+        "= #rows for a GC root, 4294967295 if unreachable; depth: pointers from a root (0: "
+        "unreachable)");
+    t->nRow = g->nObj;
+    t->nCol = 4;
+    t->nColCap = 4;
+    t->aCol = a;
+    t->bSealed = 1;
+    t->pStr = hsL_checkcase(L, 1)->pStr;
+    g->pTable = t;
+  }
+  hsL_pushtable(L, g->pTable, 1, HSL_SHARED);
+  return 1;
+}
+
+/* Push two arrays (ids, offsets) of n entries read by the callback. */
+static void push_pairs(lua_State *L, const uint32_t *aId, const uint32_t *aOff, uint64_t n) {
+  lua_createtable(L, (int)n, 0);
+  for (uint64_t i = 0; i < n; i++) {
+    lua_pushnumber(L, aId[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint64_t i = 0; i < n; i++) {
+    lua_pushnumber(L, aOff[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
+/* heap_referents(case, id) -> ids, offsets (the object's pointer fields that
+** resolve, in field order) */
+static int l_referents(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t v = checkid(L, 2, g);
+  uint32_t i0 = g->aFwdStart[v], i1 = g->aFwdStart[v + 1];
+  push_pairs(L, g->aFwdDst + i0, g->aFwdOff + i0, i1 - i0);
+  return 2;
+}
+
+/* heap_referrers(case, id) -> ids, offsets: the objects pointing at id and
+** the offset of their (first) field doing so; id = #objects stands for a GC
+** root, whose "offset" is the root's index (0-based) in heap.roots. */
+static int l_referrers(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t v = checkid(L, 2, g);
+  uint32_t i0 = g->aRevStart[v], i1 = g->aRevStart[v + 1];
+  uint32_t *aOff = malloc(((size_t)(i1 - i0) + 1) * sizeof *aOff);
+  if (!aOff) return luaL_error(L, "out of memory");
+  /* A source appears once per edge; multiple edges from one source to v
+  ** each get their own offset, in field order. */
+  /* Rows of the reverse CSR list sources in ascending order, so repeats of
+  ** one source are adjacent: k counts them. */
+  uint32_t uPrev = HS_NONE, k = 0;
+  for (uint32_t e = i0; e < i1; e++) {
+    uint32_t u = g->aRevSrc[e];
+    k = u == uPrev ? k + 1 : 0;
+    uPrev = u;
+    aOff[e - i0] = HS_NONE;
+    uint32_t kk = k;
+    for (uint32_t f = g->aFwdStart[u]; f < g->aFwdStart[u + 1]; f++)
+      if (g->aFwdDst[f] == v && kk-- == 0) {
+        aOff[e - i0] = g->aFwdOff[f];
+        break;
+      }
+  }
+  push_pairs(L, g->aRevSrc + i0, aOff, i1 - i0);
+  free(aOff);
+  return 2;
+}
+
+/* heap_path(case, id) -> ids, offsets: shortest path from a GC root, root
+** first; offsets[1] is the root's index in heap.roots, offsets[k] the field
+** of ids[k-1] pointing at ids[k].  Empty when unreachable. */
+static int l_path(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t v = checkid(L, 2, g);
+  uint32_t n = hs_graph_path(g, v, NULL, 0);
+  hs_path_step *a = malloc(((size_t)n + 1) * sizeof *a);
+  if (!a) return luaL_error(L, "out of memory");
+  n = hs_graph_path(g, v, a, n);
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    lua_pushnumber(L, a[i].iObj);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t i = 0; i < n; i++) {
+    lua_pushnumber(L, a[i].iOff);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  free(a);
+  return 2;
+}
+
+/* heap_root(case, index) -> {kind, desc, target, from, goroutine} for a
+** 0-based root index, or nil */
+static int l_root(lua_State *L) {
+  static const char *azKind[] = {"?",     "data",  "bss",       "frame", "finalizer",
+                                 "queued_finalizer", "other", "goroutine", "defer", "panic"};
+  hs_heap *h = checkheap(L, NULL);
+  lua_Number d = luaL_checknumber(L, 2);
+  if (d < 0 || d >= (lua_Number)h->nRoot) return 0;
+  uint64_t r = (uint64_t)d;
+  int k = h->aRootKind ? h->aRootKind[r] : 0;
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, azKind[k >= 0 && k <= 9 ? k : 0]);
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, h->aRootDesc ? hs_str(h->pStr, h->aRootDesc[r]) : "");
+  lua_setfield(L, -2, "desc");
+  setnum(L, "target", h->aRootTarget ? (double)h->aRootTarget[r] : 0);
+  setnum(L, "from", h->aRootFrom ? (double)h->aRootFrom[r] : 0);
+  setnum(L, "goroutine", h->aRootGoid ? (double)h->aRootGoid[r] : 0);
+  setnum(L, "index", (double)r);
+  return 1;
+}
+
+/* heap_top(case, n) -> ids of the n objects with the largest retained size,
+** largest first.  One pass with a bounded sorted list: O(objects * log n)
+** comparisons and n moves per insertion at worst (n is small). */
+static int l_top(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  lua_Number dN = luaL_optnumber(L, 2, 10);
+  uint32_t n = dN < 0 ? 0 : dN > g->nObj ? g->nObj : (uint32_t)dN;
+  uint32_t *aBest = malloc(((size_t)n + 1) * sizeof *aBest), nBest = 0;
+  if (!aBest) return luaL_error(L, "out of memory");
+  for (uint32_t v = 0; v < g->nObj && n; v++) {
+    uint64_t r = g->aRetained[v];
+    if (nBest == n && r <= g->aRetained[aBest[n - 1]]) continue;
+    uint32_t lo = 0, hi = nBest;                /* first slot with a smaller value */
+    while (lo < hi) {
+      uint32_t mid = (lo + hi) / 2;
+      if (g->aRetained[aBest[mid]] >= r)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (nBest < n) nBest++;
+    memmove(aBest + lo + 1, aBest + lo, (nBest - 1 - lo) * sizeof *aBest);
+    aBest[lo] = v;
+  }
+  lua_createtable(L, (int)nBest, 0);
+  for (uint32_t i = 0; i < nBest; i++) {
+    lua_pushnumber(L, aBest[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  free(aBest);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- histograms */
+
+/* Open-addressing map from a u64 key to a dense group number. */
+typedef struct keymap {
+  uint64_t *aKey;
+  uint32_t *aGrp;     /* group + 1; 0 empty */
+  uint32_t nCap;      /* power of two */
+  uint32_t nGrp;
+} keymap;
+
+static uint32_t keymap_get(keymap *m, uint64_t k) {
+  if ((m->nGrp + 1) * 2 > m->nCap) {
+    uint32_t nCap = m->nCap ? m->nCap * 2 : 1024;
+    uint64_t *aKey = calloc(nCap, sizeof *aKey);
+    uint32_t *aGrp = calloc(nCap, sizeof *aGrp);
+    if (!aKey || !aGrp) {
+      free(aKey);
+      free(aGrp);
+      return HS_NONE;
+    }
+    for (uint32_t i = 0; i < m->nCap; i++) {
+      if (!m->aGrp[i]) continue;
+      uint32_t j = (uint32_t)(m->aKey[i] * 0x9e3779b97f4a7c15ull >> 32) & (nCap - 1);
+      while (aGrp[j]) j = (j + 1) & (nCap - 1);
+      aKey[j] = m->aKey[i];
+      aGrp[j] = m->aGrp[i];
+    }
+    free(m->aKey);
+    free(m->aGrp);
+    m->aKey = aKey;
+    m->aGrp = aGrp;
+    m->nCap = nCap;
+  }
+  uint32_t j = (uint32_t)(k * 0x9e3779b97f4a7c15ull >> 32) & (m->nCap - 1);
+  while (m->aGrp[j]) {
+    if (m->aKey[j] == k) return m->aGrp[j] - 1;
+    j = (j + 1) & (m->nCap - 1);
+  }
+  m->aKey[j] = k;
+  m->aGrp[j] = ++m->nGrp;
+  return m->nGrp - 1;
+}
+
+/* heap_histogram(case, "type"|"site") -> {key=, count=, bytes=, retained=,
+** first=} arrays per group: key is the type identity (the type word, or
+** 2^63 + size for objects without a known type) or the memprof bucket row
+** (4294967295: not sampled); first is the id of the group's first object.
+**
+** A group's retained bytes are what freeing every object of the group would
+** free: the sum of the retained sizes of its members that no other member
+** dominates (a list's head, not every node again).  One iterative DFS over
+** the dominator tree keeps a count of open members per group:
+** O(objects) time, 16 bytes per object of scratch. */
+static int l_histogram(lua_State *L) {
+  hs_heap *h;
+  hs_graph *g = checkgraph(L, &h);
+  int bSite = strcmp(luaL_checkstring(L, 2), "site") == 0;
+  uint32_t n = g->nObj;
+  if (n >= 0x7fffffffu) return luaL_error(L, "histograms: too many objects");
+  keymap m = {0};
+  uint32_t *aGrpOf = malloc(((size_t)n + 1) * sizeof *aGrpOf);
+  uint32_t *aKidStart = calloc((size_t)n + 3, sizeof *aKidStart);
+  uint32_t *aKid = malloc(((size_t)n + 1) * sizeof *aKid);
+  uint32_t *aStk = malloc(((size_t)n + 2) * sizeof *aStk);
+  uint64_t *aCount = NULL, *aBytes = NULL, *aRet = NULL, *aKey = NULL;
+  uint32_t *aOpen = NULL, *aFirst = NULL;
+  const char *zErr = "out of memory";
+  if (!aGrpOf || !aKidStart || !aKid || !aStk) goto fail;
+  for (uint32_t v = 0; v < n; v++) {
+    uint64_t k;
+    if (bSite)
+      k = h->aBucket ? h->aBucket[v] : UINT32_MAX;
+    else if (h->aType && h->aType[v])
+      k = h->aType[v];
+    else
+      k = (1ull << 63) | h->aSize[v];
+    if ((aGrpOf[v] = keymap_get(&m, k)) == HS_NONE) goto fail;
+  }
+  uint32_t nGrp = m.nGrp;
+  aCount = calloc(nGrp + 1, sizeof *aCount);
+  aBytes = calloc(nGrp + 1, sizeof *aBytes);
+  aRet = calloc(nGrp + 1, sizeof *aRet);
+  aKey = calloc(nGrp + 1, sizeof *aKey);
+  aOpen = calloc(nGrp + 1, sizeof *aOpen);
+  aFirst = malloc((nGrp + 1) * sizeof *aFirst);
+  if (!aCount || !aBytes || !aRet || !aKey || !aOpen || !aFirst) goto fail;
+  for (uint32_t i = 0; i < m.nCap; i++)
+    if (m.aGrp[i]) aKey[m.aGrp[i] - 1] = m.aKey[i];
+  for (uint32_t i = 0; i < nGrp; i++) aFirst[i] = HS_NONE;
+  for (uint32_t v = 0; v < n; v++) {
+    uint32_t gr = aGrpOf[v];
+    aCount[gr]++;
+    aBytes[gr] += h->aSize[v];
+    if (aFirst[gr] == HS_NONE) aFirst[gr] = v;
+  }
+  /* children of each node in the dominator tree, CSR by counting sort */
+  for (uint32_t v = 0; v < n; v++)
+    if (g->aIdom[v] != HS_NONE) aKidStart[g->aIdom[v] + 1]++;
+  for (uint32_t v = 0; v <= n; v++) aKidStart[v + 1] += aKidStart[v];
+  {
+    uint32_t *aFill = aStk;                   /* borrowed before the walk */
+    memcpy(aFill, aKidStart, ((size_t)n + 1) * sizeof *aFill);
+    for (uint32_t v = 0; v < n; v++)
+      if (g->aIdom[v] != HS_NONE) aKid[aFill[g->aIdom[v]]++] = v;
+  }
+  /* DFS from the super-root.  A stack entry is a node; its high bit marks
+  ** "exit" (close the node's group).  Each node is pushed twice at most
+  ** in sequence, but only one entry per tree level is kept by pushing the
+  ** exit marker in place of the node when it is entered: the stack holds at
+  ** most n+1 entries. */
+  {
+    uint32_t nSp = 0;
+    for (uint32_t e = aKidStart[n]; e < aKidStart[n + 1]; e++) aStk[nSp++] = aKid[e];
+    while (nSp) {
+      uint32_t x = aStk[--nSp];
+      if (x & 0x80000000u) {
+        aOpen[aGrpOf[x & 0x7fffffffu]]--;
+        continue;
+      }
+      uint32_t gr = aGrpOf[x];
+      if (aOpen[gr]++ == 0) aRet[gr] += g->aRetained[x];
+      aStk[nSp++] = x | 0x80000000u;
+      for (uint32_t e = aKidStart[x]; e < aKidStart[x + 1]; e++) aStk[nSp++] = aKid[e];
+    }
+  }
+  lua_createtable(L, 0, 5);
+  const char *azName[] = {"key", "count", "bytes", "retained"};
+  uint64_t *aaVal[] = {aKey, aCount, aBytes, aRet};
+  for (int c = 0; c < 4; c++) {
+    lua_createtable(L, (int)nGrp, 0);
+    for (uint32_t i = 0; i < nGrp; i++) {
+      lua_pushnumber(L, (lua_Number)aaVal[c][i]);
+      lua_rawseti(L, -2, (int)i + 1);
+    }
+    lua_setfield(L, -2, azName[c]);
+  }
+  lua_createtable(L, (int)nGrp, 0);
+  for (uint32_t i = 0; i < nGrp; i++) {
+    lua_pushnumber(L, aFirst[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  lua_setfield(L, -2, "first");
+  zErr = NULL;
+fail:
+  free(m.aKey);
+  free(m.aGrp);
+  free(aGrpOf);
+  free(aKidStart);
+  free(aKid);
+  free(aStk);
+  free(aCount);
+  free(aBytes);
+  free(aRet);
+  free(aKey);
+  free(aOpen);
+  free(aFirst);
+  if (zErr) return luaL_error(L, "%s", zErr);
+  return 1;
+}
+
+/* ---------------------------------------------------------------- contents */
+
+static uint32_t checkobj(lua_State *L, int idx, const hs_heap *h) {
+  lua_Number d = luaL_checknumber(L, idx);
+  if (d < 0 || d >= (lua_Number)h->nObj || d != (lua_Number)(uint32_t)d)
+    luaL_error(L, "bad object id %f", d);
+  return (uint32_t)d;
+}
+
+/* heap_word(case, id, off) -> the pointer-sized word at off, or nil when
+** off is outside the object */
+static int l_word(lua_State *L) {
+  hs_heap *h = checkheap(L, NULL);
+  uint32_t i = checkobj(L, 2, h);
+  lua_Number dOff = luaL_optnumber(L, 3, 0);
+  if (dOff < 0 || dOff + h->nPtrSize > (lua_Number)h->aSize[i]) return 0;
+  lua_pushnumber(L, (lua_Number)hs_heap_word(h, i, (uint64_t)dOff));
+  return 1;
+}
+
+/* heap_bytes(case, id, off, n) -> the bytes, clipped to the object */
+static int l_bytes(lua_State *L) {
+  hs_heap *h = checkheap(L, NULL);
+  uint32_t i = checkobj(L, 2, h);
+  lua_Number dOff = luaL_optnumber(L, 3, 0);
+  lua_Number dN = luaL_optnumber(L, 4, (lua_Number)h->aSize[i]);
+  uint64_t nSize = h->aSize[i];
+  if (dOff < 0 || dOff >= (lua_Number)nSize || dN <= 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  uint64_t iOff = (uint64_t)dOff;
+  uint64_t n = dN > (lua_Number)(nSize - iOff) ? nSize - iOff : (uint64_t)dN;
+  lua_pushlstring(L, (const char *)h->pBuf + h->aContentOff[i] + iOff, n);
+  return 1;
+}
+
+/* heap_string(case, id, off) -> the bytes of the Go string header (ptr, len)
+** at off in object id, when ptr points into a heap object (clipped to that
+** object); nil otherwise */
+static int l_string(lua_State *L) {
+  hs_heap *h = checkheap(L, NULL);
+  uint32_t i = checkobj(L, 2, h);
+  lua_Number dOff = luaL_optnumber(L, 3, 0);
+  if (dOff < 0 || dOff + 2.0 * h->nPtrSize > (lua_Number)h->aSize[i]) return 0;
+  uint64_t iOff = (uint64_t)dOff;
+  uint64_t p = hs_heap_word(h, i, iOff), n = hs_heap_word(h, i, iOff + h->nPtrSize);
+  if (n == 0) {
+    lua_pushliteral(L, "");
+    return 1;
+  }
+  uint32_t j = hs_graph_find(h->aAddr, h->aSize, (uint32_t)h->nObj, p);
+  if (j == HS_NONE) return 0;
+  uint64_t iIn = p - h->aAddr[j], nMax = h->aSize[j] - iIn;
+  lua_pushlstring(L, (const char *)h->pBuf + h->aContentOff[j] + iIn, n < nMax ? n : nMax);
+  return 1;
+}
+
+int hsL_open_heap(lua_State *L) {
+  static const luaL_Reg aFn[] = {
+      {"heap_has", l_has},           {"heap_params", l_params},
+      {"heap_stats", l_stats},       {"heap_find", l_find},
+      {"heap_graph_table", l_graph_table},
+      {"heap_referents", l_referents}, {"heap_referrers", l_referrers},
+      {"heap_path", l_path},         {"heap_root", l_root},
+      {"heap_top", l_top},           {"heap_histogram", l_histogram},
+      {"heap_word", l_word},         {"heap_bytes", l_bytes},
+      {"heap_string", l_string},     {NULL, NULL}};
+  /* stack: hs.core */
+  luaL_register(L, NULL, aFn);
+  /* stack: hs.core */
+  return 0;
+}

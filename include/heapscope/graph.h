@@ -54,6 +54,8 @@ typedef struct hs_graph {
   uint64_t nUnreachableBytes;
   uint64_t nDropped;       /* pointers into no object (globals, stacks, off heap) */
   uint64_t nRootDropped;   /* roots pointing into no object */
+  hs_table *pTable;        /* "heap.graph": columns aliasing the arrays above
+                              (made by the Lua binding; freed with the graph) */
   /* storage */
   void *pMap;              /* index file mapping, or NULL */
   size_t nMap;
