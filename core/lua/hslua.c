@@ -19,6 +19,7 @@
 #include "lua/hslua.h"
 
 void (*hsL_on_emergency_exit)(void);
+void (*hsL_on_exit)(void);
 
 static lua_State *volatile gL;      /* state running a protected call */
 static volatile sig_atomic_t gnSig; /* Ctrl-C presses during that call */
@@ -155,6 +156,22 @@ static int l_embedded(lua_State *L) {
   return 1;
 }
 
+/* os.exit(code) closes the state first (as Lua 5.4's os.exit(code, true)),
+** so __gc metamethods run, cases are freed and the REPL's history hook
+** runs; LuaJIT's own os.exit would skip all of that. */
+static int l_os_exit(lua_State *L) {
+  int rc;
+  if (lua_isboolean(L, 1))
+    rc = lua_toboolean(L, 1) ? EXIT_SUCCESS : EXIT_FAILURE;
+  else
+    rc = (int)luaL_optinteger(L, 1, EXIT_SUCCESS);
+  fflush(stdout);
+  if (hsL_on_exit) hsL_on_exit();
+  lua_close(L);
+  exit(rc);
+  return 0;
+}
+
 lua_State *hsL_newstate(hs_caselist *pCases) {
   lua_State *L = luaL_newstate();
   if (!L) {
@@ -162,6 +179,10 @@ lua_State *hsL_newstate(hs_caselist *pCases) {
     return NULL;
   }
   luaL_openlibs(L);
+  lua_getglobal(L, "os");
+  lua_pushcfunction(L, l_os_exit);
+  lua_setfield(L, -2, "exit");
+  lua_pop(L, 1);
   register_preload(L);
   /* hs.core: the C module */
   lua_getglobal(L, "package");

@@ -54,6 +54,8 @@ void hsL_pushtable(lua_State *L, hs_table *t, int iKeep, int bOwned);
 /* Called when the process must end from inside the Ctrl-C handler (second
 ** Ctrl-C in a compiled loop); the REPL sets it to save its history. */
 extern void (*hsL_on_emergency_exit)(void);
+/* Called by os.exit() before it closes the state (the REPL saves history). */
+extern void (*hsL_on_exit)(void);
 
 /* Module entry for the C part of `hs` ("hs.core"). */
 int luaopen_heapscope(lua_State *L);
