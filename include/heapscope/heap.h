@@ -61,7 +61,8 @@ struct hs_heap {
   uint64_t *aSize;          /* heap.objects.size */
   uint64_t *aType;          /* heap.objects.type: the header word (a *_type) or 0 */
   uint32_t *aTypeName;      /* heap.objects.type_name: string id, 0 ("") if unknown */
-  uint32_t *aBucket;        /* heap.objects.bucket: row of heap.memprof, UINT32_MAX if none */
+  uint32_t *aBucket;        /* heap.objects.bucket: 1-based row of heap.memprof (the
+                            ** allocation site, when sampled), 0 if none */
   uint64_t *aContentOff;    /* contents start at pBuf + aContentOff[i], aSize[i] bytes;
                             ** the object's field list follows them (hs_heap_fields) */
   uint64_t nField;          /* pointer fields over all objects */
@@ -170,5 +171,17 @@ static inline int hs_heap_field_next(hs_heap_fielditer *it, uint64_t *pOff) {
   *pOff = kind == 1 ? off : off + it->nPtrSize;
   return 1;
 }
+
+/* Decode-only pass over a dump's records (the benchmark floor and a quick
+** validity check): walks every record, stores nothing.  Returns HS_OK when
+** the EOF record was reached, HS_ETRUNC when the bytes ended first,
+** HS_EFORMAT on a bad header, varint or record kind; *piEnd (may be NULL)
+** gets the offset where the walk stopped. */
+typedef struct hs_heapdump_counts {
+  uint64_t aRecord[18];     /* records of each kind (0 = EOF .. 17 = alloc sample) */
+  uint64_t nField;          /* pointer fields over objects, frames, data and bss */
+  uint64_t nObjBytes;       /* bytes of object contents */
+} hs_heapdump_counts;
+int hs_heapdump_scan(const uint8_t *p, uint64_t n, hs_heapdump_counts *, uint64_t *piEnd);
 
 #endif /* HEAPSCOPE_HEAP_H */
