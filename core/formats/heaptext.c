@@ -1,8 +1,713 @@
-/* PLACEHOLDER: the heaptext loader is being written (see the open issues); until
-** then it recognises nothing, so its inputs are reported as not recognised. */
+/*
+ * Heap profile text: what /debug/pprof/heap?debug=1 (and allocs?debug=1)
+ * serve, written by runtime/pprof writeHeapInternal with debug != 0.
+ *
+ * FORMAT (one item per line; Go pads the frame columns with tabs)
+ *
+ *   line                                          meaning
+ *   heap profile: A: B [C: D] @ heap/R            totals: A objects / B bytes in
+ *                                                 use, C / D allocated; R is
+ *                                                 2*MemProfileRate ("heap_v2/R"
+ *                                                 and "heapz_v2/R" carry the rate
+ *                                                 itself, "heapprofile" none)
+ *   N: B [N2: B2] @ 0xpc 0xpc ...                 one record (a stack bucket):
+ *                                                 in use objects: bytes [allocated
+ *                                                 objects: bytes], raw sampled
+ *                                                 counts, and the return PCs
+ *   #\t0xpc\tfunc+0xoff\tfile:line                a frame, leaf first; inlined
+ *                                                 frames repeat the PC; runtime
+ *                                                 frames at the leaf are hidden;
+ *                                                 "#\t0xpc" alone if unsymbolized
+ *   (blank)                                       ends a record
+ *   # runtime.MemStats                            starts the MemStats tail:
+ *   # Name = 123                                  a field (Go's name)
+ *   # Stack = inuse / sys                         StackInuse / StackSys; also
+ *                                                 MSpan and MCache
+ *   # PauseNs = [n n ...]                         256-entry rings (PauseEnd too)
+ *   # GCCPUFraction = 0.01  # DebugGC = false     a float, a bool
+ *   # MaxRSS = 123                                getrusage, after the block
+ *
+ * TABLES.  The records become a profile shaped like a pprof one (see
+ * pprof.c), kind "heap_text" (then heap_text_2 ...), so hs.profile's p:top
+ * works on it: info, sample_types (alloc_objects, alloc_space,
+ * inuse_objects, inuse_space as Go's protobuf orders them), samples (those
+ * four columns scaled up for sampling exactly as `go tool pprof` scales a
+ * legacy text profile and as the runtime scales its protobuf:
+ * v / (1 - exp(-avgsize/rate)); plus raw_* columns with the numbers as
+ * written, stack, depth, labels), stacks, locations (one per distinct PC and
+ * frame group), lines, functions, mappings (empty: the text has none),
+ * labels (empty).  The MemStats tail becomes one row of `memstats`
+ * (memstats.h: Go's field names, source = this input, line = the
+ * "# runtime.MemStats" line) and its pauses go to memstats.pauses.
+ *
+ * ERRORS.  A line that is not what its place calls for is reported with its
+ * line number and skipped (a bad record line skips its frames too).  A file
+ * that ends inside a line (no final newline) drops the record that line
+ * belongs to and warns: complete records are kept.  Cost: one pass, O(1)
+ * work per frame (hashing), no recursion.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "heapscope/heapscope.h"
+#include "formats/memstats.h"
 
-static int sniff(const uint8_t *p, size_t n) { return 0; }
-static int load(hs_case *c, hs_input *in) { return HS_EFORMAT; }
+/* ------------------------------------------------------------------ */
+/* Small helpers over byte spans. */
 
-const hs_loader hs_loader_heaptext = {"heaptext", "heaptext (not yet supported)", sniff, load};
+static int is_space(char ch) { return ch == ' ' || ch == '\t' || ch == '\r'; }
+
+static const char *skip_space(const char *z, const char *zEnd) {
+  while (z < zEnd && is_space(*z)) z++;
+  return z;
+}
+
+/* Parse an unsigned decimal at *pz; 0 on success. */
+static int parse_u64(const char **pz, const char *zEnd, uint64_t *pv) {
+  const char *z = *pz;
+  uint64_t v = 0;
+  if (z >= zEnd || *z < '0' || *z > '9') return -1;
+  while (z < zEnd && *z >= '0' && *z <= '9') {
+    uint64_t d = (uint64_t)(*z - '0');
+    if (v > (UINT64_MAX - d) / 10) return -1;
+    v = v * 10 + d;
+    z++;
+  }
+  *pz = z;
+  *pv = v;
+  return 0;
+}
+
+static int parse_hex(const char **pz, const char *zEnd, uint64_t *pv) {
+  const char *z = *pz;
+  uint64_t v = 0;
+  if (zEnd - z < 3 || z[0] != '0' || (z[1] != 'x' && z[1] != 'X')) return -1;
+  z += 2;
+  const char *zStart = z;
+  while (z < zEnd) {
+    int d;
+    if (*z >= '0' && *z <= '9') d = *z - '0';
+    else if (*z >= 'a' && *z <= 'f') d = *z - 'a' + 10;
+    else if (*z >= 'A' && *z <= 'F') d = *z - 'A' + 10;
+    else break;
+    if (z - zStart >= 16) return -1;
+    v = (v << 4) | (uint64_t)d;
+    z++;
+  }
+  if (z == zStart) return -1;
+  *pz = z;
+  *pv = v;
+  return 0;
+}
+
+static int expect(const char **pz, const char *zEnd, const char *zLit) {
+  size_t n = strlen(zLit);
+  if ((size_t)(zEnd - *pz) < n || memcmp(*pz, zLit, n) != 0) return -1;
+  *pz += n;
+  return 0;
+}
+
+/* "A: B [C: D]" with optional spaces, as both the header and records have. */
+static int parse_counts(const char **pz, const char *zEnd, uint64_t a[4]) {
+  const char *z = skip_space(*pz, zEnd);
+  if (parse_u64(&z, zEnd, &a[0]) || expect(&z, zEnd, ":")) return -1;
+  z = skip_space(z, zEnd);
+  if (parse_u64(&z, zEnd, &a[1])) return -1;
+  z = skip_space(z, zEnd);
+  if (expect(&z, zEnd, "[")) return -1;
+  z = skip_space(z, zEnd);
+  if (parse_u64(&z, zEnd, &a[2]) || expect(&z, zEnd, ":")) return -1;
+  z = skip_space(z, zEnd);
+  if (parse_u64(&z, zEnd, &a[3])) return -1;
+  z = skip_space(z, zEnd);
+  if (expect(&z, zEnd, "]")) return -1;
+  z = skip_space(z, zEnd);
+  if (expect(&z, zEnd, "@")) return -1;
+  *pz = skip_space(z, zEnd);
+  return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sniff: the header line. */
+
+static int sniff(const uint8_t *p, size_t n) {
+  const char *z = (const char *)p, *zEnd = z + n;
+  uint64_t a[4];
+  if (expect(&z, zEnd, "heap profile:")) return 0;
+  if (parse_counts(&z, zEnd, a)) return 0;
+  return expect(&z, zEnd, "heap") == 0 ? 95 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* u64 -> u32 map (open addressing; keys are hashes or packed ids). */
+
+typedef struct hmap {
+  uint64_t *aKey;     /* key, or 0 for empty (callers never use key 0) */
+  uint32_t *aVal;
+  size_t nCap, nUsed;
+} hmap;
+
+static uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h | 1; /* never 0 */
+}
+
+static int hmap_grow(hmap *m) {
+  size_t nCap = m->nCap ? m->nCap * 2 : 1024;
+  uint64_t *aKey = calloc(nCap, sizeof *aKey);
+  uint32_t *aVal = calloc(nCap, sizeof *aVal);
+  if (!aKey || !aVal) {
+    free(aKey);
+    free(aVal);
+    return HS_ENOMEM;
+  }
+  for (size_t i = 0; i < m->nCap; i++) {
+    if (!m->aKey[i]) continue;
+    size_t j = (size_t)m->aKey[i] & (nCap - 1);
+    while (aKey[j]) j = (j + 1) & (nCap - 1);
+    aKey[j] = m->aKey[i];
+    aVal[j] = m->aVal[i];
+  }
+  free(m->aKey);
+  free(m->aVal);
+  m->aKey = aKey;
+  m->aVal = aVal;
+  m->nCap = nCap;
+  return HS_OK;
+}
+
+static void hmap_free(hmap *m) {
+  free(m->aKey);
+  free(m->aVal);
+}
+
+/* ------------------------------------------------------------------ */
+/* Loading. */
+
+typedef struct frame {
+  uint64_t pc;
+  const char *zFn; size_t nFn;     /* function name (no +0x offset) */
+  const char *zFile; size_t nFile;
+  int64_t iLine;
+} frame;
+
+typedef struct ht {
+  hs_case *c;
+  hs_input *in;
+  int rc;
+  uint64_t rate;      /* sampling rate for scaling (<= 1: none) */
+  /* tables and their columns */
+  hs_table *tSamp, *tStk, *tLoc, *tLine, *tFn;
+  int aiVal[4], aiRaw[4], iStack, iDepth;
+  hmap mLoc, mFn;
+  /* the pending record */
+  uint64_t aCount[4]; /* as written: inuse n, inuse bytes, alloc n, alloc bytes */
+  frame *aFrame;
+  size_t nFrame, nFrameCap;
+  int bPending;
+  uint64_t iRecLine;
+  int nBad;
+} ht;
+
+static void bad_line(ht *x, uint64_t iLine, const char *zWhat) {
+  if (x->nBad++ < 20)
+    hs_case_diag(x->c, HS_WARNING, x->in->zName, UINT64_MAX, iLine,
+                 "heap profile text: expected %s; skipped the line", zWhat);
+}
+
+/* Go's scaleHeapSample (runtime/pprof protomem.go; pprof legacy_profile.go). */
+static void scale(uint64_t count, uint64_t size, uint64_t rate, int64_t *pCount, int64_t *pSize) {
+  if (count == 0 || size == 0) {
+    *pCount = 0;
+    *pSize = 0;
+    return;
+  }
+  if (rate <= 1) {
+    *pCount = (int64_t)count;
+    *pSize = (int64_t)size;
+    return;
+  }
+  double avg = (double)size / (double)count;
+  double s = 1 / (1 - exp(-avg / (double)rate));
+  *pCount = (int64_t)((double)count * s);
+  *pSize = (int64_t)((double)size * s);
+}
+
+static uint32_t str_id(ht *x, const char *z, size_t n) {
+  uint32_t id = hs_str_intern(x->c->pStr, z, n);
+  return id == UINT32_MAX ? 0 : id;
+}
+
+/* Row of the function (name, file), added if new. */
+static uint32_t function_row(ht *x, const frame *f) {
+  uint32_t idName = str_id(x, f->zFn, f->nFn), idFile = str_id(x, f->zFile, f->nFile);
+  uint64_t key = mix(((uint64_t)idName << 32) | idFile);
+  if (x->mFn.nUsed * 2 >= x->mFn.nCap && hmap_grow(&x->mFn)) return UINT32_MAX;
+  size_t j = (size_t)key & (x->mFn.nCap - 1);
+  hs_table *t = x->tFn;
+  while (x->mFn.aKey[j]) {
+    if (x->mFn.aKey[j] == key) {
+      uint32_t r = x->mFn.aVal[j];
+      if (hs_table_u64(t, 1, r) == idName && hs_table_u64(t, 3, r) == idFile) return r;
+    }
+    j = (j + 1) & (x->mFn.nCap - 1);
+  }
+  uint64_t r = hs_table_add_row(t);
+  if (r == UINT64_MAX) return UINT32_MAX;
+  hs_table_set_u64(t, 0, r, r + 1);
+  hs_table_set_str(t, 1, r, f->zFn, f->nFn);
+  hs_table_set_str(t, 3, r, f->zFile, f->nFile);
+  x->mFn.aKey[j] = key;
+  x->mFn.aVal[j] = (uint32_t)r;
+  x->mFn.nUsed++;
+  return (uint32_t)r;
+}
+
+/* Row of the location made of frames a[0..n) (one PC, inlined frames
+** first), added if no location with the same PC and frames exists. */
+static uint32_t location_row(ht *x, const frame *a, size_t n) {
+  uint64_t h = a[0].pc;
+  uint32_t aiFn[64];
+  size_t nLine = n == 1 && a[0].nFn == 0 ? 0 : n; /* "#\t0xpc": no symbol */
+  if (nLine > 64) nLine = 64;                     /* Go's stacks are shorter */
+  for (size_t i = 0; i < nLine; i++) {
+    aiFn[i] = function_row(x, &a[i]);
+    if (aiFn[i] == UINT32_MAX) return UINT32_MAX;
+    h = mix(h ^ ((uint64_t)aiFn[i] << 32) ^ (uint64_t)a[i].iLine);
+  }
+  h = mix(h ^ nLine);
+  if (x->mLoc.nUsed * 2 >= x->mLoc.nCap && hmap_grow(&x->mLoc)) return UINT32_MAX;
+  size_t j = (size_t)h & (x->mLoc.nCap - 1);
+  hs_table *tL = x->tLoc, *tN = x->tLine;
+  while (x->mLoc.aKey[j]) {
+    if (x->mLoc.aKey[j] == h) {
+      uint32_t r = x->mLoc.aVal[j];
+      uint64_t iFirst = hs_table_u64(tL, 4, r);
+      int bSame = hs_table_u64(tL, 1, r) == a[0].pc && hs_table_u64(tL, 5, r) == nLine;
+      for (size_t i = 0; bSame && i < nLine; i++)
+        bSame = hs_table_u64(tN, 1, iFirst + i) == aiFn[i] &&
+                (int64_t)hs_table_u64(tN, 4, iFirst + i) == a[i].iLine;
+      if (bSame) return r;
+    }
+    j = (j + 1) & (x->mLoc.nCap - 1);
+  }
+  uint64_t r = hs_table_add_row(tL);
+  if (r == UINT64_MAX) return UINT32_MAX;
+  hs_table_set_u64(tL, 0, r, r + 1);
+  hs_table_set_u64(tL, 1, r, a[0].pc);
+  hs_table_set_u32(tL, 4, r, (uint32_t)tN->nRow);
+  hs_table_set_u32(tL, 5, r, (uint32_t)nLine);
+  for (size_t i = 0; i < nLine; i++) {
+    uint64_t rl = hs_table_add_row(tN);
+    if (rl == UINT64_MAX) return UINT32_MAX;
+    hs_table_set_u32(tN, 0, rl, (uint32_t)r);
+    hs_table_set_u32(tN, 1, rl, aiFn[i]);
+    hs_table_set_str(tN, 2, rl, a[i].zFn, a[i].nFn);
+    hs_table_set_str(tN, 3, rl, a[i].zFile, a[i].nFile);
+    hs_table_set_i64(tN, 4, rl, a[i].iLine);
+    if (i == 0) hs_table_set_str(tL, 6, r, a[i].zFn, a[i].nFn);
+  }
+  x->mLoc.aKey[j] = h;
+  x->mLoc.aVal[j] = (uint32_t)r;
+  x->mLoc.nUsed++;
+  return (uint32_t)r;
+}
+
+/* Turn the pending record into a sample. */
+static void commit(ht *x) {
+  if (!x->bPending || x->rc != HS_OK) return;
+  x->bPending = 0;
+  hs_table *t = x->tSamp;
+  uint64_t r = hs_table_add_row(t);
+  if (r == UINT64_MAX) goto oom;
+  int64_t aScaled[4];
+  scale(x->aCount[2], x->aCount[3], x->rate, &aScaled[0], &aScaled[1]); /* alloc */
+  scale(x->aCount[0], x->aCount[1], x->rate, &aScaled[2], &aScaled[3]); /* inuse */
+  uint64_t aRaw[4] = {x->aCount[2], x->aCount[3], x->aCount[0], x->aCount[1]};
+  for (int i = 0; i < 4; i++) {
+    hs_table_set_i64(t, x->aiVal[i], r, aScaled[i]);
+    hs_table_set_i64(t, x->aiRaw[i], r, (int64_t)aRaw[i]);
+  }
+  hs_table_set_u32(t, x->iStack, r, (uint32_t)x->tStk->nRow);
+  uint32_t nDepth = 0;
+  for (size_t i = 0; i < x->nFrame;) {
+    size_t k = i + 1;
+    while (k < x->nFrame && x->aFrame[k].pc == x->aFrame[i].pc) k++;
+    uint32_t iLoc = location_row(x, x->aFrame + i, k - i);
+    uint64_t rs = hs_table_add_row(x->tStk);
+    if (iLoc == UINT32_MAX || rs == UINT64_MAX) goto oom;
+    hs_table_set_u32(x->tStk, 0, rs, (uint32_t)r);
+    hs_table_set_u32(x->tStk, 1, rs, nDepth++);
+    hs_table_set_u32(x->tStk, 2, rs, iLoc);
+    i = k;
+  }
+  hs_table_set_u32(t, x->iDepth, r, nDepth);
+  x->nFrame = 0;
+  return;
+oom:
+  x->rc = HS_ENOMEM;
+}
+
+/* "#\t0xpc\tfunc+0xoff\tfile:line" (z points past "#"). */
+static int parse_frame(ht *x, const char *z, const char *zEnd) {
+  frame f;
+  memset(&f, 0, sizeof f);
+  z = skip_space(z, zEnd);
+  if (parse_hex(&z, zEnd, &f.pc)) return -1;
+  z = skip_space(z, zEnd);
+  if (z < zEnd) {
+    const char *zFn = z;
+    while (z < zEnd && !is_space(*z)) z++;
+    const char *zPlus = z;
+    while (zPlus > zFn && zPlus[-1] != '+') zPlus--;
+    f.zFn = zFn;
+    f.nFn = zPlus > zFn ? (size_t)(zPlus - 1 - zFn) : (size_t)(z - zFn);
+    z = skip_space(z, zEnd);
+    const char *zE = zEnd;
+    while (zE > z && is_space(zE[-1])) zE--;
+    const char *zColon = zE;
+    while (zColon > z && zColon[-1] != ':') zColon--;
+    if (zColon > z) {
+      const char *zNum = zColon;
+      uint64_t v;
+      if (parse_u64(&zNum, zE, &v) == 0 && zNum == zE) {
+        f.iLine = (int64_t)v;
+        zE = zColon - 1;
+      }
+    }
+    f.zFile = z;
+    f.nFile = (size_t)(zE - z);
+  }
+  if (x->nFrame == x->nFrameCap) {
+    size_t nCap = x->nFrameCap ? x->nFrameCap * 2 : 64;
+    frame *aNew = realloc(x->aFrame, nCap * sizeof *aNew);
+    if (!aNew) {
+      x->rc = HS_ENOMEM;
+      return 0;
+    }
+    x->aFrame = aNew;
+    x->nFrameCap = nCap;
+  }
+  x->aFrame[x->nFrame++] = f;
+  return 0;
+}
+
+/* The "# runtime.MemStats" tail from line iLine on: one memstats row. */
+typedef struct msrow {
+  hs_table *t;
+  int aiCol[HS_MS_NCOL];
+  uint64_t r;
+  uint64_t aPauseNs[256], aPauseEnd[256], nNumGC;
+  int bPauseNs, bPauseEnd;
+} msrow;
+
+static int ms_begin(ht *x, msrow *m, uint64_t iLine) {
+  int rc = hs_memstats_table(x->c, &m->t, m->aiCol);
+  if (rc != HS_OK) return rc;
+  m->r = hs_table_add_row(m->t);
+  if (m->r == UINT64_MAX) return HS_ENOMEM;
+  hs_table_set_strz(m->t, m->aiCol[HS_MS_source], m->r, x->in->zName);
+  hs_table_set_u64(m->t, m->aiCol[HS_MS_line], m->r, iLine);
+  return HS_OK;
+}
+
+static void ms_array(const char *z, const char *zEnd, uint64_t a[256]) {
+  int i = 0;
+  z = skip_space(z, zEnd);
+  if (z < zEnd && *z == '[') z++;
+  while (i < 256) {
+    z = skip_space(z, zEnd);
+    uint64_t v;
+    if (parse_u64(&z, zEnd, &v)) break;
+    a[i++] = v;
+  }
+}
+
+/* "# Name = value" (z points past "#"); returns -1 if not such a line. */
+static int ms_line(ht *x, msrow *m, const char *z, const char *zEnd) {
+  z = skip_space(z, zEnd);
+  const char *zName = z;
+  while (z < zEnd && ((*z >= 'A' && *z <= 'Z') || (*z >= 'a' && *z <= 'z') || (*z >= '0' && *z <= '9'))) z++;
+  size_t nName = (size_t)(z - zName);
+  z = skip_space(z, zEnd);
+  if (nName == 0 || expect(&z, zEnd, "=")) return -1;
+  z = skip_space(z, zEnd);
+  hs_table *t = m->t;
+  uint64_t v, v2;
+  static const struct { const char *zName; int iInuse, iSys; } aPair[] = {
+      {"Stack", HS_MS_StackInuse, HS_MS_StackSys},
+      {"MSpan", HS_MS_MSpanInuse, HS_MS_MSpanSys},
+      {"MCache", HS_MS_MCacheInuse, HS_MS_MCacheSys}};
+  for (int i = 0; i < 3; i++) {
+    if (nName == strlen(aPair[i].zName) && memcmp(zName, aPair[i].zName, nName) == 0) {
+      if (parse_u64(&z, zEnd, &v)) return -1;
+      z = skip_space(z, zEnd);
+      if (expect(&z, zEnd, "/")) return -1;
+      z = skip_space(z, zEnd);
+      if (parse_u64(&z, zEnd, &v2)) return -1;
+      hs_table_set_u64(t, m->aiCol[aPair[i].iInuse], m->r, v);
+      hs_table_set_u64(t, m->aiCol[aPair[i].iSys], m->r, v2);
+      return 0;
+    }
+  }
+  if (nName == 7 && memcmp(zName, "PauseNs", 7) == 0) {
+    ms_array(z, zEnd, m->aPauseNs);
+    m->bPauseNs = 1;
+    return 0;
+  }
+  if (nName == 8 && memcmp(zName, "PauseEnd", 8) == 0) {
+    ms_array(z, zEnd, m->aPauseEnd);
+    m->bPauseEnd = 1;
+    return 0;
+  }
+  int iSlot = hs_memstats_field(zName, nName);
+  if (iSlot < 0 && nName == 6 && memcmp(zName, "MaxRSS", 6) == 0) iSlot = HS_MS_MaxRSS;
+  if (iSlot < 0) return 0; /* a field we do not know: newer Go; ignore */
+  if (iSlot == HS_MS_GCCPUFraction) {
+    char zNum[64];
+    size_t n = (size_t)(zEnd - z) < sizeof zNum - 1 ? (size_t)(zEnd - z) : sizeof zNum - 1;
+    memcpy(zNum, z, n);
+    zNum[n] = 0;
+    char *zStop;
+    double d = strtod(zNum, &zStop);
+    if (zStop == zNum) return -1;
+    hs_table_set_f64(t, m->aiCol[iSlot], m->r, d);
+    return 0;
+  }
+  if (expect(&z, zEnd, "true") == 0) v = 1;
+  else if (expect(&z, zEnd, "false") == 0) v = 0;
+  else if (parse_u64(&z, zEnd, &v)) return -1;
+  hs_table_set_u64(t, m->aiCol[iSlot], m->r, v);
+  if (iSlot == HS_MS_NumGC) m->nNumGC = v;
+  return 0;
+}
+
+static int make_tables(ht *x, const char *zKind, uint64_t iPeriod) {
+  hs_case *c = x->c;
+  char zName[160];
+  hs_table *t[9];
+  static const char *azPart[] = {"info", "sample_types", "samples", "stacks", "locations",
+                                 "lines", "functions", "mappings", "labels"};
+  for (int i = 0; i < 9; i++) {
+    snprintf(zName, sizeof zName, "profiles.%s.%s", zKind, azPart[i]);
+    if (!(t[i] = hs_table_new(c, zName))) return HS_ENOMEM;
+  }
+#define COL(tab, name, type, fl) if (hs_table_col(tab, name, type, fl) < 0) return HS_ENOMEM
+  static const char *azInfo[] = {"source", "kind", "period_type", "period_unit", "default_sample_type",
+                                 "drop_frames", "keep_frames", "comments", "doc_url"};
+  for (int i = 0; i < 9; i++) COL(t[0], azInfo[i], HS_STR, 0);
+  COL(t[0], "time_nanos", HS_I64, 0);
+  COL(t[0], "duration_nanos", HS_I64, 0);
+  COL(t[0], "period", HS_I64, 0);
+  uint64_t r = hs_table_add_row(t[0]);
+  if (r == UINT64_MAX) return HS_ENOMEM;
+  hs_table_set_strz(t[0], 0, r, x->in->zName);
+  hs_table_set_strz(t[0], 1, r, zKind);
+  hs_table_set_strz(t[0], 2, r, "space");
+  hs_table_set_strz(t[0], 3, r, "bytes");
+  hs_table_set_strz(t[0], 7, r, "heap profile text (debug=1)");
+  hs_table_set_i64(t[0], 11, r, (int64_t)iPeriod);
+
+  static const char *azType[] = {"alloc_objects", "alloc_space", "inuse_objects", "inuse_space"};
+  COL(t[1], "name", HS_STR, 0);
+  COL(t[1], "unit", HS_STR, 0);
+  for (int i = 0; i < 4; i++) {
+    if ((r = hs_table_add_row(t[1])) == UINT64_MAX) return HS_ENOMEM;
+    hs_table_set_strz(t[1], 0, r, azType[i]);
+    hs_table_set_strz(t[1], 1, r, i & 1 ? "bytes" : "count");
+    if ((x->aiVal[i] = hs_table_col(t[2], azType[i], HS_I64, i & 1 ? HS_COL_BYTES : 0)) < 0)
+      return HS_ENOMEM;
+  }
+  if ((x->iStack = hs_table_col(t[2], "stack", HS_U32, 0)) < 0) return HS_ENOMEM;
+  if ((x->iDepth = hs_table_col(t[2], "depth", HS_U32, 0)) < 0) return HS_ENOMEM;
+  COL(t[2], "labels", HS_STR, 0);
+  for (int i = 0; i < 4; i++) {
+    char zCol[32];
+    snprintf(zCol, sizeof zCol, "raw_%s", azType[i]);
+    if ((x->aiRaw[i] = hs_table_col(t[2], zCol, HS_I64, i & 1 ? HS_COL_BYTES : 0)) < 0)
+      return HS_ENOMEM;
+  }
+  COL(t[3], "sample", HS_U32, 0);
+  COL(t[3], "depth", HS_U32, 0);
+  COL(t[3], "location", HS_U32, 0);
+  COL(t[4], "id", HS_U64, 0);
+  COL(t[4], "address", HS_U64, HS_COL_HEX);
+  COL(t[4], "mapping_id", HS_U64, 0);
+  COL(t[4], "is_folded", HS_U32, 0);
+  COL(t[4], "line", HS_U32, 0);
+  COL(t[4], "nline", HS_U32, 0);
+  COL(t[4], "name", HS_STR, 0);
+  COL(t[5], "location", HS_U32, 0);
+  COL(t[5], "function", HS_U32, 0);
+  COL(t[5], "name", HS_STR, 0);
+  COL(t[5], "file", HS_STR, 0);
+  COL(t[5], "line", HS_I64, 0);
+  COL(t[5], "column", HS_I64, 0);
+  COL(t[6], "id", HS_U64, 0);
+  COL(t[6], "name", HS_STR, 0);
+  COL(t[6], "system_name", HS_STR, 0);
+  COL(t[6], "filename", HS_STR, 0);
+  COL(t[6], "start_line", HS_I64, 0);
+  static const char *azMap[] = {"id", "memory_start", "memory_limit", "file_offset"};
+  for (int i = 0; i < 4; i++) COL(t[7], azMap[i], HS_U64, i ? HS_COL_HEX : 0);
+  COL(t[7], "filename", HS_STR, 0);
+  COL(t[7], "build_id", HS_STR, 0);
+  static const char *azHas[] = {"has_functions", "has_filenames", "has_line_numbers", "has_inline_frames"};
+  for (int i = 0; i < 4; i++) COL(t[7], azHas[i], HS_U32, 0);
+  COL(t[8], "sample", HS_U32, 0);
+  COL(t[8], "key", HS_STR, 0);
+  COL(t[8], "str", HS_STR, 0);
+  COL(t[8], "num", HS_I64, 0);
+  COL(t[8], "num_unit", HS_STR, 0);
+#undef COL
+  x->tSamp = t[2];
+  x->tStk = t[3];
+  x->tLoc = t[4];
+  x->tLine = t[5];
+  x->tFn = t[6];
+  t[2]->zNote = hs_strdup("one row per heap profile record: counts scaled for sampling as pprof "
+                          "does (raw_*: as written), stack = first row in .stacks");
+  return HS_OK;
+}
+
+static int load(hs_case *c, hs_input *in) {
+  ht x;
+  msrow *pMs = NULL;
+  memset(&x, 0, sizeof x);
+  x.c = c;
+  x.in = in;
+  const char *z = (const char *)in->p, *zEnd = z + in->n;
+  const char *zLine = z;
+  const char *zNl = memchr(zLine, '\n', (size_t)(zEnd - zLine));
+  const char *zLineEnd = zNl ? zNl : zEnd;
+
+  /* Header. */
+  uint64_t aTot[4], iPeriod = 0;
+  const char *zh = zLine;
+  if (expect(&zh, zLineEnd, "heap profile:") || parse_counts(&zh, zLineEnd, aTot)) {
+    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 1,
+                 "heap profile text: expected the header `heap profile: N: N [N: N] @ heap/N` "
+                 "on line 1; is this the output of /debug/pprof/heap?debug=1?");
+    return HS_EFORMAT;
+  }
+  const char *zMode = zh;
+  while (zh < zLineEnd && *zh != '/' && !is_space(*zh)) zh++;
+  size_t nMode = (size_t)(zh - zMode);
+  if (zh < zLineEnd && *zh == '/') {
+    zh++;
+    parse_u64(&zh, zLineEnd, &iPeriod);
+  }
+  if (nMode == 4 && memcmp(zMode, "heap", 4) == 0) x.rate = iPeriod / 2;
+  else if (nMode >= 7 && memcmp(zMode + nMode - 3, "_v2", 3) == 0) x.rate = iPeriod;
+  else x.rate = 1; /* "heapprofile": every allocation was recorded */
+
+  char zKind[64] = "heap_text", zName[128];
+  for (int i = 2; i < 1000; i++) {
+    snprintf(zName, sizeof zName, "profiles.%s.info", zKind);
+    if (!hs_case_table(c, zName)) break;
+    snprintf(zKind, sizeof zKind, "heap_text_%d", i);
+  }
+  if ((x.rc = make_tables(&x, zKind, x.rate)) != HS_OK) goto done;
+
+  uint64_t iLine = 1;
+  int bMemStats = 0, bCut = 0;
+  for (;;) {
+    if (!zNl) break;
+    zLine = zNl + 1;
+    if (zLine >= zEnd) break;
+    iLine++;
+    zNl = memchr(zLine, '\n', (size_t)(zEnd - zLine));
+    zLineEnd = zNl ? zNl : zEnd;
+    if (!zNl) {
+      /* The last line has no newline: the file was cut inside it. */
+      bCut = 1;
+      break;
+    }
+    if ((iLine & 0xffff) == 0 && hs_checkpoint()) break;
+    const char *zt = skip_space(zLine, zLineEnd);
+    if (zt == zLineEnd) {
+      commit(&x);
+      continue;
+    }
+    if (*zt == '#') {
+      const char *zAfter = zt + 1;
+      const char *zs = skip_space(zAfter, zLineEnd);
+      if (!bMemStats && zs < zLineEnd && *zs == '0') {
+        if (!x.bPending) {
+          bad_line(&x, iLine, "a record line `N: N [N: N] @ 0x...` before this frame");
+        } else if (parse_frame(&x, zAfter, zLineEnd)) {
+          bad_line(&x, iLine, "a frame `#\\t0xPC\\tfunction+0xOFF\\tfile:line`");
+        }
+      } else if (!bMemStats && expect(&zs, zLineEnd, "runtime.MemStats") == 0) {
+        commit(&x);
+        bMemStats = 1;
+        pMs = calloc(1, sizeof *pMs);
+        if (!pMs) {
+          x.rc = HS_ENOMEM;
+          break;
+        }
+        if ((x.rc = ms_begin(&x, pMs, iLine)) != HS_OK) {
+          if (x.rc == HS_ERR) { /* memstats sealed: cannot happen while loading */
+            x.rc = HS_OK;
+            free(pMs);
+            pMs = NULL;
+          } else {
+            break;
+          }
+        }
+      } else if (bMemStats && pMs) {
+        if (ms_line(&x, pMs, zAfter, zLineEnd))
+          bad_line(&x, iLine, "a MemStats line `# Name = value`");
+      } else if (!bMemStats) {
+        bad_line(&x, iLine, "a frame line `#\\t0xPC ...` or `# runtime.MemStats`");
+      }
+      if (x.rc != HS_OK) break;
+      continue;
+    }
+    if (bMemStats) {
+      bad_line(&x, iLine, "a `# Name = value` line in the MemStats block");
+      continue;
+    }
+    /* A record: "N: N [N: N] @ 0x... 0x..." */
+    commit(&x);
+    if (x.rc != HS_OK) break;
+    uint64_t a[4];
+    const char *zr = zLine;
+    if (parse_counts(&zr, zLineEnd, a)) {
+      bad_line(&x, iLine, "a record line `N: N [N: N] @ 0x...`");
+      continue;
+    }
+    memcpy(x.aCount, a, sizeof a);
+    x.nFrame = 0;
+    x.bPending = 1;
+    x.iRecLine = iLine;
+  }
+  if (bCut) {
+    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, iLine,
+                 "heap profile text: the file ends inside line %llu (no newline); %s. "
+                 "If it was cut short, fetch it again",
+                 (unsigned long long)iLine,
+                 x.bPending && !bMemStats ? "dropped the record that line belongs to"
+                                          : "ignored that line");
+    x.bPending = 0;
+  }
+  commit(&x);
+  if (pMs && x.rc == HS_OK)
+    x.rc = hs_memstats_add_pauses(c, pMs->r + 1, pMs->bPauseNs ? pMs->aPauseNs : NULL,
+                                  pMs->bPauseEnd ? pMs->aPauseEnd : NULL, pMs->nNumGC);
+  if (x.rc == HS_OK && bCut) x.rc = HS_ETRUNC;
+done:
+  if (x.rc == HS_ENOMEM)
+    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "heap profile text: out of memory");
+  free(pMs);
+  free(x.aFrame);
+  hmap_free(&x.mLoc);
+  hmap_free(&x.mFn);
+  return x.rc;
+}
+
+const hs_loader hs_loader_heaptext = {"heaptext", "heap profile text (/debug/pprof/heap?debug=1)",
+                                      sniff, load};
