@@ -385,7 +385,7 @@ enum {
 };
 static const coldef aScavCol[SC_NCOL] = {
     {"num", HS_U64, 0},          /* the last gc cycle printed before this line */
-    {"kind", HS_STR, 0},         /* "scav" (1.13-1.20), "scav-bg" (1.21+), "scvg", "scvg-released" */
+    {"kind", HS_STR, 0},         /* "scav" (1.13-1.20), "scav-bg-eager" (1.21+), "scvg", "scvg-released" */
     {"work", HS_U64, HS_COL_BYTES},       /* bytes released by this line's work (bg+eager) */
     {"work_bg", HS_U64, HS_COL_BYTES},
     {"work_eager", HS_U64, HS_COL_BYTES},
@@ -559,14 +559,41 @@ static int c_flt(cur *p, double *pv, const char *zWant) {
 }
 
 /* ------------------------------------------------------------------ */
-/* The extractor. */
+/* The extractor.
+**
+** A line is parsed into a rec (values by column index) and then written as
+** one row.  The runtime prints a trace line in pieces (one write per
+** print() argument), so another goroutine's log line can land in the middle
+** of it: "scav 512 KiB work (bg), 0 KiB work (eager), 2026/11/21 ... steady:
+** ...\n11848 KiB now, 31% util".  When a line stops parsing, the parsed
+** prefix is joined with the next line and parsed again; if that completes,
+** the next line was the rest of ours (the foreign text is dropped),
+** otherwise the next line is processed on its own as usual. */
 
 #define MAX_WARN 20
+
+typedef union val {
+  uint64_t u;
+  int64_t i;
+  double d;
+} val;
+
+enum { REC_GC, REC_SCAV, REC_PACER };
+
+typedef struct rec {
+  uint64_t mSet;       /* bit i: a[i] holds column i's value */
+  val a[32];           /* by column index of the record's table */
+  const char *zKind;   /* the kind column (scav, pacer), or NULL */
+} rec;
+
+#define SETU(r, col, v) ((r)->a[col].u = (uint64_t)(v), (r)->mSet |= 1ull << (col))
+#define SETI(r, col, v) ((r)->a[col].i = (int64_t)(v), (r)->mSet |= 1ull << (col))
+#define SETD(r, col, v) ((r)->a[col].d = (v), (r)->mSet |= 1ull << (col))
 
 typedef struct gcx {
   hs_case *c;
   hs_input *in;
-  hs_table *pGc, *pScav, *pPacer;
+  hs_table *apTab[3];  /* gc, gc.scav, gc.pacer: opened on first row */
   int aGc[GC_NCOL], aScav[SC_NCOL], aPacer[PC_NCOL];
   uint32_t idSource;   /* the input's name in the string pool */
   uint64_t nRow;       /* rows added, all three tables */
@@ -574,11 +601,34 @@ typedef struct gcx {
   int bPeriodic;       /* a "GC forced" line is waiting for its gc line */
   int nWarn;           /* warnings issued (the rest are counted) */
   uint64_t nMoreWarn;
+  uint64_t nStitch;    /* lines rejoined after interleaved output */
+  char *aJoin;         /* the joined text of an interrupted line */
+  size_t nJoinCap;
   int bNoMem;
   int bTrunc;          /* the input ended inside a record */
 } gcx;
 
-static void warn(gcx *x, const hs_logline *L, const char *zFmt, const char *zWhat, const cur *p) {
+static const struct tabdef {
+  const char *zName;
+  const char *zNote;
+  const coldef *aDef;
+  int nDef;
+  int iNum, iLine, iWall, iSource, iKind;
+  const char *zWhat;   /* for messages */
+} aTab[3] = {
+    {"gc", "one row per GC cycle (a gctrace line); sizes in MB as printed, times in ms", aGcCol,
+     GC_NCOL, GC_NUM, GC_LINE, GC_WALL, GC_SOURCE, -1, "gc line"},
+    {"gc.scav", "one row per scavenger trace line (scav/scvg); sizes in bytes unless MB",
+     aScavCol, SC_NCOL, SC_NUM, SC_LINE, SC_WALL, SC_SOURCE, SC_KIND, "scavenger line"},
+    {"gc.pacer", "one row per gcpacertrace line; num is the cycle it precedes", aPacerCol,
+     PC_NCOL, PC_NUM, PC_LINE, PC_WALL, PC_SOURCE, PC_KIND, "pacer line"},
+};
+
+static int *tab_idx(gcx *x, int eTab) {
+  return eTab == REC_GC ? x->aGc : eTab == REC_SCAV ? x->aScav : x->aPacer;
+}
+
+static void warn(gcx *x, const hs_logline *L, const char *zWhat, const cur *p) {
   if (x->nWarn >= MAX_WARN) {
     x->nMoreWarn++;
     return;
@@ -589,274 +639,323 @@ static void warn(gcx *x, const hs_logline *L, const char *zFmt, const char *zWha
                  "the file ends inside this %s (truncated at column %zu, where %s was expected); "
                  "the row keeps the fields before it", zWhat, p->iBad + 1, p->zWant);
   } else {
-    hs_case_diag(x->c, HS_WARNING, x->in->zName, L->iOff, L->iLine, zFmt, zWhat, p->iBad + 1,
-                 p->zWant);
+    hs_case_diag(x->c, HS_WARNING, x->in->zName, L->iOff, L->iLine,
+                 "%s with an unparsable field at column %zu: expected %s; the row keeps the "
+                 "fields before it (if this is a Go version heapscope does not know, please "
+                 "report the line)", zWhat, p->iBad + 1, p->zWant);
   }
 }
 
-static const char *zBadFmt =
-    "%s with an unparsable field at column %zu: expected %s; the row keeps the fields before "
-    "it (if this is a Go version heapscope does not know, please report the line)";
-
-/* Add a row to the table opened into *ppT on first use. */
-static uint64_t add_row(gcx *x, hs_table **ppT, const char *zName, const char *zNote,
-                        const coldef *aDef, int nDef, int *aIdx, int iLine, int iWall,
-                        int iSource, const hs_logline *L) {
-  if (!*ppT) {
-    *ppT = open_table(x->c, zName, zNote, aDef, nDef, aIdx);
-    if (!*ppT) {
+/* Write r as a new row of table eTab; the line, wall time and source come
+** from L. */
+static void emit(gcx *x, int eTab, const rec *r, const hs_logline *L) {
+  const struct tabdef *d = &aTab[eTab];
+  int *aIdx = tab_idx(x, eTab);
+  if (!x->apTab[eTab]) {
+    x->apTab[eTab] = open_table(x->c, d->zName, d->zNote, d->aDef, d->nDef, aIdx);
+    if (!x->apTab[eTab]) {
       x->bNoMem = 1;
-      return UINT64_MAX;
+      return;
     }
   }
-  uint64_t iRow = hs_table_add_row(*ppT);
+  hs_table *t = x->apTab[eTab];
+  uint64_t iRow = hs_table_add_row(t);
   if (iRow == UINT64_MAX) {
     x->bNoMem = 1;
-    return iRow;
+    return;
   }
   x->nRow++;
-  hs_table_set_u64(*ppT, aIdx[iLine], iRow, L->iLine);
-  hs_table_set_u32(*ppT, aIdx[iSource], iRow, x->idSource);
-  if (L->zTime) hs_table_set_f64(*ppT, aIdx[iWall], iRow, hs_log_wall(L->zTime, L->nTime));
-  return iRow;
+  for (int i = 0; i < d->nDef; i++) {
+    if (!(r->mSet & (1ull << i))) continue;
+    switch (d->aDef[i].type) {
+      case HS_U32: hs_table_set_u32(t, aIdx[i], iRow, (uint32_t)r->a[i].u); break;
+      case HS_U64: hs_table_set_u64(t, aIdx[i], iRow, r->a[i].u); break;
+      case HS_I64: hs_table_set_i64(t, aIdx[i], iRow, r->a[i].i); break;
+      case HS_F64: hs_table_set_f64(t, aIdx[i], iRow, r->a[i].d); break;
+      default: break;
+    }
+  }
+  if (eTab == REC_GC) {
+    if (r->mSet & (1ull << GC_NUM)) x->iLastNum = r->a[GC_NUM].u;
+    if (x->bPeriodic) {
+      hs_table_set_u32(t, aIdx[GC_PERIODIC], iRow, 1);
+      x->bPeriodic = 0;
+    }
+  } else {
+    hs_table_set_u64(t, aIdx[d->iNum], iRow, x->iLastNum + (eTab == REC_PACER));
+  }
+  if (d->iKind >= 0 && r->zKind) hs_table_set_strz(t, aIdx[d->iKind], iRow, r->zKind);
+  hs_table_set_u64(t, aIdx[d->iLine], iRow, L->iLine);
+  hs_table_set_u32(t, aIdx[d->iSource], iRow, x->idSource);
+  if (L->zTime) hs_table_set_f64(t, aIdx[d->iWall], iRow, hs_log_wall(L->zTime, L->nTime));
 }
 
-static void gc_line(gcx *x, const hs_logline *L) {
-  uint64_t iRow = add_row(x, &x->pGc, "gc", "one row per GC cycle (a gctrace line)", aGcCol,
-                          GC_NCOL, x->aGc, GC_LINE, GC_WALL, GC_SOURCE, L);
-  if (iRow == UINT64_MAX) return;
-  hs_table *t = x->pGc;
-  const int *a = x->aGc;
-  if (x->bPeriodic) {
-    hs_table_set_u32(t, a[GC_PERIODIC], iRow, 1);
-    x->bPeriodic = 0;
-  }
-  cur p = {L->z, L->n, 0, 0, 0, NULL};
+static void gc_parse(cur *p, rec *r) {
   uint64_t u;
   double d;
-  c_lit(&p, "gc ", "\"gc \"");
-  c_try(&p, "#");
-  if (c_u64(&p, &u, "the cycle number after \"gc \"")) {
-    hs_table_set_u64(t, a[GC_NUM], iRow, u);
-    x->iLastNum = u;
-  }
-  c_lit(&p, " @", "\" @\" before the time since start");
-  if (c_dec(&p, &d, "the seconds since start after \"@\"")) hs_table_set_f64(t, a[GC_T], iRow, d);
-  c_lit(&p, "s ", "\"s \" after the time since start");
-  if (c_u64(&p, &u, "the GC CPU percentage")) hs_table_set_u32(t, a[GC_CPU_PCT], iRow, (uint32_t)u);
-  c_lit(&p, "%: ", "\"%: \" after the GC CPU percentage");
+  c_lit(p, "gc ", "\"gc \"");
+  c_try(p, "#");
+  if (c_u64(p, &u, "the cycle number after \"gc \"")) SETU(r, GC_NUM, u);
+  c_lit(p, " @", "\" @\" before the time since start");
+  if (c_dec(p, &d, "the seconds since start after \"@\"")) SETD(r, GC_T, d);
+  c_lit(p, "s ", "\"s \" after the time since start");
+  if (c_u64(p, &u, "the GC CPU percentage")) SETU(r, GC_CPU_PCT, u);
+  c_lit(p, "%: ", "\"%: \" after the GC CPU percentage");
 
   /* Clock phases: 3 since Go 1.7, 5 in 1.5-1.6. */
   double aClock[8] = {0};
   int nClock = 0;
   do {
-    if (!c_dec(&p, &d, "a clock phase time in ms")) break;
+    if (!c_dec(p, &d, "a clock phase time in ms")) break;
     if (nClock < 8) aClock[nClock++] = d;
-  } while (c_try(&p, "+"));
-  if (c_lit(&p, " ms clock, ", "\" ms clock, \" after the clock phase times") && nClock >= 2) {
+  } while (c_try(p, "+"));
+  if (c_lit(p, " ms clock, ", "\" ms clock, \" after the clock phase times") && nClock >= 2) {
     double mark = 0;
     for (int i = 1; i < nClock - 1; i++) mark += aClock[i];
-    hs_table_set_f64(t, a[GC_CLOCK_SWEEP_TERM], iRow, aClock[0]);
-    hs_table_set_f64(t, a[GC_CLOCK_MARK], iRow, nClock == 2 ? aClock[1] : mark);
-    if (nClock > 2) hs_table_set_f64(t, a[GC_CLOCK_MARK_TERM], iRow, aClock[nClock - 1]);
+    SETD(r, GC_CLOCK_SWEEP_TERM, aClock[0]);
+    SETD(r, GC_CLOCK_MARK, nClock == 2 ? aClock[1] : mark);
+    if (nClock > 2) SETD(r, GC_CLOCK_MARK_TERM, aClock[nClock - 1]);
   }
 
   /* CPU groups: "+"-separated; one of them is assist/background/idle. */
   double aCpu[8][3] = {{0}};
-  int anPart[8] = {0}, nGroup = 0, iTriple = -1;
+  int nGroup = 0, iTriple = -1;
   do {
     int nPart = 0;
     double aPart[3] = {0};
     do {
-      if (!c_dec(&p, &d, "a cpu phase time in ms")) break;
+      if (!c_dec(p, &d, "a cpu phase time in ms")) break;
       if (nPart < 3) aPart[nPart] = d;
       nPart++;
-    } while (c_try(&p, "/"));
-    if (p.bBad) break;
+    } while (c_try(p, "/"));
+    if (p->bBad) break;
     if (nGroup < 8) {
       memcpy(aCpu[nGroup], aPart, sizeof aPart);
-      anPart[nGroup] = nPart;
       if (nPart >= 3 && iTriple < 0) iTriple = nGroup;
       nGroup++;
     }
-  } while (c_try(&p, "+"));
-  if (c_lit(&p, " ms cpu, ", "\" ms cpu, \" after the cpu phase times") && nGroup >= 1) {
-    hs_table_set_f64(t, a[GC_CPU_SWEEP_TERM], iRow, aCpu[0][0]);
-    if (nGroup >= 2) hs_table_set_f64(t, a[GC_CPU_MARK_TERM], iRow, aCpu[nGroup - 1][0]);
+  } while (c_try(p, "+"));
+  if (c_lit(p, " ms cpu, ", "\" ms cpu, \" after the cpu phase times") && nGroup >= 1) {
+    SETD(r, GC_CPU_SWEEP_TERM, aCpu[0][0]);
+    if (nGroup >= 2) SETD(r, GC_CPU_MARK_TERM, aCpu[nGroup - 1][0]);
     double extra = 0; /* 1.5-1.6 scan and install-wb cpu */
     for (int i = 1; i < nGroup - 1; i++)
       if (i != iTriple) extra += aCpu[i][0];
     if (iTriple >= 0) {
-      hs_table_set_f64(t, a[GC_CPU_ASSIST], iRow, aCpu[iTriple][0]);
-      hs_table_set_f64(t, a[GC_CPU_BACKGROUND], iRow, aCpu[iTriple][1] + extra);
-      hs_table_set_f64(t, a[GC_CPU_IDLE], iRow, aCpu[iTriple][2]);
+      SETD(r, GC_CPU_ASSIST, aCpu[iTriple][0]);
+      SETD(r, GC_CPU_BACKGROUND, aCpu[iTriple][1] + extra);
+      SETD(r, GC_CPU_IDLE, aCpu[iTriple][2]);
     } else {
-      hs_table_set_f64(t, a[GC_CPU_BACKGROUND], iRow, extra);
+      SETD(r, GC_CPU_BACKGROUND, extra);
     }
-    (void)anPart;
   }
 
-  if (c_u64(&p, &u, "the heap size at GC start in MB")) hs_table_set_u64(t, a[GC_HEAP_START], iRow, u);
-  c_lit(&p, "->", "\"->\" after the heap size at GC start");
-  if (c_u64(&p, &u, "the heap size at GC end in MB")) hs_table_set_u64(t, a[GC_HEAP_END], iRow, u);
-  c_lit(&p, "->", "\"->\" after the heap size at GC end");
-  if (c_u64(&p, &u, "the live heap in MB")) hs_table_set_u64(t, a[GC_HEAP_LIVE], iRow, u);
-  c_lit(&p, " MB, ", "\" MB, \" after the live heap");
-  if (c_u64(&p, &u, "the heap goal in MB")) hs_table_set_u64(t, a[GC_GOAL], iRow, u);
-  c_lit(&p, " MB goal, ", "\" MB goal, \"");
+  if (c_u64(p, &u, "the heap size at GC start in MB")) SETU(r, GC_HEAP_START, u);
+  c_lit(p, "->", "\"->\" after the heap size at GC start");
+  if (c_u64(p, &u, "the heap size at GC end in MB")) SETU(r, GC_HEAP_END, u);
+  c_lit(p, "->", "\"->\" after the heap size at GC end");
+  if (c_u64(p, &u, "the live heap in MB")) SETU(r, GC_HEAP_LIVE, u);
+  c_lit(p, " MB, ", "\" MB, \" after the live heap");
+  if (c_u64(p, &u, "the heap goal in MB")) SETU(r, GC_GOAL, u);
+  c_lit(p, " MB goal, ", "\" MB goal, \"");
   /* Go 1.18+ inserts stacks and globals before the P count. */
-  for (int k = 0; k < 4 && !p.bBad; k++) {
-    if (!c_u64(&p, &u, "a number (MB stacks, MB globals or the P count)")) break;
-    if (c_try(&p, " MB stacks, ")) hs_table_set_u64(t, a[GC_STACKS], iRow, u);
-    else if (c_try(&p, " MB globals, ")) hs_table_set_u64(t, a[GC_GLOBALS], iRow, u);
-    else if (c_lit(&p, " P", "\" MB stacks, \", \" MB globals, \" or \" P\" after a number")) {
-      hs_table_set_u32(t, a[GC_PROCS], iRow, (uint32_t)u);
+  for (int k = 0; k < 4 && !p->bBad; k++) {
+    if (!c_u64(p, &u, "a number (MB stacks, MB globals or the P count)")) break;
+    if (c_try(p, " MB stacks, ")) SETU(r, GC_STACKS, u);
+    else if (c_try(p, " MB globals, ")) SETU(r, GC_GLOBALS, u);
+    else if (c_lit(p, " P", "\" MB stacks, \", \" MB globals, \" or \" P\" after a number")) {
+      SETU(r, GC_PROCS, u);
       break;
     }
   }
-  if (c_try(&p, " (forced)")) hs_table_set_u32(t, a[GC_FORCED], iRow, 1);
-  if (p.bBad) {
-    warn(x, L, zBadFmt, "gc line", &p);
-    if (L->bCut) x->bTrunc = 1;
-  }
+  if (c_try(p, " (forced)")) SETU(r, GC_FORCED, 1);
 }
 
-static void scav_line(gcx *x, const hs_logline *L) {
-  uint64_t iRow = add_row(x, &x->pScav, "gc.scav",
-                          "one row per scavenger trace line (scav/scvg); sizes in bytes unless MB",
-                          aScavCol, SC_NCOL, x->aScav, SC_LINE, SC_WALL, SC_SOURCE, L);
-  if (iRow == UINT64_MAX) return;
-  hs_table *t = x->pScav;
-  const int *a = x->aScav;
-  hs_table_set_u64(t, a[SC_NUM], iRow, x->iLastNum);
-  cur p = {L->z, L->n, 0, 0, 0, NULL};
+static void scav_parse(cur *p, rec *r) {
   uint64_t u, bg = 0, eager = 0;
-  if (c_try(&p, "scav ")) {
-    const char *zKind = "scav";
-    for (int k = 0; k < 6 && !p.bBad; k++) {
-      if (!c_u64(&p, &u, "a number")) break;
-      if (c_try(&p, " KiB work, ")) bg = u;
-      else if (c_try(&p, " KiB work (bg), ")) { bg = u; zKind = "scav-bg"; }
-      else if (c_try(&p, " KiB work (eager), ")) eager = u;
-      else if (c_try(&p, " KiB total, ") || c_try(&p, " KiB now, "))
-        hs_table_set_u64(t, a[SC_RELEASED], iRow, u << 10);
-      else if (c_lit(&p, "% util", "\" KiB work, \", \" KiB total, \", \" KiB now, \" or \"% util\"")) {
-        hs_table_set_u32(t, a[SC_UTIL_PCT], iRow, (uint32_t)u);
+  if (c_try(p, "scav ")) {
+    r->zKind = "scav";
+    for (int k = 0; k < 6 && !p->bBad; k++) {
+      if (!c_u64(p, &u, "a number")) break;
+      if (c_try(p, " KiB work, ")) bg = u;
+      else if (c_try(p, " KiB work (bg), ")) { bg = u; r->zKind = "scav-bg-eager"; }
+      else if (c_try(p, " KiB work (eager), ")) eager = u;
+      else if (c_try(p, " KiB total, ") || c_try(p, " KiB now, ")) SETU(r, SC_RELEASED, u << 10);
+      else if (c_lit(p, "% util", "\" KiB work, \", \" KiB total, \", \" KiB now, \" or \"% util\"")) {
+        SETU(r, SC_UTIL_PCT, u);
         break;
       }
     }
-    hs_table_set_strz(t, a[SC_KIND], iRow, zKind);
-    hs_table_set_u64(t, a[SC_WORK], iRow, (bg + eager) << 10);
-    hs_table_set_u64(t, a[SC_WORK_BG], iRow, bg << 10);
-    hs_table_set_u64(t, a[SC_WORK_EAGER], iRow, eager << 10);
-    if (c_try(&p, " (forced)")) hs_table_set_u32(t, a[SC_FORCED], iRow, 1);
-    else if (c_try(&p, " [controller reset]")) hs_table_set_u32(t, a[SC_RESET], iRow, 1);
-  } else {
-    /* scvg, scvg0: ... (Go <= 1.12, and "scvg: N MB released" up to 1.12) */
-    c_lit(&p, "scvg", "\"scvg\"");
-    while (p.i < p.n && is_digit(p.z[p.i])) p.i++;
-    c_lit(&p, ": ", "\": \" after \"scvg\"");
-    if (!p.bBad && p.i < p.n && is_digit(p.z[p.i])) {
-      hs_table_set_strz(t, a[SC_KIND], iRow, "scvg-released");
-      if (c_u64(&p, &u, "the amount released")) {
-        if (c_try(&p, " MB released")) u <<= 20;
-        else if (c_try(&p, " KB released") || c_try(&p, " KiB released")) u <<= 10;
-        else c_fail(&p, "\" MB released\"");
-        hs_table_set_u64(t, a[SC_WORK], iRow, u);
-      }
-    } else {
-      hs_table_set_strz(t, a[SC_KIND], iRow, "scvg");
-      /* key: N pairs separated by ", " or " ", ended by "(MB)" */
-      for (int k = 0; k < 8 && !p.bBad && p.i < p.n && p.z[p.i] != '('; k++) {
-        size_t iKey = p.i;
-        while (p.i < p.n && p.z[p.i] >= 'a' && p.z[p.i] <= 'z') p.i++;
-        size_t nKey = p.i - iKey;
-        c_lit(&p, ": ", "\": \" after a scvg field name");
-        if (!c_u64(&p, &u, "a number of MB")) break;
-        const char *zK = p.z + iKey;
-        int iCol = -1;
-        if (nKey == 5 && memcmp(zK, "inuse", 5) == 0) iCol = SC_INUSE;
-        else if (nKey == 4 && memcmp(zK, "idle", 4) == 0) iCol = SC_IDLE;
-        else if (nKey == 3 && memcmp(zK, "sys", 3) == 0) iCol = SC_SYS;
-        else if (nKey == 8 && memcmp(zK, "released", 8) == 0) iCol = SC_RELEASED_MB;
-        else if (nKey == 8 && memcmp(zK, "consumed", 8) == 0) iCol = SC_CONSUMED;
-        if (iCol >= 0) hs_table_set_u64(t, a[iCol], iRow, u);
-        if (iCol == SC_RELEASED_MB) hs_table_set_u64(t, a[SC_RELEASED], iRow, u << 20);
-        c_try(&p, ",");
-        while (p.i < p.n && p.z[p.i] == ' ') p.i++;
-      }
+    SETU(r, SC_WORK, (bg + eager) << 10);
+    SETU(r, SC_WORK_BG, bg << 10);
+    SETU(r, SC_WORK_EAGER, eager << 10);
+    if (c_try(p, " (forced)")) SETU(r, SC_FORCED, 1);
+    else if (c_try(p, " [controller reset]")) SETU(r, SC_RESET, 1);
+    return;
+  }
+  /* scvg, scvg0: ... (Go <= 1.12; "scvg: " in 1.13-1.14) */
+  c_lit(p, "scvg", "\"scvg\"");
+  while (p->i < p->n && is_digit(p->z[p->i])) p->i++;
+  c_lit(p, ": ", "\": \" after \"scvg\"");
+  if (!p->bBad && p->i < p->n && is_digit(p->z[p->i])) {
+    r->zKind = "scvg-released";
+    if (c_u64(p, &u, "the amount released")) {
+      if (c_try(p, " MB released")) u <<= 20;
+      else if (c_try(p, " KB released") || c_try(p, " KiB released")) u <<= 10;
+      else c_fail(p, "\" MB released\"");
+      SETU(r, SC_WORK, u);
     }
+    return;
   }
-  if (p.bBad) {
-    warn(x, L, zBadFmt, "scavenger line", &p);
-    if (L->bCut) x->bTrunc = 1;
+  r->zKind = "scvg";
+  /* "key: N" pairs separated by ", ", ended by "(MB)" */
+  for (int k = 0; k < 8 && !p->bBad && p->i < p->n && p->z[p->i] != '('; k++) {
+    size_t iKey = p->i;
+    while (p->i < p->n && p->z[p->i] >= 'a' && p->z[p->i] <= 'z') p->i++;
+    size_t nKey = p->i - iKey;
+    c_lit(p, ": ", "\": \" after a scvg field name");
+    if (!c_u64(p, &u, "a number of MB")) break;
+    const char *zK = p->z + iKey;
+    if (nKey == 5 && memcmp(zK, "inuse", 5) == 0) SETU(r, SC_INUSE, u);
+    else if (nKey == 4 && memcmp(zK, "idle", 4) == 0) SETU(r, SC_IDLE, u);
+    else if (nKey == 3 && memcmp(zK, "sys", 3) == 0) SETU(r, SC_SYS, u);
+    else if (nKey == 8 && memcmp(zK, "consumed", 8) == 0) SETU(r, SC_CONSUMED, u);
+    else if (nKey == 8 && memcmp(zK, "released", 8) == 0) {
+      SETU(r, SC_RELEASED_MB, u);
+      SETU(r, SC_RELEASED, u << 20);
+    }
+    c_try(p, ",");
+    while (p->i < p->n && p->z[p->i] == ' ') p->i++;
   }
+  c_lit(p, "(MB)", "\"(MB)\" at the end of the scvg line");
 }
 
-static void pacer_line(gcx *x, const hs_logline *L) {
-  uint64_t iRow = add_row(x, &x->pPacer, "gc.pacer",
-                          "one row per gcpacertrace line; num is the cycle it precedes",
-                          aPacerCol, PC_NCOL, x->aPacer, PC_LINE, PC_WALL, PC_SOURCE, L);
-  if (iRow == UINT64_MAX) return;
-  hs_table *t = x->pPacer;
-  const int *a = x->aPacer;
-  hs_table_set_u64(t, a[PC_NUM], iRow, x->iLastNum + 1);
-  cur p = {L->z, L->n, 7, 0, 0, NULL}; /* after "pacer: " */
+static void pacer_parse(cur *p, rec *r) {
   uint64_t u;
   int64_t i64;
   double d;
-  if (c_try(&p, "assist ratio=")) {
-    hs_table_set_strz(t, a[PC_KIND], iRow, "assist");
-    if (c_flt(&p, &d, "the assist ratio")) hs_table_set_f64(t, a[PC_ASSIST_RATIO], iRow, d);
-    c_lit(&p, " (scan ", "\" (scan \"");
-    if (c_u64(&p, &u, "the scannable heap in MB")) hs_table_set_u64(t, a[PC_SCAN], iRow, u);
-    c_lit(&p, " MB in ", "\" MB in \"");
-    if (c_u64(&p, &u, "the live heap at start in MB")) hs_table_set_u64(t, a[PC_LIVE_START], iRow, u);
-    c_lit(&p, "->", "\"->\"");
-    if (c_u64(&p, &u, "the heap goal in MB")) hs_table_set_u64(t, a[PC_GOAL_MB], iRow, u);
-    c_lit(&p, " MB) workers=", "\" MB) workers=\"");
-    if (c_u64(&p, &u, "the dedicated worker count")) hs_table_set_u32(t, a[PC_WORKERS], iRow, (uint32_t)u);
-    c_lit(&p, "+", "\"+\" before the fractional goal");
-    if (c_flt(&p, &d, "the fractional utilization goal")) hs_table_set_f64(t, a[PC_FRACTIONAL], iRow, d);
-  } else if (p.i < p.n && is_digit(p.z[p.i])) {
-    hs_table_set_strz(t, a[PC_KIND], iRow, "cpu");
-    if (c_u64(&p, &u, "the CPU utilization")) hs_table_set_u32(t, a[PC_CPU_PCT], iRow, (uint32_t)u);
-    c_lit(&p, "% CPU (", "\"% CPU (\"");
-    if (c_u64(&p, &u, "the utilization goal")) hs_table_set_u32(t, a[PC_CPU_GOAL_PCT], iRow, (uint32_t)u);
-    c_lit(&p, " exp.) for ", "\" exp.) for \"");
+  c_lit(p, "pacer: ", "\"pacer: \"");
+  if (c_try(p, "assist ratio=")) {
+    r->zKind = "assist";
+    if (c_flt(p, &d, "the assist ratio")) SETD(r, PC_ASSIST_RATIO, d);
+    c_lit(p, " (scan ", "\" (scan \"");
+    if (c_u64(p, &u, "the scannable heap in MB")) SETU(r, PC_SCAN, u);
+    c_lit(p, " MB in ", "\" MB in \"");
+    if (c_u64(p, &u, "the live heap at start in MB")) SETU(r, PC_LIVE_START, u);
+    c_lit(p, "->", "\"->\"");
+    if (c_u64(p, &u, "the heap goal in MB")) SETU(r, PC_GOAL_MB, u);
+    c_lit(p, " MB) workers=", "\" MB) workers=\"");
+    if (c_u64(p, &u, "the dedicated worker count")) SETU(r, PC_WORKERS, u);
+    c_lit(p, "+", "\"+\" before the fractional goal");
+    if (c_flt(p, &d, "the fractional utilization goal")) SETD(r, PC_FRACTIONAL, d);
+  } else if (p->i < p->n && is_digit(p->z[p->i])) {
+    r->zKind = "cpu";
+    if (c_u64(p, &u, "the CPU utilization")) SETU(r, PC_CPU_PCT, u);
+    c_lit(p, "% CPU (", "\"% CPU (\"");
+    if (c_u64(p, &u, "the utilization goal")) SETU(r, PC_CPU_GOAL_PCT, u);
+    c_lit(p, " exp.) for ", "\" exp.) for \"");
     static const int aWork[3] = {PC_HEAP_SCAN_WORK, PC_STACK_SCAN_WORK, PC_GLOBALS_SCAN_WORK};
     int k = 0;
     do {
-      if (!c_u64(&p, &u, "scan work in bytes")) break;
-      if (k < 3) hs_table_set_u64(t, a[aWork[k++]], iRow, u);
-    } while (c_try(&p, "+"));
-    c_lit(&p, " B work (", "\" B work (\"");
-    if (c_u64(&p, &u, "the expected work")) hs_table_set_u64(t, a[PC_WORK_EXP], iRow, u);
-    c_lit(&p, " B exp.) in ", "\" B exp.) in \"");
-    if (c_u64(&p, &u, "the trigger in bytes")) hs_table_set_u64(t, a[PC_TRIGGERED], iRow, u);
-    c_lit(&p, " B -> ", "\" B -> \"");
-    if (c_u64(&p, &u, "the live heap in bytes")) hs_table_set_u64(t, a[PC_HEAP_LIVE], iRow, u);
-    c_lit(&p, " B (", "\" B (\"");
-    /* "∆goal " is UTF-8: skip to the space after it */
-    while (!p.bBad && p.i < p.n && p.z[p.i] != ' ' && p.z[p.i] != ',') p.i++;
-    c_lit(&p, " ", "\" \" after \"∆goal\"");
-    if (c_i64(&p, &i64, "the goal delta")) hs_table_set_i64(t, a[PC_GOAL_DELTA], iRow, i64);
-    c_lit(&p, ", cons/mark ", "\", cons/mark \"");
-    if (c_flt(&p, &d, "the cons/mark ratio")) hs_table_set_f64(t, a[PC_CONS_MARK], iRow, d);
-    c_lit(&p, ")", "\")\"");
-    if (!p.bBad) {
-      c_try(&p, " ");
-      if (c_try(&p, "[controller reset]")) hs_table_set_u32(t, a[PC_RESET], iRow, 1);
+      if (!c_u64(p, &u, "scan work in bytes")) break;
+      if (k < 3) {
+        int iCol = aWork[k++];
+        SETU(r, iCol, u);
+      }
+    } while (c_try(p, "+"));
+    c_lit(p, " B work (", "\" B work (\"");
+    if (c_u64(p, &u, "the expected work")) SETU(r, PC_WORK_EXP, u);
+    c_lit(p, " B exp.) in ", "\" B exp.) in \"");
+    if (c_u64(p, &u, "the trigger in bytes")) SETU(r, PC_TRIGGERED, u);
+    c_lit(p, " B -> ", "\" B -> \"");
+    if (c_u64(p, &u, "the live heap in bytes")) SETU(r, PC_HEAP_LIVE, u);
+    c_lit(p, " B (", "\" B (\"");
+    /* "∆goal" is UTF-8: skip to the space after it */
+    while (!p->bBad && p->i < p->n && p->z[p->i] != ' ' && p->z[p->i] != ',') p->i++;
+    c_lit(p, " ", "\" \" after \"∆goal\"");
+    if (c_i64(p, &i64, "the goal delta")) SETI(r, PC_GOAL_DELTA, i64);
+    c_lit(p, ", cons/mark ", "\", cons/mark \"");
+    if (c_flt(p, &d, "the cons/mark ratio")) SETD(r, PC_CONS_MARK, d);
+    c_lit(p, ")", "\")\"");
+    if (!p->bBad) {
+      c_try(p, " ");
+      if (c_try(p, "[controller reset]")) SETU(r, PC_RESET, 1);
     }
   } else {
-    hs_table_set_strz(t, a[PC_KIND], iRow, "other");
+    r->zKind = "other"; /* older pacer lines (H_m_prime=..., sweep done ...) */
   }
+}
+
+static void parse(int eTab, cur *p, rec *r) {
+  memset(r, 0, sizeof *r);
+  if (eTab == REC_GC) gc_parse(p, r);
+  else if (eTab == REC_SCAV) scav_parse(p, r);
+  else pacer_parse(p, r);
+}
+
+/* Parse the line L of kind eTab, rejoining it with the next line if it was
+** interrupted.  Returns 1 and sets *pHeld when a line was read ahead and
+** must be processed next. */
+static int process(gcx *x, int eTab, const hs_logline *L, hs_logreader *pR, hs_logline *pHeld) {
+  cur p = {L->z, L->n, 0, 0, 0, NULL};
+  rec r;
+  int bHeld = 0;
+  parse(eTab, &p, &r);
+  /* Old pacer lines are free-form; only "other" kinds are never rejoined. */
+  if (p.bBad && !L->bCut && p.iBad > 0 && !(eTab == REC_PACER && r.zKind && r.zKind[0] == 'o')) {
+    size_t nPre = p.iBad;
+    /* A foreign line that starts with a date ("2026/11/21 22:11:00 ...",
+    ** RFC 3339) glued to one of our numbers: "scav 02026/11/21": cut
+    ** before the date. */
+    const char *z = L->z;
+    if (nPre >= 5 && nPre < L->n && (z[nPre] == '/' || z[nPre] == '-') && is_digit(z[nPre - 1]) &&
+        is_digit(z[nPre - 2]) && is_digit(z[nPre - 3]) && is_digit(z[nPre - 4]))
+      nPre -= 4;
+    if (nPre > x->nJoinCap) {
+      char *a = realloc(x->aJoin, nPre * 2);
+      if (!a) {
+        x->bNoMem = 1;
+        return 0;
+      }
+      x->aJoin = a;
+      x->nJoinCap = nPre * 2;
+    }
+    memcpy(x->aJoin, L->z, nPre); /* L->z may live in the reader's buffer */
+    hs_logline L0 = *L;
+    L0.z = NULL;
+    if (hs_logreader_next(pR, pHeld)) {
+      size_t nAll = nPre + pHeld->n;
+      if (nAll > x->nJoinCap) {
+        char *a = realloc(x->aJoin, nAll * 2);
+        if (!a) {
+          x->bNoMem = 1;
+          return 0;
+        }
+        x->aJoin = a;
+        x->nJoinCap = nAll * 2;
+      }
+      memcpy(x->aJoin + nPre, pHeld->z, pHeld->n);
+      cur p2 = {x->aJoin, nAll, 0, 0, 0, NULL};
+      rec r2;
+      parse(eTab, &p2, &r2);
+      if (!p2.bBad) {
+        x->nStitch++;
+        emit(x, eTab, &r2, &L0);
+        return 0;
+      }
+      bHeld = 1;
+    }
+    parse(eTab, &(cur){x->aJoin, nPre, 0, 0, 0, NULL}, &r); /* the prefix alone */
+    emit(x, eTab, &r, &L0);
+    if (eTab != REC_PACER) warn(x, &L0, aTab[eTab].zWhat, &p);
+    return bHeld;
+  }
+  emit(x, eTab, &r, L);
   /* Pacer lines changed shape often; a mismatch is kept quietly unless the
   ** file was cut inside one. */
-  if (p.bBad && L->bCut) {
-    warn(x, L, zBadFmt, "pacer line", &p);
-    x->bTrunc = 1;
-  }
+  if (p.bBad && (eTab != REC_PACER || L->bCut)) warn(x, L, aTab[eTab].zWhat, &p);
+  if (p.bBad && L->bCut) x->bTrunc = 1;
+  return 0;
 }
 
 int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) {
@@ -870,24 +969,35 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
   hs_logreader_init(&r, in->p, in->n);
   hs_logline L;
   uint64_t nLine = 0;
-  while (hs_logreader_next(&r, &L)) {
+  int bHeld = 0;
+  for (;;) {
+    if (!bHeld && !hs_logreader_next(&r, &L)) break;
+    bHeld = 0;
     if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) break;
     if (L.n < 5) continue;
+    int eTab = -1;
     switch (L.z[0]) {
       case 'g':
-        if (L.z[1] == 'c' && L.z[2] == ' ' && (is_digit(L.z[3]) || L.z[3] == '#')) gc_line(&x, &L);
+        if (L.z[1] == 'c' && L.z[2] == ' ' && (is_digit(L.z[3]) || L.z[3] == '#')) eTab = REC_GC;
         else if (pbOther && !*pbOther && hs_golog_is_goroutine_line(L.z, L.n)) *pbOther = 1;
         break;
       case 's':
         if ((L.n > 5 && PREFIX(L.z, L.n, "scav ") && is_digit(L.z[5])) || PREFIX(L.z, L.n, "scvg"))
-          scav_line(&x, &L);
+          eTab = REC_SCAV;
         break;
       case 'p':
-        if (PREFIX(L.z, L.n, "pacer: ")) pacer_line(&x, &L);
+        if (PREFIX(L.z, L.n, "pacer: ")) eTab = REC_PACER;
         break;
       case 'G':
         if (L.n == 9 && memcmp(L.z, "GC forced", 9) == 0) x.bPeriodic = 1;
         break;
+    }
+    if (eTab >= 0) {
+      hs_logline L2;
+      if (process(&x, eTab, &L, &r, &L2)) {
+        L = L2;
+        bHeld = 1;
+      }
     }
     if (x.bNoMem) break;
   }
@@ -896,6 +1006,7 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
                  "a container log record longer than %u bytes was cut (partial records that never "
                  "end?); lines after the cut may be missing", LOG_MAX_RECORD);
   hs_logreader_free(&r);
+  free(x.aJoin);
   if (x.nMoreWarn)
     hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
                  "%llu more gctrace lines did not parse completely (only the first %d are listed)",
