@@ -165,6 +165,7 @@ static inline int hs_heap_field_next(hs_heap_fielditer *it, uint64_t *pOff) {
   uint64_t kind = hs_heap__uvarint(&it->p);
   if (kind == 0) {
     it->p--; /* stay on the end marker: further calls keep returning 0 */
+    *pOff = 0;
     return 0;
   }
   uint64_t off = hs_heap__uvarint(&it->p);
