@@ -143,6 +143,21 @@ static int blank(const char *z) {
   return *z == 0;
 }
 
+/* Compile a chunk as typed.  LuaJIT skips a first line that starts with
+** '#' (a #! header) in every load, which would make `#t` a silent empty
+** chunk; a leading space keeps it, except for a real "#!" line. */
+static int load_text(lua_State *L, const char *z) {
+  if (z[0] != '#' || z[1] == '!') return luaL_loadbuffer(L, z, strlen(z), CHUNKNAME);
+  char *zSpaced = hs_mprintf(" %s", z);
+  if (!zSpaced) {
+    lua_pushliteral(L, "out of memory");
+    return LUA_ERRMEM;
+  }
+  int status = luaL_loadbuffer(L, zSpaced, strlen(zSpaced), CHUNKNAME);
+  free(zSpaced);
+  return status;
+}
+
 /* Read and compile one chunk.  LOAD_OK: the function is on top of the
 ** stack; LOAD_ERR: the syntax error message is; both set *pzChunk to the
 ** chunk as typed (malloc'd, the caller frees it).  LOAD_EOF and LOAD_INTR
@@ -166,7 +181,7 @@ static int load_chunk(lua_State *L, Reader *r, char **pzChunk) {
   free(zRet);
   char *zChunk = zLine;
   for (;;) {
-    int status = luaL_loadbuffer(L, zChunk, strlen(zChunk), CHUNKNAME);
+    int status = load_text(L, zChunk);
     if (status != LUA_ERRSYNTAX || !incomplete(L)) {
       *pzChunk = zChunk;
       return status == 0 ? LOAD_OK : LOAD_ERR; /* function or message */
@@ -398,6 +413,9 @@ int hsL_repl(lua_State *L, const char *zHistoryPath) {
   rl_attempted_completion_function = complete_cb;
   rl_completer_word_break_characters = zBreakChars;
   rl_basic_word_break_characters = zBreakChars;
+  /* List the candidates on the first Tab when it cannot finish a word (the
+  ** user's ~/.inputrc, read on first use, still has the last word). */
+  rl_variable_bind("show-all-if-ambiguous", "on");
   rl_catch_signals = 1;
   rl_persistent_signal_handlers = 1;
 

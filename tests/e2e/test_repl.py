@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""The REPL as a person uses it: heapscope under a real pseudo-terminal (TAP).
+
+Python 3 stdlib only (pty, os, select).  Every read has a timeout and an
+overall alarm ends the test after 60 s, so it never hangs.  HOME is a fresh
+temporary directory per session, so the history file is the test's own.
+"""
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HS = os.environ.get("HEAPSCOPE") or os.path.join(HERE, "..", "..", "build", "release", "heapscope")
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[=>]|\x07")
+
+n = 0
+failed = 0
+children = []
+tmpdirs = []
+
+
+def ok(cond, name, extra=""):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
+    if not cond:
+        failed += 1
+        for line in str(extra).splitlines()[-30:]:
+            print("#   " + line)
+    sys.stdout.flush()
+    return cond
+
+
+def on_alarm(sig, frame):
+    print("Bail out! the REPL test ran for 60 s; a read is stuck")
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    sys.stdout.flush()
+    os._exit(1)
+
+
+class Session:
+    """heapscope on the slave side of a pty; we hold the master."""
+
+    def __init__(self, home, env=None):
+        e = dict(os.environ, HOME=home, TERM="dumb")
+        e.pop("XDG_STATE_HOME", None)
+        e.update(env or {})
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(HS, [HS], e)
+            finally:
+                os._exit(127)
+        children.append(self.pid)
+        self.buf = b""    # everything read, escapes removed, \r dropped
+        self.pos = 0      # expect() looks at buf[pos:]
+        self.status = None
+
+    def _read(self, timeout):
+        r, _, _ = select.select([self.fd], [], [], timeout)
+        if not r:
+            return True
+        try:
+            data = os.read(self.fd, 4096)
+        except OSError:          # EIO: the child closed the terminal
+            data = b""
+        if not data:
+            return False
+        self.buf += ANSI.sub(b"", data).replace(b"\r", b"")
+        return True
+
+    def expect(self, pattern, timeout=10):
+        """Wait for a regex (bytes) after the last match; returns the match or None."""
+        rx = re.compile(pattern)
+        end = time.time() + timeout
+        while True:
+            m = rx.search(self.buf, self.pos)
+            if m:
+                self.pos = m.end()
+                return m
+            left = end - time.time()
+            if left <= 0 or not self._read(min(left, 0.2)):
+                m = rx.search(self.buf, self.pos)
+                if m:
+                    self.pos = m.end()
+                return m
+
+    def send(self, data):
+        os.write(self.fd, data.encode() if isinstance(data, str) else data)
+
+    def recent(self):
+        return self.buf[max(0, self.pos - 200):].decode(errors="replace")
+
+    def wait(self, timeout=10):
+        """The exit status (an int; -SIG if killed), or None after timeout."""
+        end = time.time() + timeout
+        while time.time() < end:
+            self._read(0.05)
+            pid, st = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(st)
+                children.remove(self.pid)
+                os.close(self.fd)
+                return self.status
+        return None
+
+    def kill(self):
+        if self.pid in children:
+            os.kill(self.pid, signal.SIGKILL)
+            self.wait(5)
+
+
+def history_entries(path):
+    """Entries of a readline history file written with timestamps: each
+    entry follows a '#<seconds>' line and may span several lines."""
+    entries = []
+    with open(path) as f:
+        for line in f.read().split("\n"):
+            if re.fullmatch(r"#\d+", line):
+                entries.append([])
+            elif entries:
+                entries[-1].append(line)
+            elif line:
+                entries.append([line])
+    return ["\n".join(e).rstrip("\n") for e in entries]
+
+
+def mkhome():
+    d = tempfile.mkdtemp(prefix="hs-repl-")
+    tmpdirs.append(d)
+    return d
+
+
+PROMPT = rb"hs> "
+
+
+def main():
+    if not os.access(HS, os.X_OK):
+        print("1..0 # SKIP no heapscope binary at %s (build it with scons)" % HS)
+        return 0
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(60)
+
+    # ---------------------------------------------------------------- session 1
+    home = mkhome()
+    s = Session(home)
+    ok(s.expect(PROMPT), "the prompt appears", s.recent())
+    chunks = []
+
+    def run(line, want, name, timeout=10):
+        s.send(line + "\n")
+        chunks.append(line)
+        return ok(s.expect(want + rb"\n" + PROMPT, timeout), name, s.recent())
+
+    run("1+1", rb"\n2", "1+1 prints 2")
+
+    s.send("for i=1,3 do\n")
+    c1 = s.expect(rb"\.\.> ")
+    s.send("print(i)\n")
+    c2 = s.expect(rb"\.\.> ")
+    s.send("end\n")
+    chunks.append("for i=1,3 do\nprint(i)\nend")
+    ok(c1 and c2 and s.expect(rb"end\n1\n2\n3\n" + PROMPT),
+       "a multi-line for loop runs after ..> continuation prompts", s.recent())
+
+    s.send("string.fo\t")
+    ok(s.expect(rb"string\.format"), "Tab completes string.fo to string.format", s.recent())
+    s.send('("%d", 42)\n')
+    chunks.append('string.format("%d", 42)')
+    ok(s.expect(rb"\n42\n" + PROMPT), "the completed line runs", s.recent())
+
+    s.send("hs.lo\t")
+    s.expect(rb"hs\.lo")
+    s.send(" == hs.load\n")
+    chunks.append("hs.load == hs.load")
+    ok(s.expect(rb"\ntrue\n" + PROMPT), "Tab completes hs.lo to hs.load", s.recent())
+
+    run('tt = hs.table_from("x", {{"heap_end", "u64", "bytes"}, {"num", "u32"}}, {{1, 2}})',
+        rb"", "a table is made")
+    s.send('#tt:sort("hea\t')               # readline closes the string too
+    s.expect(rb'heap_end"')
+    s.send(')\n')
+    chunks.append('#tt:sort("heap_end")')
+    ok(s.expect(rb"\n1\n" + PROMPT), "Tab completes a column name in a string argument", s.recent())
+
+    s.send("hs.loa\t")
+    ok(s.expect(rb"hs\.load\s+hs\.loaders\s*\n" + PROMPT + rb"hs\.load"),
+       "an ambiguous Tab lists the candidates and keeps the common prefix", s.recent())
+    s.send("\x03")
+    ok(s.expect(rb"\n" + PROMPT), "Ctrl-C at the prompt gives a fresh prompt", s.recent())
+
+    run("21*2", rb"\n42", "21*2 prints 42")
+    run("_ + 1", rb"\n43", "_ holds the last result")
+    run("1, 'two', nil", rb"\n1\ttwo\tnil", "several results are tab-separated")
+
+    s.send("(function() error('boom') end)()\n")
+    chunks.append("(function() error('boom') end)()")
+    ok(s.expect(rb"boom\nstack traceback:\n(.|\n)*?" + PROMPT), "an error prints a traceback", s.recent())
+    run("2+2", rb"\n4", "the session goes on after an error")
+
+    s.send("x = = 1\n")
+    chunks.append("x = = 1")
+    ok(s.expect(rb"unexpected symbol(.|\n)*?" + PROMPT), "a syntax error is reported", s.recent())
+
+    s.send("garbage that is not run\x03")
+    ok(s.expect(PROMPT), "Ctrl-C clears a half-typed line", s.recent())
+    run("3+4", rb"\n7", "the cleared line is gone")
+
+    s.send("for j=1,2 do\n")
+    s.expect(rb"\.\.> ")
+    s.send("\x03")
+    ok(s.expect(PROMPT), "Ctrl-C at ..> drops the unfinished chunk", s.recent())
+    run("5+6", rb"\n11", "back at the first prompt")
+
+    s.send("while true do local x = tostring({}) end\n")
+    chunks.append("while true do local x = tostring({}) end")
+    time.sleep(0.5)
+    s.send("\x03")
+    ok(s.expect(rb"interrupted(.|\n)*?" + PROMPT), "Ctrl-C stops a running loop that calls a function",
+       s.recent())
+    run("5+5", rb"\n10", "the session goes on after Ctrl-C")
+
+    run("help()", rb"hs\.load(.|\n)*?case\.gc(.|\n)*?t:where(.|\n)*?heapscope check`\.", "help() lists the API")
+    run('"hist" .. "ory"', rb"\nhistory", "the last chunk")
+
+    s.send("\x04")
+    st = s.wait()
+    ok(st == 0, "Ctrl-D leaves with status 0", "status %r; %s" % (st, s.recent()))
+    hist = os.path.join(home, ".heapscope_history")
+    entries = history_entries(hist) if os.path.exists(hist) else []
+    ok(entries == chunks, "the history file has one entry per chunk, a multi-line chunk as one",
+       "got:  %r\nwant: %r" % (entries, chunks))
+    if os.path.exists(hist):
+        ok(os.stat(hist).st_mode & 0o077 == 0, "the history file is private (0600)")
+
+    # ---------------------------------------------------------------- history comes back
+    s = Session(home)
+    s.expect(PROMPT)
+    s.send("\x1b[A")                      # Up: the last chunk
+    s.send("\n")
+    ok(s.expect(rb"\nhistory\n" + PROMPT), "the history is loaded at start (Up + Enter)", s.recent())
+    # Up x6: the chunk just run, then "hist", help(), 5+5, the loop, 5+6
+    s.send("\x1b[A" * 6)
+    s.send("\n")
+    ok(s.expect(rb"\n11\n" + PROMPT), "older entries are there too, in order", s.recent())
+    s.send("\x04")
+    s.wait()
+
+    # ---------------------------------------------------------------- a compiled loop
+    home2 = mkhome()
+    s = Session(home2)
+    s.expect(PROMPT)
+    loop = "x = 0 while true do x = x + 1 end"
+    s.send(loop + "\n")
+    time.sleep(0.5)
+    s.send("\x03")
+    time.sleep(0.5)
+    s.send("\x03")
+    said = s.expect(rb"second Ctrl-C")
+    st = s.wait()
+    ok(st == 130, "two Ctrl-C end a compiled loop with status 130", "status %r; %s" % (st, s.recent()))
+    ok(said, "... and say why", s.recent())
+    hist = os.path.join(home2, ".heapscope_history")
+    entries = history_entries(hist) if os.path.exists(hist) else []
+    ok(entries == [loop], "... and the history has the chunk", repr(entries))
+    if st is None:
+        s.kill()
+
+    # ---------------------------------------------------------------- XDG_STATE_HOME
+    home3 = mkhome()
+    state = os.path.join(home3, "state")
+    s = Session(home3, {"XDG_STATE_HOME": state})
+    s.expect(PROMPT)
+    s.send("6*7\n")
+    s.expect(rb"\n42\n")
+    s.send("os.exit(0)\n")
+    st = s.wait()
+    xh = os.path.join(state, "heapscope", "history")
+    ok(st == 0 and os.path.exists(xh) and history_entries(xh) == ["6*7", "os.exit(0)"],
+       "with XDG_STATE_HOME the history is $XDG_STATE_HOME/heapscope/history, saved by os.exit",
+       "status %r; exists %r" % (st, os.path.exists(xh)))
+
+    # ---------------------------------------------------------------- stdin not a terminal
+    def pipe(text):
+        p = subprocess.run([HS], input=text.encode(), capture_output=True, timeout=20,
+                           env=dict(os.environ, HOME=home3))
+        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+    rc, out, err = pipe("return 1+1\n")
+    ok(rc == 0 and out == "2\n", "echo 'return 1+1' | heapscope prints 2", "%r %r %r" % (rc, out, err))
+    rc, out, err = pipe("1+2\nfor i=1,2 do\nprint(i)\nend\nerror('bad')\n'after'\n")
+    ok(out == "3\n1\n2\nafter\n", "piped lines: expressions, a multi-line chunk, no prompts",
+       "%r %r" % (out, err))
+    ok(rc == 1 and "bad" in err and "stack traceback" in err,
+       "a failing chunk prints a traceback, the rest still runs, status 1", "%r %r" % (rc, err))
+    rc, out, err = pipe("for i=1,2 do\n")
+    ok(rc == 1 and "'<eof>'" in err, "an unfinished chunk at the end of input is an error",
+       "%r %r" % (rc, err))
+
+    print("1..%d" % n)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        rc = main()
+    finally:
+        for pid in list(children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for d in tmpdirs:
+            shutil.rmtree(d, ignore_errors=True)
+    sys.exit(rc)
