@@ -57,22 +57,24 @@ for v in 1.19 1.23; do
 	for c in leaky leaky-rate1 healthy; do
 		dir="$HERE/go$v/$c"
 		mkdir -p "$dir"
+		# Run from the case directory by bare name, so the command line that
+		# vars.json and /proc record is short: ["leaky","-out","."].
 		case $c in
-		leaky) set -- "$BUILD/go$v/leaky" ;;
-		leaky-rate1) set -- "$BUILD/go$v/leaky" -memprofilerate 1 ;;
-		healthy) set -- "$BUILD/go$v/healthy" ;;
+		leaky) set -- leaky ;;
+		leaky-rate1) set -- leaky -memprofilerate 1 ;;
+		healthy) set -- healthy ;;
 		esac
 		# The runtime prints a gctrace line in several writes, so a log line
-		# can land in the middle of one. Rerun (up to 5 times) until every
+		# can land in the middle of one. Rerun (up to 10 times) until every
 		# cycle has one whole "gc N @" line, so facts.json num_gc is exact.
 		try=1
 		while :; do
 			say "go$v/$c (run $try)"
 			rm -rf "$dir"; mkdir -p "$dir"
-			GODEBUG=$TRACE "$@" -out "$dir" 2>"$dir/gctrace.log"
+			(cd "$dir" && PATH="$BUILD/go$v:$PATH" GODEBUG=$TRACE "$@" -out . 2>gctrace.log)
 			whole=$(grep -c -E '^gc [0-9]+ @[0-9.]+s [0-9]+%: .* P( \(forced\))?$' "$dir/gctrace.log" || true)
 			[ "$whole" -ne "$(fact num_gc "$dir/facts.json")" ] || break
-			[ $try -lt 5 ] || { say "WARNING: go$v/$c: torn gctrace lines after 5 runs"; break; }
+			[ $try -lt 10 ] || { say "WARNING: go$v/$c: torn gctrace lines after 10 runs"; break; }
 			try=$((try + 1))
 		done
 	done
@@ -145,6 +147,13 @@ for v in 1.19 1.23; do
 			-exec gzip -9 -n -f {} \;
 	done
 done
+
+# Every address in facts.json must be an object of the stated size in the dump.
+if command -v python3 >/dev/null; then
+	"$HERE/verify-dumps.py" "$HERE"/go1.19/* "$HERE"/go1.23/* >&2 || say "WARNING: verify-dumps.py found mismatches"
+else
+	say "python3 not found: heap dumps not cross-checked"
+fi
 
 du -sh "$HERE/go1.19" "$HERE/go1.23" >&2
 say "done"

@@ -327,7 +327,7 @@ func churn(c *evidence.Case, phase string, mb, snapEvery int) {
 	for i := 1; i <= n; i++ {
 		sink = make([]byte, churnChunk)
 		sink[0] = byte(i)
-		if i%(8*per) == 0 {
+		if i%(32*per) == 0 {
 			log.Printf("%s: allocated %d MiB of garbage", phase, i/per)
 		}
 		if snapEvery > 0 && i%(snapEvery*per) == 0 {
