@@ -219,6 +219,8 @@ enum {
   ST_BLOCK,         /* in a goroutine block, expecting a frame, created by, blank */
   ST_FILE,          /* after a frame's function line, expecting \tfile:line */
   ST_CREATED_FILE,  /* after "created by", expecting its \tfile:line */
+  ST_DONE,          /* after "created by" and its file: only a blank line or
+                    ** ancestors may follow */
   ST_ANCESTOR,      /* in "[originating from goroutine N]:" frames: skipped */
   ST_D1             /* in a debug=1 profile */
 };
@@ -239,6 +241,7 @@ typedef struct grx {
   uint32_t nFrame;      /* frames of the open row */
   uint64_t iFrame;      /* the frame row waiting for its file line */
   uint64_t nRow;        /* goroutine rows added */
+  int nForeign;         /* consecutive foreign lines inside the open block */
   int bNoMem;
   int bTrunc;
 } grx;
@@ -428,6 +431,7 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
     }
     if (parse_header(z, n, &h)) {
       if (!open_row(x, L)) return;
+      x->nForeign = 0;
       hs_table *t = x->pG;
       hs_table_set_u64(t, x->aG[G_ID], x->iRow, h.id);
       hs_table_set_str(t, x->aG[G_STATE], x->iRow, h.zState, h.nState);
@@ -467,6 +471,16 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
       }
       return;
 
+    case ST_DONE:
+      if (PREFIX(z, n, "[originating from goroutine ")) {
+        x->eState = ST_ANCESTOR;
+        return;
+      }
+      close_row(x);
+      x->eState = ST_NONE;
+      if (n) line_none(x, L, pbOther);
+      return;
+
     default: break;
   }
 
@@ -478,11 +492,23 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
   }
   if (z[0] == '\t') {
     if (x->eState == ST_FILE) set_fileline(x, x->iFrame, z + 1, n - 1);
-    x->eState = ST_BLOCK; /* also "\tgoroutine running on other thread; ..." */
+    x->eState = x->eState == ST_CREATED_FILE ? ST_DONE : ST_BLOCK;
+    x->nForeign = 0;
+    return;
+  }
+  size_t nName;
+  if (x->eState == ST_FILE && !is_func_line(z, n, &nName) && !PREFIX(z, n, "created by ") &&
+      !(z[0] == '.' && SUFFIX(z, n, " elided..."))) {
+    /* Another writer's line inside the block (the runtime prints while
+    ** the program still runs): skip a few, then give up on the block. */
+    if (++x->nForeign <= 3) return;
+    close_row(x);
+    x->eState = ST_NONE;
+    line_none(x, L, pbOther);
     return;
   }
   x->eState = ST_BLOCK;
-  size_t nName;
+  x->nForeign = 0;
   if (PREFIX(z, n, "created by ")) {
     const char *zF = z + 11;
     size_t nF = n - 11;
@@ -506,8 +532,9 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
     if (iF == UINT64_MAX) return;
     x->iFrame = iF;
     x->eState = ST_FILE;
+  } else if (++x->nForeign <= 3) {
+    /* another writer's line inside the block: skipped */
   } else {
-    /* other output interleaved: the block is over */
     close_row(x);
     x->eState = ST_NONE;
     line_none(x, L, pbOther);
