@@ -83,8 +83,37 @@ local function columns_of(t)
 end
 M.columns_of = columns_of
 
+-- A name whose value is not known without running code, and which is not a
+-- method (a lazily computed field): offered after '.', not after ':'.
+local FIELD = setmetatable({}, { __tostring = function() return "(field)" end })
+
+-- Is t one of the loaded modules (string, ffi, hs.core ...) or _G?
+local function is_module(t)
+  if t == _G then return true end
+  for _, m in pairs(package.loaded) do
+    if m == t then return true end
+  end
+  return false
+end
+
+-- The tables an __index function reads from, found as its upvalues
+-- (debug.getupvalue runs nothing): { {table, is_the_metatable}, ... }.
+-- The usual shape is `function(o, k) local m = Class[k] if m then return m
+-- end local g = getters[k] ... end`: Class holds methods, getters names
+-- fields.  Loaded modules are left out; they are helpers, not members.
+local function index_tables(f, mt)
+  local out = {}
+  for i = 1, 64 do
+    local name, val = debug.getupvalue(f, i)
+    if name == nil then break end
+    if type(val) == "table" and not is_module(val) then out[#out + 1] = { val, val == mt } end
+  end
+  return out
+end
+
 -- Names reachable from v with `.` or `:`: names[name] = value (true when the
--- value is unknown: names from __complete).
+-- value is unknown: names from __complete; FIELD for names an __index
+-- function serves from a table other than the metatable).
 local function names_of(v, names, depth)
   names = names or {}
   depth = depth or 0
@@ -100,7 +129,22 @@ local function names_of(v, names, depth)
   local mt = dgetmt(v)
   if type(mt) == "table" then
     local idx = rawget(mt, "__index")
-    if type(idx) == "table" then names_of(idx, names, depth + 1) end
+    if type(idx) == "table" then
+      names_of(idx, names, depth + 1)
+    elseif type(idx) == "function" and not is_hstable(v) then
+      for _, it in ipairs(index_tables(idx, mt)) do
+        if it[2] then
+          names_of(it[1], names, MAX_DEPTH)    -- the class: real values, no deeper
+        else
+          local n, k = 0, next(it[1])
+          while k ~= nil and n < MAX_KEYS do
+            if type(k) == "string" and names[k] == nil then names[k] = FIELD end
+            n = n + 1
+            k = next(it[1], k)
+          end
+        end
+      end
+    end
     if depth == 0 and is_hstable(v) then
       local m = table_methods()
       if m then names_of(m, names, depth + 1) end

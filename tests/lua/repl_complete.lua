@@ -94,6 +94,26 @@ ok, r = pcall(complete, "ud.x")
 tap.ok(ok and same(r, {}), "a userdata whose __index is a function")
 tap.is(calls, 0, "no metamethod ran")
 
+-- a class whose __index is a function reading a methods table and lazy
+-- getters (heap.lua's shape): names from its upvalues, nothing runs
+local ran = 0
+local Class, getters = {}, { retained = function() ran = ran + 1; return 1 end }
+function Class:referrers() ran = ran + 1 end
+Class.__index = function(o, k)
+  ran = ran + 1
+  local m = Class[k]
+  if m ~= nil then return m end
+  local g = getters[k]
+  if g then return g(o) end
+end
+_G.lazy = setmetatable({ addr = 1 }, Class)
+tap.ok(same(complete("lazy."), { "lazy.addr", "lazy.referrers", "lazy.retained" }),
+       "fields served by an __index function, from its upvalue tables " .. show(complete("lazy.")))
+tap.ok(same(complete("lazy:"), { "lazy:referrers" }), "after ':' only its methods, not lazy fields")
+tap.ok(same(complete("lazy.retained.x"), {}), "a lazy field is not computed to go deeper")
+tap.is(ran, 0, "neither __index nor a getter ran")
+tap.ok(same(complete("hs.format.x"), {}), "a function is not a path")
+
 -- help and the result display
 tap.like(repl.overview, "hs%.load", "help() text names hs.load")
 tap.like(repl.overview, "case%.gc", "help() text names case.gc")
