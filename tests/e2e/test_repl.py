@@ -5,15 +5,18 @@ Python 3 stdlib only (pty, os, select).  Every read has a timeout and an
 overall alarm ends the test after 60 s, so it never hangs.  HOME is a fresh
 temporary directory per session, so the history file is the test's own.
 """
+import fcntl
 import os
 import pty
 import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +55,7 @@ def on_alarm(sig, frame):
 class Session:
     """heapscope on the slave side of a pty; we hold the master."""
 
-    def __init__(self, home, env=None):
+    def __init__(self, home, env=None, cols=80):
         e = dict(os.environ, HOME=home, TERM="dumb")
         e.pop("XDG_STATE_HOME", None)
         e.update(env or {})
@@ -63,6 +66,7 @@ class Session:
             finally:
                 os._exit(127)
         children.append(self.pid)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
         self.buf = b""    # everything read, escapes removed, \r dropped
         self.pos = 0      # expect() looks at buf[pos:]
         self.status = None
@@ -290,6 +294,26 @@ def main():
     ok(st == 0 and os.path.exists(xh) and history_entries(xh) == ["6*7", "os.exit(0)"],
        "with XDG_STATE_HOME the history is $XDG_STATE_HOME/heapscope/history, saved by os.exit",
        "status %r; exists %r" % (st, os.path.exists(xh)))
+
+    # ---------------------------------------------------------------- terminal width
+    s = Session(home3, cols=60)
+    s.expect(PROMPT)
+    s.send('w = {} for i = 1, 30 do w[i] = {("function.name.%d"):rep(3):format(i, i, i), '
+           'i * 1048576 * 41.9, i, i * 7, i * 11, i * 13, i * 17, i * 19} end\n')
+    s.expect(PROMPT)
+    s.send('wide = hs.table_from("wide", {{"name", "str"}, {"bytes", "u64", "bytes"}, {"n", "u64"}, '
+           '{"b", "u64"}, {"c", "u64"}, {"d", "u64"}, {"e", "u64"}, {"f", "u64"}}, w)\n')
+    s.expect(PROMPT)
+    s.send("wide\n")
+    m = s.expect(rb"wide\n((.|\n)*?)" + PROMPT)
+    out = m.group(1).decode(errors="replace") if m else ""
+    lines = out.rstrip("\n").split("\n")
+    ok(m and max(len(x) for x in lines) <= 60 and len(lines) > 5,
+       "a wide table is printed within a 60-column terminal", out)
+    ok("41.9 MiB" in out and re.search(r"\b10\b.*more|more.*\b10\b", lines[-1]),
+       "... with human sizes and a count of the 10 rows left out", out)
+    s.send("\x04")
+    s.wait()
 
     # ---------------------------------------------------------------- stdin not a terminal
     def pipe(text):
