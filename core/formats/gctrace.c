@@ -507,6 +507,7 @@ static int c_i64(cur *p, int64_t *pv, const char *zWant) {
   else if (c_peek(p, '+')) p->i++;
   uint64_t v;
   if (!c_u64(p, &v, zWant)) return 0;
+  if (v > (uint64_t)INT64_MAX) v = (uint64_t)INT64_MAX; /* Go prints int64: cannot happen */
   *pv = bNeg ? -(int64_t)v : (int64_t)v;
   return 1;
 }

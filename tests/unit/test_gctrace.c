@@ -370,8 +370,8 @@ static void test_sample_container_logs(void **state) {
   for (int f = 0; f < 2; f++) {
     char **az = sample_files(azForm[f]);
     for (int i = 0; az[i]; i++) {
-      char *zPlain = hs_strdup(az[i]);
-      strcpy(strrchr(zPlain, '/') + 1, "gctrace.log");
+      const char *zSlash = strrchr(az[i], '/');
+      char *zPlain = hs_mprintf("%.*s/gctrace.log", (int)(zSlash - az[i]), az[i]);
       hs_case *cP = load_path(zPlain, NULL);
       hs_case *cW = load_path(az[i], NULL);
       hs_table *tP = hs_case_table(cP, "gc"), *tW = hs_case_table(cW, "gc");

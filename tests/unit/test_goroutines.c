@@ -167,8 +167,8 @@ static void check_frame_shape(const hs_case *c) {
 }
 
 static json_object *facts_for(const char *zPath) {
-  char *zDir = hs_strdup(zPath);
-  strcpy(strrchr(zDir, '/') + 1, "facts.json");
+  const char *zSlash = strrchr(zPath, '/');
+  char *zDir = hs_mprintf("%.*s/facts.json", (int)(zSlash - zPath), zPath);
   json_object *j = json_object_from_file(zDir);
   free(zDir);
   return j;
