@@ -188,6 +188,7 @@ static int load_chunk(lua_State *L, Reader *r, char **pzChunk) {
     }
     int rc = read_line(r, PROMPT2, &zLine);
     if (rc == READ_EOF) {                     /* report the '<eof>' error */
+      if (r->bTty) fputs("\n", stdout);        /* after the ..> prompt */
       *pzChunk = zChunk;
       return LOAD_ERR;
     }

@@ -355,6 +355,22 @@ local function name_of(f, env)
   end
 end
 
+-- title(x) -> one line naming x: a heapscope table by name and row count
+-- (not its rendering), a global module by its name, else tostring(x).
+function M.title(x)
+  if is_hstable(x) then
+    local m = table_methods()
+    local okn, name = pcall(m.name, x)
+    local okl, n = pcall(rawget(dgetmt(x), "__len"), x)
+    return ("table %s: %s rows (a heapscope table; t:columns(), t:top(n, col), ...)")
+      :format(okn and tostring(name) or "?", okl and tostring(n) or "?")
+  end
+  local name = type(x) == "table" and name_of(x, _G) or nil
+  if name then return ("%s: a %s"):format(name, type(x)) end
+  local ok, s = pcall(tostring, x)
+  return ok and s or ("a " .. type(x))
+end
+
 -- describe(x) -> text listing what x offers (fields, methods, columns).
 function M.describe(x)
   local lines = {}
@@ -370,7 +386,7 @@ function M.describe(x)
   if tx ~= "table" and tx ~= "userdata" then
     return ("%s: a %s"):format(tostring(x), tx)
   end
-  add(tostring(x) .. (is_hstable(x) and "  (a heapscope table)" or ""))
+  add(M.title(x))
   if cols then add("  columns: " .. tconcat(cols, ", ")) end
   local names = names_of(x)
   local fields, methods = {}, {}
