@@ -129,7 +129,7 @@ for v in 1.19 1.23; do
 			# Sample types, e.g. "alloc_objects/count alloc_space/bytes ...".
 			types=$(sed -n '/^Samples:/{n;p;q;}' "$dir/pprof-top/$p.raw.txt")
 			for t in $types; do
-				idx=${t%/*}; unit=${t#*/}
+				idx=${t%/*}; unit=${t#*/}; unit=${unit%%\[*} # "bytes[dflt]" marks the default
 				"$GO" tool pprof -top -nodecount=1000000 -nodefraction=0 -sample_index="$idx" \
 					"$prof" >"$dir/pprof-top/$p.$idx.txt" 2>/dev/null
 				case $unit in
