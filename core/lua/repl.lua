@@ -177,6 +177,66 @@ local function sorted_matches(names, prefix, partial, want)
   return out
 end
 
+-- Methods whose result has the columns of their receiver (views, and the
+-- groups whose :sum(col) names the receiver's columns).
+local SAME_COLUMNS = { sort = true, where = true, top = true, head = true, group_by = true }
+
+-- Walk a dotted path from env with lookup(); nil if a step is missing or
+-- not a plain name.
+local function walk(env, path)
+  local v = env
+  for seg in (path .. "."):gmatch("([^.]*)%.") do
+    if not seg:match("^[%a_][%w_]*$") then return nil end
+    v = lookup(v, seg)
+    if v == nil then return nil end
+  end
+  return v
+end
+
+-- When the cursor is inside a string argument of a method call on a table,
+-- as in `case.gc:top(5, "he` or `t:where(f):group_by("st`, the matching
+-- column names; nil when it is not.  The receiver may be a path followed by
+-- calls of SAME_COLUMNS methods, which are skipped, never run.
+local function string_arg_columns(before, env)
+  local q, part = before:match("()[\"']([%w_]*)$")
+  if not q then return nil end
+  -- the unclosed '(' of the call the string is an argument of (strings
+  -- between are skipped roughly: quotes toggle a flag)
+  local depth, inq, p = 0, nil, nil
+  for i = q - 1, 1, -1 do
+    local ch = before:sub(i, i)
+    if inq then
+      if ch == inq then inq = nil end
+    elseif ch == '"' or ch == "'" then
+      inq = ch
+    elseif ch == ")" then
+      depth = depth + 1
+    elseif ch == "(" then
+      if depth == 0 then p = i break end
+      depth = depth - 1
+    end
+  end
+  if not p then return nil end
+  local recv = before:sub(1, p - 1):match("^(.-):[%a_][%w_]*%s*$")
+  if not recv then return nil end
+  -- strip trailing :m(...) calls that keep the columns
+  while true do
+    local rest, m = recv:match("^(.*):([%a_][%w_]*)%s*%b()$")
+    if not rest or not SAME_COLUMNS[m] then break end
+    recv = rest
+  end
+  local path = recv:match("([%a_][%w_%.]*)$")
+  if not path or recv:sub(1, #recv - #path):match("[%w_%.:%)%]]%s*$") then
+    return {}                               -- a field of something computed
+  end
+  local v = walk(env, path)
+  local cols = v ~= nil and columns_of(v) or nil
+  if not cols then return {} end
+  local names = {}
+  for _, c in ipairs(cols) do names[c] = true end
+  return sorted_matches(names, "", part)
+end
+
 -- complete(line, cursor [, env]) -> sorted list of words.  cursor is the
 -- number of bytes of line before the cursor (readline's rl_point; default:
 -- the whole line).  Each word replaces the run of [A-Za-z0-9_.:] that ends
@@ -192,20 +252,8 @@ function M.complete(line, cursor, env)
   local before = line:sub(1, cursor)
 
   -- a column name inside a method call's string argument
-  local obj, part = before:match("([%a_][%w_%.]*):[%a_][%w_]*%s*%([^()\"']*[\"']([%w_]*)$")
-  if obj then
-    local v = env
-    for seg in obj:gmatch("[^.]+") do
-      v = lookup(v, seg)
-      if v == nil then return {} end
-    end
-    local cols = columns_of(v)
-    if not cols then return {} end
-    local names = {}
-    for _, c in ipairs(cols) do names[c] = true end
-    local out = sorted_matches(names, "", part)
-    return out
-  end
+  local cols_here = string_arg_columns(before, env)
+  if cols_here then return cols_here end
   if before:match("[\"'][^\"']*$") and select(2, before:gsub("[\"']", "")) % 2 == 1 then
     return {}                               -- inside some other string
   end

@@ -69,6 +69,11 @@ tap.ok(same(complete('t:sort("he'), { "heap_end", "heap_start" }), "columns in a
 tap.ok(same(complete("t:top(5, 'nu"), { "num" }), "columns after another argument, single quotes")
 tap.ok(same(complete('x = t:sort("heap_e") + 1', #'x = t:sort("heap_e'), { "heap_end" }),
        "columns with the cursor in mid-line")
+tap.ok(same(complete('t:where(function(r) return r.num > 1 end):sort("heap_end"):top(3, "n'), { "name", "num" }),
+       "columns through a chain of where/sort/top calls (none of them run)")
+tap.ok(same(complete('t:group_by("name"):sum("heap_s'), { "heap_start" }), "columns for :sum after group_by")
+tap.ok(same(complete('t:select("name"):sort("n'), {}), "no guess after select (columns change)")
+tap.ok(same(complete('f().t:sort("n'), {}), "no columns for a field of a call result")
 _G.nested = { tab = t }
 tap.ok(same(complete('nested.tab:where("na'), { "name" }), "columns of a table reached by a path")
 tap.ok(same(complete('print("he'), {}), "no columns for a call on nothing")
