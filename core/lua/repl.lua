@@ -314,17 +314,31 @@ local function brief(v, depth, seen)
 end
 
 -- show(opts, ...) -> the REPL's rendering of its results, tab-separated.
--- opts.width is the terminal width (absent when not on a terminal).
+-- opts.width is the terminal width (absent when not on a terminal).  A
+-- value hs.format cannot render (a __tostring that errors ...) falls back
+-- to a plain rendering with the reason, so a result is never lost.
 function M.show(opts, ...)
   local hs = package.loaded.hs
   local fmt = type(hs) == "table" and rawget(hs, "format") or nil
   local parts = {}
   for i = 1, select("#", ...) do
     local v = select(i, ...)
-    local s
-    if type(fmt) == "function" then s = fmt(v, opts) end
-    if type(s) ~= "string" then s = brief(v, 0, {}) end
-    parts[i] = s
+    local s, note
+    if type(fmt) == "function" then
+      local ok, r = pcall(fmt, v, opts)
+      if ok then
+        s = r
+      elseif tostring(r):find("interrupted", 1, true) then
+        error(r, 0)                         -- Ctrl-C: stop printing
+      else
+        note = "  -- hs.format failed: " .. tostring(r)
+      end
+    end
+    if type(s) ~= "string" then
+      local ok, r = pcall(brief, v, 0, {})
+      s = ok and r or ("(a %s that cannot be shown: %s)"):format(type(v), tostring(r))
+    end
+    parts[i] = note and s .. note or s
   end
   return tconcat(parts, "\t")
 end

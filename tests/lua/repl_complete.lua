@@ -139,5 +139,9 @@ tap.like(text, "computed help", "help(x) calls a _help function")
 tap.like(text, "columns: name, heap_end, heap_start, num", "help(table) lists its columns")
 tap.like(text, "t:where%(fn%)", "help() prints the overview")
 tap.is(repl.show({ width = 80 }, 1, "a", nil), "1\ta\tnil", "results are tab-separated")
+local bad = setmetatable({}, { __tostring = function() error("no text for me") end })
+local okb, sb = pcall(repl.show, {}, bad, 2)
+tap.ok(okb and sb:find("no text for me", 1, true) and sb:find("\t2$"),
+       "a value that cannot be formatted still prints, with the reason: " .. tostring(sb))
 
 os.exit(tap.done() == 0 and 0 or 1)
