@@ -14,7 +14,7 @@
  * raise "interrupted" (and a second press in a compiled loop ends the
  * process through hsL_on_emergency_exit, which saves the history here).
  * At the prompt, readline runs in callback mode with persistent signal
- * handlers: select() returns EINTR, rl_check_signals() lets readline restore
+ * handlers: pselect() returns EINTR, rl_check_signals() lets readline restore
  * the terminal and re-deliver the signal to prompt_sigint (the handler that
  * was current when readline installed its own), and the line -- plus any
  * continuation lines already typed -- is discarded, as bash does.  No
@@ -83,19 +83,29 @@ static int tty_read(const char *zPrompt, char **pz) {
   gbAccepted = 0;
   gzAccepted = NULL;
   gbSigint = 0;
+  /* SIGINT stays blocked except inside pselect, so one that arrives just
+  ** before the wait is not left pending until the next key press. */
+  sigset_t block, orig;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &orig);
   rl_callback_handler_install(zPrompt, on_line);
   while (!gbAccepted && !gbSigint) {
+    if (rl_pending_signal()) {                /* readline caught one: let it */
+      rl_check_signals();                     /* restore the terminal and */
+      continue;                               /* re-deliver it to us */
+    }
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
-    int rc = select(fd + 1, &fds, NULL, NULL, NULL);
+    int rc = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
     if (rc < 0) {
       if (errno != EINTR) break;              /* treat as end of input */
-      rl_check_signals();                     /* may re-deliver SIGINT to us */
       continue;
     }
     rl_callback_read_char();
   }
+  sigprocmask(SIG_SETMASK, &orig, NULL);
   if (gbAccepted) {
     *pz = gzAccepted;
     return gzAccepted ? READ_OK : READ_EOF;
