@@ -295,6 +295,23 @@ def main():
        "with XDG_STATE_HOME the history is $XDG_STATE_HOME/heapscope/history, saved by os.exit",
        "status %r; exists %r" % (st, os.path.exists(xh)))
 
+    # ---------------------------------------------------------------- the history is bounded
+    home4 = mkhome()
+    hist = os.path.join(home4, ".heapscope_history")
+    with open(hist, "w") as f:
+        for i in range(1100):
+            f.write("#%d\nreturn %d\n" % (1700000000 + i, i))
+    s = Session(home4)
+    s.expect(PROMPT)
+    s.send("'last'\n")
+    s.expect(rb"\nlast\n")
+    s.send("\x04")
+    s.wait()
+    entries = history_entries(hist)
+    want = ["return %d" % i for i in range(101, 1100)] + ["'last'"]
+    ok(entries == want, "the history file keeps the last 1000 entries",
+       "%d entries, first %r, last %r" % (len(entries), entries[:1], entries[-1:]))
+
     # ---------------------------------------------------------------- terminal width
     s = Session(home3, cols=60)
     s.expect(PROMPT)
