@@ -7,13 +7,15 @@
 --   install()                                        sets the global help()
 --
 -- Completion never runs a metamethod: it reads fields with rawget and
--- follows a metatable's __index only when that is a table (found with
--- debug.getmetatable, so __metatable cannot hide it).  The only functions it
--- calls are ones that declare themselves safe for it: a metatable's
--- __complete(obj) (returns extra names), and for an "hs.table" userdata its
--- columns() method (the prelude's, found in require("hs.prelude").methods
--- without a lookup through hs.table's __index function), which only reads
--- the names from the table's header.
+-- follows a metatable's __index when that is a table (found with
+-- debug.getmetatable, so __metatable cannot hide it).  When __index is a
+-- function, the tables it reads from (its upvalues: a class's methods, a
+-- table of lazy getters) supply names, and nothing is called, so a lazily
+-- computed field such as a heap's `graph` is offered, never computed.  The
+-- only functions it calls are ones that declare themselves safe for it: a
+-- metatable's __complete(obj) (returns extra names), and for an "hs.table"
+-- userdata its columns() method (the prelude's, found in
+-- require("hs.prelude").methods), which only reads the table's header.
 local M = {}
 
 local dgetmt = debug.getmetatable
@@ -267,12 +269,8 @@ function M.complete(line, cursor, env)
     for _, kw in ipairs(KEYWORDS) do if names[kw] == nil then names[kw] = true end end
     return sorted_matches(names, "", word)
   end
-  local v = env
-  for seg in (path .. "."):gmatch("([^.]*)%.") do  -- a.b.c; no calls, no ':'
-    if not seg:match("^[%a_][%w_]*$") then return {} end
-    v = lookup(v, seg)
-    if v == nil then return {} end
-  end
+  local v = walk(env, path)                  -- a.b.c; no calls, no ':'
+  if v == nil then return {} end
   local names = names_of(v)
   local want
   if sep == ":" then
