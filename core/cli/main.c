@@ -107,6 +107,9 @@ static void parse_args(int argc, char **argv, cli *p) {
       bArgs = 1;
     } else if (strcmp(z, "-h") == 0 || strcmp(z, "--help") == 0) {
       fputs(zUsage, stdout);
+      printf("\nEvidence kinds recognised (by content, in this order):\n");
+      for (int k = 0; hs_loaders[k]; k++)
+        printf("  %-11s %s\n", hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
       exit(0);
     } else if (strcmp(z, "-V") == 0 || strcmp(z, "--version") == 0) {
       printf("heapscope %s (%s)\n", HS_VERSION, LUAJIT_VERSION);

@@ -91,8 +91,7 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
     }
     hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
                  "not recognised as Go evidence: it looks like %s (tried: %s). "
-                 "If it is Go evidence, run `heapscope info --kinds` to see what each kind "
-                 "must start with", zWhat, zTried);
+                 "`heapscope --help` lists the kinds of evidence heapscope reads", zWhat, zTried);
     c->nError++;
     return HS_EFORMAT;
   }
