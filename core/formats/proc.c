@@ -17,6 +17,8 @@
  *   /proc/PID/status     `Key:\tvalue`: `N kB` (VmRSS,    kB -> bytes; a lone
  *                        RssAnon...), N (Threads), text   decimal is a count;
  *                        (State, Uid, masks)              the rest is text
+ *   /proc/meminfo        `Key:   N kB` (MemTotal first),  as status; the
+ *     (kind "meminfo")     HugePages_Total: N             machine, not the process
  *   cgroup v2            `key N`: anon, file, kernel_stack bytes, except the
  *     memory.stat          ..., pgfault, workingset_*      event counters
  *   cgroup v2            `key N`: low high max oom        counts
@@ -78,6 +80,7 @@ typedef enum {
   PK_SMAPS_ROLLUP,
   PK_SMAPS,
   PK_STATUS,
+  PK_MEMINFO, /* /proc/meminfo: the machine's memory, same `Key: N kB` lines */
   PK_KV,      /* `key N` lines: memory.stat, memory.events, ... */
   PK_SINGLE   /* one value: memory.current, memory.max, ... */
 } proc_shape;
@@ -187,6 +190,14 @@ static proc_shape classify(const char *z, size_t n, int *piScore) {
         memmem(z, nLook, "\nVmRSS:\t", 8)) {
       *piScore = 95;
       return PK_STATUS;
+    }
+    return PK_NONE;
+  }
+  if (nl > 9 && memcmp(zl, "MemTotal:", 9) == 0) {
+    size_t nLook = n < 8192 ? n : 8192;
+    if (memmem(z, nLook, "\nMemFree:", 9) || memmem(z, nLook, "\nMemAvailable:", 14)) {
+      *piScore = 90;
+      return PK_MEMINFO;
     }
     return PK_NONE;
   }
@@ -344,6 +355,7 @@ static int colon_line(proc_load *p, const char *zKind, const char *z, size_t n, 
   return add_row(p, zKind, z, nKey, v, zUnit, zVal, nVal, iLine);
 }
 
+
 static int make_table(proc_load *p) {
   hs_table *t = hs_table_new(p->c, "proc");
   if (!t) return HS_ERR;
@@ -396,6 +408,7 @@ static int load(hs_case *c, hs_input *in) {
   const char *zKind = shape == PK_SMAPS_ROLLUP ? "smaps_rollup"
                     : shape == PK_SMAPS        ? "smaps"
                     : shape == PK_STATUS       ? "status"
+                    : shape == PK_MEMINFO      ? "meminfo"
                                                : NULL;
   if (shape == PK_SMAPS) {
     aSum = calloc(PROC_MAX_KEYS, sizeof *aSum);
@@ -456,7 +469,10 @@ static int load(hs_case *c, hs_input *in) {
   while ((r = next_line(z, n, &i, &zl, &nl)) != 0) {
     iLine++;
     if (nl == 0) continue;
-    if ((iLine & 0xffff) == 0 && hs_checkpoint()) break;
+    if ((iLine & 0xffff) == 0 && hs_checkpoint()) {
+      pdiag(&s, HS_WARNING, iLine, "interrupted; the values before this line were kept");
+      break;
+    }
     if (r == 2) {
       pdiag(&s, HS_WARNING, iLine, "the last line has no newline (file truncated?); "
                                    "its value may be cut short and was not loaded");

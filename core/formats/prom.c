@@ -20,6 +20,9 @@
  *                                           label values escape \\ \" \n, value a
  *                                           Go float (+Inf, -Inf, NaN too), ts
  *                                           integer ms since the epoch
+ *                                           (OpenMetrics: seconds, and an
+ *                                           exemplar `# {...} v` may follow,
+ *                                           ignored; # EOF, # UNIT ignored)
  *
  * A summary's samples are <name>{quantile="q"}, <name>_sum, <name>_count; a
  * histogram's <name>_bucket{le="b"}, _sum, _count.  They take the family's
@@ -113,7 +116,7 @@ typedef struct prom_sample {
   prom_label aLabel[PROM_MAX_LABELS];
   double value;
   int bTs;            /* a timestamp followed the value */
-  int64_t iTsMs;
+  double tsSec;       /* it, in seconds since the epoch */
   const char *zErr;   /* what was expected, when parsing failed */
 } prom_sample;
 
@@ -219,19 +222,29 @@ static int parse_sample(const char *z, size_t n, prom_sample *s) {
     return 0;
   }
   while (i < n && (z[i] == ' ' || z[i] == '\t')) i++;
-  if (i < n) {
+  if (i < n && z[i] != '#') {
     size_t iTs = i;
     while (i < n && z[i] != ' ' && z[i] != '\t') i++;
-    if (!parse_i64(z + iTs, i - iTs, &s->iTsMs)) {
-      s->zErr = "expected an integer timestamp in ms (or nothing) after the value";
+    int64_t iMs;
+    double d;
+    if (parse_i64(z + iTs, i - iTs, &iMs)) {
+      /* 0.0.4: integer ms; OpenMetrics: seconds.  Told apart by size
+      ** (1e11 s is the year 5138; 1e11 ms is 1973). */
+      s->tsSec = (iMs >= 100000000000LL || iMs <= -100000000000LL) ? (double)iMs / 1000.0
+                                                                     : (double)iMs;
+    } else if (parse_float(z + iTs, i - iTs, &d) && d == d) {
+      s->tsSec = d; /* OpenMetrics: float seconds */
+    } else {
+      s->zErr = "expected a timestamp (integer ms, or seconds) or nothing after the value";
       return 0;
     }
     s->bTs = 1;
     while (i < n && (z[i] == ' ' || z[i] == '\t')) i++;
-    if (i < n) {
-      s->zErr = "unexpected text after the timestamp";
-      return 0;
-    }
+  }
+  /* OpenMetrics exemplar: `# {trace_id="..."} 1 [ts]` -- ignored */
+  if (i < n && z[i] != '#') {
+    s->zErr = "unexpected text after the timestamp";
+    return 0;
   }
   return 1;
 }
@@ -542,7 +555,7 @@ static int do_sample(prom_load *p, prom_sample *s, uint64_t iLine) {
     if (seen_add(p, ((uint64_t)idName << 32) | idLab) < 0) return HS_ENOMEM;
   }
   prom_family *f = sample_family(p, s->zName, s->nName);
-  double ts = s->bTs ? (double)s->iTsMs / 1000.0 : p->tCur;
+  double ts = s->bTs ? s->tsSec : p->tCur;
   if (s->bTs && p->tFirstTs == 0) p->tFirstTs = ts;
   hs_table *t = p->t;
   uint64_t r = hs_table_add_row(t);

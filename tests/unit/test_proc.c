@@ -209,6 +209,23 @@ static void test_smaps(void **state) {
   free(z);
 }
 
+static void test_meminfo(void **state) {
+  size_t n;
+  char *z = read_file(FIX "meminfo", &n);
+  assert_non_null(z);
+  int rc;
+  hs_case *c = load("x", z, n, NULL, &rc); /* by content, not by name */
+  assert_int_equal(rc, HS_OK);
+  hs_table *t = hs_case_table(c, "proc");
+  assert_int_equal(t->nRow, count_lines(z, n));
+  uint64_t r = find_row(t, "meminfo", "MemTotal");
+  assert_true(r != UINT64_MAX);
+  assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "bytes"), r),
+                   strtoull(z + 9, NULL, 10) * 1024);
+  hs_case_free(c);
+  free(z);
+}
+
 /* cgroup files: v2 hand-made, v1 real; names as hints only. */
 static void test_cgroup(void **state) {
   static const struct {
@@ -301,6 +318,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_status), cmocka_unit_test(test_smaps_rollup),
       cmocka_unit_test(test_smaps),  cmocka_unit_test(test_cgroup),
+      cmocka_unit_test(test_meminfo),
       cmocka_unit_test(test_bad),
   };
   return cmocka_run_group_tests_name("proc", tests, NULL, NULL);

@@ -236,6 +236,25 @@ static void test_handmade(void **state) {
   assert_string_equal(hs_table_str(m, hs_table_colidx(m, "source"), 0), "b.prom");
   hs_case_free(c);
 
+  /* OpenMetrics: seconds timestamps, exemplars, # EOF. */
+  const char *zOm = "# TYPE om histogram\n"
+                    "om_bucket{le=\"1\"} 3 # {trace_id=\"abc\"} 0.5 1520879607.789\n"
+                    "om_count 3 1700000000.25\n"
+                    "om_sum 7 1700000001\n"
+                    "# EOF\n";
+  c = load_text("om.txt", zOm, strlen(zOm), "prom", &rc);
+  assert_int_equal(rc, HS_OK);
+  t = hs_case_table(c, "metrics");
+  assert_int_equal(t->nRow, 3);
+  iV = hs_table_colidx(t, "value");
+  iT = hs_table_colidx(t, "timestamp");
+  assert_true(hs_table_f64(t, iV, 0) == 3);
+  assert_true(hs_table_f64(t, iT, 0) == 0);
+  assert_true(hs_table_f64(t, iT, 1) == 1700000000.25);
+  assert_true(hs_table_f64(t, iT, 2) == 1700000001.0);
+  assert_string_equal(hs_table_str(t, hs_table_colidx(t, "type"), 1), "histogram");
+  hs_case_free(c);
+
   /* Nothing usable: an error saying what was expected. */
   const char *z3 = "hello world\n";
   c = load_text("x.prom", z3, strlen(z3), "prom", &rc);
