@@ -30,8 +30,8 @@
 -- name.  opts.edgefraction (default 0, as with -edgefraction=0) drops
 -- light edges before that label is decided, like pprof's default 0.001.
 --
--- Cost: O(frames) per call with two array writes per frame, plus a Lua hash
--- lookup per distinct caller->callee pair per sample for the inline label.
+-- Cost: O(frames) per call, a few array reads and writes per frame; with
+-- opts.edgefraction > 0 also a Lua hash lookup per frame (edge weights).
 local ffi = require "ffi"
 local bit = require "bit"
 local prelude = require "hs.prelude"
@@ -226,8 +226,30 @@ function Profile:total(stype)
   return t
 end
 
--- flat, cum (double arrays indexed by node id), edge info, the node table.
-function Profile:_aggregate(stype, by, want_edges)
+-- Inlined caller->callee pairs of each location (static: line[j+1] calls
+-- line[j] inlined), for the fast inline labels of _aggregate.
+local function inline_pairs(nd, nloc)
+  if nd.inl_target then return end
+  local start, seq = nd.start, nd.seq
+  local target = ffi.new("uint8_t[?]", nd.nnode + 1)
+  for loc = 0, nloc - 1 do
+    for k = start[loc] + 1, start[loc + 1] - 1 do
+      if seq[k] ~= seq[k - 1] then target[seq[k]] = 1 end
+    end
+  end
+  nd.inl_target = target
+end
+
+-- Sum the samples of one type over the nodes of `by`: flat and cum (double
+-- arrays by node id) and the caller edges into each node.
+--   edges = "weights": every edge with its weight and inline flag (a Lua
+--     hash lookup per frame; needed to trim edges by edgefraction);
+--   edges = "labels": only whether each node has inlined / non-inlined
+--     caller edges, with array writes per frame (inlined edges are fixed by
+--     the locations; only edges between locations are seen per sample);
+--   edges = nil: neither.
+-- Returns nd, flat, cum, and either (ew, einl, stride) or (has_in, has_noin).
+function Profile:_aggregate(stype, by, edges)
   local nd = self:_nodes(by)
   local s, stk = self.samples, self.stacks
   local vals = col(s, self._valcol[stype])
@@ -235,12 +257,22 @@ function Profile:_aggregate(stype, by, want_edges)
   local st_loc = col(stk, "location")
   local start, seq, inl = nd.start, nd.seq, nd.inl
   local nnode = nd.nnode
+  local nloc = #self.locations
   local flat = ffi.new("double[?]", nnode + 1)
   local cum = ffi.new("double[?]", nnode + 1)
   local seen = ffi.new("int32_t[?]", nnode + 1)
-  local ew, einl, eseen = {}, {}, {}
   local stride = nnode + 1
-  local nloc = #self.locations
+  local weights = edges == "weights"
+  local labels = edges == "labels"
+  local ew, einl, eseen = {}, {}, {}
+  local locused, noin, target, nonin_pair
+  if labels then
+    inline_pairs(nd, nloc)
+    target = nd.inl_target
+    locused = ffi.new("uint8_t[?]", nloc + 1)
+    noin = ffi.new("uint8_t[?]", nnode + 1)
+    nonin_pair = {}
+  end
   for i = 0, #s - 1 do
     local w = tonumber(vals[i])
     if w ~= 0 then
@@ -250,13 +282,22 @@ function Profile:_aggregate(stype, by, want_edges)
       for d = s_depth[i] - 1, 0, -1 do
         local loc = st_loc[base + d]
         if loc < nloc then
-          for k = start[loc], start[loc + 1] - 1 do
+          local k0 = start[loc]
+          if labels then
+            locused[loc] = 1
+            local n = seq[k0]
+            if parent ~= 0 and n ~= parent then
+              noin[n] = 1
+              if target[n] == 1 then nonin_pair[parent * stride + n] = true end
+            end
+          end
+          for k = k0, start[loc + 1] - 1 do
             local n = seq[k]
             if seen[n] ~= stamp then
               seen[n] = stamp
               cum[n] = cum[n] + w
             end
-            if want_edges and parent ~= 0 and n ~= parent then
+            if weights and parent ~= 0 and n ~= parent then
               local key = parent * stride + n
               if eseen[key] ~= stamp then
                 eseen[key] = stamp
@@ -273,6 +314,21 @@ function Profile:_aggregate(stype, by, want_edges)
       if parent ~= 0 then flat[parent] = flat[parent] + w end
     end
   end
+  if labels then
+    local has_in, has_noin = {}, {}
+    for n = 1, nnode do
+      if noin[n] == 1 then has_noin[n] = true end
+    end
+    for loc = 0, nloc - 1 do
+      if locused[loc] == 1 then
+        for k = start[loc] + 1, start[loc + 1] - 1 do
+          local a, b = seq[k - 1], seq[k]
+          if a ~= b and not nonin_pair[a * stride + b] then has_in[b] = true end
+        end
+      end
+    end
+    return nd, flat, cum, has_in, has_noin
+  end
   return nd, flat, cum, ew, einl, stride
 end
 
@@ -287,7 +343,9 @@ function Profile:top(n, stype, by, opts)
     error(("top: by must be \"function\", \"file\" or \"address\", not %q"):format(tostring(by)), 2)
   end
   local total = self:total(stype)
-  local nd, flat, cum, ew, einl, stride = self:_aggregate(stype, by, opts.inline ~= false)
+  local ef = opts.edgefraction or 0
+  local mode = opts.inline == false and nil or (ef > 0 and "weights" or "labels")
+  local nd, flat, cum, x1, x2, stride = self:_aggregate(stype, by, mode)
   local names = nd.names
   local rows = {}
   local flatsum = 0
@@ -297,14 +355,18 @@ function Profile:top(n, stype, by, opts)
       flatsum = flatsum + flat[id]
     end
   end
-  -- Inline labels from the surviving caller edges (pprof trims edges
-  -- lighter than edgefraction of the summed flat values).
-  local cutoff = math.floor(abs(flatsum) * (opts.edgefraction or 0))
   local has_in, has_noin = {}, {}
-  for key, w in pairs(ew) do
-    if abs(w) >= cutoff then
-      local dst = key % stride
-      if einl[key] then has_in[dst] = true else has_noin[dst] = true end
+  if mode == "labels" then
+    has_in, has_noin = x1, x2
+  elseif mode == "weights" then
+    -- pprof trims edges lighter than edgefraction of the summed flat values
+    -- before it labels nodes.
+    local cutoff = math.floor(abs(flatsum) * ef)
+    for key, w in pairs(x1) do
+      if abs(w) >= cutoff then
+        local dst = key % stride
+        if x2[key] then has_in[dst] = true else has_noin[dst] = true end
+      end
     end
   end
   table.sort(rows, function(a, b)
@@ -342,7 +404,7 @@ function Profile:diff(base, stype, by)
   stype = self:_stype(stype)
   by = by or "function"
   local function collect(p)
-    local nd, flat, cum = p:_aggregate(p:_stype(stype), by, false)
+    local nd, flat, cum = p:_aggregate(p:_stype(stype), by, nil)
     local m = {}
     for id = 1, nd.nnode do
       if flat[id] ~= 0 or cum[id] ~= 0 then m[nd.names[id]] = { flat[id], cum[id] } end
