@@ -459,7 +459,11 @@ static int load(hs_case *c, hs_input *in) {
     while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\r' || z[i] == '\n')) i++;
     if (i >= n) break;
     uint64_t iStart = i, iStartLine = LINE_AT(i);
-    if ((++nValue & 0xfff) == 0 && hs_checkpoint()) break;
+    if ((++nValue & 0xfff) == 0 && hs_checkpoint()) {
+      ms_diag(&s, HS_WARNING, UINT64_MAX, iStartLine, "interrupted; the snapshots before this "
+                                                      "line were kept");
+      break;
+    }
     json_object *o = NULL;
     enum json_tokener_error e = json_tokener_error_parse_unexpected;
     uint64_t iEnd = i;
@@ -479,10 +483,10 @@ static int load(hs_case *c, hs_input *in) {
     if (e == json_tokener_continue) {
       char zMsg[200];
       snprintf(zMsg, sizeof zMsg,
-               "input ends inside the JSON value that starts on line %llu (truncated?); "
-               "%llu complete snapshot%s before it kept",
-               (unsigned long long)iStartLine, (unsigned long long)s.nRow, s.nRow == 1 ? "" : "s");
-      ms_diag(&s, HS_WARNING, n, LINE_AT(n), zMsg);
+               "the input ends (at byte %llu) inside the JSON value that starts here "
+               "(truncated file?); the %llu complete snapshot%s before it were kept",
+               (unsigned long long)n, (unsigned long long)s.nRow, s.nRow == 1 ? "" : "s");
+      ms_diag(&s, HS_WARNING, iStart, iStartLine, zMsg);
       s.nBad++;
       bTrunc = 1;
       break;

@@ -638,7 +638,10 @@ static int load(hs_case *c, hs_input *in) {
     const char *e = memchr(z + i, '\n', n - i);
     uint64_t iEnd = e ? (uint64_t)(e - z) : n, iNext = e ? iEnd + 1 : n;
     iLine++;
-    if ((iLine & 0xffff) == 0 && hs_checkpoint()) break;
+    if ((iLine & 0xffff) == 0 && hs_checkpoint()) {
+      diag(&s, HS_WARNING, iLine, "%s", "interrupted; the samples before this line were kept");
+      break;
+    }
     const char *zl = z + i;
     size_t nl = iEnd - i;
     i = iNext;
