@@ -80,8 +80,9 @@ static const struct {
     {"MCacheInuse", HS_U64, HS_COL_BYTES},  {"MCacheSys", HS_U64, HS_COL_BYTES},
     {"BuckHashSys", HS_U64, HS_COL_BYTES},  {"GCSys", HS_U64, HS_COL_BYTES},
     {"OtherSys", HS_U64, HS_COL_BYTES},     {"NextGC", HS_U64, HS_COL_BYTES},
-    /* LastGC is ns, not s: no display hint claims otherwise. */
-    {"LastGC", HS_U64, 0},                  {"PauseTotalNs", HS_U64, 0},
+    /* LastGC is ns since the epoch: the printer shows epoch values above
+    ** 1e17 as ns, so HS_COL_EPOCH displays it as a date. */
+    {"LastGC", HS_U64, HS_COL_EPOCH},                  {"PauseTotalNs", HS_U64, 0},
     {"NumGC", HS_U64, 0},                   {"NumForcedGC", HS_U64, 0},
     {"GCCPUFraction", HS_F64, 0},           {"EnableGC", HS_U64, 0},
     {"DebugGC", HS_U64, 0},                 {"MaxRSS", HS_U64, HS_COL_BYTES},
@@ -120,13 +121,12 @@ int hs_memstats_table(hs_case *c, hs_table **ppTab, int aiCol[]) {
 
 /* Columns of a side table; creates them when the table is new. */
 static hs_table *side_table(hs_case *c, const char *zName, const char *const *azCol,
-                            int nCol, uint32_t bytesMask, const char *zNote, int *aiCol) {
+                            int nCol, const uint32_t *aFlags, const char *zNote, int *aiCol) {
   hs_table *t = hs_table_new(c, zName);
   if (!t) return NULL;
   if (t->nCol == 0 && t->nRow == 0) {
     for (int i = 0; i < nCol; i++)
-      if (hs_table_col(t, azCol[i], HS_U64, (bytesMask >> i) & 1 ? HS_COL_BYTES : 0) < 0)
-        return NULL;
+      if (hs_table_col(t, azCol[i], HS_U64, aFlags[i]) < 0) return NULL;
     set_note(t, zNote);
   }
   for (int i = 0; i < nCol; i++) aiCol[i] = hs_table_colidx(t, azCol[i]);
@@ -136,9 +136,10 @@ static hs_table *side_table(hs_case *c, const char *zName, const char *const *az
 int hs_memstats_add_pauses(hs_case *c, uint64_t iSnap, const uint64_t *aPauseNs,
                            const uint64_t *aPauseEnd, uint64_t nNumGC) {
   static const char *const azCol[] = {"snapshot", "gc", "index", "pause_ns", "end_ns"};
+  static const uint32_t aFlags[] = {0, 0, 0, 0, HS_COL_EPOCH};
   int aiCol[5];
   if (nNumGC == 0 || (!aPauseNs && !aPauseEnd)) return HS_OK;
-  hs_table *t = side_table(c, "memstats.pauses", azCol, 5, 0,
+  hs_table *t = side_table(c, "memstats.pauses", azCol, 5, aFlags,
                            "GC pauses of a MemStats snapshot (its PauseNs/PauseEnd ring): "
                            "snapshot = row of memstats, gc = cycle number (1-based), "
                            "pause_ns, end_ns = ns since the epoch", aiCol);
@@ -320,10 +321,11 @@ static double find_time(json_object *o) {
 /* Record BySize (an array of {"Size","Mallocs","Frees"}) of snapshot iSnap. */
 static int add_by_size(ms_load *p, uint64_t iSnap, json_object *a) {
   static const char *const azCol[] = {"snapshot", "size", "mallocs", "frees"};
+  static const uint32_t aFlags[] = {0, HS_COL_BYTES, 0, 0};
   int aiCol[4];
   size_t n = json_object_array_length(a);
   if (n == 0) return HS_OK;
-  hs_table *t = side_table(p->c, "memstats.by_size", azCol, 4, 1u << 1,
+  hs_table *t = side_table(p->c, "memstats.by_size", azCol, 4, aFlags,
                            "MemStats.BySize of a snapshot: snapshot = row of memstats, "
                            "size class (bytes), mallocs, frees", aiCol);
   if (!t) return HS_ENOMEM;

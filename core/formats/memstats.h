@@ -14,7 +14,8 @@
  *   column         type  notes
  *   Alloc..NextGC  u64   bytes (HS_COL_BYTES) except Lookups, Mallocs,
  *                        Frees, HeapObjects (counts)
- *   LastGC         u64   ns since the Unix epoch, exact (0: never)
+ *   LastGC         u64   ns since the Unix epoch, exact (0: never); HS_COL_EPOCH
+ *                        (the printer reads epoch values > 1e17 as ns)
  *   PauseTotalNs   u64   ns
  *   NumGC          u64   (Go's type is uint32; u64 keeps one accessor)
  *   NumForcedGC    u64
