@@ -111,14 +111,19 @@ static int build_paths(hs_graph *g) {
 static int build_dominators(hs_graph *g) {
   uint32_t nNode = g->nObj + 1;
   g->aIdom = malloc((size_t)nNode * sizeof *g->aIdom);
-  g->aRetained = calloc(nNode, sizeof *g->aRetained);
-  uint32_t *aOrder = malloc((size_t)nNode * sizeof *aOrder);
+  uint32_t *aOrder = malloc(((size_t)nNode + 1) * sizeof *aOrder);
   uint32_t nReached = 0;
   int rc = HS_ENOMEM;
-  if (!g->aIdom || !g->aRetained || !aOrder) goto done;
-  rc = hs_dominators(nNode, g->nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
-                     g->aRevSrc, g->aIdom, aOrder, &nReached);
+  if (!g->aIdom || !aOrder) goto done;
+  rc = hs_dominators(nNode, g->nObj, g->aFwdStart, g->aFwdDst, g->aRevStart, g->aRevSrc,
+                     g->aIdom, aOrder, &nReached);
   if (rc != HS_OK) goto done;
+  /* allocated only now: the dominators' scratch is freed (lower peak) */
+  g->aRetained = calloc(nNode, sizeof *g->aRetained);
+  if (!g->aRetained) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
   for (uint32_t i = nReached; i-- > 0;) {
     uint32_t v = aOrder[i];
     g->aRetained[v] += g->aSize[v];

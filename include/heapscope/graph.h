@@ -99,13 +99,22 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut);
 
 /* Immediate dominators by semi-NCA over a CSR graph of nNode nodes from
 ** iRoot.  aIdom (nNode, caller's) receives the idom of each node, HS_NONE
-** for the root and for unreachable nodes; aOrder (nNode, caller's, may be
-** NULL) receives the reached nodes in DFS preorder, *pnReached their count.
-** Iterative (explicit stacks).  Returns HS_OK or HS_ENOMEM. */
+** for the root and for unreachable nodes; aOrder (nNode+1 entries, caller's,
+** may be NULL; used as scratch) receives the reached nodes in DFS preorder,
+** *pnReached their count.
+** Iterative (explicit stacks).  Returns HS_OK, HS_ENOMEM or HS_ERR (Ctrl-C). */
 int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                   const uint32_t *aDst, const uint32_t *aRStart,
                   const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
                   uint32_t *pnReached);
+
+/* The same by the iterative algorithm of Cooper, Harvey and Kennedy over BFS
+** order (aOrder receives BFS order, in which every idom also precedes its
+** nodes).  Same contract; a cross-check for tests (see dominators.c). */
+int hs_dominators_iter(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                       const uint32_t *aDst, const uint32_t *aRStart,
+                       const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
+                       uint32_t *pnReached);
 
 /* Edges of node v as [*piFirst, *piLast) into aFwd* / aRev*. */
 static inline void hs_graph_out(const hs_graph *g, uint32_t v, uint64_t *piFirst,

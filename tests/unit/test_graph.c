@@ -114,6 +114,15 @@ static void test_random_vs_naive(void **state) {
         fail_msg("graph %d (n=%u m=%u): idom(%u) = %u, reference says %u", iGraph, nObj,
                  nEdge, v, g->aIdom[v], aRef[v]);
     }
+    /* the second algorithm agrees too */
+    uint32_t *aIt = malloc((nObj + 1) * 4), *aOrd = malloc((nObj + 2) * 4), nR;
+    assert_int_equal(hs_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
+                                        g->aRevSrc, aIt, aOrd, &nR), HS_OK);
+    for (uint32_t v = 0; v < nObj; v++)
+      if (aIt[v] != aRef[v])
+        fail_msg("graph %d: iterative idom(%u) = %u, reference says %u", iGraph, v, aIt[v], aRef[v]);
+    free(aIt);
+    free(aOrd);
     /* retained = sum of sizes of the dominator subtree, computed naively */
     for (uint32_t v = 0; v < nObj; v++) {
       uint64_t nWant = 0;
@@ -132,6 +141,35 @@ static void test_random_vs_naive(void **state) {
     free(aDst);
     free(aRoot);
     free(aSize);
+  }
+}
+
+/* Graphs too big for the naive reference: the two algorithms agree. */
+static void test_cross_check_large(void **state) {
+  (void)state;
+  for (int iGraph = 0; iGraph < 4; iGraph++) {
+    uint32_t nObj = 200000 + rnd(100000), nEdge = nObj * (1 + iGraph);
+    uint32_t *aSrc = malloc(nEdge * 4), *aDst = malloc(nEdge * 4), aRoot[8];
+    uint64_t *aSize = malloc(nObj * 8);
+    for (uint32_t i = 0; i < nObj; i++) aSize[i] = 8 + rnd(64);
+    for (uint32_t e = 0; e < nEdge; e++) {
+      aSrc[e] = rnd(nObj);
+      aDst[e] = rnd(10) < 7 ? (aSrc[e] + 1 + rnd(50)) % nObj : rnd(nObj);
+    }
+    for (int r = 0; r < 8; r++) aRoot[r] = rnd(nObj);
+    hs_graph *g = NULL;
+    assert_int_equal(hs_graph_from_edges(nObj, aSize, nEdge, aSrc, aDst, NULL, 8, aRoot, &g), HS_OK);
+    uint32_t *aIt = malloc((nObj + 1) * 4), *aOrd = malloc((nObj + 2) * 4), nR;
+    assert_int_equal(hs_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
+                                        g->aRevSrc, aIt, aOrd, &nR), HS_OK);
+    assert_memory_equal(aIt, g->aIdom, (size_t)nObj * 4);
+    assert_int_equal(nR, nObj + 1 - g->nUnreachable);
+    free(aIt);
+    free(aOrd);
+    free(aSrc);
+    free(aDst);
+    free(aSize);
+    hs_graph_free(g);
   }
 }
 
@@ -427,6 +465,7 @@ int main(void) {
       cmocka_unit_test(test_diamond),
       cmocka_unit_test(test_cycle_and_garbage),
       cmocka_unit_test(test_random_vs_naive),
+      cmocka_unit_test(test_cross_check_large),
       cmocka_unit_test(test_long_list),
       cmocka_unit_test(test_index_round_trip),
       cmocka_unit_test(test_index_cache_dir),
