@@ -272,9 +272,10 @@ typedef struct prom_load {
   uint32_t nFam, nFamCap;
   uint32_t *aFamHash;
   uint32_t nFamHash;
-  /* (name id, labels id) seen in the current scrape: key+1 (0: empty) */
-  uint64_t *aSeen;
-  uint64_t nSeen, nSeenCap;
+  /* (name id, labels id) seen in the current scrape: open addressing;
+  ** slot h is in use iff aSeenGen[h] == iGen (iGen >= 1) */
+  uint64_t *aSeen, *aSeenGen;
+  uint64_t nSeen, nSeenCap, iGen;
   /* the current scrape */
   uint64_t iCur;          /* scrape number in the case */
   int bStarted;           /* this input has started a scrape */
@@ -337,30 +338,41 @@ static prom_family *family(prom_load *p, uint32_t idName, int bCreate) {
 }
 
 /* Insert key into the current scrape's set; 1 if it was already there, 0 if
-** added, -1 on OOM.  Load factor <= 1/2, so a probe visits ~2 slots. */
+** added, -1 on OOM.  Load factor <= 1/2, so a probe visits ~2 slots.  A
+** slot belongs to the set only if its generation is the current scrape's,
+** so starting a scrape costs O(1), not a clear of the table (a file where
+** every line starts a scrape stays linear). */
 static int seen_add(prom_load *p, uint64_t key) {
   if ((p->nSeen + 1) * 2 > p->nSeenCap) {
     uint64_t nNew = p->nSeenCap ? p->nSeenCap * 2 : 1024;
-    uint64_t *aNew = calloc(nNew, sizeof *aNew);
-    if (!aNew) return -1;
+    uint64_t *aNew = calloc(nNew, sizeof *aNew), *aGen = calloc(nNew, sizeof *aGen);
+    if (!aNew || !aGen) {
+      free(aNew);
+      free(aGen);
+      return -1;
+    }
     for (uint64_t i = 0; i < p->nSeenCap; i++) {
-      if (!p->aSeen[i]) continue;
+      if (p->aSeenGen[i] != p->iGen) continue;
       uint64_t h = hash32(p->aSeen[i]) & (nNew - 1);
-      while (aNew[h]) h = (h + 1) & (nNew - 1);
+      while (aGen[h] == p->iGen) h = (h + 1) & (nNew - 1);
       aNew[h] = p->aSeen[i];
+      aGen[h] = p->iGen;
     }
     free(p->aSeen);
+    free(p->aSeenGen);
     p->aSeen = aNew;
+    p->aSeenGen = aGen;
     p->nSeenCap = nNew;
   }
-  uint64_t m = p->nSeenCap - 1, k = key + 1;
-  for (uint64_t h = hash32(k) & m;; h = (h + 1) & m) {
-    if (p->aSeen[h] == k) return 1;
-    if (!p->aSeen[h]) {
-      p->aSeen[h] = k;
+  uint64_t m = p->nSeenCap - 1;
+  for (uint64_t h = hash32(key) & m;; h = (h + 1) & m) {
+    if (p->aSeenGen[h] != p->iGen) {
+      p->aSeen[h] = key;
+      p->aSeenGen[h] = p->iGen;
       p->nSeen++;
       return 0;
     }
+    if (p->aSeen[h] == key) return 1;
   }
 }
 
@@ -393,7 +405,7 @@ static int end_scrape(prom_load *p) {
   }
   p->bMs = 0;
   memset(p->aMsSet, 0, sizeof p->aMsSet);
-  if (p->nSeenCap) memset(p->aSeen, 0, p->nSeenCap * sizeof *p->aSeen);
+  p->iGen++;
   p->nSeen = 0;
   return rc;
 }
@@ -625,6 +637,7 @@ static int load(hs_case *c, hs_input *in) {
   memset(&s, 0, sizeof s);
   s.c = c;
   s.in = in;
+  s.iGen = 1;
   const char *z = (const char *)in->p;
   uint64_t n = in->n, i = 0, iLine = 0;
   int rc = make_table(&s), bCut = 0;
@@ -692,6 +705,7 @@ done:
   free(s.aFam);
   free(s.aFamHash);
   free(s.aSeen);
+  free(s.aSeenGen);
   free(s.zBuf);
   return rc;
 }
