@@ -103,6 +103,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "heapscope/heap.h"
 
 #define HEAPDUMP_MAGIC "go1.7 heap dump\n"
@@ -525,7 +526,9 @@ static int field_roots(loader *l, int kind, const uint8_t *pContent, uint64_t nC
 
 static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iContentOff) {
   if (l->nObj == l->nObjCap) {
-    uint64_t nCap = l->nObjCap ? l->nObjCap * 2 : 4096;
+    /* First guess from the dump size (Go dumps run 60+ bytes an object), so
+    ** big dumps rarely regrow; glibc regrows large blocks with mremap. */
+    uint64_t nCap = l->nObjCap ? l->nObjCap * 2 : 4096 + l->h->nBuf / 64;
     uint64_t *a1 = realloc(l->aAddr, nCap * 8);
     if (a1) l->aAddr = a1;
     uint64_t *a2 = realloc(l->aSize, nCap * 8);
@@ -539,9 +542,15 @@ static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iCont
   l->aAddr[i] = iAddr;
   l->aSize[i] = nSize;
   l->aContentOff[i] = iContentOff;
-  /* Runs of ascending, non-overlapping objects (one or more spans). */
+  /* Runs: objects that follow the previous one either directly or across a
+  ** gap inside the same 8 KiB page.  Go spans are whole 8 KiB pages and a
+  ** span's objects are dumped together in ascending order, so such a gap
+  ** holds only free slots of that span: no other object can fall inside a
+  ** run's range, and the runs sort as blocks (sort_objects).  Splitting
+  ** more often than necessary only makes more, shorter runs. */
   run *pr = l->nRun ? &l->aRun[l->nRun - 1] : NULL;
-  if (pr && iAddr >= pr->iEnd && iAddr + nSize >= iAddr) {
+  if (pr && iAddr + nSize >= iAddr &&
+      (iAddr == pr->iEnd || (iAddr > pr->iEnd && (iAddr >> 13) == ((pr->iEnd - 1) >> 13)))) {
     pr->nObj++;
     pr->iEnd = iAddr + nSize;
     return HS_OK;
@@ -1015,22 +1024,21 @@ static int cmp_perm(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Reorder a[] (n elements, dump order) by runs (each run a block that moves
-** whole to iDest) or by aPerm.  Replaces *pa; O(n) time, n*8 extra bytes. */
-static int reorder(uint64_t **pa, uint64_t n, const run *aRun, uint64_t nRun,
-                   const uint32_t *aPerm) {
-  uint64_t *aOld = *pa;
-  uint64_t *aNew = malloc(n ? n * 8 : 8);
-  if (!aNew) return HS_ENOMEM;
+/* Reorder *pa (n elements, dump order) into *pTmp by runs (each run a block
+** that moves whole to iDest) or by aPerm, then swap the two: the old array
+** becomes the scratch for the next column, so sorting three columns costs
+** one extra array of fresh pages, not three.  O(n). */
+static void reorder(uint64_t **pa, uint64_t **pTmp, uint64_t n, const run *aRun, uint64_t nRun,
+                    const uint32_t *aPerm) {
+  uint64_t *aOld = *pa, *aNew = *pTmp;
   if (aPerm) {
     for (uint64_t i = 0; i < n; i++) aNew[i] = aOld[aPerm[i]];
   } else {
     for (uint64_t k = 0; k < nRun; k++)
       memcpy(aNew + aRun[k].iDest, aOld + aRun[k].iStart, aRun[k].nObj * 8);
   }
-  free(aOld);
   *pa = aNew;
-  return HS_OK;
+  *pTmp = aOld;
 }
 
 /* Sort the objects by address.  Normally the runs (spans) are disjoint and
@@ -1053,10 +1061,15 @@ static int sort_objects(loader *l) {
   }
   int rc = HS_OK;
   uint32_t *aPerm = NULL;
+  uint64_t *aTmp = malloc(n * 8);
+  if (!aTmp) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
   if (bDisjoint) {
-    rc = reorder(&l->aAddr, n, l->aRun, l->nRun, NULL);
-    if (!rc) rc = reorder(&l->aSize, n, l->aRun, l->nRun, NULL);
-    if (!rc) rc = reorder(&l->aContentOff, n, l->aRun, l->nRun, NULL);
+    reorder(&l->aAddr, &aTmp, n, l->aRun, l->nRun, NULL);
+    reorder(&l->aSize, &aTmp, n, l->aRun, l->nRun, NULL);
+    reorder(&l->aContentOff, &aTmp, n, l->aRun, l->nRun, NULL);
     /* Destination of each run in dump order, for the sparse lists. */
     for (uint64_t k = 0; k < l->nRun; k++) {
       run *p = &l->aRun[k];
@@ -1089,9 +1102,9 @@ static int sort_objects(loader *l) {
     gpSortKey = l->aAddr;
     qsort(aPerm, n, sizeof *aPerm, cmp_perm);
     for (uint64_t i = 0; i < n; i++) aInv[aPerm[i]] = (uint32_t)i;
-    rc = reorder(&l->aAddr, n, NULL, 0, aPerm);
-    if (!rc) rc = reorder(&l->aSize, n, NULL, 0, aPerm);
-    if (!rc) rc = reorder(&l->aContentOff, n, NULL, 0, aPerm);
+    reorder(&l->aAddr, &aTmp, n, NULL, 0, aPerm);
+    reorder(&l->aSize, &aTmp, n, NULL, 0, aPerm);
+    reorder(&l->aContentOff, &aTmp, n, NULL, 0, aPerm);
     for (uint64_t t = 0; t < l->nTyped; t++) l->aTyped[t].iObj = aInv[l->aTyped[t].iObj];
     free(aInv);
     /* Drop objects overlapping their predecessor; remap typed entries. */
@@ -1125,6 +1138,7 @@ static int sort_objects(loader *l) {
     l->nObj = j;
   }
 done:
+  free(aTmp);
   free(aPerm);
   free(aByStart);
   return rc;
@@ -1383,9 +1397,21 @@ static int load(hs_case *c, hs_input *in) {
   r->pEnd = in->p + in->n;
   int bEof = 0, bStop = 0;
   uint64_t nRec = 0, iRec = HEAPDUMP_MAGIC_LEN;
+  uint64_t iDropped = 0; /* file pages before this offset were handed back */
   while (!bStop) {
     if (r->p >= r->pEnd) break;
-    if ((++nRec & 0xffff) == 0 && hs_checkpoint()) {
+    if ((++nRec & 0xffff) == 0 && in->bMapped &&
+        (uint64_t)(r->p - r->pBase) - iDropped > (64u << 20)) {
+      /* The records behind us are parsed and nothing re-reads them during
+      ** the load: let the kernel unmap those file pages from this process
+      ** (they stay in the page cache, and come back on a later read of
+      ** object contents).  Only for an mmapped file: on a decoded buffer
+      ** this would zero the data. */
+      uint64_t iTo = (uint64_t)(r->p - r->pBase) & ~(uint64_t)0xfffff;
+      madvise((void *)(r->pBase + iDropped), iTo - iDropped, MADV_DONTNEED);
+      iDropped = iTo;
+    }
+    if ((nRec & 0xffff) == 0 && hs_checkpoint()) {
       hs_case_diag(c, HS_WARNING, zFile, (uint64_t)(r->p - r->pBase), 0,
                    "interrupted at offset %llu; the records before it are loaded",
                    (unsigned long long)(r->p - r->pBase));

@@ -1,0 +1,427 @@
+/*
+ * gendump: write a synthetic but valid "go1.7 heap dump" for benchmarks.
+ *
+ *   gendump OUT [NOBJECTS [GOVERSION]]     (default 10000000, go1.23.5)
+ *
+ * The heap is laid out as Go's allocator would: objects in size-class spans
+ * of 8 KiB (large objects in their own page-rounded spans), spans written in
+ * a shuffled order (as mheap_.allspans is not in address order), objects
+ * ascending inside a span.  Shapes, in the proportions of a service heap:
+ *   - singly linked lists of 1000 nodes (48 B: next, payload), each node
+ *     with a payload buffer (16..256 B, no pointers); every 8th payload
+ *     pointer is an interior pointer (payload + 8);
+ *   - complete binary trees of 4095 nodes (48 B: left, right, payload);
+ *   - 640-byte objects with pointers chained in lists (for go >= 1.22 they
+ *     carry the 8-byte malloc header word, a fake *_type);
+ *   - a few big fan-outs: one large pointer array (up to 1 MiB) pointing
+ *     at up to 131072 small 32-byte objects.
+ * Roots: one data-segment pointer per structure head, 64 goroutines whose
+ * frames hold pointers to some heads, a finalizer, a memprof bucket per
+ * shape with alloc samples for 1 in 8192 objects, memstats, EOF.
+ * Output is about 70 bytes per object (700 MB for 10 M objects).
+ * Deterministic: the same arguments give the same bytes.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAP_START 0xc000000000ull
+#define NONE UINT32_MAX
+
+enum { K_NODE, K_PAYLOAD, K_TREE, K_BIG, K_FAN, K_FANLEAF };
+
+typedef struct obj {
+  uint64_t addr;
+  uint32_t size;
+  uint8_t kind;
+  uint32_t a[3];            /* targets (object indices); K_FAN: a[0] first, a[1] count */
+  uint8_t bInterior;        /* a[1] points 8 bytes into its target */
+} obj;
+
+typedef struct span {
+  uint64_t base;
+  uint32_t first, n;        /* first object allocated in it, objects in it */
+} span;
+
+static obj *aObj;
+static uint32_t nObj, nObjCap;
+static span *aSpan;
+static uint32_t nSpan, nSpanCap;
+static uint64_t iNextPage = HEAP_START;
+
+/* Per size class: the span being filled. */
+typedef struct cls {
+  uint32_t size;
+  uint64_t base, used;
+  int32_t iSpan;
+} cls;
+static cls aCls[64];
+static int nCls;
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t xr(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+static span *new_span(uint64_t nBytes) {
+  if (nSpan == nSpanCap) {
+    nSpanCap = nSpanCap ? nSpanCap * 2 : 65536;
+    aSpan = realloc(aSpan, nSpanCap * sizeof *aSpan);
+    if (!aSpan) abort();
+  }
+  span *s = &aSpan[nSpan++];
+  s->base = iNextPage;
+  s->first = nObj;
+  s->n = 0;
+  iNextPage += (nBytes + 8191) & ~8191ull;
+  return s;
+}
+
+/* Allocate an object of exactly `size` (a size class) and return its index. */
+static uint32_t alloc(uint32_t size, int kind) {
+  if (nObj == nObjCap) {
+    nObjCap = nObjCap ? nObjCap * 2 : 1 << 20;
+    aObj = realloc(aObj, (size_t)nObjCap * sizeof *aObj);
+    if (!aObj) abort();
+  }
+  uint64_t addr;
+  if (size >= 8192) { /* own span (Go: large objects, and classes of a whole span) */
+    span *s = new_span(size);
+    addr = s->base;
+    s->n = 1;
+  } else {
+    cls *c = NULL;
+    for (int i = 0; i < nCls; i++)
+      if (aCls[i].size == size) c = &aCls[i];
+    if (!c) {
+      c = &aCls[nCls++];
+      c->size = size;
+      c->iSpan = -1;
+    }
+    /* A new span when this class has none or it is full. */
+    if (c->iSpan < 0 || c->used + size > 8192) {
+      span *s = new_span(8192);
+      c->base = s->base;
+      c->used = 0;
+      c->iSpan = (int32_t)(s - aSpan);
+    }
+    addr = c->base + c->used;
+    c->used += size;
+    aSpan[c->iSpan].n++;
+  }
+  obj *o = &aObj[nObj];
+  o->addr = addr;
+  o->size = size;
+  o->kind = (uint8_t)kind;
+  o->a[0] = o->a[1] = o->a[2] = NONE;
+  o->bInterior = 0;
+  return nObj++;
+}
+
+static const uint32_t aPayload[] = {16, 32, 48, 64, 96, 112, 128, 256};
+
+/* Heads of structures (become data-segment roots). */
+static uint32_t *aHead;
+static uint32_t nHead, nHeadCap;
+static void add_head(uint32_t i) {
+  if (nHead == nHeadCap) {
+    nHeadCap = nHeadCap ? nHeadCap * 2 : 4096;
+    aHead = realloc(aHead, nHeadCap * sizeof *aHead);
+  }
+  aHead[nHead++] = i;
+}
+
+/* Lists interleave node and payload allocations, so spans of the two
+** classes alternate: realistic, and it keeps spans small. */
+static void make_list(uint32_t n) {
+  uint32_t prev = NONE;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t node = alloc(48, K_NODE);
+    uint32_t pay = alloc(aPayload[xr() % 8], K_PAYLOAD);
+    aObj[node].a[0] = prev;
+    aObj[node].a[1] = pay;
+    aObj[node].bInterior = (k % 8) == 0 && aObj[pay].size >= 16;
+    prev = node;
+  }
+  add_head(prev);
+}
+
+static void make_tree(uint32_t n) {
+  uint32_t first = nObj;
+  for (uint32_t k = 0; k < n; k++) alloc(48, K_TREE);
+  for (uint32_t k = 0; k < n; k++) {
+    obj *o = &aObj[first + k];
+    if (2 * k + 1 < n) o->a[0] = first + 2 * k + 1;
+    if (2 * k + 2 < n) o->a[1] = first + 2 * k + 2;
+  }
+  /* payloads of the leaves' parents, allocated after the nodes */
+  for (uint32_t k = n / 2; k < n; k += 2) aObj[first + k].a[2] = alloc(aPayload[xr() % 8], K_PAYLOAD);
+  add_head(first);
+}
+
+static void make_bigs(uint32_t n) {
+  uint32_t prev = NONE;
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t b = alloc(640, K_BIG);
+    aObj[b].a[0] = prev;
+    prev = b;
+  }
+  add_head(prev);
+}
+
+static void make_fan(uint32_t n) {
+  uint32_t nBytes = n * 8;
+  uint32_t arr = alloc(nBytes <= 32768 ? 32768 : ((nBytes + 8191) & ~8191u), K_FAN);
+  uint32_t first = nObj;
+  for (uint32_t k = 0; k < n; k++) alloc(32, K_FANLEAF);
+  aObj[arr].a[0] = first;
+  aObj[arr].a[1] = n;
+  add_head(arr);
+}
+
+/* ------------------------------------------------------------------ */
+static FILE *out;
+static uint64_t nOut;
+
+static void w_bytes(const void *p, size_t n) {
+  if (n && fwrite(p, 1, n, out) != n) {
+    perror("gendump: write");
+    exit(1);
+  }
+  nOut += n;
+}
+static void w_uv(uint64_t v) {
+  uint8_t b[10];
+  int n = 0;
+  while (v >= 0x80) {
+    b[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  b[n++] = (uint8_t)v;
+  w_bytes(b, n);
+}
+static void w_str(const char *z) {
+  w_uv(strlen(z));
+  w_bytes(z, strlen(z));
+}
+
+static uint8_t *pContent;
+static size_t nContent;
+
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static int bHeader;
+
+static void write_object(uint32_t i) {
+  obj *o = &aObj[i];
+  if (o->size > nContent) {
+    nContent = o->size;
+    pContent = realloc(pContent, nContent);
+  }
+  memset(pContent, 0, o->size);
+  uint32_t aOff[4];
+  int nOff = 0;
+  uint64_t iBase = 0; /* where the typed part starts */
+  switch (o->kind) {
+    case K_BIG:
+      if (bHeader) {
+        put64(pContent, 0x5e3f60);
+        iBase = 8;
+      }
+      /* fallthrough */
+    case K_NODE: case K_TREE:
+      for (int k = 0; k < 3; k++) {
+        uint64_t off = iBase + 8 * k;
+        if (o->kind == K_NODE && k == 2) break;
+        if (o->kind == K_BIG && k > 0) break;
+        aOff[nOff++] = (uint32_t)off;
+        if (o->a[k] != NONE) {
+          uint64_t t = aObj[o->a[k]].addr;
+          if (aObj[o->a[k]].kind == K_BIG && bHeader) t += 8;
+          if (k == 1 && o->bInterior) t += 8;
+          put64(pContent + off, t);
+        }
+      }
+      /* some payload-looking data after the pointers */
+      put64(pContent + o->size - 8, i * 2654435761u);
+      break;
+    case K_PAYLOAD: case K_FANLEAF:
+      for (uint32_t k = 0; k + 8 <= o->size; k += 16) put64(pContent + k, (uint64_t)i * 31 + k);
+      break;
+    case K_FAN:
+      break;
+  }
+  w_uv(1);
+  w_uv(o->addr);
+  w_uv(o->size);
+  if (o->kind == K_FAN) {
+    for (uint32_t k = 0; k < o->a[1]; k++) put64(pContent + 8 * k, aObj[o->a[0] + k].addr);
+    w_bytes(pContent, o->size);
+    for (uint32_t k = 0; k < o->a[1]; k++) {
+      w_uv(1);
+      w_uv(8 * k);
+    }
+  } else {
+    w_bytes(pContent, o->size);
+    for (int k = 0; k < nOff; k++) {
+      w_uv(1);
+      w_uv(aOff[k]);
+    }
+  }
+  w_uv(0);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: gendump OUT [NOBJECTS [GOVERSION]]\n");
+    return 2;
+  }
+  uint64_t nWant = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000;
+  const char *zVersion = argc > 3 ? argv[3] : "go1.23.5";
+  bHeader = strstr(zVersion, "go1.2") && atoi(strstr(zVersion, "go1.") + 4) >= 22;
+  out = fopen(argv[1], "wb");
+  if (!out) {
+    perror(argv[1]);
+    return 1;
+  }
+  static char aBuf[1 << 20];
+  setvbuf(out, aBuf, _IOFBF, sizeof aBuf);
+
+  /* Build the heap: 45% lists, 40% trees, 5% bigs, 10% fan-outs. */
+  while (nObj < nWant) {
+    uint64_t r = xr() % 100;
+    uint64_t nLeft = nWant - nObj;
+    if (r < 45) make_list(nLeft / 2 < 1000 ? (uint32_t)(nLeft / 2 + 1) : 1000);
+    else if (r < 85) make_tree(nLeft < 4095 ? (uint32_t)nLeft + 1 : 4095);
+    else if (r < 90) make_bigs(nLeft < 100 ? (uint32_t)nLeft + 1 : 100);
+    else {
+      uint32_t n = r == 99 ? 131072 : 1024 + (uint32_t)(xr() % 4096);
+      if (n > nLeft) n = (uint32_t)nLeft + 1;
+      make_fan(n);
+    }
+  }
+  uint64_t iHeapEnd = (iNextPage + (64ull << 20) - 1) & ~((64ull << 20) - 1);
+
+  /* Header and params. */
+  w_bytes("go1.7 heap dump\n", 16);
+  w_uv(6); w_uv(0); w_uv(8); w_uv(HEAP_START); w_uv(iHeapEnd);
+  w_str("amd64"); w_str(zVersion); w_uv(8);
+  /* A type for the Big header word, via an itab. */
+  w_uv(3); w_uv(0x5e3f60); w_uv(632); w_str("main.Big"); w_uv(1);
+  w_uv(8); w_uv(0x5f0000); w_uv(0x5e3f60);
+
+  /* Objects: spans in a shuffled order. */
+  uint32_t *aOrder = malloc((size_t)nSpan * sizeof *aOrder);
+  for (uint32_t k = 0; k < nSpan; k++) aOrder[k] = k;
+  for (uint32_t k = nSpan; k > 1; k--) {
+    uint32_t j = (uint32_t)(xr() % k);
+    uint32_t t = aOrder[k - 1];
+    aOrder[k - 1] = aOrder[j];
+    aOrder[j] = t;
+  }
+  /* Spans hold objects [first, first+n) of one class, but classes
+  ** interleave in aObj: collect each span's objects by address. */
+  uint32_t *aSpanObj = malloc((size_t)nObj * sizeof *aSpanObj);
+  uint32_t *aSpanAt = calloc((size_t)nSpan + 1, sizeof *aSpanAt);
+  /* objects were appended in address order within each span */
+  {
+    /* span of each object: spans are created in order, so a running map */
+    uint32_t *aFill = calloc(nSpan, sizeof *aFill);
+    uint32_t *aObjSpan = malloc((size_t)nObj * sizeof *aObjSpan);
+    /* recompute: each object's span is the one whose [base, base+8K) or
+    ** large extent contains it; spans are ascending by base */
+    for (uint32_t i = 0; i < nObj; i++) {
+      uint32_t lo = 0, hi = nSpan;
+      while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (aSpan[mid].base <= aObj[i].addr) lo = mid; else hi = mid;
+      }
+      aObjSpan[i] = lo;
+      aSpanAt[lo + 1]++;
+    }
+    for (uint32_t k = 0; k < nSpan; k++) aSpanAt[k + 1] += aSpanAt[k];
+    for (uint32_t i = 0; i < nObj; i++) {
+      uint32_t s = aObjSpan[i];
+      aSpanObj[aSpanAt[s] + aFill[s]++] = i;
+    }
+    free(aFill);
+    free(aObjSpan);
+  }
+  for (uint32_t k = 0; k < nSpan; k++) {
+    uint32_t s = aOrder[k];
+    for (uint32_t j = aSpanAt[s]; j < aSpanAt[s + 1]; j++) write_object(aSpanObj[j]);
+  }
+
+  /* 64 goroutines, 3 frames each; the innermost holds a pointer to a head. */
+  for (uint32_t g = 0; g < 64; g++) {
+    uint64_t gp = 0xc000000000ull - 0x100000 + g * 0x400, sp = 0x7f0000000000ull + g * 0x10000;
+    w_uv(4); w_uv(gp); w_uv(sp); w_uv(100 + g); w_uv(0x401010); w_uv(4); w_uv(0); w_uv(0);
+    w_uv(1000 + g); w_str("chan receive"); w_uv(0); w_uv(0); w_uv(0); w_uv(0);
+    for (uint32_t d = 0; d < 3; d++) {
+      uint64_t fr[4] = {0, 0, 0, 0};
+      if (d == 0 && nHead) fr[1] = aObj[aHead[(g * 7919) % nHead]].addr;
+      w_uv(5); w_uv(sp + d * 32); w_uv(d); w_uv(d ? sp + (d - 1) * 32 : 0);
+      w_uv(32); w_bytes(fr, 32);
+      w_uv(0x401000 + d * 0x100); w_uv(0x401020 + d * 0x100); w_uv(0x401020 + d * 0x100);
+      w_str(d == 0 ? "main.worker" : d == 1 ? "main.serve" : "runtime.goexit");
+      w_uv(1); w_uv(8); w_uv(0);
+    }
+  }
+  w_uv(9); w_uv(0x7000); w_uv(0); w_uv(4242);
+  /* Data segment: one pointer per structure head. */
+  {
+    uint64_t n = (uint64_t)nHead * 8;
+    uint8_t *p = calloc(1, n ? n : 1);
+    for (uint32_t k = 0; k < nHead; k++) {
+      uint64_t a = aObj[aHead[k]].addr + (aObj[aHead[k]].kind == K_BIG && bHeader ? 8 : 0);
+      put64(p + 8 * k, a);
+    }
+    w_uv(12); w_uv(0x700000); w_uv(n); w_bytes(p, n);
+    for (uint32_t k = 0; k < nHead; k++) {
+      w_uv(1);
+      w_uv(8 * k);
+    }
+    w_uv(0);
+    free(p);
+    w_uv(13); w_uv(0x800000); w_uv(0); w_uv(0);
+  }
+  if (nHead) {
+    w_uv(7); w_uv(aObj[aHead[0]].addr); w_uv(0x5a0000); w_uv(0x403000); w_uv(0); w_uv(0);
+  }
+  w_uv(10);
+  for (int k = 0; k < 24 + 256; k++) w_uv(k * 1000);
+  w_uv(42);
+  /* One bucket per kind, samples for 1 in 8192 objects. */
+  static const char *azSite[] = {"main.newNode", "main.newPayload", "main.newTree",
+                                 "main.newBig", "main.newFan", "main.newLeaf"};
+  for (int k = 0; k < 6; k++) {
+    w_uv(16); w_uv(0x7f0000 + k * 64); w_uv(64); w_uv(2);
+    w_str(azSite[k]); w_str("/src/main.go"); w_uv(10 + k);
+    w_str("main.main"); w_str("/src/main.go"); w_uv(5);
+    w_uv(nObj / 6); w_uv(0);
+  }
+  for (uint32_t i = 0; i < nObj; i += 8192) { /* MemProfileRate 512 KiB: 1 in ~8K */
+    w_uv(17);
+    w_uv(aObj[i].addr + (aObj[i].kind == K_BIG && bHeader ? 8 : 0));
+    w_uv(0x7f0000 + aObj[i].kind * 64);
+  }
+  w_uv(0);
+  if (fclose(out) != 0) {
+    perror("gendump: close");
+    return 1;
+  }
+  fprintf(stderr, "gendump: %u objects in %u spans, %u roots, %llu bytes (%.1f per object)\n",
+          nObj, nSpan, nHead, (unsigned long long)nOut, (double)nOut / nObj);
+  free(aOrder);
+  free(aSpanObj);
+  free(aSpanAt);
+  free(aObj);
+  free(aSpan);
+  free(aHead);
+  free(pContent);
+  return 0;
+}
