@@ -94,11 +94,18 @@
 ** its offset, everything before it kept; a varint over 10 bytes, a length
 ** beyond the end or an unknown record kind ends it the same way (nothing
 ** after can be framed).  A record that frames correctly but is inconsistent
-** (a field offset outside its object) is skipped with a warning.  Memory is
-** O(objects): 24 bytes per object while loading plus 16 more for the type,
-** type name and bucket columns, which stay untouched zero pages when a dump
-** has no headers or samples; object contents and field lists are never
-** copied.
+** (a field offset outside its object) is skipped with a warning.
+**
+** COST.  One pass over the records, then a sort that moves each run of
+** ascending objects (a span, usually) as one block: O(objects + runs log
+** runs).  Memory: 24 bytes per object (addr, size, contents offset) plus
+** one 8-byte scratch column while sorting, plus 16 bytes of type, type name
+** and bucket columns that stay untouched zero pages where a dump has no
+** headers or samples.  Object contents and field lists are never copied.
+** For an mmapped dump the parsed pages are handed back to the kernel
+** behind the reader (MADV_DONTNEED; they stay in the page cache), so a
+** 10 M object dump loads in about 0.56x its size of resident memory
+** (tests/bench/RESULTS.md).
 */
 #include <stdio.h>
 #include <stdlib.h>

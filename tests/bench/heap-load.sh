@@ -27,14 +27,16 @@ cc -O2 -D_GNU_SOURCE -Iinclude -o "$DIR/heapload" tests/bench/heapload.c \
 SIZE=$(stat -c %s "$DUMP")
 cat "$DUMP" > /dev/null   # warm the page cache
 
-# run STAGE: prints the stage's own line, then wall seconds and peak RSS.
+# run STAGE: the stage's CPU seconds (user + system, steadier than wall time
+# on a shared machine), wall time of the whole process, peak RSS.
 run() {
   /usr/bin/time -v "$DIR/heapload" "$1" "$DUMP" > "$DIR/$1.out" 2> "$DIR/$1.time" || {
     cat "$DIR/$1.out" "$DIR/$1.time"; exit 1; }
   secs=$(sed -n 's/^[a-z]* \([0-9.]*\) s.*/\1/p' "$DIR/$1.out")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$DIR/$1.time")
-  printf '%-6s %8s s  peak RSS %6d MiB (%.2fx dump)   %s\n' "$1" "$secs" $((rss / 1024)) \
-    "$(echo "$rss * 1024 / $SIZE" | bc -l)" "$(cut -d' ' -f4- "$DIR/$1.out")"
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$DIR/$1.time")
+  printf '%-6s %7s s CPU  %8s wall  peak RSS %6d MiB (%.2fx dump)   %s\n' "$1" "$secs" "$wall" \
+    $((rss / 1024)) "$(echo "$rss * 1024 / $SIZE" | bc -l)" "$(cut -d' ' -f4- "$DIR/$1.out")"
 }
 printf 'dump: %s, %d objects, %d MiB\n' "$GOVER" "$N" $((SIZE / 1048576))
 run scan
