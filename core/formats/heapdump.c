@@ -309,13 +309,13 @@ static const colspec aRootCol[] = {
     {"offset", HS_U64, 0}, {0}};
 
 enum { G_ID, G_GP, G_STATE, G_STATUS, G_WAIT_REASON, G_WAITSINCE, G_SYSTEM, G_SP,
-       G_GOPC, G_CREATED_BY, G_TOP, G_NFRAMES, G_CTXT, G_M, G_DEFER, G_PANIC };
+       G_GOPC, G_CREATED_BY, G_TOP, G_NFRAMES, G_CTXT, G_M, G_DEFER, G_PANIC, G_FUNC };
 static const colspec aGCol[] = {
     {"id", HS_U64, 0}, {"gp", HS_U64, HEX}, {"state", HS_STR, 0}, {"status", HS_U32, 0},
     {"wait_reason", HS_STR, 0}, {"waitsince", HS_I64, 0}, {"system", HS_U32, 0},
     {"sp", HS_U64, HEX}, {"gopc", HS_U64, HEX}, {"created_by", HS_STR, 0},
     {"top", HS_STR, 0}, {"frames", HS_U32, 0}, {"ctxt", HS_U64, HEX}, {"m", HS_U64, HEX},
-    {"defer", HS_U64, HEX}, {"panic", HS_U64, HEX}, {0}};
+    {"defer", HS_U64, HEX}, {"panic", HS_U64, HEX}, {"func", HS_STR, 0}, {0}};
 
 enum { F_GOROUTINE, F_DEPTH, F_FUNC, F_ENTRY, F_PC, F_CONTINPC, F_SP, F_CHILDSP, F_SIZE,
        F_NPTR };
@@ -784,6 +784,25 @@ static int rec_goroutine(loader *l, uint64_t iRec) {
   return add_root(l, HS_ROOT_GOROUTINE, ctxt, 0, l->zBuf, goid, 0, 0);
 }
 
+/* Is function name z (n bytes) in the standard library?  Go's own rule:
+** a standard package's import path has no dot in its first element, and
+** "main" is not standard.  ("github.com/a/b.F" and "main.F" are not;
+** "sync.(*Mutex).Lock" and "net/http.(*conn).serve" are.  A module path
+** without any dot, which Go allows, is taken for standard.) */
+static int is_std_func(const uint8_t *z, uint64_t n) {
+  if (n >= 5 && memcmp(z, "main.", 5) == 0) return 0;
+  uint64_t i = 0;
+  while (i < n && z[i] != '/' && z[i] != '.') i++;
+  if (i < n && z[i] == '.') {
+    /* no slash before the first dot: "pkg.Func", or a dotted host
+    ** ("gopkg.in/x.F") when a slash follows later */
+    for (uint64_t j = i; j < n && z[j] != '(' && z[j] != '['; j++)
+      if (z[j] == '/') return 0;
+    return 1;
+  }
+  return 1; /* "net/http.F": the first element has no dot */
+}
+
 static int rec_frame(loader *l, uint64_t iRec) {
   rd *r = &l->r;
   hs_heap *h = l->h;
@@ -813,6 +832,11 @@ static int rec_frame(loader *l, uint64_t iRec) {
     hs_table *g = l->pG;
     hs_table_set_u32(g, G_NFRAMES, l->iGoRow, (uint32_t)hs_table_u64(g, G_NFRAMES, l->iGoRow) + 1);
     if (depth == 0) ((uint32_t *)g->aCol[G_TOP].aData)[l->iGoRow] = idName;
+    /* func: where a person would say the goroutine is (top is nearly
+    ** always runtime.gopark): its innermost frame outside the standard
+    ** library. */
+    uint32_t *aFunc = g->aCol[G_FUNC].aData;
+    if (aFunc[l->iGoRow] == 0 && !is_std_func(pName, nName)) aFunc[l->iGoRow] = idName;
   }
   int rc = note_fn(l, entry, pc, idName);
   if (rc) return rc;

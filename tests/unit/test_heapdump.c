@@ -260,6 +260,9 @@ static void test_samples(void **state) {
           nFound++;
           if (zState && strcmp(hs_table_str(h->pGoroutines, iWait, gi), zState) == 0) nWaitOk++;
         }
+        /* func names the planted function: the innermost frame outside
+        ** the standard library. */
+        assert_true(count_str(h->pGoroutines, "func", zFn) >= (uint64_t)nWant);
         if (nFound < (uint64_t)nWant)
           fail_msg("%s: %d goroutines in %s planted, %llu in the dump", s->zDir, nWant, zFn,
                    (unsigned long long)nFound);
@@ -549,6 +552,7 @@ static void test_handmade(void **state) {
   assert_string_equal(hs_table_str(g, hs_table_colidx(g, "wait_reason"), 0), "chan receive");
   assert_string_equal(hs_table_str(g, hs_table_colidx(g, "top"), 0), "main.worker");
   assert_string_equal(hs_table_str(g, hs_table_colidx(g, "created_by"), 0), "main.worker");
+  assert_string_equal(hs_table_str(g, hs_table_colidx(g, "func"), 0), "main.worker");
   assert_int_equal(hs_table_u64(h->pDefers, hs_table_colidx(h->pDefers, "goroutine"), 0), 7);
   assert_int_equal(h->pFinalizers->nRow, 2);
   assert_string_equal(hs_table_str(h->pFinalizers, hs_table_colidx(h->pFinalizers, "ot_name"), 0), "main.Big");
