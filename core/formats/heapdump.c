@@ -542,7 +542,15 @@ static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iCont
     if (a2) l->aSize = a2;
     uint64_t *a3 = realloc(l->aContentOff, nCap * 8);
     if (a3) l->aContentOff = a3;
-    if (!a1 || !a2 || !a3) return HS_ENOMEM;
+    if (!a1 || !a2 || !a3) {
+      if (l->nObjCap || nCap == 4096) return HS_ENOMEM;
+      /* The guess was refused (strict overcommit?): start small instead;
+      ** the arrays hold no objects yet, so nothing is lost. */
+      l->h->nBuf = 0;
+      int rc = push_object(l, iAddr, nSize, iContentOff);
+      l->h->nBuf = l->r.pEnd - l->r.pBase;
+      return rc;
+    }
     l->nObjCap = nCap;
   }
   uint64_t i = l->nObj++;
@@ -1049,9 +1057,9 @@ static int cmp_run(const void *a, const void *b) {
   return x->iFirst < y->iFirst ? -1 : x->iFirst > y->iFirst;
 }
 
-static const uint64_t *gpSortKey; /* qsort has no context argument; fallback only */
-static int cmp_perm(const void *a, const void *b) {
-  uint64_t x = gpSortKey[*(const uint32_t *)a], y = gpSortKey[*(const uint32_t *)b];
+static int cmp_perm(const void *a, const void *b, void *pKey) {
+  const uint64_t *aKey = pKey;
+  uint64_t x = aKey[*(const uint32_t *)a], y = aKey[*(const uint32_t *)b];
   return x < y ? -1 : x > y;
 }
 
@@ -1130,8 +1138,7 @@ static int sort_objects(loader *l) {
       goto done;
     }
     for (uint64_t i = 0; i < n; i++) aPerm[i] = (uint32_t)i;
-    gpSortKey = l->aAddr;
-    qsort(aPerm, n, sizeof *aPerm, cmp_perm);
+    qsort_r(aPerm, n, sizeof *aPerm, cmp_perm, l->aAddr);
     for (uint64_t i = 0; i < n; i++) aInv[aPerm[i]] = (uint32_t)i;
     reorder(&l->aAddr, &aTmp, n, NULL, 0, aPerm);
     reorder(&l->aSize, &aTmp, n, NULL, 0, aPerm);
@@ -1334,7 +1341,7 @@ static const char *rd_why(const rd *r) {
   switch (r->err) {
     case RD_SHORT: return "the file ends inside it";
     case RD_VARINT: return "a varint there is longer than 10 bytes (corrupt)";
-    default: return "a length there runs past the end of the file";
+    default: return "a length there runs past the end of the file (cut short, or the length is corrupt)";
   }
 }
 
@@ -1354,6 +1361,12 @@ static int load(hs_case *c, hs_input *in) {
                  "newer Go (debug.WriteHeapDump)",
                  (int)(in->n < 15 ? in->n : 15), (const char *)in->p);
     return HS_EFORMAT;
+  }
+  if (c->pHeap && c->pHeap->nBuf == in->n && memcmp(c->pHeap->pBuf, in->p, in->n) == 0) {
+    hs_case_diag(c, HS_INFO, zFile, UINT64_MAX, 0,
+                 "the same heap dump as %s (e.g. a compressed copy beside it); loaded once",
+                 c->pHeap->zFile ? c->pHeap->zFile : "?");
+    return HS_OK;
   }
   if (c->pHeap) {
     hs_case_diag(c, HS_ERROR, zFile, UINT64_MAX, 0,

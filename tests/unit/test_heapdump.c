@@ -723,6 +723,20 @@ static void test_corrupt(void **state) {
   hs_case_free(c);
   free(w.p);
 
+  /* One dump per case: the same bytes again (a compressed copy beside the
+  ** plain file) load once; a different dump is refused by name. */
+  w = make_dump();
+  c = hs_case_new("two");
+  assert_int_equal(hs_case_load_buffer(c, "a.dump", w.p, w.n, "heapdump"), HS_OK);
+  assert_int_equal(hs_case_load_buffer(c, "a.dump.xz", w.p, w.n, "heapdump"), HS_OK);
+  assert_true(has_diag(c, HS_INFO, "the same heap dump as a.dump"));
+  w.p[w.n - 2] ^= 1;
+  assert_int_equal(hs_case_load_buffer(c, "b.dump", w.p, w.n, "heapdump"), HS_EFORMAT);
+  assert_true(has_diag(c, HS_ERROR, "already has a heap dump (a.dump)"));
+  assert_int_equal(c->pHeap->nObj, 5);
+  hs_case_free(c);
+  free(w.p);
+
   /* The decode-only scan agrees with the loader on a whole dump. */
   w = make_dump();
   hs_heapdump_counts cnt;
