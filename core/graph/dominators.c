@@ -29,14 +29,31 @@ typedef struct parlab {
   uint32_t label;
 } parlab;
 
+/* The path-compression stack: grows on demand (paths are short in heaps;
+** a list makes one as long as the list at most once). */
+typedef struct stk {
+  uint32_t *a;
+  uint32_t nCap;
+  int bOom;           /* a push failed: the caller stops with HS_ENOMEM */
+} stk;
+
 /* eval(v) for the semi loop at vertex w (iLastLinked = w+1): the vertex with
 ** the smallest semi on the virtual-forest path from v up to (not including)
-** the root of its virtual tree.  Path compression uses aStk (n entries). */
+** the root of its virtual tree.  On out-of-memory returns v with s->bOom. */
 static uint32_t eval(uint32_t v, uint32_t iLastLinked, parlab *aPL, const uint32_t *aSemi,
-                     uint32_t *aStk) {
+                     stk *s) {
   if (aPL[v].par < iLastLinked) return aPL[v].label;
-  uint32_t nStk = 0;
+  uint32_t nStk = 0, *aStk = s->a;
   do {
+    if (nStk == s->nCap) {
+      uint32_t *aNew = realloc(s->a, (size_t)s->nCap * 2 * sizeof *aNew);
+      if (!aNew) {
+        s->bOom = 1;
+        return v;
+      }
+      s->a = aStk = aNew;
+      s->nCap *= 2;
+    }
     aStk[nStk++] = v;
     v = aPL[v].par;
   } while (aPL[v].par >= iLastLinked);
@@ -120,6 +137,9 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     }
   }
 
+  free(aStk);                                 /* the DFS's; eval grows its own */
+  aStk = NULL;
+
   /* 2a. Predecessors in preorder-number space, reached ones only.  The
   ** iterations are independent, so their cache misses overlap. */
   {
@@ -149,6 +169,8 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   aNum = NULL;
 
   /* 2b. Semidominators, w = n..2. */
+  stk cs = {NULL, 4096, 0};
+  if (!(cs.a = malloc(cs.nCap * sizeof *cs.a))) goto done;
   for (uint32_t i = 1; i <= n; i++) {
     aSemi[i] = i;
     aPL[i].label = i;
@@ -162,15 +184,21 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       }
     uint32_t s = aPL[w].par;
     for (uint32_t e = aPredStart[w]; e < aPredStart[w + 1]; e++) {
-      uint32_t su = aSemi[eval(aPred[e], w + 1, aPL, aSemi, aStk)];
+      uint32_t su = aSemi[eval(aPred[e], w + 1, aPL, aSemi, &cs)];
       if (su < s) s = su;
+    }
+    if (cs.bOom) {
+      free(cs.a);
+      goto done;
     }
     aSemi[w] = s;
     if ((w & 0xffff) == 0 && hs_checkpoint()) {
+      free(cs.a);
       rc = HS_ERR;
       goto done;
     }
   }
+  free(cs.a);
 
   /* 3. NCA: climb from the tree parent until at or above semi(w). */
   for (uint32_t w = 2; w <= n; w++) {

@@ -15,6 +15,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
@@ -68,78 +69,181 @@ static inline uint32_t pagedir_find(const pagedir *d, const uint64_t *aAddr,
   return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
 }
 
-int hs_graph_from_heap(const hs_heap *h, hs_graph **ppOut) {
+/* A run: objects iFirst..iEnd-1 (ids) whose contents ascend in the dump,
+** starting at byte iOff.  The loader sorts the dump's spans by address, so
+** a run is usually one span. */
+typedef struct run {
+  uint64_t iOff;
+  uint32_t iFirst, iEnd;
+} run;
+
+static int run_cmp(const void *a, const void *b) {
+  const run *x = a, *y = b;
+  return x->iOff < y->iOff ? -1 : x->iOff > y->iOff;
+}
+
+/* The runs in dump order, or one run of every object when there are too
+** many to be worth it (then pages are only given back at the end). */
+static run *dump_order(const hs_heap *h, uint32_t nObj, uint32_t *pnRun) {
+  uint32_t nRun = nObj ? 1 : 0;
+  for (uint32_t i = 1; i < nObj; i++) nRun += h->aContentOff[i] <= h->aContentOff[i - 1];
+  if (nRun > nObj / 8 + 1024) nRun = nObj ? 1 : 0;
+  run *a = malloc(((size_t)nRun + 1) * sizeof *a);
+  if (!a) return NULL;
+  if (nRun == 1) {
+    a[0] = (run){0, 0, nObj};
+  } else if (nRun) {
+    uint32_t k = 0;
+    a[0].iFirst = 0;
+    a[0].iOff = h->aContentOff[0];
+    for (uint32_t i = 1; i < nObj; i++)
+      if (h->aContentOff[i] <= h->aContentOff[i - 1]) {
+        a[k].iEnd = i;
+        a[++k].iFirst = i;
+        a[k].iOff = h->aContentOff[i];
+      }
+    a[k].iEnd = nObj;
+    qsort(a, nRun, sizeof *a, run_cmp);
+  }
+  *pnRun = nRun;
+  return a;
+}
+
+/* Resolve every pointer field and root; bMapped: the dump is an mmapped
+** file, whose pages can be handed back to the kernel behind the scan
+** (MADV_DONTNEED: they stay in the page cache and fault back in when
+** object contents are read later; on a decoded buffer it would zero the
+** data, so never then).
+**
+** The scan goes in dump order, so that it reads the file front to back and
+** the pages behind it can go: resident memory stays at the loader's plus a
+** 64 MB window instead of the whole dump.  Edges are gathered as (source,
+** target, offset) triples in that order, then placed into id order by a
+** counting sort (12 bytes per edge of scratch, freed before the dominators).
+** The sources of one object stay in field order. */
+static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
   if (h->nObj >= UINT32_MAX - 2 || h->nRoot >= UINT32_MAX) return HS_ELIMIT;
   if (h->nField + h->nRoot >= UINT32_MAX) return HS_ELIMIT;
   uint32_t nObj = (uint32_t)h->nObj, nRoot = (uint32_t)h->nRoot;
-  uint64_t nCap = h->nField + nRoot + 1;
-  uint32_t *aStart = malloc(((size_t)nObj + 2) * sizeof *aStart);
-  uint32_t *aDst = malloc(nCap * sizeof *aDst);
-  uint32_t *aOff = malloc(nCap * sizeof *aOff);
-  uint64_t nDropped = 0, nRootDropped = 0;
+  uint64_t nCap = h->nField + 1;
+  uint32_t *aTSrc = malloc(nCap * sizeof *aTSrc);
+  uint32_t *aTDst = malloc(nCap * sizeof *aTDst);
+  uint32_t *aTOff = malloc(nCap * sizeof *aTOff);
+  uint32_t *aStart = NULL, *aDst = NULL, *aOff = NULL, *aRootObj = NULL;
+  uint64_t nDropped = 0, nRootDropped = 0, iDropped = 0;
+  uint32_t nRun = 0, m = 0;
+  run *aRun = dump_order(h, nObj, &nRun);
   pagedir d;
   int rc = pagedir_init(&d, h->aAddr, h->aSize, nObj);
-  if (rc != HS_OK || !aStart || !aDst || !aOff) {
+  if (rc != HS_OK || !aTSrc || !aTDst || !aTOff || !aRun) {
     rc = HS_ENOMEM;
-    goto fail;
+    goto done;
   }
-  uint32_t m = 0;
-  for (uint32_t i = 0; i < nObj; i++) {
-    aStart[i] = m;
-    hs_heap_fielditer it;
-    uint64_t off;
-    hs_heap_fields(h, i, &it);
-    while (hs_heap_field_next(&it, &off)) {
-      if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
-      uint64_t p = hs_heap_word(h, i, off);
-      if (p == 0) continue;
-      uint32_t j = pagedir_find(&d, h->aAddr, h->aSize, p);
-      if (j == HS_NONE) {
-        nDropped++;
-        continue;
+  uint64_t nSeen = 0;
+  for (uint32_t r = 0; r < nRun; r++) {
+    if (bMapped && nRun > 1 && aRun[r].iOff - iDropped > (64u << 20)) {
+      uint64_t iTo = aRun[r].iOff & ~(uint64_t)0xfffff;  /* everything before is scanned */
+      madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
+      iDropped = iTo;
+    }
+    for (uint32_t i = aRun[r].iFirst; i < aRun[r].iEnd; i++) {
+      hs_heap_fielditer it;
+      uint64_t off;
+      hs_heap_fields(h, i, &it);
+      while (hs_heap_field_next(&it, &off)) {
+        if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
+        uint64_t p = hs_heap_word(h, i, off);
+        if (p == 0) continue;
+        uint32_t j = pagedir_find(&d, h->aAddr, h->aSize, p);
+        if (j == HS_NONE) {
+          nDropped++;
+          continue;
+        }
+        if (m >= nCap - 1) break;             /* more fields than nField said */
+        aTSrc[m] = i;
+        aTDst[m] = j;
+        aTOff[m++] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
       }
-      if (m >= nCap - nRoot - 1) break;       /* more fields than nField said */
-      aDst[m] = j;
-      aOff[m++] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
-    }
-    if ((i & 0xffff) == 0 && hs_checkpoint()) {
-      rc = HS_ERR;
-      goto fail;
+      if ((++nSeen & 0xffff) == 0 && hs_checkpoint()) {
+        rc = HS_ERR;
+        goto done;
+      }
     }
   }
-  aStart[nObj] = m;
+  if (bMapped && h->nBuf > iDropped) {        /* the graph never reads the dump again */
+    uint64_t iTo = h->nBuf & ~(uint64_t)0xfff;
+    if (iTo > iDropped) madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
+  }
+  free(aRun);
+  aRun = NULL;
+
+  /* Roots resolve to the super-root's row; then the counting sort. */
+  aRootObj = malloc(((size_t)nRoot + 1) * sizeof *aRootObj);
+  aStart = calloc((size_t)nObj + 2, sizeof *aStart);
+  if (!aRootObj || !aStart) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  uint32_t nRootEdge = 0;
   for (uint32_t r = 0; r < nRoot; r++) {
-    uint32_t j = pagedir_find(&d, h->aAddr, h->aSize, h->aRootTarget[r]);
-    if (j == HS_NONE) {
+    aRootObj[r] = pagedir_find(&d, h->aAddr, h->aSize, h->aRootTarget[r]);
+    if (aRootObj[r] == HS_NONE)
       nRootDropped++;
-      continue;
-    }
-    aDst[m] = j;
-    aOff[m++] = r;
+    else
+      nRootEdge++;
   }
-  aStart[nObj + 1] = m;
+  for (uint32_t e = 0; e < m; e++) aStart[aTSrc[e] + 1]++;
+  aStart[nObj + 1] = nRootEdge;
+  for (uint32_t v = 0; v <= nObj; v++) aStart[v + 1] += aStart[v];
+  aDst = malloc(((size_t)m + nRootEdge + 1) * sizeof *aDst);
+  aOff = malloc(((size_t)m + nRootEdge + 1) * sizeof *aOff);
+  if (!aDst || !aOff) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  /* aStart[v] is used as v's fill cursor, which leaves it at v+1's start:
+  ** shift back afterwards. */
+  for (uint32_t e = 0; e < m; e++) {
+    uint32_t k = aStart[aTSrc[e]]++;
+    aDst[k] = aTDst[e];
+    aOff[k] = aTOff[e];
+  }
+  for (uint32_t r = 0, k = aStart[nObj]; r < nRoot; r++)
+    if (aRootObj[r] != HS_NONE) {
+      aDst[k] = aRootObj[r];
+      aOff[k++] = r;
+    }
+  for (uint32_t v = nObj; v > 0; v--) aStart[v] = aStart[v - 1];
+  aStart[0] = 0;
+  free(aTSrc);
+  free(aTDst);
+  free(aTOff);
+  free(aRootObj);
   free(d.aPage);
+  aTSrc = aTDst = aTOff = aRootObj = NULL;
   d.aPage = NULL;
-  /* Give back the room of dropped and nil pointers. */
-  uint32_t *aT = realloc(aDst, ((size_t)m + 1) * sizeof *aDst);
-  if (aT) aDst = aT;
-  aT = realloc(aOff, ((size_t)m + 1) * sizeof *aOff);
-  if (aT) aOff = aT;
   rc = hs_graph_from_csr(nObj, h->aSize, nRoot, aStart, aDst, aOff, ppOut);
+  aStart = aDst = aOff = NULL;                /* owned (or freed) by from_csr */
   if (rc == HS_OK) {
     (*ppOut)->nDropped = nDropped;
     (*ppOut)->nRootDropped = nRootDropped;
   }
-  return rc;
 
-fail:
+done:
+  free(aRun);
   free(d.aPage);
+  free(aTSrc);
+  free(aTDst);
+  free(aTOff);
+  free(aRootObj);
   free(aStart);
   free(aDst);
   free(aOff);
   return rc;
 }
+
+int hs_graph_from_heap(const hs_heap *h, hs_graph **ppOut) { return from_heap(h, 0, ppOut); }
 
 static const hs_input *heap_input(const hs_case *c, const hs_heap *h) {
   for (int i = 0; i < c->nInput; i++) {
@@ -169,7 +273,7 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
     free(zIdx);
   }
   if (!g) {
-    int rc = hs_graph_from_heap(h, &g);
+    int rc = from_heap(h, pIn && pIn->bMapped && pIn->p == h->pBuf, &g);
     if (rc != HS_OK) return rc;
     if (bCache) {
       char *zIdx = hs_index_path(&k, 1);
