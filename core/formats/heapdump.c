@@ -82,6 +82,12 @@
 ** is the object's type identity (heap.objects.type); it has a name only if
 ** the same type was dumped for an itab (heap.types).
 **
+** PHANTOM SLOTS (Go 1.22+).  Small pointerful spans keep their heap bitmap
+** in their last bytes and hold fewer objects (nelems), but dumpobjs walks
+** every slot of the span and dumps those past nelems as allocated.  They
+** are not objects (MemStats leaves them out) and are dropped: see
+** drop_phantoms.
+**
 ** ROOTS (heap.roots) are derived: every pointer field of the data and bss
 ** segments and of every stack frame, each finalizer's object and function
 ** value, each queued finalizer's object, each "other root", and each
@@ -1235,10 +1241,92 @@ uint64_t hs_heap_find(const hs_heap *h, uint64_t a) {
   return a - h->aAddr[lo] < h->aSize[lo] ? lo : UINT64_MAX;
 }
 
+/* Does sorted object i have at least one pointer field?  O(1): the first
+** varint of its (validated) field list is the first field's kind, or 0. */
+static int has_fields(const loader *l, uint64_t i) {
+  return l->h->pBuf[l->aContentOff[i] + l->aSize[i]] != 0;
+}
+
+/* Go 1.22+ writes phantom objects; drop them.  Since 1.22 a small span of
+** pointerful objects (elemsize <= ptrsize*64, always one 8 KiB page) keeps
+** its heap bitmap in its last 8192/ptrsize/8 bytes and so holds fewer
+** objects: mspan.init sets nelems = (8192 - 128) / elemsize.  But dumpobjs
+** still walks n = 8192 / elemsize slots and marks as free only those below
+** nelems, so the 0..16 slots past nelems -- which overlap the bitmap -- are
+** dumped as allocated objects (their "contents" are heap bits; they have
+** no pointer fields).  The runtime's own counters exclude them: with them
+** dropped, objects and their bytes equal MemStats.HeapObjects and
+** HeapAlloc of the same dump exactly (tests/unit/test_heapdump.c checks
+** it).  A page is a pointerful span if any object in it has a pointer
+** field; a span whose only objects are phantoms cannot be told from a
+** pointer-free one, so its tail slots are kept.  Returns the number
+** dropped; remaps the typed list. */
+static uint64_t drop_phantoms(loader *l) {
+  hs_heap *h = l->h;
+  if (!h->bTypeHeader) return 0;
+  uint64_t nMax = (uint64_t)h->nPtrSize * h->nPtrSize * 8;
+  uint64_t nBits = 8192 / h->nPtrSize / 8;
+  uint64_t n = l->nObj, j = 0, nDrop = 0;
+  uint64_t *aDropped = NULL, nDroppedCap = 0;
+  uint64_t i = 0;
+  while (i < n) {
+    /* One page of small objects of one size: [i, e). */
+    uint64_t iPage = l->aAddr[i] >> 13, sz = l->aSize[i], e = i + 1;
+    if (sz > nMax || sz == 0) {
+      l->aAddr[j] = l->aAddr[i], l->aSize[j] = l->aSize[i], l->aContentOff[j] = l->aContentOff[i];
+      j++, i++;
+      continue;
+    }
+    int bScan = has_fields(l, i);
+    while (e < n && (l->aAddr[e] >> 13) == iPage && l->aSize[e] == sz) bScan |= has_fields(l, e++);
+    uint64_t nLive = (8192 - nBits) / sz;
+    for (uint64_t k = i; k < e; k++) {
+      if (bScan && (l->aAddr[k] & 8191) / sz >= nLive && !has_fields(l, k)) {
+        if (nDrop == nDroppedCap) {
+          nDroppedCap = nDroppedCap ? nDroppedCap * 2 : 256;
+          uint64_t *aNew = realloc(aDropped, nDroppedCap * sizeof *aNew);
+          if (!aNew) {
+            free(aDropped);
+            return UINT64_MAX;
+          }
+          aDropped = aNew;
+        }
+        aDropped[nDrop++] = k;
+        continue;
+      }
+      l->aAddr[j] = l->aAddr[k], l->aSize[j] = l->aSize[k], l->aContentOff[j] = l->aContentOff[k];
+      j++;
+    }
+    i = e;
+  }
+  l->nObj = j;
+  /* A typed object is never a phantom (it has fields): shift its index down
+  ** by the phantoms before it (aDropped is ascending). */
+  for (uint64_t t = 0; t < l->nTyped && nDrop; t++) {
+    uint64_t k = l->aTyped[t].iObj, lo = 0, hi = nDrop;
+    while (lo < hi) {
+      uint64_t mid = (lo + hi) / 2;
+      if (aDropped[mid] < k) lo = mid + 1; else hi = mid;
+    }
+    l->aTyped[t].iObj = k - lo;
+  }
+  free(aDropped);
+  return nDrop;
+}
+
 static int finish(loader *l) {
   hs_heap *h = l->h;
   int rc = sort_objects(l);
   if (rc) return rc;
+  uint64_t nPhantom = drop_phantoms(l);
+  if (nPhantom == UINT64_MAX) return HS_ENOMEM;
+  if (nPhantom)
+    hs_case_diag(l->c, HS_INFO, l->zFile, UINT64_MAX, 0,
+                 "left out %llu phantom objects: %s writes the slots past the end of small "
+                 "pointerful spans, which hold the span's heap bitmap, as if they were "
+                 "allocated (a runtime bug since Go 1.22); without them the objects match "
+                 "MemStats.HeapObjects",
+                 (unsigned long long)nPhantom, h->zGoVersion);
   uint64_t n = l->nObj;
   /* Columns that are mostly zero are calloc'd, so untouched pages cost no
   ** memory on dumps without type headers or samples. */

@@ -15,6 +15,8 @@
  *     carry the 8-byte malloc header word, a fake *_type);
  *   - a few big fan-outs: one large pointer array (up to 1 MiB) pointing
  *     at up to 131072 small 32-byte objects.
+ * For go >= 1.22 pointerful spans of small objects end in their heap
+ * bitmap and the dump carries the phantom slots over it, as Go writes them.
  * Roots: one data-segment pointer per structure head, 64 goroutines whose
  * frames hold pointers to some heads, a finalizer, a memprof bucket per
  * shape with alloc samples for 1 in 8192 objects, memstats, EOF.
@@ -41,6 +43,8 @@ typedef struct obj {
 
 typedef struct span {
   uint64_t base;
+  uint32_t size;            /* its objects' size */
+  int bScan;                /* holds objects with pointers */
   uint32_t first, n;        /* first object allocated in it, objects in it */
 } span;
 
@@ -49,10 +53,12 @@ static uint32_t nObj, nObjCap;
 static span *aSpan;
 static uint32_t nSpan, nSpanCap;
 static uint64_t iNextPage = HEAP_START;
+static int bHeader;        /* Go >= 1.22: malloc headers and in-span heap bits */
 
 /* Per size class: the span being filled. */
 typedef struct cls {
   uint32_t size;
+  int bScan;                /* objects with pointers: a span class of its own */
   uint64_t base, used;
   int32_t iSpan;
 } cls;
@@ -89,22 +95,31 @@ static uint32_t alloc(uint32_t size, int kind) {
     if (!aObj) abort();
   }
   uint64_t addr;
+  int bScan = kind == K_NODE || kind == K_TREE || kind == K_BIG || kind == K_FAN;
   if (size >= 8192) { /* own span (Go: large objects, and classes of a whole span) */
     span *s = new_span(size);
+    s->size = size;
+    s->bScan = bScan;
     addr = s->base;
     s->n = 1;
   } else {
     cls *c = NULL;
     for (int i = 0; i < nCls; i++)
-      if (aCls[i].size == size) c = &aCls[i];
+      if (aCls[i].size == size && aCls[i].bScan == bScan) c = &aCls[i];
     if (!c) {
       c = &aCls[nCls++];
       c->size = size;
+      c->bScan = bScan;
       c->iSpan = -1;
     }
-    /* A new span when this class has none or it is full. */
-    if (c->iSpan < 0 || c->used + size > 8192) {
+    /* A new span when this class has none or it is full.  Since Go 1.22 a
+    ** pointerful span of objects <= 512 B ends with its 128-byte heap
+    ** bitmap, so it holds (8192 - 128) / size objects. */
+    uint64_t nUsable = bHeader && bScan && size <= 512 ? 8192 - 128 : 8192;
+    if (c->iSpan < 0 || c->used + size > nUsable) {
       span *s = new_span(8192);
+      s->size = size;
+      s->bScan = bScan;
       c->base = s->base;
       c->used = 0;
       c->iSpan = (int32_t)(s - aSpan);
@@ -213,8 +228,6 @@ static uint8_t *pContent;
 static size_t nContent;
 
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-
-static int bHeader;
 
 static void write_object(uint32_t i) {
   obj *o = &aObj[i];
@@ -351,9 +364,25 @@ int main(int argc, char **argv) {
     free(aFill);
     free(aObjSpan);
   }
+  uint64_t nPhantom = 0;
   for (uint32_t k = 0; k < nSpan; k++) {
     uint32_t s = aOrder[k];
     for (uint32_t j = aSpanAt[s]; j < aSpanAt[s + 1]; j++) write_object(aSpanObj[j]);
+    /* What Go 1.22+ WriteHeapDump also writes: the slots past nelems of a
+    ** small pointerful span (over its heap bitmap), as if allocated, with
+    ** the bitmap bytes as contents and no pointer fields. */
+    span *p = &aSpan[s];
+    if (bHeader && p->bScan && p->size <= 512) {
+      static uint8_t aZero[512];
+      for (uint32_t j = (8192 - 128) / p->size; j < 8192 / p->size; j++) {
+        w_uv(1);
+        w_uv(p->base + (uint64_t)j * p->size);
+        w_uv(p->size);
+        w_bytes(aZero, p->size);
+        w_uv(0);
+        nPhantom++;
+      }
+    }
   }
 
   /* 64 goroutines, 3 frames each; the innermost holds a pointer to a head. */
@@ -392,8 +421,13 @@ int main(int argc, char **argv) {
   if (nHead) {
     w_uv(7); w_uv(aObj[aHead[0]].addr); w_uv(0x5a0000); w_uv(0x403000); w_uv(0); w_uv(0);
   }
+  /* MemStats: Alloc, HeapAlloc and HeapObjects true to the objects written
+  ** (as the runtime's are, phantoms excluded); the rest placeholders. */
+  uint64_t nBytes = 0;
+  for (uint32_t i = 0; i < nObj; i++) nBytes += aObj[i].size;
   w_uv(10);
-  for (int k = 0; k < 24 + 256; k++) w_uv(k * 1000);
+  for (int k = 0; k < 24 + 256; k++)
+    w_uv(k == 0 || k == 6 ? nBytes : k == 11 ? nObj : (uint64_t)k * 1000);
   w_uv(42);
   /* One bucket per kind, samples for 1 in 8192 objects. */
   static const char *azSite[] = {"main.newNode", "main.newPayload", "main.newTree",
@@ -414,8 +448,9 @@ int main(int argc, char **argv) {
     perror("gendump: close");
     return 1;
   }
-  fprintf(stderr, "gendump: %u objects in %u spans, %u roots, %llu bytes (%.1f per object)\n",
-          nObj, nSpan, nHead, (unsigned long long)nOut, (double)nOut / nObj);
+  fprintf(stderr, "gendump: %u objects (+%llu phantom slots) in %u spans, %u roots, %llu bytes "
+          "(%.1f per object)\n", nObj, (unsigned long long)nPhantom, nSpan, nHead,
+          (unsigned long long)nOut, (double)nOut / nObj);
   free(aOrder);
   free(aSpanObj);
   free(aSpanAt);
