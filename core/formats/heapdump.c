@@ -86,7 +86,7 @@
 ** in their last bytes and hold fewer objects (nelems), but dumpobjs walks
 ** every slot of the span and dumps those past nelems as allocated.  They
 ** are not objects (MemStats leaves them out) and are dropped: see
-** drop_phantoms.
+** close_group.
 **
 ** ROOTS (heap.roots) are derived: every pointer field of the data and bss
 ** segments and of every stack frame, each finalizer's object and function
@@ -459,6 +459,14 @@ typedef struct loader {
   uint8_t *aRootKind;
   uint64_t nRootKindCap;
 
+  /* The page group being read: consecutive objects of one size in one
+  ** 8 KiB page (one span), for dropping phantom slots (close_group). */
+  uint64_t iGroupPage;      /* addr >> 13 */
+  uint64_t nGroupSize;      /* object size, 0: not a small-object group */
+  int bGroupScan;           /* an object of the group has pointer fields */
+  uint64_t nGroupCand;      /* trailing objects that look like phantoms */
+  uint64_t nPhantom;        /* phantoms dropped */
+
   int bParams;              /* params record seen */
   uint64_t iGoid;           /* goroutine of the frames being read */
   uint64_t iGoRow;          /* its heap.goroutines row */
@@ -537,7 +545,59 @@ static int field_roots(loader *l, int kind, const uint8_t *pContent, uint64_t nC
   return HS_OK;
 }
 
-static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iContentOff) {
+/* Close the current page group: if it is a pointerful span, pop its
+** trailing phantom slots (PHANTOM SLOTS in the essay).  In Go 1.22+ a small
+** pointerful span (elemsize <= ptrsize*64: one 8 KiB page) keeps its heap
+** bitmap in its last 8192/ptrsize/8 bytes, so mspan.init gives it nelems =
+** (8192 - 128) / elemsize objects; dumpobjs still walks 8192 / elemsize
+** slots and marks as free only those below nelems, so the 0..16 slots past
+** nelems -- over the bitmap -- are dumped as objects, with heap bits for
+** contents and no pointer fields.  The runtime's counters leave them out:
+** without them, objects and bytes equal MemStats.HeapObjects and HeapAlloc
+** of the same dump exactly (tests/unit/test_heapdump.c checks it).  A span
+** is pointerful if any of its objects has a pointer field; one whose only
+** objects are phantoms cannot be told from a pointer-free span, and its
+** tail slots are kept.  A span's objects are dumped together, ascending,
+** so phantoms are the last objects pushed: O(1) each, done in dump order
+** so that no page of the dump is read twice. */
+static void close_group(loader *l) {
+  if (!l->bGroupScan) l->nGroupCand = 0;
+  for (; l->nGroupCand > 0 && l->nObj > 0 && l->nRun > 0; l->nGroupCand--) {
+    run *pr = &l->aRun[l->nRun - 1];
+    l->nObj--;
+    l->nPhantom++;
+    if (--pr->nObj == 0) {
+      l->nRun--;
+    } else {
+      pr->iEnd = l->aAddr[l->nObj - 1] + l->aSize[l->nObj - 1];
+    }
+  }
+  l->nGroupCand = 0;
+}
+
+static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iContentOff,
+                       uint64_t nField) {
+  hs_heap *h = l->h;
+  if (h->bTypeHeader) {
+    uint64_t iPage = iAddr >> 13, nMax = (uint64_t)h->nPtrSize * h->nPtrSize * 8;
+    if (nSize != l->nGroupSize || iPage != l->iGroupPage) {
+      close_group(l);
+      l->nGroupSize = nSize <= nMax ? nSize : 0;
+      l->iGroupPage = iPage;
+      l->bGroupScan = 0;
+    }
+    if (l->nGroupSize) {
+      uint64_t nLive = (8192 - 8192 / h->nPtrSize / 8) / nSize;
+      if (nField) {
+        l->bGroupScan = 1;
+        l->nGroupCand = 0;
+      } else if ((iAddr & 8191) / nSize >= nLive) {
+        l->nGroupCand++;
+      } else {
+        l->nGroupCand = 0;
+      }
+    }
+  }
   if (l->nObj == l->nObjCap) {
     /* First guess from the dump size (Go dumps run 60+ bytes an object), so
     ** big dumps rarely regrow; glibc regrows large blocks with mremap. */
@@ -553,7 +613,7 @@ static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iCont
       /* The guess was refused (strict overcommit?): start small instead;
       ** the arrays hold no objects yet, so nothing is lost. */
       l->h->nBuf = 0;
-      int rc = push_object(l, iAddr, nSize, iContentOff);
+      int rc = push_object(l, iAddr, nSize, iContentOff, nField);
       l->h->nBuf = l->r.pEnd - l->r.pBase;
       return rc;
     }
@@ -713,18 +773,19 @@ static int rec_object(loader *l, uint64_t iRec) {
     skipped(l, iRec, TAG_OBJECT, "is past the 4 G objects heapscope can index");
     return HS_OK;
   }
+  h->nField += nField;
+  if (nField > h->nFieldMax) h->nFieldMax = nField;
+  /* Pushing may first drop the previous span's phantom slots, so the
+  ** object's index is only known after it. */
+  int rc = push_object(l, iAddr, n, (uint64_t)(p - r->pBase), nField);
+  if (rc) return rc;
   /* The Go 1.22+ malloc header: see the essay. */
   if (h->bTypeHeader && n > (uint64_t)h->nPtrSize * h->nPtrSize * 8 && n <= 32768 &&
       nField > 0 && iMin >= 8) {
     uint64_t w = word_at(p, h->nPtrSize, h->bBigEndian);
-    if (w != 0 && !(w >= h->iHeapStart && w < h->iHeapEnd)) {
-      int rc = push_typed(l, l->nObj, w);
-      if (rc) return rc;
-    }
+    if (w != 0 && !(w >= h->iHeapStart && w < h->iHeapEnd)) return push_typed(l, l->nObj - 1, w);
   }
-  h->nField += nField;
-  if (nField > h->nFieldMax) h->nFieldMax = nField;
-  return push_object(l, iAddr, n, (uint64_t)(p - r->pBase));
+  return HS_OK;
 }
 
 static int rec_otherroot(loader *l, uint64_t iRec) {
@@ -1241,85 +1302,12 @@ uint64_t hs_heap_find(const hs_heap *h, uint64_t a) {
   return a - h->aAddr[lo] < h->aSize[lo] ? lo : UINT64_MAX;
 }
 
-/* Does sorted object i have at least one pointer field?  O(1): the first
-** varint of its (validated) field list is the first field's kind, or 0. */
-static int has_fields(const loader *l, uint64_t i) {
-  return l->h->pBuf[l->aContentOff[i] + l->aSize[i]] != 0;
-}
-
-/* Go 1.22+ writes phantom objects; drop them.  Since 1.22 a small span of
-** pointerful objects (elemsize <= ptrsize*64, always one 8 KiB page) keeps
-** its heap bitmap in its last 8192/ptrsize/8 bytes and so holds fewer
-** objects: mspan.init sets nelems = (8192 - 128) / elemsize.  But dumpobjs
-** still walks n = 8192 / elemsize slots and marks as free only those below
-** nelems, so the 0..16 slots past nelems -- which overlap the bitmap -- are
-** dumped as allocated objects (their "contents" are heap bits; they have
-** no pointer fields).  The runtime's own counters exclude them: with them
-** dropped, objects and their bytes equal MemStats.HeapObjects and
-** HeapAlloc of the same dump exactly (tests/unit/test_heapdump.c checks
-** it).  A page is a pointerful span if any object in it has a pointer
-** field; a span whose only objects are phantoms cannot be told from a
-** pointer-free one, so its tail slots are kept.  Returns the number
-** dropped; remaps the typed list. */
-static uint64_t drop_phantoms(loader *l) {
-  hs_heap *h = l->h;
-  if (!h->bTypeHeader) return 0;
-  uint64_t nMax = (uint64_t)h->nPtrSize * h->nPtrSize * 8;
-  uint64_t nBits = 8192 / h->nPtrSize / 8;
-  uint64_t n = l->nObj, j = 0, nDrop = 0;
-  uint64_t *aDropped = NULL, nDroppedCap = 0;
-  uint64_t i = 0;
-  while (i < n) {
-    /* One page of small objects of one size: [i, e). */
-    uint64_t iPage = l->aAddr[i] >> 13, sz = l->aSize[i], e = i + 1;
-    if (sz > nMax || sz == 0) {
-      l->aAddr[j] = l->aAddr[i], l->aSize[j] = l->aSize[i], l->aContentOff[j] = l->aContentOff[i];
-      j++, i++;
-      continue;
-    }
-    int bScan = has_fields(l, i);
-    while (e < n && (l->aAddr[e] >> 13) == iPage && l->aSize[e] == sz) bScan |= has_fields(l, e++);
-    uint64_t nLive = (8192 - nBits) / sz;
-    for (uint64_t k = i; k < e; k++) {
-      if (bScan && (l->aAddr[k] & 8191) / sz >= nLive && !has_fields(l, k)) {
-        if (nDrop == nDroppedCap) {
-          nDroppedCap = nDroppedCap ? nDroppedCap * 2 : 256;
-          uint64_t *aNew = realloc(aDropped, nDroppedCap * sizeof *aNew);
-          if (!aNew) {
-            free(aDropped);
-            return UINT64_MAX;
-          }
-          aDropped = aNew;
-        }
-        aDropped[nDrop++] = k;
-        continue;
-      }
-      l->aAddr[j] = l->aAddr[k], l->aSize[j] = l->aSize[k], l->aContentOff[j] = l->aContentOff[k];
-      j++;
-    }
-    i = e;
-  }
-  l->nObj = j;
-  /* A typed object is never a phantom (it has fields): shift its index down
-  ** by the phantoms before it (aDropped is ascending). */
-  for (uint64_t t = 0; t < l->nTyped && nDrop; t++) {
-    uint64_t k = l->aTyped[t].iObj, lo = 0, hi = nDrop;
-    while (lo < hi) {
-      uint64_t mid = (lo + hi) / 2;
-      if (aDropped[mid] < k) lo = mid + 1; else hi = mid;
-    }
-    l->aTyped[t].iObj = k - lo;
-  }
-  free(aDropped);
-  return nDrop;
-}
-
 static int finish(loader *l) {
   hs_heap *h = l->h;
+  close_group(l);
   int rc = sort_objects(l);
   if (rc) return rc;
-  uint64_t nPhantom = drop_phantoms(l);
-  if (nPhantom == UINT64_MAX) return HS_ENOMEM;
+  uint64_t nPhantom = l->nPhantom;
   if (nPhantom)
     hs_case_diag(l->c, HS_INFO, l->zFile, UINT64_MAX, 0,
                  "left out %llu phantom objects: %s writes the slots past the end of small "

@@ -187,7 +187,7 @@ static void test_samples(void **state) {
     /* The runtime's own counters, read in the same stopped world as the
     ** dump: every allocated object, tiny blocks counted once, and its
     ** size-class bytes (Go 1.22+ also dumps phantom slots; see
-    ** drop_phantoms in heapdump.c). */
+    ** close_group in heapdump.c). */
     hs_table *ms = h->pMemstats;
     uint64_t nBytes = 0;
     for (uint64_t i = 0; i < h->nObj; i++) nBytes += h->aSize[i];
