@@ -407,6 +407,41 @@ static void test_shapes(void **state) {
   free(zDeep);
 }
 
+/* expvar puts vars in key order, so "memstats" can lie past the 64 KiB the
+** sniffer sees; "cmdline" (always first) still marks it as expvar. */
+static void test_expvar_big(void **state) {
+  size_t nBig = 100000;
+  char *z = malloc(nBig + 200), *q = z;
+  q += sprintf(q, "{\n\"cmdline\": [\"/bin/app\"],\n\"http_hits\": \"");
+  memset(q, 'x', nBig);
+  q += nBig;
+  q += sprintf(q, "\",\n\"memstats\": {\"HeapAlloc\":42,\"LastGC\":1795298742405698043}\n}\n");
+  size_t n = (size_t)(q - z);
+  int score;
+  const hs_loader *l = hs_sniff((const uint8_t *)z, n, &score);
+  assert_non_null(l);
+  assert_string_equal(l->zKind, "memstats");
+  hs_case *c = hs_case_new("t");
+  assert_int_equal(hs_case_load_buffer(c, "vars.json", z, n, NULL), HS_OK);
+  hs_table *t = hs_case_table(c, "memstats");
+  assert_int_equal(t->nRow, 1);
+  assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "HeapAlloc"), 0), 42);
+  assert_true(hs_table_u64(t, hs_table_colidx(t, "LastGC"), 0) == 1795298742405698043ull);
+  assert_string_equal(hs_table_str(t, hs_table_colidx(t, "cmdline"), 0), "/bin/app");
+  hs_case_free(c);
+  free(z);
+
+  /* Two MarshalIndent documents back to back: two rows, lines 1 and 5. */
+  const char *zTwo = "{\n  \"HeapAlloc\": 1,\n  \"NumGC\": 0\n}\n{\n  \"HeapAlloc\": 2\n}\n";
+  c = hs_case_new("t");
+  assert_int_equal(hs_case_load_buffer(c, "two.json", zTwo, strlen(zTwo), NULL), HS_OK);
+  t = hs_case_table(c, "memstats");
+  assert_int_equal(t->nRow, 2);
+  assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "line"), 1), 5);
+  assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "HeapAlloc"), 1), 2);
+  hs_case_free(c);
+}
+
 /* Two loaders sharing the table: the helper gives both the same columns. */
 static void test_shared_table(void **state) {
   hs_case *c = hs_case_new("t");
@@ -442,6 +477,7 @@ int main(void) {
       cmocka_unit_test(test_sniff_samples),    cmocka_unit_test(test_memstats_json_exact),
       cmocka_unit_test(test_vars_json),        cmocka_unit_test(test_jsonl_series),
       cmocka_unit_test(test_shapes),           cmocka_unit_test(test_shared_table),
+      cmocka_unit_test(test_expvar_big),
   };
   return cmocka_run_group_tests_name("memstats", tests, NULL, NULL);
 }
