@@ -18,53 +18,8 @@
 #include <cmocka.h>
 
 #include "heapscope/heapscope.h"
+#include "testutil.h"
 #include "formats/memstats.h"
-
-static char *read_file(const char *zPath, size_t *pn) {
-  FILE *f = fopen(zPath, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n + 1);
-  if (p && fread(p, 1, n, f) != (size_t)n) {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  if (p) p[n] = 0;
-  *pn = (size_t)n;
-  return p;
-}
-
-/* Sample directories (samples/go1.*\/NAME) that have zFile; NULL-terminated. */
-static char **sample_dirs(const char *zFile) {
-  static const char *azVer[] = {"samples/go1.19", "samples/go1.23"};
-  char **az = calloc(64, sizeof *az);
-  int k = 0;
-  for (int v = 0; v < 2; v++) {
-    DIR *d = opendir(azVer[v]);
-    if (!d) continue;
-    struct dirent *e;
-    while ((e = readdir(d)) && k < 63) {
-      if (e->d_name[0] == '.') continue;
-      char *z = hs_mprintf("%s/%s/%s", azVer[v], e->d_name, zFile);
-      FILE *f = fopen(z, "rb");
-      if (f) {
-        fclose(f);
-        az[k++] = hs_mprintf("%s/%s", azVer[v], e->d_name);
-      }
-      free(z);
-    }
-    closedir(d);
-  }
-  return az;
-}
-
-static void free_list(char **az) {
-  for (int i = 0; az[i]; i++) free(az[i]);
-  free(az);
-}
 
 /* The digits after "zKey": in z[0..n), as the file spells them. */
 static int raw_u64(const char *z, size_t n, const char *zKey, uint64_t *pV) {
@@ -125,20 +80,18 @@ static void check_exact(const hs_table *t, uint64_t iRow, const char *z, size_t 
 
 static hs_case *load_file(const char *zPath, const char *zKind, int *pRc) {
   size_t n;
-  char *p = read_file(zPath, &n);
+  char *p = tu_read_file(zPath, &n);
   assert_non_null(p);
-  hs_case *c = hs_case_new("t");
-  int rc = hs_case_load_buffer(c, zPath, p, n, zKind);
-  if (pRc) *pRc = rc;
+  hs_case *c = tu_load_buffer(zPath, p, n, zKind, pRc);
   free(p);
   return c;
 }
 
 static void test_sniff_samples(void **state) {
   static const char *azFile[] = {"memstats.json", "vars.json", "memstats.jsonl"};
-  char **azDir = sample_dirs("memstats.json");
+  char **azDir = tu_sample_dirs("memstats.json", 0);
   if (!azDir[0]) {
-    free_list(azDir);
+    tu_free_list(azDir);
     skip();
     return;
   }
@@ -146,7 +99,7 @@ static void test_sniff_samples(void **state) {
     for (int f = 0; f < 3; f++) {
       char *z = hs_mprintf("%s/%s", azDir[d], azFile[f]);
       size_t n;
-      char *p = read_file(z, &n);
+      char *p = tu_read_file(z, &n);
       assert_non_null(p);
       const hs_loader *l = hs_sniff((const uint8_t *)p, n, NULL);
       if (!l || strcmp(l->zKind, "memstats") != 0)
@@ -159,7 +112,7 @@ static void test_sniff_samples(void **state) {
     for (int f = 0; f < 2; f++) {
       char *z = hs_mprintf("%s/%s", azDir[d], azNot[f]);
       size_t n;
-      char *p = read_file(z, &n);
+      char *p = tu_read_file(z, &n);
       if (p) {
         const hs_loader *l = hs_sniff((const uint8_t *)p, n, NULL);
         if (l && strcmp(l->zKind, "memstats") == 0) fail_msg("%s sniffed as memstats", z);
@@ -168,13 +121,13 @@ static void test_sniff_samples(void **state) {
       free(z);
     }
   }
-  free_list(azDir);
+  tu_free_list(azDir);
 }
 
 static void test_memstats_json_exact(void **state) {
-  char **azDir = sample_dirs("memstats.json");
+  char **azDir = tu_sample_dirs("memstats.json", 0);
   if (!azDir[0]) {
-    free_list(azDir);
+    tu_free_list(azDir);
     skip();
     return;
   }
@@ -187,7 +140,7 @@ static void test_memstats_json_exact(void **state) {
     assert_non_null(t);
     assert_int_equal(t->nRow, 1);
     size_t n;
-    char *z = read_file(zPath, &n);
+    char *z = tu_read_file(zPath, &n);
     check_exact(t, 0, z, n, zPath);
     assert_string_equal(hs_table_str(t, hs_table_colidx(t, "source"), 0), zPath);
     assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "line"), 0), 1);
@@ -220,13 +173,13 @@ static void test_memstats_json_exact(void **state) {
     free(zPath);
     hs_case_free(c);
   }
-  free_list(azDir);
+  tu_free_list(azDir);
 }
 
 static void test_vars_json(void **state) {
-  char **azDir = sample_dirs("vars.json");
+  char **azDir = tu_sample_dirs("vars.json", 0);
   if (!azDir[0]) {
-    free_list(azDir);
+    tu_free_list(azDir);
     skip();
     return;
   }
@@ -239,7 +192,7 @@ static void test_vars_json(void **state) {
     assert_non_null(t);
     assert_int_equal(t->nRow, 1);
     size_t n;
-    char *z = read_file(zPath, &n);
+    char *z = tu_read_file(zPath, &n);
     const char *zMs = strstr(z, "\"memstats\":");
     assert_non_null(zMs);
     check_exact(t, 0, zMs, n - (zMs - z), zPath);
@@ -256,13 +209,13 @@ static void test_vars_json(void **state) {
     free(zPath);
     hs_case_free(c);
   }
-  free_list(azDir);
+  tu_free_list(azDir);
 }
 
 static void test_jsonl_series(void **state) {
-  char **azDir = sample_dirs("memstats.jsonl");
+  char **azDir = tu_sample_dirs("memstats.jsonl", 0);
   if (!azDir[0]) {
-    free_list(azDir);
+    tu_free_list(azDir);
     skip();
     return;
   }
@@ -274,14 +227,14 @@ static void test_jsonl_series(void **state) {
     hs_table *t = hs_case_table(c, "memstats");
     assert_non_null(t);
     size_t n;
-    char *z = read_file(zPath, &n);
+    char *z = tu_read_file(zPath, &n);
     uint64_t nLine = 0;
     for (size_t i = 0; i < n; i++) nLine += z[i] == '\n';
     assert_int_equal(t->nRow, nLine);
     /* facts.json says how many snapshots the program wrote. */
     char *zFacts = hs_mprintf("%s/facts.json", azDir[d]);
     size_t nF;
-    char *f = read_file(zFacts, &nF);
+    char *f = tu_read_file(zFacts, &nF);
     uint64_t nSnap;
     if (f && raw_u64(f, nF, "memstats_snapshots", &nSnap)) assert_int_equal(t->nRow, nSnap);
     free(f);
@@ -344,7 +297,7 @@ static void test_jsonl_series(void **state) {
     free(zPath);
     hs_case_free(c);
   }
-  free_list(azDir);
+  tu_free_list(azDir);
 }
 
 /* Hand-made inputs: the shapes the samples do not cover. */

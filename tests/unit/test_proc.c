@@ -16,55 +16,9 @@
 #include <cmocka.h>
 
 #include "heapscope/heapscope.h"
+#include "testutil.h"
 
 #define FIX "tests/fixtures/proc/"
-
-static char *read_file(const char *zPath, size_t *pn) {
-  FILE *f = fopen(zPath, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n + 1);
-  if (p && fread(p, 1, n, f) != (size_t)n) {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  if (p) p[n] = 0;
-  *pn = (size_t)n;
-  return p;
-}
-
-/* Directories under samples/ holding zFile (two levels: go1.23/leaky). */
-static char **sample_dirs(const char *zFile) {
-  static const char *azTop[] = {"samples/go1.19", "samples/go1.23", "samples/thirdparty"};
-  char **az = calloc(64, sizeof *az);
-  int k = 0;
-  for (int v = 0; v < 3; v++) {
-    DIR *d = opendir(azTop[v]);
-    if (!d) continue;
-    struct dirent *e;
-    while ((e = readdir(d)) && k < 63) {
-      if (e->d_name[0] == '.') continue;
-      char *z = hs_mprintf("%s/%s/%s", azTop[v], e->d_name, zFile);
-      FILE *f = fopen(z, "rb");
-      if (f) {
-        fclose(f);
-        az[k++] = z;
-      } else {
-        free(z);
-      }
-    }
-    closedir(d);
-  }
-  return az;
-}
-
-static void free_list(char **az) {
-  for (int i = 0; az[i]; i++) free(az[i]);
-  free(az);
-}
 
 /* The row of kind/key, or UINT64_MAX. */
 static uint64_t find_row(const hs_table *t, const char *zKind, const char *zKey) {
@@ -90,28 +44,21 @@ static uint64_t count_lines(const char *z, size_t n) {
   return k;
 }
 
-static hs_case *load(const char *zName, const char *z, size_t n, const char *zKind, int *pRc) {
-  hs_case *c = hs_case_new("t");
-  int rc = hs_case_load_buffer(c, zName, z, n, zKind);
-  if (pRc) *pRc = rc;
-  return c;
-}
-
 static void test_status(void **state) {
-  char **az = sample_dirs("status");
+  char **az = tu_sample_files("status", 1);
   if (!az[0]) {
-    free_list(az);
+    tu_free_list(az);
     skip();
     return;
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     const hs_loader *l = hs_sniff((const uint8_t *)z, n, NULL);
     assert_non_null(l);
     assert_string_equal(l->zKind, "proc");
     int rc;
-    hs_case *c = load(az[i], z, n, NULL, &rc);
+    hs_case *c = tu_load_buffer(az[i], z, n, NULL, &rc);
     assert_int_equal(rc, HS_OK);
     hs_table *t = hs_case_table(c, "proc");
     assert_non_null(t);
@@ -138,7 +85,7 @@ static void test_status(void **state) {
     /* Cut inside the VmRSS line: everything before it kept, a warning. */
     const char *q = strstr(z, "\nVmRSS:");
     size_t nCut = (size_t)(q - z) + 10;
-    c = load("cut/status", z, nCut, "proc", &rc);
+    c = tu_load_buffer("cut/status", z, nCut, "proc", &rc);
     assert_int_equal(rc, HS_ETRUNC);
     t = hs_case_table(c, "proc");
     assert_int_equal(t->nRow, count_lines(z, nCut));
@@ -153,24 +100,24 @@ static void test_status(void **state) {
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 static void test_smaps_rollup(void **state) {
-  char **az = sample_dirs("smaps_rollup");
+  char **az = tu_sample_files("smaps_rollup", 1);
   if (!az[0]) {
-    free_list(az);
+    tu_free_list(az);
     skip();
     return;
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     const hs_loader *l = hs_sniff((const uint8_t *)z, n, NULL);
     assert_non_null(l);
     assert_string_equal(l->zKind, "proc");
     int rc;
-    hs_case *c = load(az[i], z, n, NULL, &rc);
+    hs_case *c = tu_load_buffer(az[i], z, n, NULL, &rc);
     assert_int_equal(rc, HS_OK);
     hs_table *t = hs_case_table(c, "proc");
     assert_int_equal(t->nRow, count_lines(z, n) - 1); /* all but the header */
@@ -183,15 +130,15 @@ static void test_smaps_rollup(void **state) {
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 static void test_smaps(void **state) {
   size_t n;
-  char *z = read_file(FIX "smaps", &n);
+  char *z = tu_read_file(FIX "smaps", &n);
   assert_non_null(z);
   int rc;
-  hs_case *c = load(FIX "smaps", z, n, NULL, &rc);
+  hs_case *c = tu_load_buffer(FIX "smaps", z, n, NULL, &rc);
   assert_int_equal(rc, HS_OK);
   hs_table *t = hs_case_table(c, "proc");
   /* sum Rss and count headers independently */
@@ -211,10 +158,10 @@ static void test_smaps(void **state) {
 
 static void test_meminfo(void **state) {
   size_t n;
-  char *z = read_file(FIX "meminfo", &n);
+  char *z = tu_read_file(FIX "meminfo", &n);
   assert_non_null(z);
   int rc;
-  hs_case *c = load("x", z, n, NULL, &rc); /* by content, not by name */
+  hs_case *c = tu_load_buffer("x", z, n, NULL, &rc); /* by content, not by name */
   assert_int_equal(rc, HS_OK);
   hs_table *t = hs_case_table(c, "proc");
   assert_int_equal(t->nRow, count_lines(z, n));
@@ -245,7 +192,7 @@ static void test_cgroup(void **state) {
   };
   for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
     size_t n;
-    char *z = read_file(a[i].zPath, &n);
+    char *z = tu_read_file(a[i].zPath, &n);
     assert_non_null(z);
     int score;
     const hs_loader *l = hs_sniff((const uint8_t *)z, n, &score);
@@ -254,7 +201,7 @@ static void test_cgroup(void **state) {
     if (a[i].bSniff) assert_true(score >= 90);
     else assert_true(score <= 10);
     int rc;
-    hs_case *c = load(a[i].zPath, z, n, NULL, &rc);
+    hs_case *c = tu_load_buffer(a[i].zPath, z, n, NULL, &rc);
     assert_int_equal(rc, HS_OK);
     hs_table *t = hs_case_table(c, "proc");
     uint64_t r = find_row(t, a[i].zKind, a[i].zKey);
@@ -280,7 +227,7 @@ static void test_cgroup(void **state) {
 
     /* without a name: a lone number is memory.current, `max` memory.max */
     if (!a[i].bSniff) {
-      c = load("x", z, n, NULL, &rc);
+      c = tu_load_buffer("x", z, n, NULL, &rc);
       assert_int_equal(rc, HS_OK);
       t = hs_case_table(c, "proc");
       const char *zKind = hs_table_str(t, hs_table_colidx(t, "kind"), 0);
@@ -294,14 +241,14 @@ static void test_cgroup(void **state) {
 static void test_bad(void **state) {
   int rc;
   const char *z = "anon 1\nfile 2\nthis is bad\nkernel_stack 3\nsock 4\n";
-  hs_case *c = load("memory.stat", z, strlen(z), NULL, &rc);
+  hs_case *c = tu_load_buffer("memory.stat", z, strlen(z), NULL, &rc);
   assert_int_equal(rc, HS_OK);
   assert_int_equal(hs_case_table(c, "proc")->nRow, 4);
   assert_int_equal(c->aDiag[0].level, HS_ERROR);
   assert_int_equal(c->aDiag[0].iLine, 3);
   assert_non_null(strstr(c->aDiag[0].zMsg, "key N"));
   hs_case_free(c);
-  c = load("junk", "hello there\n", 12, "proc", &rc);
+  c = tu_load_buffer("junk", "hello there\n", 12, "proc", &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_non_null(strstr(c->aDiag[c->nDiag - 1].zMsg, "smaps_rollup"));
   hs_case_free(c);

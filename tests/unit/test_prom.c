@@ -19,46 +19,14 @@
 #include <cmocka.h>
 
 #include "heapscope/heapscope.h"
+#include "testutil.h"
 
 #define PROM_SAMPLE "samples/thirdparty/prometheus/metrics.prom"
-
-static char *read_file(const char *zPath, size_t *pn) {
-  FILE *f = fopen(zPath, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n + 1);
-  if (p && fread(p, 1, n, f) != (size_t)n) {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  if (p) p[n] = 0;
-  *pn = (size_t)n;
-  return p;
-}
-
-static hs_case *load_text(const char *zName, const char *z, size_t n, const char *zKind,
-                          int *pRc) {
-  hs_case *c = hs_case_new("t");
-  int rc = hs_case_load_buffer(c, zName, z, n, zKind);
-  if (pRc) *pRc = rc;
-  return c;
-}
-
-static int has_diag(hs_case *c, int level, uint64_t iLine, const char *zSub) {
-  for (int i = 0; i < c->nDiag; i++)
-    if (c->aDiag[i].level == level && c->aDiag[i].iLine == iLine &&
-        (!zSub || strstr(c->aDiag[i].zMsg, zSub)))
-      return 1;
-  return 0;
-}
 
 /* The real scrapes: rows, values, labels, scrapes, types, times. */
 static void test_real_scrapes(void **state) {
   size_t n;
-  char *z = read_file(PROM_SAMPLE, &n);
+  char *z = tu_read_file(PROM_SAMPLE, &n);
   if (!z) {
     skip();
     return;
@@ -67,7 +35,7 @@ static void test_real_scrapes(void **state) {
   assert_non_null(l);
   assert_string_equal(l->zKind, "prom");
   int rc;
-  hs_case *c = load_text(PROM_SAMPLE, z, n, NULL, &rc);
+  hs_case *c = tu_load_buffer(PROM_SAMPLE, z, n, NULL, &rc);
   assert_int_equal(rc, HS_OK);
   hs_table *t = hs_case_table(c, "metrics");
   assert_non_null(t);
@@ -202,7 +170,7 @@ static void test_handmade(void **state) {
       "up{job=\"a\",instance=\"x\"} 0\n" /* repeated series: third scrape */
       "tail 12";                          /* no newline: dropped */
   int rc;
-  hs_case *c = load_text("h.prom", z, strlen(z), NULL, &rc);
+  hs_case *c = tu_load_buffer("h.prom", z, strlen(z), NULL, &rc);
   assert_int_equal(rc, HS_ETRUNC);
   hs_table *t = hs_case_table(c, "metrics");
   assert_non_null(t);
@@ -220,8 +188,8 @@ static void test_handmade(void **state) {
   assert_int_equal(hs_table_u64(t, iS, 5), 2);
   assert_int_equal(hs_table_u64(t, iS, 6), 3);
   assert_string_equal(hs_table_str(t, hs_table_colidx(t, "type"), 0), "gauge");
-  assert_true(has_diag(c, HS_ERROR, 8, "metric name") || has_diag(c, HS_ERROR, 8, "value"));
-  assert_true(has_diag(c, HS_WARNING, 13, "truncated"));
+  assert_true(tu_has_diag(c, HS_ERROR, 8, "metric name") || tu_has_diag(c, HS_ERROR, 8, "value"));
+  assert_true(tu_has_diag(c, HS_WARNING, 13, "truncated"));
   assert_null(hs_case_table(c, "memstats")); /* no go_memstats_* */
 
   /* A second file in the same case continues the scrape numbering. */
@@ -242,7 +210,7 @@ static void test_handmade(void **state) {
                     "om_count 3 1700000000.25\n"
                     "om_sum 7 1700000001\n"
                     "# EOF\n";
-  c = load_text("om.txt", zOm, strlen(zOm), "prom", &rc);
+  c = tu_load_buffer("om.txt", zOm, strlen(zOm), "prom", &rc);
   assert_int_equal(rc, HS_OK);
   t = hs_case_table(c, "metrics");
   assert_int_equal(t->nRow, 3);
@@ -257,10 +225,10 @@ static void test_handmade(void **state) {
 
   /* Nothing usable: an error saying what was expected. */
   const char *z3 = "hello world\n";
-  c = load_text("x.prom", z3, strlen(z3), "prom", &rc);
+  c = tu_load_buffer("x.prom", z3, strlen(z3), "prom", &rc);
   assert_int_equal(rc, HS_EFORMAT);
-  assert_true(has_diag(c, HS_ERROR, 1, NULL));
-  assert_true(has_diag(c, HS_ERROR, 0, "go_goroutines"));
+  assert_true(tu_has_diag(c, HS_ERROR, 1, NULL));
+  assert_true(tu_has_diag(c, HS_ERROR, 0, "go_goroutines"));
   hs_case_free(c);
 }
 

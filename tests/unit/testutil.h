@@ -1,0 +1,33 @@
+/*
+ * Helpers shared by the C unit tests (linked into every tests/unit/test_*).
+ * Tests run with the repository root as the current directory.
+ */
+#ifndef HS_TESTUTIL_H
+#define HS_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heapscope/heapscope.h"
+
+/* Whole file, NUL-terminated (the NUL is not counted in *pn); NULL if it
+** cannot be read.  The caller frees it. */
+char *tu_read_file(const char *zPath, size_t *pn);
+
+/* Paths "samples/<group>/<case>/<zFile>" that exist, for the groups
+** go1.19, go1.23 and (if bThirdParty) thirdparty; NULL-terminated list the
+** caller frees with tu_free_list. */
+char **tu_sample_files(const char *zFile, int bThirdParty);
+/* The same, but the case directories "samples/<group>/<case>" holding zFile. */
+char **tu_sample_dirs(const char *zFile, int bThirdParty);
+void tu_free_list(char **az);
+
+/* A new case holding one buffer loaded as zName (sniffed unless zKind). */
+hs_case *tu_load_buffer(const char *zName, const void *p, size_t n, const char *zKind,
+                        int *pRc);
+
+/* 1 if the case has a diagnostic of this level on line iLine (UINT64_MAX:
+** any line) whose message contains zPart (NULL: any message). */
+int tu_has_diag(const hs_case *c, int level, uint64_t iLine, const char *zPart);
+
+#endif
