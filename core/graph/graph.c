@@ -25,7 +25,7 @@ void hs_graph_free(hs_graph *g) {
   if (g->pMap) {
     extern void hs_index_unmap_(void *, size_t); /* index.c */
     hs_index_unmap_(g->pMap, g->nMap);
-  } else {
+  } else if (!g->bBorrowed) {
     free(g->aFwdStart);
     free(g->aFwdDst);
     free(g->aFwdOff);

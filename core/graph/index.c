@@ -347,6 +347,52 @@ static const msgpack_object *get_val(const msgpack_object *pMap, const char *zKe
   return NULL;
 }
 
+/* Check that a msgpack value in p[0..n) frames within n bytes and that no
+** container declares more elements than bytes remain, before
+** msgpack_unpack_next allocates for the declared counts (a forged header
+** asking for 2^32 elements would otherwise be a 2 GB allocation).  One pass,
+** no recursion: `nNeed` counts the values still to read. */
+static int mp_sane(const uint8_t *p, size_t n) {
+  size_t i = 0;
+  uint64_t nNeed = 1;
+  while (nNeed) {
+    if (i >= n) return 0;
+    uint8_t t = p[i++];
+    uint64_t nLen = 0, nItems = 0;
+    nNeed--;
+    if (t <= 0x7f || t >= 0xe0 || (t >= 0xc0 && t <= 0xc3)) continue; /* fixint, nil, bool */
+    if ((t & 0xe0) == 0xa0) nLen = t & 0x1f;                            /* fixstr */
+    else if ((t & 0xf0) == 0x90) nItems = t & 0x0f;                     /* fixarray */
+    else if ((t & 0xf0) == 0x80) nItems = 2 * (uint64_t)(t & 0x0f);     /* fixmap */
+    else {
+      static const uint8_t aFixed[] = {/* 0xca..0xd3 */ 4, 8, 1, 2, 4, 8, 1, 2, 4, 8};
+      if (t >= 0xca && t <= 0xd3) {
+        nLen = aFixed[t - 0xca];
+      } else if (t >= 0xd4 && t <= 0xd8) {                             /* fixext */
+        nLen = 1 + (1u << (t - 0xd4));
+      } else {
+        int nW;                                                         /* width of the count */
+        switch (t) {
+          case 0xc4: case 0xc7: case 0xd9: nW = 1; break;
+          case 0xc5: case 0xc8: case 0xda: case 0xdc: case 0xde: nW = 2; break;
+          case 0xc6: case 0xc9: case 0xdb: case 0xdd: case 0xdf: nW = 4; break;
+          default: return 0;                                            /* 0xc1: never used */
+        }
+        if (n - i < (size_t)nW) return 0;
+        uint64_t c = 0;
+        for (int k = 0; k < nW; k++) c = c << 8 | p[i++];
+        if (t == 0xdc || t == 0xdd) nItems = c;
+        else if (t == 0xde || t == 0xdf) nItems = 2 * c;
+        else nLen = c + (t >= 0xc7 && t <= 0xc9);                      /* ext: + type byte */
+      }
+    }
+    if (nLen > n - i || nItems > n - i) return 0;
+    i += nLen;
+    nNeed += nItems;
+  }
+  return 1;
+}
+
 static int csr_ok(const uint32_t *aStart, uint64_t nRow, uint64_t m) {
   if (aStart[0] != 0 || aStart[nRow] != m) return 0;
   for (uint64_t i = 0; i < nRow; i++)
@@ -362,11 +408,9 @@ static int ids_ok(const uint32_t *a, uint64_t n, uint32_t nMax, int bNone) {
 
 hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k) {
   hs_graph *g = NULL;
-  int fd = -1, ok = 0;
+  int fd = -1;
   uint8_t *p = MAP_FAILED;
   size_t n = 0;
-  msgpack_unpacked up;
-  msgpack_unpacked_init(&up);
   if (!zIdx) goto done;
   fd = open(zIdx, O_RDONLY | O_CLOEXEC);
   if (fd < 0) goto done;
@@ -375,13 +419,32 @@ hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k) {
   n = (size_t)st.st_size;
   p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) goto done;
-  if (memcmp(p, IDX_MAGIC, 8) != 0) goto done;
+  g = hs_index_parse(p, n, k);
+  if (g) {
+    g->pMap = p;
+    g->nMap = n;
+    g->bBorrowed = 0;
+    p = MAP_FAILED;                           /* the graph owns the mapping */
+  }
+done:
+  if (fd >= 0) close(fd);
+  if (p != MAP_FAILED) munmap(p, n);
+  return g;
+}
+
+hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k) {
+  hs_graph *g = NULL;
+  int ok = 0;
+  msgpack_unpacked up;
+  msgpack_unpacked_init(&up);
+  if (n < 20 || ((uintptr_t)p & 7) || memcmp(p, IDX_MAGIC, 8) != 0) goto done;
   uint64_t nH = p[8] | (uint64_t)p[9] << 8 | (uint64_t)p[10] << 16 | (uint64_t)p[11] << 24;
   if (nH > n - 20) goto done;
   uint64_t iSum = 0;
   for (int i = 7; i >= 0; i--) iSum = iSum << 8 | p[12 + nH + i];
   if (checksum(p, 12 + nH) != iSum) goto done;
   size_t iUsed = 0;
+  if (!mp_sane(p + 12, nH)) goto done;
   if (msgpack_unpack_next(&up, (const char *)p + 12, nH, &iUsed) != MSGPACK_UNPACK_SUCCESS)
     goto done;
   const msgpack_object *h = &up.data;
@@ -442,16 +505,13 @@ hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k) {
     goto done;
   if (!ids_ok(g->aIdom, nN, g->nObj, 1) || !ids_ok(g->aParent, nN, g->nObj, 1)) goto done;
   if (!ids_ok(g->aDepth, nN, nN, 0)) goto done;
-  g->pMap = p;
-  g->nMap = n;
+  g->bBorrowed = 1;
   g->bFromIndex = 1;
   ok = 1;
 
 done:
   msgpack_unpacked_destroy(&up);
-  if (fd >= 0) close(fd);
   if (!ok) {
-    if (p != MAP_FAILED) munmap(p, n);
     free(g);
     g = NULL;
   }

@@ -60,6 +60,8 @@ typedef struct hs_graph {
   void *pMap;              /* index file mapping, or NULL */
   size_t nMap;
   int bFromIndex;          /* 1: read from an index file */
+  int bBorrowed;           /* 1: the arrays point into memory the graph does
+                              not own (hs_index_parse) */
 } hs_graph;
 
 /* Build a graph from an edge list over nObj objects: edge i goes from
@@ -177,6 +179,10 @@ char *hs_index_path(const hs_index_key *k, int bWrite);
 ** corrupt (every length is checked against the file size and every array
 ** against a checksum, so a damaged file is rejected, never trusted). */
 hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k);
+/* Validate an index image p[0..n) for k, as hs_index_read does, and return
+** a graph whose arrays point into p (the caller keeps p alive and unchanged
+** for the graph's life; hs_graph_free leaves p alone); NULL if invalid. */
+hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k);
 /* Save g for k to zIdx (written to a temporary file, then renamed).  Returns
 ** HS_OK or HS_ERR (the index is an optimisation: callers ignore failure). */
 int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *g);
