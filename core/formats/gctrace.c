@@ -1025,36 +1025,20 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
 /* ------------------------------------------------------------------ */
 /* The loader. */
 
-void hs_golog_strip_frame(const char **pz, size_t *pn) {
-  const char *z = *pz;
-  size_t n = *pn, nTime, iBody;
-  int bPartial;
-  if (n >= 8 && memcmp(z, "{\"log\":\"", 8) == 0) {
-    *pz = z + 8;
-    *pn = n - 8;
-  } else if (n >= 20 && is_digit(z[0]) && cri_split(z, n, &nTime, &iBody, &bPartial)) {
-    *pz = z + iBody;
-    *pn = n - iBody;
-  }
-}
-
-/* 80 when a gc line is in the window, 60 for only scav/pacer lines. */
+/* 80 when a gc line is in the window, 60 for only scav/pacer lines.  The
+** window is read with the line reader, so container framing and partial
+** records look as they will to the loader. */
 static int sniff(const uint8_t *p, size_t n) {
-  const char *z = (const char *)p;
-  size_t i = 0;
+  hs_logreader r;
+  hs_logline L;
   int score = 0;
-  while (i < n) {
-    const char *e = memchr(z + i, '\n', n - i);
-    size_t nLine = e ? (size_t)(e - (z + i)) : n - i;
-    const char *zL = z + i;
-    size_t nL = nLine;
-    hs_golog_strip_frame(&zL, &nL);
-    if (nL >= 5 && hs_golog_is_gc_line(zL, nL)) {
-      if (zL[0] == 'g' && zL[1] == 'c' && nL >= 8 && memchr(zL, '@', nL < 32 ? nL : 32)) return 80;
-      if (zL[0] != 'G') score = 60;
-    }
-    i += nLine + 1;
+  hs_logreader_init(&r, p, n);
+  while (score < 80 && hs_logreader_next(&r, &L)) {
+    if (L.n < 5 || !hs_golog_is_gc_line(L.z, L.n)) continue;
+    if (L.z[0] == 'g' && L.n >= 8 && memchr(L.z, '@', L.n < 32 ? L.n : 32)) score = 80;
+    else if (L.z[0] != 'G') score = 60;
   }
+  hs_logreader_free(&r);
   return score;
 }
 

@@ -73,9 +73,5 @@ int hs_goroutines_extract(hs_case *, hs_input *pIn, uint64_t *pnRow, int *pbOthe
 ** scavtrace or pacer line?  Both are cheap (a few byte compares). */
 int hs_golog_is_goroutine_line(const char *z, size_t n);
 int hs_golog_is_gc_line(const char *z, size_t n);
-/* For sniffers: advance *pz past a CRI or Docker prefix of one raw line,
-** without decoding (a Docker log string is seen raw, which is enough to
-** test the prefixes above). */
-void hs_golog_strip_frame(const char **pz, size_t *pn);
 
 #endif

@@ -583,23 +583,23 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
 /* The loader. */
 
 /* 90 if the first line is a goroutine header or a debug=1 profile, 75 if
-** one appears later in the window (a log with a traceback). */
+** one appears later in the window (a log with a traceback).  The window is
+** read with the line reader, so container framing looks as it will to the
+** loader. */
 static int sniff(const uint8_t *p, size_t n) {
-  const char *z = (const char *)p;
-  size_t i = 0;
-  int bFirst = 1;
-  while (i < n) {
-    const char *e = memchr(z + i, '\n', n - i);
-    size_t nLine = e ? (size_t)(e - (z + i)) : n - i;
-    const char *zL = z + i;
-    size_t nL = nLine;
-    hs_golog_strip_frame(&zL, &nL);
-    if (nL && zL[nL - 1] == '\r') nL--;
-    if (hs_golog_is_goroutine_line(zL, nL)) return bFirst ? 90 : 75;
-    if (nL) bFirst = 0;
-    i += nLine + 1;
+  hs_logreader r;
+  hs_logline L;
+  int score = 0, bFirst = 1;
+  hs_logreader_init(&r, p, n);
+  while (hs_logreader_next(&r, &L)) {
+    if (hs_golog_is_goroutine_line(L.z, L.n)) {
+      score = bFirst ? 90 : 75;
+      break;
+    }
+    if (L.n) bFirst = 0;
   }
-  return 0;
+  hs_logreader_free(&r);
+  return score;
 }
 
 static int load(hs_case *c, hs_input *in) {
