@@ -78,12 +78,18 @@
  *                            has_filenames, has_line_numbers, has_inline_frames
  *   profiles.K.labels        sample, key, str, num, num_unit
  *
- * ERRORS.  protobuf-c decodes all or nothing, so a damaged profile is first
- * walked here: the top-level fields up to the first one that is cut short
- * or malformed are kept (a warning names that byte offset), and if a kept
- * field does not decode as its message, that one field is dropped with a
- * warning at its offset.  Cost: one extra pass over the bytes, and a second
- * decode only when the first failed.
+ * DECODER.  A hand decoder into flat arrays (see "The decoder" below), not
+ * protobuf-c: on a 48 MB profile protobuf-c's unpack cost 2.2x a decoder
+ * of this kind (tests/bench/RESULTS.md).  profile.proto stays as the
+ * schema of record; the build still generates protobuf-c code from it,
+ * which tests/bench/pprof.sh uses for that comparison.
+ *
+ * ERRORS.  Top-level fields are read one by one: the profile ends at the
+ * first one that is cut short or malformed (the complete fields before it
+ * are kept, a warning names that byte offset, HS_ETRUNC), and a top-level
+ * field whose inside is malformed is skipped alone (a warning names the
+ * byte where the damage is).  Cost: one pass over the bytes; no recursion
+ * (messages nest three deep at most: Profile > Location > Line).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,13 +97,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "heapscope/heapscope.h"
-#include "formats/profile.pb-c.h"
 
-typedef Perftools__Profiles__Profile PbProfile;
-typedef Perftools__Profiles__Sample PbSample;
-typedef Perftools__Profiles__Location PbLocation;
-typedef Perftools__Profiles__Function PbFunction;
-typedef Perftools__Profiles__Mapping PbMapping;
 
 /* ------------------------------------------------------------------ */
 /* Protobuf wire walking (only what the sniffer and the damage scan need). */
@@ -319,81 +319,432 @@ static int sniff(const uint8_t *p, size_t n) {
 }
 
 /* ------------------------------------------------------------------ */
-/* Decoding with damage tolerance. */
+/* The decoder.  A hand decoder, not protobuf-c: on a 48 MB profile
+** protobuf-c's unpack took 2.2x the time of this kind of decoder
+** (tests/bench/RESULTS.md), because it mallocs every message and copies
+** every string; here repeated messages go into flat arrays and strings are
+** copied once into one arena.  It also knows the byte offset of any damage,
+** nested or not. */
 
-/* Does the payload of top-level field f decode as its message type? */
-static int field_decodes(const uint8_t *p, const pb_field *f) {
-  const ProtobufCMessageDescriptor *d = NULL;
-  switch (f->iField) {
-    case 1: case 11: d = &perftools__profiles__value_type__descriptor; break;
-    case 2: d = &perftools__profiles__sample__descriptor; break;
-    case 3: d = &perftools__profiles__mapping__descriptor; break;
-    case 4: d = &perftools__profiles__location__descriptor; break;
-    case 5: d = &perftools__profiles__function__descriptor; break;
-    case 6: return 1; /* strings: protobuf-c checks UTF-8 only for proto3 strings? see below */
-    case 13: { /* packed comment: varints back to back */
-      size_t i = f->iData, e = f->iData + f->nData;
-      uint64_t v;
-      while (i < e)
-        if (pb_varint(p, e, &i, &v)) return 0;
-      return 1;
-    }
-    default: return 1;
-  }
-  ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, f->nData, p + f->iData);
-  if (!m) return 0;
-  protobuf_c_message_free_unpacked(m, NULL);
-  return 1;
+typedef struct pvt { int64_t type, unit; } pvt;                 /* ValueType */
+typedef struct plabel { int64_t key, str, num, num_unit; } plabel;
+typedef struct psample {
+  size_t iLoc, nLoc;  /* into pprofile.locid */
+  size_t iVal, nVal;  /* into pprofile.value */
+  size_t iLab, nLab;  /* into pprofile.label */
+} psample;
+typedef struct pmapping {
+  uint64_t id, memory_start, memory_limit, file_offset;
+  int64_t filename, build_id;
+  int has_functions, has_filenames, has_line_numbers, has_inline_frames;
+} pmapping;
+typedef struct pline { uint64_t function_id; int64_t line, column; } pline;
+typedef struct plocation {
+  uint64_t id, mapping_id, address;
+  size_t iLine, nLine; /* into pprofile.line */
+  int is_folded;
+} plocation;
+typedef struct pfunction { uint64_t id; int64_t name, system_name, filename, start_line; } pfunction;
+typedef struct pstr { size_t iOff, n; } pstr;                  /* a string in the input */
+
+#define VEC(T) struct { T *a; size_t n, nCap; }
+typedef struct pprofile {
+  VEC(pvt) sample_type;
+  VEC(psample) sample;
+  VEC(uint64_t) locid;
+  VEC(int64_t) value;
+  VEC(plabel) label;
+  VEC(pmapping) mapping;
+  VEC(plocation) location;
+  VEC(pline) line;
+  VEC(pfunction) function;
+  VEC(pstr) str;
+  VEC(int64_t) comment;
+  int64_t drop_frames, keep_frames, time_nanos, duration_nanos, period;
+  int64_t default_sample_type, doc_url;
+  pvt period_type;
+  int bPeriodType;
+  char **azStr;       /* n_string_table NUL-terminated strings (in zArena) */
+  size_t nStr;
+  char *zArena;
+} pprofile;
+
+/* Grow a vector to hold one more element; 0 or -1 on OOM. */
+static int vec_grow(void **pa, size_t n, size_t *pnCap, size_t sz) {
+  if (n < *pnCap) return 0;
+  size_t nCap = *pnCap ? *pnCap * 2 : 64;
+  void *aNew = realloc(*pa, nCap * sz);
+  if (!aNew) return -1;
+  *pa = aNew;
+  *pnCap = nCap;
+  return 0;
+}
+#define PUSH(v, x) \
+  (vec_grow((void **)&(v).a, (v).n, &(v).nCap, sizeof *(v).a) ? -1 : ((v).a[(v).n++] = (x), 0))
+
+static void pprofile_free(pprofile *P) {
+  free(P->sample_type.a);
+  free(P->sample.a);
+  free(P->locid.a);
+  free(P->value.a);
+  free(P->label.a);
+  free(P->mapping.a);
+  free(P->location.a);
+  free(P->line.a);
+  free(P->function.a);
+  free(P->str.a);
+  free(P->comment.a);
+  free(P->azStr);
+  free(P->zArena);
 }
 
-/* Decode p[0..n) into *ppProf.  Damage is reported as warnings on the case
-** and skipped as described at the top.  Returns HS_OK (maybe HS_ETRUNC if
-** the end was cut) or HS_EFORMAT with an error recorded. */
-static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, PbProfile **ppProf) {
-  int rc = HS_OK;
-  uint8_t *pKeep = NULL;
-  *ppProf = perftools__profiles__profile__unpack(NULL, n, p);
-  if (*ppProf) return HS_OK;
+typedef struct dctx {
+  const uint8_t *p;   /* the whole input */
+  pprofile *P;
+  size_t iErr;        /* offset of the damage */
+  const char *zWhy;   /* what was expected there */
+  int bOom;
+} dctx;
 
-  /* Slow path: find the damage. */
-  pKeep = malloc(n ? n : 1);
-  if (!pKeep) return HS_ENOMEM;
-  size_t nKeep = 0, i = 0;
-  int nDropped = 0;
+static int fail(dctx *d, size_t i, const char *zWhy) {
+  d->iErr = i;
+  d->zWhy = zWhy;
+  return -1;
+}
+
+/* Read a field key at *pi (< end): field number and wire type. */
+static int dec_key(dctx *d, size_t *pi, size_t end, uint64_t *pField, int *pWire) {
+  uint64_t key;
+  size_t i0 = *pi;
+  if (pb_varint(d->p, end, pi, &key)) return fail(d, i0, "a field key (varint) inside the message");
+  *pField = key >> 3;
+  *pWire = (int)(key & 7);
+  if (*pField == 0) return fail(d, i0, "a field number above 0");
+  return 0;
+}
+
+/* Skip a field's value of wire type w. */
+static int dec_skip(dctx *d, size_t *pi, size_t end, int w) {
+  uint64_t v;
+  size_t i0 = *pi;
+  switch (w) {
+    case 0: if (pb_varint(d->p, end, pi, &v)) return fail(d, i0, "a varint"); return 0;
+    case 1: if (end - *pi < 8) return fail(d, i0, "8 bytes"); *pi += 8; return 0;
+    case 5: if (end - *pi < 4) return fail(d, i0, "4 bytes"); *pi += 4; return 0;
+    case 2:
+      if (pb_varint(d->p, end, pi, &v) || v > end - *pi)
+        return fail(d, i0, "a length that fits in the enclosing message");
+      *pi += (size_t)v;
+      return 0;
+    default: return fail(d, i0, "a wire type 0, 1, 2 or 5");
+  }
+}
+
+/* A scalar varint field (wire type 0). */
+static int dec_u64(dctx *d, size_t *pi, size_t end, int w, uint64_t *pv) {
+  size_t i0 = *pi;
+  if (w != 0) return fail(d, i0, "wire type 0 (varint) for this field");
+  if (pb_varint(d->p, end, pi, pv)) return fail(d, i0, "a varint");
+  return 0;
+}
+static int dec_i64(dctx *d, size_t *pi, size_t end, int w, int64_t *pv) {
+  uint64_t v;
+  if (dec_u64(d, pi, end, w, &v)) return -1;
+  *pv = (int64_t)v;
+  return 0;
+}
+
+/* The payload bounds of a length-delimited field at *pi; advances *pi. */
+static int dec_len(dctx *d, size_t *pi, size_t end, int w, size_t *pStart, size_t *pEnd) {
+  uint64_t v;
+  size_t i0 = *pi;
+  if (w != 2) return fail(d, i0, "wire type 2 (length-delimited) for this field");
+  if (pb_varint(d->p, end, pi, &v) || v > end - *pi)
+    return fail(d, i0, "a length that fits in the enclosing message");
+  *pStart = *pi;
+  *pEnd = *pi + (size_t)v;
+  *pi = *pEnd;
+  return 0;
+}
+
+/* A repeated u64/i64, packed (w 2) or one element (w 0). */
+#define DEC_REPEATED(NAME, T, VECP)                                                     \
+  static int NAME(dctx *d, size_t *pi, size_t end, int w) {                           \
+    uint64_t v;                                                                         \
+    if (w == 0) {                                                                       \
+      if (dec_u64(d, pi, end, w, &v)) return -1;                                        \
+      if (PUSH(VECP, (T)v)) { d->bOom = 1; return -1; }                                 \
+      return 0;                                                                         \
+    }                                                                                   \
+    size_t s, e;                                                                        \
+    if (dec_len(d, pi, end, w, &s, &e)) return -1;                                      \
+    while (s < e) {                                                                     \
+      size_t i0 = s;                                                                    \
+      if (pb_varint(d->p, e, &s, &v)) return fail(d, i0, "a varint in a packed field"); \
+      if (PUSH(VECP, (T)v)) { d->bOom = 1; return -1; }                                 \
+    }                                                                                   \
+    return 0;                                                                           \
+  }
+DEC_REPEATED(dec_locids, uint64_t, d->P->locid)
+DEC_REPEATED(dec_values, int64_t, d->P->value)
+DEC_REPEATED(dec_comments, int64_t, d->P->comment)
+
+static int dec_valuetype(dctx *d, size_t i, size_t end, pvt *v) {
+  memset(v, 0, sizeof *v);
+  while (i < end) {
+    uint64_t f;
+    int w;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    if (f == 1) { if (dec_i64(d, &i, end, w, &v->type)) return -1; }
+    else if (f == 2) { if (dec_i64(d, &i, end, w, &v->unit)) return -1; }
+    else if (dec_skip(d, &i, end, w)) return -1;
+  }
+  return 0;
+}
+
+static int dec_label(dctx *d, size_t i, size_t end) {
+  plabel l = {0, 0, 0, 0};
+  while (i < end) {
+    uint64_t f;
+    int w;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    int64_t *pv = f == 1 ? &l.key : f == 2 ? &l.str : f == 3 ? &l.num : f == 4 ? &l.num_unit : NULL;
+    if (pv ? dec_i64(d, &i, end, w, pv) : dec_skip(d, &i, end, w)) return -1;
+  }
+  if (PUSH(d->P->label, l)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+static int dec_sample(dctx *d, size_t i, size_t end) {
+  pprofile *P = d->P;
+  psample s = {P->locid.n, 0, P->value.n, 0, P->label.n, 0};
+  while (i < end) {
+    uint64_t f;
+    int w;
+    size_t a, b;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    switch (f) {
+      case 1: if (dec_locids(d, &i, end, w)) return -1; break;
+      case 2: if (dec_values(d, &i, end, w)) return -1; break;
+      case 3: if (dec_len(d, &i, end, w, &a, &b) || dec_label(d, a, b)) return -1; break;
+      default: if (dec_skip(d, &i, end, w)) return -1; break;
+    }
+  }
+  s.nLoc = P->locid.n - s.iLoc;
+  s.nVal = P->value.n - s.iVal;
+  s.nLab = P->label.n - s.iLab;
+  if (PUSH(P->sample, s)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+static int dec_mapping(dctx *d, size_t i, size_t end) {
+  pmapping m;
+  memset(&m, 0, sizeof m);
+  while (i < end) {
+    uint64_t f, v;
+    int w;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    if (f < 1 || f > 10) {
+      if (dec_skip(d, &i, end, w)) return -1;
+      continue;
+    }
+    if (dec_u64(d, &i, end, w, &v)) return -1;
+    switch (f) {
+      case 1: m.id = v; break;
+      case 2: m.memory_start = v; break;
+      case 3: m.memory_limit = v; break;
+      case 4: m.file_offset = v; break;
+      case 5: m.filename = (int64_t)v; break;
+      case 6: m.build_id = (int64_t)v; break;
+      case 7: m.has_functions = v != 0; break;
+      case 8: m.has_filenames = v != 0; break;
+      case 9: m.has_line_numbers = v != 0; break;
+      case 10: m.has_inline_frames = v != 0; break;
+    }
+  }
+  if (PUSH(d->P->mapping, m)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+static int dec_line(dctx *d, size_t i, size_t end) {
+  pline l = {0, 0, 0};
+  while (i < end) {
+    uint64_t f;
+    int w;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    if (f == 1) { if (dec_u64(d, &i, end, w, &l.function_id)) return -1; }
+    else if (f == 2) { if (dec_i64(d, &i, end, w, &l.line)) return -1; }
+    else if (f == 3) { if (dec_i64(d, &i, end, w, &l.column)) return -1; }
+    else if (dec_skip(d, &i, end, w)) return -1;
+  }
+  if (PUSH(d->P->line, l)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+static int dec_location(dctx *d, size_t i, size_t end) {
+  pprofile *P = d->P;
+  plocation l;
+  memset(&l, 0, sizeof l);
+  l.iLine = P->line.n;
+  while (i < end) {
+    uint64_t f, v;
+    int w;
+    size_t a, b;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    switch (f) {
+      case 1: if (dec_u64(d, &i, end, w, &l.id)) return -1; break;
+      case 2: if (dec_u64(d, &i, end, w, &l.mapping_id)) return -1; break;
+      case 3: if (dec_u64(d, &i, end, w, &l.address)) return -1; break;
+      case 4: if (dec_len(d, &i, end, w, &a, &b) || dec_line(d, a, b)) return -1; break;
+      case 5: if (dec_u64(d, &i, end, w, &v)) return -1; l.is_folded = v != 0; break;
+      default: if (dec_skip(d, &i, end, w)) return -1; break;
+    }
+  }
+  l.nLine = P->line.n - l.iLine;
+  if (PUSH(P->location, l)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+static int dec_function(dctx *d, size_t i, size_t end) {
+  pfunction fn;
+  memset(&fn, 0, sizeof fn);
+  while (i < end) {
+    uint64_t f;
+    int w;
+    if (dec_key(d, &i, end, &f, &w)) return -1;
+    int r;
+    switch (f) {
+      case 1: r = dec_u64(d, &i, end, w, &fn.id); break;
+      case 2: r = dec_i64(d, &i, end, w, &fn.name); break;
+      case 3: r = dec_i64(d, &i, end, w, &fn.system_name); break;
+      case 4: r = dec_i64(d, &i, end, w, &fn.filename); break;
+      case 5: r = dec_i64(d, &i, end, w, &fn.start_line); break;
+      default: r = dec_skip(d, &i, end, w); break;
+    }
+    if (r) return -1;
+  }
+  if (PUSH(d->P->function, fn)) { d->bOom = 1; return -1; }
+  return 0;
+}
+
+/* Lengths of every vector, to undo a top-level field that failed halfway. */
+typedef struct pmark { size_t a[11]; } pmark;
+static void mark(const pprofile *P, pmark *m) {
+  size_t a[11] = {P->sample_type.n, P->sample.n, P->locid.n, P->value.n, P->label.n,
+                  P->mapping.n, P->location.n, P->line.n, P->function.n, P->str.n, P->comment.n};
+  memcpy(m->a, a, sizeof a);
+}
+static void rollback(pprofile *P, const pmark *m) {
+  P->sample_type.n = m->a[0];
+  P->sample.n = m->a[1];
+  P->locid.n = m->a[2];
+  P->value.n = m->a[3];
+  P->label.n = m->a[4];
+  P->mapping.n = m->a[5];
+  P->location.n = m->a[6];
+  P->line.n = m->a[7];
+  P->function.n = m->a[8];
+  P->str.n = m->a[9];
+  P->comment.n = m->a[10];
+}
+
+/* One top-level field (already bounds-checked by pb_field_at). */
+static int dec_top(dctx *d, const pb_field *f) {
+  pprofile *P = d->P;
+  size_t s = f->iData, e = f->iData + f->nData, i = f->iStart;
+  uint64_t key, v = 0;
+  pb_varint(d->p, f->iEnd, &i, &key);
+  if (f->iWire == 0) pb_varint(d->p, f->iEnd, &i, &v);
+  switch (f->iField) {
+    case 1: {
+      pvt t;
+      if (dec_valuetype(d, s, e, &t)) return -1;
+      if (PUSH(P->sample_type, t)) { d->bOom = 1; return -1; }
+      return 0;
+    }
+    case 2: return dec_sample(d, s, e);
+    case 3: return dec_mapping(d, s, e);
+    case 4: return dec_location(d, s, e);
+    case 5: return dec_function(d, s, e);
+    case 6: {
+      pstr z = {s, f->nData};
+      if (PUSH(P->str, z)) { d->bOom = 1; return -1; }
+      return 0;
+    }
+    case 7: P->drop_frames = (int64_t)v; return 0;
+    case 8: P->keep_frames = (int64_t)v; return 0;
+    case 9: P->time_nanos = (int64_t)v; return 0;
+    case 10: P->duration_nanos = (int64_t)v; return 0;
+    case 11: P->bPeriodType = 1; return dec_valuetype(d, s, e, &P->period_type);
+    case 12: P->period = (int64_t)v; return 0;
+    case 13: {
+      size_t k = f->iStart;
+      uint64_t kk;
+      pb_varint(d->p, f->iEnd, &k, &kk);
+      return dec_comments(d, &k, f->iEnd, f->iWire);
+    }
+    case 14: P->default_sample_type = (int64_t)v; return 0;
+    case 15: P->doc_url = (int64_t)v; return 0;
+    default: return 0; /* label_set (16) and fields of newer schemas */
+  }
+}
+
+/* Decode p[0..n) into *P.  Damage is reported as warnings on the case: a
+** field cut short or malformed at the top level ends the profile there (the
+** complete fields before it are kept, HS_ETRUNC); a top-level field whose
+** inside is malformed is skipped alone.  Returns HS_OK, HS_ETRUNC,
+** HS_ENOMEM, or HS_EFORMAT (nothing decodable; an error is recorded). */
+static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, pprofile *P) {
+  int rc = HS_OK, nSkipped = 0, nGood = 0;
+  dctx d = {p, P, 0, NULL, 0};
+  size_t i = 0;
   pb_field f;
   const char *zWhy;
   while (i < n) {
     if (pb_field_at(p, n, i, &f, &zWhy)) {
       hs_case_diag(c, HS_WARNING, zFile, i, 0,
-                   "pprof: expected %s at byte %zu of %zu; kept the %zu bytes of complete "
-                   "fields before it. If the file was cut short, fetch the profile again",
-                   zWhy, i, n, nKeep);
+                   "pprof: expected %s at byte %zu of %zu; kept the complete fields before "
+                   "it. If the file was cut short, fetch the profile again",
+                   zWhy, i, n);
       rc = HS_ETRUNC;
       break;
     }
-    if (f.iWire == 2 && !field_decodes(p, &f)) {
-      if (nDropped++ < 10)
-        hs_case_diag(c, HS_WARNING, zFile, f.iStart, 0,
-                     "pprof: field %llu (%zu bytes) at byte %zu does not decode as its "
-                     "message type; skipped it",
-                     (unsigned long long)f.iField, f.iEnd - f.iStart, f.iStart);
+    pmark m;
+    mark(P, &m);
+    if (dec_top(&d, &f)) {
+      rollback(P, &m);
+      if (d.bOom) return HS_ENOMEM;
+      if (nSkipped++ < 10)
+        hs_case_diag(c, HS_WARNING, zFile, d.iErr, 0,
+                     "pprof: in field %llu (%zu bytes from byte %zu), expected %s at byte "
+                     "%zu; skipped that field",
+                     (unsigned long long)f.iField, f.iEnd - f.iStart, f.iStart, d.zWhy, d.iErr);
     } else {
-      memcpy(pKeep + nKeep, p + f.iStart, f.iEnd - f.iStart);
-      nKeep += f.iEnd - f.iStart;
+      nGood++;
     }
     i = f.iEnd;
+    if ((nGood & 0xffff) == 0 && hs_checkpoint()) break;
   }
-  *ppProf = perftools__profiles__profile__unpack(NULL, nKeep, pKeep);
-  if (!*ppProf) {
-    /* Strings that are not UTF-8 make protobuf-c refuse the whole message;
-    ** that is the one damage the field check above cannot see cheaply. */
+  if (nGood == 0) {
     hs_case_diag(c, HS_ERROR, zFile, 0, 0,
-                 "pprof: the profile does not decode as a perftools.profiles.Profile "
-                 "message (protobuf). Check that the file is a pprof profile "
-                 "(`go tool pprof -raw FILE`)");
-    rc = HS_EFORMAT;
+                 "pprof: no field of a perftools.profiles.Profile message (protobuf) could be "
+                 "read. Check that the file is a pprof profile (`go tool pprof -raw FILE`)");
+    return HS_EFORMAT;
   }
-  free(pKeep);
+  /* Strings: one arena, NUL-terminated. */
+  size_t nBytes = 1;
+  for (size_t k = 0; k < P->str.n; k++) nBytes += P->str.a[k].n + 1;
+  P->zArena = malloc(nBytes);
+  P->azStr = malloc((P->str.n + 1) * sizeof *P->azStr);
+  if (!P->zArena || !P->azStr) return HS_ENOMEM;
+  char *z = P->zArena;
+  for (size_t k = 0; k < P->str.n; k++) {
+    memcpy(z, p + P->str.a[k].iOff, P->str.a[k].n);
+    z[P->str.a[k].n] = 0;
+    P->azStr[k] = z;
+    z += P->str.a[k].n + 1;
+  }
+  P->nStr = P->str.n;
   return rc;
 }
 
@@ -441,40 +792,40 @@ static uint32_t idmap_get(const idmap *m, uint64_t id) {
 typedef struct loadctx {
   hs_case *c;
   const char *zFile;
-  PbProfile *pr;
+  pprofile *pr;
   int nBadStr;        /* string indexes out of range (warned once) */
 } loadctx;
 
 static const char *S(loadctx *x, int64_t i) {
-  if (i >= 0 && (uint64_t)i < x->pr->n_string_table) return x->pr->string_table[i];
+  if (i >= 0 && (uint64_t)i < x->pr->nStr) return x->pr->azStr[i];
   if (x->nBadStr++ == 0)
     hs_case_diag(x->c, HS_WARNING, x->zFile, UINT64_MAX, 0,
                  "pprof: string index %lld is past the string table (%zu strings); "
                  "used \"\" for it (and for any other bad index)",
-                 (long long)i, x->pr->n_string_table);
+                 (long long)i, x->pr->nStr);
   return "";
 }
 
 static int has_type(loadctx *x, const char *zType) {
-  for (size_t i = 0; i < x->pr->n_sample_type; i++)
-    if (strcmp(S(x, x->pr->sample_type[i]->type), zType) == 0) return 1;
+  for (size_t i = 0; i < x->pr->sample_type.n; i++)
+    if (strcmp(S(x, x->pr->sample_type.a[i].type), zType) == 0) return 1;
   return 0;
 }
 
-static const char *leaf_name(loadctx *x, PbSample *s, const idmap *mLoc, const idmap *mFn) {
-  if (s->n_location_id == 0) return "";
-  uint32_t iLoc = idmap_get(mLoc, s->location_id[0]);
+static const char *leaf_name(loadctx *x, const psample *s, const idmap *mLoc, const idmap *mFn) {
+  if (s->nLoc == 0) return "";
+  uint32_t iLoc = idmap_get(mLoc, x->pr->locid.a[s->iLoc]);
   if (iLoc == UINT32_MAX) return "";
-  PbLocation *l = x->pr->location[iLoc];
-  if (l->n_line == 0) return "";
-  uint32_t iFn = idmap_get(mFn, l->line[0]->function_id);
-  return iFn == UINT32_MAX ? "" : S(x, x->pr->function[iFn]->name);
+  const plocation *l = &x->pr->location.a[iLoc];
+  if (l->nLine == 0) return "";
+  uint32_t iFn = idmap_get(mFn, x->pr->line.a[l->iLine].function_id);
+  return iFn == UINT32_MAX ? "" : S(x, x->pr->function.a[iFn].name);
 }
 
 /* The kind of profile, as named by /debug/pprof/ (see the table at the top).
 ** zOut gets a name safe for a table name. */
 static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *zOut, size_t nOut) {
-  PbProfile *pr = x->pr;
+  pprofile *pr = x->pr;
   const char *zDefault = S(x, pr->default_sample_type);
   if (has_type(x, "inuse_space") || has_type(x, "alloc_space")) {
     snprintf(zOut, nOut, "%s", strcmp(zDefault, "alloc_space") == 0 ? "allocs" : "heap");
@@ -482,8 +833,8 @@ static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *
   }
   if (has_type(x, "contentions") && has_type(x, "delay")) {
     int nMutex = 0, nBlock = 0;
-    for (size_t i = 0; i < pr->n_sample; i++) {
-      const char *z = leaf_name(x, pr->sample[i], mLoc, mFn);
+    for (size_t i = 0; i < pr->sample.n; i++) {
+      const char *z = leaf_name(x, &pr->sample.a[i], mLoc, mFn);
       if (strstr(z, "Unlock") || strcmp(z, "runtime.unlock") == 0 || strstr(z, "LostContended"))
         nMutex++;
       else if (*z)
@@ -495,12 +846,12 @@ static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *
       snprintf(zOut, nOut, "%s", strstr(x->zFile, "mutex") ? "mutex" : "block");
     return;
   }
-  if (has_type(x, "cpu") || (pr->period_type && strcmp(S(x, pr->period_type->type), "cpu") == 0)) {
+  if (has_type(x, "cpu") || (pr->bPeriodType && strcmp(S(x, pr->period_type.type), "cpu") == 0)) {
     snprintf(zOut, nOut, "cpu");
     return;
   }
   /* goroutine, threadcreate and custom profiles: named by their type. */
-  const char *z = pr->n_sample_type ? S(x, pr->sample_type[0]->type) : "";
+  const char *z = pr->sample_type.n ? S(x, pr->sample_type.a[0].type) : "";
   size_t k = 0;
   for (; *z && k + 1 < nOut && k < 40; z++)
     zOut[k++] = (*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') || (*z >= '0' && *z <= '9') ? *z : '_';
@@ -510,10 +861,10 @@ static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *
 
 /* Pick K, K_2, K_3 ...: the first whose info table does not exist yet. */
 static void unique_kind(hs_case *c, char *zKind, size_t nKind) {
-  char zBase[64], zName[128];
-  snprintf(zBase, sizeof zBase, "%s", zKind);
+  char zBase[80], zName[128];
+  snprintf(zBase, sizeof zBase, "%.60s", zKind);
   for (int i = 1; i < 1000; i++) {
-    if (i > 1) snprintf(zKind, nKind, "%s_%d", zBase, i);
+    if (i > 1) snprintf(zKind, nKind, "%.60s_%d", zBase, i);
     snprintf(zName, sizeof zName, "profiles.%s.info", zKind);
     if (!hs_case_table(c, zName)) return;
   }
@@ -532,19 +883,19 @@ static hs_table *new_table(hs_case *c, const char *zKind, const char *zPart) {
 static int fill_tables(loadctx *x) {
   int rc = HS_OK;
   hs_case *c = x->c;
-  PbProfile *pr = x->pr;
+  pprofile *pr = x->pr;
   idmap mLoc = {0}, mFn = {0};
   int *aiVal = NULL;
   char *zLab = NULL;
   char zKind[80];
   uint64_t r;
 
-  if (idmap_init(&mLoc, pr->n_location) || idmap_init(&mFn, pr->n_function)) {
+  if (idmap_init(&mLoc, pr->location.n) || idmap_init(&mFn, pr->function.n)) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (size_t i = 0; i < pr->n_location; i++) idmap_put(&mLoc, pr->location[i]->id, (uint32_t)i);
-  for (size_t i = 0; i < pr->n_function; i++) idmap_put(&mFn, pr->function[i]->id, (uint32_t)i);
+  for (size_t i = 0; i < pr->location.n; i++) idmap_put(&mLoc, pr->location.a[i].id, (uint32_t)i);
+  for (size_t i = 0; i < pr->function.n; i++) idmap_put(&mFn, pr->function.a[i].id, (uint32_t)i);
   profile_kind(x, &mLoc, &mFn, zKind, sizeof zKind);
   unique_kind(c, zKind, sizeof zKind);
 
@@ -573,23 +924,23 @@ static int fill_tables(loadctx *x) {
     ROW(tInfo, r);
     hs_table_set_strz(tInfo, 0, r, x->zFile);
     hs_table_set_strz(tInfo, 1, r, zKind);
-    if (pr->period_type) {
-      hs_table_set_strz(tInfo, 2, r, S(x, pr->period_type->type));
-      hs_table_set_strz(tInfo, 3, r, S(x, pr->period_type->unit));
+    if (pr->bPeriodType) {
+      hs_table_set_strz(tInfo, 2, r, S(x, pr->period_type.type));
+      hs_table_set_strz(tInfo, 3, r, S(x, pr->period_type.unit));
     }
     hs_table_set_strz(tInfo, 4, r, S(x, pr->default_sample_type));
     hs_table_set_strz(tInfo, 5, r, S(x, pr->drop_frames));
     hs_table_set_strz(tInfo, 6, r, S(x, pr->keep_frames));
     size_t nCom = 0;
-    for (size_t i = 0; i < pr->n_comment; i++) nCom += strlen(S(x, pr->comment[i])) + 1;
+    for (size_t i = 0; i < pr->comment.n; i++) nCom += strlen(S(x, pr->comment.a[i])) + 1;
     char *zCom = calloc(1, nCom + 1);
     if (!zCom) {
       rc = HS_ENOMEM;
       goto done;
     }
-    for (size_t i = 0; i < pr->n_comment; i++) {
+    for (size_t i = 0; i < pr->comment.n; i++) {
       if (i) strcat(zCom, "\n");
-      strcat(zCom, S(x, pr->comment[i]));
+      strcat(zCom, S(x, pr->comment.a[i]));
     }
     hs_table_set_strz(tInfo, 7, r, zCom);
     free(zCom);
@@ -602,14 +953,14 @@ static int fill_tables(loadctx *x) {
   /* sample types and the samples' value columns */
   TRY(hs_table_col(tTypes, "name", HS_STR, 0));
   TRY(hs_table_col(tTypes, "unit", HS_STR, 0));
-  aiVal = calloc(pr->n_sample_type + 1, sizeof *aiVal);
+  aiVal = calloc(pr->sample_type.n + 1, sizeof *aiVal);
   if (!aiVal) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (size_t i = 0; i < pr->n_sample_type; i++) {
-    const char *zType = S(x, pr->sample_type[i]->type);
-    const char *zUnit = S(x, pr->sample_type[i]->unit);
+  for (size_t i = 0; i < pr->sample_type.n; i++) {
+    const char *zType = S(x, pr->sample_type.a[i].type);
+    const char *zUnit = S(x, pr->sample_type.a[i].unit);
     ROW(tTypes, r);
     hs_table_set_strz(tTypes, 0, r, zType);
     hs_table_set_strz(tTypes, 1, r, zUnit);
@@ -636,8 +987,8 @@ static int fill_tables(loadctx *x) {
   TRY(hs_table_col(tLab, "num_unit", HS_STR, 0));
 
   uint64_t nFrame = 0;
-  for (size_t i = 0; i < pr->n_sample; i++) nFrame += pr->sample[i]->n_location_id;
-  if (hs_table_reserve(tSamp, pr->n_sample) || hs_table_reserve(tStk, nFrame)) {
+  nFrame = pr->locid.n;
+  if (hs_table_reserve(tSamp, pr->sample.n) || hs_table_reserve(tStk, nFrame)) {
     rc = HS_ENOMEM;
     goto done;
   }
@@ -648,28 +999,28 @@ static int fill_tables(loadctx *x) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (size_t i = 0; i < pr->n_sample; i++) {
-    PbSample *s = pr->sample[i];
+  for (size_t i = 0; i < pr->sample.n; i++) {
+    const psample *s = &pr->sample.a[i];
     if ((i & 0xffff) == 0 && hs_checkpoint()) break;
     ROW(tSamp, r);
-    if (s->n_value != pr->n_sample_type && nBadVal++ == 0)
+    if (s->nVal != pr->sample_type.n && nBadVal++ == 0)
       hs_case_diag(c, HS_WARNING, x->zFile, UINT64_MAX, 0,
                    "pprof: sample %zu has %zu values for %zu sample types; missing values "
                    "read as 0 (first of such samples)",
-                   i + 1, s->n_value, pr->n_sample_type);
-    for (size_t k = 0; k < pr->n_sample_type && k < s->n_value; k++)
-      hs_table_set_i64(tSamp, aiVal[k], r, s->value[k]);
+                   i + 1, s->nVal, pr->sample_type.n);
+    for (size_t k = 0; k < pr->sample_type.n && k < s->nVal; k++)
+      hs_table_set_i64(tSamp, aiVal[k], r, pr->value.a[s->iVal + k]);
     hs_table_set_u32(tSamp, iStack, r, (uint32_t)tStk->nRow);
-    hs_table_set_u32(tSamp, iDepth, r, (uint32_t)s->n_location_id);
-    for (size_t k = 0; k < s->n_location_id; k++) {
+    hs_table_set_u32(tSamp, iDepth, r, (uint32_t)s->nLoc);
+    for (size_t k = 0; k < s->nLoc; k++) {
       uint64_t rs;
       ROW(tStk, rs);
-      uint32_t iLoc = idmap_get(&mLoc, s->location_id[k]);
+      uint32_t iLoc = idmap_get(&mLoc, pr->locid.a[s->iLoc + k]);
       if (iLoc == UINT32_MAX && nBadLoc++ == 0)
         hs_case_diag(c, HS_WARNING, x->zFile, UINT64_MAX, 0,
                      "pprof: sample %zu refers to location id %llu, which the profile does "
                      "not define; that frame is recorded as unknown",
-                     i + 1, (unsigned long long)s->location_id[k]);
+                     i + 1, (unsigned long long)pr->locid.a[s->iLoc + k]);
       hs_table_set_u32(tStk, 0, rs, (uint32_t)r);
       hs_table_set_u32(tStk, 1, rs, (uint32_t)k);
       hs_table_set_u32(tStk, 2, rs, iLoc);
@@ -677,8 +1028,8 @@ static int fill_tables(loadctx *x) {
     /* Labels, both as rows and as one "k=v k2=12unit" string. */
     size_t nLab = 0;
     zLab[0] = 0;
-    for (size_t k = 0; k < s->n_label; k++) {
-      Perftools__Profiles__Label *lb = s->label[k];
+    for (size_t k = 0; k < s->nLab; k++) {
+      const plabel *lb = &pr->label.a[s->iLab + k];
       uint64_t rl;
       ROW(tLab, rl);
       const char *zKey = S(x, lb->key), *zStr = S(x, lb->str), *zUnit = S(x, lb->num_unit);
@@ -711,8 +1062,8 @@ static int fill_tables(loadctx *x) {
   TRY(hs_table_col(tFn, "system_name", HS_STR, 0));
   TRY(hs_table_col(tFn, "filename", HS_STR, 0));
   TRY(hs_table_col(tFn, "start_line", HS_I64, 0));
-  for (size_t i = 0; i < pr->n_function; i++) {
-    PbFunction *f = pr->function[i];
+  for (size_t i = 0; i < pr->function.n; i++) {
+    const pfunction *f = &pr->function.a[i];
     ROW(tFn, r);
     hs_table_set_u64(tFn, 0, r, f->id);
     hs_table_set_strz(tFn, 1, r, S(x, f->name));
@@ -735,29 +1086,30 @@ static int fill_tables(loadctx *x) {
   TRY(hs_table_col(tLine, "file", HS_STR, 0));
   TRY(hs_table_col(tLine, "line", HS_I64, 0));
   TRY(hs_table_col(tLine, "column", HS_I64, 0));
-  for (size_t i = 0; i < pr->n_location; i++) {
-    PbLocation *l = pr->location[i];
+  for (size_t i = 0; i < pr->location.n; i++) {
+    const plocation *l = &pr->location.a[i];
     ROW(tLoc, r);
     hs_table_set_u64(tLoc, 0, r, l->id);
     hs_table_set_u64(tLoc, 1, r, l->address);
     hs_table_set_u64(tLoc, 2, r, l->mapping_id);
     hs_table_set_u32(tLoc, 3, r, l->is_folded ? 1 : 0);
     hs_table_set_u32(tLoc, 4, r, (uint32_t)tLine->nRow);
-    hs_table_set_u32(tLoc, 5, r, (uint32_t)l->n_line);
-    for (size_t k = 0; k < l->n_line; k++) {
+    hs_table_set_u32(tLoc, 5, r, (uint32_t)l->nLine);
+    for (size_t k = 0; k < l->nLine; k++) {
+      const pline *ln = &pr->line.a[l->iLine + k];
       uint64_t rl;
       ROW(tLine, rl);
-      uint32_t iFn = idmap_get(&mFn, l->line[k]->function_id);
+      uint32_t iFn = idmap_get(&mFn, ln->function_id);
       hs_table_set_u32(tLine, 0, rl, (uint32_t)r);
       hs_table_set_u32(tLine, 1, rl, iFn);
       if (iFn != UINT32_MAX) {
-        const char *zName = S(x, pr->function[iFn]->name);
+        const char *zName = S(x, pr->function.a[iFn].name);
         hs_table_set_strz(tLine, 2, rl, zName);
-        hs_table_set_strz(tLine, 3, rl, S(x, pr->function[iFn]->filename));
+        hs_table_set_strz(tLine, 3, rl, S(x, pr->function.a[iFn].filename));
         if (k == 0) hs_table_set_strz(tLoc, 6, r, zName);
       }
-      hs_table_set_i64(tLine, 4, rl, l->line[k]->line);
-      hs_table_set_i64(tLine, 5, rl, l->line[k]->column);
+      hs_table_set_i64(tLine, 4, rl, ln->line);
+      hs_table_set_i64(tLine, 5, rl, ln->column);
     }
   }
 
@@ -771,8 +1123,8 @@ static int fill_tables(loadctx *x) {
     TRY(hs_table_col(tMap, "filename", HS_STR, 0));
     TRY(hs_table_col(tMap, "build_id", HS_STR, 0));
     for (int k = 0; k < 4; k++) TRY(hs_table_col(tMap, az[k], HS_U32, 0));
-    for (size_t i = 0; i < pr->n_mapping; i++) {
-      PbMapping *m = pr->mapping[i];
+    for (size_t i = 0; i < pr->mapping.n; i++) {
+      const pmapping *m = &pr->mapping.a[i];
       ROW(tMap, r);
       hs_table_set_u64(tMap, 0, r, m->id);
       hs_table_set_u64(tMap, 1, r, m->memory_start);
@@ -802,7 +1154,8 @@ done:
 static int load(hs_case *c, hs_input *in) {
   int rc = HS_OK;
   uint8_t *pRaw = NULL;
-  PbProfile *pr = NULL;
+  pprofile P;
+  memset(&P, 0, sizeof P);
   const uint8_t *p = in->p;
   size_t n = (size_t)in->n;
   if (is_gzip(p, n)) {
@@ -820,16 +1173,17 @@ static int load(hs_case *c, hs_input *in) {
                    "pprof: the gzip stream is cut short; reading the %zu bytes it gave", n);
     p = pRaw;
   }
-  int rcDecode = decode(c, in->zName, p, n, &pr);
-  if (!pr) {
-    rc = rcDecode == HS_OK ? HS_EFORMAT : rcDecode;
+  int rcDecode = decode(c, in->zName, p, n, &P);
+  if (rcDecode != HS_OK && rcDecode != HS_ETRUNC) {
+    rc = rcDecode;
+    if (rc == HS_ENOMEM) hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "pprof: out of memory");
     goto done;
   }
-  loadctx x = {c, in->zName, pr, 0};
+  loadctx x = {c, in->zName, &P, 0};
   rc = fill_tables(&x);
   if (rc == HS_OK) rc = rcDecode;
 done:
-  if (pr) perftools__profiles__profile__free_unpacked(pr, NULL);
+  pprofile_free(&P);
   free(pRaw);
   return rc;
 }

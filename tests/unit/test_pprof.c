@@ -319,7 +319,10 @@ static void test_damaged_field(void **state) {
   hs_case *c = hs_case_new("t");
   assert_int_equal(hs_case_load_buffer(c, "bad.pb", p.a, p.n, "pprof"), HS_OK);
   assert_int_equal(c->nDiag, 1);
-  assert_int_equal(c->aDiag[0].iOffset, iBad);
+  /* the offset is the damage itself: the inner length after key and length
+  ** of the sample field (2 bytes) and the location_id key (1 byte) */
+  assert_int_equal(c->aDiag[0].iOffset, iBad + 3);
+  assert_non_null(strstr(c->aDiag[0].zMsg, "field 2"));
   hs_table *t = T(c, "profiles.goroutine.samples");
   assert_int_equal(t->nRow, 1);
   assert_int_equal(U(t, "goroutine", 0), 7);
