@@ -291,6 +291,15 @@ local function check_sites(dir)
     if row.site == rs.site then ns = ns + row.count end
   end
   tap.ge(ns, rs.count + facts.ring_buffers.count, v .. " rate1: by_site counts sessions and buffers at " .. rs.site)
+  -- a group's retained bytes count each dominated byte once: the 1000
+  -- sessions of the ring retain the ring (not 1000 nested copies of it)
+  local best = 0
+  for i = 1, #bysite do
+    local row = bysite[i]
+    if row.site == rs.site and row.retained > best then best = row.retained end
+  end
+  tap.ge(best, facts.ring_retained_bytes, v .. " rate1: the sessions' group retains the ring")
+  tap.ok(best < 2 * facts.ring_retained_bytes, v .. " rate1: ... counting it once (got " .. best .. ")")
 end
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
