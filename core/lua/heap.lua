@@ -64,9 +64,10 @@ local getters = {
   end,
   retained = function(o) return tonumber(o._h:_gcol("retained")[o.id]) end,
   depth = function(o) return tonumber(o._h:_gcol("depth")[o.id]) end,
+  -- 1-based row of heap.memprof (the allocation site), nil when not sampled
   bucket = function(o)
     local b = tonumber(o._h:_col("bucket")[o.id])
-    if b == NONE then return nil end
+    if b == 0 then return nil end
     return b
   end,
 }
@@ -255,7 +256,8 @@ function Heap:root(r)
   return x
 end
 
--- The allocation stack of memprof row b (0-based), leaf first.
+-- The allocation stack of heap.memprof row b (1-based, as heap.objects.bucket
+-- and heap.memprof_frames.memprof give it), leaf first.
 function Heap:_stack(b)
   if not self._stacks then
     local t = self.memprof_frames
@@ -279,8 +281,8 @@ function Heap:_stack(b)
     for k, f in ipairs(s) do
       out[k] = { func = t:get(f.i, "func"), file = t:get(f.i, "file"), line = t:get(f.i, "line") }
     end
-  elseif self.memprof and b < #self.memprof then
-    out[1] = { func = self.memprof:get(b + 1, "func") }
+  elseif self.memprof and b >= 1 and b <= #self.memprof then
+    out[1] = { func = self.memprof:get(b, "func") }
   else
     return nil
   end
@@ -327,7 +329,7 @@ local function histogram(h, by)
       end
     else
       local b = r.key[i]
-      if b == NONE then
+      if b == 0 then
         name = "(not sampled)"
       else
         local st = h:_stack(b)
@@ -350,7 +352,8 @@ end
 -- Count, shallow bytes and retained bytes per type identity (the type word
 -- of Go 1.22+ header objects; objects without one group by size).
 function Heap:by_type() return histogram(self, "type") end
--- The same per allocation site (memprof bucket; "(not sampled)" for the rest).
+-- The same per allocation site (memprof bucket: the memprof column is its
+-- 1-based heap.memprof row; "(not sampled)", memprof 0, for the rest).
 function Heap:by_site() return histogram(self, "site") end
 
 function M.attach(c)

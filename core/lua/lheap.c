@@ -331,8 +331,8 @@ static uint32_t keymap_get(keymap *m, uint64_t k) {
 
 /* heap_histogram(case, "type"|"site") -> {key=, count=, bytes=, retained=,
 ** first=} arrays per group: key is the type identity (the type word, or
-** 2^63 + size for objects without a known type) or the memprof bucket row
-** (4294967295: not sampled); first is the id of the group's first object.
+** 2^63 + size for objects without a known type) or the 1-based heap.memprof
+** row (0: not sampled); first is the id of the group's first object.
 **
 ** A group's retained bytes are what freeing every object of the group would
 ** free: the sum of the retained sizes of its members that no other member
@@ -357,7 +357,7 @@ static int l_histogram(lua_State *L) {
   for (uint32_t v = 0; v < n; v++) {
     uint64_t k;
     if (bSite)
-      k = h->aBucket ? h->aBucket[v] : UINT32_MAX;
+      k = h->aBucket ? h->aBucket[v] : 0;
     else if (h->aType && h->aType[v])
       k = h->aType[v];
     else

@@ -278,6 +278,10 @@ local function check_sites(dir)
   local hs_ = h:object(facts.ring_head_addr):site()
   tap.is(hs_ and hs_.func, rs.site, v .. " rate1: the ring head's site is " .. rs.site)
   local bysite = h:by_site()
+  tap.is(bysite:sum("count"), #h.objects, v .. " rate1: by_site puts every object in one group")
+  tap.is(bysite:sum("bytes"), h.objects:sum("size"), v .. " rate1: ... and every byte")
+  local bytype = h:by_type()
+  tap.is(bytype:sum("count"), #h.objects, v .. " rate1: by_type puts every object in one group")
   local cnt, bytes = 0, 0
   for i = 1, #bysite do
     local row = bysite[i]
