@@ -52,6 +52,7 @@ local function pprof_raw(path)
 end
 
 for _, path in ipairs(paths) do
+  if not exists(path) and exists(path .. ".gz") then path = path .. ".gz" end
   local lines = exists(path) and read_lines(path)
   if not lines then
     tap.skip(path .. " is not there (samples/gen.sh makes it)")
