@@ -2,7 +2,7 @@
 """The REPL as a person uses it: heapscope under a real pseudo-terminal (TAP).
 
 Python 3 stdlib only (pty, os, select).  Every read has a timeout and an
-overall alarm ends the test after 60 s, so it never hangs.  HOME is a fresh
+overall alarm ends the test after 180 s, so it never hangs.  HOME is a fresh
 temporary directory per session, so the history file is the test's own.
 """
 import fcntl
@@ -84,7 +84,7 @@ class Session:
         self.buf += ANSI.sub(b"", data).replace(b"\r", b"")
         return True
 
-    def expect(self, pattern, timeout=10):
+    def expect(self, pattern, timeout=30):
         """Wait for a regex (bytes) after the last match; returns the match or None."""
         rx = re.compile(pattern)
         end = time.time() + timeout
@@ -106,7 +106,7 @@ class Session:
     def recent(self):
         return self.buf[max(0, self.pos - 200):].decode(errors="replace")
 
-    def wait(self, timeout=10):
+    def wait(self, timeout=30):
         """The exit status (an int; -SIG if killed), or None after timeout."""
         end = time.time() + timeout
         while time.time() < end:
@@ -154,7 +154,7 @@ def main():
         print("1..0 # SKIP no heapscope binary at %s (build it with scons)" % HS)
         return 0
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(60)
+    signal.alarm(180)
 
     # ---------------------------------------------------------------- session 1
     home = mkhome()
@@ -162,7 +162,7 @@ def main():
     ok(s.expect(PROMPT), "the prompt appears", s.recent())
     chunks = []
 
-    def run(line, want, name, timeout=10):
+    def run(line, want, name, timeout=30):
         s.send(line + "\n")
         chunks.append(line)
         return ok(s.expect(want + rb"\n" + PROMPT, timeout), name, s.recent())
