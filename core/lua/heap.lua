@@ -296,10 +296,9 @@ function Heap:top_retainers(n)
   local rows = {}
   for k, id in ipairs(ids) do
     local o = obj(self, id)
-    local ps = core.heap_path(self._ud, id)
+    local ps, offs = core.heap_path(self._ud, id)
     local root = "(unreachable)"
     if #ps > 0 then
-      local _, offs = core.heap_path(self._ud, id)
       local r = self:root(offs[1])
       root = r and r.text or "?"
     end
