@@ -391,11 +391,11 @@ static int l_histogram(lua_State *L) {
     for (uint32_t v = 0; v < n; v++)
       if (g->aIdom[v] != HS_NONE) aKid[aFill[g->aIdom[v]]++] = v;
   }
-  /* DFS from the super-root.  A stack entry is a node; its high bit marks
-  ** "exit" (close the node's group).  Each node is pushed twice at most
-  ** in sequence, but only one entry per tree level is kept by pushing the
-  ** exit marker in place of the node when it is entered: the stack holds at
-  ** most n+1 entries. */
+  /* DFS from the super-root.  A node is pushed once, pending; popped, it is
+  ** entered (its group opened) and an exit marker (high bit set) takes its
+  ** place before its children are pushed; popping the marker closes the
+  ** group.  A node is pending or open, never both, so the stack holds at
+  ** most n entries. */
   {
     uint32_t nSp = 0;
     for (uint32_t e = aKidStart[n]; e < aKidStart[n + 1]; e++) aStk[nSp++] = aKid[e];
