@@ -30,6 +30,12 @@
 -- name.  opts.edgefraction (default 0, as with -edgefraction=0) drops
 -- light edges before that label is decided, like pprof's default 0.001.
 --
+-- by = "address" prints what `pprof -top -addresses` prints.  by = "file"
+-- sums per file; `pprof -top -files` keeps one row per (file, function
+-- start line), so it prints the same file name many times; we do not.
+-- drop_frames/keep_frames are kept in p.drop_frames/p.keep_frames but not
+-- applied (Go never writes them; pprof prunes stacks with them).
+--
 -- Cost: O(frames) per call, a few array reads and writes per frame; with
 -- opts.edgefraction > 0 also a Lua hash lookup per frame (edge weights).
 local ffi = require "ffi"

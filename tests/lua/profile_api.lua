@@ -97,6 +97,25 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
     end
     tap.ok(P.cpu.time and P.cpu.time > 1.6e9, dir .. ": cpu profile has a start time")
     tap.is(#P.mutex.samples > 0 and P.mutex.sample_types[2], "delay", dir .. ": mutex sample types")
+    -- by file and by address: flat still adds up to the samples with a stack
+    local stacked = 0
+    local dc, vc = P.heap.samples:column("depth"), P.heap.samples:column("inuse_space")
+    for i = 0, #P.heap.samples - 1 do
+      if dc[i] > 0 then stacked = stacked + tonumber(vc[i]) end
+    end
+    for _, by in ipairs({ "function", "file", "address" }) do
+      local t, sum = P.heap:top(nil, "inuse_space", by), 0
+      for i = 1, #t do sum = sum + t[i].flat end
+      tap.is(sum, stacked, dir .. ": top by " .. by .. ": flat adds up to the stacked samples")
+    end
+    local tf = P.heap:top(nil, "inuse_space", "file")
+    tap.ok(#tf > 0 and tf[1].name:match("%.go$"), dir .. ": top by file names .go files (" ..
+           tostring(#tf > 0 and tf[1].name) .. ")")
+    local ta = P.heap:top(nil, "inuse_space", "address")
+    tap.ok(#ta > 0 and ta[1].name:match("^%x+ %S+ %S+:%d+$"), dir .. ": top by address names " ..
+           "address function file:line (" .. tostring(#ta > 0 and ta[1].name) .. ")")
+    tap.raises(function() P.heap:top(nil, "no_such_type") end, "inuse_space",
+               dir .. ": an unknown sample type is an error naming the real ones")
     -- diff with itself: nothing changed
     tap.is(#P.heap:diff(P.heap), 0, dir .. ": a profile minus itself is empty")
   end
