@@ -105,7 +105,7 @@ static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, in
   if (i >= n || z[i] != ' ') return 0;
   *pnTime = i;
   i++;
-  if (i + 7 > n) return 0;
+  if (i + 8 > n) return 0; /* "stdout " and the tag */
   if (memcmp(z + i, "stdout ", 7) != 0 && memcmp(z + i, "stderr ", 7) != 0) return 0;
   i += 7;
   if (z[i] != 'F' && z[i] != 'P') return 0;
