@@ -232,8 +232,11 @@ static void scale(uint64_t count, uint64_t size, uint64_t rate, int64_t *pCount,
   }
   double avg = (double)size / (double)count;
   double s = 1 / (1 - exp(-avg / (double)rate));
-  *pCount = (int64_t)((double)count * s);
-  *pSize = (int64_t)((double)size * s);
+  double c = (double)count * s, b = (double)size * s;
+  /* Absurd inputs (average size far below the rate) make s infinite; a C
+  ** conversion of that is undefined, so clamp. */
+  *pCount = c < 9.2e18 ? (int64_t)c : INT64_MAX;
+  *pSize = b < 9.2e18 ? (int64_t)b : INT64_MAX;
 }
 
 static uint32_t str_id(ht *x, const char *z, size_t n) {
@@ -355,6 +358,7 @@ oom:
 static int parse_frame(ht *x, const char *z, const char *zEnd) {
   frame f;
   memset(&f, 0, sizeof f);
+  f.zFn = f.zFile = ""; /* an unsymbolized frame has neither */
   z = skip_space(z, zEnd);
   if (parse_hex(&z, zEnd, &f.pc)) return -1;
   z = skip_space(z, zEnd);
