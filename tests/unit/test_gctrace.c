@@ -211,6 +211,24 @@ static void test_samples(void **state) {
     assert_int_equal(nrow(c, "gc.scav"), count_lines(z, "scav ", NULL) + count_lines(z, "scvg", NULL));
     assert_int_equal(nrow(c, "gc.pacer"), count_lines(z, "pacer: ", NULL));
     if (n_warnings(c)) fail_msg("%s: %d warnings, first: %s", az[i], n_warnings(c), c->aDiag[0].zMsg);
+    /* facts.json: the program disabled GC after its evidence, so the log
+    ** holds exactly NumGC cycles, NumForcedGC of them forced */
+    const char *zSlash = strrchr(az[i], '/');
+    char *zFacts = hs_mprintf("%.*s/facts.json", (int)(zSlash - az[i]), az[i]);
+    size_t nF;
+    char *zF = read_file(zFacts, &nF);
+    if (zF) {
+      const char *q = strstr(zF, "\"num_gc\":"), *r = strstr(zF, "\"num_forced_gc\":");
+      hs_table *t = hs_case_table(c, "gc");
+      if (q) assert_int_equal(t->nRow, strtoull(q + 9, NULL, 10));
+      if (r) {
+        uint64_t nForced = 0;
+        for (uint64_t k = 0; k < t->nRow; k++) nForced += col_u64(t, "forced", k);
+        assert_int_equal(nForced, strtoull(r + 16, NULL, 10));
+      }
+      free(zF);
+    }
+    free(zFacts);
     /* a SIGQUIT dump in the same log lands in goroutines too */
     int nG = count_lines(z, "goroutine ", "]:");
     assert_int_equal(nrow(c, "goroutines"), nG);
