@@ -582,8 +582,23 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
 /* ------------------------------------------------------------------ */
 /* The loader. */
 
+/* Plain text lines (no NUL, a newline, not a JSON document unless Docker
+** json-file): a log that may hold a dump past the sniff window. */
+static int is_text_log(const uint8_t *p, size_t n) {
+  size_t nLook = n < 4096 ? n : 4096;
+  if (nLook == 0 || memchr(p, 0, nLook) || !memchr(p, '\n', nLook)) return 0;
+  size_t i = 0;
+  while (i < nLook && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+  if (i < nLook && (p[i] == '{' || p[i] == '[') &&
+      !(nLook - i >= 7 && memcmp(p + i, "{\"log\":", 7) == 0))
+    return 0;
+  return 1;
+}
+
 /* 90 if the first line is a goroutine header or a debug=1 profile, 75 if
-** one appears later in the window (a log with a traceback).  The window is
+** one appears later in the window (a log with a traceback), and 5 for any
+** other text log: xSniff sees only the first 64 KiB, and a crashed
+** program's log often ends with its traceback far past that.  The window is
 ** read with the line reader, so container framing looks as it will to the
 ** loader. */
 static int sniff(const uint8_t *p, size_t n) {
@@ -599,6 +614,7 @@ static int sniff(const uint8_t *p, size_t n) {
     if (L.n) bFirst = 0;
   }
   hs_logreader_free(&r);
+  if (score == 0 && is_text_log(p, n)) score = 5;
   return score;
 }
 
@@ -613,9 +629,22 @@ static int load(hs_case *c, hs_input *in) {
     if (rc == HS_OK) rc = rc2;
   }
   if (nRow == 0 && nOther == 0) {
+    char zWhat[160];
+    hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
+    if (in->bFound) {
+      /* a text file found beside the evidence (README, notes): skipped as
+      ** the sniffer skips what no loader claims */
+      free(in->zKind);
+      in->zKind = NULL;
+      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
+                   "skipped: not Go evidence (it looks like %s; no goroutine dump or gctrace "
+                   "lines in it)", zWhat);
+      return HS_OK;
+    }
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
-                 "no goroutine dump found: expected \"goroutine N [state]:\" blocks (debug=2, "
-                 "panic, SIGQUIT) or \"goroutine profile: total N\" (debug=1)");
+                 "no Go evidence found in this text (%s): no goroutine dump (\"goroutine N "
+                 "[state]:\" blocks from debug=2, a panic or SIGQUIT; \"goroutine profile: total "
+                 "N\" from debug=1) and no gctrace lines (\"gc N @...\")", zWhat);
     return HS_EFORMAT;
   }
   return rc;

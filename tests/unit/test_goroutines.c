@@ -583,6 +583,46 @@ static void test_both_kinds(void **state) {
   }
 }
 
+/* A crashed program's log: its traceback (and gctrace lines) far past the
+** 64 KiB the sniffers see.  Any text log reaches the goroutines loader as
+** a last resort; text with nothing of ours is an error that says so. */
+static void test_long_log(void **state) {
+  (void)state;
+  size_t nCap = 200000, k = 0;
+  char *z = malloc(nCap);
+  for (int i = 0; k < 100000; i++)
+    k += (size_t)snprintf(z + k, nCap - k, "2026/01/02 03:04:05.%06d handled request %d in 3ms\n", i, i);
+  k += (size_t)snprintf(z + k, nCap - k,
+                        "gc 9 @12.500s 1%%: 0.02+1.1+0.01 ms clock, 0.04+0.1/0.5/0.9+0.02 ms cpu, "
+                        "40->41->20 MB, 42 MB goal, 0 MB stacks, 0 MB globals, 2 P\n"
+                        "panic: runtime error: invalid memory address or nil pointer dereference\n"
+                        "[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x4a1b2c]\n\n"
+                        "goroutine 34 [running]:\nmain.handle(0x0)\n\t/src/app/main.go:77 +0x2c\n"
+                        "created by main.serve in goroutine 1\n\t/src/app/main.go:60 +0x85\n");
+  int rc;
+  hs_case *c = load_buf("app.log", z, k, NULL, &rc);
+  assert_int_equal(rc, HS_OK);
+  assert_int_equal(nrow(c, "goroutines"), 1);
+  assert_int_equal(nrow(c, "gc"), 1);
+  hs_table *g = hs_case_table(c, "goroutines");
+  assert_string_equal(col_str(g, "top", 0), "main.handle");
+  assert_string_equal(col_str(g, "reason", 0),
+                      "panic: runtime error: invalid memory address or nil pointer dereference");
+  hs_case_free(c);
+
+  /* the same log without the crash: nothing of ours, an error naming what was looked for */
+  c = load_buf("quiet.log", z, 100000, NULL, &rc);
+  assert_int_equal(rc, HS_EFORMAT);
+  assert_true(c->nDiag >= 1 && strstr(c->aDiag[c->nDiag - 1].zMsg, "no Go evidence found"));
+  hs_case_free(c);
+  /* JSON is not a log */
+  c = load_buf("x.json", "{\"a\": 1}\n", 9, NULL, &rc);
+  assert_int_equal(rc, HS_EFORMAT);
+  assert_true(c->apInput[0]->zKind == NULL || strcmp(c->apInput[0]->zKind, "goroutines") != 0);
+  hs_case_free(c);
+  free(z);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_debug2),          cmocka_unit_test(test_debug1),
@@ -590,6 +630,7 @@ int main(void) {
       cmocka_unit_test(test_container_forms), cmocka_unit_test(test_fixture_system),
       cmocka_unit_test(test_fixture_debug1),  cmocka_unit_test(test_fixture_interleaved),
       cmocka_unit_test(test_truncated),       cmocka_unit_test(test_both_kinds),
+      cmocka_unit_test(test_long_log),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
