@@ -225,14 +225,14 @@ static int sniff_raw(const uint8_t *p, size_t n) {
   int nField = 0, bGoodStart = 0;
   while (i < n) {
     if (pb_field_at(p, n, i, &f, &zWhy)) {
-      /* Ran past the window: fine only for a length-delimited field whose
-      ** key and length were complete. */
+      /* Ran past the window (or the file is cut short, which the loader
+      ** reports): fine after a good start, if only the end is missing. */
       size_t j = i;
       uint64_t key, len;
-      if (pb_varint(p, n, &j, &key) == 0 && (key & 7) == 2 &&
-          profile_wiretype(key >> 3) == 2 && pb_varint(p, n, &j, &len) == 0 && len > n - j &&
-          n >= 65536)
+      if (bGoodStart && pb_varint(p, n, &j, &key) == 0 && (key & 7) == 2 &&
+          profile_wiretype(key >> 3) == 2 && (pb_varint(p, n, &j, &len) != 0 || len > n - j))
         break;
+      if (bGoodStart && n - i < 11) break; /* cut inside a key */
       return 0;
     }
     if (profile_wiretype(f.iField) < 0) return 0;
@@ -250,9 +250,11 @@ static int sniff_raw(const uint8_t *p, size_t n) {
 static int is_gzip(const uint8_t *p, size_t n) { return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
 
 /* Inflate a gzip stream into a malloc'd buffer (*pp, *pn).  A truncated
-** stream yields what was decoded and *pbTrunc = 1.  Returns HS_OK, or
-** HS_EFORMAT if nothing could be decoded, HS_ENOMEM, HS_ELIMIT past nMax. */
-static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, uint8_t **pp, size_t *pn, int *pbTrunc) {
+** stream yields what was decoded and *pbTrunc = 1.  Past nMax bytes: with
+** bPrefix, stop and keep the first nMax (for sniffing); else HS_ELIMIT.
+** Returns HS_OK, or HS_EFORMAT if nothing could be decoded, HS_ENOMEM. */
+static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, int bPrefix, uint8_t **pp, size_t *pn,
+                  int *pbTrunc) {
   int rc = HS_OK;
   uint8_t *pOut = NULL;
   size_t nOut = 0, nCap = 0;
@@ -277,7 +279,8 @@ static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, uint8_t **pp, size_
       pOut = pNew;
       nCap = nNew;
     }
-    la_ssize_t r = archive_read_data(a, pOut + nOut, nCap - nOut);
+    /* 64 KiB at a time: a cut stream then still yields what came before */
+    la_ssize_t r = archive_read_data(a, pOut + nOut, nCap - nOut < 65536 ? nCap - nOut : 65536);
     if (r == 0) break;
     if (r < 0) {
       *pbTrunc = 1;
@@ -285,6 +288,10 @@ static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, uint8_t **pp, size_
     }
     nOut += (size_t)r;
     if (nOut > nMax) {
+      if (bPrefix) {
+        nOut = (size_t)nMax;
+        break;
+      }
       rc = HS_ELIMIT;
       goto done;
     }
@@ -303,17 +310,14 @@ done:
 }
 
 /* Sniff gzip too, so a .pb.gz handed to hs_case_load_buffer() is found:
-** inflate at most the window and look at that.  Costs one small inflate,
+** inflate the first 64 KiB and look at that.  Costs one small inflate,
 ** only for gzip input. */
 static int sniff(const uint8_t *p, size_t n) {
   if (!is_gzip(p, n)) return sniff_raw(p, n);
   uint8_t *pRaw = NULL;
   size_t nRaw = 0;
   int bTrunc, iScore = 0;
-  /* A gzip member holds one file: only profiles of 64 MiB or less are
-  ** sniffed this way (the source layer handles larger ones). */
-  if (gunzip(p, n, 64u << 20, &pRaw, &nRaw, &bTrunc) == HS_OK)
-    iScore = sniff_raw(pRaw, nRaw < 65536 ? nRaw : 65536);
+  if (gunzip(p, n, 65536, 1, &pRaw, &nRaw, &bTrunc) == HS_OK) iScore = sniff_raw(pRaw, nRaw);
   free(pRaw);
   return iScore ? 80 : 0;
 }
@@ -1160,7 +1164,7 @@ static int load(hs_case *c, hs_input *in) {
   size_t n = (size_t)in->n;
   if (is_gzip(p, n)) {
     int bTrunc = 0;
-    rc = gunzip(p, n, (uint64_t)16 << 30, &pRaw, &n, &bTrunc);
+    rc = gunzip(p, n, (uint64_t)16 << 30, 0, &pRaw, &n, &bTrunc);
     if (rc != HS_OK) {
       hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
                    rc == HS_ELIMIT ? "pprof: the gzip stream inflates past 16 GiB; not loaded"
