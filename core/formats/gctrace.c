@@ -326,10 +326,22 @@ static int has_prefix(const char *z, size_t n, const char *zP, size_t nP) {
 }
 #define PREFIX(z, n, lit) has_prefix(z, n, lit, sizeof(lit) - 1)
 
+/* "gc N @...": the cycle number is followed by " @", or by the end of the
+** line or glued text when another writer tore the line right there; "gc 3
+** workers started" is someone else's. */
+static int is_gc_start(const char *z, size_t n) {
+  if (n < 4 || z[0] != 'g' || z[1] != 'c' || z[2] != ' ') return 0;
+  size_t i = 3;
+  if (i < n && z[i] == '#') i++;
+  if (i >= n || !is_digit(z[i])) return 0;
+  while (i < n && is_digit(z[i])) i++;
+  return i == n || z[i] != ' ' || (i + 1 < n && z[i + 1] == '@') || i + 1 == n;
+}
+
 int hs_golog_is_gc_line(const char *z, size_t n) {
   if (n < 5) return 0;
   switch (z[0]) {
-    case 'g': return z[1] == 'c' && z[2] == ' ' && (is_digit(z[3]) || z[3] == '#');
+    case 'g': return is_gc_start(z, n);
     case 's': return (n > 5 && PREFIX(z, n, "scav ") && is_digit(z[5])) || PREFIX(z, n, "scvg");
     case 'p': return PREFIX(z, n, "pacer: ");
     case 'G': return PREFIX(z, n, "GC forced");
@@ -979,7 +991,7 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
     int eTab = -1;
     switch (L.z[0]) {
       case 'g':
-        if (L.z[1] == 'c' && L.z[2] == ' ' && (is_digit(L.z[3]) || L.z[3] == '#')) eTab = REC_GC;
+        if (is_gc_start(L.z, L.n)) eTab = REC_GC;
         else if (pbOther && !*pbOther && hs_golog_is_goroutine_line(L.z, L.n)) *pbOther = 1;
         break;
       case 's':
