@@ -242,6 +242,8 @@ typedef struct grx {
   uint64_t iFrame;      /* the frame row waiting for its file line */
   uint64_t nRow;        /* goroutine rows added */
   int nForeign;         /* consecutive foreign lines inside the open block */
+  int bLastNoLine;      /* the last file:line read had no line number */
+  int bLastOk;          /* the last line was a whole element of a dump */
   int bNoMem;
   int bTrunc;
 } grx;
@@ -311,6 +313,7 @@ static void set_fileline(grx *x, uint64_t iF, const char *z, size_t n) {
   uint32_t iLine;
   uint64_t off;
   parse_fileline(z, n, &nFile, &iLine, &off);
+  x->bLastNoLine = iLine == 0;
   hs_table_set_str(x->pF, x->aF[F_FILE], iF, z, nFile);
   hs_table_set_u32(x->pF, x->aF[F_LINE], iF, iLine);
   hs_table_set_u64(x->pF, x->aF[F_PC_OFFSET], iF, off);
@@ -396,7 +399,7 @@ static void d1_frame(grx *x, const char *z, size_t n) {
   size_t nFunc = i - iFunc;
   uint64_t off = 0;
   /* strip "+0xOFF" */
-  for (size_t k = nFunc; k >= 3 && k > 0; k--) {
+  for (size_t k = nFunc; k > 1; k--) {
     if (z[iFunc + k - 1] == '+' && k + 1 < nFunc && z[iFunc + k] == '0' && z[iFunc + k + 1] == 'x') {
       for (size_t q = iFunc + k + 2; q < iFunc + nFunc && q < iFunc + k + 18; q++) {
         char ch = z[q];
@@ -420,6 +423,7 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
   size_t n = L->n;
   ghead h;
   uint64_t u;
+  x->bLastOk = 1;
 
   /* A header starts a block in any state. */
   if (n >= 13 && z[0] == 'g' && PREFIX(z, n, "goroutine ")) {
@@ -454,7 +458,10 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
         if (!open_row(x, L)) return;
         hs_table_set_u64(x->pG, x->aG[G_COUNT], x->iRow, u);
       } else if (z[0] == '#' && x->bOpen) {
-        if (n >= 2 && z[1] == '\t') d1_frame(x, z, n);
+        if (n >= 2 && z[1] == '\t') {
+          d1_frame(x, z, n);
+          x->bLastOk = !x->bLastNoLine;
+        }
         else if (PREFIX(z, n, "# labels: "))
           hs_table_set_str(x->pG, x->aG[G_LABELS], x->iRow, z + 10, n - 10);
       } else {
@@ -491,7 +498,10 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
     return;
   }
   if (z[0] == '\t') {
-    if (x->eState == ST_FILE) set_fileline(x, x->iFrame, z + 1, n - 1);
+    if (x->eState == ST_FILE) {
+      set_fileline(x, x->iFrame, z + 1, n - 1);
+      x->bLastOk = !x->bLastNoLine;
+    }
     x->eState = x->eState == ST_CREATED_FILE ? ST_DONE : ST_BLOCK;
     x->nForeign = 0;
     return;
@@ -501,6 +511,7 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
       !(z[0] == '.' && SUFFIX(z, n, " elided..."))) {
     /* Another writer's line inside the block (the runtime prints while
     ** the program still runs): skip a few, then give up on the block. */
+    x->bLastOk = 0;
     if (++x->nForeign <= 3) return;
     close_row(x);
     x->eState = ST_NONE;
@@ -532,12 +543,14 @@ static void line(grx *x, const hs_logline *L, int *pbOther) {
     if (iF == UINT64_MAX) return;
     x->iFrame = iF;
     x->eState = ST_FILE;
-  } else if (++x->nForeign <= 3) {
-    /* another writer's line inside the block: skipped */
   } else {
-    close_row(x);
-    x->eState = ST_NONE;
-    line_none(x, L, pbOther);
+    /* another writer's line inside the block: skip a few, then give up */
+    x->bLastOk = 0;
+    if (++x->nForeign > 3) {
+      close_row(x);
+      x->eState = ST_NONE;
+      line_none(x, L, pbOther);
+    }
   }
 }
 
@@ -560,7 +573,9 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
     if (x.bNoMem) break;
   }
   hs_logreader_free(&r);
-  if (x.bOpen && (x.eState == ST_FILE || bCutLast)) {
+  /* A missing final newline alone is no damage; a frame without its
+  ** file line, or a file line cut before its line number, is. */
+  if (x.bOpen && (x.eState == ST_FILE || (bCutLast && !x.bLastOk))) {
     /* The file ends inside a block: keep what is there. */
     hs_case_diag(c, HS_WARNING, in->zName, x.iOpenOff, x.iOpenLine,
                  "the file ends inside this goroutine's stack (truncated?); its %u frame%s "

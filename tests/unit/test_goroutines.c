@@ -552,13 +552,30 @@ static void test_truncated(void **state) {
     if (c->aDiag[i].iLine == 48 && strstr(c->aDiag[i].zMsg, "ends inside")) bWarned = 1;
   assert_true(bWarned);
   hs_case_free(c);
-  free(z);
+
+  /* a missing final newline is no damage; a file line cut before its
+  ** line number is */
+  size_t nEnd = strlen(z);
+  while (nEnd && z[nEnd - 1] == '\n') nEnd--;
+  const char *zLast = strstr(z, "\t/src/app/main.go:40 +0x85");
+  assert_non_null(zLast);
+  size_t nMid = (size_t)(zLast - z) + 12;
+  c = load_buf("nonl.txt", z, (size_t)(strstr(z, "exit status") - z) - 1, NULL, &rc);
+  assert_int_equal(rc, HS_OK);
+  assert_int_equal(n_warnings(c), 0);
+  hs_case_free(c);
+  c = load_buf("midfile.txt", z, nMid, NULL, &rc);
+  assert_int_equal(rc, HS_ETRUNC);
+  assert_int_equal(nrow(c, "goroutines"), 6);
+  hs_case_free(c);
+  (void)nEnd;
 
   /* nothing of ours */
   c = load_buf("x.txt", "hello\n", 6, "goroutines", &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_non_null(strstr(c->aDiag[0].zMsg, "goroutine N [state]"));
   hs_case_free(c);
+  free(z);
 }
 
 /* A log holding both gctrace lines and a traceback gives both tables,
