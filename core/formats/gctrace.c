@@ -678,8 +678,8 @@ static void emit(gcx *x, int eTab, const rec *r, const hs_logline *L) {
     return;
   }
   x->nRow++;
-  for (int i = 0; i < d->nDef; i++) {
-    if (!(r->mSet & (1ull << i))) continue;
+  for (uint64_t m = r->mSet; m; m &= m - 1) { /* the columns with a value */
+    int i = __builtin_ctzll(m);
     switch (d->aDef[i].type) {
       case HS_U32: hs_table_set_u32(t, aIdx[i], iRow, (uint32_t)r->a[i].u); break;
       case HS_U64: hs_table_set_u64(t, aIdx[i], iRow, r->a[i].u); break;
