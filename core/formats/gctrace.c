@@ -97,7 +97,8 @@ static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
 
 /* A CRI line: "<RFC3339 time> <stdout|stderr> <F|P> <content>".  Returns 1
 ** and the split points, 0 if z[0..n) is not one. */
-static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, int *pbPartial) {
+static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, int *pbPartial,
+                     char *pcStream) {
   if (n < 20 || !is_digit(z[0]) || !is_digit(z[3]) || z[4] != '-' || z[7] != '-' || z[10] != 'T')
     return 0;
   size_t i = 11;
@@ -107,6 +108,7 @@ static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, in
   i++;
   if (i + 8 > n) return 0; /* "stdout " and the tag */
   if (memcmp(z + i, "stdout ", 7) != 0 && memcmp(z + i, "stderr ", 7) != 0) return 0;
+  *pcStream = z[i + 3]; /* 'o' or 'e' */
   i += 7;
   if (z[i] != 'F' && z[i] != 'P') return 0;
   *pbPartial = z[i] == 'P';
@@ -219,14 +221,33 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
 
     size_t nTime = 0, iBody = 0;
     int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 Docker */
+    char cStream = 'd';
     if (nLine >= 8 && z[0] == '{' && memcmp(z, "{\"log\":\"", 8) == 0) eForm = 2;
-    else if (nLine >= 20 && is_digit(z[0]) && cri_split(z, nLine, &nTime, &iBody, &bPartial)) eForm = 1;
+    else if (nLine >= 20 && is_digit(z[0]) &&
+             cri_split(z, nLine, &nTime, &iBody, &bPartial, &cStream))
+      eForm = 1;
 
+    if (r->bPending && eForm == 1 && cStream != r->cStream && !bPartial) {
+      /* the other stream's whole record amid a partial one: read it alone
+      ** (it lies in the input) and keep joining the partial */
+      r->iPos = iNext;
+      r->iLine++;
+      pL->z = z + iBody;
+      pL->n = nLine - iBody;
+      pL->iLine = r->iLine;
+      pL->iOff = iStart;
+      pL->zTime = z;
+      pL->nTime = nTime;
+      pL->bCut = 0;
+      return 1;
+    }
+    if (r->bPending && (eForm == 0 || cStream != r->cStream)) {
+      /* a partial record followed by a plain line or by the other stream's
+      ** record: the partial ends here, this line is read next */
+      emit_pending(r, pL, 0);
+      return 1;
+    }
     if (eForm == 0) {
-      if (r->bPending) { /* a partial record followed by a plain line */
-        emit_pending(r, pL, 0);
-        return 1;
-      }
       r->iPos = iNext;
       r->iLine++;
       pL->z = z;
@@ -243,6 +264,7 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
     r->iLine++;
     if (!r->bPending) {
       r->nBuf = 0;
+      r->cStream = cStream;
       r->iPendLine = r->iLine;
       r->iPendOff = iStart;
       r->zTime = NULL;

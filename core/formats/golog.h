@@ -48,6 +48,7 @@ typedef struct hs_logreader {
   uint64_t iPendLine;   /* line and offset where the pending record began */
   uint64_t iPendOff;
   int bPending;         /* a partial record is being joined in aBuf */
+  char cStream;         /* its stream: 'o' stdout, 'e' stderr (CRI), 'd' Docker */
   int bNoMem;           /* aBuf could not grow: content was truncated */
 } hs_logreader;
 

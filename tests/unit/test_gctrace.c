@@ -564,6 +564,30 @@ static void test_sniff(void **state) {
   assert_true(!l || strcmp(l->zKind, "gctrace") != 0);
 }
 
+/* CRI: a partial stderr record with a whole stdout record between its
+** parts; a partial at the end of the file. */
+static void test_cri_streams(void **state) {
+  (void)state;
+  const char *z =
+      "2024-05-01T10:00:00.1Z stderr P gc 1 @0.100s 1%: 0.1+0\n"
+      "2024-05-01T10:00:00.1Z stdout F request served\n"
+      "2024-05-01T10:00:00.1Z stderr F .2+0.3 ms clock, 0.1+0.1/0.2/0.3+0.1 ms cpu, 4->4->1 MB, 5 MB goal, 2 P\n"
+      "2024-05-01T10:00:01Z stderr P gc 2 @1.000s 1%: 0.1+0.2+0.3 ms clock, 0.1+0.1/0.2/0.3+0.1 ms cpu, ";
+  int rc;
+  hs_case *c = load_buf("cri.log", z, strlen(z), NULL, &rc);
+  assert_int_equal(rc, HS_ETRUNC);
+  hs_table *t = hs_case_table(c, "gc");
+  assert_int_equal(t->nRow, 2);
+  assert_int_equal(col_u64(t, "procs", 0), 2);
+  assert_true(fabs(col_f64(t, "clock_mark", 0) - 0.2) < 1e-12);
+  assert_int_equal(col_u64(t, "line", 0), 1);
+  assert_true(fabs(col_f64(t, "wall", 0) - 1714557600.1) < 1e-3);
+  assert_int_equal(col_u64(t, "num", 1), 2);
+  assert_int_equal(n_warnings(c), 1); /* the cut last record */
+  assert_int_equal(c->aDiag[0].iLine, 4);
+  hs_case_free(c);
+}
+
 /* Several inputs of one case append to one table, each row naming its source. */
 static void test_append(void **state) {
   (void)state;
@@ -588,6 +612,7 @@ int main(void) {
       cmocka_unit_test(test_container_forms), cmocka_unit_test(test_sample_container_logs),
       cmocka_unit_test(test_old_formats),  cmocka_unit_test(test_bad_lines),
       cmocka_unit_test(test_sniff),        cmocka_unit_test(test_append),
+      cmocka_unit_test(test_cri_streams),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
