@@ -398,12 +398,14 @@ static const coldef aGcCol[GC_NCOL] = {
     {"cpu_background", HS_F64, 0},
     {"cpu_idle", HS_F64, 0},
     {"cpu_mark_term", HS_F64, 0},
-    {"heap_start", HS_U64, HS_COL_MB},
-    {"heap_end", HS_U64, HS_COL_MB},
-    {"heap_live", HS_U64, HS_COL_MB},
-    {"goal", HS_U64, HS_COL_MB},
-    {"stacks", HS_U64, HS_COL_MB},
-    {"globals", HS_U64, HS_COL_MB},
+    /* sizes in MB as printed: u32 (4 PB) halves their share of the
+    ** memory traffic when millions of rows are written */
+    {"heap_start", HS_U32, HS_COL_MB},
+    {"heap_end", HS_U32, HS_COL_MB},
+    {"heap_live", HS_U32, HS_COL_MB},
+    {"goal", HS_U64, HS_COL_MB},   /* "8532210231536 MB goal" happens: GC off, memory limit */
+    {"stacks", HS_U32, HS_COL_MB},
+    {"globals", HS_U32, HS_COL_MB},
     {"procs", HS_U32, 0},
     {"forced", HS_U32, 0},
     {"periodic", HS_U32, 0},
@@ -427,11 +429,11 @@ static const coldef aScavCol[SC_NCOL] = {
     {"util_pct", HS_U32, HS_COL_PCT},
     {"forced", HS_U32, 0},
     {"reset", HS_U32, 0},
-    {"inuse", HS_U64, HS_COL_MB},         /* scvg lines (Go <= 1.12), MB */
-    {"idle", HS_U64, HS_COL_MB},
-    {"sys", HS_U64, HS_COL_MB},
-    {"released_mb", HS_U64, HS_COL_MB},
-    {"consumed", HS_U64, HS_COL_MB},
+    {"inuse", HS_U32, HS_COL_MB},         /* scvg lines (Go <= 1.12), MB */
+    {"idle", HS_U32, HS_COL_MB},
+    {"sys", HS_U32, HS_COL_MB},
+    {"released_mb", HS_U32, HS_COL_MB},
+    {"consumed", HS_U32, HS_COL_MB},
     {"wall", HS_F64, HS_COL_SECONDS | HS_COL_EPOCH},
     {"line", HS_U64, 0},
     {"source", HS_STR, 0},
