@@ -1,8 +1,9 @@
 /*
  * gctrace: the lines the Go runtime prints to stderr with
  * GODEBUG=gctrace=1 (and scavtrace=1, gcpacertrace=1), found among any other
- * log lines, plain or inside Kubernetes CRI or Docker json-file logs (see
- * golog.h for the framing).  Lines that are none of the forms below are
+ * log lines, plain or inside Kubernetes CRI, Docker json-file or `kubectl
+ * logs --timestamps` output (see golog.h for the framing).  Lines that are
+ * none of the forms below are
  * ignored; goroutine tracebacks in the same file are handed to the
  * goroutine extractor (goroutines.c) by the loader, so a log holding both
  * yields both tables whichever loader the sniffer chose.
@@ -118,6 +119,23 @@ static int cri_split(const char *z, size_t n, size_t *pnTime, size_t *piBody, in
   return 1;
 }
 
+/* `kubectl logs --timestamps`: "<RFC 3339 time> <line>".  Returns the
+** length of the time (the line follows one space later), 0 if z is not
+** such a line. */
+static size_t ts_split(const char *z, size_t n) {
+  static const char azShape[] = "dddd-dd-ddTdd:dd:dd";
+  if (n < 21) return 0;
+  for (size_t i = 0; i < 19; i++)
+    if (azShape[i] == 'd' ? !is_digit(z[i]) : z[i] != azShape[i]) return 0;
+  size_t i = 19;
+  if (z[i] == '.' || z[i] == ',')
+    for (i++; i < n && is_digit(z[i]); i++) {}
+  if (i < n && z[i] == 'Z') i++;
+  else if (i + 6 <= n && (z[i] == '+' || z[i] == '-') && is_digit(z[i + 1]) && z[i + 3] == ':') i += 6;
+  else return 0;
+  return i < n && z[i] == ' ' ? i : 0;
+}
+
 static int hexval(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';
   if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
@@ -220,12 +238,13 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
     if (nLine && z[nLine - 1] == '\r') nLine--;
 
     size_t nTime = 0, iBody = 0;
-    int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 Docker */
+    int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 Docker, 3 timestamped */
     char cStream = 'd';
     if (nLine >= 8 && z[0] == '{' && memcmp(z, "{\"log\":\"", 8) == 0) eForm = 2;
-    else if (nLine >= 20 && is_digit(z[0]) &&
-             cri_split(z, nLine, &nTime, &iBody, &bPartial, &cStream))
-      eForm = 1;
+    else if (nLine >= 20 && is_digit(z[0])) {
+      if (cri_split(z, nLine, &nTime, &iBody, &bPartial, &cStream)) eForm = 1;
+      else if ((nTime = ts_split(z, nLine)) > 0) eForm = 3;
+    }
 
     if (r->bPending && eForm == 1 && cStream != r->cStream && !bPartial) {
       /* the other stream's whole record amid a partial one: read it alone
@@ -241,21 +260,22 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
       pL->bCut = 0;
       return 1;
     }
-    if (r->bPending && (eForm == 0 || cStream != r->cStream)) {
+    if (r->bPending && (eForm == 0 || eForm == 3 || cStream != r->cStream)) {
       /* a partial record followed by a plain line or by the other stream's
       ** record: the partial ends here, this line is read next */
       emit_pending(r, pL, 0);
       return 1;
     }
-    if (eForm == 0) {
+    if (eForm == 0 || eForm == 3) {
+      size_t iSkip = eForm == 3 ? nTime + 1 : 0;
       r->iPos = iNext;
       r->iLine++;
-      pL->z = z;
-      pL->n = nLine;
+      pL->z = z + iSkip;
+      pL->n = nLine - iSkip;
       pL->iLine = r->iLine;
       pL->iOff = iStart;
-      pL->zTime = NULL;
-      pL->nTime = 0;
+      pL->zTime = eForm == 3 ? z : NULL;
+      pL->nTime = eForm == 3 ? nTime : 0;
       pL->bCut = e == NULL;
       return 1;
     }

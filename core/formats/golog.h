@@ -13,6 +13,8 @@
  *   CRI          (tag P = partial: the record continues in the next line)
  *   Docker       {"log":"gc 1 @0.006s ...\n","stream":"stderr","time":"..."}
  *   json-file    (a log string without a final \n is a partial record)
+ *   kubectl logs 2024-05-01T10:00:00.123456789Z gc 1 @0.006s ...
+ *   --timestamps
  *
  * Partial records are joined into one logical line.  Cost: one memchr per
  * physical line; container lines are copied once into a reusable buffer

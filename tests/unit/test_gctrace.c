@@ -310,6 +310,21 @@ static char *to_docker(const char *z) {
   return o;
 }
 
+/* Prefix each line with an RFC 3339 time, as `kubectl logs --timestamps`. */
+static char *to_kubectl(const char *z) {
+  size_t nCap = strlen(z) * 2 + 40 * 20000 + 1024, k = 0;
+  char *o = malloc(nCap);
+  int i = 0;
+  for (const char *l = z; l && *l && k + 4096 < nCap; i++) {
+    const char *e = strchr(l, '\n');
+    size_t len = e ? (size_t)(e - l) : strlen(l);
+    k += sprintf(o + k, "2024-05-01T10:%02d:%02d.%06d+00:00 %.*s\n", (i / 60) % 60, i % 60, i, (int)len, l);
+    l = e ? e + 1 : NULL;
+  }
+  o[k] = 0;
+  return o;
+}
+
 static void check_wrapped(const char *zPath, char *(*xWrap)(const char *), const char *zForm) {
   size_t n;
   char *z = read_file(zPath, &n);
@@ -346,6 +361,7 @@ static void test_container_forms(void **state) {
   for (int i = 0; az[i]; i++) {
     check_wrapped(az[i], to_cri, "cri.log");
     check_wrapped(az[i], to_docker, "docker.log");
+    check_wrapped(az[i], to_kubectl, "kubectl.log");
   }
   check_wrapped("tests/fixtures/gctrace/go1.21.log", to_docker, "docker-1.21.log");
   check_wrapped("tests/fixtures/gctrace/go1.5.log", to_cri, "cri-1.5.log");

@@ -385,7 +385,8 @@ static void test_sigquit(void **state) {
   free_list(az);
 }
 
-/* Wrap lines as Kubernetes CRI or Docker json-file would. */
+/* Wrap lines as Kubernetes CRI (0), Docker json-file (1) or `kubectl logs
+** --timestamps` (2) would. */
 static char *wrap(const char *z, int bDocker) {
   size_t nCap = strlen(z) * 8 + 4096, k = 0;
   char *o = malloc(nCap);
@@ -393,7 +394,9 @@ static char *wrap(const char *z, int bDocker) {
   for (const char *l = z; l && *l; i++) {
     const char *e = strchr(l, '\n');
     size_t len = e ? (size_t)(e - l) : strlen(l);
-    if (bDocker) {
+    if (bDocker == 2) {
+      k += sprintf(o + k, "2024-05-01T10:00:00.%06dZ %.*s\n", i, (int)len, l);
+    } else if (bDocker) {
       k += sprintf(o + k, "{\"log\":\"");
       for (size_t j = 0; j < len; j++) {
         char ch = l[j];
@@ -426,9 +429,9 @@ static void test_container_forms(void **state) {
       char *z = read_file(az[i], &n);
       hs_case *cP = load_path(az[i], NULL);
       hs_table *gP = hs_case_table(cP, "goroutines");
-      for (int d = 0; d < 2; d++) {
+      for (int d = 0; d < 3; d++) {
         char *w = wrap(z, d);
-        hs_case *cW = load_buf(d ? "docker.log" : "cri.log", w, strlen(w), NULL, NULL);
+        hs_case *cW = load_buf(d == 2 ? "kubectl.log" : d ? "docker.log" : "cri.log", w, strlen(w), NULL, NULL);
         assert_string_equal(cW->apInput[0]->zKind, "goroutines");
         hs_table *gW = hs_case_table(cW, "goroutines");
         assert_non_null(gW);
