@@ -3,10 +3,10 @@
  * GODEBUG=gctrace=1 (and scavtrace=1, gcpacertrace=1), found among any other
  * log lines, plain or inside Kubernetes CRI, Docker json-file or `kubectl
  * logs --timestamps` output (see golog.h for the framing).  Lines that are
- * none of the forms below are
- * ignored; goroutine tracebacks in the same file are handed to the
- * goroutine extractor (goroutines.c) by the loader, so a log holding both
- * yields both tables whichever loader the sniffer chose.
+ * none of the forms below are ignored; goroutine tracebacks in the same
+ * file are handed to the goroutine extractor (goroutines.c) by the loader,
+ * so a log holding both yields both tables whichever loader the sniffer
+ * chose.
  *
  * Line forms, as printed by runtime/mgc.go, mgcscavenge.go, mgcpacer.go:
  *
