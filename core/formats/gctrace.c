@@ -1030,7 +1030,11 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
   for (;;) {
     if (!bHeld && !hs_logreader_next(&r, &L)) break;
     bHeld = 0;
-    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) break;
+    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) {
+      hs_case_diag(c, HS_WARNING, in->zName, L.iOff, L.iLine,
+                   "interrupted; the gctrace rows before this line were kept");
+      break;
+    }
     if (L.n < 5) continue;
     int eTab = -1;
     switch (L.z[0]) {

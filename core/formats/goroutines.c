@@ -567,7 +567,11 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
   uint64_t nLine = 0;
   int bCutLast = 0;
   while (hs_logreader_next(&r, &L)) {
-    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) break;
+    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) {
+      hs_case_diag(c, HS_WARNING, in->zName, L.iOff, L.iLine,
+                   "interrupted; the goroutine dump rows before this line were kept");
+      break;
+    }
     line(&x, &L, pbOther);
     bCutLast = L.bCut;
     if (x.bNoMem) break;
