@@ -568,26 +568,36 @@ static int c_i64(cur *p, int64_t *pv, const char *zWant) {
   return 1;
 }
 
-/* A plain decimal as the runtime prints durations: 12, 0.024, 1.3. */
+/* A plain decimal as the runtime prints durations: 12, 0.024, 1.3.  With
+** at most 15 digits the digits form an integer m below 2^53 and the value
+** is m / 10^k, one correctly rounded division (the double strtod gives);
+** longer numbers go through strtod. */
 static int c_dec(cur *p, double *pv, const char *zWant) {
   static const double aPow[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-                                1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+                                1e11, 1e12, 1e13, 1e14, 1e15};
   if (p->bBad) return 0;
-  size_t i = p->i;
-  uint64_t ip = 0, fp = 0;
-  int nInt = 0, nFrac = 0;
+  size_t i = p->i, iStart = p->i;
+  uint64_t m = 0;
+  int nDigit = 0, nFrac = 0;
   while (i < p->n && is_digit(p->z[i])) {
-    if (nInt < 18) ip = ip * 10 + (uint64_t)(p->z[i] - '0');
-    nInt++;
-    i++;
+    m = m * 10 + (uint64_t)(p->z[i++] - '0');
+    nDigit++;
   }
-  if (i < p->n && p->z[i] == '.' && i + 1 < p->n && is_digit(p->z[i + 1])) {
-    for (i++; i < p->n && is_digit(p->z[i]); i++)
-      if (nFrac < 18) fp = fp * 10 + (uint64_t)(p->z[i] - '0'), nFrac++;
+  if (nDigit == 0) return c_fail(p, zWant);
+  if (i + 1 < p->n && p->z[i] == '.' && is_digit(p->z[i + 1])) {
+    for (i++; i < p->n && is_digit(p->z[i]); i++, nFrac++) m = m * 10 + (uint64_t)(p->z[i] - '0');
+    nDigit += nFrac;
   }
-  if (nInt == 0) return c_fail(p, zWant);
   p->i = i;
-  *pv = (double)ip + (nFrac ? (double)fp / aPow[nFrac] : 0);
+  if (nDigit <= 15) {
+    *pv = (double)m / aPow[nFrac];
+  } else {
+    char a[64];
+    size_t n = i - iStart < sizeof a - 1 ? i - iStart : sizeof a - 1;
+    memcpy(a, p->z + iStart, n);
+    a[n] = 0;
+    *pv = strtod(a, NULL);
+  }
   return 1;
 }
 

@@ -450,6 +450,10 @@ static void test_old_formats(void **state) {
   assert_true(fabs(col_f64(t, "cpu_mark_term", 0) - 0.72) < 1e-9);
   assert_int_equal(col_u64(t, "heap_live", 0), 1);
   assert_int_equal(col_u64(t, "procs", 0), 4);
+  /* decimals are the doubles strtod gives, to the last bit */
+  assert_true(col_f64(t, "t", 1) == strtod("120.503", NULL));
+  assert_true(col_f64(t, "cpu_sweep_term", 2) == strtod("0.057", NULL));
+  assert_true(col_f64(t, "cpu_mark_term", 2) == strtod("1.0", NULL));
   assert_int_equal(col_u64(t, "periodic", 1), 1); /* after "GC forced" */
   assert_int_equal(col_u64(t, "periodic", 0), 0);
   assert_int_equal(col_u64(t, "forced", 2), 1);
