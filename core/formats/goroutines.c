@@ -661,9 +661,11 @@ static int load(hs_case *c, hs_input *in) {
       return HS_OK;
     }
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
-                 "no Go evidence found in this text (%s): no goroutine dump (\"goroutine N "
-                 "[state]:\" blocks from debug=2, a panic or SIGQUIT; \"goroutine profile: total "
-                 "N\" from debug=1) and no gctrace lines (\"gc N @...\")", zWhat);
+                 "no Go evidence found in this text (%s): its start matches no evidence "
+                 "kind, and the whole file holds no goroutine dump (\"goroutine N [state]:\" "
+                 "blocks from debug=2, a panic or SIGQUIT; \"goroutine profile: total N\" from "
+                 "debug=1) and no gctrace lines (\"gc N @...\"). `heapscope --help` lists the "
+                 "kinds of evidence heapscope reads", zWhat);
     return HS_EFORMAT;
   }
   return rc;
