@@ -650,11 +650,11 @@ static int load(hs_case *c, hs_input *in) {
   if (nRow == 0 && nOther == 0) {
     char zWhat[160];
     hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
+    free(in->zKind); /* not a goroutine dump after all: no kind, as unsniffed input */
+    in->zKind = NULL;
     if (in->bFound) {
       /* a text file found beside the evidence (README, notes): skipped as
       ** the sniffer skips what no loader claims */
-      free(in->zKind);
-      in->zKind = NULL;
       hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
                    "skipped: not Go evidence (it looks like %s; no goroutine dump or gctrace "
                    "lines in it)", zWhat);
