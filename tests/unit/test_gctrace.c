@@ -20,94 +20,7 @@
 #include <cmocka.h>
 
 #include "heapscope/heapscope.h"
-
-static char *read_file(const char *zPath, size_t *pn) {
-  FILE *f = fopen(zPath, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n + 1);
-  if (p && fread(p, 1, n, f) != (size_t)n) {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  if (p) p[n] = 0;
-  *pn = (size_t)n;
-  return p;
-}
-
-/* Paths samples/<group>/<name>/zFile that exist, NULL-terminated. */
-static char **sample_files(const char *zFile) {
-  static const char *azGroup[] = {"samples/go1.19", "samples/go1.23", "samples/thirdparty"};
-  char **az = calloc(64, sizeof *az);
-  int k = 0;
-  for (int g = 0; g < 3; g++) {
-    DIR *d = opendir(azGroup[g]);
-    if (!d) continue;
-    struct dirent *e;
-    while ((e = readdir(d)) && k < 63) {
-      if (e->d_name[0] == '.') continue;
-      char *z = hs_mprintf("%s/%s/%s", azGroup[g], e->d_name, zFile);
-      FILE *f = fopen(z, "rb");
-      if (f) {
-        fclose(f);
-        az[k++] = z;
-      } else {
-        free(z);
-      }
-    }
-    closedir(d);
-  }
-  return az;
-}
-
-static void free_list(char **az) {
-  for (int i = 0; az[i]; i++) free(az[i]);
-  free(az);
-}
-
-static hs_case *load_buf(const char *zName, const char *p, size_t n, const char *zKind, int *pRc) {
-  hs_case *c = hs_case_new("t");
-  int rc = hs_case_load_buffer(c, zName, p, n, zKind);
-  if (pRc) *pRc = rc;
-  return c;
-}
-
-static hs_case *load_path(const char *zPath, int *pRc) {
-  size_t n;
-  char *p = read_file(zPath, &n);
-  assert_non_null(p);
-  hs_case *c = load_buf(zPath, p, n, NULL, pRc);
-  free(p);
-  return c;
-}
-
-static uint64_t col_u64(const hs_table *t, const char *zCol, uint64_t i) {
-  int iCol = hs_table_colidx(t, zCol);
-  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
-  return hs_table_u64(t, iCol, i);
-}
-static double col_f64(const hs_table *t, const char *zCol, uint64_t i) {
-  int iCol = hs_table_colidx(t, zCol);
-  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
-  return hs_table_f64(t, iCol, i);
-}
-static const char *col_str(const hs_table *t, const char *zCol, uint64_t i) {
-  int iCol = hs_table_colidx(t, zCol);
-  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
-  return hs_table_str(t, iCol, i);
-}
-static uint64_t nrow(const hs_case *c, const char *zTable) {
-  hs_table *t = hs_case_table(c, zTable);
-  return t ? t->nRow : 0;
-}
-static int n_warnings(const hs_case *c) {
-  int n = 0;
-  for (int i = 0; i < c->nDiag; i++) n += c->aDiag[i].level >= HS_WARNING;
-  return n;
-}
+#include "testutil.h"
 
 /* What the independent scan reads from one gc line. */
 typedef struct gcfact {
@@ -175,23 +88,23 @@ static void check_rows(const hs_table *t, const gcfact *a, int n, const char *zW
     if (!a[i].bWhole) {
       /* interrupted by another writer: the rest is on a later line, which
       ** this scan does not rejoin; the loader must have completed it */
-      if (col_u64(t, "num", i) != a[i].num || col_u64(t, "procs", i) == 0 ||
-          fabs(col_f64(t, "t", i) - a[i].t) > 1e-9)
+      if (tu_col_u64(t, "num", i) != a[i].num || tu_col_u64(t, "procs", i) == 0 ||
+          fabs(tu_col_f64(t, "t", i) - a[i].t) > 1e-9)
         fail_msg("%s: interrupted gc line %d (gc %llu) not rejoined", zWhere, i, a[i].num);
       continue;
     }
-    if (col_u64(t, "num", i) != a[i].num || col_u64(t, "heap_start", i) != a[i].h0 ||
-        col_u64(t, "heap_end", i) != a[i].h1 || col_u64(t, "heap_live", i) != a[i].h2 ||
-        col_u64(t, "goal", i) != a[i].goal || col_u64(t, "procs", i) != a[i].procs ||
-        col_u64(t, "cpu_pct", i) != a[i].pct || col_u64(t, "forced", i) != (uint64_t)a[i].forced ||
-        fabs(col_f64(t, "t", i) - a[i].t) > 1e-9)
+    if (tu_col_u64(t, "num", i) != a[i].num || tu_col_u64(t, "heap_start", i) != a[i].h0 ||
+        tu_col_u64(t, "heap_end", i) != a[i].h1 || tu_col_u64(t, "heap_live", i) != a[i].h2 ||
+        tu_col_u64(t, "goal", i) != a[i].goal || tu_col_u64(t, "procs", i) != a[i].procs ||
+        tu_col_u64(t, "cpu_pct", i) != a[i].pct || tu_col_u64(t, "forced", i) != (uint64_t)a[i].forced ||
+        fabs(tu_col_f64(t, "t", i) - a[i].t) > 1e-9)
       fail_msg("%s: gc row %d (gc %llu) differs from its line", zWhere, i, a[i].num);
   }
 }
 
 static void test_samples(void **state) {
   (void)state;
-  char **az = sample_files("gctrace.log");
+  char **az = tu_sample_files("gctrace.log", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -200,30 +113,30 @@ static void test_samples(void **state) {
   static gcfact a[20000];
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     int nGc = gc_facts(z, a, 20000);
     assert_true(nGc > 0);
     int rc;
-    hs_case *c = load_path(az[i], &rc);
+    hs_case *c = tu_load_path(az[i], &rc);
     assert_int_equal(rc, HS_OK);
     assert_string_equal(c->apInput[0]->zKind, "gctrace");
     check_rows(hs_case_table(c, "gc"), a, nGc, az[i]);
-    assert_int_equal(nrow(c, "gc.scav"), count_lines(z, "scav ", NULL) + count_lines(z, "scvg", NULL));
-    assert_int_equal(nrow(c, "gc.pacer"), count_lines(z, "pacer: ", NULL));
-    if (n_warnings(c)) fail_msg("%s: %d warnings, first: %s", az[i], n_warnings(c), c->aDiag[0].zMsg);
+    assert_int_equal(tu_nrow(c, "gc.scav"), count_lines(z, "scav ", NULL) + count_lines(z, "scvg", NULL));
+    assert_int_equal(tu_nrow(c, "gc.pacer"), count_lines(z, "pacer: ", NULL));
+    if (tu_n_warnings(c)) fail_msg("%s: %d warnings, first: %s", az[i], tu_n_warnings(c), c->aDiag[0].zMsg);
     /* facts.json: the program disabled GC after its evidence, so the log
     ** holds exactly NumGC cycles, NumForcedGC of them forced */
     const char *zSlash = strrchr(az[i], '/');
     char *zFacts = hs_mprintf("%.*s/facts.json", (int)(zSlash - az[i]), az[i]);
     size_t nF;
-    char *zF = read_file(zFacts, &nF);
+    char *zF = tu_read_file(zFacts, &nF);
     if (zF) {
       const char *q = strstr(zF, "\"num_gc\":"), *r = strstr(zF, "\"num_forced_gc\":");
       hs_table *t = hs_case_table(c, "gc");
       if (q) assert_int_equal(t->nRow, strtoull(q + 9, NULL, 10));
       if (r) {
         uint64_t nForced = 0;
-        for (uint64_t k = 0; k < t->nRow; k++) nForced += col_u64(t, "forced", k);
+        for (uint64_t k = 0; k < t->nRow; k++) nForced += tu_col_u64(t, "forced", k);
         assert_int_equal(nForced, strtoull(r + 16, NULL, 10));
       }
       free(zF);
@@ -231,11 +144,11 @@ static void test_samples(void **state) {
     free(zFacts);
     /* a SIGQUIT dump in the same log lands in goroutines too */
     int nG = count_lines(z, "goroutine ", "]:");
-    assert_int_equal(nrow(c, "goroutines"), nG);
+    assert_int_equal(tu_nrow(c, "goroutines"), nG);
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 /* The prometheus log: 535 gc + 535 scav lines and a 34-goroutine SIGQUIT
@@ -244,15 +157,15 @@ static void test_prometheus(void **state) {
   (void)state;
   const char *zPath = "samples/thirdparty/prometheus/gctrace.log";
   size_t n;
-  char *z = read_file(zPath, &n);
+  char *z = tu_read_file(zPath, &n);
   if (!z) skip();
-  hs_case *c = load_path(zPath, NULL);
-  assert_int_equal(nrow(c, "gc"), count_lines(z, "gc ", " @"));
-  assert_int_equal(nrow(c, "gc.scav"), count_lines(z, "scav ", NULL));
-  assert_int_equal(nrow(c, "goroutines"), count_lines(z, "goroutine ", " ["));
+  hs_case *c = tu_load_path(zPath, NULL);
+  assert_int_equal(tu_nrow(c, "gc"), count_lines(z, "gc ", " @"));
+  assert_int_equal(tu_nrow(c, "gc.scav"), count_lines(z, "scav ", NULL));
+  assert_int_equal(tu_nrow(c, "goroutines"), count_lines(z, "goroutine ", " ["));
   hs_table *g = hs_case_table(c, "goroutines");
   assert_non_null(g);
-  assert_string_equal(col_str(g, "reason", 0), "SIGQUIT: quit");
+  assert_string_equal(tu_col_str(g, "reason", 0), "SIGQUIT: quit");
   hs_case_free(c);
   free(z);
 }
@@ -327,24 +240,24 @@ static char *to_kubectl(const char *z) {
 
 static void check_wrapped(const char *zPath, char *(*xWrap)(const char *), const char *zForm) {
   size_t n;
-  char *z = read_file(zPath, &n);
+  char *z = tu_read_file(zPath, &n);
   assert_non_null(z);
   static gcfact a[20000];
   int nGc = gc_facts(z, a, 20000);
   char *w = xWrap(z);
   int rc;
-  hs_case *c = load_buf(zForm, w, strlen(w), NULL, &rc);
+  hs_case *c = tu_load_buffer(zForm, w, strlen(w), NULL, &rc);
   assert_int_equal(rc, HS_OK);
   assert_string_equal(c->apInput[0]->zKind, "gctrace");
   check_rows(hs_case_table(c, "gc"), a, nGc, zForm);
-  assert_int_equal(nrow(c, "gc.scav"), count_lines(z, "scav ", NULL) + count_lines(z, "scvg", NULL));
-  assert_int_equal(nrow(c, "gc.pacer"), count_lines(z, "pacer: ", NULL));
+  assert_int_equal(tu_nrow(c, "gc.scav"), count_lines(z, "scav ", NULL) + count_lines(z, "scvg", NULL));
+  assert_int_equal(tu_nrow(c, "gc.pacer"), count_lines(z, "pacer: ", NULL));
   hs_table *t = hs_case_table(c, "gc");
   for (uint64_t i = 0; i < t->nRow; i++) {
-    double w0 = col_f64(t, "wall", i);
+    double w0 = tu_col_f64(t, "wall", i);
     assert_true(w0 > 1714500000.0 && w0 < 1714600000.0); /* 2024-05-01 */
   }
-  if (n_warnings(c)) fail_msg("%s: %s", zForm, c->aDiag[0].zMsg);
+  if (tu_n_warnings(c)) fail_msg("%s: %s", zForm, c->aDiag[0].zMsg);
   hs_case_free(c);
   free(w);
   free(z);
@@ -352,7 +265,7 @@ static void check_wrapped(const char *zPath, char *(*xWrap)(const char *), const
 
 static void test_container_forms(void **state) {
   (void)state;
-  char **az = sample_files("gctrace.log");
+  char **az = tu_sample_files("gctrace.log", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -365,7 +278,7 @@ static void test_container_forms(void **state) {
   }
   check_wrapped("tests/fixtures/gctrace/go1.21.log", to_docker, "docker-1.21.log");
   check_wrapped("tests/fixtures/gctrace/go1.5.log", to_cri, "cri-1.5.log");
-  free_list(az);
+  tu_free_list(az);
 }
 
 /* gc records in a CRI or Docker log, counted by a plain scan: a record is
@@ -402,22 +315,22 @@ static void test_sample_container_logs(void **state) {
   static const char *azForm[] = {"gctrace-cri.log", "gctrace-docker.log"};
   int nSeen = 0;
   for (int f = 0; f < 2; f++) {
-    char **az = sample_files(azForm[f]);
+    char **az = tu_sample_files(azForm[f], 1);
     for (int i = 0; az[i]; i++) {
       const char *zSlash = strrchr(az[i], '/');
       char *zPlain = hs_mprintf("%.*s/gctrace.log", (int)(zSlash - az[i]), az[i]);
-      hs_case *cP = load_path(zPlain, NULL);
-      hs_case *cW = load_path(az[i], NULL);
+      hs_case *cP = tu_load_path(zPlain, NULL);
+      hs_case *cW = tu_load_path(az[i], NULL);
       hs_table *tP = hs_case_table(cP, "gc"), *tW = hs_case_table(cW, "gc");
       assert_non_null(tW);
       size_t n;
-      char *z = read_file(az[i], &n);
+      char *z = tu_read_file(az[i], &n);
       int nGc = count_container_gc(z);
       if (tP && tP->nRow == tW->nRow) {
         for (uint64_t r = 0; r < tW->nRow; r++) {
-          assert_int_equal(col_u64(tW, "num", r), col_u64(tP, "num", r));
-          assert_int_equal(col_u64(tW, "heap_end", r), col_u64(tP, "heap_end", r));
-          assert_true(col_f64(tW, "wall", r) > 1e9);
+          assert_int_equal(tu_col_u64(tW, "num", r), tu_col_u64(tP, "num", r));
+          assert_int_equal(tu_col_u64(tW, "heap_end", r), tu_col_u64(tP, "heap_end", r));
+          assert_true(tu_col_f64(tW, "wall", r) > 1e9);
         }
       }
       assert_int_equal(tW->nRow, nGc);
@@ -427,7 +340,7 @@ static void test_sample_container_logs(void **state) {
       hs_case_free(cP);
       hs_case_free(cW);
     }
-    free_list(az);
+    tu_free_list(az);
   }
   if (!nSeen) skip();
 }
@@ -436,100 +349,100 @@ static void test_old_formats(void **state) {
   (void)state;
   int rc;
   /* Go 1.5-1.6: five clock phases, seven cpu times */
-  hs_case *c = load_path("tests/fixtures/gctrace/go1.5.log", &rc);
+  hs_case *c = tu_load_path("tests/fixtures/gctrace/go1.5.log", &rc);
   assert_int_equal(rc, HS_OK);
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
-  assert_true(fabs(col_f64(t, "clock_sweep_term", 0) - 0.054) < 1e-9);
-  assert_true(fabs(col_f64(t, "clock_mark", 0) - (1.1 + 0.016 + 0.45)) < 1e-9);
-  assert_true(fabs(col_f64(t, "clock_mark_term", 0) - 0.24) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_sweep_term", 0) - 0.16) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_assist", 0) - 1.1) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_background", 0) - (0.19 + 1.1 + 0)) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_idle", 0) - 0) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_mark_term", 0) - 0.72) < 1e-9);
-  assert_int_equal(col_u64(t, "heap_live", 0), 1);
-  assert_int_equal(col_u64(t, "procs", 0), 4);
+  assert_true(fabs(tu_col_f64(t, "clock_sweep_term", 0) - 0.054) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "clock_mark", 0) - (1.1 + 0.016 + 0.45)) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "clock_mark_term", 0) - 0.24) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_sweep_term", 0) - 0.16) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_assist", 0) - 1.1) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_background", 0) - (0.19 + 1.1 + 0)) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_idle", 0) - 0) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_mark_term", 0) - 0.72) < 1e-9);
+  assert_int_equal(tu_col_u64(t, "heap_live", 0), 1);
+  assert_int_equal(tu_col_u64(t, "procs", 0), 4);
   /* decimals are the doubles strtod gives, to the last bit */
-  assert_true(col_f64(t, "t", 1) == strtod("120.503", NULL));
-  assert_true(col_f64(t, "cpu_sweep_term", 2) == strtod("0.057", NULL));
-  assert_true(col_f64(t, "cpu_mark_term", 2) == strtod("1.0", NULL));
-  assert_int_equal(col_u64(t, "periodic", 1), 1); /* after "GC forced" */
-  assert_int_equal(col_u64(t, "periodic", 0), 0);
-  assert_int_equal(col_u64(t, "forced", 2), 1);
-  assert_int_equal(col_u64(t, "line", 0), 2);
+  assert_true(tu_col_f64(t, "t", 1) == strtod("120.503", NULL));
+  assert_true(tu_col_f64(t, "cpu_sweep_term", 2) == strtod("0.057", NULL));
+  assert_true(tu_col_f64(t, "cpu_mark_term", 2) == strtod("1.0", NULL));
+  assert_int_equal(tu_col_u64(t, "periodic", 1), 1); /* after "GC forced" */
+  assert_int_equal(tu_col_u64(t, "periodic", 0), 0);
+  assert_int_equal(tu_col_u64(t, "forced", 2), 1);
+  assert_int_equal(tu_col_u64(t, "line", 0), 2);
   hs_table *s = hs_case_table(c, "gc.scav");
   assert_int_equal(s->nRow, 3);
-  assert_string_equal(col_str(s, "kind", 0), "scvg");
-  assert_int_equal(col_u64(s, "inuse", 0), 3);
-  assert_int_equal(col_u64(s, "consumed", 0), 3);
-  assert_string_equal(col_str(s, "kind", 1), "scvg-released");
-  assert_int_equal(col_u64(s, "work", 1), 2u << 20);
-  assert_int_equal(col_u64(s, "released_mb", 2), 2);
-  assert_int_equal(col_u64(s, "num", 2), 2);
-  assert_int_equal(n_warnings(c), 0);
+  assert_string_equal(tu_col_str(s, "kind", 0), "scvg");
+  assert_int_equal(tu_col_u64(s, "inuse", 0), 3);
+  assert_int_equal(tu_col_u64(s, "consumed", 0), 3);
+  assert_string_equal(tu_col_str(s, "kind", 1), "scvg-released");
+  assert_int_equal(tu_col_u64(s, "work", 1), 2u << 20);
+  assert_int_equal(tu_col_u64(s, "released_mb", 2), 2);
+  assert_int_equal(tu_col_u64(s, "num", 2), 2);
+  assert_int_equal(tu_n_warnings(c), 0);
   hs_case_free(c);
 
   /* Go 1.7-1.17: three phases, no stacks/globals; old pacer lines */
-  c = load_path("tests/fixtures/gctrace/go1.10.log", &rc);
+  c = tu_load_path("tests/fixtures/gctrace/go1.10.log", &rc);
   t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 4);
-  assert_int_equal(col_u64(t, "num", 2), 10);
-  assert_true(fabs(col_f64(t, "t", 2) - 12.345) < 1e-9);
-  assert_true(fabs(col_f64(t, "clock_mark", 2) - 15) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_background", 2) - 30) < 1e-9);
-  assert_true(fabs(col_f64(t, "cpu_idle", 2) - 45) < 1e-9);
-  assert_int_equal(col_u64(t, "heap_start", 2), 120);
-  assert_int_equal(col_u64(t, "goal", 2), 124);
-  assert_int_equal(col_u64(t, "stacks", 2), 0);
-  assert_int_equal(col_u64(t, "procs", 2), 8);
-  assert_int_equal(col_u64(t, "forced", 3), 1);
+  assert_int_equal(tu_col_u64(t, "num", 2), 10);
+  assert_true(fabs(tu_col_f64(t, "t", 2) - 12.345) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "clock_mark", 2) - 15) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_background", 2) - 30) < 1e-9);
+  assert_true(fabs(tu_col_f64(t, "cpu_idle", 2) - 45) < 1e-9);
+  assert_int_equal(tu_col_u64(t, "heap_start", 2), 120);
+  assert_int_equal(tu_col_u64(t, "goal", 2), 124);
+  assert_int_equal(tu_col_u64(t, "stacks", 2), 0);
+  assert_int_equal(tu_col_u64(t, "procs", 2), 8);
+  assert_int_equal(tu_col_u64(t, "forced", 3), 1);
   hs_table *p = hs_case_table(c, "gc.pacer");
   assert_int_equal(p->nRow, 2);
-  assert_string_equal(col_str(p, "kind", 0), "assist");
-  assert_int_equal(col_u64(p, "workers", 0), 1);
-  assert_string_equal(col_str(p, "kind", 1), "other");
-  assert_int_equal(col_u64(p, "num", 0), 1);
-  assert_int_equal(n_warnings(c), 0);
+  assert_string_equal(tu_col_str(p, "kind", 0), "assist");
+  assert_int_equal(tu_col_u64(p, "workers", 0), 1);
+  assert_string_equal(tu_col_str(p, "kind", 1), "other");
+  assert_int_equal(tu_col_u64(p, "num", 0), 1);
+  assert_int_equal(tu_n_warnings(c), 0);
   hs_case_free(c);
 
   /* 1.13-1.20 scav lines and 1.13's scvg: lines */
-  c = load_path("tests/fixtures/gctrace/go1.13.log", &rc);
+  c = tu_load_path("tests/fixtures/gctrace/go1.13.log", &rc);
   s = hs_case_table(c, "gc.scav");
   assert_int_equal(s->nRow, 4);
-  assert_int_equal(col_u64(s, "sys", 1), 63);
-  assert_int_equal(col_u64(s, "work", 2), 1024u << 10);
-  assert_int_equal(col_u64(s, "released", 2), 2048u << 10);
-  assert_int_equal(col_u64(s, "util_pct", 2), 95);
-  assert_int_equal(col_u64(s, "forced", 3), 1);
-  assert_int_equal(n_warnings(c), 0);
+  assert_int_equal(tu_col_u64(s, "sys", 1), 63);
+  assert_int_equal(tu_col_u64(s, "work", 2), 1024u << 10);
+  assert_int_equal(tu_col_u64(s, "released", 2), 2048u << 10);
+  assert_int_equal(tu_col_u64(s, "util_pct", 2), 95);
+  assert_int_equal(tu_col_u64(s, "forced", 3), 1);
+  assert_int_equal(tu_n_warnings(c), 0);
   hs_case_free(c);
 
   /* 1.21+: stacks, globals, scav bg/eager, pacer cpu lines */
-  c = load_path("tests/fixtures/gctrace/go1.21.log", &rc);
+  c = tu_load_path("tests/fixtures/gctrace/go1.21.log", &rc);
   t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
-  assert_int_equal(col_u64(t, "stacks", 1), 1);
-  assert_int_equal(col_u64(t, "globals", 1), 2);
-  assert_int_equal(col_u64(t, "procs", 1), 4);
+  assert_int_equal(tu_col_u64(t, "stacks", 1), 1);
+  assert_int_equal(tu_col_u64(t, "globals", 1), 2);
+  assert_int_equal(tu_col_u64(t, "procs", 1), 4);
   s = hs_case_table(c, "gc.scav");
-  assert_int_equal(col_u64(s, "work_bg", 1), 512u << 10);
-  assert_int_equal(col_u64(s, "work_eager", 1), 256u << 10);
-  assert_int_equal(col_u64(s, "work", 1), 768u << 10);
-  assert_int_equal(col_u64(s, "released", 1), 4456u << 10);
-  assert_int_equal(col_u64(s, "reset", 1), 1);
+  assert_int_equal(tu_col_u64(s, "work_bg", 1), 512u << 10);
+  assert_int_equal(tu_col_u64(s, "work_eager", 1), 256u << 10);
+  assert_int_equal(tu_col_u64(s, "work", 1), 768u << 10);
+  assert_int_equal(tu_col_u64(s, "released", 1), 4456u << 10);
+  assert_int_equal(tu_col_u64(s, "reset", 1), 1);
   p = hs_case_table(c, "gc.pacer");
   assert_int_equal(p->nRow, 3);
-  assert_true(fabs(col_f64(p, "assist_ratio", 0) - 1.276063) < 1e-9);
-  assert_true(fabs(col_f64(p, "fractional", 0)) < 1e-12);
-  assert_int_equal(col_u64(p, "cpu_pct", 1), 42);
-  assert_int_equal(col_u64(p, "stack_scan_work", 1), 9216);
-  assert_int_equal(col_u64(p, "heap_live", 1), 4339432);
-  assert_int_equal((int64_t)col_u64(p, "goal_delta", 2), -33272);
-  assert_true(fabs(col_f64(p, "cons_mark", 2) - 0.15) < 1e-12);
-  assert_int_equal(col_u64(p, "reset", 2), 1);
-  assert_int_equal(col_u64(p, "num", 2), 3);
-  assert_int_equal(n_warnings(c), 0);
+  assert_true(fabs(tu_col_f64(p, "assist_ratio", 0) - 1.276063) < 1e-9);
+  assert_true(fabs(tu_col_f64(p, "fractional", 0)) < 1e-12);
+  assert_int_equal(tu_col_u64(p, "cpu_pct", 1), 42);
+  assert_int_equal(tu_col_u64(p, "stack_scan_work", 1), 9216);
+  assert_int_equal(tu_col_u64(p, "heap_live", 1), 4339432);
+  assert_int_equal((int64_t)tu_col_u64(p, "goal_delta", 2), -33272);
+  assert_true(fabs(tu_col_f64(p, "cons_mark", 2) - 0.15) < 1e-12);
+  assert_int_equal(tu_col_u64(p, "reset", 2), 1);
+  assert_int_equal(tu_col_u64(p, "num", 2), 3);
+  assert_int_equal(tu_n_warnings(c), 0);
   hs_case_free(c);
 }
 
@@ -538,15 +451,15 @@ static void test_old_formats(void **state) {
 static void test_bad_lines(void **state) {
   (void)state;
   int rc;
-  hs_case *c = load_path("tests/fixtures/gctrace/bad.log", &rc);
+  hs_case *c = tu_load_path("tests/fixtures/gctrace/bad.log", &rc);
   assert_int_equal(rc, HS_ETRUNC);
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
-  assert_int_equal(col_u64(t, "num", 1), 2);
-  assert_int_equal(col_u64(t, "cpu_pct", 1), 3);
-  assert_int_equal(col_u64(t, "num", 2), 3);
-  assert_int_equal(col_u64(t, "heap_live", 2), 3);
-  assert_int_equal(col_u64(t, "goal", 2), 8);
+  assert_int_equal(tu_col_u64(t, "num", 1), 2);
+  assert_int_equal(tu_col_u64(t, "cpu_pct", 1), 3);
+  assert_int_equal(tu_col_u64(t, "num", 2), 3);
+  assert_int_equal(tu_col_u64(t, "heap_live", 2), 3);
+  assert_int_equal(tu_col_u64(t, "goal", 2), 8);
   int bLine2 = 0, bLine4 = 0;
   for (int i = 0; i < c->nDiag; i++) {
     hs_diag *d = &c->aDiag[i];
@@ -559,7 +472,7 @@ static void test_bad_lines(void **state) {
 
   /* nothing of ours: an error naming what was expected */
   const char *z = "hello\nworld\n";
-  c = load_buf("x.log", z, strlen(z), "gctrace", &rc);
+  c = tu_load_buffer("x.log", z, strlen(z), "gctrace", &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_true(c->nDiag == 1 && strstr(c->aDiag[0].zMsg, "gctrace=1"));
   hs_case_free(c);
@@ -594,16 +507,16 @@ static void test_cri_streams(void **state) {
       "2024-05-01T10:00:00.1Z stderr F .2+0.3 ms clock, 0.1+0.1/0.2/0.3+0.1 ms cpu, 4->4->1 MB, 5 MB goal, 2 P\n"
       "2024-05-01T10:00:01Z stderr P gc 2 @1.000s 1%: 0.1+0.2+0.3 ms clock, 0.1+0.1/0.2/0.3+0.1 ms cpu, ";
   int rc;
-  hs_case *c = load_buf("cri.log", z, strlen(z), NULL, &rc);
+  hs_case *c = tu_load_buffer("cri.log", z, strlen(z), NULL, &rc);
   assert_int_equal(rc, HS_ETRUNC);
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 2);
-  assert_int_equal(col_u64(t, "procs", 0), 2);
-  assert_true(fabs(col_f64(t, "clock_mark", 0) - 0.2) < 1e-12);
-  assert_int_equal(col_u64(t, "line", 0), 1);
-  assert_true(fabs(col_f64(t, "wall", 0) - 1714557600.1) < 1e-3);
-  assert_int_equal(col_u64(t, "num", 1), 2);
-  assert_int_equal(n_warnings(c), 1); /* the cut last record */
+  assert_int_equal(tu_col_u64(t, "procs", 0), 2);
+  assert_true(fabs(tu_col_f64(t, "clock_mark", 0) - 0.2) < 1e-12);
+  assert_int_equal(tu_col_u64(t, "line", 0), 1);
+  assert_true(fabs(tu_col_f64(t, "wall", 0) - 1714557600.1) < 1e-3);
+  assert_int_equal(tu_col_u64(t, "num", 1), 2);
+  assert_int_equal(tu_n_warnings(c), 1); /* the cut last record */
   assert_int_equal(c->aDiag[0].iLine, 4);
   hs_case_free(c);
 }
@@ -615,14 +528,14 @@ static void test_append(void **state) {
   const char *az[] = {"tests/fixtures/gctrace/go1.10.log", "tests/fixtures/gctrace/go1.21.log"};
   for (int i = 0; i < 2; i++) {
     size_t n;
-    char *p = read_file(az[i], &n);
+    char *p = tu_read_file(az[i], &n);
     assert_int_equal(hs_case_load_buffer(c, az[i], p, n, NULL), HS_OK);
     free(p);
   }
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 7);
-  assert_string_equal(col_str(t, "source", 0), az[0]);
-  assert_string_equal(col_str(t, "source", 6), az[1]);
+  assert_string_equal(tu_col_str(t, "source", 0), az[0]);
+  assert_string_equal(tu_col_str(t, "source", 6), az[1]);
   hs_case_free(c);
 }
 

@@ -20,89 +20,7 @@
 #include <json-c/json.h>
 
 #include "heapscope/heapscope.h"
-
-static char *read_file(const char *zPath, size_t *pn) {
-  FILE *f = fopen(zPath, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = malloc(n + 1);
-  if (p && fread(p, 1, n, f) != (size_t)n) {
-    free(p);
-    p = NULL;
-  }
-  fclose(f);
-  if (p) p[n] = 0;
-  *pn = (size_t)n;
-  return p;
-}
-
-/* Paths samples/<group>/<name>/zFile that exist, NULL-terminated. */
-static char **sample_files(const char *zFile) {
-  static const char *azGroup[] = {"samples/go1.19", "samples/go1.23", "samples/thirdparty"};
-  char **az = calloc(64, sizeof *az);
-  int k = 0;
-  for (int g = 0; g < 3; g++) {
-    DIR *d = opendir(azGroup[g]);
-    if (!d) continue;
-    struct dirent *e;
-    while ((e = readdir(d)) && k < 63) {
-      if (e->d_name[0] == '.') continue;
-      char *z = hs_mprintf("%s/%s/%s", azGroup[g], e->d_name, zFile);
-      FILE *f = fopen(z, "rb");
-      if (f) {
-        fclose(f);
-        az[k++] = z;
-      } else {
-        free(z);
-      }
-    }
-    closedir(d);
-  }
-  return az;
-}
-
-static void free_list(char **az) {
-  for (int i = 0; az[i]; i++) free(az[i]);
-  free(az);
-}
-
-static hs_case *load_buf(const char *zName, const char *p, size_t n, const char *zKind, int *pRc) {
-  hs_case *c = hs_case_new("t");
-  int rc = hs_case_load_buffer(c, zName, p, n, zKind);
-  if (pRc) *pRc = rc;
-  return c;
-}
-
-static hs_case *load_path(const char *zPath, int *pRc) {
-  size_t n;
-  char *p = read_file(zPath, &n);
-  assert_non_null(p);
-  hs_case *c = load_buf(zPath, p, n, NULL, pRc);
-  free(p);
-  return c;
-}
-
-static uint64_t col_u64(const hs_table *t, const char *zCol, uint64_t i) {
-  int iCol = hs_table_colidx(t, zCol);
-  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
-  return hs_table_u64(t, iCol, i);
-}
-static const char *col_str(const hs_table *t, const char *zCol, uint64_t i) {
-  int iCol = hs_table_colidx(t, zCol);
-  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
-  return hs_table_str(t, iCol, i);
-}
-static uint64_t nrow(const hs_case *c, const char *zTable) {
-  hs_table *t = hs_case_table(c, zTable);
-  return t ? t->nRow : 0;
-}
-static int n_warnings(const hs_case *c) {
-  int n = 0;
-  for (int i = 0; i < c->nDiag; i++) n += c->aDiag[i].level >= HS_WARNING;
-  return n;
-}
+#include "testutil.h"
 
 /* The independent scan: what a plain reading of the text says. */
 typedef struct textfacts {
@@ -146,7 +64,7 @@ static void scan_text(const char *z, textfacts *f) {
 static int has_frame(const hs_case *c, uint64_t iRow, const char *zFunc) {
   hs_table *f = hs_case_table(c, "goroutines.frames");
   for (uint64_t i = 0; i < f->nRow; i++)
-    if (col_u64(f, "goroutine", i) == iRow && strcmp(col_str(f, "func", i), zFunc) == 0) return 1;
+    if (tu_col_u64(f, "goroutine", i) == iRow && strcmp(tu_col_str(f, "func", i), zFunc) == 0) return 1;
   return 0;
 }
 
@@ -155,13 +73,13 @@ static void check_frame_shape(const hs_case *c) {
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   uint64_t k = 0;
   for (uint64_t i = 0; i < g->nRow; i++) {
-    uint64_t n = col_u64(g, "frames", i);
+    uint64_t n = tu_col_u64(g, "frames", i);
     for (uint64_t d = 0; d < n; d++, k++) {
       assert_true(k < f->nRow);
-      assert_int_equal(col_u64(f, "goroutine", k), i);
-      assert_int_equal(col_u64(f, "depth", k), d);
+      assert_int_equal(tu_col_u64(f, "goroutine", k), i);
+      assert_int_equal(tu_col_u64(f, "depth", k), d);
     }
-    if (n) assert_string_equal(col_str(g, "top", i), col_str(f, "func", k - n));
+    if (n) assert_string_equal(tu_col_str(g, "top", i), tu_col_str(f, "func", k - n));
   }
   assert_int_equal(k, f->nRow);
 }
@@ -203,13 +121,13 @@ static void check_planted(const hs_case *c, json_object *jFacts, int bDebug1, co
     long nWant = jint(e, "count"), nGot = 0, nLocked = 0;
     for (uint64_t i = 0; i < g->nRow; i++) {
       if (!has_frame(c, i, zFunc)) continue;
-      nGot += (long)col_u64(g, "count", i);
+      nGot += (long)tu_col_u64(g, "count", i);
       if (bDebug1) continue;
-      if (strcmp(col_str(g, "state", i), zState) != 0)
+      if (strcmp(tu_col_str(g, "state", i), zState) != 0)
         fail_msg("%s: %s goroutine %llu is in state \"%s\", planted as \"%s\"", zWhere, zFunc,
-                 (unsigned long long)col_u64(g, "id", i), col_str(g, "state", i), zState);
-      if (zCreated) assert_string_equal(col_str(g, "created_by", i), zCreated);
-      nLocked += (long)col_u64(g, "locked", i);
+                 (unsigned long long)tu_col_u64(g, "id", i), tu_col_str(g, "state", i), zState);
+      if (zCreated) assert_string_equal(tu_col_str(g, "created_by", i), zCreated);
+      nLocked += (long)tu_col_u64(g, "locked", i);
     }
     if (nGot != nWant) fail_msg("%s: %ld goroutines in %s, planted %ld", zWhere, nGot, zFunc, nWant);
     if (!bDebug1 && bLocked) assert_int_equal(nLocked, nWant);
@@ -218,7 +136,7 @@ static void check_planted(const hs_case *c, json_object *jFacts, int bDebug1, co
 
 static void test_debug2(void **state) {
   (void)state;
-  char **az = sample_files("goroutines-debug2.txt");
+  char **az = tu_sample_files("goroutines-debug2.txt", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -226,35 +144,35 @@ static void test_debug2(void **state) {
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     textfacts tf;
     scan_text(z, &tf);
     int rc;
-    hs_case *c = load_path(az[i], &rc);
+    hs_case *c = tu_load_path(az[i], &rc);
     assert_int_equal(rc, HS_OK);
     assert_string_equal(c->apInput[0]->zKind, "goroutines");
-    if (nrow(c, "goroutines") != (uint64_t)tf.nHeader)
+    if (tu_nrow(c, "goroutines") != (uint64_t)tf.nHeader)
       fail_msg("%s: %llu rows, %d goroutine headers", az[i],
-               (unsigned long long)nrow(c, "goroutines"), tf.nHeader);
-    assert_int_equal(nrow(c, "goroutines.frames"), tf.nFrame);
-    assert_int_equal(n_warnings(c), 0);
+               (unsigned long long)tu_nrow(c, "goroutines"), tf.nHeader);
+    assert_int_equal(tu_nrow(c, "goroutines.frames"), tf.nFrame);
+    assert_int_equal(tu_n_warnings(c), 0);
     check_frame_shape(c);
     json_object *j = facts_for(az[i]);
     if (j) {
       check_planted(c, j, 0, az[i]);
       long nTotal = jint(j, "goroutines_total");
-      if (nTotal > 0) assert_int_equal(nrow(c, "goroutines"), nTotal);
+      if (nTotal > 0) assert_int_equal(tu_nrow(c, "goroutines"), nTotal);
       json_object_put(j);
     }
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 static void test_debug1(void **state) {
   (void)state;
-  char **az = sample_files("goroutines-debug1.txt");
+  char **az = tu_sample_files("goroutines-debug1.txt", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -262,20 +180,20 @@ static void test_debug1(void **state) {
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     textfacts tf;
     scan_text(z, &tf);
     int rc;
-    hs_case *c = load_path(az[i], &rc);
+    hs_case *c = tu_load_path(az[i], &rc);
     assert_int_equal(rc, HS_OK);
     assert_string_equal(c->apInput[0]->zKind, "goroutines");
     hs_table *g = hs_case_table(c, "goroutines");
     assert_int_equal(g->nRow, tf.nRecord);
     long nSum = 0;
-    for (uint64_t r = 0; r < g->nRow; r++) nSum += (long)col_u64(g, "count", r);
+    for (uint64_t r = 0; r < g->nRow; r++) nSum += (long)tu_col_u64(g, "count", r);
     assert_int_equal(nSum, tf.nTotal);
     assert_int_equal(nSum, tf.nCountSum);
-    assert_int_equal(nrow(c, "goroutines.frames"), tf.nFrame);
+    assert_int_equal(tu_nrow(c, "goroutines.frames"), tf.nFrame);
     check_frame_shape(c);
     json_object *j = facts_for(az[i]);
     if (j) {
@@ -285,13 +203,13 @@ static void test_debug1(void **state) {
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 /* panic.log: the panicking goroutine, its message, its creator. */
 static void test_panic(void **state) {
   (void)state;
-  char **az = sample_files("panic.log");
+  char **az = tu_sample_files("panic.log", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -299,22 +217,22 @@ static void test_panic(void **state) {
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     textfacts tf;
     scan_text(z, &tf);
-    hs_case *c = load_path(az[i], NULL);
+    hs_case *c = tu_load_path(az[i], NULL);
     assert_string_equal(c->apInput[0]->zKind, "goroutines");
     hs_table *g = hs_case_table(c, "goroutines");
     assert_non_null(g);
     assert_int_equal(g->nRow, tf.nHeader);
-    assert_int_equal(nrow(c, "goroutines.frames"), tf.nFrame);
-    assert_string_equal(col_str(g, "state", 0), "running");
-    assert_int_equal(col_u64(g, "elided", 0), tf.bElided);
+    assert_int_equal(tu_nrow(c, "goroutines.frames"), tf.nFrame);
+    assert_string_equal(tu_col_str(g, "state", 0), "running");
+    assert_int_equal(tu_col_u64(g, "elided", 0), tf.bElided);
     json_object *j = facts_for(az[i]), *p;
     if (j && json_object_object_get_ex(j, "panic_log", &p)) {
-      assert_string_equal(col_str(g, "top", 0), jstr(p, "function"));
-      assert_string_equal(col_str(g, "created_by", 0), jstr(p, "created_by"));
-      const char *zReason = col_str(g, "reason", 0);
+      assert_string_equal(tu_col_str(g, "top", 0), jstr(p, "function"));
+      assert_string_equal(tu_col_str(g, "created_by", 0), jstr(p, "created_by"));
+      const char *zReason = tu_col_str(g, "reason", 0);
       assert_true(strncmp(zReason, "panic: ", 7) == 0);
       assert_non_null(strstr(zReason, jstr(p, "message")));
     }
@@ -322,13 +240,13 @@ static void test_panic(void **state) {
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 /* SIGQUIT dumps: every goroutine, the reason, locked and waiting ones. */
 static void test_sigquit(void **state) {
   (void)state;
-  char **az = sample_files("sigquit.log");
+  char **az = tu_sample_files("sigquit.log", 1);
   if (!az[0]) {
     free(az);
     skip();
@@ -336,20 +254,20 @@ static void test_sigquit(void **state) {
   }
   for (int i = 0; az[i]; i++) {
     size_t n;
-    char *z = read_file(az[i], &n);
+    char *z = tu_read_file(az[i], &n);
     textfacts tf;
     scan_text(z, &tf);
-    hs_case *c = load_path(az[i], NULL);
+    hs_case *c = tu_load_path(az[i], NULL);
     hs_table *g = hs_case_table(c, "goroutines");
     assert_non_null(g);
     assert_int_equal(g->nRow, tf.nHeader);
-    assert_int_equal(nrow(c, "goroutines.frames"), tf.nFrame);
+    assert_int_equal(tu_nrow(c, "goroutines.frames"), tf.nFrame);
     check_frame_shape(c);
-    for (uint64_t r = 0; r < g->nRow; r++) assert_string_equal(col_str(g, "reason", r), "SIGQUIT: quit");
+    for (uint64_t r = 0; r < g->nRow; r++) assert_string_equal(tu_col_str(g, "reason", r), "SIGQUIT: quit");
     json_object *j = facts_for(az[i]), *s;
     if (j && json_object_object_get_ex(j, "sigquit_log", &s)) {
       long nLocked = 0;
-      for (uint64_t r = 0; r < g->nRow; r++) nLocked += (long)col_u64(g, "locked", r);
+      for (uint64_t r = 0; r < g->nRow; r++) nLocked += (long)tu_col_u64(g, "locked", r);
       const char *zL = jstr(s, "locked_to_thread");
       if (zL) assert_int_equal(nLocked, atol(zL));
       /* planted goroutines waited over a minute when the dump was taken */
@@ -357,7 +275,7 @@ static void test_sigquit(void **state) {
       for (uint64_t r = 0; r < g->nRow; r++)
         if (has_frame(c, r, "main.leakyWorker")) {
           nLeaky++;
-          assert_true(col_u64(g, "wait_minutes", r) >= 1);
+          assert_true(tu_col_u64(g, "wait_minutes", r) >= 1);
         }
       json_object *jG;
       if (json_object_object_get_ex(j, "goroutines", &jG)) {
@@ -371,7 +289,7 @@ static void test_sigquit(void **state) {
             for (uint64_t r = 0; r < g->nRow; r++)
               if (has_frame(c, r, zFunc)) {
                 nDeep++;
-                if (!col_u64(g, "elided", r)) fail_msg("%s: %s goroutine without its elision mark", az[i], zFunc);
+                if (!tu_col_u64(g, "elided", r)) fail_msg("%s: %s goroutine without its elision mark", az[i], zFunc);
               }
             assert_int_equal(nDeep, jint(e, "count"));
           }
@@ -382,7 +300,7 @@ static void test_sigquit(void **state) {
     hs_case_free(c);
     free(z);
   }
-  free_list(az);
+  tu_free_list(az);
 }
 
 /* Wrap lines as Kubernetes CRI (0), Docker json-file (1) or `kubectl logs
@@ -423,28 +341,28 @@ static void test_container_forms(void **state) {
                                  "sigquit.log"};
   int nSeen = 0;
   for (int f = 0; f < 4; f++) {
-    char **az = sample_files(azFile[f]);
+    char **az = tu_sample_files(azFile[f], 1);
     for (int i = 0; az[i]; i++) {
       size_t n;
-      char *z = read_file(az[i], &n);
-      hs_case *cP = load_path(az[i], NULL);
+      char *z = tu_read_file(az[i], &n);
+      hs_case *cP = tu_load_path(az[i], NULL);
       hs_table *gP = hs_case_table(cP, "goroutines");
       for (int d = 0; d < 3; d++) {
         char *w = wrap(z, d);
-        hs_case *cW = load_buf(d == 2 ? "kubectl.log" : d ? "docker.log" : "cri.log", w, strlen(w), NULL, NULL);
+        hs_case *cW = tu_load_buffer(d == 2 ? "kubectl.log" : d ? "docker.log" : "cri.log", w, strlen(w), NULL, NULL);
         assert_string_equal(cW->apInput[0]->zKind, "goroutines");
         hs_table *gW = hs_case_table(cW, "goroutines");
         assert_non_null(gW);
         assert_int_equal(gW->nRow, gP->nRow);
         for (uint64_t r = 0; r < gP->nRow; r++) {
-          assert_int_equal(col_u64(gW, "id", r), col_u64(gP, "id", r));
-          assert_int_equal(col_u64(gW, "frames", r), col_u64(gP, "frames", r));
-          assert_int_equal(col_u64(gW, "count", r), col_u64(gP, "count", r));
-          assert_string_equal(col_str(gW, "state", r), col_str(gP, "state", r));
-          assert_string_equal(col_str(gW, "top", r), col_str(gP, "top", r));
-          assert_string_equal(col_str(gW, "created_by", r), col_str(gP, "created_by", r));
+          assert_int_equal(tu_col_u64(gW, "id", r), tu_col_u64(gP, "id", r));
+          assert_int_equal(tu_col_u64(gW, "frames", r), tu_col_u64(gP, "frames", r));
+          assert_int_equal(tu_col_u64(gW, "count", r), tu_col_u64(gP, "count", r));
+          assert_string_equal(tu_col_str(gW, "state", r), tu_col_str(gP, "state", r));
+          assert_string_equal(tu_col_str(gW, "top", r), tu_col_str(gP, "top", r));
+          assert_string_equal(tu_col_str(gW, "created_by", r), tu_col_str(gP, "created_by", r));
         }
-        assert_int_equal(nrow(cW, "goroutines.frames"), nrow(cP, "goroutines.frames"));
+        assert_int_equal(tu_nrow(cW, "goroutines.frames"), tu_nrow(cP, "goroutines.frames"));
         hs_case_free(cW);
         free(w);
       }
@@ -452,7 +370,7 @@ static void test_container_forms(void **state) {
       free(z);
       nSeen++;
     }
-    free_list(az);
+    tu_free_list(az);
   }
   if (!nSeen) skip();
 }
@@ -460,80 +378,80 @@ static void test_container_forms(void **state) {
 static void test_fixture_system(void **state) {
   (void)state;
   int rc;
-  hs_case *c = load_path("tests/fixtures/goroutines/go1.23-system.txt", &rc);
+  hs_case *c = tu_load_path("tests/fixtures/goroutines/go1.23-system.txt", &rc);
   assert_int_equal(rc, HS_OK);
   assert_string_equal(c->apInput[0]->zKind, "goroutines");
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   assert_int_equal(g->nRow, 6);
   check_frame_shape(c);
   /* goroutine 21: the thrower, GOTRACEBACK=system header and frame suffixes */
-  assert_int_equal(col_u64(g, "id", 0), 21);
-  assert_string_equal(col_str(g, "state", 0), "running");
-  assert_int_equal(col_u64(g, "frames", 0), 5);
-  assert_string_equal(col_str(g, "top", 0), "runtime/internal/runtime.Throw");
-  assert_string_equal(col_str(g, "created_by", 0), "main.main");
-  assert_int_equal(col_u64(g, "created_by_goroutine", 0), 1);
-  assert_string_equal(col_str(g, "reason", 0), "fatal error: concurrent map writes");
-  assert_int_equal(col_u64(g, "line", 0), 4);
-  assert_string_equal(col_str(f, "file", 0), "/usr/lib/go-1.23/src/runtime/panic.go");
-  assert_int_equal(col_u64(f, "line", 0), 1023);
-  assert_int_equal(col_u64(f, "pc_offset", 0), 0x5c);
-  assert_string_equal(col_str(f, "func", 2), "main.writer"); /* inlined: no offset */
-  assert_int_equal(col_u64(f, "line", 2), 12);
-  assert_int_equal(col_u64(f, "pc_offset", 2), 0);
+  assert_int_equal(tu_col_u64(g, "id", 0), 21);
+  assert_string_equal(tu_col_str(g, "state", 0), "running");
+  assert_int_equal(tu_col_u64(g, "frames", 0), 5);
+  assert_string_equal(tu_col_str(g, "top", 0), "runtime/internal/runtime.Throw");
+  assert_string_equal(tu_col_str(g, "created_by", 0), "main.main");
+  assert_int_equal(tu_col_u64(g, "created_by_goroutine", 0), 1);
+  assert_string_equal(tu_col_str(g, "reason", 0), "fatal error: concurrent map writes");
+  assert_int_equal(tu_col_u64(g, "line", 0), 4);
+  assert_string_equal(tu_col_str(f, "file", 0), "/usr/lib/go-1.23/src/runtime/panic.go");
+  assert_int_equal(tu_col_u64(f, "line", 0), 1023);
+  assert_int_equal(tu_col_u64(f, "pc_offset", 0), 0x5c);
+  assert_string_equal(tu_col_str(f, "func", 2), "main.writer"); /* inlined: no offset */
+  assert_int_equal(tu_col_u64(f, "line", 2), 12);
+  assert_int_equal(tu_col_u64(f, "pc_offset", 2), 0);
   /* goroutine 1: m=nil, minutes and locked; main has no creator */
-  assert_int_equal(col_u64(g, "id", 1), 1);
-  assert_string_equal(col_str(g, "state", 1), "chan receive");
-  assert_int_equal(col_u64(g, "wait_minutes", 1), 12);
-  assert_int_equal(col_u64(g, "locked", 1), 1);
-  assert_string_equal(col_str(g, "created_by", 1), "");
-  assert_string_equal(col_str(g, "state", 2), "force gc (idle)");
+  assert_int_equal(tu_col_u64(g, "id", 1), 1);
+  assert_string_equal(tu_col_str(g, "state", 1), "chan receive");
+  assert_int_equal(tu_col_u64(g, "wait_minutes", 1), 12);
+  assert_int_equal(tu_col_u64(g, "locked", 1), 1);
+  assert_string_equal(tu_col_str(g, "created_by", 1), "");
+  assert_string_equal(tu_col_str(g, "state", 2), "force gc (idle)");
   /* goroutine 7: running elsewhere, no frames */
-  assert_int_equal(col_u64(g, "frames", 3), 0);
-  assert_string_equal(col_str(g, "created_by", 3), "main.main");
+  assert_int_equal(tu_col_u64(g, "frames", 3), 0);
+  assert_string_equal(tu_col_str(g, "created_by", 3), "main.main");
   /* goroutine 9: (scan) dropped from the state, elided frames */
-  assert_string_equal(col_str(g, "state", 4), "GC worker (idle)");
-  assert_int_equal(col_u64(g, "wait_minutes", 4), 3);
-  assert_int_equal(col_u64(g, "elided", 4), 1);
-  assert_int_equal(col_u64(g, "frames", 4), 2);
+  assert_string_equal(tu_col_str(g, "state", 4), "GC worker (idle)");
+  assert_int_equal(tu_col_u64(g, "wait_minutes", 4), 3);
+  assert_int_equal(tu_col_u64(g, "elided", 4), 1);
+  assert_int_equal(tu_col_u64(g, "frames", 4), 2);
   /* goroutine 11: ancestors are not its frames */
-  assert_int_equal(col_u64(g, "frames", 5), 1);
-  assert_string_equal(col_str(g, "created_by", 5), "main.start");
-  assert_int_equal(col_u64(g, "created_by_goroutine", 5), 9);
+  assert_int_equal(tu_col_u64(g, "frames", 5), 1);
+  assert_string_equal(tu_col_str(g, "created_by", 5), "main.start");
+  assert_int_equal(tu_col_u64(g, "created_by_goroutine", 5), 9);
   hs_case_free(c);
 }
 
 static void test_fixture_debug1(void **state) {
   (void)state;
-  hs_case *c = load_path("tests/fixtures/goroutines/debug1-labels.txt", NULL);
+  hs_case *c = tu_load_path("tests/fixtures/goroutines/debug1-labels.txt", NULL);
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   assert_int_equal(g->nRow, 3);
-  assert_int_equal(col_u64(g, "count", 0), 4);
-  assert_string_equal(col_str(g, "labels", 0), "{\"role\":\"worker\", \"shard\":\"3\"}");
-  assert_string_equal(col_str(g, "top", 0), "main.worker");
-  assert_int_equal(col_u64(g, "frames", 0), 2);
-  assert_string_equal(col_str(f, "func", 1), "main.startWorkers.func1");
-  assert_int_equal(col_u64(f, "pc_offset", 1), 0x30);
-  assert_string_equal(col_str(f, "file", 1), "/src/app/main.go");
-  assert_int_equal(col_u64(f, "line", 1), 210);
-  assert_string_equal(col_str(g, "top", 1), "sync.runtime_SemacquireMutex");
-  assert_string_equal(col_str(f, "func", 3), "sync.(*Mutex).lockSlow");
-  assert_int_equal(col_u64(g, "count", 2), 1);
+  assert_int_equal(tu_col_u64(g, "count", 0), 4);
+  assert_string_equal(tu_col_str(g, "labels", 0), "{\"role\":\"worker\", \"shard\":\"3\"}");
+  assert_string_equal(tu_col_str(g, "top", 0), "main.worker");
+  assert_int_equal(tu_col_u64(g, "frames", 0), 2);
+  assert_string_equal(tu_col_str(f, "func", 1), "main.startWorkers.func1");
+  assert_int_equal(tu_col_u64(f, "pc_offset", 1), 0x30);
+  assert_string_equal(tu_col_str(f, "file", 1), "/src/app/main.go");
+  assert_int_equal(tu_col_u64(f, "line", 1), 210);
+  assert_string_equal(tu_col_str(g, "top", 1), "sync.runtime_SemacquireMutex");
+  assert_string_equal(tu_col_str(f, "func", 3), "sync.(*Mutex).lockSlow");
+  assert_int_equal(tu_col_u64(g, "count", 2), 1);
   hs_case_free(c);
 }
 
 static void test_fixture_interleaved(void **state) {
   (void)state;
-  hs_case *c = load_path("tests/fixtures/goroutines/go1.19-interleaved.txt", NULL);
+  hs_case *c = tu_load_path("tests/fixtures/goroutines/go1.19-interleaved.txt", NULL);
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   assert_int_equal(g->nRow, 3);
-  assert_int_equal(col_u64(g, "wait_minutes", 1), 2);
-  assert_int_equal(col_u64(g, "frames", 1), 1);
-  assert_int_equal(col_u64(f, "line", 1), 30); /* its file line came after the log line */
-  assert_string_equal(col_str(g, "created_by", 1), "main.main");
-  assert_int_equal(col_u64(g, "created_by_goroutine", 1), 0);
-  assert_int_equal(col_u64(g, "elided", 2), 1);
-  assert_string_equal(col_str(g, "top", 2), "net/http.(*persistConn).writeLoop");
+  assert_int_equal(tu_col_u64(g, "wait_minutes", 1), 2);
+  assert_int_equal(tu_col_u64(g, "frames", 1), 1);
+  assert_int_equal(tu_col_u64(f, "line", 1), 30); /* its file line came after the log line */
+  assert_string_equal(tu_col_str(g, "created_by", 1), "main.main");
+  assert_int_equal(tu_col_u64(g, "created_by_goroutine", 1), 0);
+  assert_int_equal(tu_col_u64(g, "elided", 2), 1);
+  assert_string_equal(tu_col_str(g, "top", 2), "net/http.(*persistConn).writeLoop");
   hs_case_free(c);
 }
 
@@ -542,14 +460,14 @@ static void test_fixture_interleaved(void **state) {
 static void test_truncated(void **state) {
   (void)state;
   size_t n;
-  char *z = read_file("tests/fixtures/goroutines/go1.23-system.txt", &n);
+  char *z = tu_read_file("tests/fixtures/goroutines/go1.23-system.txt", &n);
   const char *zCut = strstr(z, "main.poll(");
   assert_non_null(zCut);
   size_t nCut = (size_t)(zCut - z) + 20; /* inside the function line */
   int rc;
-  hs_case *c = load_buf("cut.txt", z, nCut, NULL, &rc);
+  hs_case *c = tu_load_buffer("cut.txt", z, nCut, NULL, &rc);
   assert_int_equal(rc, HS_ETRUNC);
-  assert_int_equal(nrow(c, "goroutines"), 6);
+  assert_int_equal(tu_nrow(c, "goroutines"), 6);
   int bWarned = 0;
   for (int i = 0; i < c->nDiag; i++)
     if (c->aDiag[i].iLine == 48 && strstr(c->aDiag[i].zMsg, "ends inside")) bWarned = 1;
@@ -563,18 +481,18 @@ static void test_truncated(void **state) {
   const char *zLast = strstr(z, "\t/src/app/main.go:40 +0x85");
   assert_non_null(zLast);
   size_t nMid = (size_t)(zLast - z) + 12;
-  c = load_buf("nonl.txt", z, (size_t)(strstr(z, "exit status") - z) - 1, NULL, &rc);
+  c = tu_load_buffer("nonl.txt", z, (size_t)(strstr(z, "exit status") - z) - 1, NULL, &rc);
   assert_int_equal(rc, HS_OK);
-  assert_int_equal(n_warnings(c), 0);
+  assert_int_equal(tu_n_warnings(c), 0);
   hs_case_free(c);
-  c = load_buf("midfile.txt", z, nMid, NULL, &rc);
+  c = tu_load_buffer("midfile.txt", z, nMid, NULL, &rc);
   assert_int_equal(rc, HS_ETRUNC);
-  assert_int_equal(nrow(c, "goroutines"), 6);
+  assert_int_equal(tu_nrow(c, "goroutines"), 6);
   hs_case_free(c);
   (void)nEnd;
 
   /* nothing of ours */
-  c = load_buf("x.txt", "hello\n", 6, "goroutines", &rc);
+  c = tu_load_buffer("x.txt", "hello\n", 6, "goroutines", &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_non_null(strstr(c->aDiag[0].zMsg, "goroutine N [state]"));
   hs_case_free(c);
@@ -593,12 +511,12 @@ static void test_both_kinds(void **state) {
   static const char *azKind[] = {NULL, "gctrace", "goroutines"};
   for (int k = 0; k < 3; k++) {
     int rc;
-    hs_case *c = load_buf("both.log", z, strlen(z), azKind[k], &rc);
+    hs_case *c = tu_load_buffer("both.log", z, strlen(z), azKind[k], &rc);
     assert_int_equal(rc, HS_OK);
-    assert_int_equal(nrow(c, "gc"), 1);
-    assert_int_equal(nrow(c, "gc.scav"), 1);
-    assert_int_equal(nrow(c, "goroutines"), 1);
-    assert_string_equal(col_str(hs_case_table(c, "goroutines"), "reason", 0), "panic: boom");
+    assert_int_equal(tu_nrow(c, "gc"), 1);
+    assert_int_equal(tu_nrow(c, "gc.scav"), 1);
+    assert_int_equal(tu_nrow(c, "goroutines"), 1);
+    assert_string_equal(tu_col_str(hs_case_table(c, "goroutines"), "reason", 0), "panic: boom");
     hs_case_free(c);
   }
 }
@@ -620,23 +538,23 @@ static void test_long_log(void **state) {
                         "goroutine 34 [running]:\nmain.handle(0x0)\n\t/src/app/main.go:77 +0x2c\n"
                         "created by main.serve in goroutine 1\n\t/src/app/main.go:60 +0x85\n");
   int rc;
-  hs_case *c = load_buf("app.log", z, k, NULL, &rc);
+  hs_case *c = tu_load_buffer("app.log", z, k, NULL, &rc);
   assert_int_equal(rc, HS_OK);
-  assert_int_equal(nrow(c, "goroutines"), 1);
-  assert_int_equal(nrow(c, "gc"), 1);
+  assert_int_equal(tu_nrow(c, "goroutines"), 1);
+  assert_int_equal(tu_nrow(c, "gc"), 1);
   hs_table *g = hs_case_table(c, "goroutines");
-  assert_string_equal(col_str(g, "top", 0), "main.handle");
-  assert_string_equal(col_str(g, "reason", 0),
+  assert_string_equal(tu_col_str(g, "top", 0), "main.handle");
+  assert_string_equal(tu_col_str(g, "reason", 0),
                       "panic: runtime error: invalid memory address or nil pointer dereference");
   hs_case_free(c);
 
   /* the same log without the crash: nothing of ours, an error naming what was looked for */
-  c = load_buf("quiet.log", z, 100000, NULL, &rc);
+  c = tu_load_buffer("quiet.log", z, 100000, NULL, &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_true(c->nDiag >= 1 && strstr(c->aDiag[c->nDiag - 1].zMsg, "no Go evidence found"));
   hs_case_free(c);
   /* JSON is not a log */
-  c = load_buf("x.json", "{\"a\": 1}\n", 9, NULL, &rc);
+  c = tu_load_buffer("x.json", "{\"a\": 1}\n", 9, NULL, &rc);
   assert_int_equal(rc, HS_EFORMAT);
   assert_true(c->apInput[0]->zKind == NULL || strcmp(c->apInput[0]->zKind, "goroutines") != 0);
   hs_case_free(c);

@@ -1,8 +1,13 @@
 /* Helpers shared by the C unit tests; see testutil.h. */
 #include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "testutil.h"
 
@@ -87,4 +92,42 @@ int tu_has_diag(const hs_case *c, int level, uint64_t iLine, const char *zPart) 
     if (!zPart || strstr(d->zMsg, zPart)) return 1;
   }
   return 0;
+}
+
+hs_case *tu_load_path(const char *zPath, int *pRc) {
+  size_t n;
+  char *p = tu_read_file(zPath, &n);
+  assert_non_null(p);
+  hs_case *c = tu_load_buffer(zPath, p, n, NULL, pRc);
+  free(p);
+  return c;
+}
+
+static int col_index(const hs_table *t, const char *zCol) {
+  int iCol = hs_table_colidx(t, zCol);
+  if (iCol < 0) fail_msg("table %s has no column %s", t->zName, zCol);
+  return iCol;
+}
+
+uint64_t tu_col_u64(const hs_table *t, const char *zCol, uint64_t iRow) {
+  return hs_table_u64(t, col_index(t, zCol), iRow);
+}
+
+double tu_col_f64(const hs_table *t, const char *zCol, uint64_t iRow) {
+  return hs_table_f64(t, col_index(t, zCol), iRow);
+}
+
+const char *tu_col_str(const hs_table *t, const char *zCol, uint64_t iRow) {
+  return hs_table_str(t, col_index(t, zCol), iRow);
+}
+
+uint64_t tu_nrow(const hs_case *c, const char *zTable) {
+  hs_table *t = hs_case_table(c, zTable);
+  return t ? t->nRow : 0;
+}
+
+int tu_n_warnings(const hs_case *c) {
+  int n = 0;
+  for (int i = 0; i < c->nDiag; i++) n += c->aDiag[i].level >= HS_WARNING;
+  return n;
 }
