@@ -162,21 +162,15 @@ static void progress(void *pArg, const char *zWhat, uint64_t nDone, uint64_t nTo
 /* Print load warnings and errors on stderr (if bPrint); returns the number
 ** of inputs that could not be loaded. */
 static int report_diags(const hs_caselist *pCl, int bPrint) {
-  static const char *azLevel[] = {"info", "warning", "error"};
   int nErr = 0;
   for (int i = 0; i < pCl->nCase; i++) {
     const hs_case *c = pCl->apCase[i];
     for (int k = 0; k < c->nDiag; k++) {
       const hs_diag *d = &c->aDiag[k];
       if (!bPrint || d->level == HS_INFO) continue;
-      if (d->iLine)
-        fprintf(stderr, "%s:%llu: %s: %s\n", d->zFile, (unsigned long long)d->iLine,
-                azLevel[d->level], d->zMsg);
-      else if (d->iOffset != UINT64_MAX)
-        fprintf(stderr, "%s: offset %llu: %s: %s\n", d->zFile,
-                (unsigned long long)d->iOffset, azLevel[d->level], d->zMsg);
-      else
-        fprintf(stderr, "%s: %s: %s\n", d->zFile, azLevel[d->level], d->zMsg);
+      char *z = hs_diag_text(d);
+      if (z) fprintf(stderr, "%s\n", z);
+      free(z);
     }
     nErr += c->nError;
   }
@@ -240,7 +234,12 @@ static int run_script(lua_State *L, const cli *p) {
   return rc;
 }
 
-/* Run a Lua expression that returns a string and print it. */
+/* What `info` prints, and `heapscope INPUT...` without a terminal. */
+static const char zSummary[] =
+    "local out = {} for _, c in ipairs(cases) do out[#out+1] = c:summary() end "
+    "return table.concat(out, '\\n\\n')";
+
+/* Run a Lua chunk and print what it returns. */
 static int print_lua(lua_State *L, const char *zCode) {
   if (luaL_loadstring(L, zCode) != 0) {
     hsL_report(L, 1);
@@ -294,8 +293,7 @@ int main(int argc, char **argv) {
   } else if (a.zVerb && strcmp(a.zVerb, "run") == 0) {
     rc = run_script(L, &a);
   } else if (bInfo) {
-    rc = print_lua(L, "local out = {} for _, c in ipairs(cases) do "
-                      "out[#out+1] = c:summary() end return table.concat(out, '\\n\\n')");
+    rc = print_lua(L, zSummary);
   } else if (isatty(STDIN_FILENO)) {
     rc = hsL_repl(L, NULL);
   } else {
@@ -306,8 +304,7 @@ int main(int argc, char **argv) {
     if (bScript)
       rc = hsL_run_stdin(L);
     else
-      rc = print_lua(L, "local out = {} for _, c in ipairs(cases) do "
-                        "out[#out+1] = c:summary() end return table.concat(out, '\\n\\n')");
+      rc = print_lua(L, zSummary);
   }
   hsL_close(L);
   free(a.azInput);

@@ -72,28 +72,25 @@ static int case_inputs(lua_State *L) {
 
 /* diags() -> { {level=, file=, offset=, line=, message=, text=}, ... } */
 static int case_diags(lua_State *L) {
-  static const char *azLevel[] = {"info", "warning", "error"};
   hs_case *c = hsL_checkcase(L, 1);
   lua_createtable(L, c->nDiag, 0);
   for (int i = 0; i < c->nDiag; i++) {
     hs_diag *d = &c->aDiag[i];
     lua_createtable(L, 0, 6);
-    lua_pushstring(L, azLevel[d->level < 0 || d->level > 2 ? 2 : d->level]);
+    lua_pushstring(L, hs_level_name(d->level));
     lua_setfield(L, -2, "level");
     lua_pushstring(L, d->zFile);
     lua_setfield(L, -2, "file");
     if (d->iLine) {
       lua_pushnumber(L, (lua_Number)d->iLine);
       lua_setfield(L, -2, "line");
-      lua_pushfstring(L, "%s:%d: %s: %s", d->zFile, (int)d->iLine, azLevel[d->level], d->zMsg);
     } else if (d->iOffset != UINT64_MAX) {
       lua_pushnumber(L, (lua_Number)d->iOffset);
       lua_setfield(L, -2, "offset");
-      char zOff[32];
-      snprintf(zOff, sizeof zOff, "%llu", (unsigned long long)d->iOffset);
-      lua_pushfstring(L, "%s: offset %s: %s: %s", d->zFile, zOff, azLevel[d->level], d->zMsg);
-    } else
-      lua_pushfstring(L, "%s: %s: %s", d->zFile, azLevel[d->level], d->zMsg);
+    }
+    char *zText = hs_diag_text(d);
+    lua_pushstring(L, zText ? zText : d->zMsg);
+    free(zText);
     lua_setfield(L, -2, "text");
     lua_pushstring(L, d->zMsg);
     lua_setfield(L, -2, "message");

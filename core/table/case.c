@@ -148,6 +148,21 @@ void hs_case_diag(hs_case *c, hs_level level, const char *zFile, uint64_t iOffse
   c->nDiag++;
 }
 
+const char *hs_level_name(int level) {
+  static const char *azLevel[] = {"info", "warning", "error"};
+  return azLevel[level < HS_INFO || level > HS_ERROR ? HS_ERROR : level];
+}
+
+char *hs_diag_text(const hs_diag *d) {
+  const char *zLevel = hs_level_name(d->level);
+  if (d->iLine)
+    return hs_mprintf("%s:%llu: %s: %s", d->zFile, (unsigned long long)d->iLine, zLevel, d->zMsg);
+  if (d->iOffset != UINT64_MAX)
+    return hs_mprintf("%s: offset %llu: %s: %s", d->zFile, (unsigned long long)d->iOffset,
+                      zLevel, d->zMsg);
+  return hs_mprintf("%s: %s: %s", d->zFile, zLevel, d->zMsg);
+}
+
 void hs_case_seal(hs_case *c) {
   for (int i = 0; i < c->nTable; i++) hs_table_seal(c->apTable[i]);
 }

@@ -147,6 +147,11 @@ void hs_case_diag(hs_case *, hs_level, const char *zFile, uint64_t iOffset,
                   uint64_t iLine, const char *zFmt, ...)
     __attribute__((format(printf, 6, 7)));
 void hs_case_seal(hs_case *);
+/* "file:line: level: message", "file: offset N: level: message" or
+** "file: level: message"; malloc'd, NULL on OOM.  hs_level_name gives
+** "info", "warning" or "error". */
+char *hs_diag_text(const hs_diag *);
+const char *hs_level_name(int level);
 /* Take ownership of an input buffer (freed with the case). */
 int hs_case_add_input(hs_case *, hs_input *);
 
