@@ -199,9 +199,7 @@ end
 
 -- Make a view of self's base table from a Lua array of base rows (0-based).
 local function make_view(ud, rows, nrows)
-  local inf = getinfo(ud)
-  local base = ud
-  local v = core.view(base, nrows)
+  local v = core.view(ud, nrows)
   local vu = ffi.cast(udptr, v)
   for k = 1, nrows do vu.aIdx[k - 1] = rows[k] end
   return v
