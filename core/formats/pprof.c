@@ -81,8 +81,8 @@
  * DECODER.  A hand decoder into flat arrays (see "The decoder" below), not
  * protobuf-c: on a 48 MB profile protobuf-c's unpack cost 2.2x a decoder
  * of this kind (tests/bench/RESULTS.md).  profile.proto stays as the
- * schema of record; the build still generates protobuf-c code from it,
- * which tests/bench/pprof.sh uses for that comparison.
+ * schema of record; tests/bench/pprof.sh generates protobuf-c code from it
+ * for that comparison (the product does not link protobuf-c).
  *
  * ERRORS.  Top-level fields are read one by one: the profile ends at the
  * first one that is cut short or malformed (the complete fields before it
