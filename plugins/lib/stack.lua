@@ -1,0 +1,163 @@
+-- lib.stack: call stacks for detectors.
+--
+-- A stack is a list of frames, leaf first; a frame is a function name
+-- ("main.readRecord", "net/http.(*conn).serve") or a table with .func (and
+-- optionally .file, .line), as heap.memprof_frames, goroutines.frames and
+-- o:site() give them; p:stack(i) of a pprof profile gives names.
+--
+--   stack.package(func)   -> "net/http", "main", "github.com/a/b" (nil if none)
+--   stack.is_user(func)   -> true for the user's code: main, dotted module
+--                            paths, and any path whose first element is not
+--                            a standard-library top-level package
+--   stack.site(frames)    -> name, k: the first user frame (k its 1-based
+--                            index), or nil when every frame is runtime or
+--                            standard library
+--   stack.funcs(frames)   -> the function names alone
+--   stack.key(frames)     -> one string naming the stack, for grouping
+--   stack.lines(frames [, max])
+--                         -> list of "func (file:line)" lines, at most max
+--                            (default 12) with "... N more frames" after
+--   stack.short(func)     -> the name without its package directory
+--                            ("github.com/a/b.(*T).M" -> "b.(*T).M")
+--   stack.group(t, owner, func [, file, line])
+--                         -> stacks of a frames table: {[owner] = frames},
+--                            read through column pointers, frames leaf first
+--                            (sorted by the table's `depth` column)
+--
+-- The site rule: Go's standard library lives in packages whose import path
+-- has no dot in its first element.  A module path without a dot
+-- ("mycompany/svc", what `go mod init svc` writes) is user code too, so the
+-- first element is checked against the standard library's top-level names;
+-- runtime-generated functions ("type:.eq.T", "type..hash.T", "go:buildid",
+-- "gcWriteBarrier") are never a site.
+local M = {}
+
+-- Top-level directories of GOROOT/src (Go 1.19 to 1.24), plus "vendor"
+-- (the standard library's vendored golang.org/x packages).
+local std = {}
+for w in ([[archive arena bufio builtin bytes cmp compress container context crypto
+  database debug embed encoding errors expvar flag fmt go hash html image index
+  internal io iter log maps math mime net os path plugin reflect regexp runtime
+  slices sort strconv strings structs sync syscall testing text time unicode
+  unique unsafe vendor weak]]):gmatch("%S+") do std[w] = true end
+
+local function fname(f)
+  if type(f) == "table" then return f.func or f.name end
+  return f
+end
+
+-- The import path of a Go symbol name: up to the first dot after the last
+-- slash, ignoring receivers and type arguments ("(*T)", "[...]"), which may
+-- themselves hold slashes and dots.  The linker writes a dot in the last
+-- path element as "%2e" ("gopkg.in/yaml%2ev2.Unmarshal"); it is unescaped.
+function M.package(func)
+  if type(func) ~= "string" or func == "" then return nil end
+  local head = func:match("^[^%(%[]*") -- before any receiver or type argument
+  local dir, rest = head:match("^(.*/)([^/]*)$")
+  if not dir then dir, rest = "", head end
+  local pkg = rest:match("^([^.]*)%.")
+  if not pkg or pkg == "" then return nil end
+  return ((dir .. pkg):gsub("%%2e", "."))
+end
+
+function M.is_user(func)
+  func = fname(func)
+  if type(func) ~= "string" then return false end
+  if func:find("^type[:.]") or func:find("^go[:.]") then return false end
+  local pkg = M.package(func)
+  if not pkg then return false end
+  if pkg == "main" then return true end
+  local first = pkg:match("^[^/]+")
+  if first:find(".", 1, true) then return true end
+  return not std[first]
+end
+
+function M.site(frames)
+  if not frames then return nil end
+  for k, f in ipairs(frames) do
+    local name = fname(f)
+    if M.is_user(name) then return name, k end
+  end
+  return nil
+end
+
+function M.funcs(frames)
+  local out = {}
+  for k, f in ipairs(frames or {}) do out[k] = fname(f) or "?" end
+  return out
+end
+
+function M.key(frames)
+  return table.concat(M.funcs(frames), "\n")
+end
+
+function M.short(func)
+  if type(func) ~= "string" then return func end
+  local head = func:match("^[^%(%[]*")
+  local cut = head:match("^.*()/")
+  if not cut then return func end
+  return func:sub(cut + 1)
+end
+
+function M.lines(frames, max)
+  max = max or 12
+  local out = {}
+  local n = frames and #frames or 0
+  for k = 1, math.min(n, max) do
+    local f = frames[k]
+    local s = fname(f) or "?"
+    if type(f) == "table" and f.file and f.file ~= "" then
+      s = s .. " (" .. f.file .. (f.line and f.line ~= 0 and (":" .. f.line) or "") .. ")"
+    end
+    out[k] = s
+  end
+  if n > max then out[#out + 1] = ("... %d more frames"):format(n - max) end
+  return out
+end
+
+-- Stacks of a frames table (one row per frame: owner id, depth, func ...),
+-- read with column pointers; `owner` is the column naming whose stack a
+-- frame belongs to (goroutine, memprof, sample).  Cost: one pass over the
+-- rows plus a sort of each stack by depth (already in order in every
+-- loader's output, so the sort is a check).
+function M.group(t, owner, func, file, line)
+  local out = {}
+  if not t or #t == 0 then return out end
+  local cols = {}
+  for _, c in ipairs(t:columns()) do cols[c] = true end
+  local own, dep = t:column(owner), cols.depth and t:column("depth")
+  local fname_, file_ = func or "func", file and cols[file] and file
+  local fn = t:column(fname_)
+  local fl = file_ and t:column(file_)
+  local ln = line and cols[line] and t:column(line)
+  -- string columns hold pool ids: each distinct id is read once as text
+  local names = {}
+  local function s(col, id, i)
+    local v = names[id]
+    if not v then
+      v = t:get(i, col)
+      names[id] = v
+    end
+    return v
+  end
+  local sorted = true
+  for i, r in t:rows() do
+    local o = tonumber(own[r])
+    local st = out[o]
+    if not st then st = {}; out[o] = st end
+    local d = dep and tonumber(dep[r]) or #st
+    local f = { func = s(fname_, fn[r], i), depth = d }
+    if fl then f.file = s(file_, fl[r], i) end
+    if ln then f.line = tonumber(ln[r]) end
+    if #st > 0 and st[#st].depth > d then sorted = false end
+    st[#st + 1] = f
+  end
+  if not sorted then
+    for _, st in pairs(out) do
+      table.sort(st, function(a, b) return a.depth < b.depth end)
+    end
+  end
+  return out
+end
+
+return M
