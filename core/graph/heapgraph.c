@@ -13,6 +13,8 @@
  * heap.  Pointers to base+8 of a Go 1.22+ object with a type header are
  * interior pointers and resolve like any other.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -267,7 +269,7 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
   const hs_input *pIn = heap_input(c, h);
   int bCache = !(c->flags & HS_CASE_NOCACHE) && pIn && pIn->zPath && !getenv("HEAPSCOPE_NO_INDEX");
   if (bCache) {
-    hs_index_key_init(&k, pIn, (uint32_t)h->nObj);
+    hs_index_key_init(&k, pIn, (uint32_t)h->nObj, h->aSize);
     char *zIdx = hs_index_path(&k, 0);
     g = hs_index_read(zIdx, &k);
     free(zIdx);
@@ -276,8 +278,22 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
     int rc = from_heap(h, pIn && pIn->bMapped && pIn->p == h->pBuf, &g);
     if (rc != HS_OK) return rc;
     if (bCache) {
+      /* An optimisation: failing is worth one warning (a full disk would
+      ** otherwise cost a silent rebuild on every run), never an error. */
       char *zIdx = hs_index_path(&k, 1);
-      hs_index_write(zIdx, &k, g);             /* an optimisation: failure is fine */
+      if (!zIdx)
+        hs_case_diag(c, HS_WARNING, pIn->zName, UINT64_MAX, 0,
+                     "no place to save the heap index (no writable directory beside "
+                     "the dump and no HOME or XDG_CACHE_HOME): the graph is rebuilt on "
+                     "every run; pass --no-cache to skip saving it");
+      else if (hs_index_write(zIdx, &k, g) != HS_OK) {
+        int iErr = errno;
+        hs_case_diag(c, HS_WARNING, pIn->zName, UINT64_MAX, 0,
+                     "could not save the heap index %s (%s): the graph is rebuilt on "
+                     "every run; %s", zIdx, strerror(iErr),
+                     iErr == ENOSPC ? "free some disk space, or pass --no-cache"
+                                    : "pass --no-cache to skip saving it");
+      }
       free(zIdx);
     }
   }

@@ -2,11 +2,29 @@
  * Index files: a built heap graph saved so that reopening a large dump does
  * not recompute it.
  *
- * An index lives next to the dump as <dump>.hsidx (archive members:
- * <archive>.<hash of member name>.hsidx) or, if that directory is not
- * writable, as $XDG_CACHE_HOME/heapscope/<base>-<hash of path>.hsidx
- * (~/.cache/heapscope without XDG_CACHE_HOME).  It is reused while the dump
- * is unchanged and silently rebuilt when stale or damaged.
+ * An index lives next to the dump as <dump>.hsidx when the dump is a file
+ * in a writable directory; otherwise (archive members, read-only inputs) in
+ * the cache directory, $XDG_CACHE_HOME/heapscope/<content hash>.hsidx
+ * (~/.cache/heapscope without XDG_CACHE_HOME), keyed by the dump's content
+ * so that the same dump found again under any path or archive reuses it.
+ *
+ * Trust.  An index is believed only for the exact dump that made it, read by
+ * this exact heapscope: the key is an XXH3 hash of every byte of the
+ * (decompressed) dump, its length, its object count and heapscope's version
+ * (a warm 700 MB dump hashes in about 0.05 s; mtime, size and path are not
+ * part of the key, since cp -p, rsync -a and tar keep them while the bytes
+ * change).  Checksums catch damage; they do not stop a forger who
+ * recomputes them, so the reader also checks what is cheap to check and
+ * would be wrong in a forged file: every id in range, the dominator tree a
+ * tree (depth[v] = depth[idom v] + 1), shallow sizes equal to the dump's
+ * objects, every retained size equal to its own size plus its dominator
+ * children's, and the reverse edges the transpose of the forward ones by
+ * count.  An index failing any check is rebuilt, never believed.
+ *
+ * Writing goes to <index>.tmp<pid>, renamed into place when complete; a run
+ * interrupted meanwhile unlinks it (hs_index_abort_tmp, async-signal-safe),
+ * and a temporary left by a killed run (its pid gone) is removed by the next
+ * run that writes an index there.
  *
  * Layout (all integers in the writer's byte order, recorded in "endian"):
  *
@@ -18,13 +36,11 @@
  *   D = align64(20+H)   sections, each at D + its "off" (a multiple of 64)
  *
  *   header key    type    meaning
- *   version       uint    1
+ *   version       uint    2
  *   endian        uint    0x01020304 as the writer stored it in a u32
- *   name          str     input display name (archive member names differ)
- *   file_size     uint    on-disk size of the dump file
- *   mtime         uint    its modification time
+ *   heapscope     str     HS_VERSION of the writer
  *   bytes         uint    decompressed length of the dump
- *   hash          uint    hash of its first and last 64 KiB (hs_index_hash)
+ *   hash          uint    XXH3-64 of the whole dump (hs_index_hash)
  *   nobj, nroot, nedge    uint    counts (see graph.h)
  *   unreachable, unreachable_bytes, dropped, root_dropped   uint
  *   sections      array   of [name str, off uint, len uint, sum uint]
@@ -44,11 +60,14 @@
  * Reading maps the file once (read-only) and points the graph's arrays into
  * the mapping.  Nothing in the file is trusted: every offset and length is
  * checked against the file size and the counts, every section against its
- * checksum, and every id against the object count (so even a file with a
- * forged checksum cannot make the graph code read out of bounds).  The
- * checks cost one pass over the file (about 0.1 s per GB).
+ * checksum, every id against the object count (so even a file with a forged
+ * checksum cannot make the graph code read out of bounds), and the
+ * consistency checks above.  They cost about two passes over the file plus
+ * 8 bytes per object of scratch.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,14 +78,14 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+#include <xxhash.h>
 
 #include "heapscope/graph.h"
 
 #define IDX_MAGIC "HSIDX01\n"
-#define IDX_VERSION 1
+#define IDX_VERSION 2
 #define IDX_ENDIAN 0x01020304u
 #define IDX_ALIGN 64
-#define IDX_EDGE_SAMPLE 65536
 
 void hs_index_unmap_(void *p, size_t n) { munmap(p, n); }
 
@@ -100,28 +119,18 @@ static uint64_t checksum(const uint8_t *p, uint64_t n) {
   return mix64(a ^ mix64(b + 1) ^ mix64(c + 2) ^ mix64(d + 3) ^ mix64(t + n));
 }
 
-uint64_t hs_index_hash(const uint8_t *p, uint64_t n) {
-  uint64_t nEdge = n < IDX_EDGE_SAMPLE ? n : IDX_EDGE_SAMPLE;
-  uint64_t h = checksum(p, nEdge);
-  if (n > nEdge) h ^= mix64(checksum(p + n - nEdge, nEdge) + 0x51ed27);
-  return mix64(h ^ n);
-}
+uint64_t hs_index_hash(const uint8_t *p, uint64_t n) { return XXH3_64bits(p, (size_t)n); }
 
-static uint32_t fnv32(const char *z) {
-  uint32_t h = 2166136261u;
-  for (; *z; z++) h = (h ^ (uint8_t)*z) * 16777619u;
-  return h;
-}
-
-void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj) {
+void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj,
+                       const uint64_t *aObjSize) {
   memset(k, 0, sizeof *k);
   k->zPath = pIn->zPath;
   k->zName = pIn->zName;
-  k->iFileSize = pIn->iFileSize;
-  k->iMtime = pIn->iMtime;
+  k->bMember = pIn->zName && pIn->zPath && strcmp(pIn->zName, pIn->zPath) != 0;
   k->nBytes = pIn->n;
   k->iHash = pIn->p ? hs_index_hash(pIn->p, pIn->n) : 0;
   k->nObj = nObj;
+  k->aObjSize = aObjSize;
 }
 
 /* ---------------------------------------------------------------- location */
@@ -142,13 +151,13 @@ static int is_dir_writable(const char *zFile) {
   return ok;
 }
 
+/* <dump>.hsidx, for a dump that is a file of its own (not a member). */
 static char *path_beside(const hs_index_key *k) {
-  if (k->zName && strcmp(k->zName, k->zPath) != 0)
-    return hs_mprintf("%s.%08x.hsidx", k->zPath, fnv32(k->zName));
+  if (k->bMember) return NULL;
   return hs_mprintf("%s.hsidx", k->zPath);
 }
 
-/* $XDG_CACHE_HOME/heapscope/<base>-<hash>.hsidx; mkdir -p when bMake. */
+/* $XDG_CACHE_HOME/heapscope/<hash>-<bytes>.hsidx; mkdir -p when bMake. */
 static char *path_in_cache(const hs_index_key *k, int bMake) {
   const char *zXdg = getenv("XDG_CACHE_HOME");
   const char *zHome = getenv("HOME");
@@ -169,13 +178,8 @@ static char *path_in_cache(const hs_index_key *k, int bMake) {
     }
     mkdir(zDir, 0755);
   }
-  char zAbs[PATH_MAX];
-  const char *zFull = realpath(k->zPath, zAbs) ? zAbs : k->zPath;
-  char *zKey = hs_mprintf("%s\n%s", zFull, k->zName ? k->zName : "");
-  const char *zBase = strrchr(k->zPath, '/');
-  zBase = zBase ? zBase + 1 : k->zPath;
-  char *z = zKey ? hs_mprintf("%s/%s-%08x.hsidx", zDir, zBase, fnv32(zKey)) : NULL;
-  free(zKey);
+  char *z = hs_mprintf("%s/%016llx-%llu.hsidx", zDir, (unsigned long long)k->iHash,
+                       (unsigned long long)k->nBytes);
   free(zDir);
   return z;
 }
@@ -183,13 +187,57 @@ static char *path_in_cache(const hs_index_key *k, int bMake) {
 char *hs_index_path(const hs_index_key *k, int bWrite) {
   if (!k->zPath || !k->zPath[0]) return NULL;
   if (bWrite) {
-    if (is_dir_writable(k->zPath)) return path_beside(k);
+    if (!k->bMember && is_dir_writable(k->zPath)) return path_beside(k);
     return path_in_cache(k, 1);
   }
   char *z = path_beside(k);
   if (z && access(z, R_OK) == 0) return z;
   free(z);
   return path_in_cache(k, 0);
+}
+
+/* ------------------------------------------------------------- temporaries */
+
+/* The temporary being written, for hs_index_abort_tmp (a signal handler may
+** call it: it only reads this buffer and calls unlink). */
+static char gzTmp[PATH_MAX];
+static volatile sig_atomic_t gbTmp;
+
+void hs_index_abort_tmp(void) {
+  if (gbTmp) unlink(gzTmp);
+  gbTmp = 0;
+}
+
+/* SIGTERM or SIGHUP while a temporary is being written: remove it, then
+** die of the signal as if we had not caught it. */
+static void on_fatal_signal(int iSig) {
+  hs_index_abort_tmp();
+  signal(iSig, SIG_DFL);
+  raise(iSig);
+}
+
+/* Remove <zIdx>.tmp<pid> files whose writer is gone (killed mid-write).
+** Costs one directory listing, only when an index is about to be written. */
+static void remove_stale_tmp(const char *zIdx) {
+  const char *zSlash = strrchr(zIdx, '/');
+  char *zDir = zSlash ? hs_mprintf("%.*s", (int)(zSlash - zIdx), zIdx) : hs_strdup(".");
+  const char *zBase = zSlash ? zSlash + 1 : zIdx;
+  size_t nBase = strlen(zBase);
+  DIR *d = zDir ? opendir(zDir[0] ? zDir : "/") : NULL;
+  struct dirent *e;
+  while (d && (e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, zBase, nBase) != 0 || strncmp(e->d_name + nBase, ".tmp", 4) != 0)
+      continue;
+    char *zEnd;
+    long iPid = strtol(e->d_name + nBase + 4, &zEnd, 10);
+    if (*zEnd || iPid <= 0 || iPid == (long)getpid()) continue;
+    if (kill((pid_t)iPid, 0) == 0 || errno != ESRCH) continue;   /* still running */
+    char *zStale = hs_mprintf("%s/%s", zDir, e->d_name);
+    if (zStale) unlink(zStale);
+    free(zStale);
+  }
+  if (d) closedir(d);
+  free(zDir);
 }
 
 /* ---------------------------------------------------------------- sections */
@@ -238,6 +286,7 @@ int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *gIn)
   int rc = HS_ERR;
   FILE *f = NULL;
   char *zTmp = NULL;
+  int bSig = 0;
   msgpack_sbuffer sb;
   msgpack_sbuffer_init(&sb);
   if (!zIdx || !gIn) goto done;
@@ -252,13 +301,11 @@ int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *gIn)
 
   msgpack_packer pk;
   msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-  msgpack_pack_map(&pk, 15);
+  msgpack_pack_map(&pk, 13);
   pack_kv(&pk, "version", IDX_VERSION);
   pack_kv(&pk, "endian", IDX_ENDIAN);
-  pack_str(&pk, "name");
-  pack_str(&pk, k->zName ? k->zName : "");
-  pack_kv(&pk, "file_size", k->iFileSize);
-  pack_kv(&pk, "mtime", k->iMtime);
+  pack_str(&pk, "heapscope");
+  pack_str(&pk, HS_VERSION);
   pack_kv(&pk, "bytes", k->nBytes);
   pack_kv(&pk, "hash", k->iHash);
   pack_kv(&pk, "nobj", g.nObj);
@@ -279,8 +326,19 @@ int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *gIn)
     msgpack_pack_uint64(&pk, checksum(*aSec[i].ppData, nLen));
   }
 
+  remove_stale_tmp(zIdx);
+  struct sigaction saTerm, saHup, sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, &saTerm);
+  sigaction(SIGHUP, &sa, &saHup);
+  bSig = 1;
   zTmp = hs_mprintf("%s.tmp%ld", zIdx, (long)getpid());
-  if (!zTmp || !(f = fopen(zTmp, "wb"))) goto done;
+  if (!zTmp || strlen(zTmp) >= sizeof gzTmp) goto done;
+  memcpy(gzTmp, zTmp, strlen(zTmp) + 1);
+  gbTmp = 1;
+  if (!(f = fopen(zTmp, "wb"))) goto done;
   uint8_t aHead[12];
   memcpy(aHead, IDX_MAGIC, 8);
   uint32_t nH = (uint32_t)sb.size;
@@ -313,11 +371,18 @@ int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *gIn)
   if (rename(zTmp, zIdx) != 0) goto done;
   rc = HS_OK;
 
-done:
+done:;
+  int iErr = errno;
   if (f) fclose(f);
+  gbTmp = 0;
+  if (bSig) {
+    sigaction(SIGTERM, &saTerm, NULL);
+    sigaction(SIGHUP, &saHup, NULL);
+  }
   if (rc != HS_OK && zTmp) unlink(zTmp);
   free(zTmp);
   msgpack_sbuffer_destroy(&sb);
+  errno = iErr;
   return rc;
 }
 
@@ -393,6 +458,54 @@ static int mp_sane(const uint8_t *p, size_t n) {
   return 1;
 }
 
+/* The checks a forger who recomputes checksums must still pass (see the
+** essay): the trees are trees, sizes are the dump's, retained sizes add up,
+** reverse edges match forward ones by count.  g's ids are already known to
+** be in range.  O(n + m) time, 8 bytes per object of scratch. */
+static int consistent(const hs_graph *g, const hs_index_key *k) {
+  uint32_t nObj = g->nObj, r = nObj, nN = nObj + 1;
+  int ok = 0;
+  uint64_t *aAcc = calloc(nN, sizeof *aAcc);
+  if (!aAcc) return 0;
+  if (g->aIdom[r] != HS_NONE || g->aParent[r] != HS_NONE || g->aDepth[r] != 0 ||
+      g->aSize[r] != 0)
+    goto done;
+  uint64_t nUnreach = 0, nUnreachBytes = 0;
+  for (uint32_t v = 0; v < nObj; v++) {
+    if (k->aObjSize && g->aSize[v] != k->aObjSize[v]) goto done;
+    uint32_t d = g->aIdom[v], p = g->aParent[v];
+    if (d == HS_NONE) {                       /* unreachable */
+      if (p != HS_NONE || g->aDepth[v] != 0 || g->aRetained[v] != 0) goto done;
+      nUnreach++;
+      nUnreachBytes += g->aSize[v];
+      continue;
+    }
+    /* A dominator lies on every root path, the shortest included, so it is
+    ** strictly nearer the root: this also proves the idom links acyclic. */
+    if (p == HS_NONE || g->aDepth[v] == 0 || g->aDepth[v] != g->aDepth[p] + 1 ||
+        g->aDepth[d] >= g->aDepth[v])
+      goto done;
+    int bEdge = 0;                            /* the BFS parent refers to v */
+    for (uint64_t e = g->aRevStart[v]; e < g->aRevStart[v + 1] && !bEdge; e++)
+      bEdge = g->aRevSrc[e] == p;
+    if (!bEdge) goto done;
+    if (aAcc[d] + g->aRetained[v] < aAcc[d]) goto done;   /* overflow */
+    aAcc[d] += g->aRetained[v];
+  }
+  if (nUnreach != g->nUnreachable || nUnreachBytes != g->nUnreachableBytes) goto done;
+  for (uint32_t v = 0; v < nN; v++)
+    if (v == r || g->aIdom[v] != HS_NONE)
+      if (g->aRetained[v] != g->aSize[v] + aAcc[v]) goto done;
+  memset(aAcc, 0, nN * sizeof *aAcc);
+  for (uint64_t e = 0; e < g->nEdge; e++) aAcc[g->aFwdDst[e]]++;
+  for (uint32_t v = 0; v < nN; v++)
+    if (aAcc[v] != (uint64_t)(g->aRevStart[v + 1] - g->aRevStart[v])) goto done;
+  ok = 1;
+done:
+  free(aAcc);
+  return ok;
+}
+
 static int csr_ok(const uint32_t *aStart, uint64_t nRow, uint64_t m) {
   if (aStart[0] != 0 || aStart[nRow] != m) return 0;
   for (uint64_t i = 0; i < nRow; i++)
@@ -454,16 +567,13 @@ hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k) {
   uint64_t v, nObj, nRoot, nEdge;
   if (!get_uint(h, "version", &v) || v != IDX_VERSION) goto done;
   if (!get_uint(h, "endian", &v) || v != IDX_ENDIAN) goto done;
-  if (!get_uint(h, "file_size", &v) || v != k->iFileSize) goto done;
-  if (!get_uint(h, "mtime", &v) || v != k->iMtime) goto done;
   if (!get_uint(h, "bytes", &v) || v != k->nBytes) goto done;
   if (!get_uint(h, "hash", &v) || v != k->iHash) goto done;
   if (!get_uint(h, "nobj", &nObj) || nObj != k->nObj || nObj >= UINT32_MAX - 2) goto done;
   if (!get_uint(h, "nroot", &nRoot) || nRoot > UINT32_MAX) goto done;
   if (!get_uint(h, "nedge", &nEdge) || nEdge >= UINT32_MAX) goto done;
-  const msgpack_object *pName = get_val(h, "name");
-  const char *zName = k->zName ? k->zName : "";
-  if (!pName || !obj_key_eq(pName, zName)) goto done;
+  const msgpack_object *pWriter = get_val(h, "heapscope");
+  if (!pWriter || !obj_key_eq(pWriter, HS_VERSION)) goto done;
 
   g = calloc(1, sizeof *g);
   if (!g) goto done;
@@ -505,6 +615,7 @@ hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k) {
     goto done;
   if (!ids_ok(g->aIdom, nN, g->nObj, 1) || !ids_ok(g->aParent, nN, g->nObj, 1)) goto done;
   if (!ids_ok(g->aDepth, nN, nN, 0)) goto done;
+  if (!consistent(g, k)) goto done;
   g->bBorrowed = 1;
   g->bFromIndex = 1;
   ok = 1;

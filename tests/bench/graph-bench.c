@@ -81,7 +81,7 @@ static int bench_dump(const char *zDump, const char *zDir) {
   free(aRet);
   char *zIdx = hs_mprintf("%s/graph-bench.hsidx", zDir);
   hs_index_key k;
-  hs_index_key_init(&k, c->apInput[0], n);
+  hs_index_key_init(&k, c->apInput[0], n, NULL);
   t0 = now();
   hs_index_write(zIdx, &k, g);
   t1 = now();
@@ -164,8 +164,7 @@ int main(int argc, char **argv) {
   printf("peak RSS after build: %.0f MiB\n", peak_mib());
 
   char *zIdx = hs_mprintf("%s/graph-bench.hsidx", zDir);
-  hs_index_key k = {.zPath = zIdx, .zName = "bench", .iFileSize = 1, .iMtime = 2,
-                    .nBytes = 3, .iHash = 4, .nObj = n};
+  hs_index_key k = {.zPath = zIdx, .zName = "bench", .nBytes = 3, .iHash = 4, .nObj = n};
   t0 = now();
   if (hs_index_write(zIdx, &k, g) != HS_OK) {
     fprintf(stderr, "graph-bench: cannot write %s\n", zIdx);

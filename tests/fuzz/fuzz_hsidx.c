@@ -14,8 +14,7 @@
 /* The key the seed corpus/hsidx/seed-12-objects.hsidx was written with (a
 ** 12-object graph from hs_graph_from_edges, then hs_index_write). */
 static const hs_index_key gKey = {.zPath = "fuzz.dump", .zName = "fuzz.dump",
-                                  .iFileSize = 1, .iMtime = 2, .nBytes = 3,
-                                  .iHash = 4, .nObj = 12};
+                                  .nBytes = 3, .iHash = 4, .nObj = 12};
 
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
   uint8_t *a = malloc(n ? n : 1);             /* 8-aligned copy, as a mapping would be */
