@@ -2,9 +2,10 @@
  * Text that the Go runtime writes to stderr (gctrace, scavtrace, pacer
  * lines, goroutine tracebacks) ends up in log files mixed with the
  * program's own output, often wrapped by a container runtime.  This header
- * is private to the two loaders that read such text (gctrace.c,
- * goroutines.c): a line reader that removes container framing, and the two
- * extractors, so a log holding both kinds of content yields both.
+ * is private to the loaders that read such text: the line reader that
+ * removes container framing (golog.c), the two extractors (gctrace.c,
+ * goroutines.c) and their loaders (textlog.c), which run both extractors so
+ * a log holding both kinds of content yields both.
  *
  * The line reader understands, line by line (forms may even mix):
  *
@@ -54,14 +55,13 @@ typedef struct hs_logreader {
   int bNoMem;           /* aBuf could not grow: content was truncated */
 } hs_logreader;
 
+/* A joined partial record is cut at this many bytes (bNoMem is then set). */
+#define HS_LOG_MAX_RECORD (1u << 20)
+
 void hs_logreader_init(hs_logreader *, const uint8_t *p, size_t n);
 /* Next logical line into *pL (valid until the next call); 0 at the end. */
 int hs_logreader_next(hs_logreader *, hs_logline *pL);
 void hs_logreader_free(hs_logreader *);
-/* RFC 3339 timestamp ("2024-05-01T10:00:00.123Z", "+02:00" offsets) to
-** seconds since the Unix epoch; 0 if it does not parse. */
-double hs_log_wall(const char *z, size_t n);
-
 /* The extractors fill their tables from every line of theirs in pIn and
 ** ignore all other lines.  *pnRow receives the rows added; *pbOther is set
 ** when lines of the other kind were seen, so the loader that owns the file
@@ -70,11 +70,16 @@ double hs_log_wall(const char *z, size_t n);
 ** complete was kept and a warning says where). */
 int hs_gctrace_extract(hs_case *, hs_input *pIn, uint64_t *pnRow, int *pbOther);
 int hs_goroutines_extract(hs_case *, hs_input *pIn, uint64_t *pnRow, int *pbOther);
+/* Their sniffers (hs_loader.xSniff); textlog.c holds the two loaders. */
+int hs_gctrace_sniff(const uint8_t *p, size_t n);
+int hs_goroutines_sniff(const uint8_t *p, size_t n);
 
 /* Is the logical line z[0..n) a goroutine dump header ("goroutine 7 [",
 ** "goroutine 7 gp=", "goroutine profile: total")?  Is it a gctrace,
 ** scavtrace or pacer line?  Both are cheap (a few byte compares). */
 int hs_golog_is_goroutine_line(const char *z, size_t n);
 int hs_golog_is_gc_line(const char *z, size_t n);
+/* The gc line proper ("gc N @..."), not scav, pacer or "GC forced". */
+int hs_golog_is_gc_start(const char *z, size_t n);
 
 #endif

@@ -65,15 +65,6 @@ static int has_suffix(const char *z, size_t n, const char *zS, size_t nS) {
 #define PREFIX(z, n, lit) has_prefix(z, n, lit, sizeof(lit) - 1)
 #define SUFFIX(z, n, lit) has_suffix(z, n, lit, sizeof(lit) - 1)
 
-int hs_golog_is_goroutine_line(const char *z, size_t n) {
-  if (n < 13 || z[0] != 'g' || !PREFIX(z, n, "goroutine ")) return 0;
-  if (PREFIX(z, n, "goroutine profile: total ")) return 1;
-  size_t i = 10;
-  if (!is_digit(z[i])) return 0;
-  while (i < n && is_digit(z[i])) i++;
-  return (n - i >= 2 && z[i] == ' ' && z[i + 1] == '[') || (n - i >= 4 && memcmp(z + i, " gp=", 4) == 0);
-}
-
 /* A header "goroutine N[ gp=.. m=.. mp=..] [status...]:" split into its
 ** parts; 0 if z[0..n) is not one. */
 typedef struct ghead {
@@ -599,7 +590,7 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
 }
 
 /* ------------------------------------------------------------------ */
-/* The loader. */
+/* The sniffer (the loader, shared with gctrace.c, is in textlog.c). */
 
 /* Plain text lines (no NUL, a newline, not a JSON document unless Docker
 ** json-file): a log that may hold a dump past the sniff window. */
@@ -620,7 +611,7 @@ static int is_text_log(const uint8_t *p, size_t n) {
 ** program's log often ends with its traceback far past that.  The window is
 ** read with the line reader, so container framing looks as it will to the
 ** loader. */
-static int sniff(const uint8_t *p, size_t n) {
+int hs_goroutines_sniff(const uint8_t *p, size_t n) {
   hs_logreader r;
   hs_logline L;
   int score = 0, bFirst = 1;
@@ -636,42 +627,3 @@ static int sniff(const uint8_t *p, size_t n) {
   if (score == 0 && is_text_log(p, n)) score = 5;
   return score;
 }
-
-static int load(hs_case *c, hs_input *in) {
-  uint64_t nRow = 0, nOther = 0;
-  int bOther = 0;
-  int rc = hs_goroutines_extract(c, in, &nRow, &bOther);
-  if (rc == HS_ENOMEM) return rc;
-  if (bOther) {
-    int rc2 = hs_gctrace_extract(c, in, &nOther, NULL);
-    if (rc2 == HS_ENOMEM) return rc2;
-    if (rc == HS_OK) rc = rc2;
-  }
-  if (nRow == 0 && nOther == 0) {
-    char zWhat[160];
-    hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
-    free(in->zKind); /* not a goroutine dump after all: no kind, as unsniffed input */
-    in->zKind = NULL;
-    if (in->bFound) {
-      /* a text file found beside the evidence (README, notes): skipped as
-      ** the sniffer skips what no loader claims */
-      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
-                   "skipped: not Go evidence (it looks like %s; no goroutine dump or gctrace "
-                   "lines in it)", zWhat);
-      return HS_OK;
-    }
-    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
-                 "no Go evidence found in this text (%s): its start matches no evidence "
-                 "kind, and the whole file holds no goroutine dump (\"goroutine N [state]:\" "
-                 "blocks from debug=2, a panic or SIGQUIT; \"goroutine profile: total N\" from "
-                 "debug=1) and no gctrace lines (\"gc N @...\"). `heapscope --help` lists the "
-                 "kinds of evidence heapscope reads", zWhat);
-    return HS_EFORMAT;
-  }
-  return rc;
-}
-
-const hs_loader hs_loader_goroutines = {
-    "goroutines",
-    "goroutine dumps: pprof debug=1 and debug=2, panic and SIGQUIT tracebacks in any log",
-    sniff, load};

@@ -55,6 +55,7 @@
 #include <json-c/json.h>
 
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 #include "formats/memstats.h"
 
 #define MS_MAX_DEPTH 64   /* json-c nesting limit; expvar values nest a little */
@@ -161,62 +162,6 @@ int hs_memstats_add_pauses(hs_case *c, uint64_t iSnap, const uint64_t *aPauseNs,
 /* ------------------------------------------------------------------ */
 /* Times. */
 
-static int digits(const char *z, size_t n, size_t i, int nDigit, int *pV) {
-  int v = 0;
-  if (i + nDigit > n) return 0;
-  for (int k = 0; k < nDigit; k++) {
-    if (!isdigit((unsigned char)z[i + k])) return 0;
-    v = v * 10 + (z[i + k] - '0');
-  }
-  *pV = v;
-  return 1;
-}
-
-int hs_parse_rfc3339(const char *z, size_t n, double *pT) {
-  int Y, M, D, h, m, s;
-  if (!digits(z, n, 0, 4, &Y) || n < 19 || z[4] != '-' || !digits(z, n, 5, 2, &M) ||
-      z[7] != '-' || !digits(z, n, 8, 2, &D) || (z[10] != 'T' && z[10] != 't' && z[10] != ' ') ||
-      !digits(z, n, 11, 2, &h) || z[13] != ':' || !digits(z, n, 14, 2, &m) || z[16] != ':' ||
-      !digits(z, n, 17, 2, &s))
-    return 0;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || s > 60) return 0;
-  size_t i = 19;
-  double frac = 0, scale = 0.1;
-  if (i < n && z[i] == '.') {
-    i++;
-    if (i >= n || !isdigit((unsigned char)z[i])) return 0;
-    while (i < n && isdigit((unsigned char)z[i])) {
-      frac += (z[i] - '0') * scale;
-      scale /= 10;
-      i++;
-    }
-  }
-  long off = 0;
-  if (i < n && (z[i] == 'Z' || z[i] == 'z')) {
-    i++;
-  } else if (i < n && (z[i] == '+' || z[i] == '-')) {
-    int oh, om;
-    if (!digits(z, n, i + 1, 2, &oh) || i + 3 >= n || z[i + 3] != ':' ||
-        !digits(z, n, i + 4, 2, &om))
-      return 0;
-    off = (oh * 3600L + om * 60L) * (z[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return 0; /* RFC 3339 requires a zone */
-  }
-  if (i != n) return 0;
-  struct tm tm = {0};
-  tm.tm_year = Y - 1900;
-  tm.tm_mon = M - 1;
-  tm.tm_mday = D;
-  tm.tm_hour = h;
-  tm.tm_min = m;
-  tm.tm_sec = s;
-  time_t t = timegm(&tm);
-  *pT = (double)t - (double)off + frac;
-  return 1;
-}
-
 /* An epoch number in s, ms, us or ns: told apart by magnitude (seconds
 ** reach 1e11 only in the year 5138, ms reach 1e14 in 5138, and so on). */
 static double epoch_seconds(double v) {
@@ -237,7 +182,7 @@ static double json_time(json_object *o) {
     case json_type_string: {
       const char *z = json_object_get_string(o);
       size_t n = (size_t)json_object_get_string_len(o);
-      if (hs_parse_rfc3339(z, n, &t)) return t;
+      if (hs_parse_rfc3339(z, n, HS_TIME_STRICT, &t)) return t;
       char *zEnd;
       double v = strtod(z, &zEnd);
       if (n > 0 && zEnd == z + n) return epoch_seconds(v);

@@ -68,11 +68,6 @@ int hs_memstats_field(const char *zName, size_t n);
 /* Column name of slot i (NULL if out of range). */
 const char *hs_memstats_colname(int i);
 
-/* Parse an RFC 3339 time ("2026-11-21T22:05:41.623901047Z", "...+02:00"; a
-** space may replace the T) of n bytes into seconds since the epoch.
-** Returns 1 on success, 0 if z is not such a time. */
-int hs_parse_rfc3339(const char *z, size_t n, double *pT);
-
 /* Record the valid entries of Go's PauseNs/PauseEnd circular buffers (256
 ** entries each; either may be NULL) for snapshot iSnap (1-based row of
 ** memstats) whose NumGC is nNumGC, into memstats.pauses.  HS_OK or HS_ENOMEM. */

@@ -60,6 +60,7 @@
 #include <string.h>
 
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 #include "formats/memstats.h"
 
 #define PROM_MAX_LABELS 64
@@ -503,7 +504,7 @@ static int do_comment(prom_load *p, const char *z, size_t n, uint64_t iLine) {
       size_t k = (size_t)(z + n - q);
       while (k > 0 && (q[k - 1] == ' ' || q[k - 1] == '\t')) k--;
       double t;
-      if (hs_parse_rfc3339(q, k, &t)) p->tCur = t;
+      if (hs_parse_rfc3339(q, k, HS_TIME_STRICT, &t)) p->tCur = t;
     }
     return rc;
   }

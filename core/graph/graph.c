@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "heapscope/graph.h"
 
@@ -23,8 +24,7 @@ void hs_graph_free(hs_graph *g) {
     free(g->pTable);
   }
   if (g->pMap) {
-    extern void hs_index_unmap_(void *, size_t); /* index.c */
-    hs_index_unmap_(g->pMap, g->nMap);
+    munmap(g->pMap, g->nMap);                 /* an index file (index.c) */
   } else if (!g->bBorrowed) {
     free(g->aFwdStart);
     free(g->aFwdDst);

@@ -87,8 +87,6 @@
 #define IDX_ENDIAN 0x01020304u
 #define IDX_ALIGN 64
 
-void hs_index_unmap_(void *p, size_t n) { munmap(p, n); }
-
 /* ---------------------------------------------------------------- hashing */
 
 static uint64_t mix64(uint64_t h) {

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "lua/hslua.h"
+#include "table/internal.h"
 
-void hs_table_free_(hs_table *); /* table.c */
 
 /* ---------------------------------------------------------------- cases */
 

@@ -27,8 +27,8 @@
 #include <archive_entry.h>
 
 #include "heapscope/heapscope.h"
+#include "table/internal.h"
 
-void hs_input_free(hs_input *); /* case.c */
 
 void hs_open_opts_init(hs_open_opts *o) {
   memset(o, 0, sizeof *o);

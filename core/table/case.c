@@ -6,43 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
 #include "heapscope/heapscope.h"
-
-void hs_table_free_(hs_table *); /* table.c */
-
-volatile int hs_interrupted;
-
-char *hs_strdup(const char *z) { return z ? strdup(z) : NULL; }
-char *hs_strndup(const char *z, size_t n) { return z ? strndup(z, n) : NULL; }
-
-char *hs_vmprintf(const char *zFmt, va_list ap) {
-  char *z = NULL;
-  if (vasprintf(&z, zFmt, ap) < 0) return NULL;
-  return z;
-}
-
-char *hs_mprintf(const char *zFmt, ...) {
-  va_list ap;
-  va_start(ap, zFmt);
-  char *z = hs_vmprintf(zFmt, ap);
-  va_end(ap);
-  return z;
-}
-
-void hs_fmt_bytes(uint64_t n, char *zOut, size_t nOut) {
-  static const char *azUnit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (n < 1024) {
-    snprintf(zOut, nOut, "%llu B", (unsigned long long)n);
-    return;
-  }
-  double v = (double)n;
-  int i = 0;
-  while (v >= 1024 && i < 6) {
-    v /= 1024;
-    i++;
-  }
-  snprintf(zOut, nOut, "%.1f %s", v, azUnit[i]);
-}
+#include "table/internal.h"
 
 hs_case *hs_case_new(const char *zName) {
   hs_case *c = calloc(1, sizeof *c);
@@ -56,7 +22,7 @@ hs_case *hs_case_new(const char *zName) {
   return c;
 }
 
-static void input_free(hs_input *in) {
+void hs_input_free(hs_input *in) {
   if (!in) return;
   if (in->p) {
     if (in->bMapped)
@@ -71,14 +37,12 @@ static void input_free(hs_input *in) {
   free(in);
 }
 
-void hs_input_free(hs_input *in) { input_free(in); }
-
 void hs_case_free(hs_case *c) {
   if (!c) return;
   if (c->pHeap && c->xHeapFree) c->xHeapFree(c->pHeap);
   for (int i = 0; i < c->nTable; i++) hs_table_free_(c->apTable[i]);
   free(c->apTable);
-  for (int i = 0; i < c->nInput; i++) input_free(c->apInput[i]);
+  for (int i = 0; i < c->nInput; i++) hs_input_free(c->apInput[i]);
   free(c->apInput);
   for (int i = 0; i < c->nDiag; i++) {
     free(c->aDiag[i].zFile);
@@ -88,39 +52,6 @@ void hs_case_free(hs_case *c) {
   hs_strpool_free(c->pStr);
   free(c->zName);
   free(c);
-}
-
-hs_table *hs_case_table(const hs_case *c, const char *zName) {
-  for (int i = 0; i < c->nTable; i++)
-    if (strcmp(c->apTable[i]->zName, zName) == 0) return c->apTable[i];
-  return NULL;
-}
-
-/* A second loader writing the same table name (two gctrace logs in one case)
-** gets a new table with a numbered name? No: evidence of one kind from one
-** process is appended to the same table, so hs_table_new returns the existing
-** unsealed table when there is one. */
-hs_table *hs_table_new(hs_case *c, const char *zName) {
-  hs_table *t = hs_case_table(c, zName);
-  if (t && !t->bSealed) return t;
-  if (t) return NULL; /* sealed: the case is finished */
-  if (c->nTable == c->nTableCap) {
-    int nCap = c->nTableCap ? c->nTableCap * 2 : 16;
-    hs_table **apNew = realloc(c->apTable, nCap * sizeof *apNew);
-    if (!apNew) return NULL;
-    c->apTable = apNew;
-    c->nTableCap = nCap;
-  }
-  t = calloc(1, sizeof *t);
-  if (!t) return NULL;
-  t->zName = hs_strdup(zName);
-  t->pStr = c->pStr;
-  if (!t->zName) {
-    free(t);
-    return NULL;
-  }
-  c->apTable[c->nTable++] = t;
-  return t;
 }
 
 void hs_case_diag(hs_case *c, hs_level level, const char *zFile, uint64_t iOffset,

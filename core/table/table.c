@@ -9,6 +9,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include "heapscope/heapscope.h"
+#include "table/internal.h"
+
+hs_table *hs_case_table(const hs_case *c, const char *zName) {
+  for (int i = 0; i < c->nTable; i++)
+    if (strcmp(c->apTable[i]->zName, zName) == 0) return c->apTable[i];
+  return NULL;
+}
+
+/* A second loader writing the same table name (two gctrace logs in one case)
+** gets a new table with a numbered name? No: evidence of one kind from one
+** process is appended to the same table, so hs_table_new returns the existing
+** unsealed table when there is one. */
+hs_table *hs_table_new(hs_case *c, const char *zName) {
+  hs_table *t = hs_case_table(c, zName);
+  if (t && !t->bSealed) return t;
+  if (t) return NULL; /* sealed: the case is finished */
+  if (c->nTable == c->nTableCap) {
+    int nCap = c->nTableCap ? c->nTableCap * 2 : 16;
+    hs_table **apNew = realloc(c->apTable, nCap * sizeof *apNew);
+    if (!apNew) return NULL;
+    c->apTable = apNew;
+    c->nTableCap = nCap;
+  }
+  t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->zName = hs_strdup(zName);
+  t->pStr = c->pStr;
+  if (!t->zName) {
+    free(t);
+    return NULL;
+  }
+  c->apTable[c->nTable++] = t;
+  return t;
+}
 
 static size_t type_size(int type) {
   switch (type) {

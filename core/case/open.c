@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "heapscope/heapscope.h"
+#include "table/internal.h"
 
-void hs_input_free(hs_input *); /* case.c */
 
 typedef struct entry {
   hs_input *pIn;

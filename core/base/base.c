@@ -1,0 +1,45 @@
+/*
+ * Small utilities every layer uses: string copies and printf into fresh
+ * memory, human byte counts, and the Ctrl-C flag long loops poll.  They are
+ * declared in heapscope/heapscope.h (part of the public C API) and depend on
+ * nothing else in heapscope, so any folder may call them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapscope/heapscope.h"
+
+volatile int hs_interrupted;
+
+char *hs_strdup(const char *z) { return z ? strdup(z) : NULL; }
+char *hs_strndup(const char *z, size_t n) { return z ? strndup(z, n) : NULL; }
+
+char *hs_vmprintf(const char *zFmt, va_list ap) {
+  char *z = NULL;
+  if (vasprintf(&z, zFmt, ap) < 0) return NULL;
+  return z;
+}
+
+char *hs_mprintf(const char *zFmt, ...) {
+  va_list ap;
+  va_start(ap, zFmt);
+  char *z = hs_vmprintf(zFmt, ap);
+  va_end(ap);
+  return z;
+}
+
+void hs_fmt_bytes(uint64_t n, char *zOut, size_t nOut) {
+  static const char *azUnit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (n < 1024) {
+    snprintf(zOut, nOut, "%llu B", (unsigned long long)n);
+    return;
+  }
+  double v = (double)n;
+  int i = 0;
+  while (v >= 1024 && i < 6) {
+    v /= 1024;
+    i++;
+  }
+  snprintf(zOut, nOut, "%.1f %s", v, azUnit[i]);
+}

@@ -1,0 +1,64 @@
+/*
+ * Loading one buffer into a case: sniff its kind (or take the one given),
+ * run that loader, and count what could not be loaded.  An input nothing
+ * recognises is an error when the user named it and a note when a directory
+ * or archive walk found it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heapscope/heapscope.h"
+
+int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
+  int rc = hs_case_add_input(c, in);
+  if (rc != HS_OK) return rc;
+  if (in->n == 0) {
+    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0, "empty file; nothing to load");
+    return HS_OK;
+  }
+  const hs_loader *l = zKind ? hs_loader_find(zKind) : hs_sniff(in->p, in->n, NULL);
+  if (!l) {
+    char zWhat[160], zTried[512];
+    size_t k = 0;
+    zTried[0] = 0;
+    for (int i = 0; hs_loaders[i] && k < sizeof zTried - 32; i++)
+      k += snprintf(zTried + k, sizeof zTried - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
+    hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
+    if (in->bFound) { /* a README or checksum file beside the evidence */
+      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
+                   "skipped: not Go evidence (it looks like %s)", zWhat);
+      return HS_OK;
+    }
+    hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
+                 "not recognised as Go evidence: it looks like %s (tried: %s). "
+                 "`heapscope --help` lists the kinds of evidence heapscope reads", zWhat, zTried);
+    c->nError++;
+    return HS_EFORMAT;
+  }
+  free(in->zKind);
+  in->zKind = hs_strdup(l->zKind);
+  rc = l->xLoad(c, in);
+  if (rc != HS_OK && rc != HS_ETRUNC) c->nError++;
+  return rc;
+}
+
+int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
+                        const char *zKind) {
+  hs_input *in = calloc(1, sizeof *in);
+  if (!in) return HS_ENOMEM;
+  in->zName = hs_strdup(zName);
+  in->zPath = hs_strdup(zName);
+  void *pCopy = malloc(n ? n : 1);
+  if (!in->zName || !in->zPath || !pCopy) {
+    free(pCopy);
+    free(in->zName);
+    free(in->zPath);
+    free(in);
+    return HS_ENOMEM;
+  }
+  if (n) memcpy(pCopy, p, n);
+  in->p = pCopy;
+  in->n = n;
+  return hs_case_load_input(c, in, zKind);
+}
