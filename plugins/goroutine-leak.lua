@@ -1,0 +1,290 @@
+-- goroutine-leak: many goroutines parked at the same place.
+--
+-- Evidence, best first (one snapshot is judged, so nothing counts twice):
+--   heap dump       heap.goroutines + heap.frames: states, stacks, the bytes
+--                   of their frames, and what only their stacks reference
+--                   (objects whose every referrer is a frame of the group:
+--                   their retained sizes, dominator subtrees included)
+--   goroutine dump  case.goroutines from one source (debug=2 or a crash
+--                   traceback, else debug=1): states, wait minutes, creators
+--   goroutine profile  profiles.goroutine: counts and stacks only
+-- Goroutines are grouped by wait state and stack.  A group of at least
+-- min_count blocked on a channel, select, lock, Cond or WaitGroup with a
+-- frame in the user's code is a warning (error from error_count); nil
+-- channels and empty selects block forever, so any such group is one.
+-- Groups in IO wait or sleep are info: servers keep idle connections.
+local stack = require "lib.stack"
+local ev = require "lib.evidence"
+
+-- wait state -> class; the class picks the severity and the advice
+local function classify(state)
+  if state == nil or state == "" then return "unknown" end
+  if state:find("nil chan", 1, true) or state:find("no cases", 1, true) then return "forever" end
+  if state:find("^chan receive") then return "recv" end
+  if state:find("^chan send") then return "send" end
+  if state:find("^select") then return "select" end
+  if state:find("^semacquire") or state:find("Mutex") then return "lock" end
+  if state:find("Cond") then return "cond" end
+  if state:find("WaitGroup") then return "wg" end
+  if state:find("^IO wait") then return "io" end
+  if state:find("^sleep") then return "sleep" end
+  if state:find("^running") or state:find("^runnable") or state:find("^syscall") then return "active" end
+  return "other"
+end
+
+-- the wait state a stack implies, for evidence that has none (debug=1
+-- dumps and goroutine profiles)
+local implied = {
+  { "runtime.chanrecv", "chan receive" }, { "runtime.chansend", "chan send" },
+  { "runtime.selectgo", "select" }, { "runtime.block", "select (no cases)" },
+  { "sync.runtime_SemacquireMutex", "sync.Mutex.Lock" }, { "sync.(*Mutex).Lock", "sync.Mutex.Lock" },
+  { "sync.(*RWMutex).Lock", "sync.RWMutex.Lock" }, { "sync.(*RWMutex).RLock", "sync.RWMutex.RLock" },
+  { "sync.runtime_notifyListWait", "sync.Cond.Wait" }, { "sync.(*WaitGroup).Wait", "sync.WaitGroup.Wait" },
+  { "internal/poll.runtime_pollWait", "IO wait" }, { "time.Sleep", "sleep" },
+}
+local function state_of(funcs)
+  for _, f in ipairs(funcs) do
+    for _, p in ipairs(implied) do
+      if f == p[1] then return p[2] end
+    end
+  end
+  return ""
+end
+
+local advice = {
+  recv = "nothing sends on or closes the channel they wait on: close it when the producer is done, or give each goroutine a way out (select on ctx.Done() and cancel the context)",
+  send = "nobody receives what they send: keep a receiver draining the channel until every sender is done, size a buffered channel for all senders, or select on ctx.Done()",
+  select = "none of the select's cases becomes ready: add a case <-ctx.Done() and cancel the context when the work is abandoned",
+  forever = "a nil channel or an empty select{} blocks forever: initialise the channel before use, or remove the goroutine",
+  lock = "a lock that is never released: unlock with defer mu.Unlock() on every return path (and never copy a sync.Mutex)",
+  cond = "a sync.Cond that nobody signals: Broadcast whenever the condition changes, or use a channel",
+  wg = "a WaitGroup whose Done calls do not match its Add: call defer wg.Done() at the top of every goroutine counted",
+  io = "connections or reads without a deadline: set timeouts (http.Server ReadTimeout/IdleTimeout, http.Client Timeout, conn.SetDeadline) and close response bodies",
+  sleep = "goroutines sleeping in a loop: use a time.Ticker with a select on ctx.Done() so they can stop",
+  unknown = "this evidence does not record their state; a debug=2 goroutine dump or a heap dump shows whether they are blocked and on what",
+}
+
+local severe = { recv = true, send = true, select = true, lock = true, cond = true, wg = true, unknown = true }
+
+-- The creator of a goroutine started from a closure or a go-statement
+-- wrapper: its start function (the frame above runtime.goexit) is named
+-- after the function that holds the go statement ("main.start.func1",
+-- Go 1.21+ "main.start.gowrap1").
+local function creator_of(funcs)
+  local n = #funcs
+  if funcs[n] == "runtime.goexit" then n = n - 1 end
+  local start = funcs[n]
+  if not start then return nil end
+  return start:match("^(.-)%.gowrap%d+$") or start:match("^(.-)%.func%d+[%.%d]*$")
+end
+
+-- group[key] = {state, cls, count, funcs, frames, created_by, wait ...}
+local function add(groups, order, state, frames, count, extra)
+  local funcs = stack.funcs(frames)
+  if state == "" then state = state_of(funcs) end
+  local key = state .. "\0" .. table.concat(funcs, "\n")
+  local g = groups[key]
+  if not g then
+    g = { state = state, cls = classify(state), count = 0, funcs = funcs, frames = frames,
+          site = stack.site(frames), ids = {} }
+    groups[key] = g
+    order[#order + 1] = g
+  end
+  g.count = g.count + count
+  if extra then
+    if extra.id then g.ids[#g.ids + 1] = extra.id end
+    if extra.created_by and extra.created_by ~= "" then g.created_by = g.created_by or extra.created_by end
+    if extra.wait and extra.wait > 0 then
+      g.wait_min = math.min(g.wait_min or extra.wait, extra.wait)
+      g.wait_max = math.max(g.wait_max or extra.wait, extra.wait)
+    end
+    if extra.stack_bytes then g.stack_bytes = (g.stack_bytes or 0) + extra.stack_bytes end
+  end
+  return g
+end
+
+-- From a heap dump: non-system goroutines with their frames and frame bytes.
+local function from_heap(h)
+  local gt, ft = h.goroutines, h.frames
+  local groups, order = {}, {}
+  if not gt or #gt == 0 then return nil end
+  local stacks = stack.group(ft, "goroutine", "func")
+  local fg, fsize = ft:column("goroutine"), ft:column("size")
+  local bytes = {}
+  for _, r in ft:rows() do
+    local id = tonumber(fg[r])
+    bytes[id] = (bytes[id] or 0) + tonumber(fsize[r])
+  end
+  local gid, gsys = gt:column("id"), gt:column("system")
+  for i, r in gt:rows() do
+    local id = tonumber(gid[r])
+    if tonumber(gsys[r]) == 0 then
+      add(groups, order, gt:get(i, "wait_reason") or "", stacks[id] or {}, 1,
+          { id = id, stack_bytes = bytes[id] or 0, created_by = gt:get(i, "created_by") })
+    end
+  end
+  return order, "heap dump"
+end
+
+-- The goroutine-dump source to judge: one with wait states if any, then
+-- the one with the most goroutines.
+local function text_source(t)
+  if not t or #t == 0 then return nil end
+  local st, cnt = t:column("state"), t:column("count")
+  local empty
+  for i, r in t:rows() do
+    if t:get(i, "state") == "" then empty = st[r]; break end
+  end
+  return ev.best(t, function(s)
+    local n, stated = 0, 0
+    for _, r in ipairs(s.rows) do
+      n = n + tonumber(cnt[r])
+      if st[r] ~= empty then stated = stated + 1 end
+    end
+    return stated * 1e9 + n
+  end)
+end
+
+local function from_text(c)
+  local t = c.goroutines
+  local src = text_source(t)
+  if not src then return nil end
+  local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func", "file", "line")
+  local gid, cnt, wm = t:column("id"), t:column("count"), t:column("wait_minutes")
+  local groups, order = {}, {}
+  local i_of = {}
+  for i, r in t:rows() do i_of[r] = i end
+  for _, r in ipairs(src.rows) do
+    local i = i_of[r]
+    add(groups, order, t:get(i, "state") or "", stacks[r] or {}, tonumber(cnt[r]),
+        { id = tonumber(gid[r]) ~= 0 and tonumber(gid[r]) or nil, wait = tonumber(wm[r]),
+          created_by = t:get(i, "created_by") })
+  end
+  return order, src.name
+end
+
+local function from_profile(c)
+  local profs = c.profiles or {}
+  local p = profs.goroutine
+  for k, q in pairs(profs) do
+    if k:find("^goroutine_%d+$") and (q.time or 0) > ((p and p.time) or 0) then p = q end
+  end
+  if not p or not p.samples or #p.samples == 0 then return nil end
+  local vals = p.samples:column(p.default_sample_type or p.sample_types[#p.sample_types])
+  local groups, order = {}, {}
+  for i = 1, #p.samples do
+    add(groups, order, "", p:stack(i), tonumber(vals[i - 1]))
+  end
+  return order, tostring(p.source or "goroutine profile")
+end
+
+-- What only the group's stacks reference: objects the group's frames point
+-- at whose every referrer is one of those frames.  Cost: a referrer lookup
+-- per distinct object a frame points at.
+local function retained_by(h, g)
+  local mine = {}
+  for _, id in ipairs(g.ids) do mine[id] = true end
+  local rt = h.roots
+  local kind, target, gor = rt:column("kind"), rt:column("target"), rt:column("goroutine")
+  local frame_id
+  for i, r in rt:rows() do
+    if rt:get(i, "kind") == "frame" then frame_id = kind[r]; break end
+  end
+  local seen, bytes, nobj = {}, 0, 0
+  if not frame_id then return 0, 0 end
+  for _, r in rt:rows() do
+    if kind[r] == frame_id and mine[tonumber(gor[r])] then
+      local o = h:object(tonumber(target[r]))
+      if o and not seen[o.id] then
+        seen[o.id] = true
+        local only = #o:referrers() == 0
+        if only then
+          for _, x in ipairs(o:roots()) do
+            if x.kind ~= "frame" or not mine[x.goroutine] then only = false; break end
+          end
+        end
+        if only then
+          bytes = bytes + o.retained
+          nobj = nobj + 1
+        end
+      end
+    end
+  end
+  return bytes, nobj
+end
+
+-- creators by site from any goroutine dump in the case (a heap dump has
+-- only the creator's PC)
+local function creators(c)
+  local out = {}
+  local t = c.goroutines
+  if not t or #t == 0 then return out end
+  local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func")
+  for i, r in t:rows() do
+    local cb = t:get(i, "created_by")
+    if cb and cb ~= "" then
+      local s = stack.site(stacks[r] or {})
+      if s and not out[s] then out[s] = cb end
+    end
+  end
+  return out
+end
+
+return {
+  id = "goroutine-leak",
+  summary = "many goroutines parked at the same place (same stack and wait state), with what they hold",
+  needs = { "heap", "goroutines", "profiles.goroutine" },
+  params = { min_count = 20, error_count = 10000, max_frames = 12 },
+  run = function(case, emit, params)
+    local h = case.heap
+    local groups, source
+    if h then groups, source = from_heap(h) end
+    if not groups then groups, source = from_text(case) end
+    if not groups then groups, source = from_profile(case) end
+    if not groups then return end
+    local cb_by_site = creators(case)
+    for _, g in ipairs(groups) do
+      local cls = g.cls
+      local big = g.count >= params.min_count
+      local sev
+      if cls == "forever" and g.site then sev = "warning"
+      elseif severe[cls] and big and g.site then
+        sev = g.count >= params.error_count and "error" or "warning"
+      elseif (cls == "io" or cls == "sleep" or severe[cls]) and big then sev = "info"
+      end
+      if sev then
+        local site = g.site or g.funcs[1] or "?"
+        local cb = g.created_by or (g.site and cb_by_site[g.site]) or creator_of(g.funcs)
+        local e = { stack = stack.lines(g.frames, params.max_frames), state = g.state ~= "" and g.state or nil,
+                    count = g.count, created_by = cb, source = source }
+        local held, bytes
+        if h and source == "heap dump" then
+          local rb, rn = 0, 0
+          if sev ~= "info" then rb, rn = retained_by(h, g) end
+          e.stack_bytes, e.retained_bytes, e.retained_objects = g.stack_bytes, rb, rn
+          bytes = g.stack_bytes + rb
+          held = ("they hold %s of stack frames%s"):format(hs.bytes(g.stack_bytes),
+            rn > 0 and (" and %s that only their stacks reference (%d objects and what those keep)"):format(hs.bytes(rb), rn) or "")
+        else
+          bytes = g.count * 2048
+          e.stack_bytes_min = bytes
+          held = ("their stacks take at least %s (2 KiB each; a heap dump shows what they keep alive)"):format(hs.bytes(bytes))
+        end
+        if g.wait_min then e.wait_minutes = { min = g.wait_min, max = g.wait_max } end
+        local ids = {}
+        for k = 1, math.min(#g.ids, 10) do ids[k] = g.ids[k] end
+        if #ids > 0 then e.goroutine_ids = ids end
+        local state = g.state ~= "" and g.state or "an unrecorded state"
+        emit {
+          severity = sev,
+          title = ("%d goroutines parked in %s (%s)"):format(g.count, stack.short(site), state),
+          message = ("%d goroutines%s wait in %s on %s%s; %s. %s."):format(g.count,
+            cb and (" created by " .. cb) or "", site, state,
+            g.wait_min and (", for %d minutes or more"):format(g.wait_min) or "", held,
+            (advice[cls] or advice.unknown):gsub("^%l", string.upper)),
+          bytes = bytes, count = g.count, site = g.site, evidence = e,
+        }
+      end
+    end
+  end,
+}

@@ -1,0 +1,46 @@
+-- Run one detector on a case and return its findings, for plugin tests:
+-- through hs.check when the engine provides it, else by loading
+-- plugins/<id>.lua and calling its run(case, emit, params) with the
+-- declared defaults overridden by `set`.
+local M = {}
+
+function M.run(case, id, set)
+  local hs = require "hs"
+  if hs.check then
+    local s = {}
+    for k, v in pairs(set or {}) do s[id .. "." .. k] = v end
+    return hs.check(case, { detector = id, set = s })
+  end
+  package.path = "plugins/?.lua;" .. package.path
+  local plug = dofile("plugins/" .. id .. ".lua")
+  local params = {}
+  for k, v in pairs(plug.params or {}) do params[k] = v end
+  for k, v in pairs(set or {}) do params[k] = v end
+  local out = {}
+  plug.run(case, function(f) f.detector = id; out[#out + 1] = f end, params)
+  return out
+end
+
+-- findings at or above a severity
+local rank = { info = 1, warning = 2, error = 3 }
+function M.at_least(findings, sev)
+  local out = {}
+  for _, f in ipairs(findings) do
+    if (rank[f.severity] or 0) >= rank[sev] then out[#out + 1] = f end
+  end
+  return out
+end
+
+-- the finding whose site is `site`, or nil
+function M.at_site(findings, site)
+  for _, f in ipairs(findings) do if f.site == site then return f end end
+  return nil
+end
+
+-- |got - want| <= 10% of want
+function M.near(got, want, frac)
+  if type(got) ~= "number" or type(want) ~= "number" then return false end
+  return math.abs(got - want) <= (frac or 0.10) * math.abs(want)
+end
+
+return M

@@ -1,0 +1,91 @@
+-- goroutine-leak on the samples: the 50 main.leakyWorker goroutines that
+-- samples/src/leaky plants (facts.json "goroutines"[1]) and the 8 KiB
+-- scratch buffers only their stacks reference (leaky_worker_scratch), from
+-- the full case and from each weaker evidence alone; nothing at warning on
+-- the healthy control or on prometheus.
+local tap = require "hs.tap"
+local hs = require "hs"
+local json = dofile("tests/lib/json.lua")
+local D = dofile("tests/lib/detect.lua")
+local ID = "goroutine-leak"
+
+local function exists(p)
+  local f = io.open(p, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function warnings_at(findings, site)
+  local n = 0
+  for _, f in ipairs(D.at_least(findings, "warning")) do if f.site == site then n = n + 1 end end
+  return n
+end
+
+local ran = 0
+for _, dir in ipairs { "samples/go1.19/leaky", "samples/go1.23/leaky", "samples/go1.23/leaky-rate1" } do
+  local facts = json.read(dir .. "/facts.json")
+  if facts then
+    ran = ran + 1
+    local is119 = facts.go_version:find("^go1%.19") ~= nil
+    local want = facts.goroutines[1]
+    local fn = want["function"]
+    tap.is(fn, "main.leakyWorker", dir .. ": facts name the leaky worker first")
+    local state = is119 and want.state_go1_19 or want.state
+
+    -- the whole case: the heap dump is judged
+    local c = hs.load(dir)
+    local fs = D.run(c, ID)
+    local f = D.at_site(fs, fn)
+    tap.ok(f, dir .. ": a finding at " .. fn)
+    if f then
+      tap.is(f.severity, "warning", dir .. ": warning")
+      tap.ok(D.near(f.count, want.count), ("%s: count %s within 10%% of %d"):format(dir, tostring(f.count), want.count))
+      tap.ok(D.near(f.evidence.retained_bytes, facts.leaky_worker_scratch.total_bytes),
+        ("%s: retained %s within 10%% of the scratch buffers' %d B"):format(dir, tostring(f.evidence.retained_bytes),
+          facts.leaky_worker_scratch.total_bytes))
+      tap.ok(f.bytes >= facts.leaky_worker_scratch.total_bytes, dir .. ": bytes at stake include what they retain")
+      tap.is(f.evidence.state, state, dir .. ": state")
+      tap.is(f.evidence.created_by, want.created_by, dir .. ": creator")
+      tap.like(f.message, "ctx%.Done", dir .. ": the message names the lever")
+    end
+    tap.is(warnings_at(fs, fn), 1, dir .. ": one warning for the group, not one per source")
+    -- smaller planted groups are below min_count; lowering it finds them
+    local small = D.run(c, ID, { min_count = 2 })
+    for k = 2, #facts.goroutines do
+      local g = facts.goroutines[k]
+      local gs = D.at_site(small, g["function"])
+      if g.count >= 2 and g["function"] ~= "main.sleeper" then
+        tap.ok(gs and gs.count == g.count, ("%s: min_count=2 finds %d in %s"):format(dir, g.count, g["function"]))
+        if gs then
+          tap.is(gs.evidence.state, is119 and g.state_go1_19 or g.state, dir .. ": ... in state " .. tostring(g.state))
+        end
+      end
+    end
+    tap.is(warnings_at(fs, "main.mutexWaiter"), 0, dir .. ": 3 mutex waiters are below the default min_count")
+
+    -- weaker evidence alone: says less, nothing wrong
+    for _, file in ipairs { "goroutines-debug2.txt", "goroutines-debug1.txt", "goroutine.pb.gz", "sigquit.log" } do
+      local p = dir .. "/" .. file
+      if exists(p) then
+        local w = D.run(hs.load(p), ID)
+        local g = D.at_site(w, fn)
+        tap.ok(g and g.severity == "warning" and g.count == want.count, p .. ": 50 leaky workers, warning")
+        if g then
+          tap.is(g.evidence.retained_bytes, nil, p .. ": no claim about retained memory without a heap dump")
+          tap.ok(g.evidence.state == nil or g.evidence.state == state, p .. ": state absent or right")
+          tap.ok(g.evidence.created_by == nil or g.evidence.created_by == want.created_by, p .. ": creator absent or right")
+        end
+      end
+    end
+  end
+end
+if ran == 0 then tap.skip("no leaky samples") end
+
+for _, dir in ipairs { "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" } do
+  if exists(dir) then
+    local fs = D.run(hs.load(dir), ID)
+    tap.is(#D.at_least(fs, "warning"), 0, dir .. ": nothing at warning or above")
+  end
+end
+
+os.exit(tap.done() == 0 and 0 or 1)
