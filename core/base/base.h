@@ -25,4 +25,31 @@
 enum { HS_TIME_STRICT = 0, HS_TIME_PREFIX = 1 };
 int hs_parse_rfc3339(const char *z, size_t n, int flags, double *pT);
 
+/* ------------------------------------------------------------------ */
+/* The one u64 -> u64 hash map of the project (open addressing, linear
+** probing, load factor <= 1/2, so a lookup visits about two slots).  Any u64
+** is a key, 0 included.  Zero-initialise it ({0}) before use; it owns its
+** arrays until hs_u64map_free.  Growth doubles and rehashes: inserting N
+** keys costs O(N) amortised and at most 32 * 2N bytes. */
+typedef struct hs_u64map {
+  uint64_t *aKey;       /* key per slot; 0 marks an empty slot */
+  uint64_t *aVal;       /* value per slot */
+  uint64_t nCap;        /* slots, a power of two (0 before the first insert) */
+  uint64_t nUsed;       /* keys stored in the slots */
+  int bZero;            /* key 0 is present (it cannot live in a slot) */
+  uint64_t iZeroVal;    /* its value */
+} hs_u64map;
+
+/* The value of key k, inserted with value 0 if absent (*pbNew = 1; 0 when k
+** was present; pbNew may be NULL).  The pointer is valid until the next
+** insertion.  NULL when memory ran out (the map is unchanged). */
+uint64_t *hs_u64map_upsert(hs_u64map *, uint64_t k, int *pbNew);
+/* Set k to v.  HS_OK or HS_ENOMEM. */
+int hs_u64map_put(hs_u64map *, uint64_t k, uint64_t v);
+/* 1 and *pv = the value if k is present (pv may be NULL), else 0. */
+int hs_u64map_get(const hs_u64map *, uint64_t k, uint64_t *pv);
+/* Make room for n keys without growing again.  HS_OK or HS_ENOMEM. */
+int hs_u64map_reserve(hs_u64map *, uint64_t n);
+void hs_u64map_free(hs_u64map *);
+
 #endif

@@ -118,6 +118,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "heapscope/heap.h"
+#include "base/base.h"
 
 #define HEAPDUMP_MAGIC "go1.7 heap dump\n"
 #define HEAPDUMP_MAGIC_LEN 16
@@ -227,68 +228,6 @@ static uint64_t word_at(const uint8_t *p, uint32_t nPtr, int bBig) {
   else
     for (int k = (int)nPtr - 1; k >= 0; k--) v = (v << 8) | p[k];
   return v;
-}
-
-/* ------------------------------------------------------------------ */
-/* A small open-addressing map from nonzero u64 keys to u64 values, for
-** type, bucket and goroutine lookups (at most a few hundred thousand keys). */
-typedef struct amap {
-  uint64_t *aKey;
-  uint64_t *aVal;
-  uint64_t nCap;            /* power of two, or 0 */
-  uint64_t nUsed;
-} amap;
-
-static uint64_t amap_slot(const amap *m, uint64_t k) {
-  uint64_t h = k * 0x9E3779B97F4A7C15ull;
-  uint64_t i = (h ^ (h >> 29)) & (m->nCap - 1);
-  while (m->aKey[i] && m->aKey[i] != k) i = (i + 1) & (m->nCap - 1);
-  return i;
-}
-
-static int amap_put(amap *m, uint64_t k, uint64_t v) {
-  if (k == 0) return HS_OK;
-  if ((m->nUsed + 1) * 2 > m->nCap) {
-    amap n = {0};
-    n.nCap = m->nCap ? m->nCap * 2 : 256;
-    n.aKey = calloc(n.nCap, sizeof *n.aKey);
-    n.aVal = calloc(n.nCap, sizeof *n.aVal);
-    if (!n.aKey || !n.aVal) {
-      free(n.aKey);
-      free(n.aVal);
-      return HS_ENOMEM;
-    }
-    for (uint64_t i = 0; i < m->nCap; i++) {
-      if (!m->aKey[i]) continue;
-      uint64_t j = amap_slot(&n, m->aKey[i]);
-      n.aKey[j] = m->aKey[i];
-      n.aVal[j] = m->aVal[i];
-    }
-    n.nUsed = m->nUsed;
-    free(m->aKey);
-    free(m->aVal);
-    *m = n;
-  }
-  uint64_t i = amap_slot(m, k);
-  if (!m->aKey[i]) m->nUsed++;
-  m->aKey[i] = k;
-  m->aVal[i] = v;
-  return HS_OK;
-}
-
-/* 1 and *pv set if k is present. */
-static int amap_get(const amap *m, uint64_t k, uint64_t *pv) {
-  if (!m->nCap || k == 0) return 0;
-  uint64_t i = amap_slot(m, k);
-  if (!m->aKey[i]) return 0;
-  *pv = m->aVal[i];
-  return 1;
-}
-
-static void amap_free(amap *m) {
-  free(m->aKey);
-  free(m->aVal);
-  memset(m, 0, sizeof *m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -447,9 +386,9 @@ typedef struct loader {
   typed *aTyped;
   uint64_t nTyped, nTypedCap;
 
-  amap mTypes;              /* type addr -> name string id */
-  amap mBuckets;            /* bucket addr -> heap.memprof row + 1 */
-  amap mGoid;               /* g addr -> goid */
+  hs_u64map mTypes;         /* type addr -> name string id (0 is never a key) */
+  hs_u64map mBuckets;       /* bucket addr -> heap.memprof row + 1 */
+  hs_u64map mGoid;          /* g addr -> goid */
   fnrange *aFn;
   uint64_t nFn, nFnCap;
 
@@ -805,11 +744,10 @@ static int rec_type(loader *l, uint64_t iRec) {
   const uint8_t *p = rd_bytes(r, &n);
   uint64_t bIndirect = rd_uv(r);
   if (r->err) return HS_OK;
-  uint64_t v;
-  if (amap_get(&l->mTypes, iAddr, &v)) return HS_OK; /* written twice: the runtime's type
-                                                       ** cache overflowed, as it may */
+  if (hs_u64map_get(&l->mTypes, iAddr, NULL)) return HS_OK; /* written twice: the runtime's
+                                                             ** type cache overflowed, as it may */
   uint32_t id = intern(l, p, n);
-  int rc = amap_put(&l->mTypes, iAddr, id);
+  int rc = iAddr ? hs_u64map_put(&l->mTypes, iAddr, id) : HS_OK; /* 0 is no address */
   if (rc) return rc;
   hs_table *t = l->pTypes;
   uint64_t i = hs_table_add_row(t);
@@ -823,7 +761,7 @@ static int rec_type(loader *l, uint64_t iRec) {
 
 static uint32_t type_name(loader *l, uint64_t iType) {
   uint64_t v = 0;
-  return amap_get(&l->mTypes, iType, &v) ? (uint32_t)v : 0;
+  return hs_u64map_get(&l->mTypes, iType, &v) ? (uint32_t)v : 0;
 }
 
 static int rec_goroutine(loader *l, uint64_t iRec) {
@@ -853,7 +791,7 @@ static int rec_goroutine(loader *l, uint64_t iRec) {
   hs_table_set_u64(t, G_PANIC, i, pPanic);
   l->iGoid = goid;
   l->iGoRow = i;
-  int rc = amap_put(&l->mGoid, gp, goid);
+  int rc = gp ? hs_u64map_put(&l->mGoid, gp, goid) : HS_OK;
   if (rc) return rc;
   snprintf(l->zBuf, sizeof l->zBuf, "goroutine %llu context", (unsigned long long)goid);
   return add_root(l, HS_ROOT_GOROUTINE, ctxt, 0, l->zBuf, goid, 0, 0);
@@ -1017,7 +955,7 @@ static int rec_defer(loader *l, uint64_t iRec) {
            fnpc = rd_uv(r), link = rd_uv(r);
   if (r->err) return HS_OK;
   uint64_t goid = 0;
-  amap_get(&l->mGoid, gp, &goid);
+  hs_u64map_get(&l->mGoid, gp, &goid);
   hs_table *t = l->pDefers;
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
@@ -1040,7 +978,7 @@ static int rec_panic(loader *l, uint64_t iRec) {
   uint64_t link = rd_uv(r);
   if (r->err) return HS_OK;
   uint64_t goid = 0;
-  amap_get(&l->mGoid, gp, &goid);
+  hs_u64map_get(&l->mGoid, gp, &goid);
   hs_table *t = l->pPanics;
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
@@ -1070,7 +1008,7 @@ static int rec_memprof(loader *l, uint64_t iRec) {
   hs_table *t = l->pMemprof;
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
-  int rc = amap_put(&l->mBuckets, b, i + 1);
+  int rc = b ? hs_u64map_put(&l->mBuckets, b, i + 1) : HS_OK;
   if (rc) return rc;
   hs_table_set_u64(t, M_BUCKET, i, b);
   hs_table_set_u64(t, M_SIZE, i, size);
@@ -1106,7 +1044,7 @@ static int rec_allocsample(loader *l, uint64_t iRec) {
   uint64_t a = rd_uv(r), b = rd_uv(r);
   if (r->err) return HS_OK;
   uint64_t row = 0;
-  amap_get(&l->mBuckets, b, &row);
+  hs_u64map_get(&l->mBuckets, b, &row);
   hs_table *t = l->pSamples;
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
@@ -1660,9 +1598,9 @@ done:
   free(L.aTyped);
   free(L.aFn);
   free(L.aRootKind);
-  amap_free(&L.mTypes);
-  amap_free(&L.mBuckets);
-  amap_free(&L.mGoid);
+  hs_u64map_free(&L.mTypes);
+  hs_u64map_free(&L.mBuckets);
+  hs_u64map_free(&L.mGoid);
   return rc;
 }
 

@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 #include "formats/memstats.h"
 
 /* ------------------------------------------------------------------ */
@@ -140,48 +141,13 @@ static int sniff(const uint8_t *p, size_t n) {
 }
 
 /* ------------------------------------------------------------------ */
-/* u64 -> u32 map (open addressing; keys are hashes or packed ids). */
-
-typedef struct hmap {
-  uint64_t *aKey;     /* key, or 0 for empty (callers never use key 0) */
-  uint32_t *aVal;
-  size_t nCap, nUsed;
-} hmap;
+/* Hashing location contents (the map from the hash to the row is base's). */
 
 static uint64_t mix(uint64_t h) {
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;
-  return h | 1; /* never 0 */
-}
-
-static int hmap_grow(hmap *m) {
-  size_t nCap = m->nCap ? m->nCap * 2 : 1024;
-  uint64_t *aKey = calloc(nCap, sizeof *aKey);
-  uint32_t *aVal = calloc(nCap, sizeof *aVal);
-  if (!aKey || !aVal) {
-    free(aKey);
-    free(aVal);
-    return HS_ENOMEM;
-  }
-  for (size_t i = 0; i < m->nCap; i++) {
-    if (!m->aKey[i]) continue;
-    size_t j = (size_t)m->aKey[i] & (nCap - 1);
-    while (aKey[j]) j = (j + 1) & (nCap - 1);
-    aKey[j] = m->aKey[i];
-    aVal[j] = m->aVal[i];
-  }
-  free(m->aKey);
-  free(m->aVal);
-  m->aKey = aKey;
-  m->aVal = aVal;
-  m->nCap = nCap;
-  return HS_OK;
-}
-
-static void hmap_free(hmap *m) {
-  free(m->aKey);
-  free(m->aVal);
+  return h;
 }
 
 /* ------------------------------------------------------------------ */
@@ -202,7 +168,8 @@ typedef struct ht {
   /* tables and their columns */
   hs_table *tSamp, *tStk, *tLoc, *tLine, *tFn;
   int aiVal[4], aiRaw[4], iStack, iDepth;
-  hmap mLoc, mFn;
+  hs_u64map mLoc;     /* hash of a location (PC and frames) -> its row */
+  hs_u64map mFn;      /* function (name id << 32 | file id) -> its row */
   /* the pending record */
   uint64_t aCount[4]; /* as written: inuse n, inuse bytes, alloc n, alloc bytes */
   frame *aFrame;
@@ -247,26 +214,15 @@ static uint32_t str_id(ht *x, const char *z, size_t n) {
 /* Row of the function (name, file), added if new. */
 static uint32_t function_row(ht *x, const frame *f) {
   uint32_t idName = str_id(x, f->zFn, f->nFn), idFile = str_id(x, f->zFile, f->nFile);
-  uint64_t key = mix(((uint64_t)idName << 32) | idFile);
-  if (x->mFn.nUsed * 2 >= x->mFn.nCap && hmap_grow(&x->mFn)) return UINT32_MAX;
-  size_t j = (size_t)key & (x->mFn.nCap - 1);
+  uint64_t key = ((uint64_t)idName << 32) | idFile, v;
   hs_table *t = x->tFn;
-  while (x->mFn.aKey[j]) {
-    if (x->mFn.aKey[j] == key) {
-      uint32_t r = x->mFn.aVal[j];
-      if (hs_table_u64(t, 1, r) == idName && hs_table_u64(t, 3, r) == idFile) return r;
-    }
-    j = (j + 1) & (x->mFn.nCap - 1);
-  }
+  if (hs_u64map_get(&x->mFn, key, &v)) return (uint32_t)v;
   uint64_t r = hs_table_add_row(t);
   if (r == UINT64_MAX) return UINT32_MAX;
   hs_table_set_u64(t, 0, r, r + 1);
   hs_table_set_str(t, 1, r, f->zFn, f->nFn);
   hs_table_set_str(t, 3, r, f->zFile, f->nFile);
-  x->mFn.aKey[j] = key;
-  x->mFn.aVal[j] = (uint32_t)r;
-  x->mFn.nUsed++;
-  return (uint32_t)r;
+  return hs_u64map_put(&x->mFn, key, r) == HS_OK ? (uint32_t)r : UINT32_MAX;
 }
 
 /* Row of the location made of frames a[0..n) (one PC, inlined frames
@@ -282,20 +238,17 @@ static uint32_t location_row(ht *x, const frame *a, size_t n) {
     h = mix(h ^ ((uint64_t)aiFn[i] << 32) ^ (uint64_t)a[i].iLine);
   }
   h = mix(h ^ nLine);
-  if (x->mLoc.nUsed * 2 >= x->mLoc.nCap && hmap_grow(&x->mLoc)) return UINT32_MAX;
-  size_t j = (size_t)h & (x->mLoc.nCap - 1);
   hs_table *tL = x->tLoc, *tN = x->tLine;
-  while (x->mLoc.aKey[j]) {
-    if (x->mLoc.aKey[j] == h) {
-      uint32_t r = x->mLoc.aVal[j];
-      uint64_t iFirst = hs_table_u64(tL, 4, r);
-      int bSame = hs_table_u64(tL, 1, r) == a[0].pc && hs_table_u64(tL, 5, r) == nLine;
-      for (size_t i = 0; bSame && i < nLine; i++)
-        bSame = hs_table_u64(tN, 1, iFirst + i) == aiFn[i] &&
-                (int64_t)hs_table_u64(tN, 4, iFirst + i) == a[i].iLine;
-      if (bSame) return r;
-    }
-    j = (j + 1) & (x->mLoc.nCap - 1);
+  uint64_t v;
+  while (hs_u64map_get(&x->mLoc, h, &v)) {
+    uint32_t r = (uint32_t)v;
+    uint64_t iFirst = hs_table_u64(tL, 4, r);
+    int bSame = hs_table_u64(tL, 1, r) == a[0].pc && hs_table_u64(tL, 5, r) == nLine;
+    for (size_t i = 0; bSame && i < nLine; i++)
+      bSame = hs_table_u64(tN, 1, iFirst + i) == aiFn[i] &&
+              (int64_t)hs_table_u64(tN, 4, iFirst + i) == a[i].iLine;
+    if (bSame) return r;
+    h = mix(h + 1); /* two locations with one 64-bit hash: try the next hash */
   }
   uint64_t r = hs_table_add_row(tL);
   if (r == UINT64_MAX) return UINT32_MAX;
@@ -313,10 +266,7 @@ static uint32_t location_row(ht *x, const frame *a, size_t n) {
     hs_table_set_i64(tN, 4, rl, a[i].iLine);
     if (i == 0) hs_table_set_str(tL, 6, r, a[i].zFn, a[i].nFn);
   }
-  x->mLoc.aKey[j] = h;
-  x->mLoc.aVal[j] = (uint32_t)r;
-  x->mLoc.nUsed++;
-  return (uint32_t)r;
+  return hs_u64map_put(&x->mLoc, h, r) == HS_OK ? (uint32_t)r : UINT32_MAX;
 }
 
 /* Turn the pending record into a sample. */
@@ -708,8 +658,8 @@ done:
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "heap profile text: out of memory");
   free(pMs);
   free(x.aFrame);
-  hmap_free(&x.mLoc);
-  hmap_free(&x.mFn);
+  hs_u64map_free(&x.mLoc);
+  hs_u64map_free(&x.mFn);
   return x.rc;
 }
 

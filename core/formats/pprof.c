@@ -97,6 +97,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -753,41 +754,22 @@ static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, ppr
 }
 
 /* ------------------------------------------------------------------ */
-/* Id maps: u64 id -> row, open addressing (ids are usually 1..N). */
+/* Id maps: a location or function id -> its index in the decoded arrays. */
 
-typedef struct idmap {
-  uint64_t *aKey;     /* id+1 per slot (0: empty) */
-  uint32_t *aVal;
-  size_t nCap;        /* power of two */
-} idmap;
+/* Map id to index i unless id is mapped already: the first of duplicate ids
+** wins (pprof rejects duplicates; we keep the first).  HS_OK or HS_ENOMEM. */
+static int idmap_add(hs_u64map *m, uint64_t id, size_t i) {
+  int bNew;
+  uint64_t *pv = hs_u64map_upsert(m, id, &bNew);
+  if (!pv) return HS_ENOMEM;
+  if (bNew) *pv = i;
+  return HS_OK;
+}
 
-static int idmap_init(idmap *m, size_t nItem) {
-  m->nCap = 16;
-  while (m->nCap < nItem * 2) m->nCap *= 2;
-  m->aKey = calloc(m->nCap, sizeof *m->aKey);
-  m->aVal = calloc(m->nCap, sizeof *m->aVal);
-  return m->aKey && m->aVal ? HS_OK : HS_ENOMEM;
-}
-static void idmap_free(idmap *m) {
-  free(m->aKey);
-  free(m->aVal);
-}
-static size_t idmap_slot(const idmap *m, uint64_t id) {
-  uint64_t h = (id + 1) * 0x9E3779B97F4A7C15ull;
-  size_t i = (size_t)(h >> 20) & (m->nCap - 1);
-  while (m->aKey[i] && m->aKey[i] != id + 1) i = (i + 1) & (m->nCap - 1);
-  return i;
-}
-/* First one wins (pprof rejects duplicates; we keep the first). */
-static void idmap_put(idmap *m, uint64_t id, uint32_t v) {
-  size_t i = idmap_slot(m, id);
-  if (m->aKey[i]) return;
-  m->aKey[i] = id + 1;
-  m->aVal[i] = v;
-}
-static uint32_t idmap_get(const idmap *m, uint64_t id) {
-  size_t i = idmap_slot(m, id);
-  return m->aKey[i] ? m->aVal[i] : UINT32_MAX;
+/* The index of id, UINT32_MAX if no item has it. */
+static uint32_t idmap_get(const hs_u64map *m, uint64_t id) {
+  uint64_t v;
+  return hs_u64map_get(m, id, &v) ? (uint32_t)v : UINT32_MAX;
 }
 
 /* ------------------------------------------------------------------ */
@@ -816,7 +798,7 @@ static int has_type(loadctx *x, const char *zType) {
   return 0;
 }
 
-static const char *leaf_name(loadctx *x, const psample *s, const idmap *mLoc, const idmap *mFn) {
+static const char *leaf_name(loadctx *x, const psample *s, const hs_u64map *mLoc, const hs_u64map *mFn) {
   if (s->nLoc == 0) return "";
   uint32_t iLoc = idmap_get(mLoc, x->pr->locid.a[s->iLoc]);
   if (iLoc == UINT32_MAX) return "";
@@ -828,7 +810,7 @@ static const char *leaf_name(loadctx *x, const psample *s, const idmap *mLoc, co
 
 /* The kind of profile, as named by /debug/pprof/ (see the table at the top).
 ** zOut gets a name safe for a table name. */
-static void profile_kind(loadctx *x, const idmap *mLoc, const idmap *mFn, char *zOut, size_t nOut) {
+static void profile_kind(loadctx *x, const hs_u64map *mLoc, const hs_u64map *mFn, char *zOut, size_t nOut) {
   pprofile *pr = x->pr;
   const char *zDefault = S(x, pr->default_sample_type);
   if (has_type(x, "inuse_space") || has_type(x, "alloc_space")) {
@@ -888,18 +870,21 @@ static int fill_tables(loadctx *x) {
   int rc = HS_OK;
   hs_case *c = x->c;
   pprofile *pr = x->pr;
-  idmap mLoc = {0}, mFn = {0};
+  hs_u64map mLoc = {0}, mFn = {0};
   int *aiVal = NULL;
   char *zLab = NULL;
   char zKind[80];
   uint64_t r;
 
-  if (idmap_init(&mLoc, pr->location.n) || idmap_init(&mFn, pr->function.n)) {
+  if (hs_u64map_reserve(&mLoc, pr->location.n) || hs_u64map_reserve(&mFn, pr->function.n)) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (size_t i = 0; i < pr->location.n; i++) idmap_put(&mLoc, pr->location.a[i].id, (uint32_t)i);
-  for (size_t i = 0; i < pr->function.n; i++) idmap_put(&mFn, pr->function.a[i].id, (uint32_t)i);
+  for (size_t i = 0; i < pr->location.n && rc == HS_OK; i++)
+    rc = idmap_add(&mLoc, pr->location.a[i].id, i);
+  for (size_t i = 0; i < pr->function.n && rc == HS_OK; i++)
+    rc = idmap_add(&mFn, pr->function.a[i].id, i);
+  if (rc != HS_OK) goto done;
   profile_kind(x, &mLoc, &mFn, zKind, sizeof zKind);
   unique_kind(c, zKind, sizeof zKind);
 
@@ -1147,8 +1132,8 @@ static int fill_tables(loadctx *x) {
   tStk->zNote = hs_strdup("the frames of each sample, leaf (depth 0) first; location = row in .locations");
 
 done:
-  idmap_free(&mLoc);
-  idmap_free(&mFn);
+  hs_u64map_free(&mLoc);
+  hs_u64map_free(&mFn);
   free(aiVal);
   free(zLab);
   return rc;

@@ -268,15 +268,14 @@ typedef struct prom_load {
   hs_input *in;
   hs_table *t;
   int iScrape, iName, iLabels, iValue, iTs, iType, iHelp, iSource, iLine;
-  /* families by name id: open addressing, index+1 (0: empty) */
   prom_family *aFam;
   uint32_t nFam, nFamCap;
-  uint32_t *aFamHash;
-  uint32_t nFamHash;
-  /* (name id, labels id) seen in the current scrape: open addressing;
-  ** slot h is in use iff aSeenGen[h] == iGen (iGen >= 1) */
-  uint64_t *aSeen, *aSeenGen;
-  uint64_t nSeen, nSeenCap, iGen;
+  hs_u64map mFam;         /* name id -> index in aFam */
+  /* (name id, labels id) -> the last scrape (iGen, >= 1) that held it, so
+  ** starting a scrape costs O(1), not a clear of the set (a file where
+  ** every line starts a scrape stays linear) */
+  hs_u64map mSeen;
+  uint64_t iGen;
   /* the current scrape */
   uint64_t iCur;          /* scrape number in the case */
   int bStarted;           /* this input has started a scrape */
@@ -292,21 +291,9 @@ typedef struct prom_load {
   size_t nBufCap;
 } prom_load;
 
-static uint32_t hash32(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return (uint32_t)x;
-}
-
 static prom_family *family(prom_load *p, uint32_t idName, int bCreate) {
-  if (p->nFamHash) {
-    uint32_t m = p->nFamHash - 1;
-    for (uint32_t h = hash32(idName) & m;; h = (h + 1) & m) {
-      if (!p->aFamHash[h]) break;
-      if (p->aFam[p->aFamHash[h] - 1].idName == idName) return &p->aFam[p->aFamHash[h] - 1];
-    }
-  }
+  uint64_t i;
+  if (hs_u64map_get(&p->mFam, idName, &i)) return &p->aFam[i];
   if (!bCreate) return NULL;
   if (p->nFam == p->nFamCap) {
     uint32_t nCap = p->nFamCap ? p->nFamCap * 2 : 64;
@@ -315,66 +302,22 @@ static prom_family *family(prom_load *p, uint32_t idName, int bCreate) {
     p->aFam = a;
     p->nFamCap = nCap;
   }
-  if ((p->nFam + 1) * 2 > p->nFamHash) {
-    uint32_t nNew = p->nFamHash ? p->nFamHash * 2 : 128;
-    uint32_t *aNew = calloc(nNew, sizeof *aNew);
-    if (!aNew) return NULL;
-    for (uint32_t i = 0; i < p->nFam; i++) {
-      uint32_t h = hash32(p->aFam[i].idName) & (nNew - 1);
-      while (aNew[h]) h = (h + 1) & (nNew - 1);
-      aNew[h] = i + 1;
-    }
-    free(p->aFamHash);
-    p->aFamHash = aNew;
-    p->nFamHash = nNew;
-  }
-  prom_family *f = &p->aFam[p->nFam];
+  if (hs_u64map_put(&p->mFam, idName, p->nFam) != HS_OK) return NULL;
+  prom_family *f = &p->aFam[p->nFam++];
   memset(f, 0, sizeof *f);
   f->idName = idName;
-  f->iTypeScrape = f->iHelpScrape = 0;
-  uint32_t h = hash32(idName) & (p->nFamHash - 1);
-  while (p->aFamHash[h]) h = (h + 1) & (p->nFamHash - 1);
-  p->aFamHash[h] = ++p->nFam;
   return f;
 }
 
-/* Insert key into the current scrape's set; 1 if it was already there, 0 if
-** added, -1 on OOM.  Load factor <= 1/2, so a probe visits ~2 slots.  A
-** slot belongs to the set only if its generation is the current scrape's,
-** so starting a scrape costs O(1), not a clear of the table (a file where
-** every line starts a scrape stays linear). */
+/* Note key in the current scrape; 1 if it was already there, 0 if added,
+** -1 on OOM. */
 static int seen_add(prom_load *p, uint64_t key) {
-  if ((p->nSeen + 1) * 2 > p->nSeenCap) {
-    uint64_t nNew = p->nSeenCap ? p->nSeenCap * 2 : 1024;
-    uint64_t *aNew = calloc(nNew, sizeof *aNew), *aGen = calloc(nNew, sizeof *aGen);
-    if (!aNew || !aGen) {
-      free(aNew);
-      free(aGen);
-      return -1;
-    }
-    for (uint64_t i = 0; i < p->nSeenCap; i++) {
-      if (p->aSeenGen[i] != p->iGen) continue;
-      uint64_t h = hash32(p->aSeen[i]) & (nNew - 1);
-      while (aGen[h] == p->iGen) h = (h + 1) & (nNew - 1);
-      aNew[h] = p->aSeen[i];
-      aGen[h] = p->iGen;
-    }
-    free(p->aSeen);
-    free(p->aSeenGen);
-    p->aSeen = aNew;
-    p->aSeenGen = aGen;
-    p->nSeenCap = nNew;
-  }
-  uint64_t m = p->nSeenCap - 1;
-  for (uint64_t h = hash32(key) & m;; h = (h + 1) & m) {
-    if (p->aSeenGen[h] != p->iGen) {
-      p->aSeen[h] = key;
-      p->aSeenGen[h] = p->iGen;
-      p->nSeen++;
-      return 0;
-    }
-    if (p->aSeen[h] == key) return 1;
-  }
+  int bNew;
+  uint64_t *pGen = hs_u64map_upsert(&p->mSeen, key, &bNew);
+  if (!pGen) return -1;
+  if (!bNew && *pGen == p->iGen) return 1;
+  *pGen = p->iGen;
+  return 0;
 }
 
 static void diag(prom_load *p, hs_level lvl, uint64_t iLine, const char *zFmt, const char *zArg) {
@@ -407,7 +350,6 @@ static int end_scrape(prom_load *p) {
   p->bMs = 0;
   memset(p->aMsSet, 0, sizeof p->aMsSet);
   p->iGen++;
-  p->nSeen = 0;
   return rc;
 }
 
@@ -704,9 +646,8 @@ static int load(hs_case *c, hs_input *in) {
   rc = bCut ? HS_ETRUNC : HS_OK;
 done:
   free(s.aFam);
-  free(s.aFamHash);
-  free(s.aSeen);
-  free(s.aSeenGen);
+  hs_u64map_free(&s.mFam);
+  hs_u64map_free(&s.mSeen);
   free(s.zBuf);
   return rc;
 }

@@ -16,6 +16,7 @@
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
 #include "lua/hslua.h"
+#include "base/base.h"
 
 static hs_heap *checkheap(lua_State *L, hs_case **ppCase) {
   hs_case *c = hsL_checkcase(L, 1);
@@ -288,45 +289,13 @@ static int l_top(lua_State *L) {
 
 /* ---------------------------------------------------------------- histograms */
 
-/* Open-addressing map from a u64 key to a dense group number. */
-typedef struct keymap {
-  uint64_t *aKey;
-  uint32_t *aGrp;     /* group + 1; 0 empty */
-  uint32_t nCap;      /* power of two */
-  uint32_t nGrp;
-} keymap;
-
-static uint32_t keymap_get(keymap *m, uint64_t k) {
-  if ((m->nGrp + 1) * 2 > m->nCap) {
-    uint32_t nCap = m->nCap ? m->nCap * 2 : 1024;
-    uint64_t *aKey = calloc(nCap, sizeof *aKey);
-    uint32_t *aGrp = calloc(nCap, sizeof *aGrp);
-    if (!aKey || !aGrp) {
-      free(aKey);
-      free(aGrp);
-      return HS_NONE;
-    }
-    for (uint32_t i = 0; i < m->nCap; i++) {
-      if (!m->aGrp[i]) continue;
-      uint32_t j = (uint32_t)(m->aKey[i] * 0x9e3779b97f4a7c15ull >> 32) & (nCap - 1);
-      while (aGrp[j]) j = (j + 1) & (nCap - 1);
-      aKey[j] = m->aKey[i];
-      aGrp[j] = m->aGrp[i];
-    }
-    free(m->aKey);
-    free(m->aGrp);
-    m->aKey = aKey;
-    m->aGrp = aGrp;
-    m->nCap = nCap;
-  }
-  uint32_t j = (uint32_t)(k * 0x9e3779b97f4a7c15ull >> 32) & (m->nCap - 1);
-  while (m->aGrp[j]) {
-    if (m->aKey[j] == k) return m->aGrp[j] - 1;
-    j = (j + 1) & (m->nCap - 1);
-  }
-  m->aKey[j] = k;
-  m->aGrp[j] = ++m->nGrp;
-  return m->nGrp - 1;
+/* The key that groups object v: its allocation site (the heap.memprof row
+** + 1, 0 if not sampled), or its type (the type word, or 2^63 + size for
+** objects without a known type). */
+static uint64_t group_key(const hs_heap *h, int bSite, uint32_t v) {
+  if (bSite) return h->aBucket ? h->aBucket[v] : 0;
+  if (h->aType && h->aType[v]) return h->aType[v];
+  return (1ull << 63) | h->aSize[v];
 }
 
 /* heap_histogram(case, "type"|"site") -> {key=, count=, bytes=, retained=,
@@ -345,7 +314,8 @@ static int l_histogram(lua_State *L) {
   int bSite = strcmp(luaL_checkstring(L, 2), "site") == 0;
   uint32_t n = g->nObj;
   if (n >= 0x7fffffffu) return luaL_error(L, "histograms: too many objects");
-  keymap m = {0};
+  hs_u64map m = {0};                          /* key -> dense group number */
+  uint32_t nGrp = 0;
   uint32_t *aGrpOf = malloc(((size_t)n + 1) * sizeof *aGrpOf);
   uint32_t *aKidStart = calloc((size_t)n + 3, sizeof *aKidStart);
   uint32_t *aKid = malloc(((size_t)n + 1) * sizeof *aKid);
@@ -355,16 +325,12 @@ static int l_histogram(lua_State *L) {
   const char *zErr = "out of memory";
   if (!aGrpOf || !aKidStart || !aKid || !aStk) goto fail;
   for (uint32_t v = 0; v < n; v++) {
-    uint64_t k;
-    if (bSite)
-      k = h->aBucket ? h->aBucket[v] : 0;
-    else if (h->aType && h->aType[v])
-      k = h->aType[v];
-    else
-      k = (1ull << 63) | h->aSize[v];
-    if ((aGrpOf[v] = keymap_get(&m, k)) == HS_NONE) goto fail;
+    int bNew;
+    uint64_t *pGrp = hs_u64map_upsert(&m, group_key(h, bSite, v), &bNew);
+    if (!pGrp) goto fail;
+    if (bNew) *pGrp = nGrp++;
+    aGrpOf[v] = (uint32_t)*pGrp;
   }
-  uint32_t nGrp = m.nGrp;
   aCount = calloc(nGrp + 1, sizeof *aCount);
   aBytes = calloc(nGrp + 1, sizeof *aBytes);
   aRet = calloc(nGrp + 1, sizeof *aRet);
@@ -372,14 +338,15 @@ static int l_histogram(lua_State *L) {
   aOpen = calloc(nGrp + 1, sizeof *aOpen);
   aFirst = malloc((nGrp + 1) * sizeof *aFirst);
   if (!aCount || !aBytes || !aRet || !aKey || !aOpen || !aFirst) goto fail;
-  for (uint32_t i = 0; i < m.nCap; i++)
-    if (m.aGrp[i]) aKey[m.aGrp[i] - 1] = m.aKey[i];
   for (uint32_t i = 0; i < nGrp; i++) aFirst[i] = HS_NONE;
   for (uint32_t v = 0; v < n; v++) {
     uint32_t gr = aGrpOf[v];
     aCount[gr]++;
     aBytes[gr] += h->aSize[v];
-    if (aFirst[gr] == HS_NONE) aFirst[gr] = v;
+    if (aFirst[gr] == HS_NONE) {
+      aFirst[gr] = v;
+      aKey[gr] = group_key(h, bSite, v);
+    }
   }
   /* children of each node in the dominator tree, CSR by counting sort */
   for (uint32_t v = 0; v < n; v++)
@@ -430,8 +397,7 @@ static int l_histogram(lua_State *L) {
   lua_setfield(L, -2, "first");
   zErr = NULL;
 fail:
-  free(m.aKey);
-  free(m.aGrp);
+  hs_u64map_free(&m);
   free(aGrpOf);
   free(aKidStart);
   free(aKid);
