@@ -455,12 +455,30 @@ static int add_root(loader *l, int kind, uint64_t iTarget, uint64_t iFrom, const
   return HS_OK;
 }
 
+/* Remember where a segment's or frame's contents are (hs_heap.aSeg). */
+static int add_seg(loader *l, int kind, const uint8_t *pContent, uint64_t nContent,
+                   const uint8_t *pFields, uint64_t iBase) {
+  hs_heap *h = l->h;
+  if (h->nSeg == h->nSegCap) {
+    uint64_t nCap = h->nSegCap ? h->nSegCap * 2 : 64;
+    hs_heap_seg *aNew = realloc(h->aSeg, nCap * sizeof *aNew);
+    if (!aNew) return HS_ENOMEM;
+    h->aSeg = aNew;
+    h->nSegCap = nCap;
+  }
+  h->aSeg[h->nSeg++] = (hs_heap_seg){iBase, (uint64_t)(pContent - l->r.pBase), nContent,
+                                     (uint64_t)(pFields - l->r.pBase), (uint8_t)kind};
+  return HS_OK;
+}
+
 /* Roots for every in-range pointer field of a frame or segment whose
 ** (validated) field list starts at pFields. */
 static int field_roots(loader *l, int kind, const uint8_t *pContent, uint64_t nContent,
                        const uint8_t *pFields, uint64_t iBase, const char *zDescFmt,
                        const char *zName, uint64_t iGoid, uint32_t iDepth) {
   hs_heap *h = l->h;
+  if (nContent > 0 && *pFields != 0 && add_seg(l, kind, pContent, nContent, pFields, iBase))
+    return HS_ENOMEM;
   rd r = {pFields, pFields, l->r.pEnd, 0, 0, 0};
   for (;;) {
     uint64_t k = rd_uv(&r);
@@ -1334,6 +1352,7 @@ static void heap_free(hs_heap *h) {
   free(h->zGoVersion);
   free(h->aContentOff);
   free(h->aRootKind);
+  free(h->aSeg);
   free(h);
 }
 

@@ -290,6 +290,10 @@ function Heap:_stack(b)
   return out
 end
 
+-- Slice and string headers using a small part of large objects: see
+-- include/heapscope/scan.h (the slice-retention detector's scan).
+function Heap:scan_slices(min_size) return core.heap_scan_slices(self._ud, min_size) end
+
 -- The n objects retaining the most (default 10), largest first.
 function Heap:top_retainers(n)
   local ids = core.heap_top(self._ud, n or 10)

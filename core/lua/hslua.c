@@ -193,6 +193,7 @@ lua_State *hsL_newstate(hs_caselist *pCases) {
   lua_pushcfunction(L, l_embedded);
   lua_setfield(L, -2, "embedded");
   hsL_open_heap(L);                           /* adds heap functions to core */
+  hsL_open_scan(L);                           /* and the detectors' scans */
   lua_setfield(L, -2, "hs.core");             /* package loaded */
   lua_pop(L, 2);
   /* hs = require "hs"; hs._init(cases) */

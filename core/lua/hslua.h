@@ -61,5 +61,9 @@ extern void (*hsL_on_exit)(void);
 int luaopen_heapscope(lua_State *L);
 /* Extension points filled by other subsystems (heap graph bindings). */
 int hsL_open_heap(lua_State *L);
+int hsL_open_scan(lua_State *L);
+/* The heap dump and object graph of the case at stack index 1, built on
+** first use; raises a Lua error saying why when there is none. */
+struct hs_graph *hsL_checkgraph(lua_State *L, struct hs_heap **ppHeap);
 
 #endif

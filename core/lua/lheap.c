@@ -42,6 +42,8 @@ static hs_graph *checkgraph(lua_State *L, hs_heap **ppHeap) {
   return g;
 }
 
+hs_graph *hsL_checkgraph(lua_State *L, hs_heap **ppHeap) { return checkgraph(L, ppHeap); }
+
 static uint32_t checkid(lua_State *L, int idx, const hs_graph *g) {
   lua_Number d = luaL_checknumber(L, idx);
   if (d < 0 || d >= g->nObj || d != (lua_Number)(uint32_t)d)

@@ -35,6 +35,18 @@ enum {
 typedef struct hs_heap hs_heap;
 struct hs_graph;
 
+/* Where a data/bss segment's or a stack frame's record keeps its contents
+** and pointer field list in the dump, so the words around a root's slot can
+** be read (a slice header's len and cap beside its pointer). */
+typedef struct hs_heap_seg {
+  uint64_t iAddr;           /* address of the first content byte (frames: sp) */
+  uint64_t iOff;            /* contents at pBuf + iOff, n bytes */
+  uint64_t n;
+  uint64_t iFieldOff;       /* its field list at pBuf + iFieldOff (framed by the
+                            ** loader; offsets still need checking against n) */
+  uint8_t kind;             /* HS_ROOT_DATA, HS_ROOT_BSS or HS_ROOT_FRAME */
+} hs_heap_seg;
+
 struct hs_heap {
   /* The dump.  pBuf is the input's bytes; offsets below are into it. */
   const uint8_t *pBuf;      /* whole dump, kept alive by the case */
@@ -101,6 +113,11 @@ struct hs_heap {
   ** heap through xGraphFree. */
   struct hs_graph *pGraph;
   void (*xGraphFree)(struct hs_graph *);
+
+  /* Data and bss segments and stack frames that hold roots, in dump order. */
+  uint64_t nSeg;
+  hs_heap_seg *aSeg;        /* owned by hs_heap */
+  uint64_t nSegCap;
 };
 
 /* Index of the object containing address a (interior addresses included),

@@ -1,0 +1,72 @@
+-- The heap detectors (slice-retention, dominant-retainer, finalizer-cycle,
+-- pool-misuse, http-body-leak) against what the sample programs planted
+-- (facts.json), never against numbers copied from our own output; and
+-- nothing at warning or above on the healthy controls and third-party
+-- servers.
+local tap = require "hs.tap"
+local hs = require "hs"
+local json = dofile("tests/lib/json.lua")
+local D = dofile("tests/lib/detect.lua")
+
+hs.open_options = { nocache = true } -- never write index files into samples/
+
+local function slice_retention(v, dir, facts, c)
+  local fs = D.run(c, "slice-retention")
+  local pb = facts.pinned_buffers
+  local f = D.at_site(fs, pb.site)
+  tap.ok(f, v .. ": slice-retention finds the pinned buffers at " .. pb.site)
+  if f then
+    tap.is(f.severity, "warning", v .. ": ... as a warning")
+    tap.ok(D.near(f.count, pb.count), v .. ": ... count near " .. pb.count .. " (got " .. tostring(f.count) .. ")")
+    tap.ok(D.near(f.bytes, facts.pinned_wasted_bytes),
+           v .. ": ... bytes near pinned_wasted_bytes (got " .. tostring(f.bytes) .. ")")
+    tap.like(f.message, "bytes%.Clone", v .. ": ... says to copy the subslice")
+    tap.like(f.evidence.path[1], "^global ", v .. ": ... with a path from a global")
+  end
+  -- the 256 KiB string pinned by a short substring
+  local ps = facts.pinned_string
+  local keep = tonumber(ps.notes:match("(%d+)%-byte substring"))
+  local sf
+  for _, x in ipairs(fs) do
+    if x.count == 1 and D.near(x.bytes, ps.total_bytes - keep) then sf = x end
+  end
+  tap.ok(sf, v .. ": slice-retention finds the pinned string, bytes near total_bytes - " .. keep)
+  if sf then
+    tap.like(sf.message, "strings%.Clone", v .. ": ... says to clone the substring")
+    tap.ok(sf.site == nil or sf.site == ps.site, v .. ": ... at " .. ps.site .. " when sampled (got "
+      .. tostring(sf.site) .. ")")
+    if facts.memprofilerate == 1 then tap.is(sf.site, ps.site, v .. ": ... sampled at rate 1") end
+  end
+end
+
+local checks = { slice_retention }
+
+for _, v in ipairs({ "go1.19", "go1.23" }) do
+  for _, name in ipairs({ "leaky", "leaky-rate1" }) do
+    local dir = "samples/" .. v .. "/" .. name
+    local facts = json.read(dir .. "/facts.json")
+    if not facts then
+      tap.skip(dir .. ": no facts.json (samples not generated)")
+    else
+      local c = hs.load(dir)
+      for _, check in ipairs(checks) do check(v .. "/" .. name, dir, facts, c) end
+      c = nil
+      collectgarbage()
+    end
+  end
+end
+
+-- Controls: nothing at warning or above.
+local ids = { "slice-retention" }
+for _, dir in ipairs({ "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" }) do
+  local c = hs.load(dir)
+  for _, id in ipairs(ids) do
+    local bad = D.at_least(D.run(c, id), "warning")
+    tap.is(#bad, 0, dir .. ": " .. id .. " reports nothing at warning or above"
+      .. (bad[1] and (" (got: " .. bad[1].title .. ")") or ""))
+  end
+  c = nil
+  collectgarbage()
+end
+
+os.exit(tap.done() == 0 and 0 or 1)
