@@ -23,6 +23,14 @@
 --                         -> stacks of a frames table: {[owner] = frames},
 --                            read through column pointers, frames leaf first
 --                            (sorted by the table's `depth` column)
+--   stack.profile_sites(p, types...)
+--                         -> the samples of pprof profile p summed per site
+--                            (first user frame, leaf-most inlined line
+--                            first; a stack without one goes under its leaf
+--                            function, with user = false): list of {site,
+--                            user, [type] = sum, sample = index of the
+--                            sample with the largest first type}, largest
+--                            first by the first type
 --
 -- The site rule: Go's standard library lives in packages whose import path
 -- has no dot in its first element.  A module path without a dot
@@ -158,6 +166,76 @@ function M.group(t, owner, func, file, line)
     end
   end
   return out
+end
+
+-- Cost: one pass over the profile's stack and line columns; the site of
+-- each location is decided once.
+function M.profile_sites(p, ...)
+  local types = { ... }
+  local s, stk, locs, lines = p.samples, p.stacks, p.locations, p.lines
+  local out = {}
+  if not s or #s == 0 then return out end
+  local vcols = {}
+  for k, ty in ipairs(types) do vcols[k] = s:column(ty) end
+  local s_stack, s_depth = s:column("stack"), s:column("depth")
+  local st_loc = stk:column("location")
+  local l_first, l_n = locs:column("line"), locs:column("nline")
+  local ln_name = lines:column("name")
+  local nloc = #locs
+  local names = {}
+  local function name(li)
+    local id = ln_name[li]
+    local v = names[id]
+    if not v then v = lines:get(li + 1, "name"); names[id] = v end
+    return v
+  end
+  -- per location: its user site, or false; and its leaf function
+  local site_of, leaf_of = {}, {}
+  local function look(loc)
+    if site_of[loc] == nil then
+      site_of[loc] = false
+      local first, n = tonumber(l_first[loc]), tonumber(l_n[loc])
+      for j = 0, n - 1 do
+        local f = name(first + j)
+        if j == 0 then leaf_of[loc] = f end
+        if M.is_user(f) then site_of[loc] = f; break end
+      end
+    end
+    return site_of[loc]
+  end
+  local by, order = {}, {}
+  for i = 0, #s - 1 do
+    local v1 = tonumber(vcols[1][i])
+    if v1 ~= 0 then
+      local base, depth = tonumber(s_stack[i]), tonumber(s_depth[i])
+      local site, leaf
+      for d = 0, depth - 1 do
+        local loc = tonumber(st_loc[base + d])
+        if loc < nloc then
+          local u = look(loc)
+          if d == 0 then leaf = leaf_of[loc] end
+          if u then site = u; break end
+        end
+      end
+      local key = site or leaf or "?"
+      local g = by[key]
+      if not g then
+        g = { site = key, user = site ~= nil, best = -1 }
+        for _, ty in ipairs(types) do g[ty] = 0 end
+        by[key] = g
+        order[#order + 1] = g
+      end
+      for k, ty in ipairs(types) do g[ty] = g[ty] + tonumber(vcols[k][i]) end
+      if v1 > g.best then g.best, g.sample = v1, i + 1 end
+    end
+  end
+  local t1 = types[1]
+  table.sort(order, function(a, b)
+    if a[t1] ~= b[t1] then return a[t1] > b[t1] end
+    return a.site < b.site
+  end)
+  for _, g in ipairs(order) do g.best = nil end
+  return order
 end
 
 return M

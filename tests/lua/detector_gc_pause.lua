@@ -1,0 +1,62 @@
+-- gc-pause: nothing on the healthy controls and prometheus at the default
+-- threshold (their pauses are under 10 ms; the leaky runs are not controls
+-- and may have real long pauses on a loaded machine); with the threshold
+-- lowered, the p99 and the count
+-- over it agree with a plain reading of gctrace.log's "A+B+C ms clock"
+-- fields (A and C are the two stop-the-world phases), and MemStats PauseNs
+-- alone (memstats.json) is judged when there is no gctrace.
+local tap = require "hs.tap"
+local hs = require "hs"
+local D = dofile("tests/lib/detect.lua")
+local ID = "gc-pause"
+
+local function read(p)
+  local f = io.open(p, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function p99(xs)
+  local s = {}
+  for i, x in ipairs(xs) do s[i] = x end
+  table.sort(s)
+  return s[math.max(1, math.ceil(0.99 * #s))]
+end
+
+local ran = 0
+for _, dir in ipairs { "samples/go1.19/leaky", "samples/go1.23/leaky", "samples/go1.19/healthy",
+                       "samples/go1.23/healthy", "samples/thirdparty/prometheus" } do
+  local text = read(dir .. "/gctrace.log")
+  if text then
+    ran = ran + 1
+    local c = hs.load(dir)
+    if not dir:find("leaky") then
+      tap.is(#D.at_least(D.run(c, ID), "warning"), 0, dir .. ": no pause finding at the default threshold")
+    end
+    local ms = {}
+    for l in text:gmatch("[^\n]+") do
+      local a, c2 = l:match("^gc %d+ @[%d.]+s %d+%%: ([%d.]+)%+[%d.]+%+([%d.]+) ms clock")
+      if a then ms[#ms + 1] = tonumber(a) + tonumber(c2) end
+    end
+    local want = p99(ms)
+    local thr = want / 2
+    local over = 0
+    for _, x in ipairs(ms) do if x > thr then over = over + 1 end end
+    local fs = D.run(hs.load(dir .. "/gctrace.log"), ID, { p99_ms = thr, min_cycles = 1 })
+    local f = fs[1]
+    tap.ok(f and math.abs(f.evidence.p99_ms - want) < 1e-6, ("%s/gctrace.log: p99 %.3f ms as the log says"):format(dir, want))
+    tap.is(f and f.count, over, dir .. "/gctrace.log: cycles over the threshold")
+    tap.is(f and f.evidence.cycles, #ms, dir .. "/gctrace.log: every cycle judged")
+    tap.is(f and f.site, nil, dir .. ": a pause has no site")
+  end
+  local ms = dir .. "/memstats.json"
+  if read(ms) then
+    local fs = D.run(hs.load(ms), ID, { p99_ms = 0, min_cycles = 1 })
+    tap.ok(fs[1] and fs[1].evidence.source:find("PauseNs"), ms .. ": MemStats PauseNs alone is judged")
+  end
+end
+if ran == 0 then tap.skip("no gctrace samples") end
+
+os.exit(tap.done() == 0 and 0 or 1)
