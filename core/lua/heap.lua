@@ -293,6 +293,9 @@ end
 -- Slice and string headers using a small part of large objects: see
 -- include/heapscope/scan.h (the slice-retention detector's scan).
 function Heap:scan_slices(min_size) return core.heap_scan_slices(self._ud, min_size) end
+-- Accumulation points below object ids, and what ids dominate (scan.h).
+function Heap:accumulation(ids, ratio) return core.heap_accumulation(self._ud, ids, ratio) end
+function Heap:dominated_summary(ids) return core.heap_dom_summary(self._ud, ids) end
 
 -- The n objects retaining the most (default 10), largest first.
 function Heap:top_retainers(n)

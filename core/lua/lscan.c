@@ -5,6 +5,8 @@
  */
 #include <stdlib.h>
 
+#include "heapscope/graph.h"
+
 #include "heapscope/scan.h"
 #include "lua/hslua.h"
 
@@ -54,8 +56,101 @@ static int l_scan_slices(lua_State *L) {
   return 1;
 }
 
+/* The object ids of the list at stack index idx, checked (malloc'd; *pn
+** gets their number). */
+static uint32_t *checkids(lua_State *L, int idx, const hs_graph *g, uint32_t *pn) {
+  luaL_checktype(L, idx, LUA_TTABLE);
+  size_t n = lua_objlen(L, idx);
+  if (n > g->nObj) luaL_error(L, "more ids than objects");
+  uint32_t *a = malloc((n + 1) * sizeof *a);
+  if (!a) luaL_error(L, "out of memory");
+  for (size_t k = 0; k < n; k++) {
+    lua_rawgeti(L, idx, (int)k + 1);
+    lua_Number d = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (d < 0 || d >= g->nObj || d != (lua_Number)(uint32_t)d) {
+      free(a);
+      luaL_error(L, "bad object id at [%d] (the heap has %d objects)", (int)k + 1, (int)g->nObj);
+    }
+    a[k] = (uint32_t)d;
+  }
+  *pn = (uint32_t)n;
+  return a;
+}
+
+/* heap_accumulation(case, ids, ratio) -> list of {to =, steps =}: the
+** accumulation point below each id (hs_dom_accumulation) */
+static int l_accumulation(lua_State *L) {
+  hs_heap *h;
+  hs_graph *g = hsL_checkgraph(L, &h);
+  uint32_t n;
+  uint32_t *aFrom = checkids(L, 2, g, &n);
+  double ratio = luaL_optnumber(L, 3, 0.7);
+  uint32_t *aTo = malloc(((size_t)n + 1) * 2 * sizeof *aTo);
+  if (!aTo || hs_dom_accumulation(h, g, aFrom, n, ratio, aTo, aTo + n + 1) != HS_OK) {
+    free(aFrom);
+    free(aTo);
+    return luaL_error(L, "out of memory");
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    lua_createtable(L, 0, 2);
+    setnum(L, "to", aTo[k]);
+    setnum(L, "steps", aTo[n + 1 + k]);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  free(aFrom);
+  free(aTo);
+  return 1;
+}
+
+static void push_groups(lua_State *L, const char *zKey, const hs_dom_group *a, uint32_t n) {
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    lua_createtable(L, 0, 3);
+    setnum(L, zKey, (double)a[k].iKey);
+    setnum(L, "objects", (double)a[k].nObj);
+    setnum(L, "bytes", (double)a[k].nBytes);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+}
+
+/* heap_dom_summary(case, ids) -> list of {objects, bytes, like, sites =
+** {{bucket, objects, bytes}...}, types = {{type, objects, bytes}...}}: what
+** each id dominates (hs_dom_summarize) */
+static int l_dom_summary(lua_State *L) {
+  hs_heap *h;
+  hs_graph *g = hsL_checkgraph(L, &h);
+  uint32_t n;
+  uint32_t *aTop = checkids(L, 2, g, &n);
+  hs_dom_summary *a = malloc(((size_t)n + 1) * sizeof *a);
+  int rc = a ? hs_dom_summarize(h, g, aTop, n, a) : HS_ENOMEM;
+  free(aTop);
+  if (rc != HS_OK) {
+    free(a);
+    return luaL_error(L, rc == HS_ENOMEM ? "out of memory" : "interrupted (Ctrl-C)");
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    lua_createtable(L, 0, 5);
+    setnum(L, "objects", (double)a[k].nObj);
+    setnum(L, "bytes", (double)a[k].nBytes);
+    setnum(L, "like", (double)a[k].nLike);
+    push_groups(L, "bucket", a[k].aSite, a[k].nSite);
+    lua_setfield(L, -2, "sites");
+    push_groups(L, "type", a[k].aType, a[k].nType);
+    lua_setfield(L, -2, "types");
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  free(a);
+  return 1;
+}
+
 int hsL_open_scan(lua_State *L) {
-  static const luaL_Reg aFn[] = {{"heap_scan_slices", l_scan_slices}, {NULL, NULL}};
+  static const luaL_Reg aFn[] = {{"heap_scan_slices", l_scan_slices},
+                                 {"heap_accumulation", l_accumulation},
+                                 {"heap_dom_summary", l_dom_summary},
+                                 {NULL, NULL}};
   /* stack: hs.core */
   luaL_register(L, NULL, aFn);
   /* stack: hs.core */

@@ -1,7 +1,8 @@
 /*
- * Scans of a heap dump's contents that the detectors need and Lua cannot do
- * at compiled speed: here, slice and string headers that point into large
- * objects (slice retention).
+ * Scans of a heap dump and its object graph that the detectors need and Lua
+ * cannot do at compiled speed: slice and string headers that point into
+ * large objects (slice retention), and walks of the dominator tree (the
+ * accumulation points of leak suspects and what they hold).
  *
  * A Go slice header is three words (pointer, len, cap), a string header two
  * (pointer, len); the dump says which words are pointers but not their
@@ -47,5 +48,38 @@ typedef struct hs_slice_hit {
 ** Returns HS_OK, HS_ENOMEM or HS_ERR (interrupted). */
 int hs_scan_slices(const hs_heap *h, const hs_graph *g, uint64_t nMinSize,
                    hs_slice_hit **paOut, uint64_t *pnOut);
+
+/* The accumulation point below each of aFrom[0..n) (object ids): from v,
+** step to its largest dominated child c while retained(c) >= ratio *
+** retained(v), and stop at v when c has v's shape (size and type word):
+** v then heads a chain of like objects (a linked list, a ring), which is
+** where they accumulate, rather than the chain's far end.  aTo[k] gets the
+** point, aSteps[k] the steps taken.  O(nObj) time and 4 bytes per object
+** of scratch.  Returns HS_OK or HS_ENOMEM. */
+int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
+                        double ratio, uint32_t *aTo, uint32_t *aSteps);
+
+/* What the objects aTop[0..n) (distinct ids) dominate, each its own subtree
+** less any other top's (a top nested in another's subtree keeps its own).
+** Per top: objects and bytes, the objects like the top itself (same size
+** and type word: the chain or collection it heads), and the nKey largest
+** groups by allocation site (heap.objects.bucket, 0: not sampled) and by
+** type word, by bytes.  O(nObj) time, 4 bytes per object of scratch. */
+typedef struct hs_dom_group {
+  uint64_t iKey;           /* bucket (1-based heap.memprof row, 0 none) or type word */
+  uint64_t nObj, nBytes;
+} hs_dom_group;
+
+#define HS_DOM_NKEY 8
+typedef struct hs_dom_summary {
+  uint64_t nObj, nBytes;   /* dominated objects (the top included) and their bytes */
+  uint64_t nLike;          /* of them, shaped like the top */
+  uint32_t nSite, nType;   /* groups filled below, largest first */
+  hs_dom_group aSite[HS_DOM_NKEY];
+  hs_dom_group aType[HS_DOM_NKEY];
+} hs_dom_summary;
+
+int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                     hs_dom_summary *aOut);
 
 #endif /* HEAPSCOPE_SCAN_H */

@@ -39,7 +39,39 @@ local function slice_retention(v, dir, facts, c)
   end
 end
 
-local checks = { slice_retention }
+local function dominant_retainer(v, dir, facts, c)
+  -- the 40 MiB of pinned buffers: one suspect, the slices' backing array
+  local pb = facts.pinned_buffers
+  local fs = D.run(c, "dominant-retainer")
+  local f = D.at_site(fs, pb.site)
+  tap.ok(f, v .. ": dominant-retainer finds the pinned buffers' holder, site " .. pb.site)
+  if f then
+    tap.ok(D.near(f.bytes, pb.total_bytes), v .. ": ... retaining about total_bytes (got " .. f.bytes .. ")")
+    tap.like(f.evidence.path[1], "^global ", v .. ": ... with a path from a global")
+  end
+  -- the ring: 1000 sessions, one finding at its head (2% of this heap, so
+  -- the share threshold is lowered)
+  local rs = facts.ring_sessions
+  fs = D.run(c, "dominant-retainer", { min_share = 0.01, min_bytes = 0 })
+  local ring
+  for _, x in ipairs(fs) do
+    if D.near(x.bytes, facts.ring_retained_bytes) then
+      tap.ok(not ring, v .. ": one finding for the ring, not one per session")
+      ring = x
+    end
+  end
+  tap.ok(ring, v .. ": dominant-retainer finds the ring, bytes near ring_retained_bytes")
+  if ring then
+    tap.ok(D.near(ring.count, rs.count), v .. ": ... count near " .. rs.count .. " (got " .. ring.count .. ")")
+    tap.like(ring.evidence.accumulation_point, ("^0x%x "):format(tonumber(facts.ring_head_addr)),
+             v .. ": ... accumulating at the ring's head")
+    tap.ok(ring.site == nil or ring.site == rs.site, v .. ": ... at " .. rs.site .. " when sampled (got "
+      .. tostring(ring.site) .. ")")
+    if facts.memprofilerate == 1 then tap.is(ring.site, rs.site, v .. ": ... sampled at rate 1") end
+  end
+end
+
+local checks = { slice_retention, dominant_retainer }
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, name in ipairs({ "leaky", "leaky-rate1" }) do
@@ -57,7 +89,7 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
 end
 
 -- Controls: nothing at warning or above.
-local ids = { "slice-retention" }
+local ids = { "slice-retention", "dominant-retainer" }
 for _, dir in ipairs({ "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" }) do
   local c = hs.load(dir)
   for _, id in ipairs(ids) do

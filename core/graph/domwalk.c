@@ -1,0 +1,153 @@
+/*
+ * Walks of the dominator tree for the leak-suspect detectors (contracts in
+ * include/heapscope/scan.h): the accumulation point below a suspect, and
+ * what a suspect holds, grouped by allocation site and type.
+ *
+ * The graph keeps only each object's immediate dominator (aIdom), not the
+ * children lists; both walks get by with one pass over aIdom and 4 bytes
+ * per object of scratch instead of building them (which would take 8).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "heapscope/scan.h"
+
+/* Same shape: the same size and type word (a node of the same list). */
+static int like(const hs_heap *h, uint32_t a, uint32_t b) {
+  return h->aSize[a] == h->aSize[b] && h->aType[a] == h->aType[b];
+}
+
+int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
+                        double ratio, uint32_t *aTo, uint32_t *aSteps) {
+  uint32_t nObj = g->nObj;
+  uint32_t *aBest = malloc(((size_t)nObj + 1) * sizeof *aBest);
+  if (!aBest) return HS_ENOMEM;
+  memset(aBest, 0xff, ((size_t)nObj + 1) * sizeof *aBest); /* HS_NONE */
+  /* the largest dominated child of each object (ties: the lower id) */
+  for (uint32_t i = 0; i < nObj; i++) {
+    uint32_t p = g->aIdom[i];
+    if (p > nObj) continue;
+    uint32_t b = aBest[p];
+    if (b == HS_NONE || g->aRetained[i] > g->aRetained[b]) aBest[p] = i;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t v = aFrom[k], nStep = 0;
+    if (v >= nObj) {
+      aTo[k] = v;
+      aSteps[k] = 0;
+      continue;
+    }
+    for (;;) {
+      uint32_t c = aBest[v];
+      if (c == HS_NONE || (double)g->aRetained[c] < ratio * (double)g->aRetained[v]) break;
+      if (like(h, c, v)) break; /* v heads a chain of like objects */
+      v = c;
+      if (++nStep >= nObj) break; /* a dominator tree has no cycle; be safe */
+    }
+    aTo[k] = v;
+    aSteps[k] = nStep;
+  }
+  free(aBest);
+  return HS_OK;
+}
+
+/* Keep the nKey largest (by bytes) of a count map and a bytes map. */
+static uint32_t top_groups(const hs_u64map *mObj, const hs_u64map *mBytes, hs_dom_group *a) {
+  uint32_t n = 0;
+  for (uint64_t s = 0; s <= mBytes->nCap; s++) {
+    uint64_t k, nBytes;
+    if (s == mBytes->nCap) {
+      if (!mBytes->bZero) break;
+      k = 0;
+      nBytes = mBytes->iZeroVal;
+    } else {
+      k = mBytes->aKey[s];
+      if (k == 0) continue;
+      nBytes = mBytes->aVal[s];
+    }
+    /* insertion into a + n, kept sorted by bytes descending */
+    uint32_t j = n < HS_DOM_NKEY ? n++ : HS_DOM_NKEY;
+    if (j == HS_DOM_NKEY && nBytes <= a[HS_DOM_NKEY - 1].nBytes) continue;
+    if (j == HS_DOM_NKEY) j = HS_DOM_NKEY - 1;
+    while (j > 0 && (a[j - 1].nBytes < nBytes || (a[j - 1].nBytes == nBytes && a[j - 1].iKey > k))) {
+      a[j] = a[j - 1];
+      j--;
+    }
+    uint64_t nObj = 0;
+    hs_u64map_get(mObj, k, &nObj);
+    a[j] = (hs_dom_group){k, nObj, nBytes};
+  }
+  return n;
+}
+
+int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                     hs_dom_summary *aOut) {
+  enum { UNKNOWN = HS_NONE - 1 };
+  uint32_t nObj = g->nObj;
+  int rc = HS_OK;
+  uint32_t *aOwner = malloc(((size_t)nObj + 1) * sizeof *aOwner);
+  hs_u64map *aMap = calloc((size_t)n * 4 + 1, sizeof *aMap);
+  memset(aOut, 0, n * sizeof *aOut);
+  if (!aOwner || !aMap) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (uint32_t i = 0; i <= nObj; i++) aOwner[i] = UNKNOWN;
+  aOwner[nObj] = HS_NONE;
+  for (uint32_t k = 0; k < n; k++)
+    if (aTop[k] < nObj) aOwner[aTop[k]] = k;
+  /* Each object's owner is the first top on its dominator chain: walk up
+  ** to an object whose owner is known, then write it along the walk, so
+  ** every object is walked over once in all. */
+  for (uint32_t i = 0; i < nObj; i++) {
+    uint32_t v = i, o;
+    while ((o = aOwner[v]) == UNKNOWN) {
+      uint32_t p = g->aIdom[v];
+      if (p > nObj) {
+        o = HS_NONE; /* unreachable */
+        break;
+      }
+      v = p;
+    }
+    for (v = i; aOwner[v] == UNKNOWN; v = g->aIdom[v]) {
+      aOwner[v] = o;
+      if (g->aIdom[v] > nObj) break;
+    }
+  }
+  for (uint32_t i = 0; i < nObj; i++) {
+    uint32_t o = aOwner[i];
+    if (o >= n) continue;
+    hs_dom_summary *s = &aOut[o];
+    uint64_t nSize = h->aSize[i];
+    s->nObj++;
+    s->nBytes += nSize;
+    if (aTop[o] < nObj && like(h, i, aTop[o])) s->nLike++;
+    uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
+    if (pA) (*pA)++;
+    uint64_t *pB = hs_u64map_upsert(&aMap[4 * o + 1], h->aBucket[i], NULL);
+    if (pB) *pB += nSize;
+    uint64_t *pC = hs_u64map_upsert(&aMap[4 * o + 2], h->aType[i], NULL);
+    if (pC) (*pC)++;
+    uint64_t *pD = hs_u64map_upsert(&aMap[4 * o + 3], h->aType[i], NULL);
+    if (pD) *pD += nSize;
+    if (!pA || !pB || !pC || !pD) {
+      rc = HS_ENOMEM;
+      goto done;
+    }
+    if ((i & 0xffff) == 0 && hs_checkpoint()) {
+      rc = HS_ERR;
+      goto done;
+    }
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    aOut[k].nSite = top_groups(&aMap[4 * k], &aMap[4 * k + 1], aOut[k].aSite);
+    aOut[k].nType = top_groups(&aMap[4 * k + 2], &aMap[4 * k + 3], aOut[k].aType);
+  }
+done:
+  if (aMap)
+    for (uint32_t k = 0; k < 4 * n; k++) hs_u64map_free(&aMap[k]);
+  free(aMap);
+  free(aOwner);
+  return rc;
+}
