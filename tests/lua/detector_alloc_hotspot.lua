@@ -9,11 +9,7 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "alloc-hotspot"
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = D.exists
 
 local ran = 0
 for _, prog in ipairs { "leaky", "leaky-rate1", "healthy" } do

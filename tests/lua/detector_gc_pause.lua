@@ -10,13 +10,7 @@ local hs = require "hs"
 local D = dofile("tests/lib/detect.lua")
 local ID = "gc-pause"
 
-local function read(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = D.read
 
 local function p99(xs)
   local s = {}

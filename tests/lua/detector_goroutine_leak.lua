@@ -9,11 +9,7 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "goroutine-leak"
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = D.exists
 
 local function warnings_at(findings, site)
   local n = 0

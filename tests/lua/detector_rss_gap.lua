@@ -8,13 +8,7 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "rss-gap"
 
-local function read(p)
-  local f = io.open(p, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read = D.read
 
 local ran = 0
 for _, dir in ipairs { "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/go1.19/leaky",

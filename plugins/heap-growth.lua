@@ -1,0 +1,263 @@
+-- heap-growth: the live heap rising across GC cycles or snapshots, with the
+-- rate and, where the evidence allows, the sites that grew; goroutine
+-- counts rising too.
+--
+-- Series, best first:
+--   gctrace           the marked (live) heap after each cycle, "A->B->C MB"
+--   MemStats series   HeapAlloc of the snapshots of one source, by time
+--   heap dumps        case.heaps: bytes in use per dump, sites by by_site()
+--   heap profiles     inuse_space of profiles with distinct times
+-- A long series (min_points or more) is cut by position into 4 to 8
+-- windows of three or more points, each judged by its minimum, which is
+-- close to the live heap a GC left (a snapshot between GCs holds garbage
+-- too): growth when the minima of the last three windows rise one after
+-- the other (each step by 2% of the last, more than noise), by min_growth
+-- bytes and by min_ratio in all.  A start-up that fills a cache and then
+-- stays flat does not rise through the last windows.  Fewer snapshots
+-- (dumps, profiles, scrapes) must rise at every step.  The rate is bytes
+-- per second between the minima; with a cgroup memory.max, the time left
+-- until the limit at that rate.
+--
+-- Goroutine counts: several goroutine profiles or scrapes of go_goroutines
+-- that rise at every step by min_goroutines and min_ratio.
+local stack = require "lib.stack"
+local ev = require "lib.evidence"
+
+local MB = 1048576
+
+-- {t =, v =} points of the best gctrace source (live heap after each GC)
+local function gctrace_points(c)
+  local src = ev.best(c.gc)
+  if not src then return nil end
+  local t, v = ev.nums(c.gc, "t", src.rows), ev.nums(c.gc, "heap_live", src.rows)
+  local out = {}
+  for k = 1, #t do out[k] = { t = t[k], v = v[k] * MB } end
+  return out, "gctrace live heap (" .. src.name .. ")"
+end
+
+-- HeapAlloc of the memstats source with the most timed snapshots
+local function memstats_points(c)
+  local m = c.memstats
+  if not m or #m == 0 or not ev.has(m, "time") then return nil end
+  local tc = m:column("time")
+  local src = ev.best(m, function(s)
+    local n = 0
+    for _, r in ipairs(s.rows) do if tonumber(tc[r]) > 0 then n = n + 1 end end
+    return n
+  end)
+  if not src then return nil end
+  local ha = m:column("HeapAlloc")
+  local out = {}
+  for _, r in ipairs(src.rows) do
+    if tonumber(tc[r]) > 0 then out[#out + 1] = { t = tonumber(tc[r]), v = tonumber(ha[r]) } end
+  end
+  table.sort(out, function(a, b) return a.t < b.t end)
+  return out, "MemStats HeapAlloc (" .. src.name .. ")"
+end
+
+-- heap profiles with a time, one per distinct time (heap.pb and
+-- heap.pb.gz of one moment are one snapshot), oldest first
+local function heap_profiles(c)
+  local out, seen = {}, {}
+  for kind, p in pairs(c.profiles or {}) do
+    if kind:find("^heap") and p.time and p.time > 0 and p.units.inuse_space and not seen[p.time] then
+      seen[p.time] = true
+      out[#out + 1] = p
+    end
+  end
+  table.sort(out, function(a, b) return a.time < b.time end)
+  return out
+end
+
+local function profile_points(c)
+  local ps = heap_profiles(c)
+  if #ps < 2 then return nil end
+  local out = {}
+  for k, p in ipairs(ps) do out[k] = { t = p.time, v = p:total("inuse_space") } end
+  return out, "heap profiles inuse_space", ps
+end
+
+local function dump_points(c)
+  local hs_ = c.heaps
+  if type(hs_) ~= "table" or #hs_ < 2 then return nil end
+  local out = {}
+  for k, h in ipairs(hs_) do out[k] = { t = k, v = h.objects:sum("size") } end
+  return out, "heap dumps", nil, hs_
+end
+
+-- The trend of a series: nil, or {from, to, t0, t1}.
+local function rising(pts, params)
+  local n = #pts
+  if n < 2 then return nil end
+  if n < params.min_points then
+    for k = 2, n do if pts[k].v <= pts[k - 1].v then return nil end end
+    local a, b = pts[1], pts[n]
+    return { from = a.v, to = b.v, t0 = a.t, t1 = b.t }
+  end
+  -- W windows of at least three points where the series allows (4 to 8),
+  -- by position, each represented by its minimum
+  local W = math.max(4, math.min(8, math.floor(n / 3)))
+  local q = {}
+  for k, p in ipairs(pts) do
+    local w = 1 + math.floor(W * (k - 1) / n)
+    if not q[w] or p.v < q[w].v then q[w] = p end
+  end
+  local a, b, c = q[W - 2], q[W - 1], q[W]
+  local step = 0.02 * c.v
+  if not (b.v - a.v >= step and c.v - b.v >= step) then return nil end
+  return { from = a.v, to = c.v, t0 = a.t, t1 = c.t }
+end
+
+-- sites whose in-use bytes grew between the first and last snapshot
+local function grown_sites(ps, dumps, max)
+  local first, last = {}, {}
+  if ps then
+    for _, g in ipairs(stack.profile_sites(ps[1], "inuse_space")) do first[g.site] = g end
+    for _, g in ipairs(stack.profile_sites(ps[#ps], "inuse_space")) do last[g.site] = g end
+  elseif dumps then
+    local function sites(h)
+      local out = {}
+      local t = h:by_site()
+      local sc, bc = t:column("site"), t:column("bytes")
+      for i, r in t:rows() do
+        local s = t:get(i, "site")
+        out[s] = { site = s, user = stack.is_user(s), inuse_space = tonumber(bc[r]) }
+      end
+      return out
+    end
+    first, last = sites(dumps[1]), sites(dumps[#dumps])
+  else
+    return nil
+  end
+  local out = {}
+  for s, g in pairs(last) do
+    local d = g.inuse_space - (first[s] and first[s].inuse_space or 0)
+    if d > 0 then out[#out + 1] = { site = s, user = g.user, grew = d, now = g.inuse_space } end
+  end
+  table.sort(out, function(a, b)
+    if a.grew ~= b.grew then return a.grew > b.grew end
+    return a.site < b.site
+  end)
+  while #out > max do out[#out] = nil end
+  return out
+end
+
+local function cgroup_max(c)
+  local t = c.proc
+  if not t then return nil end
+  local v = t:column("value")
+  for i, r in t:rows() do
+    if t:get(i, "kind") == "memory.max" then
+      local x = tonumber(v[r])
+      if x < 2 ^ 62 then return x end
+    end
+  end
+  return nil
+end
+
+-- goroutine counts over time: goroutine profiles with distinct times, else
+-- the go_goroutines gauge of each scrape
+local function goroutine_points(c)
+  local out, seen = {}, {}
+  for kind, p in pairs(c.profiles or {}) do
+    if kind:find("^goroutine") and p.time and p.time > 0 and not seen[p.time] then
+      seen[p.time] = true
+      out[#out + 1] = { t = p.time, v = p:total() }
+    end
+  end
+  if #out >= 2 then
+    table.sort(out, function(a, b) return a.t < b.t end)
+    return out, "goroutine profiles"
+  end
+  local m = c.metrics
+  if not m or #m == 0 or not ev.has(m, "scrape") then return nil end
+  out = {}
+  local sc, val, ts = m:column("scrape"), m:column("value"), m:column("timestamp")
+  for i, r in m:rows() do
+    if m:get(i, "name") == "go_goroutines" then
+      out[#out + 1] = { t = tonumber(ts[r]), s = tonumber(sc[r]), v = tonumber(val[r]) }
+    end
+  end
+  table.sort(out, function(a, b) return a.s < b.s end)
+  return out, "go_goroutines"
+end
+
+return {
+  id = "heap-growth",
+  summary = "live heap (or goroutine count) rising across GC cycles or snapshots, with the rate and the sites that grew",
+  needs = { "gc", "memstats", "heap", "profiles.heap", "profiles.goroutine", "metrics" },
+  params = { min_growth = 16 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5 },
+  run = function(case, emit, params)
+    local pts, source, ps, dumps
+    for _, f in ipairs { gctrace_points, memstats_points, dump_points, profile_points } do
+      local a, b, c_, d = f(case)
+      if a and #a >= 2 then
+        local tr = rising(a, params)
+        if tr or not pts then pts, source, ps, dumps = a, b, c_, d end
+        if tr then break end
+      end
+    end
+    local tr = pts and rising(pts, params)
+    if tr and tr.to - tr.from >= params.min_growth and tr.to >= tr.from * (1 + params.min_ratio) then
+      local secs = tr.t1 - tr.t0
+      local rate = secs > 0 and (tr.to - tr.from) / secs or nil
+      if not ps and not dumps then
+        local hp = heap_profiles(case)
+        if #hp >= 2 then ps = hp end
+        if type(case.heaps) == "table" and #case.heaps >= 2 then dumps = case.heaps end
+      end
+      local sites = grown_sites(ps, dumps, params.max_sites)
+      local top
+      for _, s in ipairs(sites or {}) do if s.user then top = s; break end end
+      local limit = cgroup_max(case)
+      local eta
+      if limit and rate and rate > 0 and limit > tr.to then eta = (limit - tr.to) / rate end
+      local where = ""
+      if top then
+        where = (" The site that grew most is %s (+%s, %s in use now)."):format(top.site, hs.bytes(top.grew), hs.bytes(top.now))
+      elseif not sites then
+        where = " Two heap profiles or dumps taken apart in time would show which sites grew (heapscope diff)."
+      end
+      local e = { source = source, points = #pts, from = tr.from, to = tr.to, seconds = secs,
+                  rate_bytes_per_sec = rate, cgroup_max = limit, seconds_to_limit = eta }
+      if sites then
+        e.sites = {}
+        for k, s in ipairs(sites) do e.sites[k] = { site = s.site, grew = s.grew, now = s.now } end
+      end
+      emit {
+        severity = (eta and eta < 3600) and "error" or "warning",
+        title = ("live heap grew from %s to %s%s"):format(hs.bytes(tr.from), hs.bytes(tr.to),
+          rate and (" (%s/s)"):format(hs.bytes(rate)) or ""),
+        message = ("The heap that survives GC rose from %s to %s over %s (%s, %d points), rising through the end of the evidence.%s%s "
+          .. "Memory that only grows is held by something that keeps growing: bound the map or cache (an LRU, a size cap, expiry), "
+          .. "delete entries when their work ends, and stop goroutines that hold data (see goroutine-leak)."):format(
+          hs.bytes(tr.from), hs.bytes(tr.to), ev.fmt_secs(secs), source, #pts,
+          eta and (" At this rate the cgroup limit %s is reached in %s."):format(hs.bytes(limit), ev.fmt_secs(eta)) or "",
+          where),
+        bytes = tr.to - tr.from,
+        count = #pts,
+        site = top and top.site or nil,
+        evidence = e,
+      }
+    end
+
+    local gp, gsrc = goroutine_points(case)
+    if gp and #gp >= 2 then
+      local ok = true
+      for k = 2, #gp do if gp[k].v <= gp[k - 1].v then ok = false end end
+      local a, b = gp[1].v, gp[#gp].v
+      if ok and b - a >= params.min_goroutines and b >= a * (1 + params.min_ratio) then
+        emit {
+          severity = "warning",
+          title = ("goroutines grew from %d to %d"):format(a, b),
+          message = ("The number of goroutines rose at every one of %d snapshots (%s), from %d to %d. "
+            .. "Goroutines that are started faster than they end are leaking: see goroutine-leak on a goroutine dump for where they wait."):format(
+            #gp, gsrc, a, b),
+          count = b - a,
+          bytes = (b - a) * 2048, -- at least 2 KiB of stack each
+          evidence = { source = gsrc, points = #gp, from = a, to = b },
+        }
+      end
+    end
+  end,
+}
