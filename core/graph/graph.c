@@ -8,11 +8,24 @@
  * CSR 4n + 4m, results 24n, and the dominators' scratch 28n, which is freed
  * before the BFS queue (4n) is allocated.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "heapscope/graph.h"
+
+int hs_graph_threads = 0;
+
+int hs_graph_nthreads(void) {
+  int n = hs_graph_threads;
+  if (n <= 0) {
+    const char *z = getenv("HEAPSCOPE_THREADS");
+    n = z && *z ? atoi(z) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  }
+  return n >= 2 ? 2 : 1;
+}
 
 void hs_graph_free(hs_graph *g) {
   if (!g) return;
@@ -77,7 +90,8 @@ static int build_reverse(hs_graph *g) {
 }
 
 /* BFS from the super-root: parent and depth of every reached object.  The
-** queue is a plain array of n ids (each node enters it once). */
+** queue is a plain array of n ids (each node enters it once).  Reads only
+** the forward edges, so it may run beside the dominators. */
 static int build_paths(hs_graph *g) {
   uint32_t nNode = g->nObj + 1, iRoot = g->nObj;
   g->aParent = malloc((size_t)nNode * sizeof *g->aParent);
@@ -104,6 +118,17 @@ static int build_paths(hs_graph *g) {
   g->aParent[iRoot] = HS_NONE;
   free(aQ);
   return HS_OK;
+}
+
+typedef struct paths_job {
+  hs_graph *g;
+  int rc;
+} paths_job;
+
+static void *paths_thread(void *p) {
+  paths_job *j = p;
+  j->rc = build_paths(j->g);
+  return NULL;
 }
 
 /* Dominators, then retained sizes bottom-up in reverse DFS preorder (every
@@ -164,8 +189,16 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
   g->aSize[nObj] = 0;
   if ((rc = build_reverse(g)) != HS_OK) goto done;
-  if ((rc = build_dominators(g)) != HS_OK) goto done;
-  if ((rc = build_paths(g)) != HS_OK) goto done;
+  /* The BFS (forward edges only) in a second thread while this one computes
+  ** the dominators: 12n bytes of BFS arrays then live beside their scratch. */
+  pthread_t th;
+  paths_job job = {g, HS_ERR};
+  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536) &&
+                pthread_create(&th, NULL, paths_thread, &job) == 0;
+  rc = build_dominators(g);
+  if (bThread) pthread_join(th, NULL);
+  else if (rc == HS_OK) job.rc = build_paths(g);
+  if (rc != HS_OK || (rc = job.rc) != HS_OK) goto done;
   *ppOut = g;
   g = NULL;
 done:

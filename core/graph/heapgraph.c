@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include "heapscope/graph.h"
@@ -111,6 +112,68 @@ static run *dump_order(const hs_heap *h, uint32_t nObj, uint32_t *pnRun) {
   return a;
 }
 
+/* One scanner's share of the resolution: runs [r0, r1) in dump order.  It
+** writes its (source, target, offset) triples forward from slot 0, or
+** backward from slot nCap-1 (bBack), so two scanners share one set of
+** triple arrays without knowing their counts in advance: together they never
+** hold more than the nField pointer fields the loader counted.  Reading the
+** backward scanner's slots from the top down gives its triples in scan
+** order, so the edges come out exactly as one scanner would make them. */
+typedef struct scan {
+  const hs_heap *h;
+  const pagedir *d;
+  const run *aRun;
+  uint32_t r0, r1;
+  int bMapped, bBack;
+  uint32_t *aTSrc, *aTDst, *aTOff;
+  uint64_t nCap;
+  uint64_t nLimit;      /* slots this scanner may use (the other's are after) */
+  uint64_t m;           /* triples written */
+  uint64_t nDropped;
+  int rc;
+} scan;
+
+static void *scan_runs(void *pArg) {
+  scan *s = pArg;
+  const hs_heap *h = s->h;
+  uint64_t iDropped = s->r0 < s->r1 ? s->aRun[s->r0].iOff & ~(uint64_t)0xfffff : 0;
+  uint64_t nSeen = 0;
+  for (uint32_t r = s->r0; r < s->r1; r++) {
+    /* hand back the pages of the dump behind the scan (see from_heap) */
+    if (s->bMapped && s->aRun[r].iOff > iDropped && s->aRun[r].iOff - iDropped > (64u << 20)) {
+      uint64_t iTo = s->aRun[r].iOff & ~(uint64_t)0xfffff;
+      madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
+      iDropped = iTo;
+    }
+    for (uint32_t i = s->aRun[r].iFirst; i < s->aRun[r].iEnd; i++) {
+      hs_heap_fielditer it;
+      uint64_t off;
+      hs_heap_fields(h, i, &it);
+      while (hs_heap_field_next(&it, &off)) {
+        if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
+        uint64_t p = hs_heap_word(h, i, off);
+        if (p == 0) continue;
+        uint32_t j = pagedir_find(s->d, h->aAddr, h->aSize, p);
+        if (j == HS_NONE) {
+          s->nDropped++;
+          continue;
+        }
+        if (s->m >= s->nLimit) break;          /* more fields than nField said */
+        uint64_t k = s->bBack ? s->nCap - 1 - s->m : s->m;
+        s->m++;
+        s->aTSrc[k] = i;
+        s->aTDst[k] = j;
+        s->aTOff[k] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+      }
+      if ((++nSeen & 0xffff) == 0 && hs_checkpoint()) {
+        s->rc = HS_ERR;
+        return NULL;
+      }
+    }
+  }
+  return NULL;
+}
+
 /* Resolve every pointer field and root; bMapped: the dump is an mmapped
 ** file, whose pages can be handed back to the kernel behind the scan
 ** (MADV_DONTNEED: they stay in the page cache and fault back in when
@@ -119,10 +182,13 @@ static run *dump_order(const hs_heap *h, uint32_t nObj, uint32_t *pnRun) {
 **
 ** The scan goes in dump order, so that it reads the file front to back and
 ** the pages behind it can go: resident memory stays at the loader's plus a
-** 64 MB window instead of the whole dump.  Edges are gathered as (source,
-** target, offset) triples in that order, then placed into id order by a
-** counting sort (12 bytes per edge of scratch, freed before the dominators).
-** The sources of one object stay in field order. */
+** 64 MB window (per scanner) instead of the whole dump.  With two threads
+** (hs_graph_threads), each scans half of the runs (by bytes), as
+** scan_runs says.  Edges are gathered as (source, target, offset) triples
+** in that order, then placed into id order by a counting sort (12 bytes per
+** edge of scratch, freed before the dominators).  The sources of one
+** object stay in field order, and the result is the same byte for byte
+** whatever the thread count. */
 static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
   if (h->nObj >= UINT32_MAX - 2 || h->nRoot >= UINT32_MAX) return HS_ELIMIT;
@@ -133,7 +199,7 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   uint32_t *aTDst = malloc(nCap * sizeof *aTDst);
   uint32_t *aTOff = malloc(nCap * sizeof *aTOff);
   uint32_t *aStart = NULL, *aDst = NULL, *aOff = NULL, *aRootObj = NULL;
-  uint64_t nDropped = 0, nRootDropped = 0, iDropped = 0;
+  uint64_t nDropped = 0, nRootDropped = 0;
   uint32_t nRun = 0, m = 0;
   run *aRun = dump_order(h, nObj, &nRun);
   pagedir d;
@@ -142,40 +208,61 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
     rc = HS_ENOMEM;
     goto done;
   }
-  uint64_t nSeen = 0;
-  for (uint32_t r = 0; r < nRun; r++) {
-    if (bMapped && nRun > 1 && aRun[r].iOff - iDropped > (64u << 20)) {
-      uint64_t iTo = aRun[r].iOff & ~(uint64_t)0xfffff;  /* everything before is scanned */
-      madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
-      iDropped = iTo;
+  {
+    /* Split the runs where the dump's bytes are halved (runs are in dump
+    ** order); one scanner when there is one run or one thread. */
+    uint32_t rSplit = nRun;
+    if (hs_graph_nthreads() > 1 && nRun > 1 && (hs_graph_threads > 1 || nObj > 65536)) {
+      uint64_t iLo = aRun[0].iOff, iHi = aRun[nRun - 1].iOff;
+      rSplit = 1;
+      while (rSplit < nRun - 1 && aRun[rSplit].iOff - iLo < (iHi - iLo) / 2) rSplit++;
     }
-    for (uint32_t i = aRun[r].iFirst; i < aRun[r].iEnd; i++) {
-      hs_heap_fielditer it;
-      uint64_t off;
-      hs_heap_fields(h, i, &it);
-      while (hs_heap_field_next(&it, &off)) {
-        if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
-        uint64_t p = hs_heap_word(h, i, off);
-        if (p == 0) continue;
-        uint32_t j = pagedir_find(&d, h->aAddr, h->aSize, p);
-        if (j == HS_NONE) {
-          nDropped++;
-          continue;
-        }
-        if (m >= nCap - 1) break;             /* more fields than nField said */
-        aTSrc[m] = i;
-        aTDst[m] = j;
-        aTOff[m++] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
+    scan a = {h, &d, aRun, 0, rSplit, bMapped && nRun > 1, 0, aTSrc, aTDst, aTOff,
+              nCap, nCap - 1, 0, 0, HS_OK};
+    scan b = a;
+    b.r0 = rSplit;
+    b.r1 = nRun;
+    b.bBack = 1;
+    pthread_t th;
+    int bThread = rSplit < nRun;
+    /* Each may use all nCap-1 slots: they write at most one per pointer
+    ** field, and the loader counted nField exactly, so the two ends never
+    ** meet; were it wrong, the overlap is caught below (indices stay in
+    ** bounds either way). */
+    if (bThread) {
+      if (pthread_create(&th, NULL, scan_runs, &b) != 0) {
+        bThread = 0;
+        a.r1 = nRun;                           /* no thread: one scanner */
       }
-      if ((++nSeen & 0xffff) == 0 && hs_checkpoint()) {
-        rc = HS_ERR;
-        goto done;
+    }
+    scan_runs(&a);
+    if (bThread) pthread_join(th, NULL);
+    if (a.rc != HS_OK || (bThread && b.rc != HS_OK)) {
+      rc = HS_ERR;
+      goto done;
+    }
+    if (bThread && a.m + b.m > nCap - 1) {     /* the loader's nField was short: */
+      rc = HS_ELIMIT;                          /* the halves overlapped */
+      goto done;
+    }
+    nDropped = a.nDropped + (bThread ? b.nDropped : 0);
+    m = (uint32_t)a.m;
+    if (bThread && b.m) {                      /* the back half, in scan order, */
+      memmove(aTSrc + m, aTSrc + nCap - b.m, b.m * sizeof *aTSrc);   /* after the front */
+      memmove(aTDst + m, aTDst + nCap - b.m, b.m * sizeof *aTDst);
+      memmove(aTOff + m, aTOff + nCap - b.m, b.m * sizeof *aTOff);
+      for (uint64_t i = 0, j = b.m - 1; i < j; i++, j--) {
+        uint32_t t;
+        t = aTSrc[m + i], aTSrc[m + i] = aTSrc[m + j], aTSrc[m + j] = t;
+        t = aTDst[m + i], aTDst[m + i] = aTDst[m + j], aTDst[m + j] = t;
+        t = aTOff[m + i], aTOff[m + i] = aTOff[m + j], aTOff[m + j] = t;
       }
+      m += (uint32_t)b.m;
     }
   }
-  if (bMapped && h->nBuf > iDropped) {        /* the graph never reads the dump again */
+  if (bMapped && h->nBuf) {                   /* the graph never reads the dump again */
     uint64_t iTo = h->nBuf & ~(uint64_t)0xfff;
-    if (iTo > iDropped) madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
+    if (iTo) madvise((void *)h->pBuf, iTo, MADV_DONTNEED);
   }
   free(aRun);
   aRun = NULL;

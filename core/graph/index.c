@@ -126,7 +126,26 @@ void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj,
   k->zName = pIn->zName;
   k->bMember = pIn->zName && pIn->zPath && strcmp(pIn->zName, pIn->zPath) != 0;
   k->nBytes = pIn->n;
-  k->iHash = pIn->p ? hs_index_hash(pIn->p, pIn->n) : 0;
+  k->iHash = 0;
+  if (pIn->p) {
+    /* Streamed in 64 MiB steps; a mapped file's pages are handed back behind
+    ** the hash (they stay in the page cache), so hashing adds nothing to the
+    ** resident set: otherwise reopening would hold the whole dump. */
+    XXH3_state_t *st = XXH3_createState();
+    if (!st) {
+      k->iHash = hs_index_hash(pIn->p, pIn->n);
+    } else {
+      XXH3_64bits_reset(st);
+      const uint64_t nStep = 64u << 20;
+      for (uint64_t i = 0; i < pIn->n; i += nStep) {
+        uint64_t n = pIn->n - i < nStep ? pIn->n - i : nStep;
+        XXH3_64bits_update(st, pIn->p + i, (size_t)n);
+        if (pIn->bMapped && n == nStep) madvise((void *)(pIn->p + i), (size_t)n, MADV_DONTNEED);
+      }
+      k->iHash = XXH3_64bits_digest(st);
+      XXH3_freeState(st);
+    }
+  }
   k->nObj = nObj;
   k->aObjSize = aObjSize;
 }

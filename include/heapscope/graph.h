@@ -64,6 +64,15 @@ typedef struct hs_graph {
                               not own (hs_index_parse) */
 } hs_graph;
 
+/* Threads the graph build uses: pointer resolution in two halves, and the
+** BFS beside the dominators.  The result is the same byte for byte whatever
+** the count.  hs_graph_threads: 0 (default) means the HEAPSCOPE_THREADS
+** environment variable if set, else 2 when the machine has 2 or more CPUs;
+** hs_graph_nthreads() says what that resolves to (1 or 2).  Graphs under 64 K
+** objects use one thread unless hs_graph_threads asks for 2 (tests do). */
+extern int hs_graph_threads;
+int hs_graph_nthreads(void);
+
 /* Build a graph from an edge list over nObj objects: edge i goes from
 ** aSrc[i] to aDst[i] at field offset aOff[i] (aOff may be NULL: 0); the
 ** super-root points at aRoot[0..nRoot) (index r is root r).  Ids out of range

@@ -1,0 +1,3 @@
+module heapscope/bench/realheap
+
+go 1.21
