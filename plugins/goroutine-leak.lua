@@ -116,11 +116,12 @@ local function from_heap(h)
     bytes[id] = (bytes[id] or 0) + tonumber(fsize[r])
   end
   local gid, gsys = gt:column("id"), gt:column("system")
+  local reason, cb = ev.text(gt, "wait_reason"), ev.text(gt, "created_by")
   for i, r in gt:rows() do
     local id = tonumber(gid[r])
     if tonumber(gsys[r]) == 0 then
-      add(groups, order, gt:get(i, "wait_reason") or "", stacks[id] or {}, 1,
-          { id = id, stack_bytes = bytes[id] or 0, created_by = gt:get(i, "created_by") })
+      add(groups, order, reason(i, r), stacks[id] or {}, 1,
+          { id = id, stack_bytes = bytes[id] or 0, created_by = cb(i, r) })
     end
   end
   return order, "heap dump"
@@ -130,16 +131,12 @@ end
 -- the one with the most goroutines.
 local function text_source(t)
   if not t or #t == 0 then return nil end
-  local st, cnt = t:column("state"), t:column("count")
-  local empty
-  for i, r in t:rows() do
-    if t:get(i, "state") == "" then empty = st[r]; break end
-  end
+  local cnt, state = t:column("count"), ev.text(t, "state")
   return ev.best(t, function(s)
     local n, stated = 0, 0
     for _, r in ipairs(s.rows) do
       n = n + tonumber(cnt[r])
-      if st[r] ~= empty then stated = stated + 1 end
+      if state(r + 1, r) ~= "" then stated = stated + 1 end
     end
     return stated * 1e9 + n
   end)
@@ -151,14 +148,13 @@ local function from_text(c)
   if not src then return nil end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func", "file", "line")
   local gid, cnt, wm = t:column("id"), t:column("count"), t:column("wait_minutes")
+  local state, cb = ev.text(t, "state"), ev.text(t, "created_by")
   local groups, order = {}, {}
-  local i_of = {}
-  for i, r in t:rows() do i_of[r] = i end
   for _, r in ipairs(src.rows) do
-    local i = i_of[r]
-    add(groups, order, t:get(i, "state") or "", stacks[r] or {}, tonumber(cnt[r]),
+    -- case.goroutines is a base table: row i is base row i - 1
+    add(groups, order, state(r + 1, r), stacks[r] or {}, tonumber(cnt[r]),
         { id = tonumber(gid[r]) ~= 0 and tonumber(gid[r]) or nil, wait = tonumber(wm[r]),
-          created_by = t:get(i, "created_by") })
+          created_by = cb(r + 1, r) })
   end
   return order, src.name
 end
@@ -185,15 +181,10 @@ local function retained_by(h, g)
   local mine = {}
   for _, id in ipairs(g.ids) do mine[id] = true end
   local rt = h.roots
-  local kind, target, gor = rt:column("kind"), rt:column("target"), rt:column("goroutine")
-  local frame_id
-  for i, r in rt:rows() do
-    if rt:get(i, "kind") == "frame" then frame_id = kind[r]; break end
-  end
+  local kind, target, gor = ev.text(rt, "kind"), rt:column("target"), rt:column("goroutine")
   local seen, bytes, nobj = {}, 0, 0
-  if not frame_id then return 0, 0 end
-  for _, r in rt:rows() do
-    if kind[r] == frame_id and mine[tonumber(gor[r])] then
+  for i, r in rt:rows() do
+    if mine[tonumber(gor[r])] and kind(i, r) == "frame" then
       local o = h:object(tonumber(target[r]))
       if o and not seen[o.id] then
         seen[o.id] = true
@@ -220,9 +211,10 @@ local function creators(c)
   local t = c.goroutines
   if not t or #t == 0 then return out end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func")
+  local created = ev.text(t, "created_by")
   for i, r in t:rows() do
-    local cb = t:get(i, "created_by")
-    if cb and cb ~= "" then
+    local cb = created(i, r)
+    if cb ~= "" then
       local s = stack.site(stacks[r] or {})
       if s and not out[s] then out[s] = cb end
     end

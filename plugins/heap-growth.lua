@@ -118,9 +118,9 @@ local function grown_sites(ps, dumps, max)
     local function sites(h)
       local out = {}
       local t = h:by_site()
-      local sc, bc = t:column("site"), t:column("bytes")
+      local site, bc = ev.text(t, "site"), t:column("bytes")
       for i, r in t:rows() do
-        local s = t:get(i, "site")
+        local s = site(i, r)
         out[s] = { site = s, user = stack.is_user(s), inuse_space = tonumber(bc[r]) }
       end
       return out
@@ -145,9 +145,9 @@ end
 local function cgroup_max(c)
   local t = c.proc
   if not t then return nil end
-  local v = t:column("value")
+  local v, kind = t:column("value"), ev.text(t, "kind")
   for i, r in t:rows() do
-    if t:get(i, "kind") == "memory.max" then
+    if kind(i, r) == "memory.max" then
       local x = tonumber(v[r])
       if x < 2 ^ 62 then return x end
     end
@@ -172,9 +172,9 @@ local function goroutine_points(c)
   local m = c.metrics
   if not m or #m == 0 or not ev.has(m, "scrape") then return nil end
   out = {}
-  local sc, val, ts = m:column("scrape"), m:column("value"), m:column("timestamp")
+  local sc, val, ts, name = m:column("scrape"), m:column("value"), m:column("timestamp"), ev.text(m, "name")
   for i, r in m:rows() do
-    if m:get(i, "name") == "go_goroutines" then
+    if name(i, r) == "go_goroutines" then
       out[#out + 1] = { t = tonumber(ts[r]), s = tonumber(sc[r]), v = tonumber(val[r]) }
     end
   end

@@ -23,9 +23,9 @@ local function proc_values(c)
   local t = c.proc
   local out = {}
   if not t then return out end
-  local val = t:column("value")
+  local val, kinds, keys = t:column("value"), ev.text(t, "kind"), ev.text(t, "key")
   for i, r in t:rows() do
-    local kind, key = t:get(i, "kind"), t:get(i, "key")
+    local kind, key = kinds(i, r), keys(i, r)
     out[kind] = out[kind] or {}
     out[kind][key] = tonumber(val[r])
   end
@@ -36,9 +36,9 @@ local function metric(c, name)
   local t = c.metrics
   if not t or #t == 0 or not ev.has(t, "name") then return nil end
   local v, scrape = nil, -1
-  local vals, sc = t:column("value"), t:column("scrape")
+  local vals, sc, names = t:column("value"), t:column("scrape"), ev.text(t, "name")
   for i, r in t:rows() do
-    if tonumber(sc[r]) >= scrape and t:get(i, "name") == name then
+    if tonumber(sc[r]) >= scrape and names(i, r) == name then
       v, scrape = tonumber(vals[r]), tonumber(sc[r])
     end
   end

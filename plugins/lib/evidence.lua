@@ -12,6 +12,10 @@
 --                             its row count), or nil for an empty table
 --   ev.has(t, col)         -> whether t has that column
 --   ev.nums(t, col, rows)  -> Lua array of col's values at base rows `rows`
+--   ev.text(t, col)        -> function(i, r) giving the text of string
+--                             column col at row i (base row r), reading the
+--                             pool id through the column and each distinct
+--                             id's text once
 --   ev.quantile(xs, q)     -> q-quantile of a numeric array (nearest rank,
 --                             as Go's runtime/metrics histograms are read)
 --   ev.fmt_secs(s)         -> "850 ms", "12.5 s", "3.2 min", "5.0 h"
@@ -35,14 +39,14 @@ function M.sources(t)
     for _, r in t:rows() do rows[#rows + 1] = r end
     return { { name = "", rows = rows } }
   end
-  local src = t:column("source")
+  local src = M.text(t, "source")
   local by = {}
   for i, r in t:rows() do
-    local id = tonumber(src[r])
-    local s = by[id]
+    local name = src(i, r)
+    local s = by[name]
     if not s then
-      s = { name = t:get(i, "source"), rows = {} }
-      by[id] = s
+      s = { name = name, rows = {} }
+      by[name] = s
       out[#out + 1] = s
     end
     s.rows[#s.rows + 1] = r
@@ -68,6 +72,19 @@ function M.nums(t, col, rows)
   local out = {}
   for k, r in ipairs(rows) do out[k] = tonumber(c[r]) end
   return out
+end
+
+function M.text(t, col)
+  local ids, cache = t:column(col), {}
+  return function(i, r)
+    local id = tonumber(ids[r])
+    local v = cache[id]
+    if v == nil then
+      v = t:get(i, col)
+      cache[id] = v
+    end
+    return v
+  end
 end
 
 function M.quantile(xs, q)

@@ -38,6 +38,8 @@
 -- first element is checked against the standard library's top-level names;
 -- runtime-generated functions ("type:.eq.T", "type..hash.T", "go:buildid",
 -- "gcWriteBarrier") are never a site.
+local ev = require "lib.evidence"
+
 local M = {}
 
 -- Top-level directories of GOROOT/src (Go 1.19 to 1.24), plus "vendor"
@@ -134,28 +136,17 @@ function M.group(t, owner, func, file, line)
   local cols = {}
   for _, c in ipairs(t:columns()) do cols[c] = true end
   local own, dep = t:column(owner), cols.depth and t:column("depth")
-  local fname_, file_ = func or "func", file and cols[file] and file
-  local fn = t:column(fname_)
-  local fl = file_ and t:column(file_)
+  local fn = ev.text(t, func or "func")
+  local fl = file and cols[file] and ev.text(t, file)
   local ln = line and cols[line] and t:column(line)
-  -- string columns hold pool ids: each distinct id is read once as text
-  local names = {}
-  local function s(col, id, i)
-    local v = names[id]
-    if not v then
-      v = t:get(i, col)
-      names[id] = v
-    end
-    return v
-  end
   local sorted = true
   for i, r in t:rows() do
     local o = tonumber(own[r])
     local st = out[o]
     if not st then st = {}; out[o] = st end
     local d = dep and tonumber(dep[r]) or #st
-    local f = { func = s(fname_, fn[r], i), depth = d }
-    if fl then f.file = s(file_, fl[r], i) end
+    local f = { func = fn(i, r), depth = d }
+    if fl then f.file = fl(i, r) end
     if ln then f.line = tonumber(ln[r]) end
     if #st > 0 and st[#st].depth > d then sorted = false end
     st[#st + 1] = f
@@ -180,15 +171,9 @@ function M.profile_sites(p, ...)
   local s_stack, s_depth = s:column("stack"), s:column("depth")
   local st_loc = stk:column("location")
   local l_first, l_n = locs:column("line"), locs:column("nline")
-  local ln_name = lines:column("name")
   local nloc = #locs
-  local names = {}
-  local function name(li)
-    local id = ln_name[li]
-    local v = names[id]
-    if not v then v = lines:get(li + 1, "name"); names[id] = v end
-    return v
-  end
+  local text = ev.text(lines, "name")
+  local function name(li) return text(li + 1, li) end
   -- per location: its user site, or false; and its leaf function
   local site_of, leaf_of = {}, {}
   local function look(loc)
