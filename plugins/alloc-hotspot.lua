@@ -44,7 +44,7 @@ end
 return {
   id = "alloc-hotspot",
   summary = "sites that dominate allocation volume in an allocs profile",
-  needs = { "profiles.allocs", "profiles.heap" },
+  needs = { "profiles.allocs", "profiles.heap", "profiles.heap_text" },
   params = { min_share = 0.2, min_bytes = 16 * 1048576, warn_share = 0.5, gc_cpu_warn = 0.25, max_sites = 3,
              max_frames = 12 },
   run = function(case, emit, params)
