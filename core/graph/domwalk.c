@@ -151,3 +151,48 @@ done:
   free(aOwner);
   return rc;
 }
+
+int hs_reaches_self(const hs_graph *g, const uint32_t *aObj, uint32_t n, uint64_t nBudget,
+                    int8_t *aOut) {
+  uint32_t nObj = g->nObj;
+  uint32_t *aStamp = calloc((size_t)nObj + 1, sizeof *aStamp);
+  uint32_t *aQueue = malloc(((size_t)nObj + 1) * sizeof *aQueue);
+  int rc = HS_OK;
+  if (!aStamp || !aQueue) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t x = aObj[k], gen = k + 1;
+    aOut[k] = 0;
+    if (x >= nObj) continue;
+    /* breadth-first from x's referents until x shows up */
+    uint64_t nHead = 0, nTail = 0, nSeen = 0;
+    aQueue[nTail++] = x;
+    while (nHead < nTail && aOut[k] == 0) {
+      uint32_t v = aQueue[nHead++];
+      for (uint64_t e = g->aFwdStart[v]; e < g->aFwdStart[v + 1]; e++) {
+        uint32_t d = g->aFwdDst[e];
+        if (d == x) {
+          aOut[k] = 1;
+          break;
+        }
+        if (aStamp[d] == gen) continue;
+        aStamp[d] = gen;
+        aQueue[nTail++] = d;
+        if (++nSeen > nBudget) {
+          aOut[k] = -1;
+          break;
+        }
+      }
+    }
+    if ((k & 0xff) == 0 && hs_checkpoint()) {
+      rc = HS_ERR;
+      goto done;
+    }
+  }
+done:
+  free(aStamp);
+  free(aQueue);
+  return rc;
+}

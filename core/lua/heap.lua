@@ -296,6 +296,7 @@ function Heap:scan_slices(min_size) return core.heap_scan_slices(self._ud, min_s
 -- Accumulation points below object ids, and what ids dominate (scan.h).
 function Heap:accumulation(ids, ratio) return core.heap_accumulation(self._ud, ids, ratio) end
 function Heap:dominated_summary(ids) return core.heap_dom_summary(self._ud, ids) end
+function Heap:reaches_self(ids, budget) return core.heap_reaches_self(self._ud, ids, budget) end
 
 -- The n objects retaining the most (default 10), largest first.
 function Heap:top_retainers(n)

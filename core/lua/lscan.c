@@ -146,10 +146,34 @@ static int l_dom_summary(lua_State *L) {
   return 1;
 }
 
+/* heap_reaches_self(case, ids, budget) -> list of 1 (on a cycle), 0 (not)
+** or -1 (undecided within budget visits), one per id (hs_reaches_self) */
+static int l_reaches_self(lua_State *L) {
+  hs_graph *g = hsL_checkgraph(L, NULL);
+  uint32_t n;
+  uint32_t *aObj = checkids(L, 2, g, &n);
+  lua_Number dBudget = luaL_optnumber(L, 3, 100000);
+  int8_t *aOut = malloc((size_t)n + 1);
+  int rc = aOut ? hs_reaches_self(g, aObj, n, dBudget < 1 ? 1 : (uint64_t)dBudget, aOut) : HS_ENOMEM;
+  free(aObj);
+  if (rc != HS_OK) {
+    free(aOut);
+    return luaL_error(L, rc == HS_ENOMEM ? "out of memory" : "interrupted (Ctrl-C)");
+  }
+  lua_createtable(L, (int)n, 0);
+  for (uint32_t k = 0; k < n; k++) {
+    lua_pushnumber(L, aOut[k]);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  free(aOut);
+  return 1;
+}
+
 int hsL_open_scan(lua_State *L) {
   static const luaL_Reg aFn[] = {{"heap_scan_slices", l_scan_slices},
                                  {"heap_accumulation", l_accumulation},
                                  {"heap_dom_summary", l_dom_summary},
+                                 {"heap_reaches_self", l_reaches_self},
                                  {NULL, NULL}};
   /* stack: hs.core */
   luaL_register(L, NULL, aFn);

@@ -82,4 +82,12 @@ typedef struct hs_dom_summary {
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
                      hs_dom_summary *aOut);
 
+/* Whether each of aObj[0..n) reaches itself through one or more pointers
+** (is on a cycle): aOut[k] = 1 yes, 0 no, -1 undecided after visiting
+** nBudget objects from it.  Breadth-first from the object; 8 bytes per
+** object of scratch for the whole call.  Returns HS_OK, HS_ENOMEM or HS_ERR
+** (interrupted). */
+int hs_reaches_self(const hs_graph *g, const uint32_t *aObj, uint32_t n, uint64_t nBudget,
+                    int8_t *aOut);
+
 #endif /* HEAPSCOPE_SCAN_H */

@@ -2,7 +2,8 @@
  * Fuzz target for the detectors' scans over damaged heap dumps: any bytes,
  * loaded as a heap dump, the graph built (no index file), then every object
  * taken for a candidate array (minimum size 1) so that every header reader
- * of core/graph/scan.c runs over whatever the contents hold.
+ * of core/graph/scan.c runs over whatever the contents hold; then the
+ * dominator-tree walks of core/graph/domwalk.c from the first objects.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,8 +20,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     uint64_t nHit = 0, nSum = 0;
     if (hs_scan_slices(c->pHeap, g, 1, &a, &nHit) == HS_OK)
       for (uint64_t i = 0; i < nHit; i++) nSum += a[i].nWasted + a[i].iObj;
-    (void)nSum;
     free(a);
+    uint32_t nTop = g->nObj < 64 ? g->nObj : 64;
+    uint32_t aId[64], aTo[64], aSteps[64];
+    int8_t aReach[64];
+    hs_dom_summary aSum[64];
+    for (uint32_t k = 0; k < nTop; k++) aId[k] = k;
+    if (hs_dom_accumulation(c->pHeap, g, aId, nTop, 0.7, aTo, aSteps) == HS_OK)
+      for (uint32_t k = 0; k < nTop; k++) nSum += aTo[k] + aSteps[k];
+    if (hs_dom_summarize(c->pHeap, g, aId, nTop, aSum) == HS_OK)
+      for (uint32_t k = 0; k < nTop; k++) nSum += aSum[k].nObj + aSum[k].nSite;
+    if (hs_reaches_self(g, aId, nTop, 1000, aReach) == HS_OK)
+      for (uint32_t k = 0; k < nTop; k++) nSum += (uint64_t)aReach[k];
+    (void)nSum;
   }
   hs_case_free(c);
   return 0;

@@ -71,7 +71,29 @@ local function dominant_retainer(v, dir, facts, c)
   end
 end
 
-local checks = { slice_retention, dominant_retainer }
+local function finalizer_cycle(v, dir, facts, c)
+  -- 5 unreachable pairs a <-> b with a finalizer on a; the 10 resources
+  -- with finalizers but no cycle are not reported
+  local fc = facts.finalizer_cycles
+  local fs = D.run(c, "finalizer-cycle")
+  local warn = D.at_least(fs, "warning")
+  tap.is(#warn, 1, v .. ": finalizer-cycle: one warning")
+  local f = warn[1]
+  if f then
+    tap.ok(D.near(f.count, fc.count), v .. ": ... count near " .. fc.count .. " (got " .. f.count .. ")")
+    tap.ok(D.near(f.bytes, fc.total_bytes), v .. ": ... bytes near total_bytes (got " .. f.bytes .. ")")
+    local addrs = {}
+    for _, a in ipairs(fc.addrs) do addrs[tonumber(a)] = true end
+    tap.ok(addrs[tonumber(f.evidence.example:match("^0x%x+"))], v .. ": ... its example is a planted cycle")
+    -- a carries the finalizer and is allocated where the resources are
+    local site = facts.finalized_resources.site
+    tap.ok(f.site == nil or f.site == site, v .. ": ... at " .. site .. " when sampled (got " .. tostring(f.site) .. ")")
+    if facts.memprofilerate == 1 then tap.is(f.site, site, v .. ": ... sampled at rate 1") end
+    tap.like(f.message, "[Bb]reak the cycle", v .. ": ... says to break the cycle")
+  end
+end
+
+local checks = { slice_retention, dominant_retainer, finalizer_cycle }
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, name in ipairs({ "leaky", "leaky-rate1" }) do
@@ -89,7 +111,7 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
 end
 
 -- Controls: nothing at warning or above.
-local ids = { "slice-retention", "dominant-retainer" }
+local ids = { "slice-retention", "dominant-retainer", "finalizer-cycle" }
 for _, dir in ipairs({ "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" }) do
   local c = hs.load(dir)
   for _, id in ipairs(ids) do

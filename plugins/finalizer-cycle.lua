@@ -1,0 +1,148 @@
+-- finalizer-cycle: objects with finalizers that reach themselves.
+--
+-- Go runs a finalizer only once its object is unreachable, and treats the
+-- finalizer as a root until then; an object that reaches itself (a <-> b,
+-- or a ring) through pointers is therefore never unreachable, its finalizer
+-- never runs, and it and everything it reaches stay in the heap forever
+-- (runtime.SetFinalizer's documentation: "If a cyclic structure includes a
+-- block with a finalizer, that cycle is not guaranteed to be garbage
+-- collected").
+--
+-- From a heap dump: every object in heap.finalizers is checked for a path
+-- back to itself (a bounded search in C).  One the program no longer
+-- references -- only its finalizer and its own cycle point at it -- has
+-- leaked: warning.  One the program still holds will leak when dropped:
+-- info.  Also a finalizer queue that has piled up (objects whose
+-- finalizers are waiting to run): finalizers run one at a time on one
+-- goroutine, so a slow or blocked finalizer holds all of them.
+local lib = require "lib.heap"
+local stack = require "lib.stack"
+
+local M = {
+  id = "finalizer-cycle",
+  summary = "objects with finalizers in reference cycles, which Go never collects; a piled-up finalizer queue",
+  needs = { "heap" },
+  params = {
+    min_count = 1,           -- leaked cycles before a warning
+    queue_warn = 1000,       -- queued finalizers before a warning
+    search_budget = 100000,  -- objects visited per search for a cycle
+  },
+}
+
+-- Is id held only by its finalizer and by objects it dominates (its own
+-- cycle)?  Then the program no longer references it.
+local function only_self_held(h, o)
+  for _, r in ipairs(o:roots()) do
+    if r.kind ~= "finalizer" and r.kind ~= "queued_finalizer" then return false end
+  end
+  for _, u in ipairs(o:referrers()) do
+    if u ~= o then
+      local d, steps = u:dominator(), 0
+      while d and d ~= o and steps < 10000 do d, steps = d:dominator(), steps + 1 end
+      if d ~= o then return false end
+    end
+  end
+  return true
+end
+
+local function group_emit(h, emit, list, leaked)
+  if #list == 0 then return end
+  -- one finding per allocation site of the finalized objects
+  local groups, order = {}, {}
+  for _, x in ipairs(list) do
+    local s, st = lib.site(h, x.id)
+    local key = s or "?"
+    local g = groups[key]
+    if not g then
+      g = { site = s, stack = st, ids = {}, bytes = 0 }
+      groups[key] = g
+      order[#order + 1] = key
+    end
+    g.ids[#g.ids + 1] = x.id
+    g.bytes = g.bytes + x.retained
+  end
+  table.sort(order, function(a, b)
+    if groups[a].bytes ~= groups[b].bytes then return groups[a].bytes > groups[b].bytes end
+    return a < b
+  end)
+  for _, key in ipairs(order) do
+    local g = groups[key]
+    local n = #g.ids
+    local ev = {
+      objects = n,
+      retained_bytes = g.bytes,
+      example = lib.describe(h, g.ids[1]),
+      path = lib.path(h, g.ids[1]),
+      stack = g.stack and stack.lines(g.stack, 8) or nil,
+    }
+    local at = g.site and (" allocated at " .. g.site) or ""
+    local fix = "Break the cycle (set the back pointer to nil when done, or keep the finalizer on a "
+      .. "small object outside the cycle), or use runtime.AddCleanup (Go 1.24+), which allows cycles."
+    if leaked then
+      emit {
+        severity = "warning",
+        title = ("%d objects with finalizers%s are in reference cycles and leaked (%s)"):format(n, at,
+          hs.bytes(g.bytes)),
+        message = ("These objects reach themselves through pointers, and nothing else references "
+          .. "them: their finalizers will never run and Go will never free them. " .. fix),
+        bytes = g.bytes, count = n, site = g.site, evidence = ev,
+      }
+    else
+      emit {
+        severity = "info",
+        title = ("%d objects with finalizers%s reach themselves (%s); they will leak once dropped"):format(
+          n, at, hs.bytes(g.bytes)),
+        message = ("The program still references these objects, but each reaches itself through "
+          .. "pointers: when the program lets go of them, their finalizers will never run and Go "
+          .. "will never free them. " .. fix),
+        bytes = g.bytes, count = n, site = g.site, evidence = ev,
+      }
+    end
+  end
+end
+
+function M.run(case, emit, params)
+  local h = case.heap
+  if not h or not h.finalizers or #h.finalizers == 0 then return end
+  local fin = h.finalizers
+  local addr, kind = fin:column("object"), nil
+  local ids, seen, nqueued = {}, {}, 0
+  for i = 1, #fin do
+    local k = fin:get(i, "kind")
+    if k == "queued_finalizer" then
+      nqueued = nqueued + 1
+    else
+      local o = h:object(tonumber(addr[i - 1]))
+      if o and not seen[o.id] then
+        seen[o.id] = true
+        ids[#ids + 1] = o.id
+      end
+    end
+  end
+  local reach = h:reaches_self(ids, params.search_budget)
+  local leaked, held = {}, {}
+  for k, id in ipairs(ids) do
+    if reach[k] == 1 then
+      local o = h:object_at(id)
+      local x = { id = id, retained = o.retained }
+      if only_self_held(h, o) then leaked[#leaked + 1] = x else held[#held + 1] = x end
+    end
+  end
+  if #leaked >= params.min_count then group_emit(h, emit, leaked, true) end
+  group_emit(h, emit, held, false)
+
+  if nqueued > 0 then
+    emit {
+      severity = nqueued >= params.queue_warn and "warning" or "info",
+      title = ("%d objects wait for their finalizers to run"):format(nqueued),
+      message = "Finalizers run one at a time on a single goroutine; a queue this long means "
+        .. "finalizers run slower than their objects die (a finalizer that blocks or does I/O "
+        .. "holds up all the others, and their objects stay in memory). Keep finalizers short "
+        .. "and non-blocking, or close resources explicitly instead.",
+      count = nqueued,
+      evidence = { queued = nqueued, registered = #fin - nqueued },
+    }
+  end
+end
+
+return M
