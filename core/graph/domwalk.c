@@ -82,7 +82,7 @@ static uint32_t top_groups(const hs_u64map *mObj, const hs_u64map *mBytes, hs_do
 }
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     hs_dom_summary *aOut) {
+                     uint64_t nBigMin, hs_dom_summary *aOut) {
   enum { UNKNOWN = HS_NONE - 1 };
   uint32_t nObj = g->nObj;
   int rc = HS_OK;
@@ -122,6 +122,10 @@ int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, 
     uint64_t nSize = h->aSize[i];
     s->nObj++;
     s->nBytes += nSize;
+    if (nSize >= nBigMin) {
+      s->nBig++;
+      s->nBigBytes += nSize;
+    }
     if (aTop[o] < nObj && like(h, i, aTop[o])) s->nLike++;
     uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
     if (pA) (*pA)++;
@@ -194,5 +198,86 @@ int hs_reaches_self(const hs_graph *g, const uint32_t *aObj, uint32_t n, uint64_
 done:
   free(aStamp);
   free(aQueue);
+  return rc;
+}
+
+/* Is v dominated by one of aTop[0..n)?  Walks v's dominator chain. */
+static int dominated_by(const hs_graph *g, uint32_t v, const uint32_t *aTop, uint32_t n) {
+  for (uint32_t step = 0; v < g->nObj && step < g->nObj; step++) {
+    for (uint32_t k = 0; k < n; k++)
+      if (aTop[k] == v) return 1;
+    v = g->aIdom[v];
+  }
+  return 0;
+}
+
+int hs_pool_aliases(const hs_heap *h, const hs_graph *g, const uint32_t *aArr, uint32_t n,
+                    uint64_t *pnObj, uint64_t *pnBytes, uint32_t *piFirst) {
+  enum { MAX_DEPTH = 6, MAX_VISIT = 1000000 };
+  hs_u64map mSeen = {0};
+  uint32_t *aQueue = NULL;
+  uint8_t *aDepth = NULL;
+  uint64_t nHead = 0, nTail = 0, nCap = 1024;
+  int rc = HS_OK;
+  *pnObj = *pnBytes = 0;
+  *piFirst = HS_NONE;
+  aQueue = malloc(nCap * sizeof *aQueue);
+  aDepth = malloc(nCap);
+  if (!aQueue || !aDepth) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    if (aArr[k] >= g->nObj || nTail == nCap) continue;
+    if (hs_u64map_put(&mSeen, aArr[k], 1) != HS_OK) {
+      rc = HS_ENOMEM;
+      goto done;
+    }
+    aQueue[nTail] = aArr[k];
+    aDepth[nTail++] = 0;
+  }
+  while (nHead < nTail) {
+    uint32_t v = aQueue[nHead];
+    uint8_t d = aDepth[nHead++];
+    if (d >= MAX_DEPTH) continue;
+    for (uint64_t e = g->aFwdStart[v]; e < g->aFwdStart[v + 1]; e++) {
+      uint32_t c = g->aFwdDst[e];
+      int bNew = 0;
+      if (!hs_u64map_upsert(&mSeen, c, &bNew)) {
+        rc = HS_ENOMEM;
+        goto done;
+      }
+      if (!bNew) continue;
+      /* a pointer-free object (a buffer) the pool does not dominate */
+      if (h->pBuf[h->aContentOff[c] + h->aSize[c]] == 0 && !dominated_by(g, c, aArr, n)) {
+        if (*piFirst == HS_NONE) *piFirst = c;
+        (*pnObj)++;
+        *pnBytes += h->aSize[c];
+      }
+      if (nTail >= MAX_VISIT) continue;
+      if (nTail == nCap) {
+        uint64_t nNew = nCap * 2;
+        uint32_t *aQ = realloc(aQueue, nNew * sizeof *aQ);
+        if (!aQ) {
+          rc = HS_ENOMEM;
+          goto done;
+        }
+        aQueue = aQ;
+        uint8_t *aD = realloc(aDepth, nNew);
+        if (!aD) {
+          rc = HS_ENOMEM;
+          goto done;
+        }
+        aDepth = aD;
+        nCap = nNew;
+      }
+      aQueue[nTail] = c;
+      aDepth[nTail++] = (uint8_t)(d + 1);
+    }
+  }
+done:
+  hs_u64map_free(&mSeen);
+  free(aQueue);
+  free(aDepth);
   return rc;
 }

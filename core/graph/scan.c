@@ -184,36 +184,53 @@ static int seg_cmp(const void *a, const void *b) {
   return x->iAddr < y->iAddr ? -1 : x->iAddr > y->iAddr;
 }
 
+/* A copy of h->aSeg sorted by address (*paSeg, malloc'd; NULL if none). */
+static int sorted_segs(const hs_heap *h, hs_heap_seg **paSeg) {
+  *paSeg = NULL;
+  if (!h->nSeg) return HS_OK;
+  hs_heap_seg *a = malloc(h->nSeg * sizeof *a);
+  if (!a) return HS_ENOMEM;
+  memcpy(a, h->aSeg, h->nSeg * sizeof *a);
+  qsort(a, h->nSeg, sizeof *a, seg_cmp);
+  *paSeg = a;
+  return HS_OK;
+}
+
+/* The segment or frame (of aSeg, sorted) holding address a, whose bytes lie
+** inside the dump; NULL if none. */
+static const hs_heap_seg *seg_of(const hs_heap *h, const hs_heap_seg *aSeg, uint64_t a) {
+  uint64_t lo = 0, hi = h->nSeg;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (aSeg[mid].iAddr <= a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  const hs_heap_seg *sg = lo ? &aSeg[lo - 1] : NULL;
+  if (!sg || a - sg->iAddr >= sg->n || sg->iOff > h->nBuf || sg->n > h->nBuf - sg->iOff ||
+      sg->iFieldOff >= h->nBuf)
+    return NULL;
+  return sg;
+}
+
 /* The roots into candidates: headers in globals and frames. */
 static int scan_roots(scan *s) {
   const hs_heap *h = s->h;
   const hs_graph *g = s->g;
-  int rc = HS_OK;
-  hs_heap_seg *aSeg = NULL;
-  if (h->nSeg) {
-    aSeg = malloc(h->nSeg * sizeof *aSeg);
-    if (!aSeg) return HS_ENOMEM;
-    memcpy(aSeg, h->aSeg, h->nSeg * sizeof *aSeg);
-    qsort(aSeg, h->nSeg, sizeof *aSeg, seg_cmp);
-  }
+  hs_heap_seg *aSeg;
+  int rc = sorted_segs(h, &aSeg);
+  if (rc) return rc;
   uint32_t ps = h->nPtrSize;
   for (uint64_t e = g->aFwdStart[g->nObj]; e < g->aFwdStart[g->nObj + 1]; e++) {
     uint32_t j = g->aFwdDst[e], r = g->aFwdOff[e];
     if (!is_cand(s, j)) continue;
     int kind = r < h->nRoot ? h->aRootKind[r] : 0;
     uint64_t from = r < h->nRoot ? h->aRootFrom[r] : 0;
-    /* the segment holding the slot: the last one starting at or before it */
-    uint64_t lo = 0, hi = h->nSeg;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      if (aSeg[mid].iAddr <= from)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    const hs_heap_seg *sg = lo ? &aSeg[lo - 1] : NULL;
-    if ((kind != HS_ROOT_DATA && kind != HS_ROOT_BSS && kind != HS_ROOT_FRAME) || !sg ||
-        from - sg->iAddr >= sg->n || sg->iOff > h->nBuf || sg->n > h->nBuf - sg->iOff) {
+    const hs_heap_seg *sg =
+        kind == HS_ROOT_DATA || kind == HS_ROOT_BSS || kind == HS_ROOT_FRAME ? seg_of(h, aSeg, from)
+                                                                             : NULL;
+    if (!sg) {
       cand_of(s, j)->bOpaque = 1; /* a finalizer, a runtime root: no header to read */
       continue;
     }
@@ -338,6 +355,193 @@ done:
   free(s.aBit);
   free(s.aCandId);
   free(s.aCand);
+  free(s.aSlot);
+  return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* sync.Pool values.  Since Go 1.13 a Pool is
+**
+**   off  field       what
+**   ---  ----------  -----------------------------------------------
+**    0   local       pointer to [localSize]poolLocal (per-P caches)
+**    1w  localSize   number of Ps when local was made
+**    2w  victim      the previous local, kept for one more GC cycle
+**    3w  victimSize
+**    4w  New         func() any (a funcval pointer)
+**
+** and a poolLocal is padded to 128 bytes.  The dump says which words are
+** pointers, so a Pool is recognised by shape: pointer slots at 0, 2w and
+** 4w, none at 1w and 3w, sizes at most 1024, and every non-nil array
+** pointer at the start of an object with pointers of about size x 128
+** bytes.  Pools live in globals (the usual `var pool = sync.Pool{...}`) or
+** inside heap objects; both are found from the arrays, through their
+** referrers. */
+enum { POOL_LOCAL = 128, POOL_MAXP = 1024 };
+
+static int has_slot(const uint64_t *aSlot, uint64_t n, uint64_t off) {
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (aSlot[mid] < off)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && aSlot[lo] == off;
+}
+
+/* Does an array pointer p with count nP look like a pool's per-P array?
+** *pId gets the array (HS_NONE for nil). */
+static int pool_array(const scan *s, uint64_t p, uint64_t nP, uint32_t *pId) {
+  const hs_heap *h = s->h;
+  *pId = HS_NONE;
+  if (p == 0) return nP == 0 || nP <= POOL_MAXP;
+  if (nP == 0 || nP > POOL_MAXP) return 0;
+  uint32_t j = hs_graph_find(h->aAddr, h->aSize, s->g->nObj, p);
+  if (j == HS_NONE || p != obj_start(h, j)) return 0;
+  uint64_t nWant = nP * POOL_LOCAL, nHave = h->aSize[j] - (p - h->aAddr[j]);
+  if (nHave < nWant || nHave > nWant + nWant / 4 + POOL_LOCAL) return 0;
+  if (h->pBuf[h->aContentOff[j] + h->aSize[j]] == 0) return 0; /* no pointer fields */
+  *pId = j;
+  return 1;
+}
+
+/* A Pool at offset b of a container (contents pC[0..nC), pointer slots
+** s->aSlot[0..nSlot))?  Fills *pHit on success. */
+static int pool_at(scan *s, const uint8_t *pC, uint64_t nC, uint64_t nSlot, uint64_t b,
+                   hs_pool_hit *pHit) {
+  const hs_heap *h = s->h;
+  uint64_t w = h->nPtrSize;
+  if (b + 5 * w > nC) return 0;
+  if (!has_slot(s->aSlot, nSlot, b) || !has_slot(s->aSlot, nSlot, b + 2 * w) ||
+      !has_slot(s->aSlot, nSlot, b + 4 * w) || has_slot(s->aSlot, nSlot, b + w) ||
+      has_slot(s->aSlot, nSlot, b + 3 * w))
+    return 0;
+  uint64_t pLocal = hs_heap_word_at(h, pC + b), nLocal = hs_heap_word_at(h, pC + b + w);
+  uint64_t pVictim = hs_heap_word_at(h, pC + b + 2 * w), nVictim = hs_heap_word_at(h, pC + b + 3 * w);
+  if (!pool_array(s, pLocal, nLocal, &pHit->iLocal) ||
+      !pool_array(s, pVictim, nVictim, &pHit->iVictim))
+    return 0;
+  if (pHit->iLocal == HS_NONE && pHit->iVictim == HS_NONE) return 0;
+  pHit->nLocalSize = nLocal;
+  pHit->nVictimSize = nVictim;
+  pHit->iOff = b;
+  return 1;
+}
+
+static int add_pool(hs_pool_hit **pa, uint64_t *pn, uint64_t *pnCap, const hs_pool_hit *x) {
+  /* A pool is found once from each of its arrays, and an array between
+  ** nil words may fit a pool at two offsets (as local, or as victim): keep
+  ** one pool per array. */
+  for (uint64_t k = 0; k < *pn; k++) {
+    const hs_pool_hit *y = &(*pa)[k];
+    if ((x->iLocal != HS_NONE && (x->iLocal == y->iLocal || x->iLocal == y->iVictim)) ||
+        (x->iVictim != HS_NONE && (x->iVictim == y->iLocal || x->iVictim == y->iVictim)))
+      return HS_OK;
+  }
+  if (*pn == *pnCap) {
+    uint64_t nCap = *pnCap ? *pnCap * 2 : 16;
+    hs_pool_hit *aNew = realloc(*pa, nCap * sizeof *aNew);
+    if (!aNew) return HS_ENOMEM;
+    *pa = aNew;
+    *pnCap = nCap;
+  }
+  (*pa)[(*pn)++] = *x;
+  return HS_OK;
+}
+
+/* The first poolLocal's padding (past private and shared: 4 words) is zero. */
+static int pool_pad_zero(const hs_heap *h, uint32_t j) {
+  uint64_t iIn = obj_start(h, j) - h->aAddr[j];
+  if (h->aSize[j] - iIn < POOL_LOCAL) return 0;
+  const uint8_t *p = h->pBuf + h->aContentOff[j] + iIn;
+  for (uint64_t k = 4 * (uint64_t)h->nPtrSize; k < POOL_LOCAL; k++)
+    if (p[k]) return 0;
+  return 1;
+}
+
+/* Could object j be a pool's per-P array?  Graph facts first (no dump
+** pages touched), then its padding. */
+static int pool_cand(const hs_heap *h, const hs_graph *g, uint32_t j) {
+  uint64_t nSize = h->aSize[j];
+  if (nSize < POOL_LOCAL || nSize > 2 * (uint64_t)POOL_MAXP * POOL_LOCAL) return 0;
+  if (g->aIdom[j] == HS_NONE || g->aRevStart[j + 1] - g->aRevStart[j] > 4) return 0;
+  return pool_pad_zero(h, j);
+}
+
+int hs_scan_pools(const hs_heap *h, const hs_graph *g, hs_pool_hit **paOut, uint64_t *pnOut) {
+  scan s;
+  memset(&s, 0, sizeof s);
+  s.h = h;
+  s.g = g;
+  hs_pool_hit *aOut = NULL;
+  uint64_t nOut = 0, nCap = 0;
+  hs_heap_seg *aSeg = NULL;
+  int rc = HS_OK;
+  uint32_t nObj = g->nObj;
+  uint64_t w = h->nPtrSize;
+  *paOut = NULL;
+  *pnOut = 0;
+  if (nObj != h->nObj) return HS_OK;
+  rc = sorted_segs(h, &aSeg);
+  if (rc) goto done;
+  /* Pools inside heap objects: from each candidate array to its referrers */
+  for (uint32_t j = 0; j < nObj; j++) {
+    if ((j & 0xffff) == 0 && hs_checkpoint()) {
+      rc = HS_ERR;
+      goto done;
+    }
+    if (!pool_cand(h, g, j)) continue;
+    uint64_t p = obj_start(h, j);
+    for (uint64_t e = g->aRevStart[j]; e < g->aRevStart[j + 1]; e++) {
+      uint32_t u = g->aRevSrc[e];
+      if (u >= nObj || h->aSize[u] > (1u << 20)) continue;
+      uint64_t nSlot;
+      hs_heap_fielditer it;
+      hs_heap_fields(h, u, &it);
+      rc = read_slots(&s, it.p, h->aSize[u], &nSlot);
+      if (rc) goto done;
+      const uint8_t *pC = h->pBuf + h->aContentOff[u];
+      for (uint64_t f = g->aFwdStart[u]; f < g->aFwdStart[u + 1]; f++) {
+        if (g->aFwdDst[f] != j || hs_heap_word_at(h, pC + g->aFwdOff[f]) != p) continue;
+        for (uint64_t b0 = 0; b0 <= 2 * w; b0 += 2 * w) {
+          hs_pool_hit x = {0};
+          if (g->aFwdOff[f] < b0 || !pool_at(&s, pC, h->aSize[u], nSlot, g->aFwdOff[f] - b0, &x))
+            continue;
+          x.iContainer = u;
+          rc = add_pool(&aOut, &nOut, &nCap, &x);
+          if (rc) goto done;
+        }
+      }
+    }
+  }
+  /* Pools in globals (the usual `var pool = sync.Pool{...}`) and frames */
+  for (uint64_t f = g->aFwdStart[nObj]; f < g->aFwdStart[nObj + 1]; f++) {
+    uint32_t j = g->aFwdDst[f], r = g->aFwdOff[f];
+    if (r >= h->nRoot || !pool_cand(h, g, j)) continue;
+    const hs_heap_seg *sg = seg_of(h, aSeg, h->aRootFrom[r]);
+    if (!sg) continue;
+    uint64_t off = h->aRootFrom[r] - sg->iAddr, nSlot;
+    const uint8_t *pC = h->pBuf + sg->iOff;
+    if (off + w > sg->n || hs_heap_word_at(h, pC + off) != obj_start(h, j)) continue;
+    rc = read_slots(&s, h->pBuf + sg->iFieldOff, sg->n, &nSlot);
+    if (rc) goto done;
+    for (uint64_t b0 = 0; b0 <= 2 * w; b0 += 2 * w) {
+      hs_pool_hit x = {0};
+      if (off < b0 || !pool_at(&s, pC, sg->n, nSlot, off - b0, &x)) continue;
+      x.bRoot = 1;
+      x.iContainer = r;
+      rc = add_pool(&aOut, &nOut, &nCap, &x);
+      if (rc) goto done;
+    }
+  }
+  *paOut = aOut;
+  *pnOut = nOut;
+  aOut = NULL;
+done:
+  free(aOut);
+  free(aSeg);
   free(s.aSlot);
   return rc;
 }

@@ -295,7 +295,10 @@ end
 function Heap:scan_slices(min_size) return core.heap_scan_slices(self._ud, min_size) end
 -- Accumulation points below object ids, and what ids dominate (scan.h).
 function Heap:accumulation(ids, ratio) return core.heap_accumulation(self._ud, ids, ratio) end
-function Heap:dominated_summary(ids) return core.heap_dom_summary(self._ud, ids) end
+function Heap:dominated_summary(ids, big) return core.heap_dom_summary(self._ud, ids, big) end
+-- sync.Pools found by shape, and what of theirs is referenced elsewhere.
+function Heap:scan_pools() return core.heap_scan_pools(self._ud) end
+function Heap:pool_aliases(arrays) return core.heap_pool_aliases(self._ud, arrays) end
 function Heap:reaches_self(ids, budget) return core.heap_reaches_self(self._ud, ids, budget) end
 
 -- The n objects retaining the most (default 10), largest first.

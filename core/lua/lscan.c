@@ -115,7 +115,8 @@ static void push_groups(lua_State *L, const char *zKey, const hs_dom_group *a, u
   }
 }
 
-/* heap_dom_summary(case, ids) -> list of {objects, bytes, like, sites =
+/* heap_dom_summary(case, ids [, big]) -> list of {objects, bytes, like,
+** big, big_bytes (objects of at least `big` bytes), sites =
 ** {{bucket, objects, bytes}...}, types = {{type, objects, bytes}...}}: what
 ** each id dominates (hs_dom_summarize) */
 static int l_dom_summary(lua_State *L) {
@@ -123,8 +124,10 @@ static int l_dom_summary(lua_State *L) {
   hs_graph *g = hsL_checkgraph(L, &h);
   uint32_t n;
   uint32_t *aTop = checkids(L, 2, g, &n);
+  lua_Number dBig = luaL_optnumber(L, 3, 1e19);
   hs_dom_summary *a = malloc(((size_t)n + 1) * sizeof *a);
-  int rc = a ? hs_dom_summarize(h, g, aTop, n, a) : HS_ENOMEM;
+  int rc = a ? hs_dom_summarize(h, g, aTop, n, dBig >= 1e19 ? UINT64_MAX : (uint64_t)(dBig < 0 ? 0 : dBig), a)
+             : HS_ENOMEM;
   free(aTop);
   if (rc != HS_OK) {
     free(a);
@@ -136,6 +139,8 @@ static int l_dom_summary(lua_State *L) {
     setnum(L, "objects", (double)a[k].nObj);
     setnum(L, "bytes", (double)a[k].nBytes);
     setnum(L, "like", (double)a[k].nLike);
+    setnum(L, "big", (double)a[k].nBig);
+    setnum(L, "big_bytes", (double)a[k].nBigBytes);
     push_groups(L, "bucket", a[k].aSite, a[k].nSite);
     lua_setfield(L, -2, "sites");
     push_groups(L, "type", a[k].aType, a[k].nType);
@@ -169,11 +174,58 @@ static int l_reaches_self(lua_State *L) {
   return 1;
 }
 
+/* heap_scan_pools(case) -> list of sync.Pools: {root (bool), container
+** (object id, or root index when root), off, local, victim (object ids of
+** the per-P arrays, nil when nil), local_size, victim_size} */
+static int l_scan_pools(lua_State *L) {
+  hs_heap *h;
+  hs_graph *g = hsL_checkgraph(L, &h);
+  hs_pool_hit *a;
+  uint64_t n;
+  int rc = hs_scan_pools(h, g, &a, &n);
+  if (rc != HS_OK)
+    return luaL_error(L, rc == HS_ENOMEM ? "out of memory" : "interrupted (Ctrl-C)");
+  lua_createtable(L, (int)n, 0);
+  for (uint64_t i = 0; i < n; i++) {
+    lua_createtable(L, 0, 7);
+    lua_pushboolean(L, a[i].bRoot);
+    lua_setfield(L, -2, "root");
+    setnum(L, "container", a[i].iContainer);
+    setnum(L, "off", (double)a[i].iOff);
+    if (a[i].iLocal != HS_NONE) setnum(L, "local", a[i].iLocal);
+    if (a[i].iVictim != HS_NONE) setnum(L, "victim", a[i].iVictim);
+    setnum(L, "local_size", (double)a[i].nLocalSize);
+    setnum(L, "victim_size", (double)a[i].nVictimSize);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  free(a);
+  return 1;
+}
+
+/* heap_pool_aliases(case, arrays) -> {count, bytes, first}: hs_pool_aliases */
+static int l_pool_aliases(lua_State *L) {
+  hs_heap *h;
+  hs_graph *g = hsL_checkgraph(L, &h);
+  uint32_t n, iFirst;
+  uint32_t *aArr = checkids(L, 2, g, &n);
+  uint64_t nObj, nBytes;
+  int rc = hs_pool_aliases(h, g, aArr, n, &nObj, &nBytes, &iFirst);
+  free(aArr);
+  if (rc != HS_OK) return luaL_error(L, "out of memory");
+  lua_createtable(L, 0, 3);
+  setnum(L, "count", (double)nObj);
+  setnum(L, "bytes", (double)nBytes);
+  if (iFirst != HS_NONE) setnum(L, "first", iFirst);
+  return 1;
+}
+
 int hsL_open_scan(lua_State *L) {
   static const luaL_Reg aFn[] = {{"heap_scan_slices", l_scan_slices},
                                  {"heap_accumulation", l_accumulation},
                                  {"heap_dom_summary", l_dom_summary},
                                  {"heap_reaches_self", l_reaches_self},
+                                 {"heap_scan_pools", l_scan_pools},
+                                 {"heap_pool_aliases", l_pool_aliases},
                                  {NULL, NULL}};
   /* stack: hs.core */
   luaL_register(L, NULL, aFn);

@@ -49,6 +49,23 @@ typedef struct hs_slice_hit {
 int hs_scan_slices(const hs_heap *h, const hs_graph *g, uint64_t nMinSize,
                    hs_slice_hit **paOut, uint64_t *pnOut);
 
+/* A sync.Pool value found by its shape (see scan.c): where it is and its
+** per-P arrays (the current one and the victim kept across one GC). */
+typedef struct hs_pool_hit {
+  uint8_t bRoot;           /* 1: in a global or frame (iContainer: a root index
+                              at one of its arrays); 0: in object iContainer */
+  uint32_t iContainer;
+  uint64_t iOff;           /* the Pool's offset in the object (roots: in the segment) */
+  uint32_t iLocal, iVictim; /* object ids of the arrays, HS_NONE when nil */
+  uint64_t nLocalSize, nVictimSize; /* their element counts (Ps) */
+} hs_pool_hit;
+
+/* Every sync.Pool in the heap and the globals: *paOut (malloc'd) gets *pnOut
+** pools.  Looks at objects of a per-P array's size with few referrers;
+** reads the first element's padding of each and the fields of their
+** referrers.  Returns HS_OK, HS_ENOMEM or HS_ERR (interrupted). */
+int hs_scan_pools(const hs_heap *h, const hs_graph *g, hs_pool_hit **paOut, uint64_t *pnOut);
+
 /* The accumulation point below each of aFrom[0..n) (object ids): from v,
 ** step to its largest dominated child c while retained(c) >= ratio *
 ** retained(v), and stop at v when c has v's shape (size and type word):
@@ -62,7 +79,8 @@ int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFr
 /* What the objects aTop[0..n) (distinct ids) dominate, each its own subtree
 ** less any other top's (a top nested in another's subtree keeps its own).
 ** Per top: objects and bytes, the objects like the top itself (same size
-** and type word: the chain or collection it heads), and the nKey largest
+** and type word: the chain or collection it heads), those of at least
+** nBigMin bytes, and the nKey largest
 ** groups by allocation site (heap.objects.bucket, 0: not sampled) and by
 ** type word, by bytes.  O(nObj) time, 4 bytes per object of scratch. */
 typedef struct hs_dom_group {
@@ -74,13 +92,22 @@ typedef struct hs_dom_group {
 typedef struct hs_dom_summary {
   uint64_t nObj, nBytes;   /* dominated objects (the top included) and their bytes */
   uint64_t nLike;          /* of them, shaped like the top */
+  uint64_t nBig, nBigBytes; /* of them, objects of at least nBigMin bytes */
   uint32_t nSite, nType;   /* groups filled below, largest first */
   hs_dom_group aSite[HS_DOM_NKEY];
   hs_dom_group aType[HS_DOM_NKEY];
 } hs_dom_summary;
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     hs_dom_summary *aOut);
+                     uint64_t nBigMin, hs_dom_summary *aOut);
+
+/* Pointer-free objects (buffers) reachable within a few steps from the
+** arrays aArr[0..n) of a pool that the arrays do not dominate: something
+** outside the pool references them too.  *pnObj and *pnBytes get their
+** number and bytes, *piFirst the first (HS_NONE if none).  Visits at most
+** 10^6 objects.  Returns HS_OK or HS_ENOMEM. */
+int hs_pool_aliases(const hs_heap *h, const hs_graph *g, const uint32_t *aArr, uint32_t n,
+                    uint64_t *pnObj, uint64_t *pnBytes, uint32_t *piFirst);
 
 /* Whether each of aObj[0..n) reaches itself through one or more pointers
 ** (is on a cycle): aOut[k] = 1 yes, 0 no, -1 undecided after visiting

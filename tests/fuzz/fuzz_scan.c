@@ -28,8 +28,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     for (uint32_t k = 0; k < nTop; k++) aId[k] = k;
     if (hs_dom_accumulation(c->pHeap, g, aId, nTop, 0.7, aTo, aSteps) == HS_OK)
       for (uint32_t k = 0; k < nTop; k++) nSum += aTo[k] + aSteps[k];
-    if (hs_dom_summarize(c->pHeap, g, aId, nTop, aSum) == HS_OK)
+    if (hs_dom_summarize(c->pHeap, g, aId, nTop, 64, aSum) == HS_OK)
       for (uint32_t k = 0; k < nTop; k++) nSum += aSum[k].nObj + aSum[k].nSite;
+    hs_pool_hit *aPool = NULL;
+    uint64_t nPool = 0, nAl, nAlBytes;
+    uint32_t iFirst;
+    if (hs_scan_pools(c->pHeap, g, &aPool, &nPool) == HS_OK)
+      for (uint64_t k = 0; k < nPool; k++) nSum += aPool[k].iLocal + aPool[k].iVictim;
+    free(aPool);
+    if (hs_pool_aliases(c->pHeap, g, aId, nTop, &nAl, &nAlBytes, &iFirst) == HS_OK)
+      nSum += nAl + nAlBytes + iFirst;
     if (hs_reaches_self(g, aId, nTop, 1000, aReach) == HS_OK)
       for (uint32_t k = 0; k < nTop; k++) nSum += (uint64_t)aReach[k];
     (void)nSum;

@@ -93,7 +93,44 @@ local function finalizer_cycle(v, dir, facts, c)
   end
 end
 
-local checks = { slice_retention, dominant_retainer, finalizer_cycle }
+local function pool_misuse(v, dir, facts, c)
+  -- 8 chunks of 64 KiB in the victim cache of main.chunkPool: oversized
+  -- once the limit is lowered to their size
+  local pc = facts.pool_chunks
+  local set = { max_object = pc.size, min_oversized = pc.size }
+  local fs = D.at_least(D.run(c, "pool-misuse", set), "warning")
+  tap.is(#fs, 1, v .. ": pool-misuse: one warning with max_object = " .. pc.size)
+  local f = fs[1]
+  if f then
+    tap.ok(D.near(f.count, pc.count), v .. ": ... count near " .. pc.count .. " (got " .. f.count .. ")")
+    tap.ok(D.near(f.bytes, pc.total_bytes), v .. ": ... bytes near total_bytes (got " .. f.bytes .. ")")
+    tap.ok(f.site == nil or f.site == pc.site, v .. ": ... at " .. pc.site .. " when sampled (got " .. tostring(f.site) .. ")")
+    if facts.memprofilerate == 1 then tap.is(f.site, pc.site, v .. ": ... sampled at rate 1") end
+    tap.ok(f.evidence.in_victim_only, v .. ": ... held in the victim cache only")
+  end
+  tap.is(#D.at_least(D.run(c, "pool-misuse"), "warning"), 0,
+         v .. ": pool-misuse: 64 KiB chunks are not oversized by default")
+  -- the allocs profile alone: the pool's New ran below sync.(*Pool).Get,
+  -- when go tool pprof says a sample went through Get at all (at the
+  -- default rate the 8 allocations may all go unsampled)
+  local top = io.open(dir .. "/pprof-top/allocs.alloc_space.txt")
+  local sampled = top and top:read("*a"):find("sync.(*Pool).Get", 1, true)
+  if top then top:close() end
+  if not sampled then
+    tap.skip(v .. ": pool-misuse on allocs.pb.gz alone: pprof shows no sample through sync.(*Pool).Get")
+    return
+  end
+  local a = hs.load(dir .. "/allocs.pb.gz")
+  local af = D.run(a, "pool-misuse", { min_new_bytes = 1 })
+  local nf
+  for _, x in ipairs(af) do
+    if x.evidence.new_function == pc.site then nf = x end
+  end
+  tap.ok(nf, v .. ": pool-misuse on allocs.pb.gz alone: New " .. pc.site .. " seen below Get")
+  if nf then tap.is(nf.severity, "info", v .. ": ... as info (a few chunks)") end
+end
+
+local checks = { slice_retention, dominant_retainer, finalizer_cycle, pool_misuse }
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, name in ipairs({ "leaky", "leaky-rate1" }) do
@@ -111,7 +148,7 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
 end
 
 -- Controls: nothing at warning or above.
-local ids = { "slice-retention", "dominant-retainer", "finalizer-cycle" }
+local ids = { "slice-retention", "dominant-retainer", "finalizer-cycle", "pool-misuse" }
 for _, dir in ipairs({ "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" }) do
   local c = hs.load(dir)
   for _, id in ipairs(ids) do
