@@ -52,4 +52,15 @@ int hs_u64map_get(const hs_u64map *, uint64_t k, uint64_t *pv);
 int hs_u64map_reserve(hs_u64map *, uint64_t n);
 void hs_u64map_free(hs_u64map *);
 
+/* ------------------------------------------------------------------ */
+/* The progress line on stderr (progress.c): off until the front end turns
+** it on (a terminal and no -q).  hs_progress(stage, unit, done, total) is
+** cheap enough for every 64 K items; a stage shows only after it has run
+** for a second; zStage and zUnit must outlive the stage (literals).  total
+** 0: unknown (no percentage).  hs_progress_done() ends the stage and
+** clears the line.  Main thread only. */
+void hs_progress_enable(int bOn);
+void hs_progress(const char *zStage, const char *zUnit, uint64_t nDone, uint64_t nTotal);
+void hs_progress_done(void);
+
 #endif

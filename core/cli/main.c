@@ -19,6 +19,7 @@
 
 #include <luajit.h>
 
+#include "base/base.h"
 #include "lua/hslua.h"
 #if __has_include("lua/repl.h")
 #include "lua/repl.h"
@@ -151,6 +152,7 @@ static void parse_args(int argc, char **argv, cli *p) {
 /* Progress for long loads: one self-overwriting line on a terminal. */
 static void progress(void *pArg, const char *zWhat, uint64_t nDone, uint64_t nTotal) {
   (void)pArg;
+  hs_progress_done();                         /* a stage line of the last input */
   if (zWhat)
     fprintf(stderr, "\r\033[Kloading %llu/%llu %s", (unsigned long long)nDone + 1,
             (unsigned long long)nTotal, zWhat);
@@ -257,7 +259,10 @@ int main(int argc, char **argv) {
   hs_open_opts_init(&o);
   if (a.bNoCache) o.caseFlags |= HS_CASE_NOCACHE;
   if (a.nMaxBytes) o.limits.nMaxBytes = a.nMaxBytes;
-  if (!a.bQuiet && isatty(STDERR_FILENO)) o.xProgress = progress;
+  if (!a.bQuiet && isatty(STDERR_FILENO)) {
+    o.xProgress = progress;
+    hs_progress_enable(1);                    /* long stages: core/base/progress.c */
+  }
   hs_caselist cl;
   if (hs_open(a.azInput, a.nInput, &o, &cl) != HS_OK) {
     fprintf(stderr, "heapscope: out of memory while loading\n");

@@ -1488,6 +1488,8 @@ static int load(hs_case *c, hs_input *in) {
       madvise((void *)(r->pBase + iDropped), iTo - iDropped, MADV_DONTNEED);
       iDropped = iTo;
     }
+    if ((nRec & 0xffff) == 1)
+      hs_progress("reading heap dump", "B", (uint64_t)(r->p - r->pBase), in->n);
     if ((nRec & 0xffff) == 0 && hs_checkpoint()) {
       hs_case_diag(c, HS_WARNING, zFile, (uint64_t)(r->p - r->pBase), 0,
                    "interrupted at offset %llu; the records before it are loaded",

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "heapscope/graph.h"
+#include "base/base.h"
 
 /* Per preorder number: the virtual-forest parent (compressed in place) and
 ** the label, side by side so that eval's two reads share a cache line. */
@@ -104,6 +105,7 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     goto done;
   }
 
+  hs_progress("computing dominators", "objects", 0, nNode);
   /* 1. DFS.  The stack is three parallel arrays borrowed from aSemi, aStk
   ** and aDom: node, next edge, end of its edges. */
   {
@@ -124,6 +126,7 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
           uint32_t v = aSNode[nSp - 1];
           aNum[w] = ++n;
           aVert[n] = w;
+          if ((n & 0xffff) == 0) hs_progress("computing dominators", "objects", n / 2, nNode);
           aPL[n].par = aNum[v];
           uint32_t e0 = aStart[w], e1 = aStart[w + 1];
           for (uint32_t k = e0; k < e1 && k < e0 + 8; k++)
@@ -192,6 +195,7 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       goto done;
     }
     aSemi[w] = s;
+    if ((w & 0xffff) == 0) hs_progress("computing dominators", "objects", n - w / 2, n);
     if ((w & 0xffff) == 0 && hs_checkpoint()) {
       free(cs.a);
       rc = HS_ERR;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "heapscope/graph.h"
+#include "base/base.h"
 
 int hs_graph_threads = 0;
 
@@ -198,6 +199,7 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   rc = build_dominators(g);
   if (bThread) pthread_join(th, NULL);
   else if (rc == HS_OK) job.rc = build_paths(g);
+  hs_progress_done();
   if (rc != HS_OK || (rc = job.rc) != HS_OK) goto done;
   *ppOut = g;
   g = NULL;

@@ -22,6 +22,7 @@
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
+#include "base/base.h"
 
 typedef struct pagedir {
   uint64_t iBase;     /* address of page 0 */
@@ -129,6 +130,7 @@ typedef struct scan {
   uint64_t nCap;
   uint64_t nLimit;      /* slots this scanner may use (the other's are after) */
   uint64_t m;           /* triples written */
+  uint64_t nObjShare;   /* objects in its runs (for the progress line) */
   uint64_t nDropped;
   int rc;
 } scan;
@@ -165,7 +167,9 @@ static void *scan_runs(void *pArg) {
         s->aTDst[k] = j;
         s->aTOff[k] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
       }
-      if ((++nSeen & 0xffff) == 0 && hs_checkpoint()) {
+      if ((++nSeen & 0xffff) == 0 && !s->bBack)  /* the main thread's scanner */
+        hs_progress("resolving pointers", "objects", nSeen, s->nObjShare);
+      if ((nSeen & 0xffff) == 0 && hs_checkpoint()) {
         s->rc = HS_ERR;
         return NULL;
       }
@@ -217,12 +221,14 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
       rSplit = 1;
       while (rSplit < nRun - 1 && aRun[rSplit].iOff - iLo < (iHi - iLo) / 2) rSplit++;
     }
-    scan a = {h, &d, aRun, 0, rSplit, bMapped && nRun > 1, 0, aTSrc, aTDst, aTOff,
-              nCap, nCap - 1, 0, 0, HS_OK};
+    scan a = {.h = h, .d = &d, .aRun = aRun, .r0 = 0, .r1 = rSplit,
+              .bMapped = bMapped && nRun > 1, .bBack = 0, .aTSrc = aTSrc, .aTDst = aTDst,
+              .aTOff = aTOff, .nCap = nCap, .nLimit = nCap - 1, .rc = HS_OK};
     scan b = a;
     b.r0 = rSplit;
     b.r1 = nRun;
     b.bBack = 1;
+    for (uint32_t r = 0; r < rSplit; r++) a.nObjShare += aRun[r].iEnd - aRun[r].iFirst;
     pthread_t th;
     int bThread = rSplit < nRun;
     /* Each may use all nCap-1 slots: they write at most one per pointer
@@ -233,8 +239,10 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
       if (pthread_create(&th, NULL, scan_runs, &b) != 0) {
         bThread = 0;
         a.r1 = nRun;                           /* no thread: one scanner */
+        a.nObjShare = nObj;
       }
     }
+    hs_progress("resolving pointers", "objects", 0, a.nObjShare);
     scan_runs(&a);
     if (bThread) pthread_join(th, NULL);
     if (a.rc != HS_OK || (bThread && b.rc != HS_OK)) {
