@@ -147,8 +147,35 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
   end
 end
 
+-- http-body-leak on prometheus (which scrapes itself over HTTP): each
+-- goroutine evidence alone counts the client connections go tool pprof
+-- counts (readLoop goroutines in the goroutine profile), and none is a
+-- warning.
+do
+  local dir = "samples/thirdparty/prometheus"
+  local f = io.open(dir .. "/pprof-top/goroutine.goroutine.txt")
+  local want
+  if f then
+    for line in f:lines() do
+      local cum = line:match("^%s*%S+%s+%S+%s+%S+%s+(%d+)%s+%S+%s+net/http%.%(%*persistConn%)%.readLoop$")
+      if cum then want = tonumber(cum) end
+    end
+    f:close()
+  end
+  if not want then
+    tap.skip(dir .. ": pprof shows no persistConn.readLoop", 6)
+  else
+    for _, name in ipairs({ "goroutine.pb.gz", "goroutines-debug1.txt", "goroutines-debug2.txt" }) do
+      local fs = D.run(hs.load(dir .. "/" .. name), "http-body-leak")
+      tap.is(#D.at_least(fs, "warning"), 0, dir .. "/" .. name .. ": http-body-leak: no warning")
+      tap.is(fs[1] and fs[1].count, want, dir .. "/" .. name .. ": ... counts the " .. want
+        .. " connection(s) pprof shows")
+    end
+  end
+end
+
 -- Controls: nothing at warning or above.
-local ids = { "slice-retention", "dominant-retainer", "finalizer-cycle", "pool-misuse" }
+local ids = { "slice-retention", "dominant-retainer", "finalizer-cycle", "pool-misuse", "http-body-leak" }
 for _, dir in ipairs({ "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" }) do
   local c = hs.load(dir)
   for _, id in ipairs(ids) do
