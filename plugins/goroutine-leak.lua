@@ -8,7 +8,7 @@
 --   goroutine dump  case.goroutines from one source (debug=2 or a crash
 --                   traceback, else debug=1): states, wait minutes, creators
 --   goroutine profile  profiles.goroutine: counts and stacks only
--- Goroutines are grouped by wait state and stack.  A group of at least
+-- Goroutines are grouped by wait state, creator and stack.  A group of at least
 -- min_count blocked on a channel, select, lock, Cond or WaitGroup with a
 -- frame in the user's code is a warning (error from error_count); nil
 -- channels and empty selects block forever, so any such group is one.
@@ -82,7 +82,8 @@ end
 local function add(groups, order, state, frames, count, extra)
   local funcs = stack.funcs(frames)
   if state == "" then state = state_of(funcs) end
-  local key = state .. "\0" .. table.concat(funcs, "\n")
+  local cb = extra and extra.created_by or ""
+  local key = state .. "\0" .. cb .. "\0" .. table.concat(funcs, "\n")
   local g = groups[key]
   if not g then
     g = { state = state, cls = classify(state), count = 0, funcs = funcs, frames = frames,
