@@ -63,7 +63,9 @@ return {
         n = n + 1
         local avg = g.alloc_objects > 0 and g.alloc_space / g.alloc_objects or 0
         local lever
-        if avg >= 32768 then
+        if g.alloc_objects == 0 then
+          lever = "Reuse buffers (a sync.Pool, or one buffer per worker), preallocate slices and maps with their final size, and check what escapes to the heap with go build -gcflags=-m"
+        elseif avg >= 32768 then
           lever = ("Objects average %s: reuse the buffers (a sync.Pool, or one buffer per worker reset with buf[:0] or bytes.Buffer.Reset) instead of allocating one per use"):format(hs.bytes(avg))
         else
           lever = ("Many small objects (%s on average): preallocate slices and maps with their final size, avoid string/[]byte conversions and fmt in hot paths, and check what escapes to the heap with go build -gcflags=-m"):format(hs.bytes(avg))
@@ -72,14 +74,15 @@ return {
         emit {
           severity = (g.user and costly and share >= params.warn_share) and "warning" or "info",
           title = ("%s allocates %s of all allocated bytes (%s)"):format(stack.short(g.site), ev.pct(share), hs.bytes(g.alloc_space)),
-          message = ("%s allocated %s in %d objects, %s of the %s the %s profile records%s. Every allocated byte is work for the GC. %s."):format(
-            g.site, hs.bytes(g.alloc_space), g.alloc_objects, ev.pct(share), hs.bytes(total), p.kind,
+          message = ("%s allocated %s%s, %s of the %s the %s profile records%s. Every allocated byte is work for the GC. %s."):format(
+            g.site, hs.bytes(g.alloc_space), g.alloc_objects > 0 and (" in %d objects"):format(g.alloc_objects) or "",
+            ev.pct(share), hs.bytes(total), p.kind,
             cpu and ("; the GC takes %s of the CPU (%s)"):format(ev.pct(cpu), cpu_src) or "", lever),
           bytes = g.alloc_space,
-          count = g.alloc_objects,
+          count = g.alloc_objects > 0 and g.alloc_objects or nil,
           site = g.user and g.site or nil,
           evidence = { profile = p.kind, source = p.source, share = share, total_bytes = total,
-                       average_bytes = avg, gc_cpu_fraction = cpu,
+                       average_bytes = g.alloc_objects > 0 and avg or nil, gc_cpu_fraction = cpu,
                        stack = stack.lines(p:stack(g.sample), params.max_frames) },
         }
       end

@@ -28,7 +28,8 @@
 --                            (first user frame, leaf-most inlined line
 --                            first; a stack without one goes under its leaf
 --                            function, with user = false): list of {site,
---                            user, [type] = sum, sample = index of the
+--                            user, [type] = sum (0 for a type the profile
+--                            lacks), sample = index of the
 --                            sample with the largest first type}, largest
 --                            first by the first type
 --
@@ -167,7 +168,10 @@ function M.profile_sites(p, ...)
   local out = {}
   if not s or #s == 0 then return out end
   local vcols = {}
-  for k, ty in ipairs(types) do vcols[k] = s:column(ty) end
+  for k, ty in ipairs(types) do
+    if ev.has(s, ty) then vcols[k] = s:column(ty) end
+  end
+  if not vcols[1] then return out end
   local s_stack, s_depth = s:column("stack"), s:column("depth")
   local st_loc = stk:column("location")
   local l_first, l_n = locs:column("line"), locs:column("nline")
@@ -210,7 +214,9 @@ function M.profile_sites(p, ...)
         by[key] = g
         order[#order + 1] = g
       end
-      for k, ty in ipairs(types) do g[ty] = g[ty] + tonumber(vcols[k][i]) end
+      for k, ty in ipairs(types) do
+        if vcols[k] then g[ty] = g[ty] + tonumber(vcols[k][i]) end
+      end
       if v1 > g.best then g.best, g.sample = v1, i + 1 end
     end
   end
