@@ -81,8 +81,9 @@ return {
           bytes = g.alloc_space,
           count = g.alloc_objects > 0 and g.alloc_objects or nil,
           site = g.user and g.site or nil,
-          evidence = { profile = p.kind, source = p.source, share = share, total_bytes = total,
-                       average_bytes = g.alloc_objects > 0 and avg or nil, gc_cpu_fraction = cpu,
+          evidence = { profile = p.kind, source = p.source, share = ev.round(share), total_bytes = total,
+                       average_bytes = g.alloc_objects > 0 and math.floor(avg + 0.5) or nil,
+                       gc_cpu_fraction = ev.round(cpu),
                        stack = stack.lines(p:stack(g.sample), params.max_frames) },
         }
       end

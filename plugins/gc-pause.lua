@@ -6,7 +6,8 @@
 -- phase times "A+B+C ms clock", A and C being the pauses), MemStats PauseNs
 -- (the last 256 cycles, each cycle once across snapshots), the PauseNs ring
 -- of a heap dump.  Fewer than min_cycles pauses are not judged: their p99
--- is only their maximum.
+-- is only their maximum.  A pause puts no memory at stake, so findings
+-- carry no bytes (each worst cycle's heap size is in the evidence).
 local ev = require "lib.evidence"
 
 -- pauses (ms) and per-pause detail from the best gctrace source
@@ -75,14 +76,13 @@ return {
       if p.ms > params.p99_ms then over[#over + 1] = p end
     end
     table.sort(over, function(x, y) return x.ms > y.ms end)
-    local sweep, mark, heap = 0, 0, 0
+    local sweep, mark = 0, 0
     for k, p in ipairs(over) do
       if k <= 5 then
-        worst[k] = { gc = p.num, ms = p.ms, t = p.t, sweep_term_ms = p.sweep_term, mark_term_ms = p.mark_term,
-                     heap = p.heap }
+        worst[k] = { gc = p.num, ms = ev.round(p.ms), t = p.t, sweep_term_ms = p.sweep_term,
+                     mark_term_ms = p.mark_term, heap = p.heap }
       end
       sweep, mark = sweep + (p.sweep_term or 0), mark + (p.mark_term or 0)
-      heap = math.max(heap, p.heap or 0)
     end
     local why
     if sweep > 0 or mark > 0 then
@@ -101,9 +101,8 @@ return {
         .. "In a container, CPU throttling stretches every pause: keep GOMAXPROCS at or below the CPU quota "
         .. "(Go 1.25 does this itself; before it, set GOMAXPROCS or use go.uber.org/automaxprocs)."):format(
         #over, #pauses, params.p99_ms, p50, p99, max, source, why),
-      bytes = heap > 0 and heap or nil,
       count = #over,
-      evidence = { source = source, cycles = #pauses, p50_ms = p50, p99_ms = p99, max_ms = max,
+      evidence = { source = source, cycles = #pauses, p50_ms = ev.round(p50), p99_ms = ev.round(p99), max_ms = ev.round(max),
                    threshold_ms = params.p99_ms, worst = worst },
     }
   end,

@@ -116,8 +116,9 @@ return {
           lever),
         bytes = math.floor(w.goal * MB),
         count = w.to - w.from + 1,
-        evidence = { source = src, cpu_share = w.share, assist_share = w.assist, cycles_per_sec = w.rate,
-                     marking_share = w.busy, live_mb = w.live, goal_mb = w.goal, goal_min_mb = w.goal_min,
+        evidence = { source = src, cpu_share = ev.round(w.share), assist_share = ev.round(w.assist),
+                     cycles_per_sec = ev.round(w.rate), marking_share = ev.round(w.busy), live_mb = ev.round(w.live),
+                     goal_mb = ev.round(w.goal), goal_min_mb = w.goal_min,
                      goal_max_mb = w.goal_max, pinned = w.pinned, lever = w.pinned and "GOMEMLIMIT" or "GOGC",
                      cycles = { w.from, w.to }, procs = w.procs },
       }
@@ -134,7 +135,7 @@ return {
         ev.pct(m.share), tostring(m.num_gc), hs.bytes(m.heap or 0), hs.bytes(m.next_gc or 0)),
       bytes = m.next_gc,
       count = m.num_gc,
-      evidence = { source = "MemStats GCCPUFraction", cpu_share = m.share, heap_alloc = m.heap, next_gc = m.next_gc },
+      evidence = { source = "MemStats GCCPUFraction", cpu_share = ev.round(m.share), heap_alloc = m.heap, next_gc = m.next_gc },
     }
   end,
 }

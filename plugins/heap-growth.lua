@@ -218,8 +218,9 @@ return {
       elseif not sites then
         where = " Two heap profiles or dumps taken apart in time would show which sites grew (heapscope diff)."
       end
-      local e = { source = source, points = #pts, from = tr.from, to = tr.to, seconds = secs,
-                  rate_bytes_per_sec = rate, cgroup_max = limit, seconds_to_limit = eta }
+      local e = { source = source, points = #pts, from = tr.from, to = tr.to, seconds = ev.round(secs),
+                  rate_bytes_per_sec = rate and math.floor(rate + 0.5), cgroup_max = limit,
+                  seconds_to_limit = eta and ev.round(eta) }
       if sites then
         e.sites = {}
         for k, s in ipairs(sites) do e.sites[k] = { site = s.site, grew = s.grew, now = s.now } end

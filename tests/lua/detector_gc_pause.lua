@@ -40,7 +40,8 @@ for _, dir in ipairs { "samples/go1.19/leaky", "samples/go1.23/leaky", "samples/
     for _, x in ipairs(ms) do if x > thr then over = over + 1 end end
     local fs = D.run(hs.load(dir .. "/gctrace.log"), ID, { p99_ms = thr, min_cycles = 1 })
     local f = fs[1]
-    tap.ok(f and math.abs(f.evidence.p99_ms - want) < 1e-6, ("%s/gctrace.log: p99 %.3f ms as the log says"):format(dir, want))
+    -- the evidence carries 4 significant digits
+    tap.ok(f and math.abs(f.evidence.p99_ms - want) <= 1e-3 * want, ("%s/gctrace.log: p99 %.3f ms as the log says"):format(dir, want))
     tap.is(f and f.count, over, dir .. "/gctrace.log: cycles over the threshold")
     tap.is(f and f.evidence.cycles, #ms, dir .. "/gctrace.log: every cycle judged")
     tap.is(f and f.site, nil, dir .. ": a pause has no site")
