@@ -15,7 +15,10 @@
 --                   files (the kernel can drop these pages under pressure)
 -- A gap of min_gap bytes or more where resident memory is at least ratio
 -- times the live heap is a finding, named for its largest part; a gap that
--- is mostly file-backed pages is info, since they are reclaimable.
+-- is mostly file-backed pages is info, since they are reclaimable; with
+-- the cgroup at near_limit of memory.max or more it is an error.  With only
+-- cgroup files, memory.current stands for resident memory and memory.stat
+-- anon for the anonymous part.
 local ev = require "lib.evidence"
 
 -- proc[kind][key] = bytes (or count), read through the columns
@@ -80,19 +83,25 @@ return {
   id = "rss-gap",
   summary = "process or cgroup memory far above what the Go heap explains, and why",
   needs = { "proc", "memstats", "metrics" },
-  params = { min_gap = 64 * 1048576, ratio = 2 },
+  params = { min_gap = 64 * 1048576, ratio = 2, near_limit = 0.9 },
   run = function(case, emit, params)
     local m = latest_memstats(case)
     if not m or m.HeapAlloc == 0 then return end
     local p = proc_values(case)
     local roll, status = p.smaps_rollup or {}, p.status or {}
-    local rss = roll.Rss or status.VmRSS or (p.smaps or {}).Rss or metric(case, "process_resident_memory_bytes")
-    if not rss then return end
-    local anon = roll.Anonymous or status.RssAnon
-    local gap = rss - m.HeapAlloc
     local cg_cur = (p["memory.current"] or {})["memory.current"]
     local cg_max = (p["memory.max"] or {})["memory.max"]
     if cg_max and cg_max >= 2 ^ 62 then cg_max = nil end
+    local rss = roll.Rss or status.VmRSS or (p.smaps or {}).Rss or metric(case, "process_resident_memory_bytes")
+    local anon = roll.Anonymous or status.RssAnon
+    local measured = "resident"
+    if not rss and cg_cur then
+      -- only the cgroup's view: its usage counts page cache too, which
+      -- memory.stat's anon leaves out
+      rss, anon, measured = cg_cur, (p["memory.stat"] or {}).anon, "cgroup"
+    end
+    if not rss then return end
+    local gap = rss - m.HeapAlloc
     if gap < params.min_gap or rss < params.ratio * m.HeapAlloc then return end
     local go_kept = m.Sys - m.HeapReleased
     local parts = {
@@ -116,19 +125,23 @@ return {
     for _, k in ipairs(order) do
       if parts[k] > 0 then list[#list + 1] = ("%s %s"):format(k:gsub("_", "-"), hs.bytes(parts[k])) end
     end
-    local cgroup = ""
+    local cgroup, near = "", false
     if cg_cur and cg_max then
-      cgroup = (" The cgroup uses %s of its %s limit (%s)."):format(hs.bytes(cg_cur), hs.bytes(cg_max), ev.pct(cg_cur / cg_max))
+      near = cg_cur >= params.near_limit * cg_max
+      cgroup = (" The cgroup uses %s of its %s limit (%s)%s."):format(hs.bytes(cg_cur), hs.bytes(cg_max),
+        ev.pct(cg_cur / cg_max), near and ": the kernel's OOM killer is close" or "")
     end
+    local sev = "warning"
+    if cause == "file" then sev = "info" elseif near then sev = "error" end
     emit {
-      severity = cause == "file" and "info" or "warning",
-      title = ("resident memory %s is %.1fx the live Go heap %s; most of the gap is %s (%s)"):format(
+      severity = sev,
+      title = ("%s memory %s is %.1fx the live Go heap %s; most of the gap is %s (%s)"):format(measured,
         hs.bytes(rss), rss / m.HeapAlloc, hs.bytes(m.HeapAlloc), cause:gsub("_", "-"), hs.bytes(parts[cause])),
-      message = ("The process holds %s resident but only %s of it is live Go heap; the %s gap is: %s.%s "
-        .. "The largest part is %s: %s."):format(hs.bytes(rss), hs.bytes(m.HeapAlloc), hs.bytes(gap),
+      message = ("The process holds %s (%s) but only %s of it is live Go heap; the %s gap is: %s (Go's parts are what it has mapped, not all of which need be resident).%s "
+        .. "The largest part is %s: %s."):format(hs.bytes(rss), measured, hs.bytes(m.HeapAlloc), hs.bytes(gap),
         table.concat(list, ", "), cgroup, cause:gsub("_", "-"), causes[cause]),
       bytes = parts[cause],
-      evidence = { rss = rss, anonymous = anon, heap_alloc = m.HeapAlloc, heap_inuse = m.HeapInuse,
+      evidence = { rss = rss, measured = measured, anonymous = anon, heap_alloc = m.HeapAlloc, heap_inuse = m.HeapInuse,
                    heap_idle = m.HeapIdle, heap_released = m.HeapReleased, sys = m.Sys, gap = gap,
                    parts = parts, cause = cause, memstats_source = m.source,
                    cgroup_current = cg_cur, cgroup_max = cg_max },
