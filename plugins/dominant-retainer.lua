@@ -89,7 +89,7 @@ function M.run(case, emit, params)
       if key then
         local grp = groups[key]
         if not grp then
-          grp = { key = key, n = 0, bytes = 0, first = i, bucket = tonumber(b), type = tonumber(t) }
+          grp = { key = key, n = 0, bytes = 0, first = i + 1, bucket = tonumber(b), type = tonumber(t) }
           groups[key] = grp
           order[#order + 1] = key
         end
@@ -105,7 +105,9 @@ function M.run(case, emit, params)
   end)
   while #singles > params.max_findings do singles[#singles] = nil end
 
-  local acc = h:accumulation(singles, params.ratio)
+  local ids = {}                               -- object ids are 1-based (o.id)
+  for k, i in ipairs(singles) do ids[k] = i + 1 end
+  local acc = h:accumulation(ids, params.ratio)
   local points = {}
   for k, a in ipairs(acc) do points[k] = a.to end
   local sums = h:dominated_summary(points)
@@ -143,7 +145,7 @@ function M.run(case, emit, params)
         retained_bytes = r,
         heap_share = share,
         live_heap_bytes = total,
-        suspect = lib.describe(h, top),
+        suspect = lib.describe(h, top + 1),
         accumulation_point = what,
         steps_down = acc[k].steps,
         dominated_objects = s.objects,

@@ -278,7 +278,7 @@ int main(int argc, char **argv) {
     if (isatty(STDOUT_FILENO))
       nCol = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
     lua_getglobal(L, "require");
-    lua_pushliteral(L, "hs.prelude");
+    lua_pushliteral(L, "hs.show");
     lua_call(L, 1, 1);
     lua_pushinteger(L, nCol);
     lua_setfield(L, -2, "width");

@@ -7,30 +7,39 @@
 --   heap.params                {go_version, arch, ptr_size, ncpu, ...}
 --   heap.graph                 table "heap.graph", one row per object (row i
 --                              is heap.objects row i): retained (bytes), idom,
---                              parent, depth; zero-copy, for detectors
+--                              parent, depth; zero-copy, for detectors (its
+--                              idom/parent are 0-based offsets into the
+--                              t:column() arrays, like every C array)
 --   heap.unreachable           {count =, bytes =}: objects no root reaches
 --   heap.stats                 counts: edges, dropped pointers, from_index ...
 --   heap:object(addr)          the object containing addr (interior
 --                              addresses resolve), or nil
---   heap:object_at(id)         the object with 0-based id (row - 1)
---   heap:top_retainers([n])    table id, addr, type, size, retained, root
---   heap:by_type(), heap:by_site()
---                              table key, count, bytes, retained (what
---                              freeing the whole group would free)
+--   heap:object_at(id)         the object with id (its 1-based heap.objects row)
+--   heap:top_retainers([n])    the top of the dominator tree: rows are objects
+--   heap:by_type([n]), heap:by_site([n])
+--                              groups; row:objects() lists a group's objects
+--   heap:tree([o] [, depth])   the dominator tree printed, chains collapsed
 --
--- An object o: o.id, o.addr, o.size, o.retained, o.type (name or nil),
--- o.type_addr, o.depth; o:referrers(), o:referents() (lists of objects;
--- each list's .offsets[k] is the field offset of edge k), o:dominator()
--- (nil when a GC root dominates it), o:path() (steps from a GC root: each
--- {object =, offset =}, the first also {root =, kind =}), o:site()
--- (allocation stack from the memprof bucket, leaf first, or nil),
--- o:word(off), o:bytes([off [, n]]), o:string([off]).
+-- Ids are 1-based everywhere users see them: o.id is the object's row in
+-- heap.objects, a root's index its row in heap.roots.  The C side counts
+-- from 0 (o._i here).
+--
+-- An object o: o.id, o.addr, o.size, o.retained, o.count (objects it
+-- retains, itself included), o.type (name or nil), o.type_addr, o.depth,
+-- o.site_name; o:referrers(), o:referents(), o:dominated([n]) (lists of
+-- objects; each list's .offsets[k] is the field offset of edge k),
+-- o:dominator(), o:roots(), o:path([opts]), o:paths([n]), o:site(),
+-- o:accumulation(); contents: o:word(off), o:words([off, n]),
+-- o:bytes([off [, n]]), o:hexdump([off [, n]]), o:ptr(off), o:slice(off),
+-- o:str(off), o:iface(off).
 --
 -- The graph is built on the first question that needs it (dominators for a
 -- 10 M object dump take about a second) and kept with the case; an index
 -- file next to the dump makes the next session's build a read.
+local ffi = require "ffi"
+local bit = require "bit"
 local core = require "hs.core"
-local prelude = require "hs.prelude"
+local tab = require "hs.table"
 
 local M = {}
 local Heap = {}
@@ -38,6 +47,9 @@ local Object = {}
 M.Heap, M.Object = Heap, Object
 
 local NONE = 4294967295
+local TWO32 = 2 ^ 32
+local HEXDUMP_MAX = 256         -- o:hexdump() without n shows at most this
+local fmt_bytes = core.fmt_bytes
 
 local function addr_of(a)
   if type(a) == "string" then return tonumber(a) end
@@ -46,31 +58,45 @@ local function addr_of(a)
   return a
 end
 
+local function hex(v)
+  if type(v) == "cdata" then return "0x" .. (bit.tohex(v, 16):gsub("^0+(.)", "%1")) end
+  return ("0x%x"):format(v)
+end
+
 ------------------------------------------------------------------ objects
 
-local function obj(h, id)
-  if id == nil or id < 0 or id >= h._n then return nil end
-  return setmetatable({ _h = h, id = id }, Object)
+-- i: 0-based id
+local function obj(h, i)
+  if i == nil or i < 0 or i >= h._n then return nil end
+  return setmetatable({ _h = h, _i = i }, Object)
 end
 
 local getters = {
-  addr = function(o) return tonumber(o._h:_col("addr")[o.id]) end,
-  size = function(o) return tonumber(o._h:_col("size")[o.id]) end,
-  type_addr = function(o) return tonumber(o._h:_col("type")[o.id]) end,
+  id = function(o) return o._i + 1 end,
+  addr = function(o) return tonumber(o._h:_col("addr")[o._i]) end,
+  size = function(o) return tonumber(o._h:_col("size")[o._i]) end,
+  type_addr = function(o) return tonumber(o._h:_col("type")[o._i]) end,
   type = function(o)
-    local s = o._h.objects:get(o.id + 1, "type_name")
+    local s = o._h.objects:get(o._i + 1, "type_name")
     if s == nil or s == "" then return nil end
     return s
   end,
-  retained = function(o) return tonumber(o._h:_gcol("retained")[o.id]) end,
-  depth = function(o) return tonumber(o._h:_gcol("depth")[o.id]) end,
+  retained = function(o) return tonumber(o._h:_gcol("retained")[o._i]) end,
+  depth = function(o) return tonumber(o._h:_gcol("depth")[o._i]) end,
+  count = function(o) return core.heap_subtree(o._h:_domtree(), o._i) end,
   -- 1-based row of heap.memprof (the allocation site), nil when not sampled
   bucket = function(o)
-    local b = tonumber(o._h:_col("bucket")[o.id])
+    local b = tonumber(o._h:_col("bucket")[o._i])
     if b == 0 then return nil end
     return b
   end,
+  -- the allocating function, or nil when the allocation was not sampled
+  site_name = function(o)
+    local st = o:site()
+    return st and st.func or nil
+  end,
 }
+M.getters = getters
 
 Object.__index = function(o, k)
   local m = Object[k]
@@ -80,45 +106,82 @@ Object.__index = function(o, k)
   return nil
 end
 
-Object.__eq = function(a, b) return a._h == b._h and a.id == b.id end
+Object.__eq = function(a, b) return a._h == b._h and a._i == b._i end
+
+-- "0xc000018060 (48 B, retains 1.0 MiB) main.Session"
+local function brief(o)
+  local t = o.type
+  return ("%s (%s, retains %s)%s"):format(hex(o.addr), fmt_bytes(o.size), fmt_bytes(o.retained),
+    t and (" " .. t) or "")
+end
 
 Object.__tostring = function(o)
-  local t = o.type
-  return ("object 0x%x%s, %s, retains %s"):format(o.addr, t and (" " .. t) or "",
-    core.fmt_bytes(o.size), core.fmt_bytes(o.retained))
+  local site = o.site_name
+  return ("object %d at %s%s"):format(o.id, brief(o), site and (", allocated in " .. site) or "")
+end
+
+-- A list of objects: prints one per line, in order.
+local List = {}
+List.__index = List
+M.List = List
+List.__tostring = function(l)
+  if #l == 0 then return "(no objects)" end
+  local out = {}
+  local nmax = math.min(#l, 40)
+  for k = 1, nmax do
+    local o = l[k]
+    local off = l.offsets and l.offsets[k]
+    out[k] = ("%3d  %s%s"):format(k, off and ("+%-5d "):format(off) or "", brief(o))
+  end
+  if #l > nmax then out[#out + 1] = ("... %d more (l[i] is the i-th)"):format(#l - nmax) end
+  return table.concat(out, "\n")
 end
 
 local function list_of(h, ids, offs)
-  local out = { offsets = offs }
-  for k, id in ipairs(ids) do out[k] = obj(h, id) end
+  local out = setmetatable({ offsets = offs }, List)
+  for k, i in ipairs(ids) do out[k] = obj(h, i) end
   return out
 end
 
 -- Objects this one points at, in field order.
 function Object:referents()
-  local ids, offs = core.heap_referents(self._h._ud, self.id)
+  local ids, offs = core.heap_referents(self._h._ud, self._i)
   return list_of(self._h, ids, offs)
 end
 
 -- Objects pointing at this one; GC roots are left out (see :roots()).
 function Object:referrers()
-  local ids, offs = core.heap_referrers(self._h._ud, self.id)
+  local ids, offs = core.heap_referrers(self._h._ud, self._i)
   local kid, koff = {}, {}
-  for k, id in ipairs(ids) do
-    if id < self._h._n then
-      kid[#kid + 1] = id
+  for k, i in ipairs(ids) do
+    if i < self._h._n then
+      kid[#kid + 1] = i
       koff[#koff + 1] = offs[k]
     end
   end
   return list_of(self._h, kid, koff)
 end
 
--- The GC roots pointing straight at this object: {kind, desc, text, ...}.
+-- A GC root: kind, desc, text (names it for people), target, from, index
+-- (its 1-based heap.roots row), goroutine; prints with hex addresses.
+local Root = {}
+Root.__index = Root
+M.Root = Root
+Root.__tostring = function(r)
+  return ("root %d: %s -> %s%s"):format(r.index, r.text, hex(r.target),
+    r.from ~= 0 and (" (from %s)"):format(hex(r.from)) or "")
+end
+
+-- The GC roots pointing straight at this object.
 function Object:roots()
-  local ids, offs = core.heap_referrers(self._h._ud, self.id)
-  local out = {}
-  for k, id in ipairs(ids) do
-    if id == self._h._n then out[#out + 1] = self._h:root(offs[k]) end
+  local ids, offs = core.heap_referrers(self._h._ud, self._i)
+  local out = setmetatable({}, { __tostring = function(l)
+    local t = {}
+    for k, r in ipairs(l) do t[k] = tostring(r) end
+    return #t > 0 and table.concat(t, "\n") or "(no root points at it)"
+  end })
+  for k, i in ipairs(ids) do
+    if i == self._h._n then out[#out + 1] = self._h:root(offs[k] + 1) end
   end
   return out
 end
@@ -126,49 +189,157 @@ end
 -- The immediate dominator, or nil when only a GC root dominates it (or it
 -- is unreachable: then also false as second value).
 function Object:dominator()
-  local d = tonumber(self._h:_gcol("idom")[self.id])
+  local d = tonumber(self._h:_gcol("idom")[self._i])
   if d == NONE then return nil, false end
   if d >= self._h._n then return nil, true end
   return obj(self._h, d)
 end
 
-local Path = {}
-Path.__index = Path
-Path.__tostring = function(p)
-  local out = {}
-  for k, s in ipairs(p) do
-    local o = s.object
-    local what = ("0x%x%s"):format(o.addr, o.type and (" " .. o.type) or "")
-    if k == 1 then
-      out[1] = ("%s -> %s"):format(s.root, what)
-    else
-      out[#out + 1] = ("+%d -> %s"):format(s.offset, what)
-    end
-  end
-  if #out == 0 then return "(unreachable)" end
-  return table.concat(out, " ")
+-- The objects this one immediately dominates (what freeing it frees, one
+-- level down), largest retained first; n limits the list.
+function Object:dominated(n)
+  local ids, total = core.heap_dominated(self._h:_domtree(), self._i, n)
+  local l = list_of(self._h, ids)
+  l.offsets = nil
+  l.total = total
+  return l
 end
 
--- Shortest path from a GC root: a list of steps {object =, offset =} where
--- offset is the field of the previous step's object that points at this
--- one; the first step has root = "global data+0x40" (or "goroutine 17
--- frame main.worker", ...) and kind = the root kind instead.  {} (printing
--- "(unreachable)") when no root reaches the object.
-function Object:path()
-  local h = self._h
-  local ids, offs = core.heap_path(h._ud, self.id)
+-- Objects of one shape (same type word and size; the allocation site is
+-- known only for sampled ones, so it is not part of it) follow each other
+-- in lists and rings: a chain in the dominator tree.
+local function shape(o)
+  return ("%d/%d"):format(o.type_addr, o.size)
+end
+
+-- The chain of same-shaped objects starting at o, each dominating the next
+-- (a linked list or ring): its length and last object.  1, o when o does
+-- not start one.  Bounded by the chain's length.
+local function chain(o)
+  local s, n, last = shape(o), 1, o
+  while true do
+    local kids = last:dominated(1)
+    local k = kids[1]
+    if not k or shape(k) ~= s then break end
+    n, last = n + 1, k
+    if n % 65536 == 0 then core.checkpoint() end
+  end
+  return n, last
+end
+M.chain = chain
+
+-- The accumulation point under o (MAT's term): walking down the dominator
+-- tree while one child holds most (80%) of the retained size, the object
+-- where the size spreads out or a chain of same-shaped objects starts (a
+-- list's head).  Returns it and the chain's length (1 when none).
+function Object:accumulation()
+  local x = self
+  while true do
+    local n = chain(x)
+    if n > 1 then return x, n end
+    local k = x:dominated(1)[1]
+    if not k or k.retained < 0.8 * x.retained then return x, 1 end
+    x = k
+  end
+end
+
+-- A path from a GC root: prints one step per line, root first.  Each step
+-- stands for its object (step:referrers(), step.size ... work on it) and
+-- has .object, .offset (field of the previous object pointing at it); the
+-- first has .root (text), .kind and .root_index (1-based heap.roots row).
+local Step = {}
+Step.__index = function(s, k)
+  local v = Object[k]
+  if type(v) == "function" then
+    return function(self, ...) return v(rawget(self, "object"), ...) end
+  end
+  local g = getters[k]
+  if g then return g(rawget(s, "object")) end
+  return nil
+end
+local Path = {}
+Path.__index = Path
+M.Path = Path
+Path.__tostring = function(p)
+  if #p == 0 then return p.why or "(unreachable: no GC root reaches this object)" end
+  local out = {}
+  local w = 0
+  for k = 2, #p do w = math.max(w, #tostring(p[k].offset)) end
+  for k, s in ipairs(p) do
+    local o = s.object
+    if k == 1 then out[1] = ("root  %s (%s)"):format(s.root, s.kind or "?") end
+    local site = o.site_name
+    local lead = k == 1 and (" "):rep(w + 1) or ("+%-" .. w .. "d"):format(s.offset)
+    out[#out + 1] = ("  %s  %s%s"):format(lead, brief(o), site and ("  " .. site) or "")
+  end
+  return table.concat(out, "\n")
+end
+
+local function path_of(h, ids, offs)
   local out = setmetatable({}, Path)
-  for k, id in ipairs(ids) do
-    local step = { object = obj(h, id) }
+  for k, i in ipairs(ids) do
+    local step = { object = obj(h, i) }
     if k == 1 then
-      local r = h:root(offs[1])
-      step.root, step.kind, step.root_index = r and r.text or "?", r and r.kind, offs[1]
+      local r = h:root(offs[1] + 1)
+      step.root, step.kind, step.root_index = r and r.text or "?", r and r.kind, offs[1] + 1
     else
       step.offset = offs[k]
     end
-    out[k] = step
+    out[k] = setmetatable(step, Step)
   end
   return out
+end
+
+-- Shortest path from a GC root ({} printing "(unreachable ...)" when none).
+-- opts.exclude: objects the path must not pass through, and edges
+-- {from, to} (objects or steps) it must not use, as MAT's "exclude" does:
+--   p = o:path(); o:path{exclude = {p[2]}}   -- another way in
+function Object:path(opts)
+  local h = self._h
+  local ids, offs
+  if opts and opts.exclude then
+    local objs, edges = {}, {}
+    for _, x in ipairs(opts.exclude) do
+      if type(x) == "table" and x[1] ~= nil and x[2] ~= nil then
+        local a, b = x[1], x[2]
+        a = rawget(a, "object") or a
+        b = rawget(b, "object") or b
+        edges[#edges + 1] = { a._i, b._i }
+      else
+        local o = type(x) == "table" and (rawget(x, "object") or x) or nil
+        if not o or o._i == nil then
+          error("path{exclude = ...}: expected objects or {from, to} pairs of objects", 2)
+        end
+        objs[#objs + 1] = o._i
+      end
+    end
+    ids, offs = core.heap_path_avoiding(h._ud, self._i, objs, edges)
+  else
+    ids, offs = core.heap_path(h._ud, self._i)
+  end
+  local p = path_of(h, ids, offs)
+  if #p == 0 then p.why = h:_unreachable_why() end
+  return p
+end
+
+-- Up to n (default 3) paths from GC roots, each through a different
+-- referrer of o: the shortest first, then each next one excluding the
+-- last hop of the ones before.
+function Object:paths(n)
+  n = n or 3
+  local out, excl = {}, {}
+  while #out < n do
+    local p = self:path(#excl > 0 and { exclude = excl } or nil)
+    if #p == 0 then break end
+    out[#out + 1] = p
+    if #p < 2 then break end
+    excl[#excl + 1] = p[#p - 1].object
+  end
+  return setmetatable(out, { __tostring = function(l)
+    local t = {}
+    for k, p in ipairs(l) do t[k] = ("path %d:\n%s"):format(k, tostring(p)) end
+    return #t > 0 and table.concat(t, "\n") or "(no path)"
+  end })
 end
 
 -- Allocation stack from the memory-profile bucket, when the allocation was
@@ -180,10 +351,137 @@ function Object:site()
   return self._h:_stack(b)
 end
 
-function Object:word(off) return core.heap_word(self._h._ud, self.id, off or 0) end
-function Object:bytes(off, n) return core.heap_bytes(self._h._ud, self.id, off or 0, n) end
--- The Go string whose header (ptr, len) is at off (default 0) in this object.
-function Object:string(off) return core.heap_string(self._h._ud, self.id, off or 0) end
+------------------------------------------------------------------ contents
+
+-- A word as an exact Lua value: a number below 2^53, else a uint64_t.
+local function word_value(lo, hi)
+  if hi < 2097152 then return hi * TWO32 + lo end
+  return ffi.new("uint64_t", hi) * TWO32 + lo
+end
+
+-- The pointer-sized word at off (a multiple of the pointer size), exact.
+function Object:word(off)
+  return word_value(core.heap_word(self._h._ud, self._i, off or 0))
+end
+
+function Object:bytes(off, n) return core.heap_bytes(self._h._ud, self._i, off or 0, n) end
+
+-- The object a word points into, and the offset inside it; nil if none.
+local function target(h, p)
+  if type(p) == "cdata" then p = tonumber(p) end
+  if p == 0 then return nil end
+  local t = h:object(p)
+  if not t then return nil end
+  return t, p - t.addr
+end
+
+-- o:words([off [, n]]): a table of the words (offset, value in hex, what it
+-- points into), 32 words at most unless n says more.
+function Object:words(off, n)
+  local ps = self._h.params.ptr_size
+  off = off or 0
+  local last = self.size - ps
+  n = n or math.min(32, math.floor((last - off) / ps) + 1)
+  local rows = {}
+  for k = 0, n - 1 do
+    local at = off + k * ps
+    if at > last then break end
+    local w = self:word(at)
+    local t, toff = target(self._h, w)
+    rows[#rows + 1] = { at, w, t and ("%s+%d (object %d)"):format(hex(t.addr), toff, t.id) or "" }
+  end
+  return tab.table_from("words", { { "offset", "u64" }, { "value", "u64", "hex" },
+    { "points_into", "str" } }, rows)
+end
+
+-- A bounded hex dump: 16 bytes a line with offsets and ASCII.
+local Dump = {}
+Dump.__tostring = function(d) return d.text end
+function Object:hexdump(off, n)
+  off = off or 0
+  local all = n == nil
+  n = n or HEXDUMP_MAX
+  local b = self:bytes(off, n)
+  local out = {}
+  for i = 1, #b, 16 do
+    local chunk = b:sub(i, i + 15)
+    local hx = chunk:gsub(".", function(c) return ("%02x "):format(c:byte()) end)
+    local asc = chunk:gsub("[^\32-\126]", ".")
+    out[#out + 1] = ("%6x  %-48s %s"):format(off + i - 1, hx, asc)
+  end
+  local left = self.size - off - #b
+  if left > 0 then
+    out[#out + 1] = ("(%d more bytes; o:hexdump(%d, n) shows them%s)"):format(left, off + #b,
+      all and "" or "")
+  end
+  return setmetatable({ text = table.concat(out, "\n"), bytes = b }, Dump)
+end
+
+-- o:ptr(off): the object the pointer at off points into (and the offset
+-- inside it), or nil
+function Object:ptr(off)
+  return target(self._h, self:word(off or 0))
+end
+
+-- Go shapes read from the words at off.  Each prints on one line and has
+-- .target, the object its data pointer points into (nil if none).
+local Slice = {}
+Slice.__index = Slice
+Slice.__tostring = function(s)
+  return ("[]slice len %d cap %d -> %s%s"):format(s.len, s.cap, hex(s.ptr),
+    s.target and (" (+%d in %s)"):format(s.offset, brief(s.target)) or "")
+end
+
+-- o:slice(off): the slice header (ptr, len, cap) at off
+function Object:slice(off)
+  local ps = self._h.params.ptr_size
+  off = off or 0
+  local s = setmetatable({ ptr = self:word(off), len = self:word(off + ps),
+                           cap = self:word(off + 2 * ps) }, Slice)
+  s.target, s.offset = target(self._h, s.ptr)
+  return s
+end
+
+local GoString = {}
+GoString.__index = GoString
+local STR_SHOW = 64
+GoString.__tostring = function(s)
+  local t = s:text(STR_SHOW)
+  return ("%q%s (string, %d bytes%s)"):format(t, s.len > #t and "..." or "", s.len,
+    s.target and (", in " .. brief(s.target)) or "")
+end
+-- s:text([n]): the string's bytes (the first n), clipped to its object
+function GoString:text(n)
+  if not self.target then return "" end
+  local want = math.min(self.len, n or self.len)
+  return self.target:bytes(self.offset, want)
+end
+
+-- o:str(off): the string header (ptr, len) at off
+function Object:str(off)
+  local ps = self._h.params.ptr_size
+  off = off or 0
+  local s = setmetatable({ ptr = self:word(off), len = self:word(off + ps) }, GoString)
+  s.target, s.offset = target(self._h, s.ptr)
+  return s
+end
+-- The Go string at off as a Lua string (clipped to the object it is in).
+function Object:string(off) return core.heap_string(self._h._ud, self._i, off or 0) end
+
+local Iface = {}
+Iface.__index = Iface
+Iface.__tostring = function(x)
+  return ("interface {type/itab %s, data %s}%s"):format(hex(x.tab), hex(x.data),
+    x.target and (" -> " .. brief(x.target)) or "")
+end
+-- o:iface(off): the interface pair (type or itab word, data pointer) at off
+function Object:iface(off)
+  local ps = self._h.params.ptr_size
+  off = off or 0
+  local x = setmetatable({ tab = self:word(off), data = self:word(off + ps) }, Iface)
+  x.target, x.offset = target(self._h, x.data)
+  return x
+end
 
 ------------------------------------------------------------------ the heap
 
@@ -209,8 +507,8 @@ Heap.__index = function(h, k)
 end
 
 Heap.__tostring = function(h)
-  return ("heap dump %s: %d objects, %s"):format(h.params.go_version, h._n,
-    core.fmt_bytes(h.objects:sum("size")))
+  return ("heap dump %s: %d objects, %s (help(case.heap) says what to ask)"):format(
+    h.params.go_version, h._n, fmt_bytes(h.objects:sum("size")))
 end
 
 -- zero-copy column of heap.objects / heap.graph (0-based by object id)
@@ -232,19 +530,46 @@ function Heap:_gcol(name)
   return c
 end
 
+function Heap:_domtree()
+  local t = rawget(self, "_dt")
+  if not t then
+    t = core.heap_domtree(self._ud)
+    rawset(self, "_dt", t)
+  end
+  return t
+end
+
+-- Why nothing is reachable, when the dump says so; nil otherwise.
+function Heap:_unreachable_why()
+  if #self.roots == 0 then
+    return ("(unreachable: this dump has no GC roots -- it was cut short before its root " ..
+            "records, so every object is unreachable and retains 0 B; %d objects, %s " ..
+            "were read. Take a complete dump to see what holds them.)"):format(self._n,
+            fmt_bytes(self.objects:sum("size")))
+  end
+  return nil
+end
+
 function Heap:object(addr)
   local a = addr_of(addr)
   if type(a) ~= "number" then return nil end
   return obj(self, core.heap_find(self._ud, a))
 end
 
-function Heap:object_at(id) return obj(self, id) end
+function Heap:object_at(id)
+  if type(id) ~= "number" or id < 1 or id > self._n or id % 1 ~= 0 then
+    error(("object_at(%s): ids are 1..%d (the rows of heap.objects)"):format(tostring(id),
+          self._n), 2)
+  end
+  return obj(self, id - 1)
+end
 
--- Root r (0-based index into heap.roots) as {kind, desc, text, target,
--- goroutine}; text names it for people: "global data+0x40" (Go dumps give
--- only segment offsets for globals), "goroutine 17 frame main.worker", ...
+-- Root r (1-based row of heap.roots) as {kind, desc, text, target, from,
+-- goroutine, index}; text names it for people: "global data+0x40" (Go
+-- dumps give only segment offsets for globals), "goroutine 17 frame
+-- main.worker", ...
 function Heap:root(r)
-  local x = core.heap_root(self._ud, r)
+  local x = core.heap_root(self._ud, r - 1)
   if not x then return nil end
   local d = x.desc ~= "" and x.desc or ("%s 0x%x"):format(x.kind, x.from)
   if x.kind == "data" or x.kind == "bss" then
@@ -253,7 +578,8 @@ function Heap:root(r)
     d = ("goroutine %d %s"):format(x.goroutine, d)
   end
   x.text = d
-  return x
+  x.index = r
+  return setmetatable(x, Root)
 end
 
 -- The allocation stack of heap.memprof row b (1-based, as heap.objects.bucket
@@ -291,37 +617,142 @@ function Heap:_stack(b)
 end
 
 -- Slice and string headers using a small part of large objects: see
--- include/heapscope/scan.h (the slice-retention detector's scan).
-function Heap:scan_slices(min_size) return core.heap_scan_slices(self._ud, min_size) end
--- Accumulation points below object ids, and what ids dominate (scan.h).
-function Heap:accumulation(ids, ratio) return core.heap_accumulation(self._ud, ids, ratio) end
-function Heap:dominated_summary(ids, big) return core.heap_dom_summary(self._ud, ids, big) end
--- sync.Pools found by shape, and what of theirs is referenced elsewhere.
-function Heap:scan_pools() return core.heap_scan_pools(self._ud) end
-function Heap:pool_aliases(arrays) return core.heap_pool_aliases(self._ud, arrays) end
-function Heap:reaches_self(ids, budget) return core.heap_reaches_self(self._ud, ids, budget) end
-
--- The n objects retaining the most (default 10), largest first.
-function Heap:top_retainers(n)
-  local ids = core.heap_top(self._ud, n or 10)
-  local rows = {}
-  for k, id in ipairs(ids) do
-    local o = obj(self, id)
-    local ps, offs = core.heap_path(self._ud, id)
-    local root = "(unreachable)"
-    if #ps > 0 then
-      local r = self:root(offs[1])
-      root = r and r.text or "?"
-    end
-    rows[k] = { id = id, addr = o.addr, type = o.type or "", size = o.size,
-                retained = o.retained, depth = o.depth, root = root }
+-- include/heapscope/scan.h (the slice-retention detector's scan).  obj and
+-- holder are ids (1-based; holder is a heap.roots row when root is true).
+function Heap:scan_slices(min_size)
+  local hits = core.heap_scan_slices(self._ud, min_size)
+  for _, x in ipairs(hits) do
+    x.obj, x.holder = x.obj + 1, x.holder + 1
   end
-  return prelude.table_from("heap.top_retainers", {
-    { "id", "u32" }, { "addr", "u64", "hex" }, { "type", "str" }, { "size", "u64", "bytes" },
-    { "retained", "u64", "bytes" }, { "depth", "u32" }, { "root", "str" } }, rows)
+  return hits
 end
 
-local function histogram(h, by)
+-- Accumulation points below the objects ids (scan.h): a list of {to =,
+-- steps =}, to an id; and what each of ids dominates.  Ids are 1-based.
+local function zero_based(ids)
+  local z = {}
+  for k, id in ipairs(ids) do z[k] = id - 1 end
+  return z
+end
+function Heap:accumulation(ids, ratio)
+  local acc = core.heap_accumulation(self._ud, zero_based(ids), ratio)
+  for _, a in ipairs(acc) do a.to = a.to + 1 end
+  return acc
+end
+function Heap:dominated_summary(ids, big)
+  return core.heap_dom_summary(self._ud, zero_based(ids), big)
+end
+-- sync.Pools found by shape (container, local, victim are ids; container
+-- a heap.roots row when root is true), and what of theirs is referenced
+-- elsewhere (first an id); whether each of ids reaches itself.
+function Heap:scan_pools()
+  local pools = core.heap_scan_pools(self._ud)
+  for _, x in ipairs(pools) do
+    x.container = x.container + 1
+    if x["local"] then x["local"] = x["local"] + 1 end
+    if x.victim then x.victim = x.victim + 1 end
+  end
+  return pools
+end
+function Heap:pool_aliases(arrays)
+  local al = core.heap_pool_aliases(self._ud, zero_based(arrays))
+  if al.first then al.first = al.first + 1 end
+  return al
+end
+function Heap:reaches_self(ids, budget)
+  return core.heap_reaches_self(self._ud, zero_based(ids), budget)
+end
+
+-- Rows that stand for an object (an "id" column) answer the object's
+-- methods: row:path(), row:referrers(), row:dominated() ...; row:object()
+-- is the object itself.
+local function object_rows(h, ud)
+  local class = { object = function(r) return obj(h, r.id - 1) end }
+  for k, f in pairs(Object) do
+    if type(f) == "function" and not k:match("^__") then
+      class[k] = function(r, ...) return f(obj(h, r.id - 1), ...) end
+    end
+  end
+  tab.set_row_class(ud, class)
+  return ud
+end
+
+local OBJECT_COLS = {
+  { "id", "u32" }, { "addr", "u64", "hex" }, { "size", "u64", "bytes" },
+  { "retained", "u64", "bytes" }, { "count", "u64" }, { "type", "str" }, { "site", "str" } }
+
+-- A table of objects (columns OBJECT_COLS plus extra), rows that are objects.
+local function object_table(h, name, objs, extra, extra_vals)
+  local rows = {}
+  for k, o in ipairs(objs) do
+    local r = { o.id, o.addr, o.size, o.retained, o.count, o.type or "", o.site_name or "" }
+    if extra_vals then for _, v in ipairs(extra_vals(o, k)) do r[#r + 1] = v end end
+    rows[k] = r
+  end
+  local spec = {}
+  for k, c in ipairs(OBJECT_COLS) do spec[k] = c end
+  for _, c in ipairs(extra or {}) do spec[#spec + 1] = c end
+  return object_rows(h, tab.table_from(name, spec, rows))
+end
+M.object_table = object_table
+
+function Heap:_need_roots(what)
+  local why = self:_unreachable_why()
+  if why then error(what .. ": " .. why:gsub("^%(unreachable: ", ""):gsub("%)$", ""), 3) end
+end
+
+-- The n (default 10) objects at the top of the dominator tree retaining
+-- the most, largest first: none inside another's retained set (a ring of
+-- 1000 sessions is one row, its head).  Rows are objects; accumulation is
+-- where the retained size spreads out below the row (o:accumulation()),
+-- chain the length of the list starting there; root the GC root holding it.
+function Heap:top_retainers(n)
+  self:_need_roots("top_retainers")
+  local ids = core.heap_dominated(self:_domtree(), self._n, n or 10)
+  local objs = {}
+  for k, i in ipairs(ids) do objs[k] = obj(self, i) end
+  return object_table(self, "heap.top_retainers", objs,
+    { { "accumulation", "u64", "hex" }, { "chain", "u64" }, { "root", "str" } },
+    function(o)
+      local a, len = o:accumulation()
+      local ps, offs = core.heap_path(self._ud, o._i)
+      local root = "(unreachable)"
+      if #ps > 0 then
+        local r = self:root(offs[1] + 1)
+        root = r and r.text or "?"
+      end
+      return { a.addr, len, root }
+    end)
+end
+
+-- Group rows (by_type, by_site) give their objects.
+local GroupRow = {}
+function GroupRow.objects(r)
+  local h = r._heap
+  local first = obj(h, r.first - 1)
+  local col, n, want
+  if r.memprof then
+    col, want = h:_col("bucket"), first.bucket or 0
+  elseif first.type_addr ~= 0 then
+    col, want = h:_col("type"), first.type_addr
+  end
+  local sizes, fsize = h:_col("size"), first.size
+  local ids = {}
+  n = 0
+  for i = 0, h._n - 1 do
+    local ok
+    if col then ok = tonumber(col[i]) == want
+    else ok = tonumber(h:_col("type")[i]) == 0 and tonumber(sizes[i]) == fsize end
+    if ok then n = n + 1; ids[n] = i end
+    if i % 65536 == 65535 then core.checkpoint() end
+  end
+  local l = list_of(h, ids)
+  l.offsets = nil
+  return l
+end
+
+local function histogram(h, by, n)
+  h:_need_roots("by_" .. by)
   local r = core.heap_histogram(h._ud, by)
   local rows = {}
   for i = 1, #r.key do
@@ -347,24 +778,127 @@ local function histogram(h, by)
       end
     end
     rows[i] = { name, r.count[i], r.bytes[i], r.retained[i],
-                by == "type" and first.type_addr or r.key[i] }
+                by == "type" and first.type_addr or r.key[i], r.first[i] + 1 }
   end
   table.sort(rows, function(a, b)
     if a[3] ~= b[3] then return a[3] > b[3] end
     return a[1] < b[1]
   end)
+  if n then
+    for k = #rows, n + 1, -1 do rows[k] = nil end
+  end
   local keycol = by == "type" and { "type_addr", "u64", "hex" } or { "memprof", "u32" }
-  return prelude.table_from("heap.by_" .. by, {
+  local t = tab.table_from("heap.by_" .. by, {
     { by, "str" }, { "count", "u64" }, { "bytes", "u64", "bytes" },
-    { "retained", "u64", "bytes" }, keycol }, rows)
+    { "retained", "u64", "bytes" }, keycol, { "first", "u32" } }, rows)
+  local class = { objects = function(row)
+    return GroupRow.objects(setmetatable({ _heap = h }, { __index = row }))
+  end }
+  tab.set_row_class(t, class)
+  return t
 end
 
 -- Count, shallow bytes and retained bytes per type identity (the type word
--- of Go 1.22+ header objects; objects without one group by size).
-function Heap:by_type() return histogram(self, "type") end
+-- of Go 1.22+ header objects; objects without one group by size), the n
+-- (default all) largest by bytes; first is the id of one member;
+-- row:objects() lists the group.
+function Heap:by_type(n) return histogram(self, "type", n) end
 -- The same per allocation site (memprof bucket: the memprof column is its
 -- 1-based heap.memprof row; "(not sampled)", memprof 0, for the rest).
-function Heap:by_site() return histogram(self, "site") end
+function Heap:by_site(n) return histogram(self, "site", n) end
+
+------------------------------------------------------------------ the tree
+
+local Tree = {}
+Tree.__tostring = function(t) return t.text end
+M.Tree = Tree
+
+-- heap:tree([o] [, depth]): the dominator tree under o (default: its top),
+-- depth levels (default 3), 8 children per node: per node retained, size,
+-- count (objects it retains), type, site, address.  A chain of same-shaped
+-- objects (a list, a ring) is one line with its length; what its members
+-- hold besides the next link is summed per shape below it.
+function Heap:tree(o, depth)
+  if type(o) == "number" and depth == nil then o, depth = nil, o end
+  if o ~= nil and getmetatable(o) ~= Object then
+    o = rawget(o, "object") or (type(o.object) == "function" and o:object()) or o
+  end
+  depth = depth or 3
+  local WIDE = 8
+  local lines = {}
+  local function row(ind, retained, size, count, what)
+    lines[#lines + 1] = ("%10s %9s %7d  %s%s"):format(fmt_bytes(retained), fmt_bytes(size),
+      count, ("  "):rep(ind), what)
+  end
+  local function line(ind, x, note)
+    row(ind, x.retained, x.size, x.count, ("%s%s%s%s"):format(hex(x.addr), note or "",
+      x.type and (" " .. x.type) or "", x.site_name and (" " .. x.site_name) or ""))
+  end
+  local walk
+  local function kids(x, ind, lvl)
+    if lvl >= depth then return end
+    local l = x:dominated(WIDE)
+    for _, k in ipairs(l) do walk(k, ind, lvl) end
+    if l.total > #l then
+      lines[#lines + 1] = ("%30s%s... %d more (o:dominated() lists them)"):format("",
+        ("  "):rep(ind), l.total - #l)
+    end
+  end
+  function walk(x, ind, lvl)
+    local n, last = chain(x)
+    if n == 1 then
+      line(ind, x)
+      kids(x, ind + 1, lvl + 1)
+      return
+    end
+    line(ind, x, (" [chain of %d, to %s]"):format(n, hex(last.addr)))
+    -- what the members hold besides the next link, per shape
+    local per, order = {}, {}
+    local cur = x
+    for _ = 1, n do
+      local l = cur:dominated()
+      local nextlink = nil
+      for _, k in ipairs(l) do
+        if shape(k) == shape(x) and nextlink == nil then
+          nextlink = k
+        else
+          local s = shape(k)
+          local g = per[s]
+          if not g then
+            g = { first = k, n = 0, retained = 0 }
+            per[s] = g
+            order[#order + 1] = s
+          end
+          g.n, g.retained = g.n + 1, g.retained + k.retained
+        end
+      end
+      cur = nextlink
+      if not cur then break end
+    end
+    table.sort(order, function(a, b) return per[a].retained > per[b].retained end)
+    for _, s in ipairs(order) do
+      local g = per[s]
+      local f = g.first
+      row(ind + 1, g.retained, f.size, g.n, ("%d x like %s%s%s (held by the chain's members)")
+        :format(g.n, hex(f.addr), f.type and (" " .. f.type) or "",
+                f.site_name and (" " .. f.site_name) or ""))
+    end
+  end
+  lines[1] = ("%10s %9s %7s  %s"):format("retained", "size", "count", "address type site")
+  if o then
+    walk(o, 0, 0)
+  else
+    self:_need_roots("tree")
+    local l = core.heap_dominated(self:_domtree(), self._n, WIDE)
+    local _, total = core.heap_dominated(self:_domtree(), self._n, 0)
+    for _, i in ipairs(l) do walk(obj(self, i), 0, 0) end
+    if total > #l then
+      lines[#lines + 1] = ("%30s... %d more at the top (heap:top_retainers(n) lists them)")
+        :format("", total - #l)
+    end
+  end
+  return setmetatable({ text = table.concat(lines, "\n") }, Tree)
+end
 
 function M.attach(c)
   if not core.heap_has(c._ud) then return end

@@ -11,15 +11,16 @@
 -- profiles, gc, memstats, goroutines, metrics, proc), nil where the case has
 -- no such evidence.  Domain modules (hs.heap, hs.profile) attach their parts.
 local core = require "hs.core"
-local prelude = require "hs.prelude"
+local tab = require "hs.table"
+local show = require "hs.show"
 
 local hs = {}
 hs.version = core.version
-hs.format = prelude.format
-hs.table_from = prelude.table_from
-hs.is_table = prelude.is_table
-hs.types = prelude.types
-hs.flags = prelude.flags
+hs.format = show.format
+hs.table_from = tab.table_from
+hs.is_table = tab.is_table
+hs.types = tab.types
+hs.flags = tab.flags
 hs.checkpoint = core.checkpoint
 
 function hs.bytes(n) return core.fmt_bytes(tonumber(n)) end

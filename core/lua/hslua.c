@@ -4,7 +4,7 @@
  * Interruption follows lua.c's laction: the SIGINT handler sets a hook that
  * raises "interrupted" at the next call, return or count event.  LuaJIT
  * checks no hooks inside compiled traces, so a loop that never leaves a
- * trace cannot be stopped that way; the prelude's iteration helpers call
+ * trace cannot be stopped that way; hs.table's iteration helpers call
  * hs.core.checkpoint() every 64K rows (a C function, so the trace exits),
  * and for a compiled loop of user code a second Ctrl-C ends the process
  * cleanly (history saved) after saying why.

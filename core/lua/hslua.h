@@ -40,7 +40,7 @@ void hsL_close(lua_State *L);
 int hsL_docall(lua_State *L, int narg, int nres);
 /* Print the error message on top of the stack (and pop it). */
 void hsL_report(lua_State *L, int status);
-/* Load an embedded chunk by project path ("core/lua/prelude.lua"). */
+/* Load an embedded chunk by project path ("core/lua/table.lua"). */
 int hsL_loadembedded(lua_State *L, const char *zPath);
 
 /* Push a case userdata that takes ownership of c. */

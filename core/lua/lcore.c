@@ -2,7 +2,7 @@
  * hs.core: the C half of the `hs` module -- case and table handles.
  *
  * Handles are full userdata with named registry metatables (liolib.c's
- * createmeta).  Columns are not copied into Lua: the prelude casts a table
+ * createmeta).  Columns are not copied into Lua: hs.table (core/lua/table.lua) casts a table
  * userdata to `hs_table_ud *` with the FFI and reads the columns in place;
  * it keeps the userdata referenced for as long as it holds those pointers.
  * A table userdata's environment is its case userdata, so a table alive in
@@ -166,7 +166,7 @@ static int table_gc(lua_State *L) {
 }
 
 /* view(t, n) -> a view of t's base table with room for n row numbers; the
-** caller (the prelude) fills aIdx through the FFI.  The view shares the
+** caller (hs.table) fills aIdx through the FFI.  The view shares the
 ** base's environment, so it keeps the same case (or standalone base) alive. */
 static int l_view(lua_State *L) {
   hsL_table *base = checktable(L, 1);
@@ -368,7 +368,7 @@ int luaopen_heapscope(lua_State *L) {
   lua_pushcfunction(L, case_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);
-  /* table metatable: the prelude adds __index/__len in Lua */
+  /* table metatable: hs.table adds __index/__len in Lua */
   luaL_newmetatable(L, HSL_TABLE_MT);
   lua_pushcfunction(L, table_gc);
   lua_setfield(L, -2, "__gc");

@@ -423,15 +423,26 @@ static uint32_t checkobj(lua_State *L, int idx, const hs_heap *h) {
   return (uint32_t)d;
 }
 
-/* heap_word(case, id, off) -> the pointer-sized word at off, or nil when
-** off is outside the object */
+/* heap_word(case, id, off) -> lo, hi: the pointer-sized word at off as two
+** exact 32-bit halves (Lua joins them; a double would round words past
+** 2^53).  off must be a multiple of the pointer size inside the object: a
+** misaligned or outside offset is an error that says which are valid. */
 static int l_word(lua_State *L) {
   hs_heap *h = checkheap(L, NULL);
   uint32_t i = checkobj(L, 2, h);
   lua_Number dOff = luaL_optnumber(L, 3, 0);
-  if (dOff < 0 || dOff + h->nPtrSize > (lua_Number)h->aSize[i]) return 0;
-  lua_pushnumber(L, (lua_Number)hs_heap_word(h, i, (uint64_t)dOff));
-  return 1;
+  uint64_t nSize = h->aSize[i];
+  if (dOff < 0 || dOff != (lua_Number)(uint64_t)dOff || dOff + h->nPtrSize > (lua_Number)nSize)
+    return luaL_error(L, "offset %f is outside the object (%d bytes: words at 0..%d)", dOff,
+                      (int)nSize, nSize >= h->nPtrSize ? (int)(nSize - h->nPtrSize) : 0);
+  if ((uint64_t)dOff % h->nPtrSize)
+    return luaL_error(L, "offset %d is not a multiple of the pointer size (%d): words are at "
+                      "0, %d, %d, ...; o:bytes(off, n) reads any bytes",
+                      (int)dOff, (int)h->nPtrSize, (int)h->nPtrSize, 2 * (int)h->nPtrSize);
+  uint64_t w = hs_heap_word(h, i, (uint64_t)dOff);
+  lua_pushnumber(L, (lua_Number)(uint32_t)w);
+  lua_pushnumber(L, (lua_Number)(uint32_t)(w >> 32));
+  return 2;
 }
 
 /* heap_bytes(case, id, off, n) -> the bytes, clipped to the object */
@@ -472,6 +483,213 @@ static int l_string(lua_State *L) {
   return 1;
 }
 
+/* ---------------------------------------------------------------- dominator tree */
+
+/* Payload of the userdata heap_domtree returns: the dominator tree's
+** children of every node (the super-root, id nObj, included) as CSR, each
+** node's children by retained size, largest first. */
+typedef struct domtree {
+  uint32_t nObj;
+  uint32_t *aStart;   /* nObj+2 row starts */
+  uint32_t *aKid;     /* children */
+  uint32_t *aCount;   /* nObj+1: objects in each node's subtree, itself included */
+} domtree;
+
+typedef struct retid {
+  uint64_t nRet;
+  uint32_t id;
+} retid;
+
+static int cmp_retid(const void *a, const void *b) {
+  const retid *x = a, *y = b;
+  if (x->nRet != y->nRet) return x->nRet > y->nRet ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int domtree_gc(lua_State *L) {
+  domtree *t = lua_touserdata(L, 1);
+  free(t->aStart);
+  free(t->aKid);
+  free(t->aCount);
+  t->aStart = t->aKid = t->aCount = NULL;
+  return 0;
+}
+
+/* heap_domtree(case) -> userdata holding the dominator tree's children
+** lists.  One sort of every reachable object by retained size, then a
+** counting sort by dominator that keeps that order: O(n log n) once,
+** 8 bytes per object kept, 16 per object of scratch. */
+static int l_domtree(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t n = g->nObj;
+  domtree *t = lua_newuserdata(L, sizeof *t);
+  memset(t, 0, sizeof *t);
+  t->nObj = n;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, domtree_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  retid *a = malloc(((size_t)n + 1) * sizeof *a);
+  t->aStart = calloc((size_t)n + 3, sizeof *t->aStart);
+  t->aKid = malloc(((size_t)n + 1) * sizeof *t->aKid);
+  t->aCount = malloc(((size_t)n + 1) * sizeof *t->aCount);
+  if (!a || !t->aStart || !t->aKid || !t->aCount) {
+    free(a);
+    return luaL_error(L, "out of memory");
+  }
+  uint32_t m = 0;
+  for (uint32_t v = 0; v < n; v++)
+    if (g->aIdom[v] != HS_NONE) {
+      a[m].nRet = g->aRetained[v];
+      a[m++].id = v;
+      t->aStart[g->aIdom[v] + 1]++;
+    }
+  qsort(a, m, sizeof *a, cmp_retid);
+  for (uint32_t v = 0; v <= n; v++) t->aStart[v + 1] += t->aStart[v];
+  uint32_t *aFill = malloc(((size_t)n + 1) * sizeof *aFill);
+  if (!aFill) {
+    free(a);
+    return luaL_error(L, "out of memory");
+  }
+  memcpy(aFill, t->aStart, ((size_t)n + 1) * sizeof *aFill);
+  for (uint32_t k = 0; k < m; k++) t->aKid[aFill[g->aIdom[a[k].id]]++] = a[k].id;
+  /* subtree counts: preorder from the super-root into aFill (the stack
+  ** grows at its end while the order fills its start; together they never
+  ** hold more than the m + 1 nodes), then sums in reverse preorder */
+  {
+    uint32_t *aOrder = (uint32_t *)a;          /* m+1 u32 fit in the retid array */
+    uint32_t nOrder = 0, nSp = 0;
+    aFill[nSp++] = n;
+    while (nSp) {
+      uint32_t x = aFill[--nSp];
+      aOrder[nOrder++] = x;
+      t->aCount[x] = 1;
+      for (uint32_t e = t->aStart[x]; e < t->aStart[x + 1]; e++) aFill[nSp++] = t->aKid[e];
+    }
+    for (uint32_t k = nOrder; k-- > 1;) {
+      uint32_t x = aOrder[k];
+      t->aCount[g->aIdom[x]] += t->aCount[x];
+    }
+    for (uint32_t v = 0; v < n; v++)
+      if (g->aIdom[v] == HS_NONE) t->aCount[v] = 0;
+  }
+  free(aFill);
+  free(a);
+  return 1;
+}
+
+/* heap_subtree(domtree, id) -> objects in id's dominator subtree (itself
+** included): what freeing id would free, counted; 0 if unreachable */
+static int l_subtree(lua_State *L) {
+  domtree *t = lua_touserdata(L, 1);
+  if (!t || !t->aCount) return luaL_argerror(L, 1, "expected heap_domtree's result");
+  lua_Number d = luaL_checknumber(L, 2);
+  if (d < 0 || d > t->nObj) return luaL_error(L, "bad object id %f", d);
+  lua_pushnumber(L, t->aCount[(uint32_t)d]);
+  return 1;
+}
+
+/* heap_dominated(domtree, id [, n]) -> ids of the (first n) objects id
+** immediately dominates, largest retained first, and the number of them
+** all; id = #objects (0-based) asks for the tree's top level. */
+static int l_dominated(lua_State *L) {
+  domtree *t = lua_touserdata(L, 1);
+  if (!t || !t->aStart) return luaL_argerror(L, 1, "expected heap_domtree's result");
+  lua_Number d = luaL_checknumber(L, 2);
+  if (d < 0 || d > t->nObj || d != (lua_Number)(uint32_t)d)
+    return luaL_error(L, "bad object id %f", d);
+  uint32_t v = (uint32_t)d, i0 = t->aStart[v], i1 = t->aStart[v + 1];
+  lua_Number dN = luaL_optnumber(L, 3, (lua_Number)(i1 - i0));
+  uint32_t nOut = dN < 0 ? 0 : dN < (lua_Number)(i1 - i0) ? (uint32_t)dN : i1 - i0;
+  lua_createtable(L, (int)nOut, 0);
+  for (uint32_t k = 0; k < nOut; k++) {
+    lua_pushnumber(L, t->aKid[i0 + k]);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  lua_pushnumber(L, i1 - i0);
+  return 2;
+}
+
+/* heap_path_avoiding(case, id, objs, edges) -> ids, offsets as heap_path
+** gives them: a shortest path from a GC root to id that passes through none
+** of the objects in the array objs (0-based ids) and uses no pointer from
+** edges[k][1] to edges[k][2]; empty when every path is cut.  A breadth-first
+** search backwards from id over the referrer lists: O(objects + pointers)
+** time, 8 bytes per object of scratch. */
+static int l_path_avoiding(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t v = checkid(L, 2, g), n = g->nObj;
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  int nEx = (int)lua_objlen(L, 4);
+  uint32_t *aNext = malloc(((size_t)n + 1) * sizeof *aNext);
+  uint32_t *aQueue = malloc(((size_t)n + 1) * sizeof *aQueue);
+  uint32_t *aEx = malloc(((size_t)nEx + 1) * 2 * sizeof *aEx);
+  if (!aNext || !aQueue || !aEx) {
+    free(aNext);
+    free(aQueue);
+    free(aEx);
+    return luaL_error(L, "out of memory");
+  }
+  for (uint32_t k = 0; k <= n; k++) aNext[k] = HS_NONE;
+  for (int k = 1; k <= (int)lua_objlen(L, 3); k++) {
+    lua_rawgeti(L, 3, k);
+    lua_Number d = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    if (d >= 0 && d < n) aNext[(uint32_t)d] = n; /* "seen": never entered */
+  }
+  for (int k = 0; k < nEx; k++) {
+    lua_rawgeti(L, 4, k + 1);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    aEx[2 * k] = (uint32_t)lua_tonumber(L, -2);
+    aEx[2 * k + 1] = (uint32_t)lua_tonumber(L, -1);
+    lua_pop(L, 3);
+  }
+  uint32_t nHead = 0, nTail = 0, iFound = HS_NONE;
+  if (aNext[v] == HS_NONE) {
+    aNext[v] = v;                              /* the target: its own "next" */
+    aQueue[nTail++] = v;
+  }
+  while (nHead < nTail && iFound == HS_NONE) {
+    uint32_t x = aQueue[nHead++];
+    for (uint32_t e = g->aRevStart[x]; e < g->aRevStart[x + 1]; e++) {
+      uint32_t u = g->aRevSrc[e];
+      int bCut = 0;
+      for (int k = 0; k < nEx && !bCut; k++) bCut = aEx[2 * k] == u && aEx[2 * k + 1] == x;
+      if (bCut) continue;
+      if (u == n) {
+        iFound = x;
+        break;
+      }
+      if (aNext[u] != HS_NONE) continue;
+      aNext[u] = x;
+      aQueue[nTail++] = u;
+    }
+  }
+  uint32_t nStep = 0;
+  if (iFound != HS_NONE)
+    for (uint32_t x = iFound;; x = aNext[x]) {
+      aQueue[nStep++] = x;                     /* the queue is done with */
+      if (x == v) break;
+    }
+  lua_createtable(L, (int)nStep, 0);
+  for (uint32_t k = 0; k < nStep; k++) {
+    lua_pushnumber(L, aQueue[k]);
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  lua_createtable(L, (int)nStep, 0);
+  for (uint32_t k = 0; k < nStep; k++) {
+    uint32_t u = k == 0 ? n : aQueue[k - 1];
+    lua_pushnumber(L, hs_graph_edge_off(g, u, aQueue[k]));
+    lua_rawseti(L, -2, (int)k + 1);
+  }
+  free(aNext);
+  free(aQueue);
+  free(aEx);
+  return 2;
+}
+
 int hsL_open_heap(lua_State *L) {
   static const luaL_Reg aFn[] = {
       {"heap_has", l_has},           {"heap_params", l_params},
@@ -481,7 +699,10 @@ int hsL_open_heap(lua_State *L) {
       {"heap_path", l_path},         {"heap_root", l_root},
       {"heap_top", l_top},           {"heap_histogram", l_histogram},
       {"heap_word", l_word},         {"heap_bytes", l_bytes},
-      {"heap_string", l_string},     {NULL, NULL}};
+      {"heap_string", l_string},     {"heap_domtree", l_domtree},
+      {"heap_dominated", l_dominated}, {"heap_path_avoiding", l_path_avoiding},
+      {"heap_subtree", l_subtree},
+      {NULL, NULL}};
   /* stack: hs.core */
   luaL_register(L, NULL, aFn);
   /* stack: hs.core */

@@ -40,7 +40,7 @@
 -- opts.edgefraction > 0 also a Lua hash lookup per frame (edge weights).
 local ffi = require "ffi"
 local bit = require "bit"
-local prelude = require "hs.prelude"
+local tab = require "hs.table"
 
 local M = {}
 local Profile = {}
@@ -53,7 +53,7 @@ local parts = { "info", "sample_types", "samples", "stacks", "locations", "lines
 local function col(t, name) return t:column(name) end
 
 local function str_of(t)
-  local pool = prelude.getinfo(t).t.pStr
+  local pool = tab.getinfo(t).t.pStr
   return function(id) return ffi.string(pool.aData + pool.aOff[id]) end
 end
 
@@ -400,7 +400,7 @@ function Profile:top(n, stype, by, opts)
   local spec = { { "name", "str" }, { "flat", "f64", vflag }, { "flat_pct", "f64", "pct" },
                  { "sum_pct", "f64", "pct" }, { "cum", "f64", vflag }, { "cum_pct", "f64", "pct" },
                  { "inline", "str" } }
-  return prelude.table_from("top " .. self.kind .. " " .. stype, spec, out)
+  return tab.table_from("top " .. self.kind .. " " .. stype, spec, out)
 end
 
 -- p:diff(base, sample_type, by): per-node change from profile `base` to p.
@@ -436,7 +436,7 @@ function Profile:diff(base, stype, by)
   local spec = { { "name", "str" }, { "base", "f64", vflag }, { "value", "f64", vflag },
                  { "delta", "f64", vflag }, { "base_cum", "f64", vflag }, { "cum", "f64", vflag },
                  { "delta_cum", "f64", vflag } }
-  return prelude.table_from("diff " .. self.kind .. " " .. stype, spec, rows)
+  return tab.table_from("diff " .. self.kind .. " " .. stype, spec, rows)
 end
 
 -- p:stack(i): frame names of sample i (1-based), leaf first, inlined

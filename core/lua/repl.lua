@@ -14,8 +14,8 @@
 -- computed field such as a heap's `graph` is offered, never computed.  The
 -- only functions it calls are ones that declare themselves safe for it: a
 -- metatable's __complete(obj) (returns extra names), and for an "hs.table"
--- userdata its columns() method (the prelude's, found in
--- require("hs.prelude").methods), which only reads the table's header.
+-- userdata its columns() method (hs.table's, found in
+-- require("hs.table").methods), which only reads the table's header.
 local M = {}
 
 local dgetmt = debug.getmetatable
@@ -60,15 +60,15 @@ local function lookup(v, k, depth)
 end
 M.lookup = lookup
 
--- The prelude's hs.table methods (a plain table: hs.table's __index is a
+-- hs.table's methods (a plain table: hs.table's __index is a
 -- function, which completion must not call).
 local function table_methods()
-  local prelude = package.loaded["hs.prelude"]
-  local m = type(prelude) == "table" and rawget(prelude, "methods") or nil
+  local tab = package.loaded["hs.table"]
+  local m = type(tab) == "table" and rawget(tab, "methods") or nil
   return type(m) == "table" and m or nil
 end
 
--- Column names of an hs.table userdata through the prelude's columns()
+-- Column names of an hs.table userdata through hs.table's columns()
 -- (which only reads the table's header), or nil.
 local function columns_of(t)
   if not is_hstable(t) then return nil end

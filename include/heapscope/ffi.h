@@ -42,7 +42,7 @@ typedef struct hs_table {
   int32_t iPad;
 } hs_table;
 
-/* Payload of the Lua full userdata "hs.table".  The prelude casts the
+/* Payload of the Lua full userdata "hs.table".  hs.table (core/lua/table.lua) casts the
 ** userdata to this type and reads the columns in place; the wrapper keeps
 ** the userdata (and through its environment the case) alive while it holds
 ** cdata pointers.  A view (where/sort/top) carries nIdx 0-based row numbers

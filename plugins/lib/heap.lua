@@ -12,7 +12,7 @@ local stack = require "lib.stack"
 
 local M = {}
 
--- Where object id (0-based) was allocated: the user's function (or the
+-- Where object id (1-based, o.id) was allocated: the user's function (or the
 -- leaf when the whole stack is standard), and the stack; nil when the
 -- allocation was not sampled.
 function M.site(h, id)
@@ -69,7 +69,7 @@ function M.path(h, id, n)
   return out
 end
 
--- Where a root (0-based index into heap.roots) is, for people.
+-- Where a root (1-based row of heap.roots) is, for people.
 function M.root_text(h, r)
   local x = h:root(r)
   return x and x.text or ("root %d"):format(r)

@@ -1,4 +1,4 @@
--- hs.prelude: tables in Lua.
+-- hs.table: tables in Lua, the query API (printing is hs.show's).
 --
 -- Every table is an "hs.table" userdata (a case table, a view made by
 -- where/sort/top, or a standalone table made by table_from/group_by).  Its
@@ -27,9 +27,7 @@ local ctype_of = { [U32] = "uint32_t *", [U64] = "uint64_t *", [I64] = "int64_t 
 local udptr = ffi.typeof("hs_table_ud *")
 local TWO53 = 2 ^ 53
 local CHECK_EVERY = 65536
--- Default output width: the terminal's, set by the CLI (huge when stdout is
--- not a terminal, so pipes get every column).
-M.width = 100
+M.U32, M.U64, M.I64, M.F64, M.STR = U32, U64, I64, F64, STR
 local checkpoint = core.checkpoint
 
 local mt = core.table_mt        -- the userdata metatable, shared with C
@@ -89,11 +87,14 @@ local function cell(inf, col, r)
   return tonumber(v)
 end
 
+M.cell = cell
+
 -- base row number (0-based) of logical row i (1-based)
 local function baserow(inf, i)
   if inf.idx then return inf.idx[i - 1] end
   return i - 1
 end
+M.baserow = baserow
 
 local function colof(inf, name, level)
   local col = inf.cols[name]
@@ -114,16 +115,28 @@ local function row(ud, i)
   return setmetatable(out, M.row_mt(ud))
 end
 
--- Rows print in column order: the row metatable remembers its table.
+-- Rows print in column order: the row metatable remembers its table.  A
+-- table whose rows stand for something (an object, a group of objects) has
+-- a row class (M.set_row_class): its methods answer on the row, so
+-- `heap:top_retainers()[1]:path()` works.
 local row_mts = setmetatable({}, { __mode = "k" })
+local row_classes = setmetatable({}, { __mode = "k" })
 function M.row_mt(ud)
   local m = row_mts[ud]
   if not m then
-    m = { __table = ud }
+    m = { __table = ud, __index = row_classes[ud] }
     row_mts[ud] = m
   end
   return m
 end
+
+-- Give the rows of table ud (and of the views made from it) the methods of
+-- class: row:m(...) calls class.m(row, ...).
+function M.set_row_class(ud, class)
+  row_classes[ud] = class
+  row_mts[ud] = nil
+end
+function M.row_class(ud) return row_classes[ud] end
 
 -- Lazy row for where(): fields are read on access, nothing is copied.
 local lazy_mt = {
@@ -202,6 +215,7 @@ local function make_view(ud, rows, nrows)
   local v = core.view(ud, nrows)
   local vu = ffi.cast(udptr, v)
   for k = 1, nrows do vu.aIdx[k - 1] = rows[k] end
+  if row_classes[ud] then row_classes[v] = row_classes[ud] end
   return v
 end
 M.make_view = make_view
@@ -440,7 +454,8 @@ function Groups:count()
   return M.table_from("count", { keyspec(self), { "count", "u64" } }, rows)
 end
 
--- :sum(col) -> table (key, col, count) largest sum first
+-- :sum(col) -> table (key, col, count) largest sum first; the row count is
+-- called "rows" when col is itself "count" (summing debug=1 goroutine counts)
 function Groups:sum(name)
   local col = colof(self.inf, name)
   local rows = {}
@@ -454,7 +469,8 @@ function Groups:sum(name)
     return tostring(a[1]) < tostring(b[1])
   end)
   local ty = col.type == F64 and "f64" or (col.type == I64 and "i64" or "u64")
-  return M.table_from("sum", { keyspec(self), { name, ty, col.flags }, { "count", "u64" } }, rows)
+  local nrows = (name == "count" or name == self.keyname) and "rows" or "count"
+  return M.table_from("sum", { keyspec(self), { name, ty, col.flags }, { nrows, "u64" } }, rows)
 end
 
 -- :each() -> iterator over key, view
@@ -515,196 +531,5 @@ function methods:values(name)
   end
   return out
 end
-
------------------------------------------------------------------- printing
-
-local function fmt_bytes(v) return core.fmt_bytes(tonumber(v)) end
-
-local function fmt_num(v)
-  if type(v) == "cdata" then return (tostring(v):gsub("U?LL$", "")) end
-  if v == math.floor(v) and v > -1e15 and v < 1e15 then return ("%d"):format(v) end
-  return ("%.6g"):format(v)
-end
-
-local function hex(v)
-  local d = tonumber(v)
-  return ("0x%x"):format(d)
-end
--- Text of one cell for printing, by the column's display hints.
-local function show(col, v)
-  if col.type == STR then return v end
-  local f = col.flags
-  if bit.band(f, COL_HEX) ~= 0 then return hex(v) end
-  if bit.band(f, COL_BYTES) ~= 0 then return fmt_bytes(v) end
-  if bit.band(f, COL_PCT) ~= 0 then return ("%.2f%%"):format(tonumber(v)) end
-  if bit.band(f, COL_EPOCH) ~= 0 and tonumber(v) > 0 then
-    local s = tonumber(v)
-    if s > 1e17 then s = s / 1e9 end
-    return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(s))
-  end
-  return fmt_num(v)
-end
-M.show = show
-
-local function pad(s, w, right)
-  local n = #s
-  if n >= w then return s end
-  if right then return (" "):rep(w - n) .. s end
-  return s .. (" "):rep(w - n)
-end
-
-local function clip(s, w)
-  if #s <= w then return s end
-  if w <= 1 then return s:sub(1, w) end
-  return s:sub(1, w - 1) .. "~"
-end
-
--- Format a table as aligned text.  opts: rows (max rows, default 20),
--- width (terminal columns, default 100), title (bool).
-function M.format_table(ud, opts)
-  opts = opts or {}
-  local inf = getinfo(ud)
-  local maxrows = opts.rows or 20
-  local width = opts.width or M.width
-  local n = math.min(inf.n, maxrows)
-  local cols = {}
-  for _, name in ipairs(inf.names) do cols[#cols + 1] = inf.cols[name] end
-  local cells, widths, right = {}, {}, {}
-  for c, col in ipairs(cols) do
-    widths[c] = #col.name
-    right[c] = col.type ~= STR
-  end
-  for i = 1, n do
-    local r = baserow(inf, i)
-    local line = {}
-    for c, col in ipairs(cols) do
-      local s = show(col, cell(inf, col, r))
-      s = s:gsub("\n", " ")
-      line[c] = s
-      if #s > widths[c] then widths[c] = #s end
-    end
-    cells[i] = line
-  end
-  -- Fit the terminal: shrink the widest string column first, then drop
-  -- columns from the right and say so.
-  local function total()
-    local t = 0
-    for c = 1, #cols do t = t + widths[c] + 2 end
-    return t
-  end
-  local ncols = #cols
-  while total() > width do
-    local wi, ww = nil, 12
-    for c = 1, ncols do
-      if not right[c] and widths[c] > ww then wi, ww = c, widths[c] end
-    end
-    if wi then
-      widths[wi] = math.max(12, widths[wi] - (total() - width))
-    else
-      break
-    end
-  end
-  local dropped = 0
-  while ncols > 1 do
-    local t = 0
-    for c = 1, ncols do t = t + widths[c] + 2 end
-    if t <= width then break end
-    ncols = ncols - 1
-    dropped = dropped + 1
-  end
-  local out = {}
-  local head = {}
-  for c = 1, ncols do head[c] = pad(clip(cols[c].name, widths[c]), widths[c], right[c]) end
-  out[#out + 1] = (table.concat(head, "  "):gsub("%s+$", ""))
-  local rule = {}
-  for c = 1, ncols do rule[c] = ("-"):rep(widths[c]) end
-  out[#out + 1] = table.concat(rule, "  ")
-  for i = 1, n do
-    local line = {}
-    for c = 1, ncols do line[c] = pad(clip(cells[i][c], widths[c]), widths[c], right[c]) end
-    out[#out + 1] = (table.concat(line, "  "):gsub("%s+$", ""))
-  end
-  if inf.n > n or dropped > 0 or inf.n == 0 then
-    local foot = inf.n > n and ("(%d of %d rows, %d more"):format(n, inf.n, inf.n - n)
-                 or ("(%d rows"):format(inf.n)
-    if dropped > 0 then foot = foot .. (", %d column%s hidden"):format(dropped, dropped > 1 and "s" or "") end
-    out[#out + 1] = clip(foot .. ")", width)
-  end
-  return table.concat(out, "\n")
-end
-
-local function is_array(t)
-  local n = #t
-  for k in pairs(t) do
-    if type(k) ~= "number" or k < 1 or k > n or k ~= math.floor(k) then return false end
-  end
-  return true
-end
-
--- Format any value for the REPL and -e.
-function M.format(v, opts, depth, seen)
-  opts = opts or {}
-  depth = depth or 0
-  local tv = type(v)
-  if is_table(v) then return M.format_table(v, opts) end
-  if tv == "string" then
-    if depth > 0 then return ("%q"):format(v) end
-    return v
-  end
-  if tv == "number" or tv == "cdata" and ffi.istype("uint64_t", v) or
-     tv == "cdata" and ffi.istype("int64_t", v) then
-    return fmt_num(v)
-  end
-  if tv ~= "table" then return tostring(v) end
-  local m = getmetatable(v)
-  if m and m.__tostring then return tostring(v) end
-  seen = seen or {}
-  if seen[v] then return "{...}" end
-  seen[v] = true
-  -- a row of an hs table: fields in column order, with display hints
-  if m and m.__table then
-    local inf = getinfo(m.__table)
-    local w = 0
-    for _, n in ipairs(inf.names) do w = math.max(w, #n) end
-    local out = {}
-    for _, n in ipairs(inf.names) do
-      out[#out + 1] = pad(n, w) .. "  " .. show(inf.cols[n], v[n])
-    end
-    return table.concat(out, "\n")
-  end
-  if depth >= 3 then return "{...}" end
-  local maxitems = opts.items or 40
-  local parts, count = {}, 0
-  if is_array(v) then
-    for i, x in ipairs(v) do
-      count = count + 1
-      if count > maxitems then
-        parts[#parts + 1] = ("... %d more"):format(#v - maxitems)
-        break
-      end
-      parts[#parts + 1] = M.format(x, opts, depth + 1, seen)
-    end
-    local s = "{" .. table.concat(parts, ", ") .. "}"
-    if #s <= (opts.width or M.width) or depth > 0 then return s end
-    return "{\n  " .. table.concat(parts, ",\n  ") .. "\n}"
-  end
-  local keys = {}
-  for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
-    count = count + 1
-    if count > maxitems then
-      parts[#parts + 1] = ("... %d more"):format(#keys - maxitems)
-      break
-    end
-    local ks = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. M.format(k, opts, depth + 1, seen) .. "]"
-    parts[#parts + 1] = ks .. " = " .. M.format(v[k], opts, depth + 1, seen)
-  end
-  local s = "{" .. table.concat(parts, ", ") .. "}"
-  if #s <= (opts.width or 100) or depth > 0 then return s end
-  return "{\n  " .. table.concat(parts, ",\n  ") .. "\n}"
-end
-
-mt.__tostring = function(ud) return M.format_table(ud) end
 
 return M

@@ -1,4 +1,4 @@
--- The prelude's query helpers on a table whose contents we know.
+-- hs.table's query helpers on a table whose contents we know.
 local tap = require "hs.tap"
 
 local spec = { { "name", "str" }, { "size", "u64", "bytes" }, { "addr", "u64", "hex" },
