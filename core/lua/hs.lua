@@ -25,8 +25,19 @@ hs.checkpoint = core.checkpoint
 
 function hs.bytes(n) return core.fmt_bytes(tonumber(n)) end
 
--- Tables whose name is one of these become case fields of the same name.
+-- Tables whose name is one of these become case fields of the same name;
+-- what each holds, for errors and overview().
 local plain_fields = { "gc", "memstats", "goroutines", "metrics", "proc" }
+hs.evidence = {
+  heap = "heap dump (runtime/debug.WriteHeapDump)",
+  profiles = "pprof profiles (/debug/pprof/heap, allocs, goroutine ... or heap?debug=1)",
+  gc = "gctrace log (GODEBUG=gctrace=1 on stderr)",
+  memstats = "runtime.MemStats snapshots (JSON, expvar /debug/vars, heap?debug=1's tail)",
+  goroutines = "goroutine dump (/debug/pprof/goroutine?debug=2 or 1, a panic or SIGQUIT log)",
+  metrics = "Prometheus metrics (/metrics text)",
+  proc = "process memory files (/proc/PID/status, smaps_rollup, cgroup memory.*)",
+}
+hs.evidence_order = { "heap", "profiles", "gc", "memstats", "goroutines", "metrics", "proc" }
 hs.attachers = { "hs.heap", "hs.profile" }
 -- Options for hs.open/hs.load ({nocache = true} from --no-cache).
 hs.open_options = {}
@@ -82,6 +93,142 @@ function Case:summary()
   return table.concat(out, "\n")
 end
 
+-- The evidence fields case c has, as a list of names.
+function hs.has(c)
+  local out = {}
+  for _, f in ipairs(hs.evidence_order) do
+    local v = c[f]
+    if v ~= nil and (f ~= "profiles" or next(v) ~= nil) then out[#out + 1] = f end
+  end
+  return out
+end
+
+-- Goroutine dumps: when a case holds several snapshots (a debug=2 dump, a
+-- debug=1 dump, a traceback in a log), case.goroutines is one of them, the
+-- most complete (per-goroutine forms before debug=1's counted groups, then
+-- the most goroutines), so nothing is counted twice; every snapshot is in
+-- case.goroutine_snapshots ({source, form, goroutines, rows}, the default
+-- first) and all rows together in case:table("goroutines").
+local function goroutine_snapshots(c)
+  local g = c.goroutines
+  if not g then return end
+  local by, order = {}, {}
+  for i = 1, #g do
+    local src = g:get(i, "source")
+    local s = by[src]
+    if not s then
+      s = { source = src, goroutines = 0, ids = 0, reason = g:get(i, "reason"), rows = {} }
+      by[src] = s
+      order[#order + 1] = s
+    end
+    s.goroutines = s.goroutines + g:get(i, "count")
+    if g:get(i, "id") > 0 then s.ids = s.ids + 1 end
+    s.rows[#s.rows + 1] = i
+  end
+  for _, s in ipairs(order) do
+    s.form = s.reason ~= "" and ("traceback (%s)"):format(s.reason)
+             or s.ids > 0 and "debug=2" or "debug=1 (counted groups)"
+    s.complete = s.ids > 0 and 1 or 0
+  end
+  table.sort(order, function(a, b)
+    if a.complete ~= b.complete then return a.complete > b.complete end
+    if a.goroutines ~= b.goroutines then return a.goroutines > b.goroutines end
+    return a.source < b.source
+  end)
+  local base = {}
+  for k, s in ipairs(order) do
+    if #order > 1 then
+      for j, i in ipairs(s.rows) do base[j] = i - 1 end
+      s.rows = tab.make_view(g, base, #s.rows)
+      base = {}
+    else
+      s.rows = g
+    end
+    s.reason, s.ids, s.complete = nil, nil, nil
+    order[k] = setmetatable(s, { __tostring = function(x)
+      return ("%s: %d goroutines, %s"):format(x.source, x.goroutines, x.form)
+    end })
+  end
+  c.goroutine_snapshots = order
+  c.goroutines = order[1].rows
+end
+
+-- case:goroutine_stacks([snapshot]) -> a table with one row per distinct
+-- full stack (as `go tool pprof -traces` groups them): count, states,
+-- wait_minutes (the longest), top (leaf function), created_by, stack
+-- (every function, leaf first, joined by " < "), source.  Largest first.
+-- snapshot: an entry of case.goroutine_snapshots or a rows table (default
+-- case.goroutines).
+function Case:goroutine_stacks(snap)
+  local g = snap and (snap.rows or snap) or self.goroutines
+  if not g then error(("case %s has no goroutine dump"):format(self.name), 2) end
+  local frames = self:table("goroutines.frames")
+  local funcs = {}
+  if frames then
+    local gcol, dcol = frames:column("goroutine"), frames:column("depth")
+    for i = 1, #frames do
+      local b = tonumber(gcol[i - 1])
+      local l = funcs[b]
+      if not l then l = {}; funcs[b] = l end
+      l[#l + 1] = { tonumber(dcol[i - 1]), i }
+    end
+  end
+  local groups, order = {}, {}
+  for i, b in g:rows() do
+    local l = funcs[b] or {}
+    table.sort(l, function(x, y) return x[1] < y[1] end)
+    local names = {}
+    for k, f in ipairs(l) do names[k] = frames:get(f[2], "func") end
+    local key = table.concat(names, " < ")
+    local gr = groups[key]
+    if not gr then
+      gr = { count = 0, states = {}, nstates = {}, wait = 0, top = names[1] or g:get(i, "top"),
+             created_by = g:get(i, "created_by"), stack = key, source = g:get(i, "source") }
+      groups[key] = gr
+      order[#order + 1] = gr
+    end
+    gr.count = gr.count + g:get(i, "count")
+    local st = g:get(i, "state")
+    if st ~= "" and not gr.nstates[st] then
+      gr.nstates[st] = true
+      gr.states[#gr.states + 1] = st
+    end
+    gr.wait = math.max(gr.wait, g:get(i, "wait_minutes"))
+  end
+  table.sort(order, function(a, b)
+    if a.count ~= b.count then return a.count > b.count end
+    return a.stack < b.stack
+  end)
+  local rows = {}
+  for k, gr in ipairs(order) do
+    rows[k] = { gr.count, table.concat(gr.states, ", "), gr.wait, gr.top, gr.created_by,
+                gr.stack, gr.source }
+  end
+  return tab.table_from("goroutine_stacks", { { "count", "u64" }, { "states", "str" },
+    { "wait_minutes", "u64" }, { "top", "str" }, { "created_by", "str" }, { "stack", "str" },
+    { "source", "str" } }, rows)
+end
+
+-- MemStats snapshots in time order: a snapshot's time is its own (JSON
+-- lines series) or, without one, its LastGC; those with neither keep their
+-- place at the start.
+local function memstats_in_time_order(c)
+  local m = c.memstats
+  if not m or #m < 2 then return end
+  local keys, rows = {}, {}
+  for i = 1, #m do
+    local t = m:get(i, "time") or 0
+    if t == 0 then t = tonumber(m:get(i, "LastGC") or 0) / 1e9 end
+    keys[i], rows[i] = t, i
+  end
+  table.sort(rows, function(a, b)
+    if keys[a] ~= keys[b] then return keys[a] < keys[b] end
+    return a < b
+  end)
+  for k = 1, #rows do rows[k] = rows[k] - 1 end
+  c.memstats = tab.make_view(m, rows, #rows)
+end
+
 local function wrap_case(ud)
   local c = setmetatable({ _ud = ud, _tables = {} }, Case)
   c.name = ud:name()
@@ -94,6 +241,8 @@ local function wrap_case(ud)
   c.tables = ud:tables()
   table.sort(c.tables)
   for _, f in ipairs(plain_fields) do c[f] = c:table(f) end
+  goroutine_snapshots(c)
+  memstats_in_time_order(c)
   for _, mod in ipairs(hs.attachers) do
     local ok, m = pcall(require, mod)
     if ok and type(m) == "table" and m.attach then
@@ -143,6 +292,33 @@ function hs.case_from_buffer(name, bytes, kind)
 end
 
 function hs.loaders() return core.loaders() end
+
+-- explain(msg) -> msg with what to do added, for errors a user meets first:
+-- a question about evidence the case does not have.  Called by the C
+-- message handler on every error; returns msg unchanged when it has
+-- nothing to add.
+function hs.explain(msg)
+  local field = tostring(msg):match("attempt to index field '([%w_]+)' %(a nil value%)")
+  local c = rawget(_G, "case")
+  if not field or type(c) ~= "table" then return msg end
+  local what
+  if hs.evidence[field] and c[field] == nil then
+    what = ("case %s has no %s, so case.%s is nil"):format(c.name, hs.evidence[field], field)
+  elseif c.profiles and c.profiles[field] == nil and field:match("^%l+$") and
+         field ~= "profiles" and next(c.profiles) ~= nil and
+         (hs.evidence[field] == nil or c[field] ~= nil) then
+    local kinds = {}
+    for k in pairs(c.profiles) do kinds[#kinds + 1] = k end
+    table.sort(kinds)
+    what = ("no %s profile here (case.profiles has %s)"):format(field, table.concat(kinds, ", "))
+  else
+    return msg
+  end
+  local has = hs.has(c)
+  return ("%s\n  %s; it has %s.\n  Load more with hs.load(path) (or name the files on the " ..
+          "command line); overview() shows what was loaded."):format(msg, what,
+          #has > 0 and table.concat(has, ", ") or "no evidence heapscope recognised")
+end
 
 -- Called once by C with the case userdata made from the command line.
 function hs._init(uds)

@@ -53,6 +53,15 @@ static int msghandler(lua_State *L) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
     zMsg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
+  /* hs.explain(msg) may add what to do (core/lua/hs.lua); its own failure
+  ** leaves the message as it was */
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_getfield(L, -1, "hs");
+  if (lua_istable(L, -1)) {
+    lua_getfield(L, -1, "explain");
+    lua_pushstring(L, zMsg);
+    if (lua_pcall(L, 1, 1, 0) == 0 && lua_isstring(L, -1)) zMsg = lua_tostring(L, -1);
+  }
   /* luaL_traceback is 5.2+; LuaJIT has it as an extension. */
   luaL_traceback(L, L, zMsg, 1);
   return 1;
