@@ -156,7 +156,9 @@ end
 -- case:goroutine_stacks([snapshot]) -> a table with one row per distinct
 -- full stack (as `go tool pprof -traces` groups them): count, states,
 -- wait_minutes (the longest), top (leaf function), created_by, stack
--- (every function, leaf first, joined by " < "), source.  Largest first.
+-- (every function, leaf first, joined by " < "), where (the first frame
+-- outside the runtime and sync: what the goroutine is doing), source.
+-- Largest first.
 -- snapshot: an entry of case.goroutine_snapshots or a rows table (default
 -- case.goroutines).
 function Case:goroutine_stacks(snap)
@@ -201,11 +203,17 @@ function Case:goroutine_stacks(snap)
   end)
   local rows = {}
   for k, gr in ipairs(order) do
-    rows[k] = { gr.count, table.concat(gr.states, ", "), gr.wait, gr.top, gr.created_by,
+    local where = gr.top
+    for f in (gr.stack .. " < "):gmatch("(.-) < ") do
+      if not f:match("^runtime[%./]") and not f:match("^sync[%./]") and
+         not f:match("^internal/") then where = f break end
+    end
+    rows[k] = { gr.count, table.concat(gr.states, ", "), gr.wait, where, gr.top, gr.created_by,
                 gr.stack, gr.source }
   end
   return tab.table_from("goroutine_stacks", { { "count", "u64" }, { "states", "str" },
-    { "wait_minutes", "u64" }, { "top", "str" }, { "created_by", "str" }, { "stack", "str" },
+    { "wait_minutes", "u64" }, { "where", "str" }, { "top", "str" }, { "created_by", "str" },
+    { "stack", "str" },
     { "source", "str" } }, rows)
 end
 
@@ -332,6 +340,7 @@ function hs._init(uds)
     if ok and repl.help then return repl.help(...) end
     return "help is not available"
   end
+  _G.overview = function(c) return require("hs.overview").overview(c) end
 end
 
 return hs

@@ -11,6 +11,7 @@ local core = require "hs.core"
 local tab = require "hs.table"
 
 local M = {}
+local is_binary, binary
 -- Default output width: the terminal's, set by the CLI (huge when stdout is
 -- not a terminal, so pipes get every column).
 M.width = 100
@@ -33,6 +34,22 @@ local function hex(v)
   local d = tonumber(v)
   return ("0x%x"):format(d)
 end
+-- Columns of nanoseconds the loaders name after Go's fields (MemStats'
+-- PauseTotalNs, the pause tables' pause_ns): printed as durations.
+local NANOS = { PauseTotalNs = true, pause_ns = true }
+
+-- "850 ns", "5.93 ms", "1.20 s", "2.5 min"
+local function fmt_duration(ns)
+  ns = tonumber(ns)
+  local a = math.abs(ns)
+  if a < 1e3 then return ("%d ns"):format(ns) end
+  if a < 1e6 then return ("%.2f us"):format(ns / 1e3) end
+  if a < 1e9 then return ("%.2f ms"):format(ns / 1e6) end
+  if a < 120e9 then return ("%.2f s"):format(ns / 1e9) end
+  return ("%.1f min"):format(ns / 60e9)
+end
+M.fmt_duration = fmt_duration
+
 -- Text of one cell for printing, by the column's display hints.
 local function show(col, v)
   if col.type == STR then return v end
@@ -40,11 +57,14 @@ local function show(col, v)
   if bit.band(f, COL_HEX) ~= 0 then return hex(v) end
   if bit.band(f, COL_BYTES) ~= 0 then return fmt_bytes(v) end
   if bit.band(f, COL_PCT) ~= 0 then return ("%.2f%%"):format(tonumber(v)) end
+  if bit.band(f, COL_MB) ~= 0 then return fmt_num(v) .. " MB" end
   if bit.band(f, COL_EPOCH) ~= 0 and tonumber(v) > 0 then
     local s = tonumber(v)
     if s > 1e17 then s = s / 1e9 end
     return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(s))
   end
+  if bit.band(f, COL_SECONDS) ~= 0 then return ("%.3f s"):format(tonumber(v)) end
+  if NANOS[col.name] then return fmt_duration(v) end
   return fmt_num(v)
 end
 M.show = show
@@ -144,6 +164,19 @@ local function is_array(t)
   return true
 end
 
+-- Bytes that are not text (from a heap object: o:bytes(), o:string()) print
+-- as their first bytes, escaped, and their length, never whole.
+local BINARY_SHOW = 64
+is_binary = function(v)
+  return v:find("[%z\1-\8\14-\31\127]") ~= nil   -- control bytes: not text
+end
+binary = function(v)
+  local head = v:sub(1, BINARY_SHOW):gsub('[^\32-\126]', function(c)
+    return ("\\x%02x"):format(c:byte())
+  end):gsub('"', '\\"')
+  return ('"%s"%s (%d bytes)'):format(head, #v > BINARY_SHOW and "..." or "", #v)
+end
+
 -- Format any value for the REPL and -e.
 function M.format(v, opts, depth, seen)
   opts = opts or {}
@@ -151,6 +184,7 @@ function M.format(v, opts, depth, seen)
   local tv = type(v)
   if is_table(v) then return M.format_table(v, opts) end
   if tv == "string" then
+    if is_binary(v) then return binary(v) end
     if depth > 0 then return ("%q"):format(v) end
     return v
   end
@@ -193,7 +227,12 @@ function M.format(v, opts, depth, seen)
   end
   local keys = {}
   for k in pairs(v) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  table.sort(keys, function(a, b)       -- numbers first, in order; then names
+    local na, nb = type(a) == "number", type(b) == "number"
+    if na and nb then return a < b end
+    if na ~= nb then return na end
+    return tostring(a) < tostring(b)
+  end)
   for _, k in ipairs(keys) do
     count = count + 1
     if count > maxitems then

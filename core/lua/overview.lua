@@ -1,0 +1,119 @@
+-- hs.overview: overview([case]), the first question of an investigation
+-- (Eclipse MAT's overview): per case what was loaded and the headline
+-- numbers -- live heap and objects, reachable against unreachable, the top
+-- retainers collapsed to their accumulation points, goroutine groups, GC
+-- rate and CPU share, RSS against the heap when both are known.  Every
+-- line names the call that shows more.
+local core = require "hs.core"
+
+local M = {}
+local fmt_bytes = core.fmt_bytes
+
+local Text = { __tostring = function(t) return t.text end }
+
+local function heap_lines(c, out)
+  local h = c.heap
+  if not h then return end
+  local live = h.objects:sum("size")
+  out[#out + 1] = ("heap dump   %s in %d objects (%s %s)      case.heap:by_type(10)"):format(
+    fmt_bytes(live), #h.objects, h.params.go_version, h.params.arch)
+  local why = h:_unreachable_why()
+  if why then
+    out[#out + 1] = "            " .. why
+    return
+  end
+  local u = h.unreachable
+  out[#out + 1] = ("            reachable %s, unreachable %s in %d objects (garbage not yet swept)")
+    :format(fmt_bytes(live - u.bytes), fmt_bytes(u.bytes), u.count)
+  out[#out + 1] = "top retainers, collapsed to their accumulation points      case.heap:tree()"
+  local top = h:top_retainers(5)
+  for i = 1, #top do
+    local r = top[i]
+    local acc = r.accumulation ~= r.addr and (" -> accumulates at 0x%x"):format(r.accumulation) or ""
+    local ch = r.chain > 1 and (" [chain of %d]"):format(r.chain) or ""
+    out[#out + 1] = ("  %10s  object %d 0x%x%s%s%s  held by %s"):format(fmt_bytes(r.retained),
+      r.id, r.addr, r.type ~= "" and (" " .. r.type) or "", ch, acc, r.root)
+  end
+end
+
+local function goroutine_lines(c, out)
+  local g = c.goroutines
+  if not g then return end
+  local snaps = c.goroutine_snapshots or {}
+  local total = g:sum("count")
+  out[#out + 1] = ("goroutines  %d in %s%s      case:goroutine_stacks()"):format(total,
+    snaps[1] and snaps[1].source or "?",
+    #snaps > 1 and (" (%d snapshots; case.goroutine_snapshots)"):format(#snaps) or "")
+  local st = c:goroutine_stacks()
+  for i = 1, math.min(3, #st) do
+    local r = st[i]
+    out[#out + 1] = ("  %6d  %s in %s%s"):format(r.count, r.states ~= "" and r.states or "?",
+      r.where, r.wait_minutes > 0 and (", up to %d minutes"):format(r.wait_minutes) or "")
+  end
+end
+
+local function gc_lines(c, out)
+  local gc = c.gc
+  if not gc or #gc == 0 then return end
+  -- one log's cycles (the same log in several framings is one run)
+  local src = gc:get(1, "source")
+  local one = gc:where("source", src)
+  local n = #one
+  local t0, t1 = one:get(1, "t"), one:get(n, "t")
+  local rate = t1 > t0 and ("%.1f per minute"):format((n - 1) / (t1 - t0) * 60) or "?"
+  out[#out + 1] = ("gc          %d cycles over %.1f s (%s), GC CPU share %d%%, heap peak %d MB      case.gc:top(5, \"heap_end\")")
+    :format(n, t1, rate, one:get(n, "cpu_pct"), one:max("heap_end"))
+end
+
+local function memory_lines(c, out)
+  local rss
+  if c.proc then
+    for _, key in ipairs({ "VmRSS", "Rss", "memory.current" }) do
+      local r = c.proc:where("key", key)
+      if #r > 0 then rss = { r:get(1, "bytes"), key }; break end
+    end
+  end
+  local ms = c.memstats
+  local heap = ms and #ms > 0 and ms:get(#ms, "HeapInuse") or nil
+  local sys = ms and #ms > 0 and ms:get(#ms, "Sys") or nil
+  if not rss and not heap then return end
+  local parts = {}
+  if rss then parts[#parts + 1] = ("RSS %s (%s)"):format(fmt_bytes(rss[1]), rss[2]) end
+  if heap then
+    parts[#parts + 1] = ("HeapInuse %s, Sys %s (last MemStats)"):format(fmt_bytes(heap),
+      fmt_bytes(sys))
+  end
+  if rss and heap and rss[1] > 0 then
+    parts[#parts + 1] = ("heap is %d%% of RSS"):format(math.floor(100 * heap / rss[1] + 0.5))
+  end
+  out[#out + 1] = "memory      " .. table.concat(parts, "; ") .. "      case.memstats, case.proc"
+end
+
+-- overview([c]) -> printable text for case c (default: every case)
+function M.overview(c)
+  local hs = require "hs"
+  local list = c and { c } or hs.cases or {}
+  local out = {}
+  for _, x in ipairs(list) do
+    local kinds, seen = {}, {}
+    for _, i in ipairs(x.inputs) do
+      if i.kind ~= "unknown" and not seen[i.kind] then
+        seen[i.kind] = true
+        kinds[#kinds + 1] = i.kind
+      end
+    end
+    out[#out + 1] = ("case %s: %d inputs (%s)%s"):format(x.name, #x.inputs,
+      table.concat(kinds, ", "), #x.errors > 0 and (", %d errors"):format(#x.errors) or "")
+    local before = #out
+    heap_lines(x, out)
+    goroutine_lines(x, out)
+    gc_lines(x, out)
+    memory_lines(x, out)
+    if #out == before then out[#out + 1] = "  (no evidence heapscope recognised)" end
+    out[#out + 1] = ""
+  end
+  if #list == 0 then out[1] = "no case loaded: hs.load(path) loads one" end
+  return setmetatable({ text = table.concat(out, "\n"):gsub("\n$", "") }, Text)
+end
+
+return M
