@@ -248,6 +248,7 @@ end
 -- has .object, .offset (field of the previous object pointing at it); the
 -- first has .root (text), .kind and .root_index (1-based heap.roots row).
 local Step = {}
+M.Step = Step
 Step.__index = function(s, k)
   local v = Object[k]
   if type(v) == "function" then

@@ -43,6 +43,7 @@ hs.attachers = { "hs.heap", "hs.profile" }
 hs.open_options = {}
 
 local Case = {}
+hs.Case = Case
 Case.__index = Case
 
 function Case:table(name)
@@ -340,7 +341,7 @@ function hs._init(uds)
     if ok and repl.help then return repl.help(...) end
     return "help is not available"
   end
-  _G.overview = function(c) return require("hs.overview").overview(c) end
+  _G.overview = function(c, short) return require("hs.overview").overview(c, short) end
 end
 
 return hs

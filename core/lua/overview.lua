@@ -11,12 +11,13 @@ local fmt_bytes = core.fmt_bytes
 
 local Text = { __tostring = function(t) return t.text end }
 
-local function heap_lines(c, out)
+local function heap_lines(c, out, short)
   local h = c.heap
   if not h then return end
   local live = h.objects:sum("size")
-  out[#out + 1] = ("heap dump   %s in %d objects (%s %s)      case.heap:by_type(10)"):format(
+  out[#out + 1] = ("heap dump   %s in %d objects (%s %s)\tcase.heap:by_type(10)"):format(
     fmt_bytes(live), #h.objects, h.params.go_version, h.params.arch)
+  if short then return end      -- what follows needs the object graph
   local why = h:_unreachable_why()
   if why then
     out[#out + 1] = "            " .. why
@@ -25,7 +26,7 @@ local function heap_lines(c, out)
   local u = h.unreachable
   out[#out + 1] = ("            reachable %s, unreachable %s in %d objects (garbage not yet swept)")
     :format(fmt_bytes(live - u.bytes), fmt_bytes(u.bytes), u.count)
-  out[#out + 1] = "top retainers, collapsed to their accumulation points      case.heap:tree()"
+  out[#out + 1] = "top retainers, collapsed to their accumulation points\tcase.heap:tree()"
   local top = h:top_retainers(5)
   for i = 1, #top do
     local r = top[i]
@@ -36,14 +37,15 @@ local function heap_lines(c, out)
   end
 end
 
-local function goroutine_lines(c, out)
+local function goroutine_lines(c, out, short)
   local g = c.goroutines
   if not g then return end
   local snaps = c.goroutine_snapshots or {}
   local total = g:sum("count")
-  out[#out + 1] = ("goroutines  %d in %s%s      case:goroutine_stacks()"):format(total,
-    snaps[1] and snaps[1].source or "?",
+  out[#out + 1] = ("goroutines  %d in %s%s\tcase:goroutine_stacks()"):format(total,
+    snaps[1] and snaps[1].source:match("[^/]*$") or "?",
     #snaps > 1 and (" (%d snapshots; case.goroutine_snapshots)"):format(#snaps) or "")
+  if short then return end
   local st = c:goroutine_stacks()
   for i = 1, math.min(3, #st) do
     local r = st[i]
@@ -61,7 +63,7 @@ local function gc_lines(c, out)
   local n = #one
   local t0, t1 = one:get(1, "t"), one:get(n, "t")
   local rate = t1 > t0 and ("%.1f per minute"):format((n - 1) / (t1 - t0) * 60) or "?"
-  out[#out + 1] = ("gc          %d cycles over %.1f s (%s), GC CPU share %d%%, heap peak %d MB      case.gc:top(5, \"heap_end\")")
+  out[#out + 1] = ("gc          %d cycles over %.1f s (%s), GC CPU share %d%%, heap peak %d MB\tcase.gc:top(5, \"heap_end\")")
     :format(n, t1, rate, one:get(n, "cpu_pct"), one:max("heap_end"))
 end
 
@@ -86,11 +88,13 @@ local function memory_lines(c, out)
   if rss and heap and rss[1] > 0 then
     parts[#parts + 1] = ("heap is %d%% of RSS"):format(math.floor(100 * heap / rss[1] + 0.5))
   end
-  out[#out + 1] = "memory      " .. table.concat(parts, "; ") .. "      case.memstats, case.proc"
+  out[#out + 1] = "memory      " .. table.concat(parts, "; ") .. "\tcase.memstats, case.proc"
 end
 
--- overview([c]) -> printable text for case c (default: every case)
-function M.overview(c)
+-- overview([c] [, short]) -> printable text for case c (default: every
+-- case); short leaves out what needs the object graph or stack grouping
+-- (the REPL's first screen)
+function M.overview(c, short)
   local hs = require "hs"
   local list = c and { c } or hs.cases or {}
   local out = {}
@@ -105,14 +109,19 @@ function M.overview(c)
     out[#out + 1] = ("case %s: %d inputs (%s)%s"):format(x.name, #x.inputs,
       table.concat(kinds, ", "), #x.errors > 0 and (", %d errors"):format(#x.errors) or "")
     local before = #out
-    heap_lines(x, out)
-    goroutine_lines(x, out)
+    heap_lines(x, out, short)
+    goroutine_lines(x, out, short)
     gc_lines(x, out)
     memory_lines(x, out)
     if #out == before then out[#out + 1] = "  (no evidence heapscope recognised)" end
-    out[#out + 1] = ""
+    if not short then out[#out + 1] = "" end
   end
   if #list == 0 then out[1] = "no case loaded: hs.load(path) loads one" end
+  -- each line's hint (after a tab) goes on its own line, or away when short
+  for k, l in ipairs(out) do
+    local text, hint = l:match("^(.-)\t(.*)$")
+    if text then out[k] = short and text or (text .. "\n" .. (" "):rep(12) .. "more: " .. hint) end
+  end
   return setmetatable({ text = table.concat(out, "\n"):gsub("\n$", "") }, Text)
 end
 

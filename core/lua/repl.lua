@@ -17,6 +17,7 @@
 -- userdata its columns() method (hs.table's, found in
 -- require("hs.table").methods), which only reads the table's header.
 local M = {}
+local kind_of
 
 local dgetmt = debug.getmetatable
 local type, next, rawget, pcall, select = type, next, rawget, pcall, select
@@ -343,48 +344,12 @@ end
 
 -- ---------------------------------------------------------------- help
 
-M.overview = [[
-heapscope: where is the memory of a Go process going, and why is it not coming back?
-
-  case                        the first case loaded (all evidence about one process)
-  cases                       every case: for _, c in ipairs(cases) do print(c.name) end
-  hs.load(path)               load another case:   c2 = hs.load("samples/go1.23/leaky")
-
-What a case offers (nil when that evidence was not loaded):
-  case.name, case.inputs      what was loaded:     case.inputs
-  case.warnings               problems met while loading, with file:line or offset
-  case.heap                   heap dump:           #case.heap.objects
-    .objects .roots .goroutines .params            case.heap.params.go_version
-    :object(addr)             object at (or inside) addr:  o = case.heap:object(0xc000123456)
-    :top_retainers(n)         biggest retained sizes:      case.heap:top_retainers(10)
-  an object o                 o.addr o.size o.retained     o:path()  (steps from a GC root)
-    o:referrers() o:referents() o:dominator() o:site() (allocation stack, when sampled)
-  case.profiles.heap          pprof profiles (.allocs .goroutine .mutex .block ...)
-    p:top(n, sample_type)     like `go tool pprof -top`: case.profiles.heap:top(10, "inuse_space")
-  case.gc                     gctrace, one row per cycle:  case.gc:top(5, "heap_end")
-  case.memstats               runtime.MemStats snapshots:  case.memstats[1].HeapAlloc
-  case.goroutines             goroutines:          case.goroutines:group_by("state"):count()
-  case.metrics, case.proc     Prometheus metrics; /proc and cgroup memory
-
-Query helpers on every table t (columnar, 1-based rows):
-  #t, t[i]                    row count, row i as a Lua table:   case.gc[1]
-  t:columns()                 column names
-  t:where(fn)                 rows where fn(row) is true:  case.goroutines:where(function(r) return r.wait_minutes > 10 end)
-  t:select(col, ...)          only these columns:          case.gc:select("num", "heap_end")
-  t:sort(col [, desc])        sorted copy:                 case.gc:sort("heap_end", true)
-  t:top(n, col)               n largest by col:            case.heap.objects:top(10, "size")
-  t:group_by(col|fn)          then :count() or :sum(col):  case.goroutines:group_by("state"):count()
-  t:each()                    iterate rows:                for r in case.gc:each() do print(r.num) end
-  t:column(name)              zero-copy FFI array (0-based), for fast loops
-
-REPL: Tab completes globals, fields, methods and column names; _ is the last
-result; help(x) describes x (a table, case or object); Ctrl-C stops a running
-chunk; Ctrl-D leaves.  Detectors: `heapscope detectors` and `heapscope check`.
-]]
+-- The whole help text (core/lua/help.lua holds it as data).
+M.overview = require("hs.help").text()
 
 -- help(name) topics: help("gc"), help("tables") ...
 M.topics = {
-  tables = "Query helpers on every table t: see help(); t:columns() lists the columns.",
+  tables = require("hs.help").section("table"),
   repl = [[
 Each line is tried as `return <line>` first, then as a statement; an unfinished
 statement continues on the next line (prompt ..>).  Results are printed as
@@ -463,6 +428,21 @@ function M.describe(x)
   return tconcat(lines, "\n")
 end
 
+-- The help section for x by what it is (a table, case, heap, object,
+-- path step, profile), or nil.
+kind_of = function(x)
+  if is_hstable(x) then return "table" end
+  local mt = dgetmt(x)
+  if mt == nil then return nil end
+  local L = package.loaded
+  local heap, hs, prof = L["hs.heap"], L.hs, L["hs.profile"]
+  if heap and (mt == heap.Object or mt == heap.Step) then return "object" end
+  if heap and mt == heap.Heap then return "heap" end
+  if prof and mt == prof.Profile then return "profile" end
+  if hs and mt == hs.Case then return "case" end
+  return nil
+end
+
 -- help([x]): prints the overview, a topic, x's __help/_help text (a string,
 -- or a function called with x returning one), or what x offers.
 function M.help(x, ...)
@@ -474,8 +454,12 @@ function M.help(x, ...)
     if not text then
       local v = _G
       for seg in x:gmatch("[^.]+") do v = v ~= nil and lookup(v, seg) or nil end
-      text = v ~= nil and M.describe(v)
-             or ("no help on %q; help() lists the API, topics: %s"):format(x, "repl, tables")
+      local sec = require("hs.help").section(x)
+      local names = {}
+      for _, sc in ipairs(require("hs.help").sections) do names[#names + 1] = sc.name end
+      text = sec or v ~= nil and M.describe(v)
+             or ("no help on %q; help() lists the API, topics: repl, %s"):format(x,
+                  tconcat(names, ", "))
     end
   else
     local h = lookup(x, "__help")
@@ -486,10 +470,16 @@ function M.help(x, ...)
       local ok, r = pcall(h, x)
       h = ok and r or ("help failed: " .. tostring(r))
     end
+    local sec = h == nil and kind_of(x)
     if type(h) == "string" then
       text = h
       local cols = columns_of(x)
       if cols then text = text .. "\n  columns: " .. tconcat(cols, ", ") end
+    elseif sec then
+      text = M.title(x)
+      local cols = columns_of(x)
+      if cols then text = text .. "\n  columns: " .. tconcat(cols, ", ") end
+      text = text .. "\n" .. require("hs.help").section(sec)
     else
       text = M.describe(x)
     end
@@ -515,8 +505,18 @@ function M.banner()
   local loaded = n == 0 and "no case loaded (hs.load(path) loads one)"
     or ("%d case%s: %s%s"):format(n, n == 1 and "" or "s", tconcat(names, ", "),
                                   n > 5 and ", ..." or "")
-  return ("heapscope %s -- %s\nhelp() shows the API; Tab completes; Ctrl-D leaves.\n")
-    :format(version, loaded)
+  local first = ""
+  local ov = rawget(_G, "overview")
+  if n >= 1 and n <= 3 and type(ov) == "function" then
+    local ok, t = pcall(function()
+      local parts = {}
+      for i = 1, n do parts[i] = tostring(ov(list[i], true)) end
+      return tconcat(parts, "\n")
+    end)
+    if ok then first = t .. "\n" end
+  end
+  return ("heapscope %s -- %s\n%soverview() shows more (top retainers, goroutine groups); " ..
+          "help() the API; Tab completes; Ctrl-D leaves.\n"):format(version, loaded, first)
 end
 
 function M.install()
