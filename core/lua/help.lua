@@ -64,6 +64,10 @@ M.sections = {
     { "h:root(i)", "root i (heap.roots row) named for people", "case.heap:root(1)" },
     { "h:scan_slices([min_size])", "slice and string headers using a small part of large objects",
       "#case.heap:scan_slices()" },
+    { "h:accumulation(ids [, ratio])", "accumulation points below objects ids, in C (detectors)",
+      "case.heap:accumulation({case.heap:top_retainers(1)[1].id})" },
+    { "h:dominated_summary(ids)", "what each of ids dominates, by site and type (detectors)",
+      "case.heap:dominated_summary({1})[1].objects" },
     { "h.graph", "retained, idom, parent, depth per object: zero-copy, for detectors",
       'case.heap.graph:top(3, "retained")' },
   } },
@@ -133,10 +137,12 @@ one ends heapscope, history saved); Ctrl-D leaves.  help("repl") says more.]]
 local function render_section(s)
   local out = { s.title .. ":" }
   for _, e in ipairs(s.entries) do
-    local line = ("  %-34s %s"):format(e[1], e[2])
+    local line = #e[1] <= 34 and ("  %-34s %s"):format(e[1], e[2])
+                 or ("  %s\n%s%s"):format(e[1], (" "):rep(37), e[2])
+    local lastlen = #line:match("[^\n]*$")
     if e[3] then
       local ex = "  e.g. " .. e[3]
-      if #line + #ex <= 100 then line = line .. ex
+      if lastlen + #ex <= 100 then line = line .. ex
       else line = line .. "\n" .. (" "):rep(37) .. "e.g. " .. e[3] end
     end
     out[#out + 1] = line

@@ -235,7 +235,8 @@ def main():
        s.recent())
     run("5+5", rb"\n10", "the session goes on after Ctrl-C")
 
-    run("help()", rb"hs\.load(.|\n)*?case\.gc(.|\n)*?t:where(.|\n)*?heapscope check`\.", "help() lists the API")
+    run("help()", rb"overview\(\)(.|\n)*?hs\.load(.|\n)*?case\.gc(.|\n)*?t:where(.|\n)*?Ctrl-D leaves(.|\n)*?says more\.",
+        "help() lists the API")
     run('"hist" .. "ory"', rb"\nhistory", "the last chunk")
 
     s.send("\x04")

@@ -16,15 +16,22 @@ end
 local list = hs.open(dir)
 _G.cases, _G.case = list, list[1]
 
--- help(x) and friends print; keep the TAP stream clean
+-- help(x) and friends print: their output is captured, the TAP stream
+-- stays clean
 local real_write = io.write
 local captured = {}
-io.write = function(...) for _, s in ipairs({ ... }) do captured[#captured + 1] = tostring(s) end end
+local function capture(fn, ...)
+  captured = {}
+  io.write = function(...) for _, s in ipairs({ ... }) do captured[#captured + 1] = tostring(s) end end
+  local r = { pcall(fn, ...) }
+  io.write = real_write
+  return unpack(r)
+end
 
 local function run(ex)
   local f = loadstring("return " .. ex, "=example") or loadstring(ex, "=example")
   if not f then return false, "does not compile" end
-  return pcall(function() return hs.format((f())) end)
+  return capture(function() return hs.format((f())) end)
 end
 
 local examples = help.examples()
@@ -32,7 +39,6 @@ for _, ex in ipairs(examples) do
   local ok, err = run(ex)
   tap.ok(ok, "help example runs: " .. ex .. (ok and "" or ("  -- " .. tostring(err))))
 end
-io.write = real_write
 tap.ok(#examples >= 60, ("help() has an example per entry (%d)"):format(#examples))
 
 -- help() mentions every public name of what it documents
@@ -66,19 +72,13 @@ documented("profile methods", names_of(require("hs.profile").Profile, { __index 
 documented("table methods", names_of(require("hs.table").methods), "t:")
 
 -- help(x) says what x is and shows its section
-captured = {}
-io.write = function(...) for _, s in ipairs({ ... }) do captured[#captured + 1] = tostring(s) end end
 local o = case.heap:top_retainers(1)[1]:object()
 for _, x in ipairs({ { case, "A case" }, { case.heap, "The heap dump" }, { o, "An object" },
+                     { case.heap:top_retainers(1)[1]:path()[1], "An object" },
                      { case.profiles.heap, "A profile" }, { case.gc, "Every table" } }) do
-  captured = {}
-  repl.help(x[1])
-  io.write = real_write
-  local out = table.concat(captured)
-  io.write = function(...) for _, s in ipairs({ ... }) do captured[#captured + 1] = tostring(s) end end
-  tap.like(out, x[2], "help(x) on " .. x[2]:lower() .. " shows its section")
+  capture(repl.help, x[1])
+  tap.like(table.concat(captured), x[2], "help(x) on " .. x[2]:lower() .. " shows its section")
 end
-io.write = real_write
 tap.ok(not text:find("heapscope check") and not text:find("heapscope detectors"),
   "help() advertises no command that does not exist")
 
