@@ -680,7 +680,7 @@ end
 
 local OBJECT_COLS = {
   { "id", "u32" }, { "addr", "u64", "hex" }, { "size", "u64", "bytes" },
-  { "retained", "u64", "bytes" }, { "count", "u64" }, { "type", "str" }, { "site", "str" } }
+  { "retained", "u64", "bytes" }, { "count", "u64" }, { "type", "str" }, { "site_name", "str" } }
 
 -- A table of objects (columns OBJECT_COLS plus extra), rows that are objects.
 local function object_table(h, name, objs, extra, extra_vals)
@@ -713,7 +713,7 @@ function Heap:top_retainers(n)
   local objs = {}
   for k, i in ipairs(ids) do objs[k] = obj(self, i) end
   return object_table(self, "heap.top_retainers", objs,
-    { { "accumulation", "u64", "hex" }, { "chain", "u64" }, { "root", "str" } },
+    { { "accumulates_at", "u64", "hex" }, { "chain", "u64" }, { "root", "str" } },
     function(o)
       local a, len = o:accumulation()
       local ps, offs = core.heap_path(self._ud, o._i)

@@ -30,7 +30,7 @@ local function heap_lines(c, out, short)
   local top = h:top_retainers(5)
   for i = 1, #top do
     local r = top[i]
-    local acc = r.accumulation ~= r.addr and (" -> accumulates at 0x%x"):format(r.accumulation) or ""
+    local acc = r.accumulates_at ~= r.addr and (" -> accumulates at 0x%x"):format(r.accumulates_at) or ""
     local ch = r.chain > 1 and (" [chain of %d]"):format(r.chain) or ""
     out[#out + 1] = ("  %10s  object %d 0x%x%s%s%s  held by %s"):format(fmt_bytes(r.retained),
       r.id, r.addr, r.type ~= "" and (" " .. r.type) or "", ch, acc, r.root)

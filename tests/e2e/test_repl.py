@@ -55,14 +55,14 @@ def on_alarm(sig, frame):
 class Session:
     """heapscope on the slave side of a pty; we hold the master."""
 
-    def __init__(self, home, env=None, cols=80):
+    def __init__(self, home, env=None, cols=80, args=()):
         e = dict(os.environ, HOME=home, TERM="dumb")
         e.pop("XDG_STATE_HOME", None)
         e.update(env or {})
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             try:
-                os.execve(HS, [HS], e)
+                os.execve(HS, [HS] + list(args), e)
             finally:
                 os._exit(127)
         children.append(self.pid)
@@ -147,6 +147,49 @@ def mkhome():
 
 
 PROMPT = rb"hs> "
+
+
+def investigate(home):
+    """From "it is using memory" to the planted ring and its allocation, as
+    a user would type it, checked against the program's facts.json."""
+    import json
+    root = os.path.join(HERE, "..", "..")
+    case = os.path.join(root, "samples", "go1.23", "leaky")
+    facts_path = os.path.join(case, "facts.json")
+    if not os.path.exists(facts_path):
+        ok(True, "# SKIP no samples/go1.23/leaky")
+        return
+    with open(facts_path) as f:
+        facts = json.load(f)
+    ring = facts["ring_sessions"]
+    s = Session(home, cols=120, args=["--no-cache", case])
+    ok(s.expect(rb"heap dump .*objects(.|\n)*?goroutines(.|\n)*?overview\(\) shows more(.|\n)*?" + PROMPT),
+       "the first screen is a short overview of the case", s.recent())
+
+    def step(line, want, name):
+        s.send(line + "\n")
+        return ok(s.expect(want + rb"(.|\n)*?\n" + PROMPT, 30), name, s.recent())
+
+    step("overview()", rb"top retainers(.|\n)*?chain of %d\]" % ring["count"],
+         "overview() shows the ring collapsed to one line")
+    step("top = case.heap:top_retainers(5)", rb"", "the top retainers")
+    step("for i = 1, #top do if top[i].chain > 1 then r = top[i] end end", rb"", "find the chain")
+    step("r.addr == %s" % ring["first_addr"], rb"\ntrue", "the chain's row is the ring's head")
+    step("r:dominated(2)", rb"\n  1  0x[0-9a-f]+ \(48 B(.|\n)*?\n  2  0x", "a row is an object: row:dominated()")
+    step("case.heap:tree(r)", rb"\[chain of %d, to 0x" % ring["count"], "the tree collapses the ring")
+    step("el = case.heap:object(%s)" % facts["ring_element_addr"], rb"", "take element 500")
+    s.send("el:path()\n")
+    m = s.expect(rb"\nroot  global [^\n]*\n((  [^\n]*\n)+)" + PROMPT, 30)
+    steps = m.group(1).decode().count("\n") if m else 0
+    ok(steps == facts["ring_element_index"] + 1, "el:path() prints one step per line from the ring's global",
+       "%d steps; %s" % (steps, s.recent()))
+    step("el:word(8)", rb"\n%d" % facts["ring_element_index"], "o:word reads the Session's id exactly")
+    step("el:word(3)", rb"not a multiple of the pointer size", "a misaligned word says why")
+    step("case:goroutine_stacks():head(1)", rb"\n\s+%d\s+chan receive(.|\n)*?main\.leakyWorker"
+         % facts["goroutines"][0]["count"], "goroutines grouped by stack: the planted leak first")
+    step("case.heap.objects", rb"", "the session goes on")
+    s.send("\x04")
+    ok(s.wait() == 0, "the investigation ends with Ctrl-D", s.recent())
 
 
 def main():
@@ -332,6 +375,9 @@ def main():
        "... with human sizes and a count of the 10 rows left out", out)
     s.send("\x04")
     s.wait()
+
+    # ---------------------------------------------------------------- an investigation
+    investigate(home3)
 
     # ---------------------------------------------------------------- stdin not a terminal
     def pipe(text):

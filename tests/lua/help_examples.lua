@@ -39,6 +39,19 @@ for _, ex in ipairs(examples) do
   local ok, err = run(ex)
   tap.ok(ok, "help example runs: " .. ex .. (ok and "" or ("  -- " .. tostring(err))))
 end
+-- the Lua examples README.md shows run too
+local f = io.open("README.md")
+local readme = f and f:read("*a") or ""
+if f then f:close() end
+local nreadme = 0
+for block in readme:gmatch("```lua\n(.-)```") do
+  for line in block:gmatch("[^\n]+") do
+    nreadme = nreadme + 1
+    local ok, err = run(line)
+    tap.ok(ok, "README example runs: " .. line .. (ok and "" or ("  -- " .. tostring(err))))
+  end
+end
+tap.ok(nreadme >= 5, ("README shows Lua examples (%d)"):format(nreadme))
 tap.ok(#examples >= 60, ("help() has an example per entry (%d)"):format(#examples))
 
 -- help() mentions every public name of what it documents

@@ -35,6 +35,11 @@ local function check_heap(dir, facts)
   tap.is(row and row.chain, rs.count, v .. ": its row's chain column is the planted count")
   tap.is(row and row:object(), head, v .. ": a top_retainers row is the object (row:object())")
   tap.is(row and #row:path(), #head:path(), v .. ": row:path() works on the row")
+  local clash = {}
+  for _, col in ipairs(top:columns()) do
+    if type(require("hs.heap").Object[col]) == "function" then clash[#clash + 1] = col end
+  end
+  tap.is(table.concat(clash, ", "), "", v .. ": no column hides a method of the row's object")
   local tree = tostring(h:tree(head))
   local _, nchain = tree:gsub("%[chain of " .. rs.count, "")
   tap.is(nchain, 1, v .. ": heap:tree collapses the ring to one line")
