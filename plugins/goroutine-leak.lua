@@ -144,7 +144,7 @@ local function text_source(t)
 end
 
 local function from_text(c)
-  local t = c.goroutines
+  local t = c:table("goroutines")     -- every snapshot; one is chosen below
   local src = text_source(t)
   if not src then return nil end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func", "file", "line")
@@ -152,7 +152,7 @@ local function from_text(c)
   local state, cb = ev.text(t, "state"), ev.text(t, "created_by")
   local groups, order = {}, {}
   for _, r in ipairs(src.rows) do
-    -- case.goroutines is a base table: row i is base row i - 1
+    -- the whole goroutines table: row i is base row i - 1
     add(groups, order, state(r + 1, r), stacks[r] or {}, tonumber(cnt[r]),
         { id = tonumber(gid[r]) ~= 0 and tonumber(gid[r]) or nil, wait = tonumber(wm[r]),
           created_by = cb(r + 1, r) })
