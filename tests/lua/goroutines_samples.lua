@@ -4,28 +4,10 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function ls(dir)
-  local out = {}
-  local f = io.popen("ls " .. dir .. " 2>/dev/null")
-  for l in f:lines() do out[#out + 1] = l end
-  f:close()
-  return out
-end
-
-local function lines(text)
-  local out = {}
-  for l in (text .. "\n"):gmatch("([^\n]*)\n") do out[#out + 1] = l end
-  return out
-end
-
+local files = dofile("tests/lib/files.lua")
+local read = files.read
+local ls = files.ls
+local lines = files.lines
 -- facts.json's planted goroutines: function, count, state (1.19 spelling
 -- when the sample is Go 1.19), created_by, locked_to_thread
 local function planted(dir)

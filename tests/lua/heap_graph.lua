@@ -4,80 +4,8 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
--- A small JSON reader for facts.json (objects, arrays, strings, numbers,
--- true/false/null; no escapes beyond \" \\ \/ \n \t).
-local function json_decode(s)
-  local i = 1
-  local function ws() i = s:find("[^ \t\r\n]", i) or #s + 1 end
-  local value
-  local function str()
-    local j, out = i + 1, {}
-    while true do
-      local c = s:sub(j, j)
-      if c == '"' then break end
-      if c == "\\" then
-        local e = s:sub(j + 1, j + 1)
-        out[#out + 1] = ({ n = "\n", t = "\t" })[e] or e
-        j = j + 2
-      else
-        out[#out + 1] = c
-        j = j + 1
-      end
-    end
-    i = j + 1
-    return table.concat(out)
-  end
-  function value()
-    ws()
-    local c = s:sub(i, i)
-    if c == "{" then
-      local t = {}
-      i = i + 1
-      ws()
-      if s:sub(i, i) == "}" then i = i + 1 return t end
-      while true do
-        ws()
-        local k = str()
-        ws()
-        i = i + 1 -- :
-        t[k] = value()
-        ws()
-        local d = s:sub(i, i)
-        i = i + 1
-        if d == "}" then return t end
-      end
-    elseif c == "[" then
-      local t = {}
-      i = i + 1
-      ws()
-      if s:sub(i, i) == "]" then i = i + 1 return t end
-      while true do
-        t[#t + 1] = value()
-        ws()
-        local d = s:sub(i, i)
-        i = i + 1
-        if d == "]" then return t end
-      end
-    elseif c == '"' then
-      return str()
-    else
-      local tok = s:match("^[%w%.%+%-]+", i)
-      i = i + #tok
-      if tok == "true" then return true elseif tok == "false" then return false
-      elseif tok == "null" then return nil end
-      return tonumber(tok)
-    end
-  end
-  return value()
-end
-
-local function facts_of(dir)
-  local f = io.open(dir .. "/facts.json")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return json_decode(s)
-end
+local json = dofile("tests/lib/json.lua")
+local function facts_of(dir) return json.read(dir .. "/facts.json") end
 
 local function hex(s) return tonumber(s) end
 

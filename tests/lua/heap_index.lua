@@ -5,12 +5,8 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function exists(p)
-  local f = io.open(p, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
+local files = dofile("tests/lib/files.lua")
+local exists = files.exists
 local src
 for _, p in ipairs({ "samples/go1.23/leaky/heap.dump.xz", "samples/go1.23/leaky/heap.dump",
                      "samples/go1.19/leaky/heap.dump.xz", "samples/go1.19/leaky/heap.dump" }) do

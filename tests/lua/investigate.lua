@@ -7,14 +7,8 @@ local json = dofile("tests/lib/json.lua")
 
 hs.open_options = { nocache = true }  -- never write index files into samples/
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
+local files = dofile("tests/lib/files.lua")
+local slurp = files.read
 local function nlines(s) return select(2, s:gsub("\n", "")) + 1 end
 
 local function check_heap(dir, facts)

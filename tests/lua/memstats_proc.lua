@@ -4,14 +4,8 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
+local files = dofile("tests/lib/files.lua")
+local slurp = files.read
 local function get(proc, kind, key)
   local r = proc:where(function(x) return x.kind == kind and x.key == key end)
   return r[1]

@@ -7,14 +7,8 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
+local files = dofile("tests/lib/files.lua")
+local slurp = files.read
 local function digits(v) return (tostring(v):gsub("ULL$", "")) end
 
 local fields = { "Alloc", "TotalAlloc", "Sys", "Lookups", "Mallocs", "Frees", "HeapAlloc",

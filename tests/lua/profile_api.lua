@@ -4,14 +4,8 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
+local files = dofile("tests/lib/files.lua")
+local read = files.read
 -- A string or number field of facts.json (flat, as the test needs).
 local function fact(json, key)
   local s = json:match('"' .. key .. '"%s*:%s*"([^"]*)"')

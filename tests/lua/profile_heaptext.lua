@@ -6,22 +6,9 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function read_lines(path)
-  local f
-  if path:match("%.gz$") then f = io.popen("gzip -dc " .. path) else f = io.open(path, "rb") end
-  if not f then return nil end
-  local out = {}
-  for l in f:lines() do out[#out + 1] = l end
-  f:close()
-  return out
-end
-
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
+local files = dofile("tests/lib/files.lua")
+local read_lines = files.read_lines
+local exists = files.exists
 local paths = {}
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, c in ipairs({ "leaky", "leaky-rate1", "healthy" }) do

@@ -7,28 +7,9 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local function lines_of(path)
-  local f = io.open(path, "rb")
-  if not f then
-    f = io.open(path .. ".gz", "rb")
-    if not f then return nil end
-    f:close()
-    f = io.popen("gzip -dc " .. path .. ".gz")
-  end
-  local out = {}
-  for l in f:lines() do out[#out + 1] = l end
-  f:close()
-  return out
-end
-
-local function ls(dir)
-  local out = {}
-  local f = io.popen("ls " .. dir .. " 2>/dev/null")
-  for l in f:lines() do out[#out + 1] = l end
-  f:close()
-  return out
-end
-
+local files = dofile("tests/lib/files.lua")
+local lines_of = files.read_lines
+local ls = files.ls
 -- pprof's units (internal/measurement): bytes 1024-based, times from ns.
 local scale = { B = 1, kB = 1024, MB = 1024 ^ 2, GB = 1024 ^ 3, TB = 1024 ^ 4, PB = 1024 ^ 5,
                 ns = 1, us = 1e3, ms = 1e6, s = 1e9, hrs = 3600e9 }
