@@ -18,6 +18,10 @@
 #include "lua/embed.h"
 #include "lua/hslua.h"
 
+/* Functions Lua calls only through the FFI (ffi.C.*): named here so that the
+** linker keeps them in the binary (-rdynamic exports them). */
+__attribute__((used)) static void *const gaFfiOnly[] = {(void *)hs_profile_aggregate};
+
 void (*hsL_on_emergency_exit)(void);
 void (*hsL_on_exit)(void);
 

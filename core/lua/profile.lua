@@ -270,6 +270,26 @@ function Profile:_aggregate(stype, by, edges)
   local stride = nnode + 1
   local weights = edges == "weights"
   local labels = edges == "labels"
+  if not weights then
+    -- the common case in C (core/lua/ffiprof.c): the same pass, without
+    -- the caller edges' weights
+    local has_in = labels and ffi.new("uint8_t[?]", nnode + 1) or nil
+    local has_noin = labels and ffi.new("uint8_t[?]", nnode + 1) or nil
+    if labels then inline_pairs(nd, nloc) end
+    local rc = ffi.C.hs_profile_aggregate(#s, vals, s_stack, s_depth, #stk, st_loc, nloc,
+      start, seq, labels and nd.inl_target or nil, nnode, labels and 1 or 0, flat, cum,
+      has_in, has_noin)
+    if rc ~= 0 then error("top: out of memory or interrupted", 3) end
+    if labels then
+      local hin, hnoin = {}, {}
+      for n = 1, nnode do
+        if has_in[n] == 1 then hin[n] = true end
+        if has_noin[n] == 1 then hnoin[n] = true end
+      end
+      return nd, flat, cum, hin, hnoin
+    end
+    return nd, flat, cum, {}, {}, stride
+  end
   local ew, einl, eseen = {}, {}, {}
   local locused, noin, target, nonin_pair
   if labels then

@@ -56,4 +56,14 @@ typedef struct hs_table_ud {
   uint32_t aIdx[1];     /* view rows (nIdx of them, allocated past the struct) */
 } hs_table_ud;
 
+/* p:top's pass over a profile's samples (core/lua/ffiprof.c): flat and cum
+** per node (aFlat, aCum: nNode+1 doubles, zeroed by the caller), and with
+** bLabels the inline marks (aHasIn, aHasNoin: nNode+1 bytes, zeroed).
+** Returns 0 (HS_OK), or nonzero on out-of-memory or Ctrl-C. */
+int hs_profile_aggregate(uint64_t nSample, const int64_t *aVal, const uint32_t *aStack,
+                         const uint32_t *aDepth, uint64_t nStackRow, const uint32_t *aStLoc,
+                         uint32_t nLoc, const int32_t *aStart, const int32_t *aSeq,
+                         const uint8_t *aTarget, uint32_t nNode, int bLabels, double *aFlat,
+                         double *aCum, uint8_t *aHasIn, uint8_t *aHasNoin);
+
 #endif

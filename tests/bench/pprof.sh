@@ -11,12 +11,14 @@
 #      that fills flat arrays (the choice the issue asked us to measure;
 #      core/formats/pprof.c uses a hand decoder because of this figure).
 # Usage: tests/bench/pprof.sh [build/release]  (GO=/path/to/go to choose Go)
+#   NSAMP=300000 DEPTH="3 12" tests/bench/pprof.sh   the 300 k-stack profile of issue 14
 # Prints the figures; copy them into tests/bench/RESULTS.md.
 set -eu
 B=${1:-build/release}
 HS=$PWD/$B/heapscope
 GO=${GO:-$(command -v go || echo /usr/lib/go-1.23/bin/go)}
 NSAMP=${NSAMP:-500000}
+DEPTH=${DEPTH:-"5 25"}   # own frames per sample (random in this range) above a shared root chain
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -34,10 +36,10 @@ best() {
 }
 
 echo "== generating a profile with $NSAMP samples"
-python3 - "$tmp/big.pb" "$NSAMP" <<'EOF'
+python3 - "$tmp/big.pb" "$NSAMP" $DEPTH <<'EOF'
 import random, sys
 random.seed(42)
-out = sys.argv[1]; nsamp = int(sys.argv[2])
+out = sys.argv[1]; nsamp = int(sys.argv[2]); dmin, dmax = int(sys.argv[3]), int(sys.argv[4])
 def varint(v):
     b = bytearray()
     while True:
@@ -58,7 +60,7 @@ parts = [ld(11, vi(1, 7) + vi(2, 4)) + vi(12, 524288)]
 for t, u in ((1, 2), (3, 4), (5, 2), (6, 4)): parts.append(ld(1, vi(1, t) + vi(2, u)))
 roots = [[random.randrange(1, nloc + 1) for _ in range(random.randint(5, 15))] for _ in range(300)]
 for s in range(nsamp):
-    stack = [random.randrange(1, nloc + 1) for _ in range(random.randint(5, 25))] + random.choice(roots)
+    stack = [random.randrange(1, nloc + 1) for _ in range(random.randint(dmin, dmax))] + random.choice(roots)
     ids = b"".join(varint(x) for x in stack)
     ao = random.randint(1, 5000); asz = ao * random.choice((8, 16, 32, 48, 64, 128, 1024, 4096))
     io_ = random.randint(0, ao); isz = io_ * (asz // ao)
