@@ -6,6 +6,8 @@
  *   heapscope -e CODE [INPUT...]         run a Lua chunk, print what it returns
  *   heapscope run SCRIPT [INPUT...] [-- ARG...]
  *   heapscope info INPUT...              what was loaded, per case
+ *   heapscope check [OPTIONS] INPUT...   run detectors, report findings (check.c)
+ *   heapscope detectors                  what detectors are installed (check.c)
  *
  * Exit status: 0 fine; 1 a Lua error (or a script's own status); 2 bad usage
  * or an input that could not be loaded (the other cases are still reported).
@@ -20,6 +22,7 @@
 #include <luajit.h>
 
 #include "base/base.h"
+#include "cli/cli.h"
 #include "lua/hslua.h"
 #if __has_include("lua/repl.h")
 #include "lua/repl.h"
@@ -43,6 +46,10 @@ static const char zUsage[] =
     "  heapscope [OPTIONS] run SCRIPT [INPUT...] [-- ARG...]\n"
     "                                               run a Lua script (ARGs in `arg`)\n"
     "  heapscope [OPTIONS] info INPUT...            what was loaded, per case\n"
+    "  heapscope [OPTIONS] check [CHECK-OPTIONS] INPUT...\n"
+    "                                               run detectors over each case, report\n"
+    "                                               findings (exit 1 at --fail-on or above)\n"
+    "  heapscope [OPTIONS] detectors [--rules DIR]  list detectors, evidence, parameters\n"
     "\n"
     "INPUT is any evidence a Go process leaves, recognised by its content (never its\n"
     "name): heap dumps (runtime/debug.WriteHeapDump), pprof profiles, goroutine dumps,\n"
@@ -65,14 +72,19 @@ static const char zUsage[] =
     "case.heap; every table supports #t, t[i], t:where(fn), t:select(...), t:sort(col),\n"
     "t:top(n, col), t:group_by(col):count() / :sum(col), t:each(). Type help() in the REPL.\n"
     "\n"
+    "%s"
+    "\n"
     "Examples:\n"
     "  heapscope info samples/go1.23/leaky\n"
     "  heapscope -e 'return case.gc:top(5, \"heap_end\")' gctrace.log\n"
     "  heapscope -e 'return case.goroutines:group_by(\"state\"):count()' goroutines.txt\n"
     "  heapscope run myscript.lua dumps.tar.gz -- --threshold 10\n"
     "  heapscope heap.dump.xz            # then, at the hs> prompt: case.heap:top_retainers(10)\n"
+    "  heapscope check --format json samples/go1.23/leaky\n"
+    "  heapscope check --detector goroutine-leak --set goroutine-leak.min_count=20 dumps/\n"
     "\n"
-    "Exit status: 0 ok; 1 a Lua error; 2 bad usage or an input that could not be loaded.\n";
+    "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
+    "usage or an input that could not be loaded.\n";
 
 static void usage_error(const char *zMsg, const char *zArg) {
   fprintf(stderr, "heapscope: %s%s%s\nTry 'heapscope --help'.\n", zMsg, zArg ? ": " : "",
@@ -82,7 +94,7 @@ static void usage_error(const char *zMsg, const char *zArg) {
 
 typedef struct cli {
   const char *zCode;      /* -e */
-  const char *zVerb;      /* "run", "info" or NULL */
+  const char *zVerb;      /* "run", "info", "check", "detectors" or NULL */
   const char *zScript;    /* run SCRIPT */
   const char **azInput;
   int nInput;
@@ -91,7 +103,12 @@ typedef struct cli {
   int bNoCache;
   int bQuiet;
   uint64_t nMaxBytes;     /* --max-bytes, 0: default */
+  hs_check_opts check;    /* options of check and detectors */
 } cli;
+
+static int is_verb(const cli *p, const char *zVerb) {
+  return p->zVerb && strcmp(p->zVerb, zVerb) == 0;
+}
 
 static void parse_args(int argc, char **argv, cli *p) {
   int bArgs = 0;
@@ -107,7 +124,7 @@ static void parse_args(int argc, char **argv, cli *p) {
     if (strcmp(z, "--") == 0) {
       bArgs = 1;
     } else if (strcmp(z, "-h") == 0 || strcmp(z, "--help") == 0) {
-      fputs(zUsage, stdout);
+      printf(zUsage, hs_check_usage);
       printf("\nEvidence kinds recognised (by content, in this order):\n");
       for (int k = 0; hs_loaders[k]; k++)
         printf("  %-11s %s\n", hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
@@ -130,10 +147,14 @@ static void parse_args(int argc, char **argv, cli *p) {
       p->bNoCache = 1;
     } else if (strcmp(z, "-q") == 0 || strcmp(z, "--quiet") == 0) {
       p->bQuiet = 1;
+    } else if ((is_verb(p, "check") || is_verb(p, "detectors")) &&
+               hs_check_option(&p->check, argc, argv, &i)) {
+      /* consumed */
     } else if (z[0] == '-' && z[1]) {
       usage_error("unknown option", z);
     } else if (!p->zVerb && !p->zCode && p->nInput == 0 &&
-               (strcmp(z, "run") == 0 || strcmp(z, "info") == 0)) {
+               (strcmp(z, "run") == 0 || strcmp(z, "info") == 0 || strcmp(z, "check") == 0 ||
+                strcmp(z, "detectors") == 0)) {
       p->zVerb = z;
       if (strcmp(z, "run") == 0) {
         if (++i >= argc) usage_error("run needs a script", NULL);
@@ -143,8 +164,14 @@ static void parse_args(int argc, char **argv, cli *p) {
       p->azInput[p->nInput++] = z;
     }
   }
-  if (p->zVerb && strcmp(p->zVerb, "info") == 0 && p->nInput == 0)
+  if (is_verb(p, "info") && p->nInput == 0)
     usage_error("info needs at least one INPUT", NULL);
+  if (is_verb(p, "check") && p->nInput == 0)
+    usage_error("check needs at least one INPUT", NULL);
+  if (is_verb(p, "detectors") && p->nInput > 0)
+    usage_error("detectors takes no INPUT", p->azInput[0]);
+  if (p->zCode && (is_verb(p, "check") || is_verb(p, "detectors")))
+    usage_error("-e does not go with", p->zVerb);
   if (p->nArg && !(p->zVerb && strcmp(p->zVerb, "run") == 0))
     usage_error("arguments after -- are for `run SCRIPT`", NULL);
 }
@@ -268,8 +295,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "heapscope: out of memory while loading\n");
     return 2;
   }
-  int bInfo = a.zVerb && strcmp(a.zVerb, "info") == 0;
-  int nLoadErr = report_diags(&cl, !bInfo); /* info prints them itself */
+  int bInfo = is_verb(&a, "info"), bCheck = is_verb(&a, "check");
+  /* info and check report them in their own output */
+  int nLoadErr = report_diags(&cl, !bInfo && !bCheck);
   lua_State *L = hsL_newstate(&cl);
   if (!L) return 2;
   { /* output width: the terminal's, or unlimited for pipes and files */
@@ -299,6 +327,10 @@ int main(int argc, char **argv) {
     rc = run_script(L, &a);
   } else if (bInfo) {
     rc = print_lua(L, zSummary);
+  } else if (bCheck) {
+    rc = hs_check_run(L, &a.check, a.bQuiet);
+  } else if (is_verb(&a, "detectors")) {
+    rc = hs_detectors_run(L, &a.check);
   } else if (isatty(STDIN_FILENO)) {
     rc = hsL_repl(L, NULL);
   } else {

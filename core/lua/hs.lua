@@ -329,6 +329,11 @@ function hs.explain(msg)
           #has > 0 and table.concat(has, ", ") or "no evidence heapscope recognised")
 end
 
+-- Detectors (core/rules/rules.lua): hs.check(case [, opts]) -> findings;
+-- hs.detectors() -> a table of what is installed.
+function hs.check(...) return require("hs.rules").check(...) end
+function hs.detectors(...) return require("hs.rules").detectors(...) end
+
 -- Called once by C with the case userdata made from the command line.
 function hs._init(uds)
   local list = {}

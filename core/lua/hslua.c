@@ -51,7 +51,7 @@ static void laction(int sig) {
   if (gL) lua_sethook(gL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-static int msghandler(lua_State *L) {
+int hsL_msghandler(lua_State *L) {
   const char *zMsg = lua_tostring(L, 1);
   if (zMsg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -73,7 +73,7 @@ static int msghandler(lua_State *L) {
 
 int hsL_docall(lua_State *L, int narg, int nres) {
   int iBase = lua_gettop(L) - narg;           /* function index */
-  lua_pushcfunction(L, msghandler);
+  lua_pushcfunction(L, hsL_msghandler);
   lua_insert(L, iBase);                       /* msghandler below the function */
   lua_State *pPrev = gL;
   struct sigaction sa, saOld;
@@ -128,6 +128,8 @@ static void register_preload(lua_State *L) {
       snprintf(zMod, sizeof zMod, "hs");
     else if (strncmp(z, "core/lua/", 9) == 0)
       snprintf(zMod, sizeof zMod, "hs.%.*s", (int)(n - 13), z + 9);
+    else if (strcmp(z, "core/rules/rules.lua") == 0)
+      snprintf(zMod, sizeof zMod, "hs.rules");
     else if (strncmp(z, "plugins/", 8) == 0) {
       snprintf(zMod, sizeof zMod, "hs.plugins.%.*s", (int)(n - 12), z + 8);
       for (char *p = zMod + 11; *p; p++)
@@ -207,6 +209,7 @@ lua_State *hsL_newstate(hs_caselist *pCases) {
   lua_setfield(L, -2, "embedded");
   hsL_open_heap(L);                           /* adds heap functions to core */
   hsL_open_scan(L);                           /* and the detectors' scans */
+  hsL_open_rules(L);                          /* and the rule engine's */
   lua_setfield(L, -2, "hs.core");             /* package loaded */
   lua_pop(L, 2);
   /* hs = require "hs"; hs._init(cases) */

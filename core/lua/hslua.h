@@ -38,6 +38,8 @@ void hsL_close(lua_State *L);
 ** traceback; the stack is as lua_pcall leaves it.  Installs the Ctrl-C
 ** handler for the duration of the call. */
 int hsL_docall(lua_State *L, int narg, int nres);
+/* The message handler hsL_docall uses: adds a traceback to the error. */
+int hsL_msghandler(lua_State *L);
 /* Print the error message on top of the stack (and pop it). */
 void hsL_report(lua_State *L, int status);
 /* Load an embedded chunk by project path ("core/lua/table.lua"). */
@@ -65,5 +67,6 @@ int hsL_open_scan(lua_State *L);
 /* The heap dump and object graph of the case at stack index 1, built on
 ** first use; raises a Lua error saying why when there is none. */
 struct hs_graph *hsL_checkgraph(lua_State *L, struct hs_heap **ppHeap);
+int hsL_open_rules(lua_State *L);  /* core/rules/sandbox.c, core/report/mpack.c */
 
 #endif

@@ -1,0 +1,39 @@
+/*
+ * What the heapscope command's files share: main.c parses the common
+ * options and dispatches; each subcommand with options of its own has a
+ * file (check.c: `check` and `detectors`).
+ */
+#ifndef HS_CLI_H
+#define HS_CLI_H
+
+#include "lua/hslua.h"
+
+/* Options of `check` and `detectors` (DESIGN.md "Command line"). */
+typedef struct hs_check_opts {
+  const char *zPack;      /* --pack NAME|FILE, NULL: default (or --detector only) */
+  const char **azRules;   /* --rules DIR, in order */
+  int nRules;
+  const char **azDetector; /* --detector ID */
+  int nDetector;
+  const char **azSet;     /* --set ID.PARAM=VALUE */
+  int nSet;
+  const char *zFormat;    /* --format, NULL: text */
+  const char *zOut;       /* -o FILE, NULL: stdout */
+  int eFailOn;            /* --fail-on as HS_SEV_*, 0: warning */
+  double nBudget;         /* --budget N instructions, 0: the engine's default */
+} hs_check_opts;
+
+/* If argv[*pi] is an option of `check`, consume it (and its value, moving
+** *pi) and return 1; return 0 if it is not one.  A bad value is a usage
+** error: message on stderr, exit 2. */
+int hs_check_option(hs_check_opts *, int argc, char **argv, int *pi);
+/* Run `check` over the cases of the state's `cases`; returns the exit
+** status (0, 1 findings at or above --fail-on, 2 usage or load errors). */
+int hs_check_run(lua_State *L, const hs_check_opts *, int bQuiet);
+/* `detectors`: print what is installed; returns the exit status. */
+int hs_detectors_run(lua_State *L, const hs_check_opts *);
+
+/* The usage line for check's options in `heapscope --help`. */
+extern const char hs_check_usage[];
+
+#endif

@@ -1,0 +1,1 @@
+return { id = "syntax", run = function( end }
