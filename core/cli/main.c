@@ -346,6 +346,9 @@ int main(int argc, char **argv) {
   hsL_close(L);
   free(a.azInput);
   free(a.azArg);
+  free(a.check.azRules);
+  free(a.check.azDetector);
+  free(a.check.azSet);
   if (rc == 0 && nLoadErr > 0) rc = 2;
   return rc;
 }
