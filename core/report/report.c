@@ -77,8 +77,11 @@ int hs_report_begin(hs_report *r, const hs_writer *w, FILE *out, int eFailOn,
   r->eFailOn = eFailOn;
   r->pState = NULL;
   msgpack_zone_init(&r->zone, 2048);
+  /* Unpacked strings point into the bytes: keep a copy for the whole run. */
+  char *pCopy = msgpack_zone_malloc(&r->zone, nRun ? nRun : 1);
   size_t off = 0;
-  if (msgpack_unpack(pRun, nRun, &off, &r->zone, &r->run) != MSGPACK_UNPACK_SUCCESS)
+  if (pCopy) memcpy(pCopy, pRun, nRun);
+  if (!pCopy || msgpack_unpack(pCopy, nRun, &off, &r->zone, &r->run) != MSGPACK_UNPACK_SUCCESS)
     r->run.type = MSGPACK_OBJECT_NIL;
   return w->xBegin ? w->xBegin(r, &r->run) : 0;
 }

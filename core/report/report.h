@@ -66,7 +66,8 @@ const hs_writer *hs_writer_find(const char *zName);
 int hs_severity(const char *z, size_t n);
 const char *hs_severity_name(int eSev);
 
-/* Start a report on out with the run map (msgpack bytes).  Returns 0 or -1. */
+/* Start a report on out with the run map (msgpack bytes, copied).  Returns
+** 0 or -1. */
 int hs_report_begin(hs_report *, const hs_writer *, FILE *out, int eFailOn,
                     const char *pRun, size_t nRun);
 /* One case's result (msgpack bytes, see above); updates the summary.
