@@ -51,7 +51,7 @@ static void laction(int sig) {
   if (gL) lua_sethook(gL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-int hsL_msghandler(lua_State *L) {
+static int msghandler(lua_State *L) {
   const char *zMsg = lua_tostring(L, 1);
   if (zMsg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
@@ -73,7 +73,7 @@ int hsL_msghandler(lua_State *L) {
 
 int hsL_docall(lua_State *L, int narg, int nres) {
   int iBase = lua_gettop(L) - narg;           /* function index */
-  lua_pushcfunction(L, hsL_msghandler);
+  lua_pushcfunction(L, msghandler);
   lua_insert(L, iBase);                       /* msghandler below the function */
   lua_State *pPrev = gL;
   struct sigaction sa, saOld;

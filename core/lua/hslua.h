@@ -38,8 +38,6 @@ void hsL_close(lua_State *L);
 ** traceback; the stack is as lua_pcall leaves it.  Installs the Ctrl-C
 ** handler for the duration of the call. */
 int hsL_docall(lua_State *L, int narg, int nres);
-/* The message handler hsL_docall uses: adds a traceback to the error. */
-int hsL_msghandler(lua_State *L);
 /* Print the error message on top of the stack (and pop it). */
 void hsL_report(lua_State *L, int status);
 /* Load an embedded chunk by project path ("core/lua/table.lua"). */

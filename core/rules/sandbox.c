@@ -87,6 +87,16 @@ static void on_sigint(int sig) {
   lua_sethook(r->L, budget_hook, LUA_MASKCOUNT, 1);
 }
 
+/* The traceback handler of a detector run: the message as raised, without
+** hs.explain's advice (that speaks of the REPL's global `case`, not of the
+** case the detector was given). */
+static int run_msghandler(lua_State *L) {
+  const char *zMsg = lua_tostring(L, 1);
+  if (!zMsg) zMsg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  luaL_traceback(L, L, zMsg, 1);
+  return 1;
+}
+
 /* run(budget, membudget_mib, fn, ...) -> "ok", results...
 **                                    | "error"|"budget"|"memory"|"interrupted", message
 ** Calls fn(...) with the budget hook armed and a traceback handler.  Not
@@ -101,7 +111,7 @@ static int l_run(lua_State *L) {
   luaL_checktype(L, 3, LUA_TFUNCTION);
   if (gRun) return luaL_error(L, "a detector is already running (detectors cannot run detectors)");
   int nArg = lua_gettop(L) - 3;
-  lua_pushcfunction(L, hsL_msghandler);
+  lua_pushcfunction(L, run_msghandler);
   lua_replace(L, 2);                          /* budget handler fn args... */
   lua_remove(L, 1);                           /* handler fn args... */
   struct sigaction sa, saOld;
