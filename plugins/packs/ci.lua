@@ -6,15 +6,15 @@ return {
   summary = "stock detectors, stricter thresholds, for CI gates",
   detectors = {
     ["slice-retention"] = {},
-    ["goroutine-leak"] = {},
+    ["goroutine-leak"] = { min_count = 10 },
     ["http-body-leak"] = {},
     ["pool-misuse"] = {},
     ["finalizer-cycle"] = {},
     ["dominant-retainer"] = {},
-    ["heap-growth"] = {},
-    ["gc-thrash"] = {},
-    ["gc-pause"] = {},
-    ["rss-gap"] = {},
-    ["alloc-hotspot"] = {},
+    ["heap-growth"] = { min_growth = 8 * 2^20, min_ratio = 0.1 },
+    ["gc-thrash"] = { cpu_share = 0.15 },
+    ["gc-pause"] = {}, -- the 10 ms default: healthy runs on a busy 2-core machine reach 5-7 ms
+    ["rss-gap"] = { min_gap = 32 * 2^20, ratio = 1.5 },
+    ["alloc-hotspot"] = { min_share = 0.1, gc_cpu_warn = 0.15 },
   },
 }

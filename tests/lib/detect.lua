@@ -1,24 +1,17 @@
--- Run one detector on a case and return its findings, for plugin tests:
--- through hs.check when the engine provides it, else by loading
--- plugins/<id>.lua and calling its run(case, emit, params) with the
--- declared defaults overridden by `set`.
+-- Run one detector on a case through hs.check (the engine, its sandbox and
+-- its parameter validation) and return its findings; `set` overrides the
+-- detector's parameters by name.
 local M = {}
+local hs = require "hs"
+
+-- Loading a sample must not write an index file into samples/.
+hs.open_options = hs.open_options or {}
+hs.open_options.nocache = true
 
 function M.run(case, id, set)
-  local hs = require "hs"
-  if hs.check then
-    local s = {}
-    for k, v in pairs(set or {}) do s[id .. "." .. k] = v end
-    return hs.check(case, { detector = id, set = s })
-  end
-  package.path = "plugins/?.lua;" .. package.path
-  local plug = dofile("plugins/" .. id .. ".lua")
-  local params = {}
-  for k, v in pairs(plug.params or {}) do params[k] = v end
-  for k, v in pairs(set or {}) do params[k] = v end
-  local out = {}
-  plug.run(case, function(f) f.detector = id; out[#out + 1] = f end, params)
-  return out
+  local s = {}
+  for k, v in pairs(set or {}) do s[id .. "." .. k] = v end
+  return hs.check(case, { detector = id, set = s })
 end
 
 -- findings at or above a severity
