@@ -61,12 +61,38 @@ void hs_caselist_free(hs_caselist *l) {
   memset(l, 0, sizeof *l);
 }
 
+/* --binary FILE: load it as the program's executable, whatever it looks like. */
+static int load_binary(void *pArg, hs_input *pIn, const char *zRel) {
+  hs_case *c = pArg;
+  if (pIn->zError) {
+    hs_case_diag(c, HS_ERROR, pIn->zName, UINT64_MAX, 0, "--binary: %s", pIn->zError);
+    c->nError++;
+    hs_input_free(pIn);
+    return HS_OK;
+  }
+  int rc = hs_case_load_input(c, pIn, "gobinary");
+  return rc == HS_ENOMEM ? rc : HS_OK;
+}
+
 /* Load entries a[0..n) (all below zPrefix) into one case. */
 static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
                      const hs_open_opts *o) {
   hs_case *c = hs_case_new(zName);
   if (!c) return HS_ENOMEM;
   c->flags = o->caseFlags;
+  if (o->zBinary) { /* first, so that it wins over an ELF among the inputs */
+    char *zErr = NULL;
+    if (hs_source_read(o->zBinary, &o->limits, load_binary, c, &zErr) == HS_ENOMEM) {
+      free(zErr);
+      hs_case_free(c);
+      return HS_ENOMEM;
+    }
+    if (zErr) {
+      hs_case_diag(c, HS_ERROR, o->zBinary, UINT64_MAX, 0, "--binary: %s", zErr);
+      c->nError++;
+      free(zErr);
+    }
+  }
   for (int i = 0; i < n; i++) {
     hs_input *in = a[i].pIn;
     a[i].pIn = NULL;

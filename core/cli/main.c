@@ -60,6 +60,9 @@ static const char zUsage[] =
     "\n"
     "Options:\n"
     "  -e CODE          run CODE (Lua) with `case` (the first case) and `cases` set\n"
+    "  --binary FILE    the Go executable that wrote the dump: names types, globals,\n"
+    "                   inlined frames (an ELF with Go build info among the inputs\n"
+    "                   is used the same way)\n"
     "  --no-cache       do not read or write heap index files\n"
     "  --max-bytes SIZE decompress at most SIZE bytes per file or archive member\n"
     "                   (default 16G; guards against decompression bombs)\n"
@@ -104,6 +107,7 @@ typedef struct cli {
   int bQuiet;
   uint64_t nMaxBytes;     /* --max-bytes, 0: default */
   hs_check_opts check;    /* options of check and detectors */
+  const char *zBinary;    /* --binary */
 } cli;
 
 static int is_verb(const cli *p, const char *zVerb) {
@@ -143,6 +147,9 @@ static void parse_args(int argc, char **argv, cli *p) {
       else if (*zEnd == 'M') p->nMaxBytes <<= 20, zEnd++;
       else if (*zEnd == 'G') p->nMaxBytes <<= 30, zEnd++;
       if (*zEnd || p->nMaxBytes == 0) usage_error("--max-bytes expects a size like 512M", argv[i]);
+    } else if (strcmp(z, "--binary") == 0) {
+      if (++i >= argc) usage_error("--binary needs the program's executable", NULL);
+      p->zBinary = argv[i];
     } else if (strcmp(z, "--no-cache") == 0) {
       p->bNoCache = 1;
     } else if (strcmp(z, "-q") == 0 || strcmp(z, "--quiet") == 0) {
@@ -286,6 +293,7 @@ int main(int argc, char **argv) {
   hs_open_opts_init(&o);
   if (a.bNoCache) o.caseFlags |= HS_CASE_NOCACHE;
   if (a.nMaxBytes) o.limits.nMaxBytes = a.nMaxBytes;
+  o.zBinary = a.zBinary;
   if (!a.bQuiet && isatty(STDERR_FILENO)) {
     o.xProgress = progress;
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */

@@ -13,6 +13,7 @@ extern const hs_loader hs_loader_prom;
 extern const hs_loader hs_loader_proc;
 extern const hs_loader hs_loader_goroutines;
 extern const hs_loader hs_loader_gctrace;
+extern const hs_loader hs_loader_gobinary;
 
 const hs_loader *const hs_loaders[] = {
     &hs_loader_heapdump,
@@ -23,5 +24,6 @@ const hs_loader *const hs_loaders[] = {
     &hs_loader_proc,
     &hs_loader_goroutines,
     &hs_loader_gctrace,
+    &hs_loader_gobinary,
     NULL,
 };

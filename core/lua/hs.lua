@@ -27,7 +27,7 @@ function hs.bytes(n) return core.fmt_bytes(tonumber(n)) end
 
 -- Tables whose name is one of these become case fields of the same name;
 -- what each holds, for errors and overview().
-local plain_fields = { "gc", "memstats", "goroutines", "metrics", "proc" }
+local plain_fields = { "gc", "memstats", "goroutines", "metrics", "proc", "binary" }
 hs.evidence = {
   heap = "heap dump (runtime/debug.WriteHeapDump)",
   profiles = "pprof profiles (/debug/pprof/heap, allocs, goroutine ... or heap?debug=1)",

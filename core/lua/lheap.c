@@ -296,6 +296,7 @@ static int l_top(lua_State *L) {
 ** objects without a known type). */
 static uint64_t group_key(const hs_heap *h, int bSite, uint32_t v) {
   if (bSite) return h->aBucket ? h->aBucket[v] : 0;
+  if (h->aTypeName && h->aTypeName[v]) return (1ull << 62) | h->aTypeName[v]; /* a name */
   if (h->aType && h->aType[v]) return h->aType[v];
   return (1ull << 63) | h->aSize[v];
 }

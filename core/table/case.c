@@ -40,6 +40,7 @@ void hs_input_free(hs_input *in) {
 void hs_case_free(hs_case *c) {
   if (!c) return;
   if (c->pHeap && c->xHeapFree) c->xHeapFree(c->pHeap);
+  if (c->pBinary && c->xBinaryFree) c->xBinaryFree(c->pBinary);
   for (int i = 0; i < c->nTable; i++) hs_table_free_(c->apTable[i]);
   free(c->apTable);
   for (int i = 0; i < c->nInput; i++) hs_input_free(c->apInput[i]);
@@ -95,6 +96,12 @@ char *hs_diag_text(const hs_diag *d) {
 }
 
 void hs_case_seal(hs_case *c) {
+  if (c->pBinary && c->xBinaryName) {
+    int (*xName)(hs_case *, struct hs_binary *) = c->xBinaryName;
+    c->xBinaryName = NULL; /* once: later seals (hs.load_buffer) keep the names */
+    if (xName(c, c->pBinary) == HS_ENOMEM)
+      hs_case_diag(c, HS_ERROR, NULL, UINT64_MAX, 0, "out of memory naming objects from the binary");
+  }
   for (int i = 0; i < c->nTable; i++) hs_table_seal(c->apTable[i]);
 }
 

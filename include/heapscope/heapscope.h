@@ -135,6 +135,12 @@ typedef struct hs_case {
   struct hs_heap *pHeap; /* NULL without a heap dump */
   void (*xHeapFree)(struct hs_heap *); /* set by whoever attached pHeap */
   uint32_t flags;     /* HS_CASE_* */
+  /* The program's executable (core/binary/), NULL without one.  Set by its
+  ** loader; hs_case_seal calls xBinaryName once, after every input loaded,
+  ** to name the heap's objects and roots. */
+  struct hs_binary *pBinary;
+  void (*xBinaryFree)(struct hs_binary *);
+  int (*xBinaryName)(struct hs_case *, struct hs_binary *);
 } hs_case;
 
 enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2 };
@@ -199,6 +205,7 @@ typedef struct hs_open_opts {
   uint32_t caseFlags;      /* HS_CASE_* for every case */
   hs_progress_fn xProgress; /* may be NULL */
   void *pProgressArg;
+  const char *zBinary;     /* --binary FILE: the program's executable, for every case */
 } hs_open_opts;
 
 void hs_open_opts_init(hs_open_opts *);

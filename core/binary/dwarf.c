@@ -1,0 +1,465 @@
+/*
+ * DWARF from a Go binary, read with libdw: types, typed globals, inline
+ * chains.
+ *
+ * What Go's linker writes (cmd/link/internal/ld/dwarf.go), and what we use:
+ *
+ *   DIE                       Go attributes          becomes
+ *   DW_TAG_base_type          DW_AT_go_kind          HS_BT_SCALAR
+ *   DW_TAG_pointer_type       DW_AT_type (absent     HS_BT_PTR (elem -1)
+ *                             for unsafe.Pointer)
+ *   DW_TAG_structure_type     go_kind 23 slice,      HS_BT_SLICE (elem: DW_AT_go_elem),
+ *                             24 string, 25 struct;  HS_BT_STRING, HS_BT_STRUCT;
+ *                             runtime.iface/eface    HS_BT_IFACE/EFACE
+ *   DW_TAG_array_type         subrange DW_AT_count   HS_BT_ARRAY
+ *   DW_TAG_typedef            go_kind 20 interface,  the layout of its target,
+ *                             21 map, 18 chan;       its own name
+ *                             named types' aliases
+ *   DW_TAG_subroutine_type                           HS_BT_FUNC
+ *   DW_TAG_variable (CU       DW_AT_location         a global: name, address, type
+ *   level)                    = DW_OP_addr A
+ *   DW_TAG_inlined_subroutine DW_AT_abstract_origin  one frame of an inline chain
+ *
+ *   DW_AT_go_kind 0x2900, DW_AT_go_key 0x2901, DW_AT_go_elem 0x2902,
+ *   DW_AT_go_embedded_field 0x2903, DW_AT_go_runtime_type 0x2904: the
+ *   offset of the type's runtime descriptor from the types base.
+ *
+ * Map internals are synthesized by the linker under other names than the
+ * compiler gives their runtime types; we print the compiler's (what a
+ * malloc header would show): hash<K,V> -> map.hdr[K]V, bucket<K,V> ->
+ * map.bucket[K]V, hchan<T> -> runtime.hchan.
+ *
+ * Types are the top-level children of each compile unit, so walking the
+ * CUs in order visits them in increasing DIE offset: the offset -> index
+ * map is a sorted array (binary search), no hash table.  Cost: one pass
+ * over .debug_info to list DIEs, one to decode the type DIEs.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binary/binint.h"
+
+enum {
+  AT_GO_KIND = 0x2900,
+  AT_GO_ELEM = 0x2902,
+  AT_GO_RUNTIME_TYPE = 0x2904,
+  GOKIND_CHAN = 18,
+  GOKIND_IFACE = 20,
+  GOKIND_MAP = 21,
+  GOKIND_SLICE = 23,
+  GOKIND_STRING = 24,
+  BT_TYPEDEF = 100 /* pending: copy the layout of iElem */
+};
+
+typedef struct dwread {
+  hs_binary *b;
+  Dwarf *dbg;
+  uint64_t *aOff;        /* DIE offset of each type, ascending */
+  uint32_t nOff, nOffCap;
+  uint64_t *aVar;        /* DIE offsets of CU-level variables */
+  uint32_t nVar, nVarCap;
+} dwread;
+
+static int push(uint64_t **pa, uint32_t *pn, uint32_t *pCap, uint64_t v) {
+  if (*pn == *pCap) {
+    uint32_t nCap = *pCap ? *pCap * 2 : 1024;
+    uint64_t *aNew = realloc(*pa, nCap * sizeof *aNew);
+    if (!aNew) return HS_ENOMEM;
+    *pa = aNew;
+    *pCap = nCap;
+  }
+  (*pa)[(*pn)++] = v;
+  return HS_OK;
+}
+
+static int is_type_tag(int tag) {
+  switch (tag) {
+    case DW_TAG_base_type: case DW_TAG_pointer_type: case DW_TAG_structure_type:
+    case DW_TAG_array_type: case DW_TAG_typedef: case DW_TAG_subroutine_type:
+    case DW_TAG_unspecified_type:
+      return 1;
+  }
+  return 0;
+}
+
+/* Type index of the DIE at offset iOff, or -1. */
+static int32_t type_index(const dwread *r, uint64_t iOff) {
+  uint32_t lo = 0, hi = r->nOff;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (r->aOff[mid] < iOff) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < r->nOff && r->aOff[lo] == iOff ? (int32_t)lo : -1;
+}
+
+static int32_t ref_type(const dwread *r, Dwarf_Die *d, unsigned iAttr) {
+  Dwarf_Attribute a;
+  Dwarf_Die t;
+  if (!dwarf_attr(d, iAttr, &a) || !dwarf_formref_die(&a, &t)) return -1;
+  return type_index(r, dwarf_dieoffset(&t));
+}
+
+static uint64_t udata(Dwarf_Die *d, unsigned iAttr, uint64_t dflt) {
+  Dwarf_Attribute a;
+  Dwarf_Word v;
+  if (!dwarf_attr(d, iAttr, &a)) return dflt;
+  if (dwarf_whatform(&a) == DW_FORM_addr) {
+    Dwarf_Addr ad;
+    return dwarf_formaddr(&a, &ad) == 0 ? ad : dflt;
+  }
+  return dwarf_formudata(&a, &v) == 0 ? v : dflt;
+}
+
+/* reflect names a package by its last path element ("hpack.pairNameValue"),
+** DWARF by its import path ("vendor/golang.org/x/net/http2/hpack.pairNameValue"):
+** drop every qualified name's path, up to its last '/'.  Returns malloc'd. */
+static char *short_paths(const char *z) {
+  size_t n = strlen(z), k = 0;
+  char *zOut = malloc(n + 1);
+  if (!zOut) return NULL;
+  for (size_t i = 0; i < n;) {
+    size_t j = i; /* a token: up to a bracket, star, comma or space */
+    while (j < n && !strchr("[]*(){}<>, ;", z[j])) j++;
+    const char *zSlash = NULL;
+    for (size_t m = i; m < j; m++)
+      if (z[m] == '/') zSlash = z + m;
+    size_t iFrom = zSlash ? (size_t)(zSlash - z) + 1 : i;
+    memcpy(zOut + k, z + iFrom, j - iFrom);
+    k += j - iFrom;
+    if (j < n) zOut[k++] = z[j++];
+    i = j;
+  }
+  zOut[k] = 0;
+  return zOut;
+}
+
+static uint32_t intern_short(hs_binary *b, const char *z) {
+  char *zShort = strchr(z, '/') ? short_paths(z) : NULL;
+  uint32_t id = hs_str_internz(b->pStr, zShort ? zShort : z);
+  free(zShort);
+  return id;
+}
+
+/* The name reflect prints for a DWARF name (see the essay). */
+static uint32_t go_name(hs_binary *b, const char *z) {
+  static const struct { const char *zFrom, *zTo; int bArgs; } aMap[] = {
+      {"hash<", "map.hdr", 1}, {"bucket<", "map.bucket", 1},
+      {"hchan<", "runtime.hchan", 0}, {"sudog<", "runtime.sudog", 0},
+      {"waitq<", "runtime.waitq", 0}};
+  for (size_t i = 0; i < sizeof aMap / sizeof aMap[0]; i++) {
+    size_t nFrom = strlen(aMap[i].zFrom), n = strlen(z);
+    if (strncmp(z, aMap[i].zFrom, nFrom) != 0 || z[n - 1] != '>') continue;
+    if (!aMap[i].bArgs) return hs_str_internz(b->pStr, aMap[i].zTo);
+    /* K,V: split at the comma outside any brackets. */
+    int depth = 0;
+    for (size_t k = nFrom; k < n - 1; k++) {
+      char c = z[k];
+      if (c == '<' || c == '[' || c == '(' || c == '{') depth++;
+      else if (c == '>' || c == ']' || c == ')' || c == '}') depth--;
+      else if (c == ',' && depth == 0) {
+        char *zName = hs_mprintf("%s[%.*s]%.*s", aMap[i].zTo, (int)(k - nFrom), z + nFrom,
+                                 (int)(n - 2 - k), z + k + 1);
+        uint32_t id = zName ? intern_short(b, zName) : UINT32_MAX;
+        free(zName);
+        return id;
+      }
+    }
+  }
+  return intern_short(b, z);
+}
+
+static int add_field(hs_binary *b, uint32_t idName, int32_t iType, uint64_t iOff) {
+  binint *x = b->pInt;
+  if (b->nField == x->nFieldCap) {
+    uint32_t nCap = x->nFieldCap ? x->nFieldCap * 2 : 4096;
+    hs_binfield *aNew = realloc(b->aField, nCap * sizeof *aNew);
+    if (!aNew) return HS_ENOMEM;
+    b->aField = aNew;
+    x->nFieldCap = nCap;
+  }
+  b->aField[b->nField++] = (hs_binfield){idName, iType, iOff};
+  return HS_OK;
+}
+
+/* Decode type DIE d into b->aType[i]. */
+static int decode_type(dwread *r, uint32_t i, Dwarf_Die *d) {
+  hs_binary *b = r->b;
+  hs_bintype *t = &b->aType[i];
+  const char *zName = dwarf_diename(d);
+  memset(t, 0, sizeof *t);
+  t->iElem = -1;
+  t->idName = go_name(b, zName ? zName : "");
+  if (t->idName == UINT32_MAX) return HS_ENOMEM;
+  t->nSize = udata(d, DW_AT_byte_size, 0);
+  t->iRtype = udata(d, AT_GO_RUNTIME_TYPE, 0);
+  if (t->iRtype) t->iRtype += b->iTypesBase;
+  uint64_t goKind = udata(d, AT_GO_KIND, 0);
+  switch (dwarf_tag(d)) {
+    case DW_TAG_base_type:
+      t->kind = HS_BT_SCALAR;
+      if (zName && strcmp(zName, "uint8") == 0 && b->iUint8 < 0) b->iUint8 = (int32_t)i;
+      break;
+    case DW_TAG_pointer_type:
+      t->kind = HS_BT_PTR;
+      t->nSize = b->nPtrSize;
+      t->iElem = ref_type(r, d, DW_AT_type);
+      break;
+    case DW_TAG_subroutine_type:
+      t->kind = HS_BT_FUNC;
+      t->nSize = b->nPtrSize;
+      break;
+    case DW_TAG_typedef:
+      t->kind = BT_TYPEDEF;
+      t->iElem = ref_type(r, d, DW_AT_type);
+      break;
+    case DW_TAG_array_type: {
+      t->kind = HS_BT_ARRAY;
+      t->iElem = ref_type(r, d, DW_AT_type);
+      Dwarf_Die c;
+      if (dwarf_child(d, &c) == 0) {
+        do {
+          if (dwarf_tag(&c) == DW_TAG_subrange_type) {
+            uint64_t ub = udata(&c, DW_AT_upper_bound, UINT64_MAX);
+            t->nCount = udata(&c, DW_AT_count, ub == UINT64_MAX ? 0 : ub + 1);
+            break;
+          }
+        } while (dwarf_siblingof(&c, &c) == 0);
+      }
+      break;
+    }
+    case DW_TAG_structure_type: {
+      if (goKind == GOKIND_SLICE) {
+        t->kind = HS_BT_SLICE;
+        t->iElem = ref_type(r, d, AT_GO_ELEM);
+        break;
+      }
+      if (goKind == GOKIND_STRING) {
+        t->kind = HS_BT_STRING;
+        t->iElem = b->iUint8;
+        break;
+      }
+      if (zName && strcmp(zName, "runtime.iface") == 0) {
+        t->kind = HS_BT_IFACE;
+        break;
+      }
+      if (zName && strcmp(zName, "runtime.eface") == 0) {
+        t->kind = HS_BT_EFACE;
+        break;
+      }
+      t->kind = HS_BT_STRUCT;
+      t->iField = b->nField;
+      Dwarf_Die c;
+      if (dwarf_child(d, &c) == 0) {
+        do {
+          if (dwarf_tag(&c) != DW_TAG_member) continue;
+          const char *zField = dwarf_diename(&c);
+          uint32_t id = hs_str_internz(b->pStr, zField ? zField : "?");
+          if (id == UINT32_MAX) return HS_ENOMEM;
+          if (add_field(b, id, ref_type(r, &c, DW_AT_type),
+                        udata(&c, DW_AT_data_member_location, 0)) != HS_OK)
+            return HS_ENOMEM;
+          t->nField++;
+        } while (dwarf_siblingof(&c, &c) == 0);
+      }
+      break;
+    }
+    default:
+      t->kind = HS_BT_SCALAR;
+  }
+  (void)GOKIND_CHAN;
+  (void)GOKIND_IFACE;
+  (void)GOKIND_MAP;
+  return HS_OK;
+}
+
+/* Typedefs take their target's layout (following chains, at most 16 deep:
+** a damaged file may loop). */
+static void resolve_typedefs(hs_binary *b) {
+  for (uint32_t i = 0; i < b->nType; i++) {
+    hs_bintype *t = &b->aType[i];
+    if (t->kind != BT_TYPEDEF) continue;
+    int32_t j = t->iElem;
+    for (int k = 0; k < 16 && j >= 0 && b->aType[j].kind == BT_TYPEDEF; k++) j = b->aType[j].iElem;
+    if (j < 0 || b->aType[j].kind == BT_TYPEDEF) {
+      t->kind = HS_BT_SCALAR;
+      t->iElem = -1;
+      continue;
+    }
+    const hs_bintype *u = &b->aType[j];
+    t->kind = u->kind;
+    t->nSize = u->nSize;
+    t->iElem = u->iElem;
+    t->nCount = u->nCount;
+    t->iField = u->iField;
+    t->nField = u->nField;
+    if (!t->iRtype) t->iRtype = u->iRtype;
+  }
+}
+
+static int cmp_rtype(const void *pA, const void *pB, void *pArg) {
+  const hs_binary *b = pArg;
+  uint64_t a = b->aType[*(const uint32_t *)pA].iRtype, c = b->aType[*(const uint32_t *)pB].iRtype;
+  return a < c ? -1 : a > c;
+}
+
+int32_t hs_binary_rtype_dwarf(const hs_binary *b, uint64_t iAddr) {
+  const binint *x = b->pInt;
+  uint32_t lo = 0, hi = x->nRtypeIdx;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (b->aType[x->aRtypeIdx[mid]].iRtype < iAddr) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= x->nRtypeIdx || b->aType[x->aRtypeIdx[lo]].iRtype != iAddr) return -1;
+  /* Several DIEs share a runtime type (a named type and its typedef alias):
+  ** prefer the one that is not a bare typedef of a struct, i.e. the first. */
+  return (int32_t)x->aRtypeIdx[lo];
+}
+
+int binint_read_dwarf(hs_binary *b, char **pzWarn) {
+  dwread r = {.b = b};
+  int rc = HS_OK;
+  Dwarf *dbg = dwarf_begin_elf(b->pElf, DWARF_C_READ, NULL);
+  if (!dbg) return HS_OK; /* stripped, or no usable DWARF: names from rtypes only */
+  r.dbg = dbg;
+  b->pDwarf = dbg;
+  /* Pass 1: list type and variable DIEs. */
+  Dwarf_Off off = 0, next;
+  size_t nHdr;
+  int nBad = 0;
+  while (dwarf_nextcu(dbg, off, &next, &nHdr, NULL, NULL, NULL) == 0) {
+    Dwarf_Die cu, c;
+    if (dwarf_offdie(dbg, off + nHdr, &cu) && dwarf_child(&cu, &c) == 0) {
+      do {
+        int tag = dwarf_tag(&c);
+        uint64_t o = dwarf_dieoffset(&c);
+        if (is_type_tag(tag)) rc = push(&r.aOff, &r.nOff, &r.nOffCap, o);
+        else if (tag == DW_TAG_variable) rc = push(&r.aVar, &r.nVar, &r.nVarCap, o);
+        if (rc != HS_OK) goto done;
+      } while (dwarf_siblingof(&c, &c) == 0);
+    } else
+      nBad++;
+    if (next <= off) break;
+    off = next;
+  }
+  if (r.nOff == 0) {
+    if (pzWarn) *pzWarn = hs_mprintf("%s: DWARF present but no types could be read (%s); "
+                                     "types come from runtime descriptors only", b->zFile,
+                                     dwarf_errmsg(-1));
+    goto done;
+  }
+  /* Pass 2: decode the types. */
+  b->aType = calloc(r.nOff, sizeof *b->aType);
+  if (!b->aType) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  b->nType = r.nOff;
+  for (uint32_t i = 0; i < r.nOff; i++) {
+    Dwarf_Die d;
+    if (!dwarf_offdie(dbg, r.aOff[i], &d)) {
+      b->aType[i].iElem = -1;
+      nBad++;
+      continue;
+    }
+    if ((rc = decode_type(&r, i, &d)) != HS_OK) goto done;
+  }
+  /* uint8 may come after the string type that needs it. */
+  for (uint32_t i = 0; i < b->nType; i++)
+    if (b->aType[i].kind == HS_BT_STRING) b->aType[i].iElem = b->iUint8;
+  resolve_typedefs(b);
+  /* Type sizes a damaged file could make absurd are clamped to what the
+  ** fields say, so walks stay bounded by the object they walk. */
+  binint *x = b->pInt;
+  x->aRtypeIdx = malloc((b->nType ? b->nType : 1) * sizeof *x->aRtypeIdx);
+  if (!x->aRtypeIdx) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (uint32_t i = 0; i < b->nType; i++)
+    if (b->aType[i].iRtype) x->aRtypeIdx[x->nRtypeIdx++] = i;
+  qsort_r(x->aRtypeIdx, x->nRtypeIdx, sizeof *x->aRtypeIdx, cmp_rtype, b);
+  /* Globals. */
+  for (uint32_t i = 0; i < r.nVar; i++) {
+    Dwarf_Die d;
+    Dwarf_Attribute a;
+    Dwarf_Block blk;
+    /* Go writes the location as a block holding one DW_OP_addr (libdw's
+    ** dwarf_getlocation refuses a block form in DWARF 4, so we decode it). */
+    if (!dwarf_offdie(dbg, r.aVar[i], &d) || !dwarf_attr(&d, DW_AT_location, &a)) continue;
+    if (dwarf_formblock(&a, &blk) != 0 || blk.length != 1 + b->nPtrSize || blk.data[0] != DW_OP_addr)
+      continue;
+    uint64_t iAddr = 0;
+    for (uint32_t k = 0; k < b->nPtrSize; k++) {
+      uint32_t j = b->bBigEndian ? k : b->nPtrSize - 1 - k;
+      iAddr = (iAddr << 8) | blk.data[1 + j];
+    }
+    const char *zName = dwarf_diename(&d);
+    int32_t iType = ref_type(&r, &d, DW_AT_type);
+    if (!zName) continue;
+    uint64_t nSize = iType >= 0 ? b->aType[iType].nSize : 0;
+    if ((rc = binint_add_global(b, zName, iAddr, nSize, iType)) != HS_OK) goto done;
+  }
+  b->flags |= HS_BIN_DWARF;
+  if (nBad && pzWarn)
+    *pzWarn = hs_mprintf("%s: %d damaged DWARF entries skipped", b->zFile, nBad);
+done:
+  free(r.aOff);
+  free(r.aVar);
+  return rc;
+}
+
+void binint_free_dwarf(hs_binary *b) {
+  if (b->pDwarf) dwarf_end(b->pDwarf);
+  b->pDwarf = NULL;
+}
+
+void hs_binary_field_path(const hs_binary *b, int32_t iType, uint64_t iOff, char *zOut,
+                          size_t nOut) {
+  size_t k = strlen(zOut);
+  for (int depth = 0; depth < 32 && iType >= 0 && (uint32_t)iType < b->nType && k < nOut; depth++) {
+    const hs_bintype *t = &b->aType[iType];
+    if (t->kind == HS_BT_STRUCT) {
+      const hs_binfield *f = NULL;
+      for (uint32_t j = 0; j < t->nField; j++) {
+        const hs_binfield *g = &b->aField[t->iField + j];
+        if (g->iOff <= iOff) f = g;
+      }
+      if (!f) return;
+      k += snprintf(zOut + k, nOut - k, ".%s", hs_str(b->pStr, f->idName));
+      iOff -= f->iOff;
+      iType = f->iType;
+    } else if (t->kind == HS_BT_ARRAY && t->iElem >= 0 && b->aType[t->iElem].nSize) {
+      uint64_t nElem = b->aType[t->iElem].nSize;
+      k += snprintf(zOut + k, nOut - k, "[%llu]", (unsigned long long)(iOff / nElem));
+      iOff %= nElem;
+      iType = t->iElem;
+    } else
+      return;
+  }
+}
+
+int hs_binary_inline_chain(const hs_binary *b, uint64_t pc,
+                           void (*xFrame)(void *pArg, const char *zFunc), void *pArg) {
+  if (!b->pDwarf) return 0;
+  Dwarf_Die cu, *aScope = NULL;
+  if (!dwarf_addrdie(b->pDwarf, pc, &cu)) return 0;
+  int nScope = dwarf_getscopes(&cu, pc, &aScope);
+  int nOut = 0;
+  for (int i = 0; i < nScope; i++) {
+    int tag = dwarf_tag(&aScope[i]);
+    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
+    Dwarf_Attribute a;
+    const char *zName = dwarf_formstring(dwarf_attr_integrate(&aScope[i], DW_AT_name, &a));
+    if (!zName) continue;
+    xFrame(pArg, zName);
+    nOut++;
+    if (tag == DW_TAG_subprogram) break;
+  }
+  free(aScope);
+  return nOut;
+}

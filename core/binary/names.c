@@ -1,0 +1,480 @@
+/*
+ * Names for a case's heap from its binary: the match check, global names
+ * for roots, and types for objects.
+ *
+ * Typing follows viewcore (golang.org/x/debug internal/gocore typeHeap):
+ *
+ *   1. Seeds.  A Go 1.22+ malloc header names its object's type exactly
+ *      (the runtime wrote it); so does an interface word (the runtime
+ *      allocated the value it points at with that type).  Globals are
+ *      typed by DWARF.
+ *   2. Propagation.  Every typed value is walked field by field: a pointer
+ *      *E types the object it points at as E, a slice []E types its
+ *      backing array as []E (from the element the slice starts at, which
+ *      must fall on an element boundary counted from the object's start),
+ *      a string types its bytes, an interface types its data by the
+ *      dynamic type, maps reach their buckets through the header's typed
+ *      fields.  A newly typed object is queued and walked in turn.
+ *   3. Conflicts.  A seed beats a propagated type; between two propagated
+ *      types the larger wins (a pointer to a struct's first field offers
+ *      the field's type, a pointer to the struct the struct's: the struct
+ *      is more specific).  A type never replaces an equal or more specific
+ *      one, so each object is walked at most once per strictly larger type
+ *      -- at most a handful of times.  Anything we cannot prove stays
+ *      untyped (and is counted), never guessed.
+ *
+ * Cost: one walk of each typed object's pointer words, plus a binary search
+ * per pointer followed: O((n + m) log n) for n objects and m pointers, the
+ * same order as the graph build.  Memory: 6 bytes per object while typing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binary/binint.h"
+#include "heapscope/graph.h"
+#include "heapscope/heap.h"
+
+/* How an object holds its type: one value (named T), a slice's backing
+** array (named []T), a string's bytes (named string), or consecutive values
+** the runtime allocated together (a map's bucket array: named T). */
+enum { FORM_ONE = 0, FORM_ARRAY = 1, FORM_STRING = 2, FORM_REPEAT = 3, NFORM = 4 };
+enum { PRIO_NONE = 0, PRIO_FIELD = 1, PRIO_EXACT = 2, PRIO_RTYPE = 3 };
+enum { KIND_DIRECT_IFACE = 1 << 5 };
+
+typedef struct mem {  /* a readable range of the process's memory */
+  uint64_t iAddr;
+  const uint8_t *p;
+  uint64_t n;
+} mem;
+
+typedef struct typer {
+  hs_case *c;
+  hs_heap *h;
+  hs_binary *b;
+  int32_t *aObjType;   /* per object: DWARF type of its (first) element, -1 */
+  uint8_t *aForm;      /* FORM_* */
+  uint8_t *aPrio;      /* PRIO_* */
+  uint64_t *aQueue;    /* objects to walk (a stack) */
+  uint64_t nQueue, nQueueCap;
+  uint8_t *aHasPtr;    /* per DWARF type: 0 unknown, 1 no pointers, 2 pointers */
+  uint8_t *aRepeat;    /* per DWARF type: 1 if a pointer to it may address an array of
+                          them (map buckets: hmap.buckets), 0 otherwise */
+  hs_typing_stats st;
+  int rc;
+} typer;
+
+/* Bytes of object i's header (the Go 1.22+ type word), before its value. */
+static uint64_t obj_hdr(const typer *t, uint64_t i) { return t->h->aType[i] ? t->h->nPtrSize : 0; }
+
+static int has_ptr(typer *t, int32_t iType, int depth) {
+  const hs_binary *b = t->b;
+  if (iType < 0 || (uint32_t)iType >= b->nType || depth > 32) return 0;
+  if (t->aHasPtr[iType]) return t->aHasPtr[iType] == 2;
+  const hs_bintype *y = &b->aType[iType];
+  int r = 0;
+  switch (y->kind) {
+    case HS_BT_PTR: case HS_BT_SLICE: case HS_BT_STRING: case HS_BT_IFACE: case HS_BT_EFACE:
+      r = 1;
+      break;
+    case HS_BT_ARRAY:
+      r = y->nCount && has_ptr(t, y->iElem, depth + 1);
+      break;
+    case HS_BT_STRUCT:
+      for (uint32_t k = 0; k < y->nField && !r; k++)
+        r = has_ptr(t, b->aField[y->iField + k].iType, depth + 1);
+      break;
+  }
+  t->aHasPtr[iType] = r ? 2 : 1;
+  return r;
+}
+
+static void push(typer *t, uint64_t i) {
+  if (t->nQueue == t->nQueueCap) {
+    uint64_t nCap = t->nQueueCap ? t->nQueueCap * 2 : 4096;
+    uint64_t *aNew = realloc(t->aQueue, nCap * sizeof *aNew);
+    if (!aNew) {
+      t->rc = HS_ENOMEM;
+      return;
+    }
+    t->aQueue = aNew;
+    t->nQueueCap = nCap;
+  }
+  t->aQueue[t->nQueue++] = i;
+}
+
+/* Offer type iType (form, prio) for the value at address a. */
+static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
+  const hs_binary *b = t->b;
+  hs_heap *h = t->h;
+  if (iType < 0 || (uint32_t)iType >= b->nType) return;
+  uint64_t nElem = b->aType[iType].nSize;
+  if (nElem == 0) return;
+  uint64_t i = hs_heap_find(h, a);
+  if (i == UINT64_MAX) return;
+  uint64_t hdr = obj_hdr(t, i), off = a - h->aAddr[i];
+  if (off < hdr) return;
+  off -= hdr;
+  uint64_t nVal = h->aSize[i] - hdr;
+  if (off != 0) {
+    /* Only a slice or string may start inside its backing array, and only
+    ** on an element boundary counted from the object's start. */
+    if (form == FORM_ONE || off % nElem != 0) return;
+  }
+  if (nElem > nVal) return; /* does not fit: not this object's type */
+  int cur = t->aPrio[i];
+  if (cur > prio) {
+    if (t->aObjType[i] != iType) t->st.nConflict++;
+    return;
+  }
+  if (cur == prio) {
+    int32_t old = t->aObjType[i];
+    if (old == iType) {
+      /* The same element type seen through a slice: the object is the
+      ** whole array, not one value (walk the rest of it too). */
+      if (t->aForm[i] == FORM_ONE && form != FORM_ONE) {
+        t->aForm[i] = (uint8_t)form;
+        push(t, i);
+      }
+      return;
+    }
+    if (old >= 0 && b->aType[old].nSize >= nElem) {
+      t->st.nConflict++;
+      return;
+    }
+  }
+  t->aObjType[i] = iType;
+  t->aForm[i] = (uint8_t)form;
+  t->aPrio[i] = (uint8_t)prio;
+  push(t, i);
+}
+
+static uint64_t word(const typer *t, const mem *m, uint64_t a) {
+  if (a < m->iAddr || a - m->iAddr > m->n || m->n - (a - m->iAddr) < t->h->nPtrSize) return 0;
+  return hs_heap_word_at(t->h, m->p + (a - m->iAddr));
+}
+
+static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth);
+
+/* The value of an interface: dynamic type rt (a descriptor address), data d. */
+static void offer_iface(typer *t, uint64_t rt, uint64_t d) {
+  if (!rt || !d) return;
+  int kind = hs_binary_rtype_kind(t->b, rt);
+  if (kind < 0) return;
+  int32_t iType = hs_binary_rtype_dwarf(t->b, rt);
+  if (kind & KIND_DIRECT_IFACE) {
+    /* The data word is the value itself: a pointer-shaped type. */
+    if (iType >= 0 && t->b->aType[iType].kind == HS_BT_PTR)
+      offer(t, d, t->b->aType[iType].iElem, FORM_ONE, PRIO_FIELD);
+    return;
+  }
+  /* The runtime allocated a T for the value (convT): exact, at offset 0. */
+  uint64_t i = hs_heap_find(t->h, d);
+  if (i == UINT64_MAX || d != t->h->aAddr[i] + obj_hdr(t, i)) return;
+  if (iType >= 0) {
+    if (t->aPrio[i] < PRIO_EXACT) t->st.nIface++;
+    offer(t, d, iType, FORM_ONE, PRIO_EXACT);
+  }
+}
+
+static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
+  const hs_binary *b = t->b;
+  if (iType < 0 || (uint32_t)iType >= b->nType || depth > 32 || !has_ptr(t, iType, 0)) return;
+  const hs_bintype *y = &b->aType[iType];
+  uint32_t P = t->h->nPtrSize;
+  switch (y->kind) {
+    case HS_BT_PTR:
+      offer(t, word(t, m, a), y->iElem,
+            y->iElem >= 0 && t->aRepeat[y->iElem] ? FORM_REPEAT : FORM_ONE, PRIO_FIELD);
+      break;
+    case HS_BT_SLICE:
+      if (word(t, m, a + 2 * P)) offer(t, word(t, m, a), y->iElem, FORM_ARRAY, PRIO_FIELD);
+      break;
+    case HS_BT_STRING:
+      if (word(t, m, a + P)) offer(t, word(t, m, a), y->iElem, FORM_STRING, PRIO_FIELD);
+      break;
+    case HS_BT_EFACE:
+      offer_iface(t, word(t, m, a), word(t, m, a + P));
+      break;
+    case HS_BT_IFACE: {
+      uint64_t tab = word(t, m, a);
+      const uint8_t *p = tab ? hs_binary_at(b, tab + P, P) : NULL; /* itab._type */
+      if (p) {
+        mem it = {tab + P, p, P};
+        offer_iface(t, word(t, &it, tab + P), word(t, m, a + P));
+      }
+      break;
+    }
+    case HS_BT_STRUCT:
+      for (uint32_t k = 0; k < y->nField; k++) {
+        const hs_binfield *f = &b->aField[y->iField + k];
+        walk(t, f->iType, a + f->iOff, m, depth + 1);
+      }
+      break;
+    case HS_BT_ARRAY: {
+      uint64_t nElem = y->iElem >= 0 ? b->aType[y->iElem].nSize : 0;
+      if (!nElem) break;
+      /* Bounded by the memory range: a damaged count cannot run away. */
+      for (uint64_t k = 0; k < y->nCount && a + k * nElem - m->iAddr < m->n; k++)
+        walk(t, y->iElem, a + k * nElem, m, depth + 1);
+      break;
+    }
+  }
+}
+
+/* Walk object i as its assigned type (every element of an array form). */
+static void walk_object(typer *t, uint64_t i) {
+  hs_heap *h = t->h;
+  int32_t iType = t->aObjType[i];
+  uint64_t hdr = obj_hdr(t, i);
+  mem m = {h->aAddr[i], h->pBuf + h->aContentOff[i], h->aSize[i]};
+  uint64_t nElem = t->b->aType[iType].nSize;
+  uint64_t nVal = h->aSize[i] - hdr;
+  uint64_t nRep = t->aForm[i] == FORM_ONE ? 1 : nVal / nElem;
+  if (!has_ptr(t, iType, 0)) return;
+  for (uint64_t k = 0; k < nRep; k++) walk(t, iType, h->aAddr[i] + hdr + k * nElem, &m, 0);
+}
+
+/* The reflect name for (iType, form): runtime descriptor's name when it has
+** one, else DWARF's. */
+static uint32_t type_name_id(typer *t, int32_t iType, int form, uint32_t *aCache) {
+  uint32_t *pSlot = &aCache[(uint64_t)iType * NFORM + form];
+  if (*pSlot) return *pSlot;
+  const hs_bintype *y = &t->b->aType[iType];
+  char zName[512];
+  if (form == FORM_STRING) {
+    snprintf(zName, sizeof zName, "string");
+  } else {
+    char zBase[480];
+    if (!y->iRtype || hs_binary_rtype_name(t->b, y->iRtype, zBase, sizeof zBase) < 0)
+      snprintf(zBase, sizeof zBase, "%s", hs_str(t->b->pStr, y->idName));
+    snprintf(zName, sizeof zName, "%s%s", form == FORM_ARRAY ? "[]" : "", zBase);
+  }
+  *pSlot = hs_str_internz(t->c->pStr, zName);
+  return *pSlot == UINT32_MAX ? 0 : *pSlot;
+}
+
+/* The dump's data or bss segment record (kind HS_ROOT_DATA/BSS), or NULL. */
+static const hs_heap_seg *segment(const hs_heap *h, int kind) {
+  for (uint64_t i = 0; i < h->nSeg; i++)
+    if (h->aSeg[i].kind == kind) return &h->aSeg[i];
+  return NULL;
+}
+
+/* 1 if the binary matches the dump; else 0 and why in zWhy. */
+static int check_match(const hs_heap *h, const hs_binary *b, char *zWhy, size_t nWhy) {
+  const hs_heap_seg *pData = segment(h, HS_ROOT_DATA), *pBss = segment(h, HS_ROOT_BSS);
+  if (b->zGoVersion && h->zGoVersion && strcmp(b->zGoVersion, h->zGoVersion) != 0) {
+    snprintf(zWhy, nWhy, "it was built with %s but the dump was written by %s",
+             b->zGoVersion, h->zGoVersion);
+    return 0;
+  }
+  if (b->nPtrSize != h->nPtrSize) {
+    snprintf(zWhy, nWhy, "its pointers are %u bytes, the dump's %u", b->nPtrSize, h->nPtrSize);
+    return 0;
+  }
+  if (pData && (pData->iAddr != b->iDataAddr || pData->n != b->nData)) {
+    snprintf(zWhy, nWhy, "its .data section is %llu bytes at 0x%llx, the dump's data segment "
+             "%llu bytes at 0x%llx", (unsigned long long)b->nData, (unsigned long long)b->iDataAddr,
+             (unsigned long long)pData->n, (unsigned long long)pData->iAddr);
+    return 0;
+  }
+  if (pBss && (pBss->iAddr != b->iBssAddr || pBss->n != b->nBss)) {
+    snprintf(zWhy, nWhy, "its .bss section is %llu bytes at 0x%llx, the dump's bss segment "
+             "%llu bytes at 0x%llx", (unsigned long long)b->nBss, (unsigned long long)b->iBssAddr,
+             (unsigned long long)pBss->n, (unsigned long long)pBss->iAddr);
+    return 0;
+  }
+  if (!pData && !pBss) {
+    snprintf(zWhy, nWhy, "the dump has no data or bss segment record to check it against");
+    return 0;
+  }
+  return 1;
+}
+
+/* Data and bss roots get the global's name and the field path inside it. */
+static void name_roots(typer *t) {
+  hs_heap *h = t->h;
+  for (uint64_t r = 0; r < h->nRoot; r++) {
+    if (h->aRootKind[r] != HS_ROOT_DATA && h->aRootKind[r] != HS_ROOT_BSS) continue;
+    const hs_binglobal *g = hs_binary_global(t->b, h->aRootFrom[r]);
+    if (!g) continue;
+    char z[300];
+    snprintf(z, sizeof z, "%s", hs_str(t->b->pStr, g->idName));
+    hs_binary_field_path(t->b, g->iType, h->aRootFrom[r] - g->iAddr, z, sizeof z);
+    uint32_t id = hs_str_internz(t->c->pStr, z);
+    if (id != UINT32_MAX) h->aRootDesc[r] = id;
+  }
+}
+
+static int type_objects(typer *t) {
+  hs_heap *h = t->h;
+  hs_binary *b = t->b;
+  uint64_t n = h->nObj;
+  t->aObjType = malloc((n ? n : 1) * sizeof *t->aObjType);
+  t->aForm = calloc(n ? n : 1, 1);
+  t->aPrio = calloc(n ? n : 1, 1);
+  t->aHasPtr = calloc(b->nType ? b->nType : 1, 1);
+  uint32_t *aCache = calloc((uint64_t)(b->nType ? b->nType : 1) * NFORM, sizeof *aCache);
+  t->aRepeat = calloc(b->nType ? b->nType : 1, 1);
+  if (!t->aObjType || !t->aForm || !t->aPrio || !t->aHasPtr || !aCache || !t->aRepeat) {
+    free(aCache);
+    return HS_ENOMEM;
+  }
+  for (uint64_t i = 0; i < n; i++) t->aObjType[i] = -1;
+  for (uint32_t k = 0; k < b->nType; k++)
+    t->aRepeat[k] = strncmp(hs_str(b->pStr, b->aType[k].idName), "map.bucket[", 11) == 0;
+  /* 1. Malloc headers. */
+  for (uint64_t i = 0; i < n; i++) {
+    if (!h->aType[i]) continue;
+    int32_t iType = hs_binary_rtype_dwarf(b, h->aType[i]);
+    if (iType >= 0) {
+      offer(t, h->aAddr[i] + obj_hdr(t, i), iType, FORM_ONE, PRIO_EXACT);
+      /* A header names the element type of an array too. */
+      if (t->aObjType[i] == iType && h->aSize[i] - obj_hdr(t, i) >= 2 * b->aType[iType].nSize)
+        t->aForm[i] = FORM_ARRAY;
+    } else {
+      char z[480];
+      if (hs_binary_rtype_name(b, h->aType[i], z, sizeof z) >= 0) {
+        uint32_t id = hs_str_internz(t->c->pStr, z);
+        if (id != UINT32_MAX) h->aTypeName[i] = id;
+        t->aPrio[i] = PRIO_RTYPE;
+      }
+    }
+    if (t->aPrio[i]) t->st.nHeader++;
+  }
+  /* Finalizers: the record names the pointer type the finalizer takes (ot),
+  ** and SetFinalizer requires the object to be the start of an allocation. */
+  hs_table *pFin = hs_case_table(t->c, "heap.finalizers");
+  int iObjCol = pFin ? hs_table_colidx(pFin, "object") : -1, iOtCol = pFin ? hs_table_colidx(pFin, "ot") : -1;
+  for (uint64_t r = 0; iObjCol >= 0 && iOtCol >= 0 && r < pFin->nRow; r++) {
+    int32_t iPtr = hs_binary_rtype_dwarf(b, hs_table_u64(pFin, iOtCol, r));
+    if (iPtr >= 0 && b->aType[iPtr].kind == HS_BT_PTR)
+      offer(t, hs_table_u64(pFin, iObjCol, r), b->aType[iPtr].iElem, FORM_ONE, PRIO_EXACT);
+  }
+  /* 2. Typed globals, read from the dump's segment copies. */
+  mem aSeg[2] = {{0, NULL, 0}, {0, NULL, 0}};
+  for (int s = 0; s < 2; s++) {
+    const hs_heap_seg *g = segment(h, s == 0 ? HS_ROOT_DATA : HS_ROOT_BSS);
+    if (g) aSeg[s] = (mem){g->iAddr, h->pBuf + g->iOff, g->n};
+  }
+  for (uint32_t g = 0; g < b->nGlobal && t->rc == HS_OK; g++) {
+    const hs_binglobal *v = &b->aGlobal[g];
+    for (int s = 0; s < 2; s++)
+      if (aSeg[s].n && v->iAddr >= aSeg[s].iAddr && v->iAddr - aSeg[s].iAddr < aSeg[s].n)
+        walk(t, v->iType, v->iAddr, &aSeg[s], 0);
+    while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+    if ((g & 1023) == 0 && hs_checkpoint()) break;
+  }
+  /* 3. Objects typed by their headers but reached from no typed global. */
+  while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+  for (uint64_t i = 0; i < n; i++)
+    if (t->aObjType[i] >= 0) h->aTypeName[i] = type_name_id(t, t->aObjType[i], t->aForm[i], aCache);
+  free(aCache);
+  return t->rc;
+}
+
+/* Reachability for the figures: from the super-root through the graph when
+** built; otherwise from roots over the dump's pointer fields. */
+static void count_typed(typer *t) {
+  hs_heap *h = t->h;
+  uint64_t n = h->nObj;
+  uint8_t *aSeen = calloc(n ? n : 1, 1);
+  uint64_t *aStack = malloc((n ? n : 1) * sizeof *aStack), nStack = 0;
+  if (!aSeen || !aStack) {
+    free(aSeen);
+    free(aStack);
+    return;
+  }
+  for (uint64_t r = 0; r < h->nRoot; r++) {
+    uint64_t i = hs_heap_find(h, h->aRootTarget[r]);
+    if (i != UINT64_MAX && !aSeen[i]) {
+      aSeen[i] = 1;
+      aStack[nStack++] = i;
+    }
+  }
+  while (nStack) {
+    uint64_t i = aStack[--nStack], off;
+    t->st.nReach++;
+    t->st.nReachBytes += h->aSize[i];
+    if (h->aTypeName[i]) {
+      t->st.nTyped++;
+      t->st.nTypedBytes += h->aSize[i];
+    }
+    hs_heap_fielditer it;
+    hs_heap_fields(h, i, &it);
+    while (hs_heap_field_next(&it, &off)) {
+      uint64_t j = hs_heap_find(h, hs_heap_word(h, i, off));
+      if (j != UINT64_MAX && !aSeen[j]) {
+        aSeen[j] = 1;
+        aStack[nStack++] = j;
+      }
+    }
+  }
+  free(aSeen);
+  free(aStack);
+}
+
+/* heap.binary: one row saying what the binary provided and what it named. */
+static int describe(hs_case *c, const hs_binary *b, const char *zMatch, const typer *t) {
+  hs_table *p = hs_table_new(c, "binary");
+  if (!p) return HS_ENOMEM;
+  if (p->nCol == 0) {
+    static const struct { const char *z; hs_type ty; uint32_t fl; } aCol[] = {
+        {"file", HS_STR, 0},           {"go_version", HS_STR, 0},  {"module", HS_STR, 0},
+        {"buildinfo", HS_U32, 0},      {"symtab", HS_U32, 0},      {"dwarf", HS_U32, 0},
+        {"rtypes", HS_U32, 0},         {"types", HS_U64, 0},       {"globals", HS_U64, 0},
+        {"matches", HS_STR, 0},        {"reachable", HS_U64, 0},   {"reachable_bytes", HS_U64, HS_COL_BYTES},
+        {"typed", HS_U64, 0},          {"typed_bytes", HS_U64, HS_COL_BYTES},
+        {"by_header", HS_U64, 0},      {"by_iface", HS_U64, 0},    {"conflicts", HS_U64, 0}};
+    for (size_t k = 0; k < sizeof aCol / sizeof aCol[0]; k++)
+      if (hs_table_col(p, aCol[k].z, aCol[k].ty, aCol[k].fl) < 0) return HS_ENOMEM;
+  }
+  uint64_t i = hs_table_add_row(p);
+  if (i == UINT64_MAX) return HS_ENOMEM;
+  hs_table_set_strz(p, 0, i, b->zFile);
+  hs_table_set_strz(p, 1, i, b->zGoVersion ? b->zGoVersion : "");
+  hs_table_set_strz(p, 2, i, b->zModPath ? b->zModPath : "");
+  hs_table_set_u32(p, 3, i, !!(b->flags & HS_BIN_BUILDINFO));
+  hs_table_set_u32(p, 4, i, !!(b->flags & HS_BIN_SYMTAB));
+  hs_table_set_u32(p, 5, i, !!(b->flags & HS_BIN_DWARF));
+  hs_table_set_u32(p, 6, i, !!(b->flags & HS_BIN_RTYPES));
+  hs_table_set_u64(p, 7, i, b->nType);
+  hs_table_set_u64(p, 8, i, b->nGlobal);
+  hs_table_set_strz(p, 9, i, zMatch);
+  if (t) {
+    hs_table_set_u64(p, 10, i, t->st.nReach);
+    hs_table_set_u64(p, 11, i, t->st.nReachBytes);
+    hs_table_set_u64(p, 12, i, t->st.nTyped);
+    hs_table_set_u64(p, 13, i, t->st.nTypedBytes);
+    hs_table_set_u64(p, 14, i, t->st.nHeader);
+    hs_table_set_u64(p, 15, i, t->st.nIface);
+    hs_table_set_u64(p, 16, i, t->st.nConflict);
+  }
+  return HS_OK;
+}
+
+int hs_binary_name_case(hs_case *c, hs_binary *b) {
+  hs_heap *h = c->pHeap;
+  if (!h) return describe(c, b, "no heap dump", NULL);
+  char zWhy[400];
+  if (!check_match(h, b, zWhy, sizeof zWhy)) {
+    hs_case_diag(c, HS_ERROR, b->zFile, UINT64_MAX, 0,
+                 "not the binary that wrote %s: %s; its names were not used (pass the exact "
+                 "executable the process ran, e.g. copied from its container image)", h->zFile, zWhy);
+    c->nError++;
+    return describe(c, b, "no", NULL);
+  }
+  typer t = {.c = c, .h = h, .b = b};
+  name_roots(&t);
+  int rc = type_objects(&t);
+  if (rc == HS_OK) count_typed(&t);
+  free(t.aObjType);
+  free(t.aForm);
+  free(t.aPrio);
+  free(t.aQueue);
+  free(t.aHasPtr);
+  free(t.aRepeat);
+  if (rc != HS_OK) return rc;
+  return describe(c, b, "yes", &t);
+}
