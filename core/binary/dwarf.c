@@ -382,7 +382,7 @@ int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   }
   for (uint32_t i = 0; i < b->nType; i++)
     if (b->aType[i].iRtype) x->aRtypeIdx[x->nRtypeIdx++] = i;
-  qsort_r(x->aRtypeIdx, x->nRtypeIdx, sizeof *x->aRtypeIdx, cmp_rtype, b);
+  if (x->nRtypeIdx) qsort_r(x->aRtypeIdx, x->nRtypeIdx, sizeof *x->aRtypeIdx, cmp_rtype, b);
   /* Globals. */
   for (uint32_t i = 0; i < r.nVar; i++) {
     Dwarf_Die d;

@@ -172,7 +172,7 @@ int binint_add_global(hs_binary *b, const char *zName, uint64_t iAddr, uint64_t 
 }
 
 void binint_sort_globals(hs_binary *b) {
-  qsort(b->aGlobal, b->nGlobal, sizeof *b->aGlobal, cmp_global);
+  if (b->nGlobal) qsort(b->aGlobal, b->nGlobal, sizeof *b->aGlobal, cmp_global);
   /* Drop duplicates (the same variable from symtab and DWARF). */
   uint32_t j = 0;
   for (uint32_t i = 0; i < b->nGlobal; i++) {
