@@ -24,10 +24,12 @@
  *   DW_AT_go_embedded_field 0x2903, DW_AT_go_runtime_type 0x2904: the
  *   offset of the type's runtime descriptor from the types base.
  *
- * Map internals are synthesized by the linker under other names than the
- * compiler gives their runtime types; we print the compiler's (what a
- * malloc header would show): hash<K,V> -> map.hdr[K]V, bucket<K,V> ->
- * map.bucket[K]V, hchan<T> -> runtime.hchan.
+ * Map and channel internals are synthesized by the linker under names of
+ * its own.  A map's header object is named for the map type (what the
+ * program's map value points at, as reflect.TypeOf(m) prints it), a
+ * channel's for the chan type, a bucket array by the compiler's bucket type
+ * (what a malloc header shows): hash<K,V> -> map[K]V, bucket<K,V> ->
+ * map.bucket[K]V, hchan<T> -> chan T.
  *
  * Types are the top-level children of each compile unit, so walking the
  * CUs in order visits them in increasing DIE offset: the offset -> index
@@ -147,13 +149,19 @@ static uint32_t intern_short(hs_binary *b, const char *z) {
 /* The name reflect prints for a DWARF name (see the essay). */
 static uint32_t go_name(hs_binary *b, const char *z) {
   static const struct { const char *zFrom, *zTo; int bArgs; } aMap[] = {
-      {"hash<", "map.hdr", 1}, {"bucket<", "map.bucket", 1},
-      {"hchan<", "runtime.hchan", 0}, {"sudog<", "runtime.sudog", 0},
+      {"hash<", "map", 1}, {"bucket<", "map.bucket", 1},
+      {"hchan<", "chan ", 2}, {"sudog<", "runtime.sudog", 0},
       {"waitq<", "runtime.waitq", 0}};
   for (size_t i = 0; i < sizeof aMap / sizeof aMap[0]; i++) {
     size_t nFrom = strlen(aMap[i].zFrom), n = strlen(z);
     if (strncmp(z, aMap[i].zFrom, nFrom) != 0 || z[n - 1] != '>') continue;
     if (!aMap[i].bArgs) return hs_str_internz(b->pStr, aMap[i].zTo);
+    if (aMap[i].bArgs == 2) { /* hchan<T> -> chan T */
+      char *zName = hs_mprintf("%s%.*s", aMap[i].zTo, (int)(n - 1 - nFrom), z + nFrom);
+      uint32_t id = zName ? intern_short(b, zName) : UINT32_MAX;
+      free(zName);
+      return id;
+    }
     /* K,V: split at the comma outside any brackets. */
     int depth = 0;
     for (size_t k = nFrom; k < n - 1; k++) {

@@ -1,0 +1,118 @@
+-- Names from the program's binary (core/binary) against what the sample
+-- programs wrote about themselves in facts.json: each planted object's
+-- reflect.TypeOf(x).String() (`types`) and each global's address (`global_vars`),
+-- on the Go 1.19 and Go 1.23 dumps with the binary committed beside them;
+-- and a binary of another build refused, not used.
+local tap = require "hs.tap"
+local hs = require "hs"
+local json = dofile("tests/lib/json.lua")
+
+hs.open_options = { nocache = true } -- never write index files into samples/
+
+local function read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+local function exists(path) return read(path) ~= nil end
+
+local function global_named(desc, name)
+  return desc == name or desc:sub(1, #name + 1) == name .. "." or desc:sub(1, #name + 1) == name .. "["
+end
+
+for _, v in ipairs({ "go1.19", "go1.23" }) do
+  for _, prog in ipairs({ "leaky", "healthy" }) do
+    local dir = ("samples/%s/%s"):format(v, prog)
+    local facts = json.decode(read(dir .. "/facts.json"))
+    if not exists(("%s/%s.bin.xz"):format(dir, prog)) or not facts.types then
+      tap.skip(dir .. ": no committed binary or facts.json types", 1)
+    else
+      local c = hs.load(dir)
+      local b = c.binary
+      tap.ok(b and #b == 1, dir .. ": the binary among the inputs is recognised by content")
+      if b then
+        tap.is(b[1].go_version, facts.go_version, dir .. ": its build info says " .. facts.go_version)
+        tap.is(b[1].matches, "yes", dir .. ": it is the binary that wrote the dump")
+        tap.is(b[1].dwarf, 1, dir .. ": it has DWARF")
+      end
+      local h = c.heap
+      for _, t in ipairs(facts.types) do
+        local o = h:object(tonumber(t.addr))
+        tap.is(o and o.type, t.type, ("%s: %s (%s of %s%s) is named %s"):format(dir, t.addr,
+          t.what, t.global or "?", t.via or "", t.type))
+      end
+      -- Every pointer slot of a planted global is a root named after it.
+      local roots = h.roots
+      local from, desc = roots:column("from"), roots:column("desc")
+      local named = {}
+      for r = 0, #roots - 1 do
+        local a = tonumber(from[r])
+        for name, g in pairs(facts.global_vars or {}) do
+          local ga = tonumber(g.addr)
+          if a >= ga and a < ga + g.size then
+            local d = roots:get(r + 1, "desc")
+            named[name] = (named[name] == nil or named[name]) and global_named(d, name)
+          end
+        end
+      end
+      for name in pairs(facts.global_vars or {}) do
+        if named[name] ~= nil then tap.ok(named[name], dir .. ": roots in " .. name .. " are named " .. name .. "...") end
+      end
+      -- Objects reached from a planted global through the path API name it.
+      for _, t in ipairs(facts.types) do
+        if t.global and t.what ~= "map header" then
+          local p = h:object(tonumber(t.addr)):path()
+          if #p > 0 then
+            tap.ok(p[1].root:find(t.global, 1, true), ("%s: the path to %s starts at %s (got %s)"):format(
+              dir, t.addr, t.global, p[1].root))
+            break
+          end
+        end
+      end
+      if prog == "leaky" and b then
+        local share = b[1].typed_bytes / b[1].reachable_bytes
+        tap.ge(share, 0.9, ("%s: %.1f%% of reachable bytes typed (goal: 90%%)"):format(dir, share * 100))
+      end
+      c = nil
+      collectgarbage()
+    end
+  end
+end
+
+-- A binary from another build (the same program, Go 1.22) is refused: the
+-- case says why and no object gets a name from it.
+local other = "samples/mismatch/leaky-go1.22.bin.xz"
+if not exists(other) then
+  tap.skip("no " .. other, 3)
+else
+  local dir = "samples/go1.23/leaky"
+  local facts = json.decode(read(dir .. "/facts.json"))
+  local c = hs.load(dir .. "/heap.dump.xz", other)
+  tap.is(c.binary and c.binary[1].matches, "no", other .. " does not match " .. dir)
+  local msg
+  for _, e in ipairs(c.errors) do if e.text:find("not the binary that wrote", 1, true) then msg = e.text end end
+  tap.ok(msg and msg:find("leaky-go1.22", 1, true), "... an error names the binary and says why: " .. tostring(msg))
+  local named = 0
+  for _, t in ipairs(facts.types or {}) do
+    local o = c.heap:object(tonumber(t.addr))
+    if o and o.type and tonumber(c.heap.objects:get(o.id + 1, "type")) == 0 then named = named + 1 end
+  end
+  tap.is(named, 0, "... and no planted object is named from it")
+end
+
+-- Same Go version, other program: caught by the data and bss segments.
+local healthy = "samples/go1.23/healthy/healthy.bin.xz"
+if not exists(healthy) then
+  tap.skip("no " .. healthy, 2)
+else
+  local c = hs.load("samples/go1.23/leaky/heap.dump.xz", healthy)
+  tap.is(c.binary and c.binary[1].matches, "no", healthy .. " does not match the leaky dump of the same Go version")
+  local msg
+  for _, e in ipairs(c.errors) do if e.text:find("not the binary that wrote", 1, true) then msg = e.text end end
+  tap.like(msg or "", "%.[bd][sa][st]a? section is %d+ bytes at 0x%x+, the dump's", "... told by a segment: " .. tostring(msg))
+end
+
+os.exit(tap.done() == 0 and 0 or 1)
