@@ -391,6 +391,8 @@ void hs_binary_free(hs_binary *b) {
   free(b->aType);
   free(b->aField);
   free(b->aGlobal);
+  free(b->aObjType);
+  free(b->aObjForm);
   free(b->zGoVersion);
   free(b->zModPath);
   free(b);

@@ -374,6 +374,24 @@ static int type_objects(typer *t) {
   return t->rc;
 }
 
+int hs_binary_object_field(const hs_binary *b, const hs_heap *h, uint64_t iObj,
+                           uint64_t iOff, char *zOut, size_t nOut) {
+  if (nOut == 0) return 0;
+  zOut[0] = 0;
+  if (!b->aObjType || iObj >= b->nObj || iObj >= h->nObj || b->aObjType[iObj] < 0) return 0;
+  int32_t iType = b->aObjType[iObj];
+  uint64_t hdr = h->aType[iObj] ? h->nPtrSize : 0;
+  uint64_t nElem = b->aType[iType].nSize;
+  if (iOff < hdr || nElem == 0) return 0;
+  iOff -= hdr;
+  if (b->aObjForm[iObj] != FORM_ONE) {
+    snprintf(zOut, nOut, "[%llu]", (unsigned long long)(iOff / nElem));
+    iOff %= nElem;
+  }
+  hs_binary_field_path(b, iType, iOff, zOut, nOut);
+  return 1;
+}
+
 /* Reachability for the figures: from the super-root through the graph when
 ** built; otherwise from roots over the dump's pointer fields. */
 static void count_typed(typer *t) {
@@ -469,6 +487,13 @@ int hs_binary_name_case(hs_case *c, hs_binary *b) {
   name_roots(&t);
   int rc = type_objects(&t);
   if (rc == HS_OK) count_typed(&t);
+  if (rc == HS_OK) { /* kept for field names in paths */
+    b->nObj = h->nObj;
+    b->aObjType = t.aObjType;
+    b->aObjForm = t.aForm;
+    t.aObjType = NULL;
+    t.aForm = NULL;
+  }
   free(t.aObjType);
   free(t.aForm);
   free(t.aPrio);

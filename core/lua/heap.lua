@@ -245,7 +245,8 @@ end
 
 -- A path from a GC root: prints one step per line, root first.  Each step
 -- stands for its object (step:referrers(), step.size ... work on it) and
--- has .object, .offset (field of the previous object pointing at it); the
+-- has .object, .offset (field of the previous object pointing at it) and,
+-- with the program's binary, .field (its name: ".buf", "[3].next"); the
 -- first has .root (text), .kind and .root_index (1-based heap.roots row).
 local Step = {}
 M.Step = Step
@@ -265,13 +266,15 @@ Path.__tostring = function(p)
   if #p == 0 then return p.why or "(unreachable: no GC root reaches this object)" end
   local out = {}
   local w = 0
-  for k = 2, #p do w = math.max(w, #tostring(p[k].offset)) end
+  -- the field holding each pointer: its name with the binary, else +offset
+  local function lead(s) return s.field or ("+" .. s.offset) end
+  for k = 2, #p do w = math.max(w, #lead(p[k])) end
   for k, s in ipairs(p) do
     local o = s.object
     if k == 1 then out[1] = ("root  %s (%s)"):format(s.root, s.kind or "?") end
     local site = o.site_name
-    local lead = k == 1 and (" "):rep(w + 1) or ("+%-" .. w .. "d"):format(s.offset)
-    out[#out + 1] = ("  %s  %s%s"):format(lead, brief(o), site and ("  " .. site) or "")
+    local l = k == 1 and (" "):rep(w) or ("%-" .. w .. "s"):format(lead(s))
+    out[#out + 1] = ("  %s  %s%s"):format(l, brief(o), site and ("  " .. site) or "")
   end
   return table.concat(out, "\n")
 end
@@ -285,6 +288,8 @@ local function path_of(h, ids, offs)
       step.root, step.kind, step.root_index = r and r.text or "?", r and r.kind, offs[1] + 1
     else
       step.offset = offs[k]
+      -- with the binary, the field of the previous object holding the pointer
+      step.field = core.heap_field(h._ud, ids[k - 1], offs[k])
     end
     out[k] = setmetatable(step, Step)
   end

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "heapscope/graph.h"
+#include "heapscope/binary.h"
 #include "heapscope/heap.h"
 #include "lua/hslua.h"
 #include "base/base.h"
@@ -446,6 +447,21 @@ static int l_word(lua_State *L) {
   return 2;
 }
 
+/* heap_field(case, id, off) -> ".buf" / "[3].next": the field at off, from
+** the binary's types (core/binary); nil without a binary or a type. */
+static int l_field(lua_State *L) {
+  hs_case *c;
+  hs_heap *h = checkheap(L, &c);
+  uint32_t i = checkobj(L, 2, h);
+  lua_Number dOff = luaL_checknumber(L, 3);
+  char z[256];
+  if (!c->pBinary || dOff < 0 ||
+      !hs_binary_object_field(c->pBinary, h, i, (uint64_t)dOff, z, sizeof z) || !z[0])
+    return 0;
+  lua_pushstring(L, z);
+  return 1;
+}
+
 /* heap_bytes(case, id, off, n) -> the bytes, clipped to the object */
 static int l_bytes(lua_State *L) {
   hs_heap *h = checkheap(L, NULL);
@@ -700,6 +716,7 @@ int hsL_open_heap(lua_State *L) {
       {"heap_path", l_path},         {"heap_root", l_root},
       {"heap_top", l_top},           {"heap_histogram", l_histogram},
       {"heap_word", l_word},         {"heap_bytes", l_bytes},
+      {"heap_field", l_field},
       {"heap_string", l_string},     {"heap_domtree", l_domtree},
       {"heap_dominated", l_dominated}, {"heap_path_avoiding", l_path_avoiding},
       {"heap_subtree", l_subtree},

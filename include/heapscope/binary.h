@@ -97,6 +97,12 @@ typedef struct hs_binary {
   hs_binglobal *aGlobal;
   int32_t iUint8;           /* the uint8 type, -1 if absent */
 
+  /* What hs_binary_name_case proved about the case's heap objects, kept
+  ** for field names in paths (hs_binary_object_field); NULL before. */
+  uint64_t nObj;
+  int32_t *aObjType;        /* per object: DWARF type of its (first) element, -1 */
+  uint8_t *aObjForm;        /* per object: one value, or an array of them */
+
   void *pDwarf;             /* libdw handle (Dwarf *), NULL without DWARF */
   void *pElf;               /* libelf handle (Elf *) */
   struct binint *pInt;      /* reader state private to core/binary */
@@ -151,6 +157,14 @@ int hs_binary_inline_chain(const hs_binary *, uint64_t pc,
 ** chains.  Fills heap.objects.type_name, heap.roots.desc, heap.binary.
 ** Called once per case after every input loaded, before sealing. */
 int hs_binary_name_case(hs_case *, hs_binary *);
+
+/* The field at byte offset iOff of heap object iObj, as a Go expression
+** suffix relative to the object (".buf", "[3].next", "[4096]"), into zOut;
+** returns 1, or 0 when the object's type is not known (zOut is then "").
+** Offsets count from the slot's start (a Go 1.22+ type header included). */
+struct hs_heap;
+int hs_binary_object_field(const hs_binary *, const struct hs_heap *, uint64_t iObj,
+                           uint64_t iOff, char *zOut, size_t nOut);
 
 /* Counts from the typing pass (hs_binary_name_case), for `info` and tests. */
 typedef struct hs_typing_stats {

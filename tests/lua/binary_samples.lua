@@ -72,6 +72,14 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
           end
         end
       end
+      -- Field names in paths: an object the program says it reached through
+      -- one field (facts "via" = ".buf") is reached through that field.
+      for _, t in ipairs(facts.types) do
+        if t.via and t.via:match("^%.[%w_]+$") then
+          local p = h:object(tonumber(t.addr)):path()
+          tap.is(#p > 1 and p[#p].field, t.via, ("%s: the path to %s ends with field %s"):format(dir, t.addr, t.via))
+        end
+      end
       if prog == "leaky" and b then
         local share = b[1].typed_bytes / b[1].reachable_bytes
         tap.ge(share, 0.9, ("%s: %.1f%% of reachable bytes typed (goal: 90%%)"):format(dir, share * 100))
@@ -98,7 +106,7 @@ else
   local named = 0
   for _, t in ipairs(facts.types or {}) do
     local o = c.heap:object(tonumber(t.addr))
-    if o and o.type and tonumber(c.heap.objects:get(o.id + 1, "type")) == 0 then named = named + 1 end
+    if o and o.type and tonumber(c.heap.objects:get(o.id, "type")) == 0 then named = named + 1 end
   end
   tap.is(named, 0, "... and no planted object is named from it")
 end
