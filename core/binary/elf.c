@@ -57,6 +57,10 @@ int hs_binary_is_elf(const uint8_t *p, uint64_t n) {
   return n >= 16 && memcmp(p, "\x7f" "ELF", 4) == 0;
 }
 
+int hs_binary_is_go(const uint8_t *p, uint64_t n) {
+  return hs_binary_is_elf(p, n) && memmem(p, n, "\xff Go buildinf:", 14) != NULL;
+}
+
 static uint64_t rd_word(const hs_binary *b, const uint8_t *p, uint32_t n) {
   uint64_t v = 0;
   if (b->bBigEndian)

@@ -4,6 +4,7 @@
  * it on the case; the naming itself runs when the case is sealed (every
  * input loaded, so the dump may come before or after the binary).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,26 @@ static void binary_free(hs_binary *b) { hs_binary_free(b); }
 static int gobinary_load(hs_case *c, hs_input *in) {
   hs_binary *b;
   char *zErr = NULL, *zWarn = NULL;
+  if (!hs_binary_is_go(in->p, in->n)) {
+    /* Some other ELF (a core file, a C program): not evidence at all. */
+    char zTried[512];
+    size_t k = 0;
+    zTried[0] = 0;
+    for (int i = 0; hs_loaders[i] && k < sizeof zTried - 32; i++)
+      k += snprintf(zTried + k, sizeof zTried - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
+    free(in->zKind);
+    in->zKind = NULL;
+    if (in->bFound) {
+      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
+                   "skipped: an ELF file without Go build info, not Go evidence");
+      return HS_OK;
+    }
+    hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
+                 "not recognised as Go evidence: it looks like an ELF binary without Go build "
+                 "info (a core file? heapscope reads WriteHeapDump output, and Go executables "
+                 "for names) (tried: %s)", zTried);
+    return HS_EFORMAT;
+  }
   int rc = hs_binary_open(in->zName, in->p, in->n, &b, &zErr, &zWarn);
   if (rc != HS_OK) {
     /* A non-Go ELF found beside the evidence (a .so, a core file) is not

@@ -120,6 +120,9 @@ void hs_binary_free(hs_binary *);
 
 /* Whether p[0..n) looks like an ELF file (its magic). */
 int hs_binary_is_elf(const uint8_t *p, uint64_t n);
+/* Whether it holds Go build info (the "\xff Go buildinf:" magic, as Go's
+** debug/buildinfo finds it).  O(n), one memmem. */
+int hs_binary_is_go(const uint8_t *p, uint64_t n);
 
 /* Read nBytes at virtual address iAddr from the file's loadable sections;
 ** NULL when the range is not in a PROGBITS section. */
