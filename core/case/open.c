@@ -103,6 +103,10 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
       hs_input_free(in);
       continue;
     }
+    if (in->bFound && in->n >= 8 && memcmp(in->p, "HSIDX01\n", 8) == 0) {
+      hs_input_free(in);          /* our own index file beside its dump: not an input */
+      continue;
+    }
     hs_case_load_input(c, in, NULL);
   }
   if (o->xProgress) o->xProgress(o->pProgressArg, NULL, n, n);

@@ -17,6 +17,7 @@ void hs_sniff_describe(const uint8_t *p, size_t n, char *zOut, size_t nOut) {
       {"\x89PNG", 4, "a PNG image"},
       {"SQLite format 3", 15, "an SQLite database"},
       {"go1.", 4, "a Go heap dump of an unsupported version"},
+      {"HSIDX01\n", 8, "a heapscope index file (the saved graph of a heap dump; a cache, safe to delete)"},
   };
   for (size_t i = 0; i < sizeof aKnown / sizeof aKnown[0]; i++) {
     if (n >= aKnown[i].n && memcmp(p, aKnown[i].zMagic, aKnown[i].n) == 0) {

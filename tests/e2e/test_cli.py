@@ -129,6 +129,21 @@ rc, out, err = run("info", root)
 ok(rc == 0 and "case %s/c1" % root in out and "case %s/c2" % root in out and ".hidden" not in out,
    "a directory of directories gives one case each, dotfiles skipped", out + err)
 
+# heapscope's own index file beside a dump: not a skipped input worth a
+# word in a directory, and named alone it says what it is
+idxdir = os.path.join(tmp, "withindex")
+os.makedirs(idxdir)
+with open("tests/fuzz/corpus/heapdump/tiny-go1.23.dump", "rb") as src, \
+        open(os.path.join(idxdir, "heap.dump"), "wb") as dst:
+    dst.write(src.read())
+rc, out, err = run("-e", "return case.heap.stats.edges >= 0", idxdir)
+idx = os.path.join(idxdir, "heap.dump.hsidx")
+ok(rc == 0 and os.path.exists(idx), "a heap query writes the index beside the dump", out + err)
+rc, out, err = run("info", idxdir)
+ok(rc == 0 and "hsidx" not in out + err, "info on the directory does not list the index file", out + err)
+rc, out, err = run("info", idx)
+ok(rc == 2 and "heapscope index file" in out + err, "the index file named alone says what it is", out + err)
+
 # Samples: every sample case loads without errors (skips are fine)
 if os.path.isdir("samples/go1.23/leaky"):
     rc, out, err = run("info", "samples/go1.23/leaky")
