@@ -60,11 +60,6 @@ static int has_prefix(const char *z, size_t n, const char *zP, size_t nP) {
 /* ------------------------------------------------------------------ */
 /* Tables. */
 
-typedef struct coldef {
-  const char *zName;
-  hs_type type;
-  uint32_t flags;
-} coldef;
 
 enum {
   GC_NUM, GC_T, GC_CPU_PCT, GC_CLOCK_SWEEP_TERM, GC_CLOCK_MARK, GC_CLOCK_MARK_TERM,
@@ -72,7 +67,7 @@ enum {
   GC_HEAP_START, GC_HEAP_END, GC_HEAP_LIVE, GC_GOAL, GC_STACKS, GC_GLOBALS, GC_PROCS,
   GC_FORCED, GC_PERIODIC, GC_WALL, GC_LINE, GC_SOURCE, GC_NCOL
 };
-static const coldef aGcCol[GC_NCOL] = {
+static const hs_colspec aGcCol[GC_NCOL] = {
     {"num", HS_U64, 0},
     {"t", HS_F64, HS_COL_SECONDS},
     {"cpu_pct", HS_U32, HS_COL_PCT},
@@ -105,7 +100,7 @@ enum {
   SC_RESET, SC_INUSE, SC_IDLE, SC_SYS, SC_RELEASED_MB, SC_CONSUMED, SC_WALL, SC_LINE,
   SC_SOURCE, SC_NCOL
 };
-static const coldef aScavCol[SC_NCOL] = {
+static const hs_colspec aScavCol[SC_NCOL] = {
     {"num", HS_U64, 0},          /* the last gc cycle printed before this line */
     {"kind", HS_STR, 0},         /* "scav" (1.13-1.20), "scav-bg-eager" (1.21+), "scvg", "scvg-released" */
     {"work", HS_U64, HS_COL_BYTES},       /* bytes released by this line's work (bg+eager) */
@@ -131,7 +126,7 @@ enum {
   PC_GLOBALS_SCAN_WORK, PC_WORK_EXP, PC_TRIGGERED, PC_HEAP_LIVE, PC_GOAL_DELTA,
   PC_CONS_MARK, PC_RESET, PC_WALL, PC_LINE, PC_SOURCE, PC_NCOL
 };
-static const coldef aPacerCol[PC_NCOL] = {
+static const hs_colspec aPacerCol[PC_NCOL] = {
     {"num", HS_U64, 0},                 /* the gc cycle this line belongs to */
     {"kind", HS_STR, 0},                /* "assist", "cpu" or "other" */
     {"assist_ratio", HS_F64, 0},
@@ -156,21 +151,6 @@ static const coldef aPacerCol[PC_NCOL] = {
     {"source", HS_STR, 0},
 };
 
-/* Open (or reopen, when several inputs append) a table and map column
-** indices; a column missing from an existing table maps to -1 and its
-** setters are no-ops.  NULL on OOM. */
-static hs_table *open_table(hs_case *c, const char *zName, const char *zNote,
-                            const coldef *aDef, int nDef, int *aIdx) {
-  hs_table *t = hs_table_new(c, zName);
-  if (!t) return NULL;
-  if (t->nCol == 0 && t->nRow == 0) {
-    for (int i = 0; i < nDef; i++)
-      if (hs_table_col(t, aDef[i].zName, aDef[i].type, aDef[i].flags) < 0) return NULL;
-    if (!t->zNote) t->zNote = hs_strdup(zNote);
-  }
-  for (int i = 0; i < nDef; i++) aIdx[i] = hs_table_colidx(t, aDef[i].zName);
-  return t;
-}
 
 /* ------------------------------------------------------------------ */
 /* A cursor over one line; the first failure sticks and says where. */
@@ -344,7 +324,7 @@ typedef struct gcx {
 static const struct tabdef {
   const char *zName;
   const char *zNote;
-  const coldef *aDef;
+  const hs_colspec *aDef;
   int nDef;
   int iNum, iLine, iWall, iSource, iKind;
   const char *zWhat;   /* for messages */
@@ -385,7 +365,7 @@ static void emit(gcx *x, int eTab, const rec *r, const hs_logline *L) {
   const struct tabdef *d = &aTab[eTab];
   int *aIdx = tab_idx(x, eTab);
   if (!x->apTab[eTab]) {
-    x->apTab[eTab] = open_table(x->c, d->zName, d->zNote, d->aDef, d->nDef, aIdx);
+    x->apTab[eTab] = hs_table_open(x->c, d->zName, d->zNote, d->aDef, d->nDef, aIdx);
     if (!x->apTab[eTab]) {
       x->bNoMem = 1;
       return;

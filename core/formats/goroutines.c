@@ -152,17 +152,12 @@ static void parse_fileline(const char *z, size_t n, size_t *pnFile, uint32_t *pi
 /* ------------------------------------------------------------------ */
 /* Tables. */
 
-typedef struct coldef {
-  const char *zName;
-  hs_type type;
-  uint32_t flags;
-} coldef;
 
 enum {
   G_ID, G_STATE, G_WAIT_MINUTES, G_FRAMES, G_TOP, G_CREATED_BY, G_CREATED_BY_GOROUTINE,
   G_LOCKED, G_ELIDED, G_COUNT, G_LABELS, G_REASON, G_SOURCE, G_LINE, G_NCOL
 };
-static const coldef aGCol[G_NCOL] = {
+static const hs_colspec aGCol[G_NCOL] = {
     {"id", HS_U64, 0},
     {"state", HS_STR, 0},
     {"wait_minutes", HS_U32, 0},
@@ -180,7 +175,7 @@ static const coldef aGCol[G_NCOL] = {
 };
 
 enum { F_GOROUTINE, F_DEPTH, F_FUNC, F_FILE, F_LINE, F_PC_OFFSET, F_NCOL };
-static const coldef aFCol[F_NCOL] = {
+static const hs_colspec aFCol[F_NCOL] = {
     {"goroutine", HS_U64, 0},
     {"depth", HS_U32, 0},
     {"func", HS_STR, 0},
@@ -189,18 +184,6 @@ static const coldef aFCol[F_NCOL] = {
     {"pc_offset", HS_U64, HS_COL_HEX},
 };
 
-static hs_table *open_table(hs_case *c, const char *zName, const char *zNote,
-                            const coldef *aDef, int nDef, int *aIdx) {
-  hs_table *t = hs_table_new(c, zName);
-  if (!t) return NULL;
-  if (t->nCol == 0 && t->nRow == 0) {
-    for (int i = 0; i < nDef; i++)
-      if (hs_table_col(t, aDef[i].zName, aDef[i].type, aDef[i].flags) < 0) return NULL;
-    if (!t->zNote) t->zNote = hs_strdup(zNote);
-  }
-  for (int i = 0; i < nDef; i++) aIdx[i] = hs_table_colidx(t, aDef[i].zName);
-  return t;
-}
 
 /* ------------------------------------------------------------------ */
 /* The extractor. */
@@ -241,11 +224,12 @@ typedef struct grx {
 
 static int ensure_tables(grx *x) {
   if (x->pG) return 1;
-  x->pG = open_table(x->c, "goroutines",
-                     "one row per goroutine (debug=1: per stack, with count)", aGCol, G_NCOL, x->aG);
-  x->pF = x->pG ? open_table(x->c, "goroutines.frames",
-                             "one row per frame; goroutine = 0-based row in goroutines, depth 0 = leaf",
-                             aFCol, F_NCOL, x->aF)
+  x->pG = hs_table_open(x->c, "goroutines",
+                        "one row per goroutine (debug=1: per stack, with count)", aGCol, G_NCOL,
+                        x->aG);
+  x->pF = x->pG ? hs_table_open(x->c, "goroutines.frames",
+                                "one row per frame; goroutine = 0-based row in goroutines, depth "
+                                "0 = leaf", aFCol, F_NCOL, x->aF)
                 : NULL;
   if (!x->pG || !x->pF) {
     x->bNoMem = 1;

@@ -119,6 +119,7 @@
 #include <sys/mman.h>
 #include "heapscope/heap.h"
 #include "base/base.h"
+#include "formats/memstats.h"
 
 #define HEAPDUMP_MAGIC "go1.7 heap dump\n"
 #define HEAPDUMP_MAGIC_LEN 16
@@ -233,122 +234,103 @@ static uint64_t word_at(const uint8_t *p, uint32_t nPtr, int bBig) {
 /* ------------------------------------------------------------------ */
 /* Tables.  Each is declared as a column list whose order matches an enum,
 ** so rows are filled by position. */
-typedef struct colspec {
-  const char *zName;
-  hs_type type;
-  uint32_t flags;
-} colspec;
 
 #define HEX HS_COL_HEX
 #define BYTES HS_COL_BYTES
 
 enum { O_ADDR, O_SIZE, O_TYPE, O_TYPENAME, O_BUCKET };
-static const colspec aObjCol[] = {
+static const hs_colspec aObjCol[] = {
     {"addr", HS_U64, HEX}, {"size", HS_U64, BYTES}, {"type", HS_U64, HEX},
-    {"type_name", HS_STR, 0}, {"bucket", HS_U32, 0}, {0}};
+    {"type_name", HS_STR, 0}, {"bucket", HS_U32, 0}};
 
 enum { R_KIND, R_TARGET, R_FROM, R_DESC, R_GOROUTINE, R_DEPTH, R_OFFSET };
-static const colspec aRootCol[] = {
+static const hs_colspec aRootCol[] = {
     {"kind", HS_STR, 0}, {"target", HS_U64, HEX}, {"from", HS_U64, HEX},
     {"desc", HS_STR, 0}, {"goroutine", HS_U64, 0}, {"depth", HS_U32, 0},
-    {"offset", HS_U64, 0}, {0}};
+    {"offset", HS_U64, 0}};
 
 enum { G_ID, G_GP, G_STATE, G_STATUS, G_WAIT_REASON, G_WAITSINCE, G_SYSTEM, G_SP,
        G_GOPC, G_CREATED_BY, G_TOP, G_NFRAMES, G_CTXT, G_M, G_DEFER, G_PANIC, G_FUNC };
-static const colspec aGCol[] = {
+static const hs_colspec aGCol[] = {
     {"id", HS_U64, 0}, {"gp", HS_U64, HEX}, {"state", HS_STR, 0}, {"status", HS_U32, 0},
     {"wait_reason", HS_STR, 0}, {"waitsince", HS_I64, 0}, {"system", HS_U32, 0},
     {"sp", HS_U64, HEX}, {"gopc", HS_U64, HEX}, {"created_by", HS_STR, 0},
     {"top", HS_STR, 0}, {"frames", HS_U32, 0}, {"ctxt", HS_U64, HEX}, {"m", HS_U64, HEX},
-    {"defer", HS_U64, HEX}, {"panic", HS_U64, HEX}, {"func", HS_STR, 0}, {0}};
+    {"defer", HS_U64, HEX}, {"panic", HS_U64, HEX}, {"func", HS_STR, 0}};
 
 enum { F_GOROUTINE, F_DEPTH, F_FUNC, F_ENTRY, F_PC, F_CONTINPC, F_SP, F_CHILDSP, F_SIZE,
        F_NPTR };
-static const colspec aFrameCol[] = {
+static const hs_colspec aFrameCol[] = {
     {"goroutine", HS_U64, 0}, {"depth", HS_U32, 0}, {"func", HS_STR, 0},
     {"entry", HS_U64, HEX}, {"pc", HS_U64, HEX}, {"continpc", HS_U64, HEX},
     {"sp", HS_U64, HEX}, {"childsp", HS_U64, HEX}, {"size", HS_U64, BYTES},
-    {"nptr", HS_U32, 0}, {0}};
+    {"nptr", HS_U32, 0}};
 
 enum { FI_OBJECT, FI_KIND, FI_FN, FI_FN_PC, FI_FINT, FI_OT, FI_OT_NAME };
-static const colspec aFinCol[] = {
+static const hs_colspec aFinCol[] = {
     {"object", HS_U64, HEX}, {"kind", HS_STR, 0}, {"fn", HS_U64, HEX},
     {"fn_pc", HS_U64, HEX}, {"fint", HS_U64, HEX}, {"ot", HS_U64, HEX},
-    {"ot_name", HS_STR, 0}, {0}};
+    {"ot_name", HS_STR, 0}};
 
 enum { T_ADDR, T_SIZE, T_NAME, T_INDIRECT };
-static const colspec aTypeCol[] = {
+static const hs_colspec aTypeCol[] = {
     {"addr", HS_U64, HEX}, {"size", HS_U64, BYTES}, {"name", HS_STR, 0},
-    {"indirect", HS_U32, 0}, {0}};
+    {"indirect", HS_U32, 0}};
 
 enum { I_ADDR, I_TYPE, I_TYPE_NAME };
-static const colspec aItabCol[] = {
-    {"addr", HS_U64, HEX}, {"type", HS_U64, HEX}, {"type_name", HS_STR, 0}, {0}};
+static const hs_colspec aItabCol[] = {
+    {"addr", HS_U64, HEX}, {"type", HS_U64, HEX}, {"type_name", HS_STR, 0}};
 
 enum { TH_M, TH_ID, TH_PROCID };
-static const colspec aThreadCol[] = {
-    {"m", HS_U64, HEX}, {"id", HS_U64, 0}, {"procid", HS_U64, 0}, {0}};
+static const hs_colspec aThreadCol[] = {
+    {"m", HS_U64, HEX}, {"id", HS_U64, 0}, {"procid", HS_U64, 0}};
 
 enum { D_ADDR, D_GOROUTINE, D_GP, D_SP, D_PC, D_FN, D_FN_PC, D_LINK };
-static const colspec aDeferCol[] = {
+static const hs_colspec aDeferCol[] = {
     {"addr", HS_U64, HEX}, {"goroutine", HS_U64, 0}, {"gp", HS_U64, HEX},
     {"sp", HS_U64, HEX}, {"pc", HS_U64, HEX}, {"fn", HS_U64, HEX},
-    {"fn_pc", HS_U64, HEX}, {"link", HS_U64, HEX}, {0}};
+    {"fn_pc", HS_U64, HEX}, {"link", HS_U64, HEX}};
 
 enum { P_ADDR, P_GOROUTINE, P_GP, P_ARG_TYPE, P_ARG_DATA, P_LINK };
-static const colspec aPanicCol[] = {
+static const hs_colspec aPanicCol[] = {
     {"addr", HS_U64, HEX}, {"goroutine", HS_U64, 0}, {"gp", HS_U64, HEX},
-    {"arg_type", HS_U64, HEX}, {"arg_data", HS_U64, HEX}, {"link", HS_U64, HEX}, {0}};
+    {"arg_type", HS_U64, HEX}, {"arg_data", HS_U64, HEX}, {"link", HS_U64, HEX}};
 
 enum { M_BUCKET, M_SIZE, M_ALLOCS, M_FREES, M_INUSE_OBJECTS, M_INUSE_BYTES, M_NSTK,
        M_FUNC };
-static const colspec aMemprofCol[] = {
+static const hs_colspec aMemprofCol[] = {
     {"bucket", HS_U64, HEX}, {"size", HS_U64, BYTES}, {"allocs", HS_U64, 0},
     {"frees", HS_U64, 0}, {"inuse_objects", HS_U64, 0}, {"inuse_bytes", HS_U64, BYTES},
-    {"nstk", HS_U32, 0}, {"func", HS_STR, 0}, {0}};
+    {"nstk", HS_U32, 0}, {"func", HS_STR, 0}};
 
 enum { MF_BUCKET, MF_ROW, MF_DEPTH, MF_FUNC, MF_FILE, MF_LINE };
-static const colspec aMemprofFrameCol[] = {
+static const hs_colspec aMemprofFrameCol[] = {
     {"bucket", HS_U64, HEX}, {"memprof", HS_U32, 0}, {"depth", HS_U32, 0},
-    {"func", HS_STR, 0}, {"file", HS_STR, 0}, {"line", HS_U64, 0}, {0}};
+    {"func", HS_STR, 0}, {"file", HS_STR, 0}, {"line", HS_U64, 0}};
 
 enum { A_ADDR, A_BUCKET, A_MEMPROF };
-static const colspec aSampleCol[] = {
-    {"addr", HS_U64, HEX}, {"bucket", HS_U64, HEX}, {"memprof", HS_U32, 0}, {0}};
+static const hs_colspec aSampleCol[] = {
+    {"addr", HS_U64, HEX}, {"bucket", HS_U64, HEX}, {"memprof", HS_U32, 0}};
 
 enum { PA_GO_VERSION, PA_ARCH, PA_PTR_SIZE, PA_NCPU, PA_HEAP_START, PA_HEAP_END,
        PA_BIG_ENDIAN, PA_TYPE_HEADER, PA_OBJECTS, PA_FILE };
-static const colspec aParamCol[] = {
+static const hs_colspec aParamCol[] = {
     {"go_version", HS_STR, 0}, {"arch", HS_STR, 0}, {"ptr_size", HS_U32, 0},
     {"ncpu", HS_U32, 0}, {"heap_start", HS_U64, HEX}, {"heap_end", HS_U64, HEX},
     {"big_endian", HS_U32, 0}, {"type_header", HS_U32, 0}, {"objects", HS_U64, 0},
-    {"file", HS_STR, 0}, {0}};
+    {"file", HS_STR, 0}};
 
-/* MemStats fields in the order dumpmemstats writes them (then PauseNs[256],
-** which goes to heap.gc_pauses, then NumGC). */
-static const char *const azMemstat[] = {
-    "Alloc", "TotalAlloc", "Sys", "Lookups", "Mallocs", "Frees", "HeapAlloc", "HeapSys",
-    "HeapIdle", "HeapInuse", "HeapReleased", "HeapObjects", "StackInuse", "StackSys",
-    "MSpanInuse", "MSpanSys", "MCacheInuse", "MCacheSys", "BuckHashSys", "GCSys",
-    "OtherSys", "NextGC", "LastGC", "PauseTotalNs"};
-#define N_MEMSTAT 24
+/* dumpmemstats writes the MemStats fields Alloc..PauseTotalNs in Go's
+** struct order, then PauseNs[256] (to heap.gc_pauses), then NumGC: so
+** heap.memstats is the memstats table's first columns (formats/memstats.h),
+** Alloc..NumGC, under the same names and hints. */
+#define N_MEMSTAT (HS_MS_PauseTotalNs + 1)
 
 enum { GP_INDEX, GP_PAUSE_NS };
-static const colspec aPauseCol[] = {{"index", HS_U32, 0}, {"pause_ns", HS_U64, 0}, {0}};
+static const hs_colspec aPauseCol[] = {{"index", HS_U32, 0}, {"pause_ns", HS_U64, 0}};
 
-/* Create (or find, empty) table zName with columns a[]; NULL on failure. */
-static hs_table *mktable(hs_case *c, const char *zName, const char *zNote,
-                         const colspec *a) {
-  hs_table *t = hs_table_new(c, zName);
-  if (!t) return NULL;
-  for (int i = 0; a[i].zName; i++) {
-    int iCol = hs_table_colidx(t, a[i].zName);
-    if (iCol < 0) iCol = hs_table_col(t, a[i].zName, a[i].type, a[i].flags);
-    if (iCol != i) return NULL;
-  }
-  if (!t->zNote) t->zNote = hs_strdup(zNote);
-  return t;
-}
+/* Open table zName with columns a[] at the positions of their enum. */
+#define mktable(c, zName, zNote, a) hs_table_open(c, zName, zNote, a, HS_NCOL(a), NULL)
 
 /* ------------------------------------------------------------------ */
 /* Load state. */
@@ -939,7 +921,7 @@ static int rec_memstats(loader *l, uint64_t iRec) {
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
   for (int k = 0; k < N_MEMSTAT; k++) hs_table_set_u64(t, k, i, a[k]);
-  hs_table_set_u64(t, N_MEMSTAT, i, nGC);
+  hs_table_set_u64(t, HS_MS_NumGC, i, nGC);
   for (int k = 0; k < 256; k++) {
     uint64_t j = hs_table_add_row(l->pPauses);
     if (j == UINT64_MAX) return HS_ENOMEM;
@@ -1205,8 +1187,13 @@ done:
   return rc;
 }
 
-/* Give a malloc'd array to a table column (the table frees it). */
+/* Give a malloc'd array of n elements to a table column (the table frees
+** it; an empty one is freed here, as a column with nCap 0 owns nothing). */
 static void adopt(hs_table *t, int iCol, void *a, uint64_t n) {
+  if (n == 0) {
+    free(a);
+    a = NULL;
+  }
   free(t->aCol[iCol].aData);
   t->aCol[iCol].aData = a;
   t->aCol[iCol].nCap = n;
@@ -1446,18 +1433,9 @@ static int load(hs_case *c, hs_input *in) {
   L.pPauses = mktable(c, "heap.gc_pauses", "MemStats.PauseNs as dumped (a circular buffer "
                       "indexed by GC number % 256)", aPauseCol);
   L.pParams = mktable(c, "heap.params", "the dump's params record", aParamCol);
-  {
-    colspec aMs[N_MEMSTAT + 2];
-    for (int k = 0; k < N_MEMSTAT; k++) {
-      aMs[k].zName = azMemstat[k];
-      aMs[k].type = HS_U64;
-      aMs[k].flags = (k == 3 || k == 4 || k == 5 || k == 11 || k == 22 || k == 23) ? 0 : BYTES;
-    }
-    aMs[N_MEMSTAT] = (colspec){"NumGC", HS_U64, 0};
-    aMs[N_MEMSTAT + 1] = (colspec){0};
-    L.pMemstats = mktable(c, "heap.memstats", "the MemStats the dump was written with, Go's "
-                          "field names (PauseNs is in heap.gc_pauses)", aMs);
-  }
+  L.pMemstats = hs_table_open(c, "heap.memstats", "the MemStats the dump was written with, "
+                              "Go's field names (PauseNs is in heap.gc_pauses)",
+                              hs_memstats_cols, HS_MS_NumGC + 1, NULL);
   if (!L.pObjects || !L.pRoots || !L.pG || !L.pFrames || !L.pFin || !L.pTypes || !L.pItabs ||
       !L.pThreads || !L.pDefers || !L.pPanics || !L.pMemprof || !L.pMemprofFrames ||
       !L.pSamples || !L.pPauses || !L.pParams || !L.pMemstats) {

@@ -53,6 +53,7 @@
 #include "heapscope/heapscope.h"
 #include "base/base.h"
 #include "formats/memstats.h"
+#include "formats/profiles.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers over byte spans. */
@@ -219,9 +220,9 @@ static uint32_t function_row(ht *x, const frame *f) {
   if (hs_u64map_get(&x->mFn, key, &v)) return (uint32_t)v;
   uint64_t r = hs_table_add_row(t);
   if (r == UINT64_MAX) return UINT32_MAX;
-  hs_table_set_u64(t, 0, r, r + 1);
-  hs_table_set_str(t, 1, r, f->zFn, f->nFn);
-  hs_table_set_str(t, 3, r, f->zFile, f->nFile);
+  hs_table_set_u64(t, PF_ID, r, r + 1);
+  hs_table_set_str(t, PF_NAME, r, f->zFn, f->nFn);
+  hs_table_set_str(t, PF_FILENAME, r, f->zFile, f->nFile);
   return hs_u64map_put(&x->mFn, key, r) == HS_OK ? (uint32_t)r : UINT32_MAX;
 }
 
@@ -242,29 +243,30 @@ static uint32_t location_row(ht *x, const frame *a, size_t n) {
   uint64_t v;
   while (hs_u64map_get(&x->mLoc, h, &v)) {
     uint32_t r = (uint32_t)v;
-    uint64_t iFirst = hs_table_u64(tL, 4, r);
-    int bSame = hs_table_u64(tL, 1, r) == a[0].pc && hs_table_u64(tL, 5, r) == nLine;
+    uint64_t iFirst = hs_table_u64(tL, PL_LINE, r);
+    int bSame = hs_table_u64(tL, PL_ADDRESS, r) == a[0].pc &&
+                hs_table_u64(tL, PL_NLINE, r) == nLine;
     for (size_t i = 0; bSame && i < nLine; i++)
-      bSame = hs_table_u64(tN, 1, iFirst + i) == aiFn[i] &&
-              (int64_t)hs_table_u64(tN, 4, iFirst + i) == a[i].iLine;
+      bSame = hs_table_u64(tN, PN_FUNCTION, iFirst + i) == aiFn[i] &&
+              (int64_t)hs_table_u64(tN, PN_LINE, iFirst + i) == a[i].iLine;
     if (bSame) return r;
     h = mix(h + 1); /* two locations with one 64-bit hash: try the next hash */
   }
   uint64_t r = hs_table_add_row(tL);
   if (r == UINT64_MAX) return UINT32_MAX;
-  hs_table_set_u64(tL, 0, r, r + 1);
-  hs_table_set_u64(tL, 1, r, a[0].pc);
-  hs_table_set_u32(tL, 4, r, (uint32_t)tN->nRow);
-  hs_table_set_u32(tL, 5, r, (uint32_t)nLine);
+  hs_table_set_u64(tL, PL_ID, r, r + 1);
+  hs_table_set_u64(tL, PL_ADDRESS, r, a[0].pc);
+  hs_table_set_u32(tL, PL_LINE, r, (uint32_t)tN->nRow);
+  hs_table_set_u32(tL, PL_NLINE, r, (uint32_t)nLine);
   for (size_t i = 0; i < nLine; i++) {
     uint64_t rl = hs_table_add_row(tN);
     if (rl == UINT64_MAX) return UINT32_MAX;
-    hs_table_set_u32(tN, 0, rl, (uint32_t)r);
-    hs_table_set_u32(tN, 1, rl, aiFn[i]);
-    hs_table_set_str(tN, 2, rl, a[i].zFn, a[i].nFn);
-    hs_table_set_str(tN, 3, rl, a[i].zFile, a[i].nFile);
-    hs_table_set_i64(tN, 4, rl, a[i].iLine);
-    if (i == 0) hs_table_set_str(tL, 6, r, a[i].zFn, a[i].nFn);
+    hs_table_set_u32(tN, PN_LOCATION, rl, (uint32_t)r);
+    hs_table_set_u32(tN, PN_FUNCTION, rl, aiFn[i]);
+    hs_table_set_str(tN, PN_NAME, rl, a[i].zFn, a[i].nFn);
+    hs_table_set_str(tN, PN_FILE, rl, a[i].zFile, a[i].nFile);
+    hs_table_set_i64(tN, PN_LINE, rl, a[i].iLine);
+    if (i == 0) hs_table_set_str(tL, PL_NAME, r, a[i].zFn, a[i].nFn);
   }
   return hs_u64map_put(&x->mLoc, h, r) == HS_OK ? (uint32_t)r : UINT32_MAX;
 }
@@ -292,9 +294,9 @@ static void commit(ht *x) {
     uint32_t iLoc = location_row(x, x->aFrame + i, k - i);
     uint64_t rs = hs_table_add_row(x->tStk);
     if (iLoc == UINT32_MAX || rs == UINT64_MAX) goto oom;
-    hs_table_set_u32(x->tStk, 0, rs, (uint32_t)r);
-    hs_table_set_u32(x->tStk, 1, rs, nDepth++);
-    hs_table_set_u32(x->tStk, 2, rs, iLoc);
+    hs_table_set_u32(x->tStk, PK_SAMPLE, rs, (uint32_t)r);
+    hs_table_set_u32(x->tStk, PK_DEPTH, rs, nDepth++);
+    hs_table_set_u32(x->tStk, PK_LOCATION, rs, iLoc);
     i = k;
   }
   hs_table_set_u32(t, x->iDepth, r, nDepth);
@@ -440,90 +442,43 @@ static int ms_line(ht *x, msrow *m, const char *z, const char *zEnd) {
 }
 
 static int make_tables(ht *x, const char *zKind, uint64_t iPeriod) {
-  hs_case *c = x->c;
-  char zName[160];
-  hs_table *t[9];
-  static const char *azPart[] = {"info", "sample_types", "samples", "stacks", "locations",
-                                 "lines", "functions", "mappings", "labels"};
-  for (int i = 0; i < 9; i++) {
-    snprintf(zName, sizeof zName, "profiles.%s.%s", zKind, azPart[i]);
-    if (!(t[i] = hs_table_new(c, zName))) return HS_ENOMEM;
-  }
-#define COL(tab, name, type, fl) if (hs_table_col(tab, name, type, fl) < 0) return HS_ENOMEM
-  static const char *azInfo[] = {"source", "kind", "period_type", "period_unit", "default_sample_type",
-                                 "drop_frames", "keep_frames", "comments", "doc_url"};
-  for (int i = 0; i < 9; i++) COL(t[0], azInfo[i], HS_STR, 0);
-  COL(t[0], "time_nanos", HS_I64, 0);
-  COL(t[0], "duration_nanos", HS_I64, 0);
-  COL(t[0], "period", HS_I64, 0);
-  uint64_t r = hs_table_add_row(t[0]);
+  /* debug=1 writes in-use then alloc counts; pprof's order of the four
+  ** sample types is alloc first, and the values are scaled for sampling as
+  ** pprof does, with the written counts kept beside them as raw_*. */
+  static const hs_colspec aVal[4] = {
+      {"alloc_objects", HS_I64, 0}, {"alloc_space", HS_I64, HS_COL_BYTES},
+      {"inuse_objects", HS_I64, 0}, {"inuse_space", HS_I64, HS_COL_BYTES}};
+  static const hs_colspec aRaw[4] = {
+      {"raw_alloc_objects", HS_I64, 0}, {"raw_alloc_space", HS_I64, HS_COL_BYTES},
+      {"raw_inuse_objects", HS_I64, 0}, {"raw_inuse_space", HS_I64, HS_COL_BYTES}};
+  hs_profile_tables T;
+  int rc = hs_profile_tables_open(x->c, zKind, aVal, 4, aRaw, 4,
+                                  "one row per heap profile record: counts scaled for sampling "
+                                  "as pprof does (raw_*: as written), stack = first row in "
+                                  ".stacks", &T);
+  if (rc != HS_OK) return rc;
+  uint64_t r = hs_table_add_row(T.pInfo);
   if (r == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_strz(t[0], 0, r, x->in->zName);
-  hs_table_set_strz(t[0], 1, r, zKind);
-  hs_table_set_strz(t[0], 2, r, "space");
-  hs_table_set_strz(t[0], 3, r, "bytes");
-  hs_table_set_strz(t[0], 7, r, "heap profile text (debug=1)");
-  hs_table_set_i64(t[0], 11, r, (int64_t)iPeriod);
-
-  static const char *azType[] = {"alloc_objects", "alloc_space", "inuse_objects", "inuse_space"};
-  COL(t[1], "name", HS_STR, 0);
-  COL(t[1], "unit", HS_STR, 0);
+  hs_table_set_strz(T.pInfo, PI_SOURCE, r, x->in->zName);
+  hs_table_set_strz(T.pInfo, PI_KIND, r, zKind);
+  hs_table_set_strz(T.pInfo, PI_PERIOD_TYPE, r, "space");
+  hs_table_set_strz(T.pInfo, PI_PERIOD_UNIT, r, "bytes");
+  hs_table_set_strz(T.pInfo, PI_COMMENTS, r, "heap profile text (debug=1)");
+  hs_table_set_i64(T.pInfo, PI_PERIOD, r, (int64_t)iPeriod);
   for (int i = 0; i < 4; i++) {
-    if ((r = hs_table_add_row(t[1])) == UINT64_MAX) return HS_ENOMEM;
-    hs_table_set_strz(t[1], 0, r, azType[i]);
-    hs_table_set_strz(t[1], 1, r, i & 1 ? "bytes" : "count");
-    if ((x->aiVal[i] = hs_table_col(t[2], azType[i], HS_I64, i & 1 ? HS_COL_BYTES : 0)) < 0)
-      return HS_ENOMEM;
+    if ((r = hs_table_add_row(T.pTypes)) == UINT64_MAX) return HS_ENOMEM;
+    hs_table_set_strz(T.pTypes, PT_NAME, r, aVal[i].zName);
+    hs_table_set_strz(T.pTypes, PT_UNIT, r, i & 1 ? "bytes" : "count");
+    x->aiVal[i] = i;
+    x->aiRaw[i] = 4 + PS_NCOL + i;
   }
-  if ((x->iStack = hs_table_col(t[2], "stack", HS_U32, 0)) < 0) return HS_ENOMEM;
-  if ((x->iDepth = hs_table_col(t[2], "depth", HS_U32, 0)) < 0) return HS_ENOMEM;
-  COL(t[2], "labels", HS_STR, 0);
-  for (int i = 0; i < 4; i++) {
-    char zCol[32];
-    snprintf(zCol, sizeof zCol, "raw_%s", azType[i]);
-    if ((x->aiRaw[i] = hs_table_col(t[2], zCol, HS_I64, i & 1 ? HS_COL_BYTES : 0)) < 0)
-      return HS_ENOMEM;
-  }
-  COL(t[3], "sample", HS_U32, 0);
-  COL(t[3], "depth", HS_U32, 0);
-  COL(t[3], "location", HS_U32, 0);
-  COL(t[4], "id", HS_U64, 0);
-  COL(t[4], "address", HS_U64, HS_COL_HEX);
-  COL(t[4], "mapping_id", HS_U64, 0);
-  COL(t[4], "is_folded", HS_U32, 0);
-  COL(t[4], "line", HS_U32, 0);
-  COL(t[4], "nline", HS_U32, 0);
-  COL(t[4], "name", HS_STR, 0);
-  COL(t[5], "location", HS_U32, 0);
-  COL(t[5], "function", HS_U32, 0);
-  COL(t[5], "name", HS_STR, 0);
-  COL(t[5], "file", HS_STR, 0);
-  COL(t[5], "line", HS_I64, 0);
-  COL(t[5], "column", HS_I64, 0);
-  COL(t[6], "id", HS_U64, 0);
-  COL(t[6], "name", HS_STR, 0);
-  COL(t[6], "system_name", HS_STR, 0);
-  COL(t[6], "filename", HS_STR, 0);
-  COL(t[6], "start_line", HS_I64, 0);
-  static const char *azMap[] = {"id", "memory_start", "memory_limit", "file_offset"};
-  for (int i = 0; i < 4; i++) COL(t[7], azMap[i], HS_U64, i ? HS_COL_HEX : 0);
-  COL(t[7], "filename", HS_STR, 0);
-  COL(t[7], "build_id", HS_STR, 0);
-  static const char *azHas[] = {"has_functions", "has_filenames", "has_line_numbers", "has_inline_frames"};
-  for (int i = 0; i < 4; i++) COL(t[7], azHas[i], HS_U32, 0);
-  COL(t[8], "sample", HS_U32, 0);
-  COL(t[8], "key", HS_STR, 0);
-  COL(t[8], "str", HS_STR, 0);
-  COL(t[8], "num", HS_I64, 0);
-  COL(t[8], "num_unit", HS_STR, 0);
-#undef COL
-  x->tSamp = t[2];
-  x->tStk = t[3];
-  x->tLoc = t[4];
-  x->tLine = t[5];
-  x->tFn = t[6];
-  t[2]->zNote = hs_strdup("one row per heap profile record: counts scaled for sampling as pprof "
-                          "does (raw_*: as written), stack = first row in .stacks");
+  x->iStack = T.aiSample[PS_STACK];
+  x->iDepth = T.aiSample[PS_DEPTH];
+  x->tSamp = T.pSamples;
+  x->tStk = T.pStacks;
+  x->tLoc = T.pLocations;
+  x->tLine = T.pLines;
+  x->tFn = T.pFunctions;
   return HS_OK;
 }
 

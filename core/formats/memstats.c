@@ -65,11 +65,7 @@
 /* ------------------------------------------------------------------ */
 /* The shared table definition. */
 
-static const struct {
-  const char *zName;
-  hs_type type;
-  uint32_t flags;
-} aMsCol[HS_MS_NCOL] = {
+const hs_colspec hs_memstats_cols[HS_MS_NCOL] = {
     {"Alloc", HS_U64, HS_COL_BYTES},        {"TotalAlloc", HS_U64, HS_COL_BYTES},
     {"Sys", HS_U64, HS_COL_BYTES},          {"Lookups", HS_U64, 0},
     {"Mallocs", HS_U64, 0},                 {"Frees", HS_U64, 0},
@@ -92,58 +88,37 @@ static const struct {
 };
 
 const char *hs_memstats_colname(int i) {
-  return i >= 0 && i < HS_MS_NCOL ? aMsCol[i].zName : NULL;
+  return i >= 0 && i < HS_MS_NCOL ? hs_memstats_cols[i].zName : NULL;
 }
 
 int hs_memstats_field(const char *zName, size_t n) {
   for (int i = 0; i <= HS_MS_DebugGC; i++)
-    if (strlen(aMsCol[i].zName) == n && memcmp(aMsCol[i].zName, zName, n) == 0) return i;
+    if (strlen(hs_memstats_cols[i].zName) == n && memcmp(hs_memstats_cols[i].zName, zName, n) == 0) return i;
   return -1;
 }
 
-static void set_note(hs_table *t, const char *zNote) {
-  if (!t->zNote) t->zNote = hs_strdup(zNote);
-}
-
 int hs_memstats_table(hs_case *c, hs_table **ppTab, int aiCol[]) {
-  hs_table *t = hs_table_new(c, "memstats");
+  hs_table *t = hs_table_open(c, "memstats", "one row per runtime.MemStats snapshot; columns "
+                              "are Go's field names (bytes, counts, LastGC in ns since the "
+                              "epoch); time: epoch seconds (0: unknown)",
+                              hs_memstats_cols, HS_MS_NCOL, aiCol);
   *ppTab = t;
-  if (!t) return HS_ERR;
-  if (t->nCol == 0 && t->nRow == 0) {
-    for (int i = 0; i < HS_MS_NCOL; i++)
-      if (hs_table_col(t, aMsCol[i].zName, aMsCol[i].type, aMsCol[i].flags) < 0)
-        return HS_ENOMEM;
-    set_note(t, "one row per runtime.MemStats snapshot; columns are Go's field names "
-                "(bytes, counts, LastGC in ns since the epoch); time: epoch seconds (0: unknown)");
-  }
-  for (int i = 0; i < HS_MS_NCOL; i++) aiCol[i] = hs_table_colidx(t, aMsCol[i].zName);
-  return HS_OK;
-}
-
-/* Columns of a side table; creates them when the table is new. */
-static hs_table *side_table(hs_case *c, const char *zName, const char *const *azCol,
-                            int nCol, const uint32_t *aFlags, const char *zNote, int *aiCol) {
-  hs_table *t = hs_table_new(c, zName);
-  if (!t) return NULL;
-  if (t->nCol == 0 && t->nRow == 0) {
-    for (int i = 0; i < nCol; i++)
-      if (hs_table_col(t, azCol[i], HS_U64, aFlags[i]) < 0) return NULL;
-    set_note(t, zNote);
-  }
-  for (int i = 0; i < nCol; i++) aiCol[i] = hs_table_colidx(t, azCol[i]);
-  return t;
+  if (t) return HS_OK;
+  t = hs_case_table(c, "memstats");
+  return t && t->bSealed ? HS_ERR : HS_ENOMEM;
 }
 
 int hs_memstats_add_pauses(hs_case *c, uint64_t iSnap, const uint64_t *aPauseNs,
                            const uint64_t *aPauseEnd, uint64_t nNumGC) {
-  static const char *const azCol[] = {"snapshot", "gc", "index", "pause_ns", "end_ns"};
-  static const uint32_t aFlags[] = {0, 0, 0, 0, HS_COL_EPOCH};
-  int aiCol[5];
+  static const hs_colspec aCol[] = {{"snapshot", HS_U64, 0}, {"gc", HS_U64, 0},
+                                     {"index", HS_U64, 0}, {"pause_ns", HS_U64, 0},
+                                     {"end_ns", HS_U64, HS_COL_EPOCH}};
+  int aiCol[HS_NCOL(aCol)];
   if (nNumGC == 0 || (!aPauseNs && !aPauseEnd)) return HS_OK;
-  hs_table *t = side_table(c, "memstats.pauses", azCol, 5, aFlags,
-                           "GC pauses of a MemStats snapshot (its PauseNs/PauseEnd ring): "
-                           "snapshot = row of memstats, gc = cycle number (1-based), "
-                           "pause_ns, end_ns = ns since the epoch", aiCol);
+  hs_table *t = hs_table_open(c, "memstats.pauses",
+                               "GC pauses of a MemStats snapshot (its PauseNs/PauseEnd ring): "
+                               "snapshot = row of memstats, gc = cycle number (1-based), "
+                               "pause_ns, end_ns = ns since the epoch", aCol, HS_NCOL(aCol), aiCol);
   if (!t) return HS_ENOMEM;
   uint64_t nValid = nNumGC < MS_NPAUSE ? nNumGC : MS_NPAUSE;
   for (uint64_t gc = nNumGC - nValid + 1; gc <= nNumGC && gc != 0; gc++) {
@@ -265,14 +240,14 @@ static double find_time(json_object *o) {
 
 /* Record BySize (an array of {"Size","Mallocs","Frees"}) of snapshot iSnap. */
 static int add_by_size(ms_load *p, uint64_t iSnap, json_object *a) {
-  static const char *const azCol[] = {"snapshot", "size", "mallocs", "frees"};
-  static const uint32_t aFlags[] = {0, HS_COL_BYTES, 0, 0};
-  int aiCol[4];
+  static const hs_colspec aCol[] = {{"snapshot", HS_U64, 0}, {"size", HS_U64, HS_COL_BYTES},
+                                     {"mallocs", HS_U64, 0}, {"frees", HS_U64, 0}};
+  int aiCol[HS_NCOL(aCol)];
   size_t n = json_object_array_length(a);
   if (n == 0) return HS_OK;
-  hs_table *t = side_table(p->c, "memstats.by_size", azCol, 4, aFlags,
-                           "MemStats.BySize of a snapshot: snapshot = row of memstats, "
-                           "size class (bytes), mallocs, frees", aiCol);
+  hs_table *t = hs_table_open(p->c, "memstats.by_size",
+                               "MemStats.BySize of a snapshot: snapshot = row of memstats, "
+                               "size class (bytes), mallocs, frees", aCol, HS_NCOL(aCol), aiCol);
   if (!t) return HS_ENOMEM;
   for (size_t i = 0; i < n; i++) {
     json_object *e = json_object_array_get_idx(a, i), *v;

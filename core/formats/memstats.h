@@ -55,6 +55,10 @@ enum {
   HS_MS_NCOL
 };
 
+/* The columns, by slot (HS_MS_x): name, type and display hint.  heapdump.c
+** uses the first ones, Alloc..NumGC, for heap.memstats. */
+extern const hs_colspec hs_memstats_cols[HS_MS_NCOL];
+
 /* Get (creating it on first use) the case's `memstats` table and fill
 ** aiCol[0..HS_MS_NCOL-1] with its column indexes.  If another loader made
 ** the table with fewer columns, the missing slots are -1 (the setters ignore

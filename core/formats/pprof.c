@@ -98,6 +98,7 @@
 #include <archive_entry.h>
 #include "heapscope/heapscope.h"
 #include "base/base.h"
+#include "formats/profiles.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -856,13 +857,6 @@ static void unique_kind(hs_case *c, char *zKind, size_t nKind) {
   }
 }
 
-static hs_table *new_table(hs_case *c, const char *zKind, const char *zPart) {
-  char zName[160];
-  snprintf(zName, sizeof zName, "profiles.%s.%s", zKind, zPart);
-  return hs_table_new(c, zName);
-}
-
-#define TRY(x) do { if ((x) < 0) { rc = HS_ENOMEM; goto done; } } while (0)
 #define ROW(t, r) do { if ((r = hs_table_add_row(t)) == UINT64_MAX) { rc = HS_ENOMEM; goto done; } } while (0)
 
 /* Fill the tables of one decoded profile.  Returns HS_OK or HS_ENOMEM. */
@@ -871,7 +865,8 @@ static int fill_tables(loadctx *x) {
   hs_case *c = x->c;
   pprofile *pr = x->pr;
   hs_u64map mLoc = {0}, mFn = {0};
-  int *aiVal = NULL;
+  hs_colspec *aValCol = NULL;
+  char *azValName = NULL;   /* 64 bytes per value column name */
   char *zLab = NULL;
   char zKind[80];
   uint64_t r;
@@ -888,38 +883,50 @@ static int fill_tables(loadctx *x) {
   profile_kind(x, &mLoc, &mFn, zKind, sizeof zKind);
   unique_kind(c, zKind, sizeof zKind);
 
-  hs_table *tInfo = new_table(c, zKind, "info");
-  hs_table *tTypes = new_table(c, zKind, "sample_types");
-  hs_table *tSamp = new_table(c, zKind, "samples");
-  hs_table *tStk = new_table(c, zKind, "stacks");
-  hs_table *tLoc = new_table(c, zKind, "locations");
-  hs_table *tLine = new_table(c, zKind, "lines");
-  hs_table *tFn = new_table(c, zKind, "functions");
-  hs_table *tMap = new_table(c, zKind, "mappings");
-  hs_table *tLab = new_table(c, zKind, "labels");
-  if (!tInfo || !tTypes || !tSamp || !tStk || !tLoc || !tLine || !tFn || !tMap || !tLab) {
+  /* The samples' value columns: one per sample type, named after it unless
+  ** the name is empty or taken (by our columns or an earlier type): value_N. */
+  size_t nType = pr->sample_type.n;
+  aValCol = calloc(nType + 1, sizeof *aValCol);
+  azValName = calloc(nType + 1, 64);
+  if (!aValCol || !azValName) {
     rc = HS_ENOMEM;
     goto done;
   }
+  for (size_t i = 0; i < nType; i++) {
+    const char *zType = S(x, pr->sample_type.a[i].type);
+    char *zCol = azValName + i * 64;
+    snprintf(zCol, 64, "%s", zType);
+    int bTaken = !*zType || !strcmp(zType, "stack") || !strcmp(zType, "depth") ||
+                 !strcmp(zType, "labels");
+    for (size_t k = 0; k < i && !bTaken; k++) bTaken = strcmp(aValCol[k].zName, zType) == 0;
+    if (bTaken) snprintf(zCol, 64, "value_%zu", i + 1);
+    aValCol[i].zName = zCol;
+    aValCol[i].type = HS_I64;
+    aValCol[i].flags = !strcmp(S(x, pr->sample_type.a[i].unit), "bytes") ? HS_COL_BYTES : 0;
+  }
+  hs_profile_tables T;
+  rc = hs_profile_tables_open(c, zKind, aValCol, (int)nType, NULL, 0,
+                              "one row per sample: a value per sample type; stack = first row "
+                              "in .stacks", &T);
+  if (rc != HS_OK) goto done;
+  hs_table *tInfo = T.pInfo, *tTypes = T.pTypes, *tSamp = T.pSamples, *tStk = T.pStacks,
+           *tLoc = T.pLocations, *tLine = T.pLines, *tFn = T.pFunctions, *tMap = T.pMappings,
+           *tLab = T.pLabels;
+  int iStack = T.aiSample[PS_STACK], iDepth = T.aiSample[PS_DEPTH],
+      iLabels = T.aiSample[PS_LABELS];
 
   /* info */
   {
-    static const char *az[] = {"source", "kind", "period_type", "period_unit", "default_sample_type",
-                               "drop_frames", "keep_frames", "comments", "doc_url"};
-    for (size_t i = 0; i < sizeof az / sizeof az[0]; i++) TRY(hs_table_col(tInfo, az[i], HS_STR, 0));
-    TRY(hs_table_col(tInfo, "time_nanos", HS_I64, 0));
-    TRY(hs_table_col(tInfo, "duration_nanos", HS_I64, 0));
-    TRY(hs_table_col(tInfo, "period", HS_I64, 0));
     ROW(tInfo, r);
-    hs_table_set_strz(tInfo, 0, r, x->zFile);
-    hs_table_set_strz(tInfo, 1, r, zKind);
+    hs_table_set_strz(tInfo, PI_SOURCE, r, x->zFile);
+    hs_table_set_strz(tInfo, PI_KIND, r, zKind);
     if (pr->bPeriodType) {
-      hs_table_set_strz(tInfo, 2, r, S(x, pr->period_type.type));
-      hs_table_set_strz(tInfo, 3, r, S(x, pr->period_type.unit));
+      hs_table_set_strz(tInfo, PI_PERIOD_TYPE, r, S(x, pr->period_type.type));
+      hs_table_set_strz(tInfo, PI_PERIOD_UNIT, r, S(x, pr->period_type.unit));
     }
-    hs_table_set_strz(tInfo, 4, r, S(x, pr->default_sample_type));
-    hs_table_set_strz(tInfo, 5, r, S(x, pr->drop_frames));
-    hs_table_set_strz(tInfo, 6, r, S(x, pr->keep_frames));
+    hs_table_set_strz(tInfo, PI_DEFAULT_SAMPLE_TYPE, r, S(x, pr->default_sample_type));
+    hs_table_set_strz(tInfo, PI_DROP_FRAMES, r, S(x, pr->drop_frames));
+    hs_table_set_strz(tInfo, PI_KEEP_FRAMES, r, S(x, pr->keep_frames));
     size_t nCom = 0;
     for (size_t i = 0; i < pr->comment.n; i++) nCom += strlen(S(x, pr->comment.a[i])) + 1;
     char *zCom = calloc(1, nCom + 1);
@@ -931,49 +938,20 @@ static int fill_tables(loadctx *x) {
       if (i) strcat(zCom, "\n");
       strcat(zCom, S(x, pr->comment.a[i]));
     }
-    hs_table_set_strz(tInfo, 7, r, zCom);
+    hs_table_set_strz(tInfo, PI_COMMENTS, r, zCom);
     free(zCom);
-    hs_table_set_strz(tInfo, 8, r, S(x, pr->doc_url));
-    hs_table_set_i64(tInfo, 9, r, pr->time_nanos);
-    hs_table_set_i64(tInfo, 10, r, pr->duration_nanos);
-    hs_table_set_i64(tInfo, 11, r, pr->period);
+    hs_table_set_strz(tInfo, PI_DOC_URL, r, S(x, pr->doc_url));
+    hs_table_set_i64(tInfo, PI_TIME_NANOS, r, pr->time_nanos);
+    hs_table_set_i64(tInfo, PI_DURATION_NANOS, r, pr->duration_nanos);
+    hs_table_set_i64(tInfo, PI_PERIOD, r, pr->period);
   }
 
-  /* sample types and the samples' value columns */
-  TRY(hs_table_col(tTypes, "name", HS_STR, 0));
-  TRY(hs_table_col(tTypes, "unit", HS_STR, 0));
-  aiVal = calloc(pr->sample_type.n + 1, sizeof *aiVal);
-  if (!aiVal) {
-    rc = HS_ENOMEM;
-    goto done;
-  }
-  for (size_t i = 0; i < pr->sample_type.n; i++) {
-    const char *zType = S(x, pr->sample_type.a[i].type);
-    const char *zUnit = S(x, pr->sample_type.a[i].unit);
+  /* sample types */
+  for (size_t i = 0; i < nType; i++) {
     ROW(tTypes, r);
-    hs_table_set_strz(tTypes, 0, r, zType);
-    hs_table_set_strz(tTypes, 1, r, zUnit);
-    char zCol[64];
-    snprintf(zCol, sizeof zCol, "%s", zType);
-    /* A name clash with our own columns or another type: value_N. */
-    if (!*zType || !strcmp(zType, "stack") || !strcmp(zType, "depth") || !strcmp(zType, "labels") ||
-        hs_table_colidx(tSamp, zType) >= 0)
-      snprintf(zCol, sizeof zCol, "value_%zu", i + 1);
-    uint32_t fl = !strcmp(zUnit, "bytes") ? HS_COL_BYTES : 0;
-    TRY(aiVal[i] = hs_table_col(tSamp, zCol, HS_I64, fl));
+    hs_table_set_strz(tTypes, PT_NAME, r, S(x, pr->sample_type.a[i].type));
+    hs_table_set_strz(tTypes, PT_UNIT, r, S(x, pr->sample_type.a[i].unit));
   }
-  int iStack, iDepth, iLabels;
-  TRY(iStack = hs_table_col(tSamp, "stack", HS_U32, 0));
-  TRY(iDepth = hs_table_col(tSamp, "depth", HS_U32, 0));
-  TRY(iLabels = hs_table_col(tSamp, "labels", HS_STR, 0));
-  TRY(hs_table_col(tStk, "sample", HS_U32, 0));
-  TRY(hs_table_col(tStk, "depth", HS_U32, 0));
-  TRY(hs_table_col(tStk, "location", HS_U32, 0));
-  TRY(hs_table_col(tLab, "sample", HS_U32, 0));
-  TRY(hs_table_col(tLab, "key", HS_STR, 0));
-  TRY(hs_table_col(tLab, "str", HS_STR, 0));
-  TRY(hs_table_col(tLab, "num", HS_I64, 0));
-  TRY(hs_table_col(tLab, "num_unit", HS_STR, 0));
 
   uint64_t nFrame = 0;
   nFrame = pr->locid.n;
@@ -998,7 +976,7 @@ static int fill_tables(loadctx *x) {
                    "read as 0 (first of such samples)",
                    i + 1, s->nVal, pr->sample_type.n);
     for (size_t k = 0; k < pr->sample_type.n && k < s->nVal; k++)
-      hs_table_set_i64(tSamp, aiVal[k], r, pr->value.a[s->iVal + k]);
+      hs_table_set_i64(tSamp, (int)k, r, pr->value.a[s->iVal + k]);
     hs_table_set_u32(tSamp, iStack, r, (uint32_t)tStk->nRow);
     hs_table_set_u32(tSamp, iDepth, r, (uint32_t)s->nLoc);
     for (size_t k = 0; k < s->nLoc; k++) {
@@ -1010,9 +988,9 @@ static int fill_tables(loadctx *x) {
                      "pprof: sample %zu refers to location id %llu, which the profile does "
                      "not define; that frame is recorded as unknown",
                      i + 1, (unsigned long long)pr->locid.a[s->iLoc + k]);
-      hs_table_set_u32(tStk, 0, rs, (uint32_t)r);
-      hs_table_set_u32(tStk, 1, rs, (uint32_t)k);
-      hs_table_set_u32(tStk, 2, rs, iLoc);
+      hs_table_set_u32(tStk, PK_SAMPLE, rs, (uint32_t)r);
+      hs_table_set_u32(tStk, PK_DEPTH, rs, (uint32_t)k);
+      hs_table_set_u32(tStk, PK_LOCATION, rs, iLoc);
     }
     /* Labels, both as rows and as one "k=v k2=12unit" string. */
     size_t nLab = 0;
@@ -1022,11 +1000,11 @@ static int fill_tables(loadctx *x) {
       uint64_t rl;
       ROW(tLab, rl);
       const char *zKey = S(x, lb->key), *zStr = S(x, lb->str), *zUnit = S(x, lb->num_unit);
-      hs_table_set_u32(tLab, 0, rl, (uint32_t)r);
-      hs_table_set_strz(tLab, 1, rl, zKey);
-      hs_table_set_strz(tLab, 2, rl, zStr);
-      hs_table_set_i64(tLab, 3, rl, lb->num);
-      hs_table_set_strz(tLab, 4, rl, zUnit);
+      hs_table_set_u32(tLab, PB_SAMPLE, rl, (uint32_t)r);
+      hs_table_set_strz(tLab, PB_KEY, rl, zKey);
+      hs_table_set_strz(tLab, PB_STR, rl, zStr);
+      hs_table_set_i64(tLab, PB_NUM, rl, lb->num);
+      hs_table_set_strz(tLab, PB_NUM_UNIT, rl, zUnit);
       char zNum[32];
       if (lb->str == 0) snprintf(zNum, sizeof zNum, "%lld", (long long)lb->num);
       size_t nNeed = nLab + strlen(zKey) + strlen(zStr) + strlen(zUnit) + 40;
@@ -1046,95 +1024,67 @@ static int fill_tables(loadctx *x) {
   }
 
   /* functions */
-  TRY(hs_table_col(tFn, "id", HS_U64, 0));
-  TRY(hs_table_col(tFn, "name", HS_STR, 0));
-  TRY(hs_table_col(tFn, "system_name", HS_STR, 0));
-  TRY(hs_table_col(tFn, "filename", HS_STR, 0));
-  TRY(hs_table_col(tFn, "start_line", HS_I64, 0));
   for (size_t i = 0; i < pr->function.n; i++) {
     const pfunction *f = &pr->function.a[i];
     ROW(tFn, r);
-    hs_table_set_u64(tFn, 0, r, f->id);
-    hs_table_set_strz(tFn, 1, r, S(x, f->name));
-    hs_table_set_strz(tFn, 2, r, S(x, f->system_name));
-    hs_table_set_strz(tFn, 3, r, S(x, f->filename));
-    hs_table_set_i64(tFn, 4, r, f->start_line);
+    hs_table_set_u64(tFn, PF_ID, r, f->id);
+    hs_table_set_strz(tFn, PF_NAME, r, S(x, f->name));
+    hs_table_set_strz(tFn, PF_SYSTEM_NAME, r, S(x, f->system_name));
+    hs_table_set_strz(tFn, PF_FILENAME, r, S(x, f->filename));
+    hs_table_set_i64(tFn, PF_START_LINE, r, f->start_line);
   }
 
   /* locations and their lines */
-  TRY(hs_table_col(tLoc, "id", HS_U64, 0));
-  TRY(hs_table_col(tLoc, "address", HS_U64, HS_COL_HEX));
-  TRY(hs_table_col(tLoc, "mapping_id", HS_U64, 0));
-  TRY(hs_table_col(tLoc, "is_folded", HS_U32, 0));
-  TRY(hs_table_col(tLoc, "line", HS_U32, 0));
-  TRY(hs_table_col(tLoc, "nline", HS_U32, 0));
-  TRY(hs_table_col(tLoc, "name", HS_STR, 0));
-  TRY(hs_table_col(tLine, "location", HS_U32, 0));
-  TRY(hs_table_col(tLine, "function", HS_U32, 0));
-  TRY(hs_table_col(tLine, "name", HS_STR, 0));
-  TRY(hs_table_col(tLine, "file", HS_STR, 0));
-  TRY(hs_table_col(tLine, "line", HS_I64, 0));
-  TRY(hs_table_col(tLine, "column", HS_I64, 0));
   for (size_t i = 0; i < pr->location.n; i++) {
     const plocation *l = &pr->location.a[i];
     ROW(tLoc, r);
-    hs_table_set_u64(tLoc, 0, r, l->id);
-    hs_table_set_u64(tLoc, 1, r, l->address);
-    hs_table_set_u64(tLoc, 2, r, l->mapping_id);
-    hs_table_set_u32(tLoc, 3, r, l->is_folded ? 1 : 0);
-    hs_table_set_u32(tLoc, 4, r, (uint32_t)tLine->nRow);
-    hs_table_set_u32(tLoc, 5, r, (uint32_t)l->nLine);
+    hs_table_set_u64(tLoc, PL_ID, r, l->id);
+    hs_table_set_u64(tLoc, PL_ADDRESS, r, l->address);
+    hs_table_set_u64(tLoc, PL_MAPPING_ID, r, l->mapping_id);
+    hs_table_set_u32(tLoc, PL_IS_FOLDED, r, l->is_folded ? 1 : 0);
+    hs_table_set_u32(tLoc, PL_LINE, r, (uint32_t)tLine->nRow);
+    hs_table_set_u32(tLoc, PL_NLINE, r, (uint32_t)l->nLine);
     for (size_t k = 0; k < l->nLine; k++) {
       const pline *ln = &pr->line.a[l->iLine + k];
       uint64_t rl;
       ROW(tLine, rl);
       uint32_t iFn = idmap_get(&mFn, ln->function_id);
-      hs_table_set_u32(tLine, 0, rl, (uint32_t)r);
-      hs_table_set_u32(tLine, 1, rl, iFn);
+      hs_table_set_u32(tLine, PN_LOCATION, rl, (uint32_t)r);
+      hs_table_set_u32(tLine, PN_FUNCTION, rl, iFn);
       if (iFn != UINT32_MAX) {
         const char *zName = S(x, pr->function.a[iFn].name);
-        hs_table_set_strz(tLine, 2, rl, zName);
-        hs_table_set_strz(tLine, 3, rl, S(x, pr->function.a[iFn].filename));
-        if (k == 0) hs_table_set_strz(tLoc, 6, r, zName);
+        hs_table_set_strz(tLine, PN_NAME, rl, zName);
+        hs_table_set_strz(tLine, PN_FILE, rl, S(x, pr->function.a[iFn].filename));
+        if (k == 0) hs_table_set_strz(tLoc, PL_NAME, r, zName);
       }
-      hs_table_set_i64(tLine, 4, rl, ln->line);
-      hs_table_set_i64(tLine, 5, rl, ln->column);
+      hs_table_set_i64(tLine, PN_LINE, rl, ln->line);
+      hs_table_set_i64(tLine, PN_COLUMN, rl, ln->column);
     }
   }
 
   /* mappings */
   {
-    static const char *az[] = {"has_functions", "has_filenames", "has_line_numbers", "has_inline_frames"};
-    TRY(hs_table_col(tMap, "id", HS_U64, 0));
-    TRY(hs_table_col(tMap, "memory_start", HS_U64, HS_COL_HEX));
-    TRY(hs_table_col(tMap, "memory_limit", HS_U64, HS_COL_HEX));
-    TRY(hs_table_col(tMap, "file_offset", HS_U64, HS_COL_HEX));
-    TRY(hs_table_col(tMap, "filename", HS_STR, 0));
-    TRY(hs_table_col(tMap, "build_id", HS_STR, 0));
-    for (int k = 0; k < 4; k++) TRY(hs_table_col(tMap, az[k], HS_U32, 0));
     for (size_t i = 0; i < pr->mapping.n; i++) {
       const pmapping *m = &pr->mapping.a[i];
       ROW(tMap, r);
-      hs_table_set_u64(tMap, 0, r, m->id);
-      hs_table_set_u64(tMap, 1, r, m->memory_start);
-      hs_table_set_u64(tMap, 2, r, m->memory_limit);
-      hs_table_set_u64(tMap, 3, r, m->file_offset);
-      hs_table_set_strz(tMap, 4, r, S(x, m->filename));
-      hs_table_set_strz(tMap, 5, r, S(x, m->build_id));
-      hs_table_set_u32(tMap, 6, r, m->has_functions ? 1 : 0);
-      hs_table_set_u32(tMap, 7, r, m->has_filenames ? 1 : 0);
-      hs_table_set_u32(tMap, 8, r, m->has_line_numbers ? 1 : 0);
-      hs_table_set_u32(tMap, 9, r, m->has_inline_frames ? 1 : 0);
+      hs_table_set_u64(tMap, PM_ID, r, m->id);
+      hs_table_set_u64(tMap, PM_MEMORY_START, r, m->memory_start);
+      hs_table_set_u64(tMap, PM_MEMORY_LIMIT, r, m->memory_limit);
+      hs_table_set_u64(tMap, PM_FILE_OFFSET, r, m->file_offset);
+      hs_table_set_strz(tMap, PM_FILENAME, r, S(x, m->filename));
+      hs_table_set_strz(tMap, PM_BUILD_ID, r, S(x, m->build_id));
+      hs_table_set_u32(tMap, PM_HAS_FUNCTIONS, r, m->has_functions ? 1 : 0);
+      hs_table_set_u32(tMap, PM_HAS_FILENAMES, r, m->has_filenames ? 1 : 0);
+      hs_table_set_u32(tMap, PM_HAS_LINE_NUMBERS, r, m->has_line_numbers ? 1 : 0);
+      hs_table_set_u32(tMap, PM_HAS_INLINE_FRAMES, r, m->has_inline_frames ? 1 : 0);
     }
   }
-  tInfo->zNote = hs_strdup("one row per profile: where it came from, its period and times");
-  tSamp->zNote = hs_strdup("one row per sample: a value per sample type; stack = first row in .stacks");
-  tStk->zNote = hs_strdup("the frames of each sample, leaf (depth 0) first; location = row in .locations");
 
 done:
   hs_u64map_free(&mLoc);
   hs_u64map_free(&mFn);
-  free(aiVal);
+  free(aValCol);
+  free(azValName);
   free(zLab);
   return rc;
 }

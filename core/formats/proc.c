@@ -268,11 +268,17 @@ static const char *memory_hint(const char *zName) {
 /* ------------------------------------------------------------------ */
 /* Loading. */
 
+enum { P_SOURCE, P_KIND, P_KEY, P_VALUE, P_UNIT, P_BYTES, P_TEXT, P_LINE, P_NCOL };
+static const hs_colspec aProcCol[P_NCOL] = {
+    {"source", HS_STR, 0}, {"kind", HS_STR, 0}, {"key", HS_STR, 0},
+    {"value", HS_U64, 0},  {"unit", HS_STR, 0}, {"bytes", HS_U64, HS_COL_BYTES},
+    {"text", HS_STR, 0},   {"line", HS_U64, 0}};
+
 typedef struct proc_load {
   hs_case *c;
   hs_input *in;
   hs_table *t;
-  int iSource, iKind, iKey, iValue, iUnit, iBytes, iText, iLine;
+  int aiCol[P_NCOL];    /* column indices by P_x */
   uint64_t nRow, nDiag;
 } proc_load;
 
@@ -281,14 +287,14 @@ static int add_row(proc_load *p, const char *zKind, const char *zKey, size_t nKe
   hs_table *t = p->t;
   uint64_t r = hs_table_add_row(t);
   if (r == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_strz(t, p->iSource, r, p->in->zName);
-  hs_table_set_strz(t, p->iKind, r, zKind);
-  hs_table_set_str(t, p->iKey, r, zKey, nKey);
-  hs_table_set_u64(t, p->iValue, r, v);
-  hs_table_set_strz(t, p->iUnit, r, zUnit);
-  hs_table_set_u64(t, p->iBytes, r, strcmp(zUnit, "bytes") == 0 ? v : 0);
-  hs_table_set_str(t, p->iText, r, zText, nText);
-  hs_table_set_u64(t, p->iLine, r, iLine);
+  hs_table_set_strz(t, p->aiCol[P_SOURCE], r, p->in->zName);
+  hs_table_set_strz(t, p->aiCol[P_KIND], r, zKind);
+  hs_table_set_str(t, p->aiCol[P_KEY], r, zKey, nKey);
+  hs_table_set_u64(t, p->aiCol[P_VALUE], r, v);
+  hs_table_set_strz(t, p->aiCol[P_UNIT], r, zUnit);
+  hs_table_set_u64(t, p->aiCol[P_BYTES], r, strcmp(zUnit, "bytes") == 0 ? v : 0);
+  hs_table_set_str(t, p->aiCol[P_TEXT], r, zText, nText);
+  hs_table_set_u64(t, p->aiCol[P_LINE], r, iLine);
   p->nRow++;
   return HS_OK;
 }
@@ -357,30 +363,11 @@ static int colon_line(proc_load *p, const char *zKind, const char *z, size_t n, 
 
 
 static int make_table(proc_load *p) {
-  hs_table *t = hs_table_new(p->c, "proc");
-  if (!t) return HS_ERR;
-  if (t->nCol == 0 && t->nRow == 0) {
-    if (hs_table_col(t, "source", HS_STR, 0) < 0 || hs_table_col(t, "kind", HS_STR, 0) < 0 ||
-        hs_table_col(t, "key", HS_STR, 0) < 0 || hs_table_col(t, "value", HS_U64, 0) < 0 ||
-        hs_table_col(t, "unit", HS_STR, 0) < 0 ||
-        hs_table_col(t, "bytes", HS_U64, HS_COL_BYTES) < 0 ||
-        hs_table_col(t, "text", HS_STR, 0) < 0 || hs_table_col(t, "line", HS_U64, 0) < 0)
-      return HS_ENOMEM;
-    if (!t->zNote)
-      t->zNote = hs_strdup("one row per value of /proc/PID/{smaps_rollup,smaps,status} and cgroup "
-                           "memory.* files: kind (which file), key, value (kB converted to bytes; "
-                           "max = UINT64_MAX), unit bytes|count|text|max, bytes (value if bytes)");
-  }
-  p->t = t;
-  p->iSource = hs_table_colidx(t, "source");
-  p->iKind = hs_table_colidx(t, "kind");
-  p->iKey = hs_table_colidx(t, "key");
-  p->iValue = hs_table_colidx(t, "value");
-  p->iUnit = hs_table_colidx(t, "unit");
-  p->iBytes = hs_table_colidx(t, "bytes");
-  p->iText = hs_table_colidx(t, "text");
-  p->iLine = hs_table_colidx(t, "line");
-  return HS_OK;
+  p->t = hs_table_open(p->c, "proc", "one row per value of /proc/PID/{smaps_rollup,smaps,status} "
+                       "and cgroup memory.* files: kind (which file), key, value (kB converted to "
+                       "bytes; max = UINT64_MAX), unit bytes|count|text|max, bytes (value if "
+                       "bytes)", aProcCol, P_NCOL, p->aiCol);
+  return p->t ? HS_OK : HS_ENOMEM;
 }
 
 static int load(hs_case *c, hs_input *in) {

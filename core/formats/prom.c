@@ -263,11 +263,18 @@ typedef struct prom_family {
   uint64_t iTypeScrape, iHelpScrape; /* scrape where # TYPE / # HELP last seen */
 } prom_family;
 
+enum { M_SCRAPE, M_NAME, M_LABELS, M_VALUE, M_TS, M_TYPE, M_HELP, M_SOURCE, M_LINE, M_NCOL };
+static const hs_colspec aMetricsCol[M_NCOL] = {
+    {"scrape", HS_U64, 0}, {"name", HS_STR, 0},  {"labels", HS_STR, 0},
+    {"value", HS_F64, 0},  {"timestamp", HS_F64, HS_COL_EPOCH},
+    {"type", HS_STR, 0},   {"help", HS_STR, 0},  {"source", HS_STR, 0},
+    {"line", HS_U64, 0}};
+
 typedef struct prom_load {
   hs_case *c;
   hs_input *in;
   hs_table *t;
-  int iScrape, iName, iLabels, iValue, iTs, iType, iHelp, iSource, iLine;
+  int aiCol[M_NCOL];      /* metrics column indices by M_x */
   prom_family *aFam;
   uint32_t nFam, nFamCap;
   hs_u64map mFam;         /* name id -> index in aFam */
@@ -515,17 +522,17 @@ static int do_sample(prom_load *p, prom_sample *s, uint64_t iLine) {
   hs_table *t = p->t;
   uint64_t r = hs_table_add_row(t);
   if (r == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_u64(t, p->iScrape, r, p->iCur);
-  hs_table_set_u32(t, p->iName, r, idName);
-  hs_table_set_u32(t, p->iLabels, r, idLab);
-  hs_table_set_f64(t, p->iValue, r, s->value);
-  hs_table_set_f64(t, p->iTs, r, ts);
+  hs_table_set_u64(t, p->aiCol[M_SCRAPE], r, p->iCur);
+  hs_table_set_u32(t, p->aiCol[M_NAME], r, idName);
+  hs_table_set_u32(t, p->aiCol[M_LABELS], r, idLab);
+  hs_table_set_f64(t, p->aiCol[M_VALUE], r, s->value);
+  hs_table_set_f64(t, p->aiCol[M_TS], r, ts);
   if (f) {
-    hs_table_set_u32(t, p->iType, r, f->idType == UINT32_MAX ? 0 : f->idType);
-    hs_table_set_u32(t, p->iHelp, r, f->idHelp == UINT32_MAX ? 0 : f->idHelp);
+    hs_table_set_u32(t, p->aiCol[M_TYPE], r, f->idType == UINT32_MAX ? 0 : f->idType);
+    hs_table_set_u32(t, p->aiCol[M_HELP], r, f->idHelp == UINT32_MAX ? 0 : f->idHelp);
   }
-  hs_table_set_strz(t, p->iSource, r, p->in->zName);
-  hs_table_set_u64(t, p->iLine, r, iLine);
+  hs_table_set_strz(t, p->aiCol[M_SOURCE], r, p->in->zName);
+  hs_table_set_u64(t, p->aiCol[M_LINE], r, iLine);
   p->nCurSample++;
   p->nSample++;
   if (s->nLabel == 0 && (starts(s->zName, s->nName, "go_memstats_") ||
@@ -543,33 +550,15 @@ static int do_sample(prom_load *p, prom_sample *s, uint64_t iLine) {
 }
 
 static int make_table(prom_load *p) {
-  hs_table *t = hs_table_new(p->c, "metrics");
-  if (!t) return HS_ERR;
-  if (t->nCol == 0 && t->nRow == 0) {
-    if (hs_table_col(t, "scrape", HS_U64, 0) < 0 || hs_table_col(t, "name", HS_STR, 0) < 0 ||
-        hs_table_col(t, "labels", HS_STR, 0) < 0 || hs_table_col(t, "value", HS_F64, 0) < 0 ||
-        hs_table_col(t, "timestamp", HS_F64, HS_COL_EPOCH) < 0 ||
-        hs_table_col(t, "type", HS_STR, 0) < 0 || hs_table_col(t, "help", HS_STR, 0) < 0 ||
-        hs_table_col(t, "source", HS_STR, 0) < 0 || hs_table_col(t, "line", HS_U64, 0) < 0)
-      return HS_ENOMEM;
-    if (!t->zNote)
-      t->zNote = hs_strdup("one row per Prometheus sample: scrape number (1-based, per case), "
-                           "name, canonical labels {a=\"b\"}, value, timestamp (epoch s, 0: "
-                           "unknown), the family's # TYPE and # HELP, source file and line");
-  }
+  hs_table *t = hs_table_open(p->c, "metrics", "one row per Prometheus sample: scrape number "
+                              "(1-based, per case), name, canonical labels {a=\"b\"}, value, "
+                              "timestamp (epoch s, 0: unknown), the family's # TYPE and # HELP, "
+                              "source file and line", aMetricsCol, M_NCOL, p->aiCol);
+  if (!t) return HS_ENOMEM;
   p->t = t;
-  p->iScrape = hs_table_colidx(t, "scrape");
-  p->iName = hs_table_colidx(t, "name");
-  p->iLabels = hs_table_colidx(t, "labels");
-  p->iValue = hs_table_colidx(t, "value");
-  p->iTs = hs_table_colidx(t, "timestamp");
-  p->iType = hs_table_colidx(t, "type");
-  p->iHelp = hs_table_colidx(t, "help");
-  p->iSource = hs_table_colidx(t, "source");
-  p->iLine = hs_table_colidx(t, "line");
   /* continue the scrape numbering of earlier inputs of this case */
   for (uint64_t r = 0; r < t->nRow; r++) {
-    uint64_t k = hs_table_u64(t, p->iScrape, r);
+    uint64_t k = hs_table_u64(t, p->aiCol[M_SCRAPE], r);
     if (k > p->iCur) p->iCur = k;
   }
   return HS_OK;

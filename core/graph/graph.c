@@ -16,6 +16,7 @@
 
 #include "heapscope/graph.h"
 #include "base/base.h"
+#include "table/internal.h"
 
 int hs_graph_threads = 0;
 
@@ -30,13 +31,7 @@ int hs_graph_nthreads(void) {
 
 void hs_graph_free(hs_graph *g) {
   if (!g) return;
-  if (g->pTable) {                            /* its columns alias our arrays */
-    for (int i = 0; i < g->pTable->nCol; i++) free((void *)g->pTable->aCol[i].zName);
-    free(g->pTable->aCol);
-    free((void *)g->pTable->zName);
-    free((void *)g->pTable->zNote);
-    free(g->pTable);
-  }
+  hs_table_free_(g->pTable);                  /* its columns borrow our arrays */
   if (g->pMap) {
     munmap(g->pMap, g->nMap);                 /* an index file (index.c) */
   } else if (!g->bBorrowed) {

@@ -18,6 +18,7 @@
 #include "heapscope/heap.h"
 #include "lua/hslua.h"
 #include "base/base.h"
+#include "table/internal.h"
 
 static hs_heap *checkheap(lua_State *L, hs_case **ppCase) {
   hs_case *c = hsL_checkcase(L, 1);
@@ -115,41 +116,18 @@ static int l_find(lua_State *L) {
 static int l_graph_table(lua_State *L) {
   hs_graph *g = checkgraph(L, NULL);
   if (!g->pTable) {
-    static const struct {
-      const char *zName;
-      int type;
-      uint32_t flags;
-    } aCol[] = {{"retained", HS_U64, HS_COL_BYTES},
-                {"idom", HS_U32, 0},
-                {"parent", HS_U32, 0},
-                {"depth", HS_U32, 0}};
-    hs_table *t = calloc(1, sizeof *t);
-    hs_column *a = calloc(4, sizeof *a);
-    if (!t || !a) {
-      free(t);
-      free(a);
-      return luaL_error(L, "out of memory");
-    }
+    static const hs_colspec aCol[] = {{"retained", HS_U64, HS_COL_BYTES},
+                                       {"idom", HS_U32, 0},
+                                       {"parent", HS_U32, 0},
+                                       {"depth", HS_U32, 0}};
     void *apData[] = {g->aRetained, g->aIdom, g->aParent, g->aDepth};
-    for (int i = 0; i < 4; i++) {
-      a[i].zName = hs_strdup(aCol[i].zName);
-      a[i].type = aCol[i].type;
-      a[i].flags = aCol[i].flags;
-      a[i].aData = apData[i];
-      a[i].nCap = g->nObj;
-    }
-    t->zName = hs_strdup("heap.graph");
-    t->zNote = hs_strdup(
+    hs_table *t = hs_table_borrow(
+        "heap.graph",
         "one row per object (row i = heap.objects row i): retained bytes; idom, parent: "
         "0-based row of the immediate dominator / BFS parent on a shortest root path, "
         "= #rows for a GC root, 4294967295 if unreachable; depth: pointers from a root (0: "
-        "unreachable)");
-    t->nRow = g->nObj;
-    t->nCol = 4;
-    t->nColCap = 4;
-    t->aCol = a;
-    t->bSealed = 1;
-    t->pStr = hsL_checkcase(L, 1)->pStr;
+        "unreachable)", aCol, HS_NCOL(aCol), apData, g->nObj, hsL_checkcase(L, 1)->pStr);
+    if (!t) return luaL_error(L, "out of memory");
     g->pTable = t;
   }
   hsL_pushtable(L, g->pTable, 1, HSL_SHARED);

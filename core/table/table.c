@@ -44,6 +44,23 @@ hs_table *hs_table_new(hs_case *c, const char *zName) {
   return t;
 }
 
+hs_table *hs_table_open(hs_case *c, const char *zName, const char *zNote,
+                        const hs_colspec *a, int nCol, int *aiCol) {
+  hs_table *t = hs_table_new(c, zName);
+  if (!t) return NULL;
+  for (int i = 0; i < nCol; i++) {
+    int iCol = hs_table_colidx(t, a[i].zName);
+    if (iCol < 0 && t->nRow == 0 && (iCol = hs_table_col(t, a[i].zName, a[i].type, a[i].flags)) < 0)
+      return NULL;
+    if (aiCol)
+      aiCol[i] = iCol;
+    else if (iCol != i)
+      return NULL;
+  }
+  if (!t->zNote) t->zNote = hs_strdup(zNote); /* a note is optional: OOM leaves none */
+  return t;
+}
+
 static size_t type_size(int type) {
   switch (type) {
     case HS_U32: case HS_STR: return 4;
@@ -176,10 +193,35 @@ void hs_table_free_(hs_table *t) {
   if (!t) return;
   for (int i = 0; i < t->nCol; i++) {
     free((void *)t->aCol[i].zName);
-    free(t->aCol[i].aData);
+    if (t->aCol[i].nCap) free(t->aCol[i].aData); /* nCap 0: borrowed, or never grown */
   }
   free(t->aCol);
   free((void *)t->zName);
   free((void *)t->zNote);
   free(t);
+}
+
+hs_table *hs_table_borrow(const char *zName, const char *zNote, const hs_colspec *a, int nCol,
+                          void *const *apData, uint64_t nRow, hs_strpool *pStr) {
+  hs_table *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->aCol = calloc((size_t)nCol, sizeof *t->aCol);
+  t->zName = hs_strdup(zName);
+  t->zNote = hs_strdup(zNote);
+  if (!t->aCol || !t->zName) goto fail;
+  t->nColCap = nCol;
+  for (; t->nCol < nCol; t->nCol++) {
+    hs_column *c = &t->aCol[t->nCol];
+    if (!(c->zName = hs_strdup(a[t->nCol].zName))) goto fail;
+    c->type = a[t->nCol].type;
+    c->flags = a[t->nCol].flags;
+    c->aData = apData[t->nCol];      /* nCap stays 0: borrowed */
+  }
+  t->nRow = nRow;
+  t->pStr = pStr;
+  t->bSealed = 1;
+  return t;
+fail:
+  hs_table_free_(t);
+  return NULL;
 }

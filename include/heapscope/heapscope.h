@@ -88,6 +88,27 @@ double hs_table_f64(const hs_table *, int iCol, uint64_t iRow);   /* any numeric
 const char *hs_table_str(const hs_table *, int iCol, uint64_t iRow);
 void hs_table_seal(hs_table *);
 
+/* How a loader declares a table's columns: an array of these, in the order
+** of an enum of the loader's, and one call to hs_table_open. */
+typedef struct hs_colspec {
+  const char *zName;
+  hs_type type;
+  uint32_t flags;     /* HS_COL_* display hints */
+} hs_colspec;
+#define HS_NCOL(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Open the case's table zName for appending: created with note zNote and
+** the nCol columns a[] when new, reused when an earlier input of the case
+** made it (evidence of one kind from one process goes to one table).
+** Columns the table lacks are added while it has no rows.
+** With aiCol, aiCol[i] receives the index of column a[i], or -1 when a table
+** that already has rows lacks it (the setters ignore -1).  Without aiCol
+** (NULL), column a[i] must be at index i, so the caller's enum indexes it.
+** NULL when memory ran out, the case is sealed, or (without aiCol) an
+** existing table's columns are not a[] in order. */
+hs_table *hs_table_open(struct hs_case *, const char *zName, const char *zNote,
+                        const hs_colspec *a, int nCol, int *aiCol);
+
 /* ------------------------------------------------------------------ */
 /* Diagnostics: every warning or error a user sees names the input and the
 ** place.  iLine > 0 means a line number, otherwise iOffset is a byte

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "heapscope/heapscope.h"
+#include "table/internal.h"
 
 static void test_strpool_interns(void **state) {
   (void)state;
@@ -111,12 +112,67 @@ static void test_unknown_input_reported(void **state) {
   hs_case_free(c);
 }
 
+/* hs_table_open: one spec, positional or mapped, reused by a second input. */
+static void test_table_open(void **state) {
+  (void)state;
+  static const hs_colspec aCol[] = {{"addr", HS_U64, HS_COL_HEX}, {"name", HS_STR, 0}};
+  static const hs_colspec aMore[] = {{"name", HS_STR, 0}, {"size", HS_U64, HS_COL_BYTES}};
+  hs_case *c = hs_case_new("t");
+  hs_table *t = hs_table_open(c, "x", "a note", aCol, HS_NCOL(aCol), NULL);
+  assert_non_null(t);
+  assert_int_equal(t->nCol, 2);
+  assert_string_equal(t->zNote, "a note");
+  assert_int_equal(t->aCol[0].flags, HS_COL_HEX);
+  /* positional: the same spec again gives the same table */
+  assert_ptr_equal(hs_table_open(c, "x", "other", aCol, HS_NCOL(aCol), NULL), t);
+  assert_string_equal(t->zNote, "a note");
+  /* positional with columns elsewhere: refused */
+  assert_null(hs_table_open(c, "x", NULL, aMore, HS_NCOL(aMore), NULL));
+  /* mapped, before rows: a missing column ("size") is added */
+  int ai[2] = {-9, -9};
+  assert_ptr_equal(hs_table_open(c, "x", NULL, aMore, HS_NCOL(aMore), ai), t);
+  assert_int_equal(ai[0], 1);
+  assert_int_equal(ai[1], 2);
+  /* mapped, after rows: a missing column maps to -1 and setters ignore it */
+  assert_int_not_equal(hs_table_add_row(t), UINT64_MAX);
+  static const hs_colspec aLate[] = {{"size", HS_U64, 0}, {"late", HS_U32, 0}};
+  assert_ptr_equal(hs_table_open(c, "x", NULL, aLate, HS_NCOL(aLate), ai), t);
+  assert_int_equal(ai[0], 2);
+  assert_int_equal(ai[1], -1);
+  hs_table_set_u32(t, ai[1], 0, 7);
+  assert_int_equal(t->nCol, 3);
+  hs_case_seal(c);
+  assert_null(hs_table_open(c, "x", NULL, aCol, HS_NCOL(aCol), NULL)); /* sealed */
+  hs_case_free(c);
+}
+
+/* hs_table_borrow: columns read the caller's arrays, which it does not free. */
+static void test_table_borrow(void **state) {
+  (void)state;
+  static const hs_colspec aCol[] = {{"retained", HS_U64, HS_COL_BYTES}, {"idom", HS_U32, 0}};
+  uint64_t aRet[3] = {10, 20, 30};
+  uint32_t aIdom[3] = {2, 2, 3};
+  void *apData[] = {aRet, aIdom};
+  hs_strpool *p = hs_strpool_new();
+  hs_table *t = hs_table_borrow("g", "note", aCol, HS_NCOL(aCol), apData, 3, p);
+  assert_non_null(t);
+  assert_true(t->bSealed);
+  assert_int_equal(hs_table_u64(t, 0, 2), 30);
+  assert_int_equal(hs_table_u64(t, hs_table_colidx(t, "idom"), 0), 2);
+  assert_int_equal(t->aCol[0].flags, HS_COL_BYTES);
+  assert_int_equal(hs_table_add_row(t), UINT64_MAX); /* sealed */
+  hs_table_free_(t); /* the arrays are on our stack: freeing them would crash */
+  hs_strpool_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strpool_interns),
       cmocka_unit_test(test_table_columns),
       cmocka_unit_test(test_diag_and_bytes),
       cmocka_unit_test(test_unknown_input_reported),
+      cmocka_unit_test(test_table_open),
+      cmocka_unit_test(test_table_borrow),
   };
   return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
