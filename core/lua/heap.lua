@@ -111,8 +111,8 @@ Object.__eq = function(a, b) return a._h == b._h and a._i == b._i end
 -- "0xc000018060 (48 B, retains 1.0 MiB) main.Session"
 local function brief(o)
   local t = o.type
-  return ("%s (%s, retains %s)%s"):format(hex(o.addr), fmt_bytes(o.size), fmt_bytes(o.retained),
-    t and (" " .. t) or "")
+  local kept = o.depth == 0 and "unreachable" or ("retains " .. fmt_bytes(o.retained))
+  return ("%s (%s, %s)%s"):format(hex(o.addr), fmt_bytes(o.size), kept, t and (" " .. t) or "")
 end
 
 Object.__tostring = function(o)

@@ -25,6 +25,8 @@ local tostring, tconcat, sort = tostring, table.concat, table.sort
 
 local MAX_DEPTH = 8        -- __index chain links followed
 local MAX_KEYS = 20000     -- keys scanned per table (a completion stays instant)
+local LONG_STRING = 16384  -- results longer than this print their start only
+local LONG_SHOW = 2048
 
 local KEYWORDS = {
   "and", "break", "do", "else", "elseif", "end", "false", "for", "function",
@@ -323,7 +325,10 @@ function M.show(opts, ...)
   for i = 1, select("#", ...) do
     local v = select(i, ...)
     local s, note
-    if type(fmt) == "function" then
+    if type(v) == "string" and #v > LONG_STRING then
+      -- a big string (a heap object's bytes): its start and its length
+      s = v:sub(1, LONG_SHOW) .. ("... (%d bytes in all; print(_) prints every one)"):format(#v)
+    elseif type(fmt) == "function" then
       local ok, r = pcall(fmt, v, opts)
       if ok then
         s = r

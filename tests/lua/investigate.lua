@@ -74,6 +74,17 @@ local function check_heap(dir, facts)
   tap.like(tostring(big:hexdump()), "more bytes", v .. ": a 1 MiB hexdump stops and says how to go on")
   tap.ok(#tostring(big:hexdump()) < 4096, v .. ": ... bounded")
 
+  -- Session{next *Session; id int; buf []byte}: buf's header at 16
+  local rb = facts.ring_buffers
+  local hs16 = head:slice(16)
+  tap.is(hs16.len, rb.size, v .. ": o:slice(16) of a Session is its ring_buffers.size buf")
+  tap.is(hs16.target and hs16.target.size, rb.alloc_size, v .. ": ... whose target is the buffer")
+  tap.is(hs16.target, head:dominated()[2], v .. ": ... the one the session dominates")
+  local gs = head:str(16)
+  tap.is(gs.len, rb.size, v .. ": o:str reads a (ptr, len) header")
+  tap.like(tostring(gs), ("%d bytes"):format(rb.size), v .. ": a string prints its length")
+  tap.ok(#tostring(gs) < 400, v .. ": ... and only its start")
+
   -- o:slice of the pinned subslice: planted len 16 at offset 4096
   local kept = tonumber(facts.pinned_first_kept_addr)
   local buf = h:object(kept)

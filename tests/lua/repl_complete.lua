@@ -139,6 +139,10 @@ tap.like(text, "computed help", "help(x) calls a _help function")
 tap.like(text, "columns: name, heap_end, heap_start, num", "help(table) lists its columns")
 tap.like(text, "t:where%(fn%)", "help() prints the overview")
 tap.is(repl.show({ width = 80 }, 1, "a", nil), "1\ta\tnil", "results are tab-separated")
+local big = ("x"):rep(300000)
+local shown = repl.show({ width = 80 }, big)
+tap.ok(#shown < 4096 and shown:find("300000 bytes", 1, true),
+  "a 300000-byte string prints its start and its length, not all of it")
 local bad = setmetatable({}, { __tostring = function() error("no text for me") end })
 local okb, sb = pcall(repl.show, {}, bad, 2)
 tap.ok(okb and sb:find("no text for me", 1, true) and sb:find("\t2$"),
