@@ -438,15 +438,19 @@ Slice.__tostring = function(s)
     s.target and (" (+%d in %s)"):format(s.offset, brief(s.target)) or "")
 end
 
--- o:slice(off): the slice header (ptr, len, cap) at off
-function Object:slice(off)
-  local ps = self._h.params.ptr_size
+-- A header of consecutive words at off (names[k] is word k), of class mt;
+-- .target/.offset: the object word `to` points into.
+local function header(o, off, names, to, mt)
+  local ps = o._h.params.ptr_size
   off = off or 0
-  local s = setmetatable({ ptr = self:word(off), len = self:word(off + ps),
-                           cap = self:word(off + 2 * ps) }, Slice)
-  s.target, s.offset = target(self._h, s.ptr)
-  return s
+  local x = {}
+  for k, name in ipairs(names) do x[name] = o:word(off + (k - 1) * ps) end
+  x.target, x.offset = target(o._h, x[to])
+  return setmetatable(x, mt)
 end
+
+-- o:slice(off): the slice header (ptr, len, cap) at off
+function Object:slice(off) return header(self, off, { "ptr", "len", "cap" }, "ptr", Slice) end
 
 local GoString = {}
 GoString.__index = GoString
@@ -464,13 +468,7 @@ function GoString:text(n)
 end
 
 -- o:str(off): the string header (ptr, len) at off
-function Object:str(off)
-  local ps = self._h.params.ptr_size
-  off = off or 0
-  local s = setmetatable({ ptr = self:word(off), len = self:word(off + ps) }, GoString)
-  s.target, s.offset = target(self._h, s.ptr)
-  return s
-end
+function Object:str(off) return header(self, off, { "ptr", "len" }, "ptr", GoString) end
 -- The Go string at off as a Lua string (clipped to the object it is in).
 function Object:string(off) return core.heap_string(self._h._ud, self._i, off or 0) end
 
@@ -481,13 +479,7 @@ Iface.__tostring = function(x)
     x.target and (" -> " .. brief(x.target)) or "")
 end
 -- o:iface(off): the interface pair (type or itab word, data pointer) at off
-function Object:iface(off)
-  local ps = self._h.params.ptr_size
-  off = off or 0
-  local x = setmetatable({ tab = self:word(off), data = self:word(off + ps) }, Iface)
-  x.target, x.offset = target(self._h, x.data)
-  return x
-end
+function Object:iface(off) return header(self, off, { "tab", "data" }, "data", Iface) end
 
 ------------------------------------------------------------------ the heap
 

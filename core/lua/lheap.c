@@ -134,18 +134,19 @@ static int l_graph_table(lua_State *L) {
   return 1;
 }
 
-/* Push two arrays (ids, offsets) of n entries read by the callback. */
+/* Push an array of n numbers as a Lua list. */
+static void push_ids(lua_State *L, const uint32_t *a, uint64_t n) {
+  lua_createtable(L, (int)n, 0);
+  for (uint64_t i = 0; i < n; i++) {
+    lua_pushnumber(L, a[i]);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
+/* Push two lists (ids, offsets) of n entries. */
 static void push_pairs(lua_State *L, const uint32_t *aId, const uint32_t *aOff, uint64_t n) {
-  lua_createtable(L, (int)n, 0);
-  for (uint64_t i = 0; i < n; i++) {
-    lua_pushnumber(L, aId[i]);
-    lua_rawseti(L, -2, (int)i + 1);
-  }
-  lua_createtable(L, (int)n, 0);
-  for (uint64_t i = 0; i < n; i++) {
-    lua_pushnumber(L, aOff[i]);
-    lua_rawseti(L, -2, (int)i + 1);
-  }
+  push_ids(L, aId, n);
+  push_ids(L, aOff, n);
 }
 
 /* heap_referents(case, id) -> ids, offsets (the object's pointer fields that
@@ -232,39 +233,6 @@ static int l_root(lua_State *L) {
   setnum(L, "from", h->aRootFrom ? (double)h->aRootFrom[r] : 0);
   setnum(L, "goroutine", h->aRootGoid ? (double)h->aRootGoid[r] : 0);
   setnum(L, "index", (double)r);
-  return 1;
-}
-
-/* heap_top(case, n) -> ids of the n objects with the largest retained size,
-** largest first.  One pass with a bounded sorted list: O(objects * log n)
-** comparisons and n moves per insertion at worst (n is small). */
-static int l_top(lua_State *L) {
-  hs_graph *g = checkgraph(L, NULL);
-  lua_Number dN = luaL_optnumber(L, 2, 10);
-  uint32_t n = dN < 0 ? 0 : dN > g->nObj ? g->nObj : (uint32_t)dN;
-  uint32_t *aBest = malloc(((size_t)n + 1) * sizeof *aBest), nBest = 0;
-  if (!aBest) return luaL_error(L, "out of memory");
-  for (uint32_t v = 0; v < g->nObj && n; v++) {
-    uint64_t r = g->aRetained[v];
-    if (nBest == n && r <= g->aRetained[aBest[n - 1]]) continue;
-    uint32_t lo = 0, hi = nBest;                /* first slot with a smaller value */
-    while (lo < hi) {
-      uint32_t mid = (lo + hi) / 2;
-      if (g->aRetained[aBest[mid]] >= r)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-    if (nBest < n) nBest++;
-    memmove(aBest + lo + 1, aBest + lo, (nBest - 1 - lo) * sizeof *aBest);
-    aBest[lo] = v;
-  }
-  lua_createtable(L, (int)nBest, 0);
-  for (uint32_t i = 0; i < nBest; i++) {
-    lua_pushnumber(L, aBest[i]);
-    lua_rawseti(L, -2, (int)i + 1);
-  }
-  free(aBest);
   return 1;
 }
 
@@ -596,11 +564,7 @@ static int l_dominated(lua_State *L) {
   uint32_t v = (uint32_t)d, i0 = t->aStart[v], i1 = t->aStart[v + 1];
   lua_Number dN = luaL_optnumber(L, 3, (lua_Number)(i1 - i0));
   uint32_t nOut = dN < 0 ? 0 : dN < (lua_Number)(i1 - i0) ? (uint32_t)dN : i1 - i0;
-  lua_createtable(L, (int)nOut, 0);
-  for (uint32_t k = 0; k < nOut; k++) {
-    lua_pushnumber(L, t->aKid[i0 + k]);
-    lua_rawseti(L, -2, (int)k + 1);
-  }
+  push_ids(L, t->aKid + i0, nOut);
   lua_pushnumber(L, i1 - i0);
   return 2;
 }
@@ -668,17 +632,9 @@ static int l_path_avoiding(lua_State *L) {
       aQueue[nStep++] = x;                     /* the queue is done with */
       if (x == v) break;
     }
-  lua_createtable(L, (int)nStep, 0);
-  for (uint32_t k = 0; k < nStep; k++) {
-    lua_pushnumber(L, aQueue[k]);
-    lua_rawseti(L, -2, (int)k + 1);
-  }
-  lua_createtable(L, (int)nStep, 0);
-  for (uint32_t k = 0; k < nStep; k++) {
-    uint32_t u = k == 0 ? n : aQueue[k - 1];
-    lua_pushnumber(L, hs_graph_edge_off(g, u, aQueue[k]));
-    lua_rawseti(L, -2, (int)k + 1);
-  }
+  for (uint32_t k = 0; k < nStep; k++)          /* aNext is done with too */
+    aNext[k] = hs_graph_edge_off(g, k == 0 ? n : aQueue[k - 1], aQueue[k]);
+  push_pairs(L, aQueue, aNext, nStep);
   free(aNext);
   free(aQueue);
   free(aEx);
@@ -692,7 +648,7 @@ int hsL_open_heap(lua_State *L) {
       {"heap_graph_table", l_graph_table},
       {"heap_referents", l_referents}, {"heap_referrers", l_referrers},
       {"heap_path", l_path},         {"heap_root", l_root},
-      {"heap_top", l_top},           {"heap_histogram", l_histogram},
+      {"heap_histogram", l_histogram},
       {"heap_word", l_word},         {"heap_bytes", l_bytes},
       {"heap_field", l_field},
       {"heap_string", l_string},     {"heap_domtree", l_domtree},

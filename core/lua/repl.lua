@@ -443,6 +443,11 @@ kind_of = function(x)
   local heap, hs, prof = L["hs.heap"], L.hs, L["hs.profile"]
   if heap and (mt == heap.Object or mt == heap.Step) then return "object" end
   if heap and mt == heap.Heap then return "heap" end
+  -- a row of a table whose rows stand for objects (top_retainers ...)
+  local idx = rawget(mt, "__index")
+  if rawget(mt, "__table") and type(idx) == "table" and rawget(idx, "object") then
+    return "object"
+  end
   if prof and mt == prof.Profile then return "profile" end
   if hs and mt == hs.Case then return "case" end
   return nil
@@ -481,7 +486,13 @@ function M.help(x, ...)
       local cols = columns_of(x)
       if cols then text = text .. "\n  columns: " .. tconcat(cols, ", ") end
     elseif sec then
-      text = M.title(x)
+      local mt = dgetmt(x)
+      if sec == "object" and rawget(mt, "__table") then    -- a row: name its object
+        local ok, o = pcall(x.object, x)
+        text = ok and ("a row that is " .. tostring(o)) or M.title(x)
+      else
+        text = M.title(x)
+      end
       local cols = columns_of(x)
       if cols then text = text .. "\n  columns: " .. tconcat(cols, ", ") end
       text = text .. "\n" .. require("hs.help").section(sec)

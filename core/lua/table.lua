@@ -498,27 +498,19 @@ function methods:sum(name)
   return s
 end
 
-function methods:max(name)
+-- The largest (or, with less, the smallest) value of a column, or nil.
+local function extreme(self, name, less)
   local inf = getinfo(self)
-  local col = colof(inf, name)
+  local col = colof(inf, name, 4)
   local m
   for i = 1, inf.n do
     local v = key(inf, col, baserow(inf, i))
-    if m == nil or v > m then m = v end
+    if m == nil or (less and v < m) or (not less and v > m) then m = v end
   end
   return m
 end
-
-function methods:min(name)
-  local inf = getinfo(self)
-  local col = colof(inf, name)
-  local m
-  for i = 1, inf.n do
-    local v = key(inf, col, baserow(inf, i))
-    if m == nil or v < m then m = v end
-  end
-  return m
-end
+function methods:max(name) return extreme(self, name, false) end
+function methods:min(name) return extreme(self, name, true) end
 
 -- t:values(col) -> Lua array of the column's values in row order
 function methods:values(name)

@@ -36,20 +36,8 @@ function M.near(got, want, frac)
   return math.abs(got - want) <= (frac or 0.10) * math.abs(want)
 end
 
--- a file's bytes, or nil
-function M.read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
--- whether a file or directory exists
-function M.exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+-- a file's bytes, or nil; whether a file or directory exists
+local files = dofile("tests/lib/files.lua")
+M.read, M.exists = files.read, files.exists
 
 return M

@@ -88,6 +88,7 @@ documented("table methods", names_of(require("hs.table").methods), "t:")
 local o = case.heap:top_retainers(1)[1]:object()
 for _, x in ipairs({ { case, "A case" }, { case.heap, "The heap dump" }, { o, "An object" },
                      { case.heap:top_retainers(1)[1]:path()[1], "An object" },
+                     { case.heap:top_retainers(1)[1], "An object" },
                      { case.profiles.heap, "A profile" }, { case.gc, "Every table" } }) do
   capture(repl.help, x[1])
   tap.like(table.concat(captured), x[2], "help(x) on " .. x[2]:lower() .. " shows its section")
