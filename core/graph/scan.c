@@ -461,12 +461,24 @@ static int pool_pad_zero(const hs_heap *h, uint32_t j) {
   return 1;
 }
 
-/* Could object j be a pool's per-P array?  Graph facts first (no dump
-** pages touched), then its padding. */
+/* Could object j be a pool's per-P array?  Graph facts first, so that the
+** dump's pages are read only for the few objects that pass: its size, few
+** referrers, and pointers only where a poolLocal has them (private's data
+** word and shared's head and tail: words 1 to 3 of each 128 bytes); an
+** array whose every pointer is nil holds nothing and is left out.  Then
+** its padding. */
 static int pool_cand(const hs_heap *h, const hs_graph *g, uint32_t j) {
-  uint64_t nSize = h->aSize[j];
+  uint64_t nSize = h->aSize[j], w = h->nPtrSize;
   if (nSize < POOL_LOCAL || nSize > 2 * (uint64_t)POOL_MAXP * POOL_LOCAL) return 0;
   if (g->aIdom[j] == HS_NONE || g->aRevStart[j + 1] - g->aRevStart[j] > 4) return 0;
+  uint64_t e = g->aFwdStart[j], eEnd = g->aFwdStart[j + 1], iIn = obj_start(h, j) - h->aAddr[j];
+  if (e == eEnd) return 0;
+  for (; e < eEnd; e++) {
+    uint64_t off = g->aFwdOff[e];
+    if (off < iIn) return 0;
+    uint64_t k = (off - iIn) % POOL_LOCAL;
+    if (k < w || k > 3 * w) return 0;
+  }
   return pool_pad_zero(h, j);
 }
 
