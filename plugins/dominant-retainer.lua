@@ -143,7 +143,7 @@ function M.run(case, emit, params)
       bytes = r, count = count, site = site,
       evidence = {
         retained_bytes = r,
-        heap_share = share,
+        heap_share = math.floor(share * 1000 + 0.5) / 1000,
         live_heap_bytes = total,
         suspect = lib.describe(h, top + 1),
         accumulation_point = what,
@@ -186,7 +186,7 @@ function M.run(case, emit, params)
       bytes = grp.bytes, count = grp.n, site = site,
       evidence = {
         retained_bytes = grp.bytes,
-        heap_share = share,
+        heap_share = math.floor(share * 1000 + 0.5) / 1000,
         live_heap_bytes = total,
         objects = grp.n,
         example = lib.describe(h, grp.first),

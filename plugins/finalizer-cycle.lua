@@ -72,6 +72,7 @@ local function group_emit(h, emit, list, leaked)
       objects = n,
       retained_bytes = g.bytes,
       example = lib.describe(h, g.ids[1]),
+      cycle = lib.cycle(h, g.ids[1]),
       path = lib.path(h, g.ids[1]),
       stack = g.stack and stack.lines(g.stack, 8) or nil,
     }
@@ -81,8 +82,8 @@ local function group_emit(h, emit, list, leaked)
     if leaked then
       emit {
         severity = "warning",
-        title = ("%d objects with finalizers%s are in reference cycles and leaked (%s)"):format(n, at,
-          hs.bytes(g.bytes)),
+        title = ("%s with finalizers%s %s in reference cycles and leaked (%s)"):format(
+          lib.count(n, "object"), at, n == 1 and "is" or "are", hs.bytes(g.bytes)),
         message = ("These objects reach themselves through pointers, and nothing else references "
           .. "them: their finalizers will never run and Go will never free them. " .. fix),
         bytes = g.bytes, count = n, site = g.site, evidence = ev,
@@ -90,8 +91,8 @@ local function group_emit(h, emit, list, leaked)
     else
       emit {
         severity = "info",
-        title = ("%d objects with finalizers%s reach themselves (%s); they will leak once dropped"):format(
-          n, at, hs.bytes(g.bytes)),
+        title = ("%s with finalizers%s reach%s themselves (%s) and will leak once dropped"):format(
+          lib.count(n, "object"), at, n == 1 and "es" or "", hs.bytes(g.bytes)),
         message = ("The program still references these objects, but each reaches itself through "
           .. "pointers: when the program lets go of them, their finalizers will never run and Go "
           .. "will never free them. " .. fix),

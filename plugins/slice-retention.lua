@@ -98,8 +98,8 @@ function M.run(case, emit, params)
         ev.slot_objects = g.slot_objects
         emit {
           severity = "warning",
-          title = ("%d pointer arrays%s keep %s alive through slots outside their slices"):format(n, at,
-            hs.bytes(g.wasted)),
+          title = ("%s%s keep %s alive through slots outside their slices"):format(
+            lib.count(n, "pointer array"), at, hs.bytes(g.wasted)),
           message = ("%d objects (%s) are reachable only through slots of a []T's backing array "
             .. "that the slice no longer covers (before its start after s = s[1:], or past its len "
             .. "after s = s[:n]). Set those slots to nil before reslicing, or copy the live part "
@@ -111,8 +111,9 @@ function M.run(case, emit, params)
         local fix = first.string and "strings.Clone(s[i:j])" or "bytes.Clone(b[i:j])"
         emit {
           severity = "warning",
-          title = ("%d arrays%s (%s) are kept alive by %s using %s of them"):format(n, at,
-            hs.bytes(g.size), what, hs.bytes(g.size - g.wasted)),
+          title = ("%s%s (%s) %s kept alive by %s using %s of %s"):format(lib.count(n, "array"),
+            at, hs.bytes(g.size), n == 1 and "is" or "are", what, hs.bytes(g.size - g.wasted),
+            n == 1 and "it" or "them"),
           message = ("%s of backing arrays is wasted: each array is held only by %s that use a "
             .. "small part of it. Copy the part you keep (%s) so the array can be freed."):format(
             hs.bytes(g.wasted), what, fix),

@@ -8,6 +8,8 @@
 --   heap.common_site(h, ids)     the site most of ids were allocated at
 --   heap.path(h, id [, n])       the path from a GC root, one line a step
 --   heap.describe(h, id)         "0xc000123000 (1.0 MiB)"
+--   heap.count(n, word)          "1 array", "40 arrays"
+--   heap.cycle(h, id [, n])      a path from id back to itself, one line a step
 local stack = require "lib.stack"
 
 local M = {}
@@ -66,6 +68,51 @@ function M.path(h, id, n)
     end
   end
   if #out == 0 then out[1] = "(no root reaches it)" end
+  return out
+end
+
+function M.count(n, word)
+  return ("%d %s%s"):format(n, word, n == 1 and "" or "s")
+end
+
+-- A shortest path of at most n (default 8) steps from object id back to
+-- itself, as lines ("0xc000123000 (144 B)", "+8 -> 0xc000123090 (144 B)",
+-- ..., ending at id again); {} when there is none that short.  Searches
+-- breadth-first over at most 10000 objects.
+function M.cycle(h, id, n)
+  n = n or 8
+  local start = h:object_at(id)
+  if not start then return {} end
+  local prev, queue, head = { [id] = false }, { start }, 1
+  local found
+  while head <= #queue and not found and #queue < 10000 do
+    local o = queue[head]
+    head = head + 1
+    local refs = o:referents()
+    for k, r in ipairs(refs) do
+      if r.id == id then
+        found = { from = o, off = refs.offsets[k] }
+        break
+      end
+      if prev[r.id] == nil then
+        prev[r.id] = { from = o, off = refs.offsets[k] }
+        queue[#queue + 1] = r
+      end
+    end
+  end
+  if not found then return {} end
+  local steps = { found }
+  local o = found.from
+  while o.id ~= id do
+    local p = prev[o.id]
+    table.insert(steps, 1, { from = p.from, off = p.off, to = o })
+    o = p.from
+  end
+  if #steps > n then return {} end
+  local out = { M.describe(h, id) }
+  for _, st in ipairs(steps) do
+    out[#out + 1] = ("+%d -> %s"):format(st.off, M.describe(h, (st.to or start).id))
+  end
   return out
 end
 

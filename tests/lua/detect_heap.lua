@@ -90,6 +90,9 @@ local function finalizer_cycle(v, dir, facts, c)
     tap.ok(f.site == nil or f.site == site, v .. ": ... at " .. site .. " when sampled (got " .. tostring(f.site) .. ")")
     if facts.memprofilerate == 1 then tap.is(f.site, site, v .. ": ... sampled at rate 1") end
     tap.like(f.message, "[Bb]reak the cycle", v .. ": ... says to break the cycle")
+    local cy, at = f.evidence.cycle or {}, f.evidence.example:match("^0x%x+")
+    tap.ok(#cy >= 3 and cy[1]:find(at, 1, true) == 1 and cy[#cy]:find(at, 1, true),
+           v .. ": ... its evidence shows the cycle back to the object (a <-> b: 2 steps)")
   end
 end
 
