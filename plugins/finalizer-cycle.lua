@@ -13,18 +13,21 @@
 -- references -- only its finalizer and its own cycle point at it -- has
 -- leaked: warning.  One the program still holds will leak when dropped:
 -- info.  Also a finalizer queue that has piled up (objects whose
--- finalizers are waiting to run): finalizers run one at a time on one
--- goroutine, so a slow or blocked finalizer holds all of them.
+-- finalizers are waiting to run) and the finalizer goroutine stuck in a
+-- finalizer (from the heap dump's goroutines or a goroutine dump):
+-- finalizers run one at a time on one goroutine, so a slow or blocked
+-- finalizer holds all of them.
 local lib = require "lib.heap"
 local stack = require "lib.stack"
+local ev = require "lib.evidence"
 
 local M = {
   id = "finalizer-cycle",
   summary = "objects with finalizers in reference cycles, which Go never collects; a piled-up finalizer queue",
-  needs = { "heap" },
+  needs = { "heap", "goroutines" },
   params = {
     min_count = 1,           -- leaked cycles before a warning
-    queue_warn = 1000,       -- queued finalizers before a warning
+    queue_warn = 100,        -- queued finalizers before a warning
     search_budget = 100000,  -- objects visited per search for a cycle
   },
 }
@@ -51,7 +54,8 @@ local function group_emit(h, emit, list, leaked)
   local groups, order = {}, {}
   for _, x in ipairs(list) do
     local s, st = lib.site(h, x.id)
-    local key = s or "?"
+    local o = h:object_at(x.id)
+    local key = s or ("(not sampled) %d %s"):format(o.size, tostring(o.type_addr))
     local g = groups[key]
     if not g then
       g = { site = s, stack = st, ids = {}, bytes = 0 }
@@ -102,7 +106,44 @@ local function group_emit(h, emit, list, leaked)
   end
 end
 
-function M.run(case, emit, params)
+-- The finalizer goroutine (runtime.runfinq) stuck in a finalizer: its
+-- stack from the heap dump, else from one goroutine dump source; the
+-- user's function it is in and how it waits, or nil.
+local function blocked_runfinq(case)
+  local function look(stacks, state_of)
+    for g, frames in pairs(stacks) do
+      local fin = false
+      for _, f in ipairs(frames) do
+        if (f.func or f) == "runtime.runfinq" then fin = true end
+      end
+      local site = fin and stack.site(frames)
+      if site then return site, frames, state_of(g) end
+    end
+  end
+  local h = case.heap
+  if h and h.goroutines and #h.goroutines > 0 then
+    local gt = h.goroutines
+    local row = {}
+    local gid = gt:column("id")
+    for i, r in gt:rows() do row[tonumber(gid[r])] = i end
+    local site, frames, state = look(stack.group(h.frames, "goroutine", "func"),
+      function(g) return row[g] and gt:get(row[g], "wait_reason") end)
+    if site then return site, frames, state, "heap dump" end
+  end
+  local t = case.goroutines
+  local src = t and #t > 0 and ev.best(t)
+  if src then
+    local all = stack.group(case:table("goroutines.frames"), "goroutine", "func", "file", "line")
+    local mine = {}
+    for _, r in ipairs(src.rows) do mine[r] = all[r] end
+    local i_of = {}
+    for i, r in t:rows() do i_of[r] = i end
+    local site, frames, state = look(mine, function(r) return t:get(i_of[r], "state") end)
+    if site then return site, frames, state, src.name end
+  end
+end
+
+local function run_heap(case, emit, params)
   local h = case.heap
   if not h or not h.finalizers or #h.finalizers == 0 then return end
   local fin = h.finalizers
@@ -144,6 +185,24 @@ function M.run(case, emit, params)
       evidence = { queued = nqueued, registered = #fin - nqueued },
     }
   end
+end
+
+function M.run(case, emit, params)
+  local site, frames, state, source = blocked_runfinq(case)
+  if site then
+    emit {
+      severity = "warning",
+      title = ("the finalizer goroutine is stuck in %s%s"):format(site,
+        state and state ~= "" and (" (" .. state .. ")") or ""),
+      message = ("Go runs every finalizer on one goroutine, one at a time; %s has not returned, "
+        .. "so no other finalizer runs and every object waiting for one stays in memory. A "
+        .. "finalizer must not block: do the blocking work in a goroutine of its own, or "
+        .. "release the resource explicitly (Close) instead."):format(site),
+      site = site,
+      evidence = { source = source, state = state, stack = stack.lines(frames, 10) },
+    }
+  end
+  run_heap(case, emit, params)
 end
 
 return M

@@ -9,7 +9,7 @@ return {
     ["goroutine-leak"] = { min_count = 10 },
     ["http-body-leak"] = { min_unclosed = 5, max_idle = 100 },
     ["pool-misuse"] = { max_object = 262144, min_oversized = 262144, new_share = 0.1 },
-    ["finalizer-cycle"] = { queue_warn = 100 },
+    ["finalizer-cycle"] = { queue_warn = 10 },
     ["dominant-retainer"] = { warn_share = 0.3, warn_objects = 500 },
     ["heap-growth"] = { min_growth = 8 * 2^20, min_ratio = 0.1 },
     ["gc-thrash"] = { cpu_share = 0.15 },
