@@ -36,8 +36,4 @@ function M.near(got, want, frac)
   return math.abs(got - want) <= (frac or 0.10) * math.abs(want)
 end
 
--- a file's bytes, or nil; whether a file or directory exists
-local files = dofile("tests/lib/files.lua")
-M.read, M.exists = files.read, files.exists
-
 return M

@@ -9,7 +9,8 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "alloc-hotspot"
 
-local exists = D.exists
+local files = dofile("tests/lib/files.lua")
+local exists = files.exists
 
 local ran = 0
 for _, prog in ipairs { "leaky", "leaky-rate1", "healthy" } do

@@ -10,7 +10,8 @@ local hs = require "hs"
 local D = dofile("tests/lib/detect.lua")
 local ID = "gc-pause"
 
-local read = D.read
+local files = dofile("tests/lib/files.lua")
+local read = files.read
 
 local function p99(xs)
   local s = {}

@@ -9,7 +9,8 @@ local hs = require "hs"
 local D = dofile("tests/lib/detect.lua")
 local ID = "gc-thrash"
 
-local read = D.read
+local files = dofile("tests/lib/files.lua")
+local read = files.read
 
 local ran = 0
 for _, dir in ipairs { "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus",

@@ -9,7 +9,8 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "goroutine-leak"
 
-local exists = D.exists
+local files = dofile("tests/lib/files.lua")
+local exists = files.exists
 
 local function warnings_at(findings, site)
   local n = 0

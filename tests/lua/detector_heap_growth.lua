@@ -8,18 +8,19 @@ local tap = require "hs.tap"
 local hs = require "hs"
 local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
+local files = dofile("tests/lib/files.lua")
 local ID = "heap-growth"
 
 for _, dir in ipairs { "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus" } do
   for _, p in ipairs { dir, dir .. "/gctrace.log", dir .. "/memstats.jsonl", dir .. "/metrics.prom" } do
-    if p == dir or D.read(p) then
+    if p == dir or files.read(p) then
       tap.is(#D.at_least(D.run(hs.load(p), ID), "warning"), 0, p .. ": nothing at warning or above")
     end
   end
 end
 
 for _, dir in ipairs { "samples/go1.19/leaky", "samples/go1.23/leaky" } do
-  local text = D.read(dir .. "/gctrace.log")
+  local text = files.read(dir .. "/gctrace.log")
   local facts = json.read(dir .. "/facts.json")
   if text and facts then
     local maxlive = 0

@@ -8,7 +8,8 @@ local json = dofile("tests/lib/json.lua")
 local D = dofile("tests/lib/detect.lua")
 local ID = "rss-gap"
 
-local read = D.read
+local files = dofile("tests/lib/files.lua")
+local read = files.read
 
 local ran = 0
 for _, dir in ipairs { "samples/go1.19/healthy", "samples/go1.23/healthy", "samples/go1.19/leaky",
