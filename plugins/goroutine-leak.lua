@@ -5,7 +5,7 @@
 --                   of their frames, and what only their stacks reference
 --                   (objects whose every referrer is a frame of the group:
 --                   their retained sizes, dominator subtrees included)
---   goroutine dump  case.goroutines from one source (debug=2 or a crash
+--   goroutine dump  case.goroutines, one snapshot (debug=2 or a crash
 --                   traceback, else debug=1): states, wait minutes, creators
 --   goroutine profile  profiles.goroutine: counts and stacks only
 -- Goroutines are grouped by wait state, creator and stack.  A group of at least
@@ -128,36 +128,22 @@ local function from_heap(h)
   return order, "heap dump"
 end
 
--- The goroutine-dump source to judge: one with wait states if any, then
--- the one with the most goroutines.
-local function text_source(t)
-  if not t or #t == 0 then return nil end
-  local cnt, state = t:column("count"), ev.text(t, "state")
-  return ev.best(t, function(s)
-    local n, stated = 0, 0
-    for _, r in ipairs(s.rows) do
-      n = n + tonumber(cnt[r])
-      if state(r + 1, r) ~= "" then stated = stated + 1 end
-    end
-    return stated * 1e9 + n
-  end)
-end
-
+-- case.goroutines is one snapshot already (the most complete dump when a
+-- case holds several: see case.goroutine_snapshots); its rows are a view,
+-- read by base row through the columns.
 local function from_text(c)
-  local t = c:table("goroutines")     -- every snapshot; one is chosen below
-  local src = text_source(t)
-  if not src then return nil end
+  local t = c.goroutines
+  if not t or #t == 0 then return nil end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func", "file", "line")
   local gid, cnt, wm = t:column("id"), t:column("count"), t:column("wait_minutes")
   local state, cb = ev.text(t, "state"), ev.text(t, "created_by")
   local groups, order = {}, {}
-  for _, r in ipairs(src.rows) do
-    -- the whole goroutines table: row i is base row i - 1
-    add(groups, order, state(r + 1, r), stacks[r] or {}, tonumber(cnt[r]),
+  for i, r in t:rows() do
+    add(groups, order, state(i, r), stacks[r] or {}, tonumber(cnt[r]),
         { id = tonumber(gid[r]) ~= 0 and tonumber(gid[r]) or nil, wait = tonumber(wm[r]),
-          created_by = cb(r + 1, r) })
+          created_by = cb(i, r) })
   end
-  return order, src.name
+  return order, t:get(1, "source")
 end
 
 local function from_profile(c)
@@ -209,7 +195,7 @@ end
 -- only the creator's PC)
 local function creators(c)
   local out = {}
-  local t = c.goroutines
+  local t = c:table("goroutines") -- every snapshot
   if not t or #t == 0 then return out end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func")
   local created = ev.text(t, "created_by")
