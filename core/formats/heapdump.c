@@ -1683,5 +1683,6 @@ done:
   return rc;
 }
 
-const hs_loader hs_loader_heapdump = {"heapdump", "Go heap dump (runtime/debug.WriteHeapDump, go1.7 format)",
-                                      sniff, load};
+const hs_loader hs_loader_heapdump = {
+    "heapdump", "heap dump of a Go program (runtime/debug.WriteHeapDump, go1.7 format)",
+    sniff, load, "heap.*"};

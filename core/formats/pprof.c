@@ -1127,4 +1127,5 @@ done:
   return rc;
 }
 
-const hs_loader hs_loader_pprof = {"pprof", "pprof profile (protobuf, gzipped or not)", sniff, load};
+const hs_loader hs_loader_pprof = {"pprof", "pprof profile (protobuf, gzipped or not)", sniff, load,
+                                   "profiles.KIND.*"};

@@ -25,19 +25,28 @@ hs.checkpoint = core.checkpoint
 
 function hs.bytes(n) return core.fmt_bytes(tonumber(n)) end
 
--- Tables whose name is one of these become case fields of the same name;
--- what each holds, for errors and overview().
-local plain_fields = { "gc", "memstats", "goroutines", "metrics", "proc", "binary" }
-hs.evidence = {
-  heap = "heap dump (runtime/debug.WriteHeapDump)",
-  profiles = "pprof profiles (/debug/pprof/heap, allocs, goroutine ... or heap?debug=1)",
-  gc = "gctrace log (GODEBUG=gctrace=1 on stderr)",
-  memstats = "runtime.MemStats snapshots (JSON, expvar /debug/vars, heap?debug=1's tail)",
-  goroutines = "goroutine dump (/debug/pprof/goroutine?debug=2 or 1, a panic or SIGQUIT log)",
-  metrics = "Prometheus metrics (/metrics text)",
-  proc = "process memory files (/proc/PID/status, smaps_rollup, cgroup memory.*)",
-}
-hs.evidence_order = { "heap", "profiles", "gc", "memstats", "goroutines", "metrics", "proc" }
+-- The evidence kinds come from the loader registry (hs.loaders()): each
+-- names the case field its evidence appears as and the tables it fills.
+-- A table named without a '.' becomes a case field of that name; hs.evidence
+-- says what each field holds (for errors and overview()), in registry order.
+local plain_fields, seen = {}, {}
+hs.evidence, hs.evidence_order = {}, {}
+for _, l in ipairs(core.loaders()) do
+  for _, t in ipairs(l.tables) do
+    if not t:find(".", 1, true) and not seen[t] then
+      seen[t] = true
+      plain_fields[#plain_fields + 1] = t
+    end
+  end
+  if l.field ~= "" then
+    if hs.evidence[l.field] then
+      hs.evidence[l.field] = hs.evidence[l.field] .. ", or " .. l.desc
+    else
+      hs.evidence[l.field] = l.desc
+      hs.evidence_order[#hs.evidence_order + 1] = l.field
+    end
+  end
+end
 hs.attachers = { "hs.heap", "hs.profile" }
 -- Options for hs.open/hs.load ({nocache = true} from --no-cache).
 hs.open_options = {}

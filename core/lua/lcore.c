@@ -313,16 +313,32 @@ static int l_fmt_bytes(lua_State *L) {
   return 1;
 }
 
-/* loaders() -> { {kind=, desc=}, ... } in sniff order */
+/* loaders() -> { {kind=, desc=, field=, tables={...}}, ... } in sniff order:
+** field is the case field the evidence appears as (the first table name's
+** first component), tables the names of hs_loader.zTables. */
 static int l_loaders(lua_State *L) {
   lua_newtable(L);
   for (int i = 0; hs_loaders[i]; i++) {
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, hs_loaders[i]->zKind);
+    const hs_loader *p = hs_loaders[i];
+    const char *z = p->zTables ? p->zTables : "";
+    lua_createtable(L, 0, 4);                   /* list, entry */
+    lua_pushstring(L, p->zKind);
     lua_setfield(L, -2, "kind");
-    lua_pushstring(L, hs_loaders[i]->zDesc);
+    lua_pushstring(L, p->zDesc);
     lua_setfield(L, -2, "desc");
-    lua_rawseti(L, -2, i + 1);
+    lua_pushlstring(L, z, strcspn(z, ". "));
+    lua_setfield(L, -2, "field");
+    lua_newtable(L);                            /* list, entry, tables */
+    for (int n = 0; *z;) {
+      size_t k = strcspn(z, " ");
+      if (k) {
+        lua_pushlstring(L, z, k);
+        lua_rawseti(L, -2, ++n);
+      }
+      z += k + (z[k] == ' ');
+    }
+    lua_setfield(L, -2, "tables");
+    lua_rawseti(L, -2, i + 1);                  /* list */
   }
   return 1;
 }

@@ -186,12 +186,20 @@ int hs_case_add_input(hs_case *, hs_input *);
 /* Loaders: one per evidence format.  xSniff looks at the first bytes and
 ** returns a confidence 0..100 (0: not mine).  xLoad fills tables of the case;
 ** it reports problems with hs_case_diag and returns HS_OK if anything useful
-** was loaded, or an error status if nothing was. */
+** was loaded, or an error status if nothing was.
+**
+** A loader's entry is all the rest of heapscope needs to know about a kind:
+** `--help` and hs.loaders() list zKind and zDesc, and the Lua case takes its
+** fields from zTables: the first name's first component is the case field
+** the evidence appears as (case.gc, case.heap, case.profiles), and every
+** name without a '.' is a table that becomes a case field of that name. */
 typedef struct hs_loader {
   const char *zKind;                       /* "heapdump", "pprof", "gctrace" ... */
-  const char *zDesc;                       /* one line for `heapscope info` and errors */
+  const char *zDesc;                       /* one line for --help, hs.loaders() and errors */
   int (*xSniff)(const uint8_t *p, size_t n);
   int (*xLoad)(hs_case *, hs_input *);
+  const char *zTables;                     /* tables it fills, space-separated; "heap.*" a
+                                           ** family, KIND a profile kind: "gc gc.scav" */
 } hs_loader;
 
 /* All loaders, NULL-terminated, in sniff priority order. */
