@@ -228,19 +228,29 @@ local function chain(o)
 end
 M.chain = chain
 
--- The accumulation point under o (MAT's term): walking down the dominator
--- tree while one child holds most (80%) of the retained size, the object
--- where the size spreads out or a chain of same-shaped objects starts (a
--- list's head).  Returns it and the chain's length (1 when none).
+-- The accumulation points under objects (0-based ids is), MAT's term:
+-- walking down the dominator tree while one child holds most (80%) of the
+-- retained size, the object where the size spreads out, or where a chain
+-- of like objects (same size and type word) starts: a list's head.  For
+-- each, the point (a 0-based id) and how many like objects it heads (1 when
+-- none).  Two passes over the objects in C (include/heapscope/scan.h),
+-- however many ids.
+local ACCUMULATION_RATIO = 0.8
+local function accumulations(h, is)
+  local acc = core.heap_accumulation(h._ud, is, ACCUMULATION_RATIO)
+  local to = {}
+  for k, a in ipairs(acc) do to[k] = a.to end
+  local sums = core.heap_dom_summary(h._ud, to)
+  local out = {}
+  for k = 1, #to do out[k] = { to[k], sums[k].like } end
+  return out
+end
+
+-- o:accumulation() -> the accumulation point under o and the length of the
+-- chain of like objects it heads (1 when none)
 function Object:accumulation()
-  local x = self
-  while true do
-    local n = chain(x)
-    if n > 1 then return x, n end
-    local k = x:dominated(1)[1]
-    if not k or k.retained < 0.8 * x.retained then return x, 1 end
-    x = k
-  end
+  local a = accumulations(self._h, { self._i })[1]
+  return obj(self._h, a[1]), a[2]
 end
 
 -- A path from a GC root: prints one step per line, root first.  Each step
@@ -709,10 +719,11 @@ function Heap:top_retainers(n)
   local ids = core.heap_dominated(self:_domtree(), self._n, n or 10)
   local objs = {}
   for k, i in ipairs(ids) do objs[k] = obj(self, i) end
+  local acc = accumulations(self, ids)
   return object_table(self, "heap.top_retainers", objs,
     { { "accumulates_at", "u64", "hex" }, { "chain", "u64" }, { "root", "str" } },
-    function(o)
-      local a, len = o:accumulation()
+    function(o, k)
+      local a, len = obj(self, acc[k][1]), acc[k][2]
       local ps, offs = core.heap_path(self._ud, o._i)
       local root = "(unreachable)"
       if #ps > 0 then
