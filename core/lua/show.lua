@@ -58,8 +58,9 @@ local function show(col, v)
   if bit.band(f, COL_BYTES) ~= 0 then return fmt_bytes(v) end
   if bit.band(f, COL_PCT) ~= 0 then return ("%.2f%%"):format(tonumber(v)) end
   if bit.band(f, COL_MB) ~= 0 then return fmt_num(v) .. " MB" end
-  if bit.band(f, COL_EPOCH) ~= 0 and tonumber(v) > 0 then
+  if bit.band(f, COL_EPOCH) ~= 0 then
     local s = tonumber(v)
+    if s == 0 then return "-" end              -- no wall time in the evidence
     if s > 1e17 then s = s / 1e9 end
     return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(s))
   end

@@ -17,8 +17,11 @@ local core = require "hs.core"
 ffi.cdef(core.ffi_header())
 
 local M = {}
-local U32, U64, I64, F64, STR = 1, 2, 3, 4, 5
-local COL_BYTES, COL_HEX, COL_SECONDS, COL_EPOCH, COL_PCT, COL_MB = 1, 2, 4, 8, 16, 32
+-- column types and display flags: the enums of include/heapscope/ffi.h
+local C = ffi.C
+local U32, U64, I64, F64, STR = C.HS_U32, C.HS_U64, C.HS_I64, C.HS_F64, C.HS_STR
+local COL_BYTES, COL_HEX, COL_SECONDS, COL_EPOCH, COL_PCT, COL_MB = C.HS_COL_BYTES, C.HS_COL_HEX,
+  C.HS_COL_SECONDS, C.HS_COL_EPOCH, C.HS_COL_PCT, C.HS_COL_MB
 M.types = { u32 = U32, u64 = U64, i64 = I64, f64 = F64, str = STR, string = STR }
 M.flags = { bytes = COL_BYTES, hex = COL_HEX, seconds = COL_SECONDS, epoch = COL_EPOCH,
             pct = COL_PCT, mb = COL_MB }

@@ -22,9 +22,28 @@ typedef struct hs_strpool {
   uint32_t iPad;
 } hs_strpool;
 
+/* Column types. */
+typedef enum hs_type {
+  HS_U32 = 1,
+  HS_U64 = 2,
+  HS_I64 = 3,
+  HS_F64 = 4,
+  HS_STR = 5          /* u32 string id into the table's pool */
+} hs_type;
+
+/* Column display hints (the REPL printer and writers use them). */
+enum hs_col_flag {
+  HS_COL_BYTES = 1,   /* a size in bytes: print as 41.9 MiB */
+  HS_COL_HEX = 2,     /* an address: print as 0xc000123000 */
+  HS_COL_SECONDS = 4, /* seconds (relative unless HS_COL_EPOCH) */
+  HS_COL_EPOCH = 8,   /* seconds since the Unix epoch */
+  HS_COL_PCT = 16,    /* a percentage */
+  HS_COL_MB = 32      /* megabytes as printed by the Go runtime (gctrace) */
+};
+
 typedef struct hs_column {
   const char *zName;    /* column name, owned by the table */
-  int32_t type;         /* hs_type: 1 u32, 2 u64, 3 i64, 4 f64, 5 string id */
+  int32_t type;         /* hs_type */
   uint32_t flags;       /* HS_COL_* display hints */
   void *aData;          /* nRow elements of the column's C type */
   uint64_t nCap;        /* allocated elements */

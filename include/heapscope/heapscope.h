@@ -48,23 +48,8 @@ uint32_t hs_strpool_count(const hs_strpool *);
 /* Tables: named, columnar, typed.  Rows are appended during loading, then
 ** the table is sealed and never changes again (Lua sees the columns
 ** zero-copy, so moving them after sealing would be a use-after-free). */
-typedef enum hs_type {
-  HS_U32 = 1,
-  HS_U64 = 2,
-  HS_I64 = 3,
-  HS_F64 = 4,
-  HS_STR = 5          /* u32 string id into the table's pool */
-} hs_type;
-
-/* Column display hints (the REPL printer and writers use them). */
-enum {
-  HS_COL_BYTES = 1,   /* a size in bytes: print as 41.9 MiB */
-  HS_COL_HEX = 2,     /* an address: print as 0xc000123000 */
-  HS_COL_SECONDS = 4, /* seconds (relative unless HS_COL_EPOCH) */
-  HS_COL_EPOCH = 8,   /* seconds since the Unix epoch */
-  HS_COL_PCT = 16,    /* a percentage */
-  HS_COL_MB = 32      /* megabytes as printed by the Go runtime (gctrace) */
-};
+/* hs_type (column types) and the HS_COL_* display hints are in ffi.h, so
+** Lua reads them (ffi.C.HS_U64) instead of keeping copies. */
 
 /* hs_column and hs_table are defined in ffi.h (Lua reads them zero-copy). */
 
