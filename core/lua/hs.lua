@@ -167,7 +167,8 @@ end
 -- full stack (as `go tool pprof -traces` groups them): count, states,
 -- wait_minutes (the longest), top (leaf function), created_by, stack
 -- (every function, leaf first, joined by " < "), where (the first frame
--- outside the runtime and sync: what the goroutine is doing), source.
+-- outside the runtime and sync: what the goroutine is doing; for runtime
+-- goroutines their own function), source.
 -- Largest first.
 -- snapshot: an entry of case.goroutine_snapshots or a rows table (default
 -- case.goroutines).
@@ -213,11 +214,15 @@ function Case:goroutine_stacks(snap)
   end)
   local rows = {}
   for k, gr in ipairs(order) do
-    local where = gr.top
+    -- the first frame outside the runtime, else the goroutine's own
+    -- function (the outermost frame: runtime.gcBgMarkWorker, not gopark)
+    local where, last = nil, gr.top
     for f in (gr.stack .. " < "):gmatch("(.-) < ") do
-      if not f:match("^runtime[%./]") and not f:match("^sync[%./]") and
-         not f:match("^internal/") then where = f break end
+      if f ~= "" and f ~= "runtime.goexit" then last = f end
+      if not where and not f:match("^runtime[%./]") and not f:match("^sync[%./]") and
+         not f:match("^internal/") then where = f end
     end
+    where = where or last
     rows[k] = { gr.count, table.concat(gr.states, ", "), gr.wait, where, gr.top, gr.created_by,
                 gr.stack, gr.source }
   end
