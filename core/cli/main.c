@@ -12,6 +12,7 @@
  * Exit status: 0 fine; 1 a Lua error (or a script's own status); 2 bad usage
  * or an input that could not be loaded (the other cases are still reported).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,9 @@
 #include <luajit.h>
 
 #include "base/base.h"
+#include "cli/args.h"
 #include "cli/cli.h"
+#include "heapscope/graph.h"
 #include "lua/hslua.h"
 #if __has_include("lua/repl.h")
 #include "lua/repl.h"
@@ -60,12 +63,16 @@ static const char zUsage[] =
     "\n"
     "Options:\n"
     "  -e CODE          run CODE (Lua) with `case` (the first case) and `cases` set\n"
+    "  --no-cache       do not read or write heap index files\n"
     "  --binary FILE    the Go executable that wrote the dump: names types, globals,\n"
     "                   inlined frames (an ELF with Go build info among the inputs\n"
     "                   is used the same way)\n"
-    "  --no-cache       do not read or write heap index files\n"
     "  --max-bytes SIZE decompress at most SIZE bytes per file or archive member\n"
     "                   (default 16G; guards against decompression bombs)\n"
+    "  --timeout SECS   stop the Lua code (-e, run, a script on stdin) after SECS\n"
+    "                   seconds (30, 2.5s, 10m, 1h); exit status 1\n"
+    "  --max-memory SIZE  stop the Lua code when its heap and the tables it builds\n"
+    "                   need more than SIZE (512M, 2G); exit status 1\n"
     "  -q, --quiet      no progress on stderr\n"
     "  -h, --help       this text\n"
     "  -V, --version    print the version\n"
@@ -87,100 +94,11 @@ static const char zUsage[] =
     "  heapscope check --detector goroutine-leak --set goroutine-leak.min_count=20 dumps/\n"
     "\n"
     "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
-    "usage or an input that could not be loaded.\n";
+    "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n";
 
-static void usage_error(const char *zMsg, const char *zArg) {
-  fprintf(stderr, "heapscope: %s%s%s\nTry 'heapscope --help'.\n", zMsg, zArg ? ": " : "",
-          zArg ? zArg : "");
+static void usage_error(const char *zMsg) {
+  fprintf(stderr, "heapscope: %s\nTry 'heapscope --help'.\n", zMsg ? zMsg : "out of memory");
   exit(2);
-}
-
-typedef struct cli {
-  const char *zCode;      /* -e */
-  const char *zVerb;      /* "run", "info", "check", "detectors" or NULL */
-  const char *zScript;    /* run SCRIPT */
-  const char **azInput;
-  int nInput;
-  const char **azArg;     /* after -- */
-  int nArg;
-  int bNoCache;
-  int bQuiet;
-  uint64_t nMaxBytes;     /* --max-bytes, 0: default */
-  hs_check_opts check;    /* options of check and detectors */
-  const char *zBinary;    /* --binary */
-} cli;
-
-static int is_verb(const cli *p, const char *zVerb) {
-  return p->zVerb && strcmp(p->zVerb, zVerb) == 0;
-}
-
-static void parse_args(int argc, char **argv, cli *p) {
-  int bArgs = 0;
-  p->azInput = calloc(argc, sizeof *p->azInput);
-  p->azArg = calloc(argc, sizeof *p->azArg);
-  if (!p->azInput || !p->azArg) usage_error("out of memory", NULL);
-  for (int i = 1; i < argc; i++) {
-    const char *z = argv[i];
-    if (bArgs) {
-      p->azArg[p->nArg++] = z;
-      continue;
-    }
-    if (strcmp(z, "--") == 0) {
-      bArgs = 1;
-    } else if (strcmp(z, "-h") == 0 || strcmp(z, "--help") == 0) {
-      printf(zUsage, hs_check_usage);
-      printf("\nEvidence kinds recognised (by content, in this order):\n");
-      for (int k = 0; hs_loaders[k]; k++)
-        printf("  %-11s %s\n", hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
-      exit(0);
-    } else if (strcmp(z, "-V") == 0 || strcmp(z, "--version") == 0) {
-      printf("heapscope %s (%s)\n", HS_VERSION, LUAJIT_VERSION);
-      exit(0);
-    } else if (strcmp(z, "-e") == 0) {
-      if (++i >= argc) usage_error("-e needs a Lua chunk", NULL);
-      p->zCode = argv[i];
-    } else if (strcmp(z, "--max-bytes") == 0) {
-      char *zEnd;
-      if (++i >= argc) usage_error("--max-bytes needs a number of bytes", NULL);
-      p->nMaxBytes = strtoull(argv[i], &zEnd, 10);
-      if (*zEnd == 'K' || *zEnd == 'k') p->nMaxBytes <<= 10, zEnd++;
-      else if (*zEnd == 'M') p->nMaxBytes <<= 20, zEnd++;
-      else if (*zEnd == 'G') p->nMaxBytes <<= 30, zEnd++;
-      if (*zEnd || p->nMaxBytes == 0) usage_error("--max-bytes expects a size like 512M", argv[i]);
-    } else if (strcmp(z, "--binary") == 0) {
-      if (++i >= argc) usage_error("--binary needs the program's executable", NULL);
-      p->zBinary = argv[i];
-    } else if (strcmp(z, "--no-cache") == 0) {
-      p->bNoCache = 1;
-    } else if (strcmp(z, "-q") == 0 || strcmp(z, "--quiet") == 0) {
-      p->bQuiet = 1;
-    } else if ((is_verb(p, "check") || is_verb(p, "detectors")) &&
-               hs_check_option(&p->check, argc, argv, &i)) {
-      /* consumed */
-    } else if (z[0] == '-' && z[1]) {
-      usage_error("unknown option", z);
-    } else if (!p->zVerb && !p->zCode && p->nInput == 0 &&
-               (strcmp(z, "run") == 0 || strcmp(z, "info") == 0 || strcmp(z, "check") == 0 ||
-                strcmp(z, "detectors") == 0)) {
-      p->zVerb = z;
-      if (strcmp(z, "run") == 0) {
-        if (++i >= argc) usage_error("run needs a script", NULL);
-        p->zScript = argv[i];
-      }
-    } else {
-      p->azInput[p->nInput++] = z;
-    }
-  }
-  if (is_verb(p, "info") && p->nInput == 0)
-    usage_error("info needs at least one INPUT", NULL);
-  if (is_verb(p, "check") && p->nInput == 0)
-    usage_error("check needs at least one INPUT", NULL);
-  if (is_verb(p, "detectors") && p->nInput > 0)
-    usage_error("detectors takes no INPUT", p->azInput[0]);
-  if (p->zCode && (is_verb(p, "check") || is_verb(p, "detectors")))
-    usage_error("-e does not go with", p->zVerb);
-  if (p->nArg && !(p->zVerb && strcmp(p->zVerb, "run") == 0))
-    usage_error("arguments after -- are for `run SCRIPT`", NULL);
 }
 
 /* Progress for long loads: one self-overwriting line on a terminal. */
@@ -223,7 +141,7 @@ static int call_and_print(lua_State *L, int nArg) {
   }
   int nRes = lua_gettop(L) - iBase;
   if (nRes > 0) {
-    lua_getglobal(L, "hs");
+    lua_getfield(L, LUA_REGISTRYINDEX, HSL_MODULE_KEY);
     lua_getfield(L, -1, "format");            /* res... hs format */
     lua_remove(L, -2);
     for (int i = 1; i <= nRes; i++) {
@@ -245,7 +163,7 @@ static int call_and_print(lua_State *L, int nArg) {
 
 /* `run`: the script gets `arg` (script name at 0, ARGs from 1) and the ARGs
 ** as `...`; a number it returns becomes the exit status. */
-static int run_script(lua_State *L, const cli *p) {
+static int run_script(lua_State *L, const hs_cli *p) {
   lua_createtable(L, p->nArg, 1);
   lua_pushstring(L, p->zScript);
   lua_rawseti(L, -2, 0);
@@ -276,18 +194,77 @@ static const char zSummary[] =
     "return table.concat(out, '\\n\\n')";
 
 /* Run a Lua chunk and print what it returns. */
-static int print_lua(lua_State *L, const char *zCode) {
-  if (luaL_loadstring(L, zCode) != 0) {
+static int print_lua(lua_State *L, const char *zCode, const char *zChunk) {
+  if (luaL_loadbuffer(L, zCode, strlen(zCode), zChunk) != 0) {
     hsL_report(L, 1);
     return 1;
   }
   return call_and_print(L, 0);
 }
 
+static int is_verb(const hs_cli *p, const char *zVerb) {
+  return p->zVerb && strcmp(p->zVerb, zVerb) == 0;
+}
+
+/* Ctrl-C while loading: loaders poll hs_checkpoint() and keep what they
+** read; a second press ends the process at once.  Lua installs its own
+** handler while it runs. */
+static void on_sigint_loading(int sig) {
+  (void)sig;
+  if (hs_interrupted) {
+    static const char zMsg[] = "\nheapscope: interrupted\n";
+    if (write(STDERR_FILENO, zMsg, sizeof zMsg - 1) < 0) { /* nothing to do */
+    }
+    hs_index_abort_tmp();
+    _exit(130);
+  }
+  hs_interrupted = 1;
+}
+
+/* Settings the CLI gives the prelude and hs (run protected: hsL_docall). */
+static int configure(lua_State *L) {
+  int nCol = (int)lua_tointeger(L, 1);
+  int bNoCache = lua_toboolean(L, 2);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "hs.show");
+  lua_call(L, 1, 1);
+  lua_pushinteger(L, nCol);
+  lua_setfield(L, -2, "width");
+  lua_pop(L, 1);
+  if (bNoCache) {
+    lua_getfield(L, LUA_REGISTRYINDEX, HSL_MODULE_KEY);
+    lua_getfield(L, -1, "open_options");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "nocache");
+    lua_pop(L, 2);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
-  cli a;
-  memset(&a, 0, sizeof a);
-  parse_args(argc, argv, &a);
+  hs_cli a;
+  char *zErr = NULL;
+  switch (hs_cli_parse(argc, argv, &a, &zErr)) {
+    case HS_CLI_HELP:
+      printf(zUsage, hs_check_usage);
+      printf("\nEvidence kinds recognised (by content, in this order):\n");
+      for (int k = 0; hs_loaders[k]; k++)
+        printf("  %-11s %s\n", hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
+      return 0;
+    case HS_CLI_VERSION:
+      printf("heapscope %s (%s)\n", HS_VERSION, LUAJIT_VERSION);
+      return 0;
+    case HS_CLI_USAGE:
+      usage_error(zErr);
+  }
+  hsL_limits lim = {a.rTimeout, a.nMaxMemory};
+  hsL_set_limits(&lim);
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigint_loading;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
 
   hs_open_opts o;
   hs_open_opts_init(&o);
@@ -306,35 +283,31 @@ int main(int argc, char **argv) {
   int bInfo = is_verb(&a, "info"), bCheck = is_verb(&a, "check");
   /* info and check report them in their own output */
   int nLoadErr = report_diags(&cl, !bInfo && !bCheck);
+  if (hs_interrupted) {
+    fprintf(stderr, "heapscope: interrupted\n");
+    hs_caselist_free(&cl);
+    return 130;
+  }
   lua_State *L = hsL_newstate(&cl);
-  if (!L) return 2;
-  { /* output width: the terminal's, or unlimited for pipes and files */
-    struct winsize ws;
-    int nCol = 1000000;
-    if (isatty(STDOUT_FILENO))
-      nCol = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "hs.show");
-    lua_call(L, 1, 1);
-    lua_pushinteger(L, nCol);
-    lua_setfield(L, -2, "width");
-    lua_pop(L, 1);
-  }
-  if (a.bNoCache) {
-    lua_getglobal(L, "hs");
-    lua_getfield(L, -1, "open_options");
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "nocache");
-    lua_pop(L, 2);
-  }
-
-  int rc;
-  if (a.zCode) {
-    rc = print_lua(L, a.zCode);
+  if (!L) return hsL_stopped() == HSL_STOP_INT ? 130 : 2;
+  /* output width: the terminal's, or unlimited for pipes and files */
+  struct winsize ws;
+  int nCol = 1000000;
+  if (isatty(STDOUT_FILENO))
+    nCol = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20 ? ws.ws_col : 80;
+  lua_pushcfunction(L, configure);
+  lua_pushinteger(L, nCol);
+  lua_pushboolean(L, a.bNoCache);
+  int rc = hsL_docall(L, 2, 0);
+  if (rc != 0) {
+    hsL_report(L, rc);
+    rc = 1;
+  } else if (a.zCode) {
+    rc = print_lua(L, a.zCode, "=(command line)");
   } else if (a.zVerb && strcmp(a.zVerb, "run") == 0) {
     rc = run_script(L, &a);
   } else if (bInfo) {
-    rc = print_lua(L, zSummary);
+    rc = print_lua(L, zSummary, "=summary");
   } else if (bCheck) {
     rc = hs_check_run(L, &a.check, a.bQuiet);
   } else if (is_verb(&a, "detectors")) {
@@ -349,14 +322,11 @@ int main(int argc, char **argv) {
     if (bScript)
       rc = hsL_run_stdin(L);
     else
-      rc = print_lua(L, zSummary);
+      rc = print_lua(L, zSummary, "=summary");
   }
+  if (rc != 0 && hsL_stopped() == HSL_STOP_INT) rc = 130;
   hsL_close(L);
-  free(a.azInput);
-  free(a.azArg);
-  free(a.check.azRules);
-  free(a.check.azDetector);
-  free(a.check.azSet);
+  hs_cli_free(&a);
   if (rc == 0 && nLoadErr > 0) rc = 2;
   return rc;
 }

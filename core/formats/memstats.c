@@ -367,6 +367,18 @@ static size_t count_nl(const char *z, size_t n) {
   return k;
 }
 
+/* Line of byte x, given that byte *piAt is on line *piLine; moves the mark
+** to x.  Positions may go backwards (after a malformed value the scan
+** resumes before where json-c stopped), so count in either direction. */
+static uint64_t line_at(const char *z, uint64_t *piLine, uint64_t *piAt, uint64_t x) {
+  if (x >= *piAt)
+    *piLine += count_nl(z + *piAt, x - *piAt);
+  else
+    *piLine -= count_nl(z + x, *piAt - x);
+  *piAt = x;
+  return *piLine;
+}
+
 static int load(hs_case *c, hs_input *in) {
   ms_load s = {.c = c, .in = in};
   const char *z = (const char *)in->p;
@@ -376,7 +388,7 @@ static int load(hs_case *c, hs_input *in) {
   json_tokener *tok = json_tokener_new_ex(MS_MAX_DEPTH);
   if (!tok) return HS_ENOMEM;
   if (n >= 3 && memcmp(z, "\xef\xbb\xbf", 3) == 0) i = iLineAt = 3; /* UTF-8 BOM */
-#define LINE_AT(x) (iLine += (uint64_t)count_nl(z + iLineAt, (x) - iLineAt), iLineAt = (x), iLine)
+#define LINE_AT(x) line_at(z, &iLine, &iLineAt, (x))
   while (i < n && s.rc == HS_OK) {
     while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\r' || z[i] == '\n')) i++;
     if (i >= n) break;
@@ -427,7 +439,7 @@ static int load(hs_case *c, hs_input *in) {
                  "malformed JSON (%s) in the value that starts on line %llu; "
                  "skipping to the next line that starts with '{'",
                  json_tokener_error_desc(e), (unsigned long long)iStartLine);
-      ms_diag(&s, HS_ERROR, iEnd, LINE_AT(iEnd > iLineAt ? iEnd : iLineAt), zMsg);
+      ms_diag(&s, HS_ERROR, iEnd, LINE_AT(iEnd), zMsg);
       s.nBad++;
     }
     i = iStart + 1;

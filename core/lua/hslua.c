@@ -1,20 +1,31 @@
 /*
- * Lua state, protected calls and Ctrl-C.
+ * Lua state, protected calls, Ctrl-C, --timeout and --max-memory.
  *
- * Interruption follows lua.c's laction: the SIGINT handler sets a hook that
- * raises "interrupted" at the next call, return or count event.  LuaJIT
- * checks no hooks inside compiled traces, so a loop that never leaves a
- * trace cannot be stopped that way; hs.table's iteration helpers call
- * hs.core.checkpoint() every 64K rows (a C function, so the trace exits),
- * and for a compiled loop of user code a second Ctrl-C ends the process
- * cleanly (history saved) after saying why.
+ * Interruption follows lua.c's laction: the SIGINT handler (or the
+ * --timeout alarm) sets hs_interrupted, which C loops poll, and a hook that
+ * raises the stop at the next call, return or count event.  LuaJIT checks
+ * no hooks inside compiled traces, so a loop that never leaves a trace
+ * cannot be stopped that way; hs.table's iteration helpers call
+ * hs.core.checkpoint() every 64K rows (a C function, so the trace exits).
+ * For what is still running after that -- a compiled loop of user code, or
+ * C code between two checkpoints -- a second Ctrl-C (or the alarm 2 s after
+ * the timeout) ends the process after removing our temporary files.
+ *
+ * A stop is raised once: whoever raises it (the hook, checkpoint(), a C
+ * function that saw hs_checkpoint()) clears hs_interrupted first, and the
+ * hook does nothing once it is clear, so it cannot fire again inside the
+ * error handler ("error in error handling").
  */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "heapscope/graph.h"
 #include "lua/embed.h"
 #include "lua/hslua.h"
 
@@ -25,37 +36,200 @@ __attribute__((used)) static void *const gaFfiOnly[] = {(void *)hs_profile_aggre
 void (*hsL_on_emergency_exit)(void);
 void (*hsL_on_exit)(void);
 
-static lua_State *volatile gL;      /* state running a protected call */
+static lua_State *volatile gL;      /* state running the outermost protected call */
 static volatile sig_atomic_t gnSig; /* Ctrl-C presses during that call */
+static volatile sig_atomic_t gStop; /* HSL_STOP_* since that call began */
+static hsL_limits gLim;             /* hsL_set_limits */
+static double grDeadline;           /* CLOCK_MONOTONIC seconds, 0: none */
+static uint64_t gnMem;              /* bytes charged: Lua heap + standalone tables */
+static int gbMemHit;                /* the allocator refused for --max-memory */
+static char gzCallee[128];          /* chunk of the function the outermost call runs */
+
+static double now_mono(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void hsL_set_limits(const hsL_limits *p) {
+  gLim = *p;
+  grDeadline = 0;
+}
+
+int hsL_stopped(void) { return gStop; }
+
+const char *hsL_stop_message(void) {
+  static char z[96];
+  if (gStop == HSL_STOP_TIMEOUT) {
+    snprintf(z, sizeof z, "stopped: the script ran longer than --timeout %gs", gLim.rTimeout);
+    return z;
+  }
+  return "interrupted (Ctrl-C)";
+}
+
+int hsL_raise_stop(lua_State *L) {
+  lua_sethook(L, NULL, 0, 0);
+  hs_interrupted = 0;
+  return luaL_error(L, "%s", hsL_stop_message());
+}
 
 static void lstop(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
-  hs_interrupted = 0;
-  gnSig = 0;
-  luaL_error(L, "interrupted (Ctrl-C)");
+  if (!hs_interrupted) return;                /* C code raised it already */
+  hsL_raise_stop(L);
+}
+
+/* Leave now: write zMsg, remove our temporaries, save the REPL history. */
+static void emergency_exit(const char *zMsg, size_t nMsg, int rc) {
+  if (write(STDERR_FILENO, zMsg, nMsg) < 0) { /* nothing to do */
+  }
+  hs_index_abort_tmp();
+  if (hsL_on_emergency_exit) hsL_on_emergency_exit();
+  _exit(rc);
+}
+
+static void arm_stop(int iStop) {
+  gStop = iStop;
+  hs_interrupted = 1;
+  if (gL) lua_sethook(gL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static void laction(int sig) {
   (void)sig;
   if (++gnSig >= 2) {
-    static const char zMsg[] =
-        "\nheapscope: second Ctrl-C while Lua code was running inside a compiled "
-        "loop that cannot be interrupted; exiting (history saved).\n";
-    if (write(STDERR_FILENO, zMsg, sizeof zMsg - 1) < 0) { /* nothing to do */
-    }
-    if (hsL_on_emergency_exit) hsL_on_emergency_exit();
-    _exit(130);
+    static const char zMsg[] = "\nheapscope: interrupted (second Ctrl-C: the code running "
+                               "did not reach a point where it could stop)\n";
+    emergency_exit(zMsg, sizeof zMsg - 1, 130);
   }
-  hs_interrupted = 1;
-  if (gL) lua_sethook(gL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  arm_stop(HSL_STOP_INT);
 }
 
+static void ltimeout(int sig) {
+  (void)sig;
+  if (gStop == HSL_STOP_TIMEOUT) {            /* 2 s later, still running */
+    static const char zMsg[] = "\nheapscope: stopped: the script ran longer than --timeout "
+                               "and did not reach a point where it could stop\n";
+    emergency_exit(zMsg, sizeof zMsg - 1, 1);
+  }
+  arm_stop(HSL_STOP_TIMEOUT);
+  struct itimerval it = {{0, 0}, {2, 0}};
+  setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* "core/lua/NAME.lua:N: " at the start of z: heapscope's own code. */
+static size_t lib_prefix(const char *z) {
+  if (strncmp(z, "core/lua/", 9) != 0) return 0;
+  const char *p = strstr(z, ".lua:");
+  if (!p || strchr(z, '\n') < p) return 0;
+  p += 5;
+  if (*p < '0' || *p > '9') return 0;
+  while (*p >= '0' && *p <= '9') p++;
+  if (p[0] != ':' || p[1] != ' ') return 0;
+  return (size_t)(p + 2 - z);
+}
+
+/* Does z start with a position, "WHERE:N: "? */
+static int has_where(const char *z) {
+  const char *p = strstr(z, ": ");
+  if (!p || memchr(z, '\n', (size_t)(p - z))) return 0;
+  const char *q = p;
+  while (q > z && q[-1] >= '0' && q[-1] <= '9') q--;
+  return q < p && q > z && q[-1] == ':';
+}
+
+/* Push "FILE:LINE:" of the innermost frame running the user's code (a Lua
+** function outside heapscope's own core/lua files); returns 0 if none. */
+static int push_user_where(lua_State *L) {
+  lua_Debug ar;
+  for (int iLevel = 1; lua_getstack(L, iLevel, &ar); iLevel++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+    if (strncmp(ar.source, "@core/lua/", 10) == 0) continue;
+    lua_pushfstring(L, "%s:%d:", ar.short_src, ar.currentline);
+    return 1;
+  }
+  /* A tail call (`return case.gc:top(5, "x")`) left no frame of the user's:
+  ** name the chunk that was called, without a line. */
+  if (gzCallee[0]) {
+    lua_pushfstring(L, "%s:", gzCallee);
+    return 1;
+  }
+  return 0;
+}
+
+/* Append a short rendering of the value at idx (a key or a field). */
+static void add_scalar(lua_State *L, int idx, char *z, size_t nz) {
+  size_t n = strlen(z);
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+      snprintf(z + n, nz - n, "\"%.40s\"", lua_tostring(L, idx));
+      break;
+    case LUA_TNUMBER:
+      snprintf(z + n, nz - n, "%.14g", lua_tonumber(L, idx));
+      break;
+    case LUA_TBOOLEAN:
+      snprintf(z + n, nz - n, "%s", lua_toboolean(L, idx) ? "true" : "false");
+      break;
+    default:
+      snprintf(z + n, nz - n, "(%s)", luaL_typename(L, idx));
+  }
+}
+
+/* Push a readable line for an error value that is not a string: its
+** __tostring, or its type and, for a table, up to 8 of its fields. */
+static void push_error_value(lua_State *L, int idx) {
+  if (luaL_callmeta(L, idx, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return;
+  if (!lua_istable(L, idx)) {
+    lua_pushfstring(L, "error raised with a %s value", luaL_typename(L, idx));
+    return;
+  }
+  char z[512] = "error raised with a table value: {";
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {             /* ... key value */
+    size_t nz = strlen(z);
+    if (n++ == 8) {
+      snprintf(z + nz, sizeof z - nz, ", ...");
+      lua_pop(L, 2);
+      break;
+    }
+    if (n > 1) snprintf(z + nz, sizeof z - nz, ", ");
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      nz = strlen(z);
+      snprintf(z + nz, sizeof z - nz, "%.40s", lua_tostring(L, -2));
+    } else {
+      strncat(z, "[", sizeof z - strlen(z) - 1);
+      add_scalar(L, -2, z, sizeof z);
+      strncat(z, "]", sizeof z - strlen(z) - 1);
+    }
+    strncat(z, " = ", sizeof z - strlen(z) - 1);
+    add_scalar(L, -1, z, sizeof z);
+    lua_pop(L, 1);                            /* ... key */
+  }
+  strncat(z, "}", sizeof z - strlen(z) - 1);
+  lua_pushstring(L, z);
+}
+
+/* The message handler of every protected call: the error says where in the
+** user's code it happened (not inside heapscope's own Lua files), a
+** non-string error value is described, and a traceback follows. */
 static int msghandler(lua_State *L) {
+  lua_sethook(L, NULL, 0, 0);                 /* no stop inside the handler */
   const char *zMsg = lua_tostring(L, 1);
-  if (zMsg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    zMsg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  if (zMsg == NULL) {                         /* error({}), error(nil) ... */
+    push_error_value(L, 1);
+    if (push_user_where(L)) {
+      lua_pushliteral(L, " ");
+      lua_pushvalue(L, -3);
+      lua_concat(L, 3);
+    }
+    zMsg = lua_tostring(L, -1);
+  } else {
+    size_t nLib = lib_prefix(zMsg);
+    if ((nLib || !has_where(zMsg)) && push_user_where(L)) {         /* "FILE:LINE: what" at the user's line */
+      lua_pushfstring(L, "%s %s", lua_tostring(L, -1), zMsg + nLib);
+      zMsg = lua_tostring(L, -1);
+    }
   }
   /* hs.explain(msg) may add what to do (core/lua/hs.lua); its own failure
   ** leaves the message as it was */
@@ -71,25 +245,80 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
+/* --max-memory: LuaJIT's allocation function counting against the limit. */
+static void *lalloc(void *pUd, void *p, size_t nOld, size_t nNew) {
+  (void)pUd;
+  size_t nHad = p ? nOld : 0;
+  if (nNew == 0) {
+    gnMem -= nHad;
+    free(p);
+    return NULL;
+  }
+  if (nNew > nHad && gnMem - nHad + nNew > gLim.nMaxMem) {
+    gbMemHit = 1;
+    return NULL;
+  }
+  void *q = realloc(p, nNew);
+  if (q) gnMem = gnMem - nHad + nNew;
+  return q;
+}
+
+int hsL_charge(int64_t nBytes) {
+  if (!gLim.nMaxMem) return 0;
+  if (nBytes > 0 && gnMem + (uint64_t)nBytes > gLim.nMaxMem) {
+    gbMemHit = 1;
+    return -1;
+  }
+  gnMem += (uint64_t)nBytes;
+  return 0;
+}
+
 int hsL_docall(lua_State *L, int narg, int nres) {
   int iBase = lua_gettop(L) - narg;           /* function index */
   lua_pushcfunction(L, msghandler);
   lua_insert(L, iBase);                       /* msghandler below the function */
-  lua_State *pPrev = gL;
-  struct sigaction sa, saOld;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = laction;
-  sigemptyset(&sa.sa_mask);
-  gL = L;
-  gnSig = 0;
-  hs_interrupted = 0;
-  sigaction(SIGINT, &sa, &saOld);
+  int bOuter = gL == NULL;
+  struct sigaction sa, saOld, saAlrm;
+  if (bOuter) {                               /* nested calls share the handlers */
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = laction;
+    sigemptyset(&sa.sa_mask);
+    gnSig = 0;
+    gStop = HSL_STOP_NONE;
+    hs_interrupted = 0;
+    gbMemHit = 0;
+    sigaction(SIGINT, &sa, &saOld);
+    if (gLim.rTimeout > 0) {
+      if (grDeadline == 0) grDeadline = now_mono() + gLim.rTimeout;
+      double rLeft = grDeadline - now_mono();
+      if (rLeft < 1e-3) rLeft = 1e-3;
+      sa.sa_handler = ltimeout;
+      sigaction(SIGALRM, &sa, &saAlrm);
+      struct itimerval it = {{0, 0}, {(time_t)rLeft, (suseconds_t)(fmod(rLeft, 1) * 1e6)}};
+      setitimer(ITIMER_REAL, &it, NULL);
+    }
+    gL = L;
+    lua_Debug ar;
+    gzCallee[0] = 0;
+    lua_pushvalue(L, iBase + 1);
+    if (lua_getinfo(L, ">S", &ar) && strcmp(ar.what, "C") != 0 &&
+        strncmp(ar.source, "@core/lua/", 10) != 0)
+      snprintf(gzCallee, sizeof gzCallee, "%s", ar.short_src);
+  }
   int status = lua_pcall(L, narg, nres, iBase);
-  sigaction(SIGINT, &saOld, NULL);
-  gL = pPrev;
-  gnSig = 0;
-  hs_interrupted = 0;
-  lua_sethook(L, NULL, 0, 0);
+  if (bOuter) {
+    if (gLim.rTimeout > 0) {
+      struct itimerval it = {{0, 0}, {0, 0}};
+      setitimer(ITIMER_REAL, &it, NULL);
+      sigaction(SIGALRM, &saAlrm, NULL);
+    }
+    sigaction(SIGINT, &saOld, NULL);
+    gL = NULL;
+    gnSig = 0;
+    hs_interrupted = 0;
+    lua_sethook(L, NULL, 0, 0);
+    if (status == 0) gStop = HSL_STOP_NONE;   /* a stop the code caught itself */
+  }
   lua_remove(L, iBase);                       /* msghandler */
   return status;
 }
@@ -97,7 +326,18 @@ int hsL_docall(lua_State *L, int narg, int nres) {
 void hsL_report(lua_State *L, int status) {
   if (status == 0) return;
   const char *zMsg = lua_tostring(L, -1);
-  fprintf(stderr, "heapscope: %s\n", zMsg ? zMsg : "(error without a message)");
+  if (status == LUA_ERRMEM && gbMemHit) {
+    char z[32];
+    hs_fmt_bytes(gLim.nMaxMem, z, sizeof z);
+    fprintf(stderr, "heapscope: stopped: the script needed more than --max-memory (%s)\n", z);
+  } else if (gbMemHit && zMsg && strstr(zMsg, "--max-memory")) {
+    fprintf(stderr, "heapscope: %.*s\n", (int)strcspn(zMsg, "\n"), zMsg);
+  } else if (gStop != HSL_STOP_NONE) {        /* the stop, without a traceback */
+    fprintf(stderr, "heapscope: %.*s\n", zMsg ? (int)strcspn(zMsg, "\n") : 0, zMsg ? zMsg : "");
+    if (!zMsg || !strstr(zMsg, hsL_stop_message()))
+      fprintf(stderr, "heapscope: %s\n", hsL_stop_message());
+  } else
+    fprintf(stderr, "heapscope: %s\n", zMsg ? zMsg : "(error without a message)");
   fflush(stderr);
   lua_pop(L, 1);
 }
@@ -187,12 +427,14 @@ static int l_os_exit(lua_State *L) {
   return 0;
 }
 
-lua_State *hsL_newstate(hs_caselist *pCases) {
-  lua_State *L = luaL_newstate();
-  if (!L) {
-    fprintf(stderr, "heapscope: cannot create a Lua state (out of memory)\n");
-    return NULL;
-  }
+/* The cases hsL_newstate hands to hs._init (setup runs in protected mode
+** and takes no light userdata argument; STYLE.md). */
+static hs_caselist *gpInitCases;
+
+/* Everything a new state needs, run as a protected call: an error (out of
+** memory, a broken embedded module) is reported, never a panic.  Cases
+** handed over are NULLed in gpInitCases as userdata take them. */
+static int setup(lua_State *L) {
   luaL_openlibs(L);
   lua_getglobal(L, "os");
   lua_pushcfunction(L, l_os_exit);
@@ -212,29 +454,39 @@ lua_State *hsL_newstate(hs_caselist *pCases) {
   hsL_open_rules(L);                          /* and the rule engine's */
   lua_setfield(L, -2, "hs.core");             /* package loaded */
   lua_pop(L, 2);
-  /* hs = require "hs"; hs._init(cases) */
+  /* hs = require "hs"; hs._init(cases); the registry keeps hs for the CLI,
+  ** which must work whatever the user does to the global */
   lua_getglobal(L, "require");
   lua_pushstring(L, "hs");
-  int status = hsL_docall(L, 1, 1);
-  if (status != 0) {
-    hsL_report(L, status);
-    lua_close(L);
-    return NULL;
-  }
+  lua_call(L, 1, 1);                          /* hs */
   lua_pushvalue(L, -1);
   lua_setglobal(L, "hs");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, HSL_MODULE_KEY);
   lua_getfield(L, -1, "_init");
   lua_newtable(L);                            /* hs _init list */
-  if (pCases) {
-    for (int i = 0; i < pCases->nCase; i++) {
-      hsL_pushcase(L, pCases->apCase[i]);
-      lua_rawseti(L, -2, i + 1);
-    }
-    free(pCases->apCase);
-    memset(pCases, 0, sizeof *pCases);
+  hs_caselist *pCl = gpInitCases;
+  for (int i = 0; pCl && i < pCl->nCase; i++) {
+    hsL_pushcase(L, pCl->apCase[i]);
+    pCl->apCase[i] = NULL;
+    lua_rawseti(L, -2, i + 1);
   }
-  status = hsL_docall(L, 1, 0);
-  lua_pop(L, 1);                              /* hs */
+  lua_call(L, 1, 0);                          /* hs */
+  return 0;
+}
+
+lua_State *hsL_newstate(hs_caselist *pCases) {
+  lua_State *L = gLim.nMaxMem ? lua_newstate(lalloc, NULL) : luaL_newstate();
+  if (!L) {
+    fprintf(stderr, "heapscope: cannot create a Lua state (out of memory)\n");
+    if (pCases) hs_caselist_free(pCases);
+    return NULL;
+  }
+  gpInitCases = pCases;
+  lua_pushcfunction(L, setup);
+  int status = hsL_docall(L, 0, 0);
+  gpInitCases = NULL;
+  if (pCases) hs_caselist_free(pCases);       /* what setup did not take */
   if (status != 0) {
     hsL_report(L, status);
     lua_close(L);

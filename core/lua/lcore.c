@@ -154,9 +154,18 @@ static hsL_table *checktable(lua_State *L, int idx) {
   return u;
 }
 
+/* Bytes of a standalone table's columns, as charged to --max-memory. */
+static int64_t table_bytes(const hs_table *t) {
+  int64_t n = 0;
+  for (int i = 0; i < t->nCol; i++)
+    n += (int64_t)t->aCol[i].nCap * (t->aCol[i].type == HS_U32 || t->aCol[i].type == HS_STR ? 4 : 8);
+  return n;
+}
+
 static int table_gc(lua_State *L) {
   hsL_table *u = luaL_checkudata(L, 1, HSL_TABLE_MT);
   if (u->bOwned && u->pTab) {
+    hsL_charge(-table_bytes(u->pTab));
     hs_strpool *pStr = u->pTab->pStr;
     hs_table_free_(u->pTab);
     if (u->bOwned == HSL_OWN_TABLE_AND_POOL) hs_strpool_free(pStr);
@@ -213,6 +222,10 @@ static int l_new_table(lua_State *L) {
   if (!t || hs_table_reserve(t, (uint64_t)nRow) != HS_OK) {
     hs_case_free(c);
     return luaL_error(L, "out of memory");
+  }
+  if (hsL_charge(t ? table_bytes(t) : 0) != 0) {   /* --max-memory counts columns too */
+    hs_case_free(c);
+    return luaL_error(L, "not enough memory: a table of %f rows would exceed --max-memory", nRow);
   }
   for (uint64_t r = 0; r < (uint64_t)nRow; r++) hs_table_add_row(t);
   /* Detach the table (and the pool unless a base lends its own). */
@@ -291,13 +304,10 @@ static int l_open(lua_State *L) {
   return 1;
 }
 
-/* checkpoint(): raise "interrupted" if Ctrl-C was pressed.  Being a C
+/* checkpoint(): raise the stop if Ctrl-C was pressed (or --timeout hit).  Being a C
 ** function, calling it also makes LuaJIT leave the current trace. */
 static int l_checkpoint(lua_State *L) {
-  if (hs_interrupted) {
-    hs_interrupted = 0;
-    return luaL_error(L, "interrupted (Ctrl-C)");
-  }
+  if (hs_interrupted) return hsL_raise_stop(L);
   return 0;
 }
 

@@ -33,6 +33,7 @@ static hs_graph *checkgraph(lua_State *L, hs_heap **ppHeap) {
   hs_heap *h = checkheap(L, &c);
   hs_graph *g;
   int rc = hs_case_graph(c, &g);
+  if (rc != HS_OK && hs_interrupted) hsL_raise_stop(L); /* Ctrl-C, --timeout: once */
   if (rc != HS_OK) {
     const char *zWhy = rc == HS_ENOMEM   ? "out of memory"
                        : rc == HS_ELIMIT ? "more than 4 G objects or pointers"

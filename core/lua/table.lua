@@ -32,6 +32,12 @@ local TWO53 = 2 ^ 53
 local CHECK_EVERY = 65536
 M.U32, M.U64, M.I64, M.F64, M.STR = U32, U64, I64, F64, STR
 local checkpoint = core.checkpoint
+-- Ctrl-C (or --timeout) pending, read in place: a volatile load that a
+-- compiled loop re-reads every time, so a loop that calls table methods
+-- leaves its trace and stops at the next call even when it never reaches
+-- CHECK_EVERY rows.
+ffi.cdef("extern volatile int hs_interrupted;")
+local C = ffi.C
 
 local mt = core.table_mt        -- the userdata metatable, shared with C
 local methods = {}
@@ -43,6 +49,7 @@ M.methods = methods
 local info = setmetatable({}, { __mode = "k" })
 
 local function getinfo(ud)
+  if C.hs_interrupted ~= 0 then checkpoint() end
   local inf = info[ud]
   if inf then return inf end
   local u = ffi.cast(udptr, ud)
@@ -173,10 +180,39 @@ function methods:coltype(name)
   local names = { [U32] = "u32", [U64] = "u64", [I64] = "i64", [F64] = "f64", [STR] = "str" }
   return names[col.type], col.flags
 end
--- Zero-copy access: the column's C array (0-based, indexed by base row) and
--- the view's row index array (nil unless this is a view).  Keep `self`
--- referenced while using them.
-function methods:column(name) return colof(getinfo(self), name).ptr end
+-- Zero-copy access: t:column(name) is the column's C array seen through a
+-- read-only, bounds-checked cdata (0-based, indexed by base row, #a rows);
+-- it keeps the table alive itself (its ffi.gc finalizer holds the
+-- userdata).  Reads compile to a compare and a load.  t:unsafe_column(name)
+-- is the raw pointer: no bounds, writable, and valid only while `self` is
+-- referenced -- for code that knows what it does (filling a new_table).
+-- t:index() is the view's row index array (nil unless this is a view).
+local colview_mt = {
+  __index = function(a, i)
+    local ti = type(i)
+    if (ti == "number" or ti == "cdata") and i >= 0 and i < a.n then return a.unsafe_ptr[i] end
+    error(("column index %s out of range (the column has %d rows, 0 to %d)")
+          :format(tostring(i), tonumber(a.n), tonumber(a.n) - 1), 2)
+  end,
+  __newindex = function()
+    error("columns are read-only (t:column gives a view of the loaded evidence)", 2)
+  end,
+  __len = function(a) return tonumber(a.n) end,
+}
+local colview_ct = {}
+for ty, ct in pairs(ctype_of) do
+  local elem = ct:sub(1, -3)
+  colview_ct[ty] = ffi.metatype(("struct { %s *unsafe_ptr; int64_t n; }"):format(elem),
+                                colview_mt)
+end
+function methods:column(name)
+  local inf = getinfo(self)
+  local col = colof(inf, name)
+  local a = colview_ct[col.type](col.ptr, inf.t.nRow)
+  local keep = self
+  return ffi.gc(a, function() return keep end)
+end
+function methods:unsafe_column(name) return colof(getinfo(self), name).ptr end
 function methods:index() return getinfo(self).idx end
 function methods:get(i, name)
   local inf = getinfo(self)

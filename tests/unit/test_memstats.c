@@ -426,12 +426,33 @@ static void test_shared_table(void **state) {
   hs_case_free(c);
 }
 
+/* After a malformed value the scan resumes before the place json-c stopped
+** at; the line numbers of what follows must still be right (the line
+** counter once moved backwards by a wrapped length: UBSan's pointer
+** overflow, and wrong lines in the warnings). */
+static void test_lines_after_resync(void **state) {
+  (void)state;
+  static const char z[] =
+      "{\"Alloc\": [\n"                     /* 1: a value that never closes ... */
+      "{\"HeapAlloc\": 5, \"Sys\": 9},\n"   /* 2: ... though a snapshot starts here */
+      "{\"HeapAlloc\": 6, \"Sys\": 9}\n"    /* 3 */
+      ", }\n"                                 /* 4: json-c stops here */
+      "{\"HeapAlloc\": 7, \"Sys\": 9}\n";   /* 5 */
+  int rc;
+  hs_case *c = tu_load_buffer("resync.jsonl", z, sizeof z - 1, "memstats", &rc);
+  assert_non_null(c);
+  assert_true(tu_has_diag(c, HS_ERROR, 4, "malformed JSON"));
+  assert_true(tu_has_diag(c, HS_ERROR, 2, "found ','"));
+  assert_int_equal(tu_nrow(c, "memstats"), 3);
+  hs_case_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sniff_samples),    cmocka_unit_test(test_memstats_json_exact),
       cmocka_unit_test(test_vars_json),        cmocka_unit_test(test_jsonl_series),
       cmocka_unit_test(test_shapes),           cmocka_unit_test(test_shared_table),
-      cmocka_unit_test(test_expvar_big),
+      cmocka_unit_test(test_expvar_big),       cmocka_unit_test(test_lines_after_resync),
   };
   return cmocka_run_group_tests_name("memstats", tests, NULL, NULL);
 }
