@@ -74,6 +74,13 @@ static int load_binary(void *pArg, hs_input *pIn, const char *zRel) {
   return rc == HS_ENOMEM ? rc : HS_OK;
 }
 
+/* zMsg without a leading "zName: " (the diagnostic names the input). */
+static const char *unprefixed(const char *zMsg, const char *zName) {
+  size_t n = strlen(zName);
+  return strncmp(zMsg, zName, n) == 0 && zMsg[n] == ':' && zMsg[n + 1] == ' ' ? zMsg + n + 2
+                                                                            : zMsg;
+}
+
 /* Load entries a[0..n) (all below zPrefix) into one case. */
 static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
                      const hs_open_opts *o) {
@@ -93,13 +100,22 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
       free(zErr);
     }
   }
+  c->nMaxBytes = o->limits.nMaxBytes;
   for (int i = 0; i < n; i++) {
     hs_input *in = a[i].pIn;
     a[i].pIn = NULL;
     if (o->xProgress) o->xProgress(o->pProgressArg, in->zName, i, n);
     if (in->zError) {
-      hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "%s", in->zError);
+      hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "%s", unprefixed(in->zError, in->zName));
       c->nError++;
+      hs_input_free(in);
+      continue;
+    }
+    if (in->zNote) { /* a stream cut short, a FIFO skipped, a member over a limit */
+      hs_case_diag(c, in->iNoteLevel, in->zName, UINT64_MAX, 0, "%s", unprefixed(in->zNote, in->zName));
+      if (in->iNoteLevel == HS_ERROR) c->nError++;
+    }
+    if (in->bSkip) {
       hs_input_free(in);
       continue;
     }
@@ -110,6 +126,14 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
     hs_case_load_input(c, in, NULL);
   }
   if (o->xProgress) o->xProgress(o->pProgressArg, NULL, n, n);
+  int bAllFound = n > 0;
+  for (int i = 0; i < c->nInput; i++) bAllFound &= c->apInput[i]->bFound;
+  if (bAllFound && c->nInput > 0 && c->nTable == 0 && !c->pHeap && c->nError == 0) {
+    /* everything found was skipped: say so at the level of the case */
+    hs_case_diag(c, HS_WARNING, zName, UINT64_MAX, 0,
+                 "nothing here is Go evidence: the %d input%s found %s skipped (see `heapscope "
+                 "info`)", c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
+  }
   hs_case_seal(c);
   return caselist_add(pOut, c);
 }

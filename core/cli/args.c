@@ -91,6 +91,10 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
       if (hs_parse_size(argv[i], &p->nMaxBytes) != 0)
         return usage(pzErr, "--max-bytes expects a positive size like 512M or 4G (K, M, G, T "
                             "are powers of 1024; at most 4096P)", argv[i]);
+    } else if (strcmp(z, "--max-total") == 0) {
+      if (++i >= argc) return usage(pzErr, "--max-total needs a size like 8G", NULL);
+      if (hs_parse_size(argv[i], &p->nMaxTotal) != 0)
+        return usage(pzErr, "--max-total expects a positive size like 8G", argv[i]);
     } else if (strcmp(z, "--max-memory") == 0) {
       if (++i >= argc) return usage(pzErr, "--max-memory needs a size like 512M", NULL);
       if (hs_parse_size(argv[i], &p->nMaxMemory) != 0)

@@ -21,6 +21,7 @@ typedef struct hs_cli {
   int bQuiet;
   const char *zBinary;    /* --binary */
   uint64_t nMaxBytes;     /* --max-bytes, 0: default */
+  uint64_t nMaxTotal;     /* --max-total, 0: default */
   double rTimeout;        /* --timeout seconds, 0: none */
   uint64_t nMaxMemory;    /* --max-memory bytes, 0: none */
   hs_check_opts check;    /* options of check and detectors (check.c parses them,

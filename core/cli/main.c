@@ -67,8 +67,10 @@ static const char zUsage[] =
     "  --binary FILE    the Go executable that wrote the dump: names types, globals,\n"
     "                   inlined frames (an ELF with Go build info among the inputs\n"
     "                   is used the same way)\n"
-    "  --max-bytes SIZE decompress at most SIZE bytes per file or archive member\n"
-    "                   (default 16G; guards against decompression bombs)\n"
+    "  --max-bytes SIZE decode at most SIZE bytes per compressed file or archive\n"
+    "                   member (K, M, G, T; default a quarter of the machine's memory)\n"
+    "  --max-total SIZE hold at most SIZE decoded bytes in all (default half of the\n"
+    "                   machine's memory); past either, that input is an error\n"
     "  --timeout SECS   stop the Lua code (-e, run, a script on stdin) after SECS\n"
     "                   seconds (30, 2.5s, 10m, 1h); exit status 1\n"
     "  --max-memory SIZE  stop the Lua code when its heap and the tables it builds\n"
@@ -96,8 +98,9 @@ static const char zUsage[] =
     "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
     "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n";
 
-static void usage_error(const char *zMsg) {
+static void usage_error(char *zMsg) {
   fprintf(stderr, "heapscope: %s\nTry 'heapscope --help'.\n", zMsg ? zMsg : "out of memory");
+  free(zMsg);
   exit(2);
 }
 
@@ -244,7 +247,9 @@ static int configure(lua_State *L) {
 int main(int argc, char **argv) {
   hs_cli a;
   char *zErr = NULL;
-  switch (hs_cli_parse(argc, argv, &a, &zErr)) {
+  int iParse = hs_cli_parse(argc, argv, &a, &zErr);
+  if (iParse != HS_CLI_RUN) hs_cli_free(&a);
+  switch (iParse) {
     case HS_CLI_HELP:
       printf(zUsage, hs_check_usage);
       printf("\nEvidence kinds recognised (by content, in this order):\n");
@@ -271,25 +276,30 @@ int main(int argc, char **argv) {
   if (a.bNoCache) o.caseFlags |= HS_CASE_NOCACHE;
   if (a.nMaxBytes) o.limits.nMaxBytes = a.nMaxBytes;
   o.zBinary = a.zBinary;
+  if (a.nMaxTotal) o.limits.nMaxTotal = a.nMaxTotal;
   if (!a.bQuiet && isatty(STDERR_FILENO)) {
     o.xProgress = progress;
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */
   }
   hs_caselist cl;
-  if (hs_open(a.azInput, a.nInput, &o, &cl) != HS_OK) {
-    fprintf(stderr, "heapscope: out of memory while loading\n");
-    return 2;
-  }
+  int bOom = hs_open(a.azInput, a.nInput, &o, &cl) != HS_OK;
   int bInfo = is_verb(&a, "info"), bCheck = is_verb(&a, "check");
   /* info and check report them in their own output */
-  int nLoadErr = report_diags(&cl, !bInfo && !bCheck);
+  int nLoadErr = report_diags(&cl, !bInfo && !bCheck) + bOom;
+  if (bOom)
+    fprintf(stderr, "heapscope: out of memory while loading; %d case%s loaded before it %s kept\n",
+            cl.nCase, cl.nCase == 1 ? "" : "s", cl.nCase == 1 ? "is" : "are");
   if (hs_interrupted) {
     fprintf(stderr, "heapscope: interrupted\n");
     hs_caselist_free(&cl);
+    hs_cli_free(&a);
     return 130;
   }
   lua_State *L = hsL_newstate(&cl);
-  if (!L) return hsL_stopped() == HSL_STOP_INT ? 130 : 2;
+  if (!L) {
+    hs_cli_free(&a);
+    return hsL_stopped() == HSL_STOP_INT ? 130 : 2;
+  }
   /* output width: the terminal's, or unlimited for pipes and files */
   struct winsize ws;
   int nCol = 1000000;

@@ -1099,12 +1099,18 @@ static int load(hs_case *c, hs_input *in) {
   size_t n = (size_t)in->n;
   if (is_gzip(p, n)) {
     int bTrunc = 0;
-    rc = gunzip(p, n, (uint64_t)16 << 30, 0, &pRaw, &n, &bTrunc);
+    uint64_t nMax = c->nMaxBytes ? c->nMaxBytes : hs_machine_memory() / 4;
+    rc = gunzip(p, n, nMax, 0, &pRaw, &n, &bTrunc);
     if (rc != HS_OK) {
-      hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
-                   rc == HS_ELIMIT ? "pprof: the gzip stream inflates past 16 GiB; not loaded"
-                                   : "pprof: the gzip stream does not inflate; check the file "
-                                     "with `gzip -t`");
+      char zMax[32];
+      hs_fmt_bytes(nMax, zMax, sizeof zMax);
+      if (rc == HS_ELIMIT)
+        hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
+                     "pprof: not loaded: the gzip stream inflates to more than --max-bytes "
+                     "(%s per input); raise --max-bytes if the machine has the memory", zMax);
+      else
+        hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
+                     "pprof: the gzip stream does not inflate; check the file with `gzip -t`");
       goto done;
     }
     if (bTrunc)

@@ -672,6 +672,12 @@ static int sniff(const uint8_t *p, size_t n) {
       nOther++;
   }
   free(s);
+  /* Not one whole line in the window, yet it starts as metrics do: a line
+  ** too long to be a sample.  Claim it, so the loader says so (line 1
+  ** longer than 1 MiB) instead of "not Go evidence". */
+  if (nLine == 0 && (starts(z, n, "# HELP ") || starts(z, n, "# TYPE ") ||
+                     starts(z, n, "go_") || starts(z, n, "process_")))
+    return 30;
   if (nHelp > 0 && nSample > 0 && nOther == 0) return 90;
   /* a stray line or two (a proxy's banner, a cut line) among many samples */
   if (nHelp > 0 && nSample > 0 && nOther * 10 <= nSample + nHelp) return 80;

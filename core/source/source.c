@@ -1,17 +1,34 @@
 /*
  * Sources: every input becomes named byte buffers.
  *
- *   plain file          mmap (read-only, private); zero bytes -> empty buffer
+ *   plain file          read into memory when small (a directory of 70,000
+ *                       files must not need 70,000 mappings: vm.max_map_count
+ *                       is 65530), mmapped (read-only, private) otherwise
  *   compressed file     gz, xz, zst, bz2, lz4, lzma: libarchive "raw" format
  *                       with all filters, decoded into memory
  *   archive             tar (any filter), zip, 7z, cpio, ar: every regular
  *                       member decoded into memory; nothing touches the disk,
  *                       so a member named "../../x" is only a name
- *   directory           every regular file below it, sorted, dotfiles skipped
+ *   nested              a compressed member (gctrace.log.gz, heap.dump.gz) or
+ *                       an archive inside an archive is decoded the same way,
+ *                       to hs_limits.nMaxDepth levels
+ *   directory           every regular file below it, sorted, dotfiles
+ *                       skipped; each directory and file is read once (by
+ *                       device and inode), so symbolic link loops end; FIFOs,
+ *                       devices and sockets are skipped with a warning
+ *   named FIFO          read to its end (`heapscope <(zcat x.gz)`); never
+ *                       opened in a way that blocks when nobody writes
  *
  * Which of these a file is is decided by its first bytes, never its name.
- * Decoded sizes are bounded by hs_limits (a bomb stops with a clear error
- * naming the member and the limit).
+ *
+ * Memory: every byte a decoder produces is counted twice, against the
+ * input's budget (hs_limits.nMaxBytes, --max-bytes) and the run's
+ * (hs_limits.nMaxTotal, --max-total: decoded bytes held at once, in
+ * hs_decoded_held).  Both default to a share of the machine's memory.
+ * Exceeding either is an error for that input naming it and the flag.  A
+ * decoded stream whose first 64 KiB no loader recognises (and that is not
+ * itself compressed or an archive) is not decoded further: sniffing never
+ * looks past 64 KiB, so the rest could not change the verdict.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,22 +42,39 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <zlib.h>
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
 
+#define SNIFF_WINDOW (64 * 1024)   /* what hs_sniff looks at */
+#define SMALL_FILE (256 * 1024)    /* read, not mapped, up to this size */
+
+uint64_t hs_machine_memory(void) {
+  long nPage = sysconf(_SC_PHYS_PAGES), nSize = sysconf(_SC_PAGESIZE);
+  uint64_t n = nPage > 0 && nSize > 0 ? (uint64_t)nPage * (uint64_t)nSize : (uint64_t)4 << 30;
+  FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* cgroup v2; "max" if none */
+  if (f) {
+    unsigned long long nMax;
+    if (fscanf(f, "%llu", &nMax) == 1 && nMax > 0 && nMax < n) n = nMax;
+    fclose(f);
+  }
+  return n;
+}
 
 void hs_open_opts_init(hs_open_opts *o) {
   memset(o, 0, sizeof *o);
-  o->limits.nMaxBytes = 16ull << 30;
-  o->limits.nMaxTotal = 64ull << 30;
+  uint64_t nMem = hs_machine_memory();
+  o->limits.nMaxBytes = nMem / 4;
+  o->limits.nMaxTotal = nMem / 2;
   o->limits.nMaxMembers = 100000;
+  o->limits.nMaxDepth = 4;
 }
 
 typedef enum { SRC_PLAIN, SRC_COMPRESSED, SRC_ARCHIVE } src_kind;
 
 /* Classify by magic bytes.  Compressed streams may still hold a tar; that
-** is found out after decoding the first block (see read_archive). */
+** is found out after decoding the first block (see read_bytes). */
 static src_kind classify(const uint8_t *p, size_t n) {
   static const struct { const char *z; size_t n; src_kind k; } aMagic[] = {
       {"\x1f\x8b", 2, SRC_COMPRESSED},                 /* gzip */
@@ -62,6 +96,38 @@ static src_kind classify(const uint8_t *p, size_t n) {
   return SRC_PLAIN;
 }
 
+/* One walk: limits, where inputs go, and the directories and files seen. */
+typedef struct seen {
+  dev_t dev;
+  ino_t ino;
+} seen;
+
+typedef struct walk {
+  const hs_limits *lim;
+  hs_input_fn xOn;
+  void *pArg;
+  seen *aSeen;        /* directories and files already read, by identity */
+  int nSeen, nSeenCap;
+} walk;
+
+/* 1 if (dev, ino) was seen before; otherwise remember it and return 0.
+** Linear: a walk holds as many entries as it has files. */
+static int seen_before(walk *w, const struct stat *st) {
+  for (int i = 0; i < w->nSeen; i++)
+    if (w->aSeen[i].ino == st->st_ino && w->aSeen[i].dev == st->st_dev) return 1;
+  if (w->nSeen == w->nSeenCap) {
+    int nCap = w->nSeenCap ? w->nSeenCap * 2 : 64;
+    seen *aNew = realloc(w->aSeen, nCap * sizeof *aNew);
+    if (!aNew) return 0;
+    w->aSeen = aNew;
+    w->nSeenCap = nCap;
+  }
+  w->aSeen[w->nSeen].dev = st->st_dev;
+  w->aSeen[w->nSeen].ino = st->st_ino;
+  w->nSeen++;
+  return 0;
+}
+
 static hs_input *input_new(const char *zName, const char *zPath, const struct stat *st) {
   hs_input *in = calloc(1, sizeof *in);
   if (!in) return NULL;
@@ -78,22 +144,111 @@ static hs_input *input_new(const char *zName, const char *zPath, const struct st
   return in;
 }
 
-/* Read the current libarchive entry's data into a malloc'd buffer, bounded
-** by nMax bytes.  Returns HS_OK, HS_ELIMIT or HS_ERR with *pzErr set. */
-static int read_entry(struct archive *a, const char *zName, uint64_t nMax,
-                      uint8_t **ppOut, uint64_t *pnOut, char **pzErr) {
-  uint64_t nCap = 1 << 16, n = 0;
+/* Hand over an input that holds only a note (a skipped FIFO, a directory
+** seen before): nothing is loaded, the note is shown. */
+static int note_input(walk *w, const char *zPath, const char *zRel, int iLevel, char *zNote) {
+  hs_input *in = zNote ? input_new(zPath, zPath, NULL) : NULL;
+  if (!in) {
+    free(zNote);
+    return zNote ? HS_ENOMEM : HS_OK;
+  }
+  in->zNote = zNote;
+  in->iNoteLevel = iLevel;
+  in->bSkip = 1;
+  return w->xOn(w->pArg, in, zRel);
+}
+
+/* libarchive's message, which may be NULL. */
+static const char *aerr(struct archive *a) {
+  const char *z = archive_error_string(a);
+  return z && z[0] ? z : "no reason given by the decoder";
+}
+
+static void fmt_size(uint64_t n, char *z, size_t nz) { hs_fmt_bytes(n, z, nz); }
+
+/* Where read_entry's bytes come from: a libarchive entry, or a gzip stream
+** inflated here with zlib -- libarchive gives up on a gzip stream without
+** its 8-byte trailer before returning a byte of it, where `gzip -dc`
+** recovers everything; a profile cut by a dropped connection is exactly
+** that. */
+typedef struct reader {
+  struct archive *a;  /* libarchive entry data, or NULL: zlib */
+  z_stream z;
+  int bEnd;           /* zlib: the last member ended */
+  int bCut;           /* zlib: the input ended inside a member */
+  const uint8_t *pLeft; /* zlib: input not yet given to z (inputs past 4 GiB) */
+  size_t nLeft;
+  const char *zErr;   /* zlib: why it stopped */
+} reader;
+
+/* Up to n decoded bytes into p: > 0 bytes, 0 at the end, -1 on an error
+** (reader_error says which). */
+static la_ssize_t reader_read(reader *r, uint8_t *p, size_t n) {
+  if (r->a) return archive_read_data(r->a, p, n);
+  if (r->bEnd) return 0;
+  if (r->bCut) return -1;
+  r->z.next_out = p;
+  r->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
+  uInt nWant = r->z.avail_out;
+  while (r->z.avail_out > 0) {
+    if (r->z.avail_in == 0 && r->nLeft > 0) {
+      r->z.next_in = (Bytef *)r->pLeft;
+      r->z.avail_in = (uInt)(r->nLeft > (1u << 30) ? 1u << 30 : r->nLeft);
+      r->pLeft += r->z.avail_in;
+      r->nLeft -= r->z.avail_in;
+    }
+    int rc = inflate(&r->z, Z_NO_FLUSH);
+    if (rc == Z_STREAM_END) {                 /* another member may follow */
+      while (r->z.avail_in > 0 && r->z.next_in[0] == 0) r->z.next_in++, r->z.avail_in--;
+      if (r->nLeft == 0 && (r->z.avail_in < 2 || r->z.next_in[0] != 0x1f ||
+                            r->z.next_in[1] != 0x8b)) {
+        r->bEnd = 1;
+        break;
+      }
+      inflateReset(&r->z);
+    } else if (rc == Z_BUF_ERROR || (rc == Z_OK && r->z.avail_in == 0 && r->nLeft == 0)) {
+      r->bCut = 1;
+      r->zErr = "the gzip stream ends before its end marker and checksum";
+      break;
+    } else if (rc != Z_OK) {
+      r->bCut = 1;
+      r->zErr = r->z.msg ? r->z.msg : "corrupt deflate data";
+      break;
+    }
+  }
+  la_ssize_t nGot = (la_ssize_t)(nWant - r->z.avail_out);
+  return nGot > 0 || !r->bCut ? nGot : -1;
+}
+
+static const char *aerr(struct archive *a);
+static const char *reader_error(reader *r) { return r->a ? aerr(r->a) : r->zErr; }
+
+enum { ENTRY_FULL, ENTRY_PREFIX }; /* what read_entry kept */
+
+/* Read the current libarchive entry's data into a malloc'd buffer charged
+** to hs_decoded_held.  Stops early with the first 64 KiB (*piKept =
+** ENTRY_PREFIX) when no loader recognises them and they are not compressed
+** or an archive.  Returns HS_OK (with *pzWarn if the stream was cut short:
+** what decoded is kept), HS_ELIMIT, HS_ERR or HS_ENOMEM with *pzErr. */
+static int read_entry(reader *a, const char *zName, const hs_limits *lim,
+                      uint8_t **ppOut, uint64_t *pnOut, int *piKept, char **pzWarn,
+                      char **pzErr) {
+  uint64_t nCap = SNIFF_WINDOW, n = 0;
+  uint64_t nMax = lim->nMaxBytes;
+  uint64_t nRun = lim->nMaxTotal > hs_decoded_held ? lim->nMaxTotal - hs_decoded_held : 0;
+  int bRun = nRun < nMax;                     /* the run's budget binds first */
+  if (bRun) nMax = nRun;
   uint8_t *p = malloc(nCap);
+  char zLim[32], zHeld[32];
+  *piKept = ENTRY_FULL;
   if (!p) return HS_ENOMEM;
   for (;;) {
     if (n == nCap) {
-      if (nCap >= nMax + 1) {
-        free(p);
-        *pzErr = hs_mprintf("%s: decompressed size exceeds the limit of %llu bytes "
-                            "(a decompression bomb?); raise it with --max-bytes",
-                            zName, (unsigned long long)nMax);
-        return HS_ELIMIT;
+      if (n == SNIFF_WINDOW && classify(p, n) == SRC_PLAIN && !hs_sniff(p, n, NULL)) {
+        *piKept = ENTRY_PREFIX;               /* nothing could load the rest */
+        break;
       }
+      if (nCap >= nMax + 1) goto limit;
       uint64_t nNew = nCap * 2 > nMax + 1 ? nMax + 1 : nCap * 2;
       uint8_t *pNew = realloc(p, nNew);
       if (!pNew) {
@@ -103,87 +258,149 @@ static int read_entry(struct archive *a, const char *zName, uint64_t nMax,
       p = pNew;
       nCap = nNew;
     }
-    la_ssize_t r = archive_read_data(a, p + n, nCap - n);
+    if (hs_checkpoint()) {
+      free(p);
+      *pzErr = hs_mprintf("%s: interrupted after %llu decoded bytes", zName,
+                          (unsigned long long)n);
+      return HS_ERR;
+    }
+    la_ssize_t r = reader_read(a, p + n, nCap - n);
     if (r == 0) break;
     if (r < 0) {
-      *pzErr = hs_mprintf("%s: corrupt compressed data after %llu decoded bytes: %s",
-                          zName, (unsigned long long)n, archive_error_string(a));
-      /* Keep what decoded: a truncated .gz still yields its complete part. */
+      /* Keep what decoded: a cut .gz still yields its complete part. */
       if (n == 0) {
         free(p);
+        *pzErr = hs_mprintf("%s: cannot decode: %s (at decoded offset 0)", zName,
+                            reader_error(a));
         return HS_ERR;
       }
+      *pzWarn = hs_mprintf("%s: the compressed stream is cut short or corrupt after %llu "
+                           "decoded bytes (%s); what decoded before it is loaded",
+                           zName, (unsigned long long)n, reader_error(a));
       break;
     }
     n += (uint64_t)r;
   }
-  if (n > nMax) {
-    free(p);
-    *pzErr = hs_mprintf("%s: decompressed size exceeds the limit of %llu bytes "
-                        "(a decompression bomb?); raise it with --max-bytes",
-                        zName, (unsigned long long)nMax);
-    return HS_ELIMIT;
-  }
+  if (n > nMax) goto limit;
+  hs_decoded_held += n;
   *ppOut = p;
   *pnOut = n;
   return HS_OK;
+limit:
+  free(p);
+  fmt_size(nMax, zLim, sizeof zLim);
+  fmt_size(hs_decoded_held, zHeld, sizeof zHeld);
+  if (bRun)
+    *pzErr = hs_mprintf("%s: not loaded: decoding it would take the memory held by decoded "
+                        "inputs past --max-total (%s left of it, %s held by earlier inputs); "
+                        "load fewer inputs at once or raise --max-total",
+                        zName, zLim, zHeld);
+  else
+    *pzErr = hs_mprintf("%s: not loaded: it decodes to more than --max-bytes (%s per input; "
+                        "a decompression bomb?); raise --max-bytes if the machine has the memory",
+                        zName, zLim);
+  return HS_ELIMIT;
 }
 
-/* Decode a single compressed file (raw format). */
-static int read_compressed(const char *zPath, const char *zRel, const uint8_t *pMap, size_t nMap,
-                           const struct stat *st, const hs_limits *lim,
-                           hs_input_fn xOn, void *pArg, char **pzErr) {
-  struct archive *a = archive_read_new();
-  if (!a) return HS_ENOMEM;
-  archive_read_support_filter_all(a);
-  archive_read_support_format_raw(a);
+static int read_bytes(walk *w, const char *zName, const char *zPath, const char *zRel,
+                      const uint8_t *p, size_t n, const struct stat *st, int nDepth,
+                      char **pzErr);
+
+/* A decoded buffer (read_entry's): nested compressed data or archives are
+** decoded in turn (and the buffer freed), anything else becomes an input. */
+static int hand_over(walk *w, const char *zName, const char *zPath, const char *zRel,
+                     uint8_t *p, uint64_t n, const struct stat *st, int nDepth, char *zWarn,
+                     char **pzErr) {
+  if (classify(p, n) != SRC_PLAIN) {
+    int rc;
+    if (nDepth + 1 > (int)w->lim->nMaxDepth) {
+      *pzErr = hs_mprintf("%s: not loaded: compressed data or archives nested more than %u "
+                          "levels deep", zName, w->lim->nMaxDepth);
+      rc = HS_ELIMIT;
+    } else
+      rc = read_bytes(w, zName, zPath, zRel, p, n, st, nDepth + 1, pzErr);
+    if (zWarn && !*pzErr)
+      *pzErr = zWarn;
+    else
+      free(zWarn);
+    free(p);
+    hs_decoded_held -= n;
+    return rc;
+  }
+  hs_input *in = input_new(zName, zPath, st);
+  if (!in) {
+    free(p);
+    hs_decoded_held -= n;
+    free(zWarn);
+    return HS_ENOMEM;
+  }
+  in->p = p;
+  in->n = n;
+  in->nDecoded = n;
+  if (zWarn) {
+    in->zNote = zWarn;
+    in->iNoteLevel = HS_WARNING;
+  }
+  return w->xOn(w->pArg, in, zRel);
+}
+
+/* Decode a single compressed stream (raw format). */
+static int read_compressed(walk *w, const char *zName, const char *zPath, const char *zRel,
+                           const uint8_t *pIn, size_t nIn, const struct stat *st, int nDepth,
+                           char **pzErr) {
+  reader r;
+  memset(&r, 0, sizeof r);
   int rc = HS_OK;
-  struct archive_entry *e;
-  if (archive_read_open_memory(a, pMap, nMap) != ARCHIVE_OK ||
-      archive_read_next_header(a, &e) != ARCHIVE_OK) {
-    *pzErr = hs_mprintf("%s: cannot decode compressed file: %s", zPath,
-                        archive_error_string(a));
-    rc = HS_EFORMAT;
-    goto done;
+  if (nIn >= 2 && pIn[0] == 0x1f && pIn[1] == 0x8b) {
+    r.pLeft = pIn;
+    r.nLeft = nIn;
+    if (inflateInit2(&r.z, 16 + MAX_WBITS) != Z_OK) return HS_ENOMEM;
+  } else {
+    struct archive_entry *e;
+    r.a = archive_read_new();
+    if (!r.a) return HS_ENOMEM;
+    archive_read_support_filter_all(r.a);
+    archive_read_support_format_raw(r.a);
+    if (archive_read_open_memory(r.a, pIn, nIn) != ARCHIVE_OK ||
+        archive_read_next_header(r.a, &e) != ARCHIVE_OK) {
+      *pzErr = hs_mprintf("%s: cannot decode the compressed stream: %s (at byte 0 of %zu)",
+                          zName, aerr(r.a), nIn);
+      rc = HS_EFORMAT;
+      goto done;
+    }
+    if (archive_filter_code(r.a, 0) == ARCHIVE_FILTER_NONE) { /* magic bytes, no stream */
+      *pzErr = hs_mprintf("%s: cannot decode: it starts like compressed data, but no "
+                          "decoder accepts it (at byte 0 of %zu)", zName, nIn);
+      rc = HS_EFORMAT;
+      goto done;
+    }
   }
   uint8_t *p = NULL;
   uint64_t n = 0;
   char *zWarn = NULL;
-  rc = read_entry(a, zPath, lim->nMaxBytes, &p, &n, &zWarn);
-  if (rc != HS_OK) {
-    *pzErr = zWarn;
-    goto done;
-  }
-  hs_input *in = input_new(zPath, zPath, st);
-  if (!in) {
-    free(p);
-    free(zWarn);
-    rc = HS_ENOMEM;
-    goto done;
-  }
-  in->p = p;
-  in->n = n;
-  /* A truncated stream: keep the decoded part and pass the warning on. */
-  if (zWarn) *pzErr = zWarn;
-  rc = xOn(pArg, in, zRel);
+  int iKept;
+  rc = read_entry(&r, zName, w->lim, &p, &n, &iKept, &zWarn, pzErr);
+  if (rc == HS_OK) rc = hand_over(w, zName, zPath, zRel, p, n, st, nDepth, zWarn, pzErr);
 done:
-  archive_read_free(a);
+  if (r.a)
+    archive_read_free(r.a);
+  else
+    inflateEnd(&r.z);
   return rc;
 }
 
-static int read_archive(const char *zPath, const char *zRel, const uint8_t *pMap, size_t nMap,
-                        const struct stat *st, const hs_limits *lim,
-                        hs_input_fn xOn, void *pArg, char **pzErr) {
+static int read_archive(walk *w, const char *zName, const char *zPath, const char *zRel,
+                        const uint8_t *pIn, size_t nIn, const struct stat *st, int nDepth,
+                        char **pzErr) {
   struct archive *a = archive_read_new();
   if (!a) return HS_ENOMEM;
   archive_read_support_filter_all(a);
   archive_read_support_format_all(a);
   int rc = HS_OK;
-  uint64_t nTotal = 0;
   uint32_t nMember = 0;
   struct archive_entry *e;
-  if (archive_read_open_memory(a, pMap, nMap) != ARCHIVE_OK) {
-    *pzErr = hs_mprintf("%s: cannot open archive: %s", zPath, archive_error_string(a));
+  if (archive_read_open_memory(a, pIn, nIn) != ARCHIVE_OK) {
+    *pzErr = hs_mprintf("%s: cannot open the archive: %s", zName, aerr(a));
     rc = HS_EFORMAT;
     goto done;
   }
@@ -191,8 +408,8 @@ static int read_archive(const char *zPath, const char *zRel, const uint8_t *pMap
     int r = archive_read_next_header(a, &e);
     if (r == ARCHIVE_EOF) break;
     if (r < ARCHIVE_WARN) {
-      *pzErr = hs_mprintf("%s: archive is corrupt after %u members: %s; the members "
-                          "before it were loaded", zPath, nMember, archive_error_string(a));
+      *pzErr = hs_mprintf("%s: the archive is corrupt after %u members (%s); the members "
+                          "before it were loaded", zName, nMember, aerr(a));
       rc = nMember ? HS_ETRUNC : HS_EFORMAT;
       break;
     }
@@ -202,61 +419,136 @@ static int read_archive(const char *zPath, const char *zRel, const uint8_t *pMap
     while (zMember[0] == '.' && zMember[1] == '/') zMember += 2;
     const char *zBase = strrchr(zMember, '/');
     if ((zBase ? zBase[1] : zMember[0]) == '.') continue; /* dotfiles */
-    if (++nMember > lim->nMaxMembers) {
+    if (++nMember > w->lim->nMaxMembers) {
       *pzErr = hs_mprintf("%s: more than %u members; the rest were skipped "
-                          "(the member limit guards against archive bombs)", zPath, lim->nMaxMembers);
+                          "(the member limit guards against archive bombs)", zName,
+                          w->lim->nMaxMembers);
       rc = HS_ELIMIT;
       break;
     }
-    char *zName = hs_mprintf("%s:%s", zPath, zMember);
-    if (!zName) {
+    char *zMemberName = hs_mprintf("%s:%s", zName, zMember);
+    /* Inside a directory walk the member's path continues the archive's. */
+    char *zRelMember = zRel ? hs_mprintf("%s/%s", zRel, zMember) : hs_strdup(zMember);
+    if (!zMemberName || !zRelMember) {
+      free(zMemberName);
+      free(zRelMember);
       rc = HS_ENOMEM;
       break;
     }
     uint8_t *p = NULL;
     uint64_t n = 0;
-    char *zErr = NULL;
-    uint64_t nLeft = lim->nMaxTotal > nTotal ? lim->nMaxTotal - nTotal : 0;
-    r = read_entry(a, zName, nLeft < lim->nMaxBytes ? nLeft : lim->nMaxBytes, &p, &n, &zErr);
-    if (r != HS_OK) {
-      free(zName);
-      *pzErr = zErr;
-      rc = r;
-      break;
-    }
-    nTotal += n;
-    hs_input *in = input_new(zName, zPath, st);
-    free(zName);
-    if (!in) {
-      free(p);
-      free(zErr);
-      rc = HS_ENOMEM;
-      break;
-    }
-    in->p = p;
-    in->n = n;
-    in->bFound = 1;
-    /* Inside a directory walk the member's path continues the archive's. */
-    char *zRelMember = zRel ? hs_mprintf("%s/%s", zRel, zMember) : hs_strdup(zMember);
-    if (zErr) { /* a truncated member: keep what decoded, warn, stop */
-      *pzErr = zErr;
-      xOn(pArg, in, zRelMember);
-      free(zRelMember);
-      rc = HS_ETRUNC;
-      break;
-    }
-    rc = xOn(pArg, in, zRelMember);
+    char *zErr = NULL, *zWarn = NULL;
+    int iKept;
+    reader rd = {.a = a};
+    r = read_entry(&rd, zMemberName, w->lim, &p, &n, &iKept, &zWarn, &zErr);
+    if (r == HS_OK) r = hand_over(w, zMemberName, zPath, zRelMember, p, n, st, nDepth, zWarn, &zErr);
+    if (zErr) r = note_input(w, zMemberName, zRelMember, r == HS_OK || r == HS_ETRUNC
+                             ? HS_WARNING : HS_ERROR, zErr) == HS_ENOMEM ? HS_ENOMEM : r;
+    free(zMemberName);
     free(zRelMember);
-    if (rc != HS_OK) break;
+    if (r == HS_ENOMEM || hs_checkpoint()) {
+      rc = r == HS_ENOMEM ? r : HS_ERR;
+      break;
+    }
+    if (zWarn && iKept == ENTRY_FULL && r == HS_OK) break; /* a cut stream: nothing follows */
   }
 done:
   archive_read_free(a);
   return rc;
 }
 
-static int read_file(const char *zPath, const char *zRel, const hs_limits *lim,
-                     hs_input_fn xOn, void *pArg, char **pzErr) {
-  int fd = open(zPath, O_RDONLY | O_CLOEXEC);
+/* Bytes of a file (or a decoded member) that are compressed or an archive. */
+static int read_bytes(walk *w, const char *zName, const char *zPath, const char *zRel,
+                      const uint8_t *p, size_t n, const struct stat *st, int nDepth,
+                      char **pzErr) {
+  src_kind k = classify(p, n);
+  /* A compressed stream: a tar inside becomes an archive, anything else a
+  ** single decoded buffer.  Ask libarchive with the tar formats first. */
+  if (k == SRC_COMPRESSED) {
+    struct archive *a = archive_read_new();
+    struct archive_entry *e;
+    int bTar = 0;
+    if (a) {
+      archive_read_support_filter_all(a);
+      archive_read_support_format_tar(a);
+      archive_read_support_format_cpio(a);
+      bTar = archive_read_open_memory(a, p, n) == ARCHIVE_OK &&
+             archive_read_next_header(a, &e) == ARCHIVE_OK;
+      archive_read_free(a);
+    }
+    k = bTar ? SRC_ARCHIVE : SRC_COMPRESSED;
+  }
+  if (k == SRC_ARCHIVE) return read_archive(w, zName, zPath, zRel, p, n, st, nDepth, pzErr);
+  return read_compressed(w, zName, zPath, zRel, p, n, st, nDepth, pzErr);
+}
+
+/* A pipe or FIFO named on the command line: read it to its end, bounded by
+** the limits.  Opened non-blocking, so a FIFO nobody writes to reads as
+** empty instead of hanging in open(). */
+static int read_stream(walk *w, const char *zPath, const char *zRel, char **pzErr) {
+  int fd = open(zPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    *pzErr = hs_mprintf("%s: cannot open: %s", zPath, strerror(errno));
+    return HS_ERR;
+  }
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  uint64_t nMax = w->lim->nMaxBytes, n = 0, nCap = SNIFF_WINDOW;
+  uint8_t *p = malloc(nCap);
+  int rc = p ? HS_OK : HS_ENOMEM;
+  while (rc == HS_OK) {
+    if (n == nCap) {
+      if (nCap > nMax) {
+        char z[32];
+        fmt_size(nMax, z, sizeof z);
+        *pzErr = hs_mprintf("%s: not loaded: the stream is longer than --max-bytes (%s); "
+                            "raise --max-bytes if the machine has the memory", zPath, z);
+        rc = HS_ELIMIT;
+        break;
+      }
+      uint8_t *pNew = realloc(p, nCap * 2);
+      if (!pNew) {
+        rc = HS_ENOMEM;
+        break;
+      }
+      p = pNew;
+      nCap *= 2;
+    }
+    ssize_t r = read(fd, p + n, nCap - n);
+    if (r == 0) break;
+    if (r < 0) {
+      if (errno == EINTR && !hs_checkpoint()) continue;
+      if (errno == EAGAIN) break;             /* nobody writes: what came is all */
+      *pzErr = hs_mprintf("%s: read failed after %llu bytes: %s", zPath,
+                          (unsigned long long)n, errno == EINTR ? "interrupted" : strerror(errno));
+      rc = HS_ERR;
+      break;
+    }
+    n += (uint64_t)r;
+  }
+  close(fd);
+  if (rc != HS_OK) {
+    free(p);
+    return rc;
+  }
+  if (classify(p, n) != SRC_PLAIN) {
+    rc = read_bytes(w, zPath, zPath, zRel, p, n, NULL, 0, pzErr);
+    free(p);
+    return rc;
+  }
+  hs_input *in = input_new(zPath, zPath, NULL);
+  if (!in) {
+    free(p);
+    return HS_ENOMEM;
+  }
+  in->p = p;
+  in->n = n;
+  in->nDecoded = n;
+  hs_decoded_held += n;
+  return w->xOn(w->pArg, in, zRel);
+}
+
+static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr) {
+  int fd = open(zPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *pzErr = hs_mprintf("%s: cannot open: %s", zPath, strerror(errno));
     return HS_ERR;
@@ -269,47 +561,50 @@ static int read_file(const char *zPath, const char *zRel, const hs_limits *lim,
   }
   const uint8_t *p = NULL;
   size_t n = (size_t)st.st_size;
-  if (n > 0) {
+  int bMapped = 0;
+  if (n > 0 && n <= SMALL_FILE) {
+    uint8_t *pRead = malloc(n);
+    size_t nGot = 0;
+    while (pRead && nGot < n) {
+      ssize_t r = pread(fd, pRead + nGot, n - nGot, (off_t)nGot);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      nGot += (size_t)r;
+    }
+    if (!pRead || nGot < n) {
+      *pzErr = hs_mprintf("%s: read failed at byte %zu of %zu: %s", zPath, nGot, n,
+                          pRead ? strerror(errno) : "out of memory");
+      free(pRead);
+      close(fd);
+      return pRead ? HS_ERR : HS_ENOMEM;
+    }
+    p = pRead;
+  } else if (n > 0) {
     p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
       *pzErr = hs_mprintf("%s: cannot map: %s", zPath, strerror(errno));
       close(fd);
-      return HS_ERR;
+      return errno == ENOMEM ? HS_ENOMEM : HS_ERR;
     }
     madvise((void *)p, n, MADV_SEQUENTIAL);
+    bMapped = 1;
   }
   close(fd);
-  src_kind k = classify(p, n);
-  int rc;
-  if (k == SRC_PLAIN) {
+  if (classify(p, n) == SRC_PLAIN) {
     hs_input *in = input_new(zPath, zPath, &st);
     if (!in) {
-      if (p) munmap((void *)p, n);
+      if (bMapped) munmap((void *)p, n);
+      else free((void *)p);
       return HS_ENOMEM;
     }
     in->p = p;
     in->n = n;
-    in->bMapped = p != NULL;
-    return xOn(pArg, in, zRel);
+    in->bMapped = bMapped;
+    return w->xOn(w->pArg, in, zRel);
   }
-  /* A compressed stream: a tar inside becomes an archive, anything else a
-  ** single decoded buffer.  Ask libarchive with every format first. */
-  if (k == SRC_COMPRESSED) {
-    struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_cpio(a);
-    struct archive_entry *e;
-    int bTar = a && archive_read_open_memory(a, p, n) == ARCHIVE_OK &&
-               archive_read_next_header(a, &e) == ARCHIVE_OK;
-    if (a) archive_read_free(a);
-    k = bTar ? SRC_ARCHIVE : SRC_COMPRESSED;
-  }
-  if (k == SRC_ARCHIVE)
-    rc = read_archive(zPath, zRel, p, n, &st, lim, xOn, pArg, pzErr);
-  else
-    rc = read_compressed(zPath, zRel, p, n, &st, lim, xOn, pArg, pzErr);
-  munmap((void *)p, n);
+  int rc = read_bytes(w, zPath, zPath, zRel, p, n, &st, 0, pzErr);
+  if (bMapped) munmap((void *)p, n);
+  else free((void *)p);
   return rc;
 }
 
@@ -317,9 +612,14 @@ static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* What a directory entry is, for the warning when it is skipped. */
+static const char *file_kind(mode_t m) {
+  return S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 /* Walk a directory in sorted order; zRel is the path below the argument. */
-static int read_dir(const char *zPath, const char *zRel, int nDepth, const hs_limits *lim,
-                    hs_input_fn xOn, void *pArg, char **pzErr) {
+static int read_dir(walk *w, const char *zPath, const char *zRel, int nDepth, char **pzErr) {
   if (nDepth > 64) {
     *pzErr = hs_mprintf("%s: directories nested deeper than 64 levels; stopped there", zPath);
     return HS_ELIMIT;
@@ -352,6 +652,11 @@ static int read_dir(const char *zPath, const char *zRel, int nDepth, const hs_li
   }
   qsort(az, n, sizeof *az, cmp_str);
   for (int i = 0; i < n && rc != HS_ENOMEM; i++) {
+    if (hs_checkpoint()) {
+      *pzErr = hs_mprintf("%s: interrupted; the files before %s were read", zPath, az[i]);
+      rc = HS_ERR;
+      break;
+    }
     char *zChild = hs_mprintf("%s/%s", zPath, az[i]);
     char *zChildRel = zRel[0] ? hs_mprintf("%s/%s", zRel, az[i]) : hs_strdup(az[i]);
     struct stat st;
@@ -363,15 +668,27 @@ static int read_dir(const char *zPath, const char *zRel, int nDepth, const hs_li
     }
     char *zErr = NULL;
     int r = HS_OK;
-    if (stat(zChild, &st) == 0 && S_ISDIR(st.st_mode))
-      r = read_dir(zChild, zChildRel, nDepth + 1, lim, xOn, pArg, &zErr);
-    else if (stat(zChild, &st) == 0 && S_ISREG(st.st_mode))
-      r = read_file(zChild, zChildRel, lim, xOn, pArg, &zErr);
+    if (stat(zChild, &st) != 0)                 /* a dangling link */
+      r = note_input(w, zChild, zChildRel, HS_WARNING,
+                     hs_mprintf("skipped: %s", strerror(errno)));
+    else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+      if (seen_before(w, &st))                /* a link back up, or to a sibling */
+        r = note_input(w, zChild, zChildRel, HS_INFO,
+                       hs_mprintf("skipped: already read under another name (a symbolic "
+                                  "link to a %s read before)",
+                                  S_ISDIR(st.st_mode) ? "directory" : "file"));
+      else if (S_ISDIR(st.st_mode))
+        r = read_dir(w, zChild, zChildRel, nDepth + 1, &zErr);
+      else
+        r = read_file(w, zChild, zChildRel, &zErr);
+    } else
+      r = note_input(w, zChild, zChildRel, HS_WARNING,
+                     hs_mprintf("skipped: %s, not a regular file", file_kind(st.st_mode)));
     if (zErr) { /* one bad file does not stop the walk: report it as an input */
       hs_input *in = input_new(zChild, zChild, NULL);
       if (in) {
         in->zError = zErr;
-        xOn(pArg, in, zChildRel);
+        w->xOn(w->pArg, in, zChildRel);
       } else
         free(zErr);
     }
@@ -389,11 +706,24 @@ done:
 int hs_source_read(const char *zPath, const hs_limits *lim, hs_input_fn xOn, void *pArg,
                    char **pzErr) {
   struct stat st;
+  walk w = {lim, xOn, pArg, NULL, 0, 0};
+  int rc;
   *pzErr = NULL;
   if (stat(zPath, &st) != 0) {
     *pzErr = hs_mprintf("%s: %s", zPath, strerror(errno));
     return HS_ERR;
   }
-  if (S_ISDIR(st.st_mode)) return read_dir(zPath, "", 0, lim, xOn, pArg, pzErr);
-  return read_file(zPath, NULL, lim, xOn, pArg, pzErr);
+  if (S_ISDIR(st.st_mode)) {
+    seen_before(&w, &st);
+    rc = read_dir(&w, zPath, "", 0, pzErr);
+  } else if (S_ISFIFO(st.st_mode))
+    rc = read_stream(&w, zPath, NULL, pzErr);
+  else if (!S_ISREG(st.st_mode)) {
+    *pzErr = hs_mprintf("%s: %s, not a regular file: heapscope reads files, directories, "
+                        "archives and pipes", zPath, file_kind(st.st_mode));
+    rc = HS_ERR;
+  } else
+    rc = read_file(&w, zPath, NULL, pzErr);
+  free(w.aSeen);
+  return rc;
 }

@@ -22,8 +22,11 @@ hs_case *hs_case_new(const char *zName) {
   return c;
 }
 
+uint64_t hs_decoded_held;
+
 void hs_input_free(hs_input *in) {
   if (!in) return;
+  hs_decoded_held -= in->nDecoded;
   if (in->p) {
     if (in->bMapped)
       munmap((void *)in->p, in->n);
@@ -34,6 +37,7 @@ void hs_input_free(hs_input *in) {
   free(in->zKind);
   free(in->zPath);
   free(in->zError);
+  free(in->zNote);
   free(in);
 }
 

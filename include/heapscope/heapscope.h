@@ -123,7 +123,18 @@ typedef struct hs_input {
   char *zError;       /* set when the input could not be read (p is NULL) */
   int bFound;         /* 1: found in a directory or archive walk, not named by the
                          user; unrecognised, it is skipped with a warning */
+  char *zNote;        /* said about reading it (a stream cut short, a FIFO
+                         skipped) before it is loaded, at level iNoteLevel */
+  int iNoteLevel;     /* hs_level of zNote */
+  int bSkip;          /* nothing to load (p is NULL): only zNote is shown */
+  uint64_t nDecoded;  /* bytes of p counted in hs_decoded_held (decoded by the
+                         source layer); released when the input is freed */
 } hs_input;
+
+/* Bytes of decoded inputs alive in this process: what the per-run budget
+** (hs_limits.nMaxTotal) counts.  Maintained by the source layer and
+** hs_input's free. */
+extern uint64_t hs_decoded_held;
 
 /* A heap dump's tables and graph; see heap.h. */
 struct hs_heap;
@@ -138,6 +149,8 @@ typedef struct hs_case {
   int nDiag, nDiagCap;
   hs_diag *aDiag;
   int nError;         /* inputs that could not be loaded at all */
+  uint64_t nMaxBytes; /* what a loader may decode itself (pprof's gunzip):
+                         --max-bytes; 0 for the default */
   struct hs_heap *pHeap; /* NULL without a heap dump */
   void (*xHeapFree)(struct hs_heap *); /* set by whoever attached pHeap */
   uint32_t flags;     /* HS_CASE_* */
@@ -202,10 +215,18 @@ void hs_sniff_describe(const uint8_t *p, size_t n, char *zOut, size_t nOut);
 ** top-level directory inside it; plain files named together form one
 ** case.  Limits guard against decompression bombs. */
 typedef struct hs_limits {
-  uint64_t nMaxBytes;   /* decompressed bytes per member (default 16 GiB) */
-  uint64_t nMaxTotal;   /* decompressed bytes per archive (default 64 GiB) */
+  uint64_t nMaxBytes;   /* decoded bytes per input (a compressed file or an archive
+                           member); default a quarter of the machine's memory */
+  uint64_t nMaxTotal;   /* decoded bytes held at once by the whole run; default
+                           half of the machine's memory */
   uint32_t nMaxMembers; /* members per archive (default 100000) */
+  uint32_t nMaxDepth;   /* archives or compressed streams inside each other
+                           (default 4) */
 } hs_limits;
+
+/* The memory this process may plan for: physical memory, or the cgroup's
+** memory.max when that is lower.  The default limits derive from it. */
+uint64_t hs_machine_memory(void);
 
 typedef struct hs_caselist {
   int nCase, nCaseCap;
