@@ -650,7 +650,7 @@ static int read_dir(walk *w, const char *zPath, const char *zRel, int nDepth, ch
     }
     n++;
   }
-  qsort(az, n, sizeof *az, cmp_str);
+  if (n > 1) qsort(az, n, sizeof *az, cmp_str); /* az is NULL when empty */
   for (int i = 0; i < n && rc != HS_ENOMEM; i++) {
     if (hs_checkpoint()) {
       *pzErr = hs_mprintf("%s: interrupted; the files before %s were read", zPath, az[i]);
