@@ -14,11 +14,13 @@ echo "== unit tests ($B)"
   "$t" || { echo "FAILED: $t"; fail=1; }
 done
 
-echo "== fuzz targets replayed over their corpus and the samples ($B)"
+echo "== fuzz targets replayed over their corpus, fixtures and the samples ($B)"
 for f in "$B"/tests/fuzz/fuzz_*; do
   [ -x "$f" ] || continue
   name=$(basename "$f")
-  "$f" tests/fuzz/corpus/"${name#fuzz_}" samples || { echo "FAILED: $f"; fail=1; }
+  fix=tests/fixtures/"${name#fuzz_}"   # named fixtures are seeds too (one copy each)
+  [ -d "$fix" ] || fix=
+  "$f" tests/fuzz/corpus/"${name#fuzz_}" $fix samples || { echo "FAILED: $f"; fail=1; }
 done
 
 [ "$ONLY" = fuzz ] && exit $fail

@@ -27,17 +27,7 @@
 #include "cli/cli.h"
 #include "heapscope/graph.h"
 #include "lua/hslua.h"
-#if __has_include("lua/repl.h")
 #include "lua/repl.h"
-#else /* until the REPL lands: evaluate stdin as one chunk */
-static int hsL_run_stdin(lua_State *L) {
-  if (luaL_loadfile(L, NULL) != 0) { hsL_report(L, 1); return 1; }
-  int status = hsL_docall(L, 0, 0);
-  hsL_report(L, status);
-  return status ? 1 : 0;
-}
-static int hsL_repl(lua_State *L, const char *z) { (void)z; return hsL_run_stdin(L); }
-#endif
 
 static const char zUsage[] =
     "heapscope " HS_VERSION " -- where does a Go process's memory go, and why does it\n"

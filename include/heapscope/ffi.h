@@ -68,7 +68,6 @@ typedef struct hs_table {
 ** of pTab in aIdx, allocated with the userdata. */
 typedef struct hs_table_ud {
   hs_table *pTab;       /* the table */
-  void *pOwner;         /* reserved */
   uint32_t bOwned;      /* 1: pTab freed with the userdata; 2: pTab and its pool */
   uint32_t bView;       /* 1: rows are aIdx[0..nIdx) */
   uint64_t nIdx;        /* rows in a view */

@@ -198,8 +198,16 @@ int main(int argc, char **argv) {
   return 0;
 }
 EOF
-# protobuf-c is used only here (the measurement behind pprof.c's hand decoder).
-command -v protoc-c >/dev/null || { echo "protoc-c missing: apt-get install protobuf-c-compiler libprotobuf-c-dev"; exit 1; }
+# protobuf-c is used only here (the measurement behind pprof.c's hand
+# decoder), so this script installs it, not scripts/setup.
+if ! command -v protoc-c >/dev/null ||
+   ! dpkg-query -W -f='${Status}' libprotobuf-c-dev 2>/dev/null | grep -q "ok installed"; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "pprof.sh: installing protobuf-c-compiler libprotobuf-c-dev"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    protobuf-c-compiler libprotobuf-c-dev >/dev/null
+fi
 mkdir -p "$tmp/formats"
 protoc-c --c_out="$tmp/formats" --proto_path=core/formats core/formats/profile.proto
 gcc -O2 -I"$tmp" -o "$tmp/dec" "$tmp/dec.c" "$tmp/formats/profile.pb-c.c" -lprotobuf-c

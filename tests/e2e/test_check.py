@@ -13,7 +13,7 @@ import time
 
 HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
 BASIC, BROKEN, OVERRIDE = ("tests/plugins/" + d for d in ("basic", "broken", "override"))
-GC = "tests/fixtures/gctrace/go1.21.log"
+GC = "tests/fuzz/corpus/gctrace/go1.21.log"
 STOCK = ["alloc-hotspot", "dominant-retainer", "finalizer-cycle", "gc-pause", "gc-thrash",
          "goroutine-leak", "heap-growth", "http-body-leak", "pool-misuse", "rss-gap",
          "slice-retention"]

@@ -1,6 +1,6 @@
 -- hs.check and hs.detectors from Lua: the engine with tests/plugins.
 local tap = require "hs.tap"
-local c = hs.load("tests/fixtures/gctrace/go1.21.log")
+local c = hs.load("tests/fuzz/corpus/gctrace/go1.21.log")
 local BASIC, BROKEN = "tests/plugins/basic", "tests/plugins/broken"
 
 local d = hs.detectors({ rules = { BASIC } })

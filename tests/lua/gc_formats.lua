@@ -3,7 +3,7 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 
-local c = hs.load("tests/fixtures/gctrace/go1.5.log")
+local c = hs.load("tests/fuzz/corpus/gctrace/go1.5.log")
 tap.is(#c.gc, 3, "go1.5: three cycles")
 tap.is(c.gc[1].clock_sweep_term, 0.054, "go1.5: first of five clock phases is sweep termination")
 tap.is(c.gc[1].clock_mark_term, 0.24, "go1.5: last clock phase is mark termination")
@@ -13,7 +13,7 @@ local scav = c:table("gc.scav")
 tap.is(#scav, 3, "go1.5: scvg lines")
 tap.is(scav[1].inuse, 3, "scvg inuse MB")
 
-c = hs.load("tests/fixtures/gctrace/go1.21.log")
+c = hs.load("tests/fuzz/corpus/gctrace/go1.21.log")
 tap.is(c.gc[2].stacks, 1, "go1.21: MB stacks")
 tap.is(c.gc[2].globals, 2, "go1.21: MB globals")
 local pacer = c:table("gc.pacer")

@@ -5,7 +5,7 @@
  * lines itself with a separate, simple scan (strstr + sscanf), never with
  * the loader's code.  Container logs (CRI with partial lines, Docker
  * json-file with escapes) are made here from the plain log and must give the
- * same rows, with wall times.  Hand-written fixtures (tests/fixtures/gctrace)
+ * same rows, with wall times.  Hand-written fixtures (tests/fuzz/corpus/gctrace)
  * hold the older formats taken from Go's format strings.
  */
 #include <dirent.h>
@@ -276,8 +276,8 @@ static void test_container_forms(void **state) {
     check_wrapped(az[i], to_docker, "docker.log");
     check_wrapped(az[i], to_kubectl, "kubectl.log");
   }
-  check_wrapped("tests/fixtures/gctrace/go1.21.log", to_docker, "docker-1.21.log");
-  check_wrapped("tests/fixtures/gctrace/go1.5.log", to_cri, "cri-1.5.log");
+  check_wrapped("tests/fuzz/corpus/gctrace/go1.21.log", to_docker, "docker-1.21.log");
+  check_wrapped("tests/fuzz/corpus/gctrace/go1.5.log", to_cri, "cri-1.5.log");
   tu_free_list(az);
 }
 
@@ -349,7 +349,7 @@ static void test_old_formats(void **state) {
   (void)state;
   int rc;
   /* Go 1.5-1.6: five clock phases, seven cpu times */
-  hs_case *c = tu_load_path("tests/fixtures/gctrace/go1.5.log", &rc);
+  hs_case *c = tu_load_path("tests/fuzz/corpus/gctrace/go1.5.log", &rc);
   assert_int_equal(rc, HS_OK);
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
@@ -384,7 +384,7 @@ static void test_old_formats(void **state) {
   hs_case_free(c);
 
   /* Go 1.7-1.17: three phases, no stacks/globals; old pacer lines */
-  c = tu_load_path("tests/fixtures/gctrace/go1.10.log", &rc);
+  c = tu_load_path("tests/fuzz/corpus/gctrace/go1.10.log", &rc);
   t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 4);
   assert_int_equal(tu_col_u64(t, "num", 2), 10);
@@ -407,7 +407,7 @@ static void test_old_formats(void **state) {
   hs_case_free(c);
 
   /* 1.13-1.20 scav lines and 1.13's scvg: lines */
-  c = tu_load_path("tests/fixtures/gctrace/go1.13.log", &rc);
+  c = tu_load_path("tests/fuzz/corpus/gctrace/go1.13.log", &rc);
   s = hs_case_table(c, "gc.scav");
   assert_int_equal(s->nRow, 4);
   assert_int_equal(tu_col_u64(s, "sys", 1), 63);
@@ -419,7 +419,7 @@ static void test_old_formats(void **state) {
   hs_case_free(c);
 
   /* 1.21+: stacks, globals, scav bg/eager, pacer cpu lines */
-  c = tu_load_path("tests/fixtures/gctrace/go1.21.log", &rc);
+  c = tu_load_path("tests/fuzz/corpus/gctrace/go1.21.log", &rc);
   t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
   assert_int_equal(tu_col_u64(t, "stacks", 1), 1);
@@ -451,7 +451,7 @@ static void test_old_formats(void **state) {
 static void test_bad_lines(void **state) {
   (void)state;
   int rc;
-  hs_case *c = tu_load_path("tests/fixtures/gctrace/bad.log", &rc);
+  hs_case *c = tu_load_path("tests/fuzz/corpus/gctrace/bad.log", &rc);
   assert_int_equal(rc, HS_ETRUNC);
   hs_table *t = hs_case_table(c, "gc");
   assert_int_equal(t->nRow, 3);
@@ -525,7 +525,7 @@ static void test_cri_streams(void **state) {
 static void test_append(void **state) {
   (void)state;
   hs_case *c = hs_case_new("t");
-  const char *az[] = {"tests/fixtures/gctrace/go1.10.log", "tests/fixtures/gctrace/go1.21.log"};
+  const char *az[] = {"tests/fuzz/corpus/gctrace/go1.10.log", "tests/fuzz/corpus/gctrace/go1.21.log"};
   for (int i = 0; i < 2; i++) {
     size_t n;
     char *p = tu_read_file(az[i], &n);

@@ -5,7 +5,7 @@
  * thread, ...).  Counts come from a separate, simple scan of the files
  * (header lines, tab lines), never from the loader's code.  Container
  * forms are made here from the plain files; hand-written fixtures under
- * tests/fixtures/goroutines cover forms the samples lack (1.23
+ * tests/fuzz/corpus/goroutines cover forms the samples lack (1.23
  * GOTRACEBACK=system headers, ancestors, "(scan)", interleaved log lines).
  */
 #include <dirent.h>
@@ -378,7 +378,7 @@ static void test_container_forms(void **state) {
 static void test_fixture_system(void **state) {
   (void)state;
   int rc;
-  hs_case *c = tu_load_path("tests/fixtures/goroutines/go1.23-system.txt", &rc);
+  hs_case *c = tu_load_path("tests/fuzz/corpus/goroutines/go1.23-system.txt", &rc);
   assert_int_equal(rc, HS_OK);
   assert_string_equal(c->apInput[0]->zKind, "goroutines");
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
@@ -423,7 +423,7 @@ static void test_fixture_system(void **state) {
 
 static void test_fixture_debug1(void **state) {
   (void)state;
-  hs_case *c = tu_load_path("tests/fixtures/goroutines/debug1-labels.txt", NULL);
+  hs_case *c = tu_load_path("tests/fuzz/corpus/goroutines/debug1-labels.txt", NULL);
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   assert_int_equal(g->nRow, 3);
   assert_int_equal(tu_col_u64(g, "count", 0), 4);
@@ -442,7 +442,7 @@ static void test_fixture_debug1(void **state) {
 
 static void test_fixture_interleaved(void **state) {
   (void)state;
-  hs_case *c = tu_load_path("tests/fixtures/goroutines/go1.19-interleaved.txt", NULL);
+  hs_case *c = tu_load_path("tests/fuzz/corpus/goroutines/go1.19-interleaved.txt", NULL);
   hs_table *g = hs_case_table(c, "goroutines"), *f = hs_case_table(c, "goroutines.frames");
   assert_int_equal(g->nRow, 3);
   assert_int_equal(tu_col_u64(g, "wait_minutes", 1), 2);
@@ -460,7 +460,7 @@ static void test_fixture_interleaved(void **state) {
 static void test_truncated(void **state) {
   (void)state;
   size_t n;
-  char *z = tu_read_file("tests/fixtures/goroutines/go1.23-system.txt", &n);
+  char *z = tu_read_file("tests/fuzz/corpus/goroutines/go1.23-system.txt", &n);
   const char *zCut = strstr(z, "main.poll(");
   assert_non_null(zCut);
   size_t nCut = (size_t)(zCut - z) + 20; /* inside the function line */
