@@ -24,6 +24,7 @@
 
 #include "base/base.h"
 #include "cli/args.h"
+#include "heapscope/heap.h"
 #include "cli/cli.h"
 #include "heapscope/graph.h"
 #include "lua/hslua.h"
@@ -235,6 +236,7 @@ static int configure(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
+  hs_heap_reopen = hs_index_reopen;           /* a dump with a current index skips its objects */
   hs_cli a;
   char *zErr = NULL;
   int iParse = hs_cli_parse(argc, argv, &a, &zErr);

@@ -392,6 +392,13 @@ typedef struct loader {
   uint64_t iGoid;           /* goroutine of the frames being read */
   uint64_t iGoRow;          /* its heap.goroutines row */
   uint64_t nSkipped;        /* inconsistent records skipped */
+
+  /* Object records: where they are (for the index file), and the columns
+  ** an index file gave instead of parsing them (hs_heap_reopen). */
+  int bObjSeen, bAfterObj;  /* an object record seen; another record after one */
+  int bPre;                 /* pre holds a current index's objects and graph */
+  int bObjSkipped;          /* their records were skipped */
+  hs_heap_prebuilt pre;
   uint64_t nBadFrameField;  /* frame fields outside their frame */
   char zBuf[256];
 } loader;
@@ -1245,19 +1252,62 @@ uint64_t hs_heap_find(const hs_heap *h, uint64_t a) {
   return a - h->aAddr[lo] < h->aSize[lo] ? lo : UINT64_MAX;
 }
 
-static int finish(loader *l) {
+/* The object columns from an index file (l->pre): borrowed, not adopted;
+** type names are the case's, so they are looked up again. */
+hs_heap_reopen_fn hs_heap_reopen = NULL;
+
+static int finish_prebuilt(loader *l) {
+  hs_heap *h = l->h;
+  const hs_heap_prebuilt *pre = &l->pre;
+  uint64_t n = pre->nObj;
+  uint32_t *aTypeName = calloc(n ? n : 1, 4);
+  uint32_t *aBucket = calloc(n ? n : 1, 4);
+  if (!aTypeName || !aBucket) {
+    free(aTypeName);
+    free(aBucket);
+    return HS_ENOMEM;
+  }
+  for (uint64_t i = 0; i < n; i++)
+    if (pre->aType[i]) aTypeName[i] = type_name(l, pre->aType[i]);
+  hs_table *o = l->pObjects;
+  void *aBorrow[] = {(void *)pre->aAddr, (void *)pre->aSize, (void *)pre->aType};
+  int aiCol[] = {O_ADDR, O_SIZE, O_TYPE};
+  for (int k = 0; k < 3; k++) {
+    free(o->aCol[aiCol[k]].aData);
+    o->aCol[aiCol[k]].aData = aBorrow[k];
+    o->aCol[aiCol[k]].nCap = 0;               /* borrowed: the table does not free it */
+  }
+  adopt(o, O_TYPENAME, aTypeName, n);
+  adopt(o, O_BUCKET, aBucket, n);
+  o->nRow = n;
+  h->nObj = n;
+  h->aAddr = (uint64_t *)pre->aAddr;
+  h->aSize = (uint64_t *)pre->aSize;
+  h->aType = (uint64_t *)pre->aType;
+  h->aTypeName = aTypeName;
+  h->aBucket = aBucket;
+  h->aContentOff = (uint64_t *)pre->aContentOff;
+  h->nField = pre->nField;
+  h->nFieldMax = pre->nFieldMax;
+  h->nPhantom = pre->nPhantom;
+  h->iObjRecFirst = pre->iObjRecFirst;
+  h->iObjRecEnd = pre->iObjRecEnd;
+  h->bObjContig = 1;
+  h->bObjFromIndex = 1;
+  h->pGraph = pre->pGraph;
+  h->xGraphFree = pre->xGraphFree;
+  l->bPre = 0;                                /* the heap owns them now */
+  return HS_OK;
+}
+
+/* The object columns from the parsed records: sorted by address, phantom
+** slots dropped, adopted by heap.objects. */
+static int finish_parsed(loader *l) {
   hs_heap *h = l->h;
   close_group(l);
   int rc = sort_objects(l);
   if (rc) return rc;
-  uint64_t nPhantom = l->nPhantom;
-  if (nPhantom)
-    hs_case_diag(l->c, HS_INFO, l->zFile, UINT64_MAX, 0,
-                 "left out %llu phantom objects: %s writes the slots past the end of small "
-                 "pointerful spans, which hold the span's heap bitmap, as if they were "
-                 "allocated (a runtime bug since Go 1.22); without them the objects match "
-                 "MemStats.HeapObjects",
-                 (unsigned long long)nPhantom, h->zGoVersion);
+  h->nPhantom = l->nPhantom;
   uint64_t n = l->nObj;
   /* Columns that are mostly zero are calloc'd, so untouched pages cost no
   ** memory on dumps without type headers or samples. */
@@ -1289,13 +1339,28 @@ static int finish(loader *l) {
   h->aBucket = aBucket;
   h->aContentOff = l->aContentOff;
   l->aAddr = l->aSize = l->aContentOff = NULL;
+  return HS_OK;
+}
+
+static int finish(loader *l) {
+  hs_heap *h = l->h;
+  int rc = l->bObjSkipped ? finish_prebuilt(l) : finish_parsed(l);
+  if (rc) return rc;
+  uint64_t n = h->nObj;
+  if (h->nPhantom)
+    hs_case_diag(l->c, HS_INFO, l->zFile, UINT64_MAX, 0,
+                 "left out %llu phantom objects: %s writes the slots past the end of small "
+                 "pointerful spans, which hold the span's heap bitmap, as if they were "
+                 "allocated (a runtime bug since Go 1.22); without them the objects match "
+                 "MemStats.HeapObjects",
+                 (unsigned long long)h->nPhantom, h->zGoVersion);
 
   /* Alloc samples give objects their allocation site. */
   hs_table *s = l->pSamples;
   for (uint64_t i = 0; i < s->nRow; i++) {
     uint64_t iObj = hs_heap_find(h, hs_table_u64(s, A_ADDR, i));
     uint32_t row = (uint32_t)hs_table_u64(s, A_MEMPROF, i);
-    if (iObj != UINT64_MAX && row) aBucket[iObj] = row;
+    if (iObj != UINT64_MAX && row) h->aBucket[iObj] = row;
   }
   resolve_created_by(l);
 
@@ -1334,10 +1399,10 @@ static int finish(loader *l) {
 
 static void heap_free(hs_heap *h) {
   if (!h) return;
+  if (!h->bObjFromIndex) free(h->aContentOff);  /* else it is in the graph's mapping */
   if (h->pGraph && h->xGraphFree) h->xGraphFree(h->pGraph);
   free(h->zArch);
   free(h->zGoVersion);
-  free(h->aContentOff);
   free(h->aRootKind);
   free(h->aSeg);
   free(h);
@@ -1446,6 +1511,12 @@ static int load(hs_case *c, hs_input *in) {
     goto done;
   }
 
+  /* A current index file holds the object columns and the graph: then the
+  ** object records (most of the dump) are skipped, not parsed. */
+  if (hs_heap_reopen && !(c->flags & HS_CASE_NOCACHE) && !getenv("HEAPSCOPE_NO_INDEX") &&
+      hs_heap_reopen(in, &L.pre) == HS_OK)
+    L.bPre = 1;
+
   rd *r = &L.r;
   r->pBase = in->p;
   r->p = in->p + HEAPDUMP_MAGIC_LEN;
@@ -1492,7 +1563,33 @@ static int load(hs_case *c, hs_input *in) {
     }
     switch (tag) {
       case TAG_EOF: bEof = bStop = 1; break;
-      case TAG_OBJECT: rc = rec_object(&L, iRec); break;
+      case TAG_OBJECT:
+        if (L.bPre && !L.bObjSkipped && iRec == L.pre.iObjRecFirst) {
+          r->p = r->pBase + L.pre.iObjRecEnd;    /* the index has them */
+          L.bObjSkipped = 1;
+          break;
+        }
+        if (L.bObjSkipped) {                      /* the index said they ended */
+          hs_case_diag(c, HS_ERROR, zFile, iRec, 0,
+                       "an object record at offset %llu lies after the ones its index file "
+                       "describes; the index does not belong to this dump: delete it, or "
+                       "run with --no-cache", (unsigned long long)iRec);
+          rc = HS_EFORMAT;
+          break;
+        }
+        if (L.bPre) {                             /* not where the index said: parse */
+          if (L.pre.xGraphFree) L.pre.xGraphFree(L.pre.pGraph);
+          L.bPre = 0;
+        }
+        if (!L.bObjSeen) {
+          h->iObjRecFirst = iRec;
+          h->bObjContig = 1;
+        }
+        L.bObjSeen = 1;
+        if (L.bAfterObj) h->bObjContig = 0;
+        rc = rec_object(&L, iRec);
+        h->iObjRecEnd = (uint64_t)(r->p - r->pBase);
+        break;
       case TAG_OTHERROOT: rc = rec_otherroot(&L, iRec); break;
       case TAG_TYPE: rc = rec_type(&L, iRec); break;
       case TAG_GOROUTINE: rc = rec_goroutine(&L, iRec); break;
@@ -1517,8 +1614,10 @@ static int load(hs_case *c, hs_input *in) {
         rc = HS_ETRUNC;
         break;
     }
+    if (tag != TAG_OBJECT && L.bObjSeen) L.bAfterObj = 1;
     if (rc != HS_OK) break;
   }
+  if (!L.bObjSkipped && L.bObjSeen && !L.bAfterObj) h->bObjContig = 0;  /* cut short */
   if (rc == HS_ENOMEM || rc == HS_EFORMAT) {
     if (rc == HS_ENOMEM)
       hs_case_diag(c, HS_ERROR, zFile, iRec, 0,
@@ -1590,6 +1689,7 @@ done:
     ** object columns were never adopted, so nothing points at freed memory. */
     heap_free(h);
   }
+  if (L.bPre && L.pre.xGraphFree) L.pre.xGraphFree(L.pre.pGraph);  /* not used */
   free(L.aAddr);
   free(L.aSize);
   free(L.aContentOff);

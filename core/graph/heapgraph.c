@@ -365,6 +365,7 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
   int bCache = !(c->flags & HS_CASE_NOCACHE) && pIn && pIn->zPath && !getenv("HEAPSCOPE_NO_INDEX");
   if (bCache) {
     hs_index_key_init(&k, pIn, (uint32_t)h->nObj, h->aSize);
+    k.pHeap = h;
     char *zIdx = hs_index_path(&k, 0);
     g = hs_index_read(zIdx, &k);
     free(zIdx);

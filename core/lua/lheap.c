@@ -86,9 +86,10 @@ static int l_params(lua_State *L) {
 }
 
 /* heap_stats(case) -> {unreachable, unreachable_bytes, dropped, root_dropped,
-** reachable_bytes, edges, from_index}; builds the graph. */
+** reachable_bytes, edges, from_index, objects_from_index}; builds the graph. */
 static int l_stats(lua_State *L) {
-  hs_graph *g = checkgraph(L, NULL);
+  hs_heap *h;
+  hs_graph *g = checkgraph(L, &h);
   lua_createtable(L, 0, 8);
   setnum(L, "unreachable", (double)g->nUnreachable);
   setnum(L, "unreachable_bytes", (double)g->nUnreachableBytes);
@@ -99,6 +100,8 @@ static int l_stats(lua_State *L) {
   setnum(L, "objects", g->nObj);
   lua_pushboolean(L, g->bFromIndex);
   lua_setfield(L, -2, "from_index");
+  lua_pushboolean(L, h->bObjFromIndex);       /* the object records were not parsed */
+  lua_setfield(L, -2, "objects_from_index");
   return 1;
 }
 

@@ -173,8 +173,10 @@ typedef struct hs_index_key {
   int bMember;             /* 1: an archive member (zName != zPath): cache only */
   uint64_t nBytes;         /* decompressed length of the dump */
   uint64_t iHash;          /* XXH3-64 of every byte of the dump */
-  uint32_t nObj;           /* objects the loader found */
+  uint32_t nObj;           /* objects the loader found (UINT32_MAX: not known yet) */
   const uint64_t *aObjSize;/* their sizes, checked against the index (may be NULL) */
+  const uint8_t *pDump;    /* the dump's bytes (for checking saved object columns) */
+  const struct hs_heap *pHeap; /* writing: save its object columns too (may be NULL) */
 } hs_index_key;
 
 /* Fill k from a dump buffer and its input: hashes the whole buffer (XXH3,
@@ -200,6 +202,11 @@ hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k);
 ** temporaries of dead writers first; SIGTERM/SIGHUP meanwhile remove it).
 ** Returns HS_OK, or HS_ERR with errno saying why (ENOSPC: the disk is full). */
 int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *g);
+/* hs_heap_reopen's implementation (heap.h): the object columns and graph of
+** a current index file for the dump in `in`, so that its loader skips the
+** object records.  HS_OK, or HS_ERR when there is no such index. */
+struct hs_heap_prebuilt;
+int hs_index_reopen(const hs_input *in, struct hs_heap_prebuilt *pre);
 /* Unlink the temporary an hs_index_write in progress is writing, if any.
 ** Async-signal-safe: for the CLI's interrupt path. */
 void hs_index_abort_tmp(void);

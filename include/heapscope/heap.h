@@ -118,7 +118,33 @@ struct hs_heap {
   uint64_t nSeg;
   hs_heap_seg *aSeg;        /* owned by hs_heap */
   uint64_t nSegCap;
+
+  /* Where the object records are, for the index file (hs_heap_reopen). */
+  uint64_t iObjRecFirst;    /* offset of the first object record */
+  uint64_t iObjRecEnd;      /* offset just past the last one */
+  int bObjContig;           /* 1: no other record lies between them */
+  uint64_t nPhantom;        /* phantom slots dropped (see heapdump.c) */
+  int bObjFromIndex;        /* 1: aAddr, aSize, aType, aContentOff point into
+                            ** an index file's mapping (owned by pGraph): the
+                            ** object records were not parsed */
 };
+
+/* Reopening a dump whose index file is current (core/graph/index.c) skips
+** parsing its object records: the loader asks this hook, when set and the
+** case allows index files, for the object columns and the graph saved in
+** the index.  The columns stay valid while pGraph lives (freed with
+** xGraphFree).  Returns HS_OK and fills *p, or HS_ERR (no usable index: parse
+** as usual).  The CLI sets it to hs_index_reopen; NULL: always parse. */
+typedef struct hs_heap_prebuilt {
+  uint64_t nObj;
+  const uint64_t *aAddr, *aSize, *aContentOff, *aType;
+  uint64_t nField, nFieldMax, nPhantom;
+  uint64_t iObjRecFirst, iObjRecEnd;
+  struct hs_graph *pGraph;
+  void (*xGraphFree)(struct hs_graph *);
+} hs_heap_prebuilt;
+typedef int (*hs_heap_reopen_fn)(const hs_input *in, hs_heap_prebuilt *pOut);
+extern hs_heap_reopen_fn hs_heap_reopen;
 
 /* Index of the object containing address a (interior addresses included),
 ** or UINT64_MAX if none.  O(log nObj). */

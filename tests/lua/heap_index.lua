@@ -34,12 +34,18 @@ end
 local function answers(c)
   local h = c.heap
   local top = h:top_retainers(5)
-  local out = { from_index = h.stats.from_index, unreachable = h.unreachable.count }
+  local st = h.stats
+  local out = { from_index = st.from_index, objects_from_index = st.objects_from_index,
+                unreachable = h.unreachable.count }
+  -- what the object columns give: sites per object, contents, the histogram
+  local sites = h:by_site()
+  out[#out + 1] = ("%d objects, %d sites, first %s"):format(#h.objects, #sites,
+    #sites > 0 and tostring(sites[1].count) or "-")
   for i = 1, #top do
     local o = h:object_at(top[i].id)
     local d = o:dominator()
-    out[#out + 1] = ("%d %d %d %s %d %d"):format(o.id, o.retained, #o:path(), d and d.id or "-",
-      #o:referrers(), #o:referents())
+    out[#out + 1] = ("%d %d %d %s %d %d %x %s"):format(o.id, o.retained, #o:path(), d and d.id or "-",
+      #o:referrers(), #o:referents(), o.addr, o:bytes(0, math.min(o.size, 64)))
   end
   return out
 end
@@ -71,7 +77,9 @@ tap.ok(exists(idx), "... and writes <dump>.hsidx next to it")
 
 local second = session()
 tap.is(second.from_index, true, "second session reads the index")
-tap.ok(same(first, second), "... and answers the same")
+tap.is(second.objects_from_index, true, "... object columns included (the object records are skipped)")
+tap.is(first.objects_from_index, false, "(the first session parsed them)")
+tap.ok(same(first, second), "... and answers the same: sites, contents, graph")
 
 -- damage: bytes in the middle of the arrays
 do
