@@ -5,8 +5,9 @@
 -- records it.  Evidence, best first: gctrace (every cycle: the wall-clock
 -- phase times "A+B+C ms clock", A and C being the pauses), MemStats PauseNs
 -- (the last 256 cycles, each cycle once across snapshots), the PauseNs ring
--- of a heap dump.  Fewer than min_cycles pauses are not judged: their p99
--- is only their maximum.  A pause puts no memory at stake, so findings
+-- of a heap dump.  Fewer than min_cycles pauses are not judged; below 100
+-- the p99 is the longest pause.  A stop of error_ms or more (a second by
+-- default) is an error: health checks and timeouts fail during it.  A pause puts no memory at stake, so findings
 -- carry no bytes (each worst cycle's heap size is in the evidence).
 local ev = require "lib.evidence"
 
@@ -58,7 +59,7 @@ return {
   id = "gc-pause",
   summary = "stop-the-world GC pauses over a threshold at p99",
   needs = { "gc", "memstats", "heap" },
-  params = { p99_ms = 10, error_ms = 100, min_cycles = 20 },
+  params = { p99_ms = 10, error_ms = 1000, min_cycles = 5 },
   run = function(case, emit, params)
     local pauses, source
     for _, f in ipairs { from_gctrace, from_memstats, from_heapdump } do

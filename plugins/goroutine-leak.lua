@@ -8,11 +8,17 @@
 --   goroutine dump  case.goroutines, one snapshot (debug=2 or a crash
 --                   traceback, else debug=1): states, wait minutes, creators
 --   goroutine profile  profiles.goroutine: counts and stacks only
--- Goroutines are grouped by wait state, creator and stack.  A group of at least
+-- Goroutines are grouped by wait state, creator and stack.  An idle worker
+-- pool also parks many goroutines at one place, so a group of at least
 -- min_count blocked on a channel, select, lock, Cond or WaitGroup with a
--- frame in the user's code is a warning (error from error_count); nil
--- channels and empty selects block forever, so any such group is one.
--- Groups in IO wait or sleep are info: servers keep idle connections.
+-- frame in the user's code is a warning (error from error_count) only when
+-- the evidence shows it is stuck: waiting min_wait_minutes or more (the
+-- minutes of a debug=2 dump or a traceback; in a heap dump, the last GC's
+-- start minus waitsince, the start of the first GC that found the
+-- goroutine blocked), or holding min_retained bytes that only its stacks
+-- reference; otherwise it is info.  Nil channels and empty selects block
+-- forever, so any such group is a warning.  Groups in IO wait or sleep are
+-- info: servers keep idle connections.
 local stack = require "lib.stack"
 local ev = require "lib.evidence"
 
@@ -95,7 +101,7 @@ local function add(groups, order, state, frames, count, extra)
   if extra then
     if extra.id then g.ids[#g.ids + 1] = extra.id end
     if extra.created_by and extra.created_by ~= "" then g.created_by = g.created_by or extra.created_by end
-    if extra.wait and extra.wait > 0 then
+    if extra.wait then
       g.wait_min = math.min(g.wait_min or extra.wait, extra.wait)
       g.wait_max = math.max(g.wait_max or extra.wait, extra.wait)
     end
@@ -116,13 +122,20 @@ local function from_heap(h)
     local id = tonumber(fg[r])
     bytes[id] = (bytes[id] or 0) + tonumber(fsize[r])
   end
-  local gid, gsys = gt:column("id"), gt:column("system")
+  local gid, gsys, since = gt:column("id"), gt:column("system"), gt:column("waitsince")
   local reason, cb = ev.text(gt, "wait_reason"), ev.text(gt, "created_by")
+  -- waitsince is the start (nanotime) of the first GC that found the
+  -- goroutine blocked; the latest of them is about the last GC's start,
+  -- which comes right before the dump: "now", for minutes waited.
+  local now = 0
+  for _, r in gt:rows() do now = math.max(now, tonumber(since[r])) end
   for i, r in gt:rows() do
     local id = tonumber(gid[r])
     if tonumber(gsys[r]) == 0 then
+      local ws = tonumber(since[r])
       add(groups, order, reason(i, r), stacks[id] or {}, 1,
-          { id = id, stack_bytes = bytes[id] or 0, created_by = cb(i, r) })
+          { id = id, stack_bytes = bytes[id] or 0, created_by = cb(i, r),
+            wait = ws > 0 and (now - ws) / 60e9 or nil })
     end
   end
   return order, "heap dump"
@@ -139,9 +152,11 @@ local function from_text(c)
   local state, cb = ev.text(t, "state"), ev.text(t, "created_by")
   local groups, order = {}, {}
   for i, r in t:rows() do
+    -- a per-goroutine form (an id) prints ", N minutes" from one minute on,
+    -- so no minutes there means less than one; debug=1 says nothing
+    local id = tonumber(gid[r])
     add(groups, order, state(i, r), stacks[r] or {}, tonumber(cnt[r]),
-        { id = tonumber(gid[r]) ~= 0 and tonumber(gid[r]) or nil, wait = tonumber(wm[r]),
-          created_by = cb(i, r) })
+        { id = id ~= 0 and id or nil, wait = id ~= 0 and tonumber(wm[r]) or nil, created_by = cb(i, r) })
   end
   return order, t:get(1, "source")
 end
@@ -213,7 +228,8 @@ return {
   id = "goroutine-leak",
   summary = "many goroutines parked at the same place (same stack and wait state), with what they hold",
   needs = { "heap", "goroutines", "profiles.goroutine" },
-  params = { min_count = 20, error_count = 10000, max_frames = 12 },
+  params = { min_count = 20, min_wait_minutes = 1, min_retained = 64 * 1024, error_count = 10000,
+             max_frames = 12 },
   run = function(case, emit, params)
     local h = case.heap
     local groups, source
@@ -222,24 +238,26 @@ return {
     if not groups then groups, source = from_profile(case) end
     if not groups then return end
     local cb_by_site = creators(case)
+    local from_dump = h and source == "heap dump"
     for _, g in ipairs(groups) do
       local cls = g.cls
       local big = g.count >= params.min_count
-      local sev
-      if cls == "forever" and g.site then sev = "warning"
-      elseif severe[cls] and big and g.site then
-        sev = g.count >= params.error_count and "error" or "warning"
-      elseif (cls == "io" or cls == "sleep" or severe[cls]) and big then sev = "info"
-      end
-      if sev then
+      if (big and (severe[cls] or cls == "io" or cls == "sleep")) or (cls == "forever" and g.site) then
+        local rb, rn = 0, 0
+        if from_dump and g.site and (severe[cls] or cls == "forever") then rb, rn = retained_by(h, g) end
+        local long = g.wait_min and g.wait_min >= params.min_wait_minutes
+        local holds = rb >= params.min_retained
+        local sev = "info"
+        if cls == "forever" then sev = "warning"
+        elseif severe[cls] and g.site and (long or holds) then
+          sev = g.count >= params.error_count and "error" or "warning"
+        end
         local site = g.site or g.funcs[1] or "?"
         local cb = g.created_by or (g.site and cb_by_site[g.site]) or creator_of(g.funcs)
         local e = { stack = stack.lines(g.frames, params.max_frames), state = g.state ~= "" and g.state or nil,
                     count = g.count, created_by = cb, source = source }
         local held, bytes
-        if h and source == "heap dump" then
-          local rb, rn = 0, 0
-          if sev ~= "info" then rb, rn = retained_by(h, g) end
+        if from_dump then
           e.stack_bytes, e.retained_bytes, e.retained_objects = g.stack_bytes, rb, rn
           bytes = g.stack_bytes + rb
           held = ("they hold %s of stack frames%s"):format(hs.bytes(g.stack_bytes),
@@ -249,18 +267,29 @@ return {
           e.stack_bytes_min = bytes
           held = ("their stacks take at least %s (2 KiB each; a heap dump shows what they keep alive)"):format(hs.bytes(bytes))
         end
-        if g.wait_min then e.wait_minutes = { min = g.wait_min, max = g.wait_max } end
+        local waited = ""
+        if g.wait_min then
+          e.wait_minutes = { min = ev.round(g.wait_min, 3), max = ev.round(g.wait_max, 3) }
+          waited = g.wait_min >= 1 and (", for %d minutes or more"):format(math.floor(g.wait_min))
+                   or ", for less than a minute"
+        end
         local ids = {}
         for k = 1, math.min(#g.ids, 10) do ids[k] = g.ids[k] end
         if #ids > 0 then e.goroutine_ids = ids end
         local state = g.state ~= "" and g.state or "an unrecorded state"
+        local verdict
+        if sev ~= "info" then
+          verdict = (advice[cls] or advice.unknown):gsub("^%l", string.upper)
+        else
+          verdict = "Nothing here shows they are stuck: an idle worker pool looks the same. They leak if they wait for minutes "
+            .. "(a debug=2 goroutine dump shows how long) or hold memory only they reference (a heap dump shows it); if so, "
+            .. (advice[cls] or advice.unknown)
+        end
         emit {
           severity = sev,
           title = ("%d goroutines parked in %s (%s)"):format(g.count, stack.short(site), state),
           message = ("%d goroutines%s wait in %s on %s%s; %s. %s."):format(g.count,
-            cb and (" created by " .. cb) or "", site, state,
-            g.wait_min and (", for %d minutes or more"):format(g.wait_min) or "", held,
-            (advice[cls] or advice.unknown):gsub("^%l", string.upper)),
+            cb and (" created by " .. cb) or "", site, state, waited, held, verdict),
           bytes = bytes, count = g.count, site = g.site, evidence = e,
         }
       end

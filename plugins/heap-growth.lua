@@ -186,7 +186,7 @@ return {
   id = "heap-growth",
   summary = "live heap (or goroutine count) rising across GC cycles or snapshots, with the rate and the sites that grew",
   needs = { "gc", "memstats", "heap", "profiles.heap", "profiles.goroutine", "metrics" },
-  params = { min_growth = 16 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5 },
+  params = { min_growth = 8 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5 },
   run = function(case, emit, params)
     local pts, source, ps, dumps
     for _, f in ipairs { gctrace_points, memstats_points, dump_points, profile_points } do

@@ -11,7 +11,7 @@ return {
     ["pool-misuse"] = { max_object = 262144, min_oversized = 262144, new_share = 0.1 },
     ["finalizer-cycle"] = { queue_warn = 10 },
     ["dominant-retainer"] = { warn_share = 0.3, warn_objects = 500 },
-    ["heap-growth"] = { min_growth = 8 * 2^20, min_ratio = 0.1 },
+    ["heap-growth"] = { min_growth = 4 * 2^20, min_ratio = 0.1 },
     ["gc-thrash"] = { cpu_share = 0.15 },
     ["gc-pause"] = {}, -- the 10 ms default: healthy runs on a busy 2-core machine reach 5-7 ms
     ["rss-gap"] = { min_gap = 32 * 2^20, ratio = 1.5 },
