@@ -38,7 +38,15 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
   }
   free(in->zKind);
   in->zKind = hs_strdup(l->zKind);
+  c->zLoading = in->zName;
+  c->nPlaced = 0;
+  c->nDropped = 0;
   rc = l->xLoad(c, in);
+  c->zLoading = NULL;
+  if (c->nDropped)
+    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
+                 "%llu further problems not shown (only the first %d of an input are listed)",
+                 (unsigned long long)c->nDropped, HS_MAX_PLACED_DIAG);
   if (rc != HS_OK && rc != HS_ETRUNC) c->nError++;
   return rc;
 }

@@ -283,7 +283,6 @@ static int c_flt(cur *p, double *pv, const char *zWant) {
 ** the next line was the rest of ours (the foreign text is dropped),
 ** otherwise the next line is processed on its own as usual. */
 
-#define MAX_WARN 20
 
 typedef union val {
   uint64_t u;
@@ -312,8 +311,6 @@ typedef struct gcx {
   uint64_t nRow;       /* rows added, all three tables */
   uint64_t iLastNum;   /* number of the last gc line */
   int bPeriodic;       /* a "GC forced" line is waiting for its gc line */
-  int nWarn;           /* warnings issued (the rest are counted) */
-  uint64_t nMoreWarn;
   uint64_t nStitch;    /* lines rejoined after interleaved output */
   char *aJoin;         /* the joined text of an interrupted line */
   size_t nJoinCap;
@@ -342,11 +339,6 @@ static int *tab_idx(gcx *x, int eTab) {
 }
 
 static void warn(gcx *x, const hs_logline *L, const char *zWhat, const cur *p) {
-  if (x->nWarn >= MAX_WARN) {
-    x->nMoreWarn++;
-    return;
-  }
-  x->nWarn++;
   if (L->bCut) {
     hs_case_diag(x->c, HS_WARNING, x->in->zName, L->iOff, L->iLine,
                  "the file ends inside this %s (truncated at column %zu, where %s was expected); "
@@ -728,10 +720,6 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
                  "end?); lines after the cut may be missing", HS_LOG_MAX_RECORD);
   hs_logreader_free(&r);
   free(x.aJoin);
-  if (x.nMoreWarn)
-    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
-                 "%llu more gctrace lines did not parse completely (only the first %d are listed)",
-                 (unsigned long long)x.nMoreWarn, MAX_WARN);
   if (pnRow) *pnRow = x.nRow;
   if (x.bNoMem) {
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,

@@ -59,7 +59,6 @@
 #include "formats/memstats.h"
 
 #define MS_MAX_DEPTH 64   /* json-c nesting limit; expvar values nest a little */
-#define MS_MAX_DIAG 20    /* problems reported per input before summarising */
 #define MS_NPAUSE 256     /* length of Go's PauseNs/PauseEnd circular buffers */
 
 /* ------------------------------------------------------------------ */
@@ -177,7 +176,6 @@ typedef struct ms_load {
   hs_table *t;            /* memstats */
   int aiCol[HS_MS_NCOL];  /* its columns by HS_MS_ slot */
   uint64_t nRow;          /* snapshots this input added */
-  uint64_t nDiag;         /* problems reported for this input */
   uint64_t nSkipped;      /* JSON values without MemStats fields */
   uint64_t nBad;          /* values that did not parse */
   int rc;                 /* HS_ENOMEM once memory ran out */
@@ -211,8 +209,6 @@ static int json_ring(json_object *o, uint64_t *a) {
 }
 
 static void ms_diag(ms_load *p, hs_level lvl, uint64_t iOff, uint64_t iLine, const char *zMsg) {
-  p->nDiag++;
-  if (p->nDiag > MS_MAX_DIAG) return;
   if (iOff != UINT64_MAX)
     hs_case_diag(p->c, lvl, p->in->zName, iOff, iLine, "byte offset %llu: %s",
                  (unsigned long long)iOff, zMsg);
@@ -454,9 +450,6 @@ static int load(hs_case *c, hs_input *in) {
                                  : "the memstats table is already sealed; load inputs before use");
     goto done;
   }
-  if (s.nDiag > MS_MAX_DIAG)
-    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0, "%llu further problems not shown",
-                 (unsigned long long)(s.nDiag - MS_MAX_DIAG));
   if (s.nSkipped > 0 && s.nRow > 0)
     hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
                  "%llu JSON value%s without runtime.MemStats fields skipped",

@@ -73,7 +73,6 @@
 #include "heapscope/heapscope.h"
 
 #define PROC_MAX_KEYS 256
-#define PROC_MAX_DIAG 20
 
 typedef enum {
   PK_NONE = 0,
@@ -279,7 +278,7 @@ typedef struct proc_load {
   hs_input *in;
   hs_table *t;
   int aiCol[P_NCOL];    /* column indices by P_x */
-  uint64_t nRow, nDiag;
+  uint64_t nRow;
 } proc_load;
 
 static int add_row(proc_load *p, const char *zKind, const char *zKey, size_t nKey, uint64_t v,
@@ -300,7 +299,6 @@ static int add_row(proc_load *p, const char *zKind, const char *zKey, size_t nKe
 }
 
 static void pdiag(proc_load *p, hs_level lvl, uint64_t iLine, const char *zMsg) {
-  if (++p->nDiag > PROC_MAX_DIAG) return;
   hs_case_diag(p->c, lvl, p->in->zName, UINT64_MAX, iLine, "%s", zMsg);
 }
 
@@ -489,9 +487,6 @@ static int load(hs_case *c, hs_input *in) {
   }
 finish:
   if (rc != HS_OK) goto done;
-  if (s.nDiag > PROC_MAX_DIAG)
-    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0, "%llu further problems not shown",
-                 (unsigned long long)(s.nDiag - PROC_MAX_DIAG));
   if (s.nRow == 0) {
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
                  "no values found in this %s file (expected `Key: N kB` or `key N` lines)",

@@ -65,7 +65,6 @@
 
 #define PROM_MAX_LABELS 64
 #define PROM_MAX_LINE (1u << 20) /* longer "lines" are garbage, not samples */
-#define PROM_MAX_DIAG 20
 
 /* client_golang's Go collector metric -> MemStats slot and scale. */
 static const struct {
@@ -293,7 +292,7 @@ typedef struct prom_load {
   double aMs[HS_MS_NCOL]; /* go_memstats_* values */
   uint8_t aMsSet[HS_MS_NCOL];
   int bMs;
-  uint64_t nSample, nDiag, nBadLine;
+  uint64_t nSample, nBadLine;
   char *zBuf;             /* canonical label scratch */
   size_t nBufCap;
 } prom_load;
@@ -328,7 +327,6 @@ static int seen_add(prom_load *p, uint64_t key) {
 }
 
 static void diag(prom_load *p, hs_level lvl, uint64_t iLine, const char *zFmt, const char *zArg) {
-  if (++p->nDiag > PROM_MAX_DIAG) return;
   hs_case_diag(p->c, lvl, p->in->zName, UINT64_MAX, iLine, zFmt, zArg);
 }
 
@@ -622,9 +620,6 @@ static int load(hs_case *c, hs_input *in) {
                                  : "the metrics table is sealed; load inputs before use");
     goto done;
   }
-  if (s.nDiag > PROM_MAX_DIAG)
-    hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0, "%llu further problems not shown",
-                 (unsigned long long)(s.nDiag - PROM_MAX_DIAG));
   if (s.nSample == 0) {
     hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0,
                  "no Prometheus samples found: expected lines like `go_goroutines 31` or "

@@ -61,6 +61,10 @@ void hs_case_free(hs_case *c) {
 
 void hs_case_diag(hs_case *c, hs_level level, const char *zFile, uint64_t iOffset,
                   uint64_t iLine, const char *zFmt, ...) {
+  if (c->zLoading && (iLine || iOffset != UINT64_MAX) && ++c->nPlaced > HS_MAX_PLACED_DIAG) {
+    c->nDropped++;
+    return;
+  }
   if (c->nDiag == c->nDiagCap) {
     int nCap = c->nDiagCap ? c->nDiagCap * 2 : 16;
     hs_diag *aNew = realloc(c->aDiag, nCap * sizeof *aNew);

@@ -154,6 +154,12 @@ typedef struct hs_case {
   struct hs_heap *pHeap; /* NULL without a heap dump */
   void (*xHeapFree)(struct hs_heap *); /* set by whoever attached pHeap */
   uint32_t flags;     /* HS_CASE_* */
+  /* While a loader runs (hs_case_load_input): the input and how many of its
+  ** diagnostics that point at a place (line or offset) were recorded and
+  ** dropped; past HS_MAX_PLACED_DIAG they are counted, not kept. */
+  const char *zLoading;
+  uint32_t nPlaced;
+  uint64_t nDropped;
   /* The program's executable (core/binary/), NULL without one.  Set by its
   ** loader; hs_case_seal calls xBinaryName once, after every input loaded,
   ** to name the heap's objects and roots. */
@@ -161,6 +167,10 @@ typedef struct hs_case {
   void (*xBinaryFree)(struct hs_binary *);
   int (*xBinaryName)(struct hs_case *, struct hs_binary *);
 } hs_case;
+
+/* Diagnostics with a place (line or byte offset) kept per input; the rest
+** are summarised in one warning.  Whole-file diagnostics are always kept. */
+#define HS_MAX_PLACED_DIAG 20
 
 enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2 };
 

@@ -165,6 +165,31 @@ static void test_table_borrow(void **state) {
   hs_strpool_free(p);
 }
 
+/* The case keeps HS_MAX_PLACED_DIAG placed diagnostics per input and says
+** how many more there were; whole-file ones always stay. */
+static void test_diag_cap_per_input(void **state) {
+  (void)state;
+  char z[64 * 30 + 1];
+  size_t n = 0;
+  for (int i = 1; i <= 30; i++) n += (size_t)snprintf(z + n, sizeof z - n, "gc %d @0.1s 1%%: X\n", i);
+  hs_case *c = hs_case_new("t");
+  assert_int_equal(hs_case_load_buffer(c, "a.log", z, n, "gctrace"), HS_OK);
+  assert_int_equal(hs_case_load_buffer(c, "b.log", z, 3 * (n / 30), "gctrace"), HS_OK);
+  int nPlacedA = 0, nPlacedB = 0, nSummary = 0;
+  for (int i = 0; i < c->nDiag; i++) {
+    const hs_diag *d = &c->aDiag[i];
+    int bPlaced = d->iLine || d->iOffset != UINT64_MAX;
+    if (bPlaced && strcmp(d->zFile, "a.log") == 0) nPlacedA++;
+    if (bPlaced && strcmp(d->zFile, "b.log") == 0) nPlacedB++;
+    if (!bPlaced && strstr(d->zMsg, "10 further problems not shown")) nSummary++;
+  }
+  assert_int_equal(nPlacedA, HS_MAX_PLACED_DIAG); /* 30 bad lines, 20 listed */
+  assert_int_equal(nSummary, 1);
+  assert_int_equal(nPlacedB, 3);                  /* the count starts again per input */
+  assert_int_equal(c->nDiag, HS_MAX_PLACED_DIAG + 1 + 3);
+  hs_case_free(c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_strpool_interns),
@@ -173,6 +198,7 @@ int main(void) {
       cmocka_unit_test(test_unknown_input_reported),
       cmocka_unit_test(test_table_open),
       cmocka_unit_test(test_table_borrow),
+      cmocka_unit_test(test_diag_cap_per_input),
   };
   return cmocka_run_group_tests_name("table", tests, NULL, NULL);
 }
