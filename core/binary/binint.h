@@ -12,6 +12,14 @@ typedef struct binsect {
   uint64_t iOff;    /* file offset */
 } binsect;
 
+typedef struct binfunc { /* a function's code range, for inline chains */
+  uint32_t idName;       /* binary's pool */
+  uint64_t iLo, iHi;     /* [low_pc, high_pc) */
+  uint64_t iCuOff;       /* its compile unit's DIE (Go writes no .debug_aranges,
+                            so libdw's dwarf_addrdie cannot find it by address) */
+  uint64_t iDieOff;      /* its DW_TAG_subprogram */
+} binfunc;
+
 typedef struct binint {
   int nSect, nSectCap;
   binsect *aSect;        /* allocated PROGBITS sections */
@@ -20,6 +28,8 @@ typedef struct binint {
   uint32_t *aRtypeIdx;   /* type indexes with an iRtype, sorted by iRtype */
   uint32_t nRtypeIdx;
   char *pCopy;           /* the image libelf reads (it writes into it) */
+  binfunc *aFunc;        /* DWARF subprograms, sorted by name id */
+  uint32_t nFunc, nFuncCap;
 } binint;
 
 int binint_add_global(hs_binary *, const char *zName, uint64_t iAddr, uint64_t nSize,

@@ -328,6 +328,29 @@ int32_t hs_binary_rtype_dwarf(const hs_binary *b, uint64_t iAddr) {
   return (int32_t)x->aRtypeIdx[lo];
 }
 
+static int add_func(hs_binary *b, Dwarf_Die *d, uint64_t iCuOff) {
+  binint *x = b->pInt;
+  Dwarf_Addr lo, hi;
+  const char *zName = dwarf_diename(d);
+  if (!zName || dwarf_lowpc(d, &lo) != 0 || dwarf_highpc(d, &hi) != 0 || hi <= lo) return HS_OK;
+  if (x->nFunc == x->nFuncCap) {
+    uint32_t nCap = x->nFuncCap ? x->nFuncCap * 2 : 1024;
+    binfunc *aNew = realloc(x->aFunc, nCap * sizeof *aNew);
+    if (!aNew) return HS_ENOMEM;
+    x->aFunc = aNew;
+    x->nFuncCap = nCap;
+  }
+  uint32_t id = hs_str_internz(b->pStr, zName);
+  if (id == UINT32_MAX) return HS_ENOMEM;
+  x->aFunc[x->nFunc++] = (binfunc){id, lo, hi, iCuOff, dwarf_dieoffset(d)};
+  return HS_OK;
+}
+
+static int cmp_func(const void *pA, const void *pB) {
+  const binfunc *a = pA, *b = pB;
+  return a->idName < b->idName ? -1 : a->idName > b->idName;
+}
+
 int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   dwread r = {.b = b};
   int rc = HS_OK;
@@ -347,6 +370,7 @@ int binint_read_dwarf(hs_binary *b, char **pzWarn) {
         uint64_t o = dwarf_dieoffset(&c);
         if (is_type_tag(tag)) rc = push(&r.aOff, &r.nOff, &r.nOffCap, o);
         else if (tag == DW_TAG_variable) rc = push(&r.aVar, &r.nVar, &r.nVarCap, o);
+        else if (tag == DW_TAG_subprogram) rc = add_func(b, &c, off + nHdr);
         if (rc != HS_OK) goto done;
       } while (dwarf_siblingof(&c, &c) == 0);
     } else
@@ -391,6 +415,7 @@ int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   for (uint32_t i = 0; i < b->nType; i++)
     if (b->aType[i].iRtype) x->aRtypeIdx[x->nRtypeIdx++] = i;
   if (x->nRtypeIdx) qsort_r(x->aRtypeIdx, x->nRtypeIdx, sizeof *x->aRtypeIdx, cmp_rtype, b);
+  if (x->nFunc) qsort(x->aFunc, x->nFunc, sizeof *x->aFunc, cmp_func);
   /* Globals. */
   for (uint32_t i = 0; i < r.nVar; i++) {
     Dwarf_Die d;
@@ -451,23 +476,103 @@ void hs_binary_field_path(const hs_binary *b, int32_t iType, uint64_t iOff, char
   }
 }
 
+/* The function holding pc, from the function list (one pass), or NULL. */
+static const binfunc *func_of(const hs_binary *b, uint64_t pc) {
+  const binint *x = b->pInt;
+  for (uint32_t i = 0; i < x->nFunc; i++)
+    if (pc >= x->aFunc[i].iLo && pc < x->aFunc[i].iHi) return &x->aFunc[i];
+  return NULL;
+}
+
+/* The inline chain at pc inside function f: descend the concrete
+** subprogram's tree through the inlined subroutines (and lexical blocks)
+** that contain pc, outermost first.  (libdw's dwarf_getscopes turns to an
+** inlined function's abstract definition after the innermost one, so it
+** would lose the middle of a nested chain.)  At most 64 levels. */
+static int chain_in(const hs_binary *b, const binfunc *f, uint64_t pc,
+                    void (*xFrame)(void *pArg, const char *zFunc), void *pArg) {
+  const char *azName[64];
+  int n = 0;
+  Dwarf_Die d, c;
+  if (!dwarf_offdie(b->pDwarf, f->iDieOff, &d)) return 0;
+  azName[n++] = hs_str(b->pStr, f->idName);
+  for (int depth = 0; depth < 64 && dwarf_child(&d, &c) == 0; depth++) {
+    int bFound = 0;
+    do {
+      int tag = dwarf_tag(&c);
+      if ((tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block) && dwarf_haspc(&c, pc) == 1) {
+        if (tag == DW_TAG_inlined_subroutine && n < 64) {
+          Dwarf_Attribute a;
+          const char *z = dwarf_formstring(dwarf_attr_integrate(&c, DW_AT_name, &a));
+          azName[n++] = z ? z : "?";
+        }
+        d = c;
+        bFound = 1;
+        break;
+      }
+    } while (dwarf_siblingof(&c, &c) == 0);
+    if (!bFound) break;
+  }
+  for (int k = n - 1; k >= 0; k--) xFrame(pArg, azName[k]);
+  return n;
+}
+
 int hs_binary_inline_chain(const hs_binary *b, uint64_t pc,
                            void (*xFrame)(void *pArg, const char *zFunc), void *pArg) {
   if (!b->pDwarf) return 0;
-  Dwarf_Die cu, *aScope = NULL;
-  if (!dwarf_addrdie(b->pDwarf, pc, &cu)) return 0;
-  int nScope = dwarf_getscopes(&cu, pc, &aScope);
-  int nOut = 0;
-  for (int i = 0; i < nScope; i++) {
-    int tag = dwarf_tag(&aScope[i]);
-    if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_subprogram) continue;
-    Dwarf_Attribute a;
-    const char *zName = dwarf_formstring(dwarf_attr_integrate(&aScope[i], DW_AT_name, &a));
-    if (!zName) continue;
-    xFrame(pArg, zName);
-    nOut++;
-    if (tag == DW_TAG_subprogram) break;
+  const binfunc *f = func_of(b, pc);
+  return f ? chain_in(b, f, pc, xFrame, pArg) : 0;
+}
+
+/* 1 if path zA ends with path zB or zB with zA, at a '/' boundary (the
+** dump's file names and DWARF's may differ in how much of the path they
+** keep). */
+static int same_file(const char *zA, const char *zB) {
+  size_t nA = strlen(zA), nB = strlen(zB);
+  if (nA < nB) {
+    const char *z = zA; zA = zB; zB = z;
+    size_t n = nA; nA = nB; nB = n;
   }
-  free(aScope);
-  return nOut;
+  return nB > 0 && strcmp(zA + nA - nB, zB) == 0 && (nA == nB || zA[nA - nB - 1] == '/');
+}
+
+int hs_binary_inline_at(hs_binary *b, const char *zFunc, const char *zFile, uint64_t iLine,
+                        void (*xFrame)(void *pArg, const char *zFunc), void *pArg) {
+  binint *x = b->pInt;
+  if (!b->pDwarf || !x->nFunc) return 0;
+  uint32_t id = hs_str_internz(b->pStr, zFunc);
+  uint32_t lo = 0, hi = x->nFunc;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (x->aFunc[mid].idName < id) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo >= x->nFunc || x->aFunc[lo].idName != id) return 0;
+  const binfunc *f = &x->aFunc[lo];
+  Dwarf_Die cu;
+  Dwarf_Lines *pLines;
+  size_t nLine;
+  if (!dwarf_offdie(b->pDwarf, f->iCuOff, &cu) || dwarf_getsrclines(&cu, &pLines, &nLine) != 0) return 0;
+  /* libdw sorts a unit's lines by address: start at the function's first. */
+  size_t iFirst = 0, iEnd = nLine;
+  while (iFirst < iEnd) {
+    size_t mid = iFirst + (iEnd - iFirst) / 2;
+    Dwarf_Addr a;
+    Dwarf_Line *l = dwarf_onesrcline(pLines, mid);
+    if (l && dwarf_lineaddr(l, &a) == 0 && a < f->iLo) iFirst = mid + 1;
+    else iEnd = mid;
+  }
+  for (size_t i = iFirst; i < nLine; i++) {
+    Dwarf_Line *l = dwarf_onesrcline(pLines, i);
+    Dwarf_Addr a;
+    int ln;
+    const char *zSrc;
+    if (!l || dwarf_lineaddr(l, &a) != 0) continue;
+    if (a >= f->iHi) break;
+    if (a < f->iLo) continue;
+    if (dwarf_lineno(l, &ln) != 0 || (uint64_t)ln != iLine) continue;
+    if (!(zSrc = dwarf_linesrc(l, NULL, NULL)) || !same_file(zSrc, zFile)) continue;
+    return chain_in(b, f, a, xFrame, pArg);
+  }
+  return 0;
 }

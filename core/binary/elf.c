@@ -389,6 +389,7 @@ void hs_binary_free(hs_binary *b) {
     free(b->pInt->aSect);
     free(b->pInt->aRtypeIdx);
     free(b->pInt->pCopy);
+    free(b->pInt->aFunc);
     free(b->pInt);
   }
   hs_strpool_free(b->pStr);

@@ -433,6 +433,52 @@ static void count_typed(typer *t) {
   free(aStack);
 }
 
+typedef struct chain {
+  hs_table *t;
+  uint32_t iMemprof, iDepth, iLevel;
+  int rc;
+} chain;
+
+static void add_level(void *pArg, const char *zFunc) {
+  chain *ch = pArg;
+  uint64_t r = hs_table_add_row(ch->t);
+  if (r == UINT64_MAX) {
+    ch->rc = HS_ENOMEM;
+    return;
+  }
+  hs_table_set_u32(ch->t, 0, r, ch->iMemprof);
+  hs_table_set_u32(ch->t, 1, r, ch->iDepth);
+  hs_table_set_u32(ch->t, 2, r, ch->iLevel++);
+  hs_table_set_strz(ch->t, 3, r, zFunc);
+}
+
+/* heap.memprof_inline: for each memprof frame whose position is inside
+** inlined code, the inline chain, innermost (level 0) to the function the
+** dump named.  Frames without inlining get no rows. */
+static int inline_sites(hs_case *c, hs_binary *b) {
+  hs_table *f = hs_case_table(c, "heap.memprof_frames");
+  if (!f || !b->pDwarf) return HS_OK;
+  int iRow = hs_table_colidx(f, "memprof"), iDepth = hs_table_colidx(f, "depth"),
+      iFunc = hs_table_colidx(f, "func"), iFile = hs_table_colidx(f, "file"),
+      iLine = hs_table_colidx(f, "line");
+  if (iRow < 0 || iDepth < 0 || iFunc < 0 || iFile < 0 || iLine < 0) return HS_OK;
+  hs_table *t = hs_table_new(c, "heap.memprof_inline");
+  if (!t) return HS_ENOMEM;
+  if (t->nCol == 0 && (hs_table_col(t, "memprof", HS_U32, 0) < 0 || hs_table_col(t, "depth", HS_U32, 0) < 0 ||
+                       hs_table_col(t, "level", HS_U32, 0) < 0 || hs_table_col(t, "func", HS_STR, 0) < 0))
+    return HS_ENOMEM;
+  for (uint64_t r = 0; r < f->nRow; r++) {
+    chain ch = {t, (uint32_t)hs_table_u64(f, iRow, r), (uint32_t)hs_table_u64(f, iDepth, r), 0, HS_OK};
+    uint64_t nBefore = t->nRow;
+    int n = hs_binary_inline_at(b, hs_table_str(f, iFunc, r), hs_table_str(f, iFile, r),
+                                hs_table_u64(f, iLine, r), add_level, &ch);
+    if (ch.rc != HS_OK) return ch.rc;
+    if (n < 2) t->nRow = nBefore; /* nothing inlined there: no rows */
+    if ((r & 4095) == 0 && hs_checkpoint()) break;
+  }
+  return HS_OK;
+}
+
 /* heap.binary: one row saying what the binary provided and what it named. */
 static int describe(hs_case *c, const hs_binary *b, const char *zMatch, const typer *t) {
   hs_table *p = hs_table_new(c, "binary");
@@ -487,6 +533,7 @@ int hs_binary_name_case(hs_case *c, hs_binary *b) {
   name_roots(&t);
   int rc = type_objects(&t);
   if (rc == HS_OK) count_typed(&t);
+  if (rc == HS_OK) rc = inline_sites(c, b);
   if (rc == HS_OK) { /* kept for field names in paths */
     b->nObj = h->nObj;
     b->aObjType = t.aObjType;

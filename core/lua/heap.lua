@@ -590,8 +590,27 @@ function Heap:root(r)
   return setmetatable(x, Root)
 end
 
+-- With the program's binary: heap.memprof_inline's chains by memprof row
+-- and frame depth, innermost function first.
+function Heap:_inline_chains()
+  if not self._chains then
+    local ch, t = {}, self.memprof_inline
+    if t then
+      for i = 1, #t do
+        local b, d = t:get(i, "memprof"), t:get(i, "depth")
+        ch[b] = ch[b] or {}
+        ch[b][d] = ch[b][d] or {}
+        ch[b][d][t:get(i, "level") + 1] = t:get(i, "func")
+      end
+    end
+    self._chains = ch
+  end
+  return self._chains
+end
+
 -- The allocation stack of heap.memprof row b (1-based, as heap.objects.bucket
--- and heap.memprof_frames.memprof give it), leaf first.
+-- and heap.memprof_frames.memprof give it), leaf first.  With the program's
+-- binary, inlined functions are frames of their own with inline = true.
 function Heap:_stack(b)
   if not self._stacks then
     local t = self.memprof_frames
@@ -612,8 +631,25 @@ function Heap:_stack(b)
   local t = self.memprof_frames
   local out = {}
   if s then
+    local chains = self:_inline_chains()
     for k, f in ipairs(s) do
-      out[k] = { func = t:get(f.i, "func"), file = t:get(f.i, "file"), line = t:get(f.i, "line") }
+      local fr = { func = t:get(f.i, "func"), file = t:get(f.i, "file"), line = t:get(f.i, "line") }
+      local ch = chains[b] and chains[b][f.depth]
+      if ch then
+        -- Inlined code: the dump names the function it was inlined into,
+        -- at the inlined function's position; the binary says which that
+        -- is (pprof's "(inline)" frames).  Go records each inlined level
+        -- as a frame of its own; when the next frame is not the outer
+        -- function again, the levels are spelled out here.
+        out[#out + 1] = { func = ch[1], inline = true, file = fr.file, line = fr.line }
+        local nxt = s[k + 1]
+        if not (nxt and t:get(nxt.i, "func") == fr.func) then
+          for l = 2, #ch - 1 do out[#out + 1] = { func = ch[l], inline = true } end
+          out[#out + 1] = { func = fr.func }
+        end
+      else
+        out[#out + 1] = fr
+      end
     end
   elseif self.memprof and b >= 1 and b <= #self.memprof then
     out[1] = { func = self.memprof:get(b, "func") }

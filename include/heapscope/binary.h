@@ -153,6 +153,14 @@ void hs_binary_field_path(const hs_binary *, int32_t iType, uint64_t iOff, char 
 int hs_binary_inline_chain(const hs_binary *, uint64_t pc,
                            void (*xFrame)(void *pArg, const char *zFunc), void *pArg);
 
+/* The inline chain of the code at zFile:iLine inside function zFunc (what
+** a heap dump's memprof frame records: the outer function, the innermost
+** position), innermost first, as for hs_binary_inline_chain.  Returns the
+** number of frames (0 when not found, 1 when nothing was inlined there).
+** Cost: one pass over the line table of zFunc's compile unit. */
+int hs_binary_inline_at(hs_binary *, const char *zFunc, const char *zFile, uint64_t iLine,
+                        void (*xFrame)(void *pArg, const char *zFunc), void *pArg);
+
 /* Attach names to a case: check the binary against its heap dump (Go
 ** version, data and bss segments), and when it matches, name roots by
 ** global and field path, type objects (malloc headers, interface words,

@@ -80,6 +80,50 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
           tap.is(#p > 1 and p[#p].field, t.via, ("%s: the path to %s ends with field %s"):format(dir, t.addr, t.via))
         end
       end
+      -- Inline chains against pprof's own: allocs.raw.txt (go tool pprof
+      -- -raw of the program's allocs profile; Go 1.23 adds :column) lists each location's inlined
+      -- functions, innermost first.  Every memprof frame of the dump at such
+      -- a position gets exactly that chain from the binary.
+      local raw = read(dir .. "/pprof-top/allocs.raw.txt")
+      if raw and h.memprof_frames then
+        local want, cur = {}, nil
+        for line in raw:gmatch("[^\n]+") do
+          local fn, pos = line:match("^%s+%d+: 0x%x+ M=%d+ (.-) (%S-:%d+):?%d* s=%d+$")
+          if fn then
+            cur = { pos = pos, fn }
+            want[#want + 1] = cur
+          else
+            local fn2 = line:match("^%s+(.-) %S-:%d+:?%d* s=%d+$")
+            if fn2 and cur then cur[#cur + 1] = fn2 end
+          end
+        end
+        local byKey = {}
+        for _, w in ipairs(want) do if #w > 1 then byKey[w.pos .. "@" .. w[#w]] = table.concat(w, " <- ") end end
+        local got = {}
+        for b = 1, #h.memprof do
+          local st = h:_stack(b)
+          local f = h.memprof_frames
+          for i = 1, #f do
+            if f:get(i, "memprof") == b then
+              local key = ("%s:%d@%s"):format(f:get(i, "file"), f:get(i, "line"), f:get(i, "func"))
+              if byKey[key] then got[key] = got[key] or st end
+            end
+          end
+        end
+        local n = 0
+        for key, chainText in pairs(byKey) do
+          local st = got[key]
+          if st then
+            n = n + 1
+            local names = {}
+            for _, fr in ipairs(st) do names[#names + 1] = fr.func end
+            local text = table.concat(names, " <- ")
+            tap.ok(text:find(chainText, 1, true), ("%s: the inlined site at %s reads %s (got %s)"):format(
+              dir, key, chainText, text))
+          end
+        end
+        if prog == "leaky" then tap.ge(n, 1, dir .. ": inlined allocation sites compared with pprof's") end
+      end
       if prog == "leaky" and b then
         local share = b[1].typed_bytes / b[1].reachable_bytes
         tap.ge(share, 0.9, ("%s: %.1f%% of reachable bytes typed (goal: 90%%)"):format(dir, share * 100))
