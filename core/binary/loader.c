@@ -21,7 +21,7 @@ static void binary_free(hs_binary *b) { hs_binary_free(b); }
 static int gobinary_load(hs_case *c, hs_input *in) {
   hs_binary *b;
   char *zErr = NULL, *zWarn = NULL;
-  if (!hs_binary_is_go(in->p, in->n)) {
+  if (hs_binary_is_elf(in->p, in->n) && !hs_binary_is_go(in->p, in->n)) {
     /* Some other ELF (a core file, a C program): not evidence at all. */
     char zTried[512];
     size_t k = 0;

@@ -96,6 +96,19 @@ function Case:summary()
       out[#out + 1] = ("  table  %-28s %10d rows"):format(name, #self:table(name))
     end
   end
+  for _, b in ipairs(self.binary and { self.binary[1] } or {}) do
+    -- what the program's binary provided, and what it named
+    local has = {}
+    if b.dwarf == 1 then has[#has + 1] = "DWARF (types, globals, inlined frames)" end
+    if b.symtab == 1 then has[#has + 1] = "symbols" end
+    if b.rtypes == 1 then has[#has + 1] = "runtime type descriptors" end
+    out[#out + 1] = ("  binary %s %s: %s"):format(b.go_version, b.module,
+      #has > 0 and table.concat(has, ", ") or "nothing usable")
+    if b.matches == "yes" then
+      out[#out + 1] = ("  binary named %d of %d reachable objects (%s of %s)"):format(b.typed, b.reachable,
+        hs.bytes(b.typed_bytes), hs.bytes(b.reachable_bytes))
+    end
+  end
   for _, d in ipairs(self.warnings) do
     if d.level ~= "info" then out[#out + 1] = "  " .. d.text end
   end
