@@ -24,14 +24,7 @@
 #include "heapscope/heap.h"
 #include "base/base.h"
 
-typedef struct pagedir {
-  uint64_t iBase;     /* address of page 0 */
-  uint32_t nShift;    /* page size is 1 << nShift */
-  uint64_t nPage;
-  uint32_t *aPage;    /* nPage+1: objects starting before each page */
-} pagedir;
-
-static int pagedir_init(pagedir *d, const uint64_t *aAddr, const uint64_t *aSize,
+int hs_pagedir_init(hs_pagedir *d, const uint64_t *aAddr, const uint64_t *aSize,
                         uint32_t n) {
   memset(d, 0, sizeof *d);
   if (n == 0) return HS_OK;
@@ -53,25 +46,6 @@ static int pagedir_init(pagedir *d, const uint64_t *aAddr, const uint64_t *aSize
   return HS_OK;
 }
 
-/* The object containing p, or HS_NONE. */
-static inline uint32_t pagedir_find(const pagedir *d, const uint64_t *aAddr,
-                                    const uint64_t *aSize, uint64_t p) {
-  if (p < d->iBase) return HS_NONE;
-  uint64_t k = (p - d->iBase) >> d->nShift;
-  if (k >= d->nPage) return HS_NONE;
-  /* objects starting at or before p: all before page k, plus some in it */
-  uint32_t lo = d->aPage[k], hi = d->aPage[k + 1];
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (aAddr[mid] <= p)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo == 0) return HS_NONE;
-  lo--;
-  return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
-}
 
 /* A run: objects iFirst..iEnd-1 (ids) whose contents ascend in the dump,
 ** starting at byte iOff.  The loader sorts the dump's spans by address, so
@@ -122,7 +96,7 @@ static run *dump_order(const hs_heap *h, uint32_t nObj, uint32_t *pnRun) {
 ** order, so the edges come out exactly as one scanner would make them. */
 typedef struct scan {
   const hs_heap *h;
-  const pagedir *d;
+  const hs_pagedir *d;
   const run *aRun;
   uint32_t r0, r1;
   int bMapped, bBack;
@@ -155,7 +129,7 @@ static void *scan_runs(void *pArg) {
         if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
         uint64_t p = hs_heap_word(h, i, off);
         if (p == 0) continue;
-        uint32_t j = pagedir_find(s->d, h->aAddr, h->aSize, p);
+        uint32_t j = hs_pagedir_find(s->d, h->aAddr, h->aSize, p);
         if (j == HS_NONE) {
           s->nDropped++;
           continue;
@@ -206,8 +180,8 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   uint64_t nDropped = 0, nRootDropped = 0;
   uint32_t nRun = 0, m = 0;
   run *aRun = dump_order(h, nObj, &nRun);
-  pagedir d;
-  int rc = pagedir_init(&d, h->aAddr, h->aSize, nObj);
+  hs_pagedir d;
+  int rc = hs_pagedir_init(&d, h->aAddr, h->aSize, nObj);
   if (rc != HS_OK || !aTSrc || !aTDst || !aTOff || !aRun) {
     rc = HS_ENOMEM;
     goto done;
@@ -284,7 +258,7 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   }
   uint32_t nRootEdge = 0;
   for (uint32_t r = 0; r < nRoot; r++) {
-    aRootObj[r] = pagedir_find(&d, h->aAddr, h->aSize, h->aRootTarget[r]);
+    aRootObj[r] = hs_pagedir_find(&d, h->aAddr, h->aSize, h->aRootTarget[r]);
     if (aRootObj[r] == HS_NONE)
       nRootDropped++;
     else

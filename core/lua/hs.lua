@@ -105,8 +105,8 @@ function Case:summary()
     out[#out + 1] = ("  binary %s %s: %s"):format(b.go_version, b.module,
       #has > 0 and table.concat(has, ", ") or "nothing usable")
     if b.matches == "yes" then
-      out[#out + 1] = ("  binary named %d of %d reachable objects (%s of %s)"):format(b.typed, b.reachable,
-        hs.bytes(b.typed_bytes), hs.bytes(b.reachable_bytes))
+      out[#out + 1] = ("  binary named %d of %d objects (%s of %s)"):format(b.typed, b.objects,
+        hs.bytes(b.typed_bytes), hs.bytes(b.bytes))
     end
   end
   for _, d in ipairs(self.warnings) do

@@ -179,7 +179,7 @@ int hs_binary_object_field(const hs_binary *, const struct hs_heap *, uint64_t i
 
 /* Counts from the typing pass (hs_binary_name_case), for `info` and tests. */
 typedef struct hs_typing_stats {
-  uint64_t nReach, nReachBytes;   /* objects reachable from roots */
+  uint64_t nObjAll, nObjBytes;   /* objects in the dump (reachable or not) */
   uint64_t nTyped, nTypedBytes;   /* of those, with a type name */
   uint64_t nHeader;               /* typed by a malloc header */
   uint64_t nIface;                /* typed by an interface word */

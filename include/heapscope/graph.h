@@ -159,6 +159,40 @@ uint32_t hs_graph_edge_off(const hs_graph *g, uint32_t u, uint32_t v);
 /* Id of the object containing address p among n objects sorted by address
 ** (aAddr ascending, non-overlapping): aAddr[i] <= p < aAddr[i]+aSize[i];
 ** HS_NONE if none.  O(log n). */
+/* A page directory over objects sorted by address: objects starting
+** before page k are aPage[k] of them, so the object containing an address
+** is found by a binary search within one page (the page size is chosen so
+** that there are about as many pages as objects, at most 4 M).  The graph
+** build and the binary's typing pass (core/binary) both resolve every
+** pointer through it.  hs_pagedir_init returns HS_OK or HS_ENOMEM; the
+** caller frees aPage. */
+typedef struct hs_pagedir {
+  uint64_t iBase;     /* address of page 0 */
+  uint32_t nShift;    /* page size is 1 << nShift */
+  uint64_t nPage;
+  uint32_t *aPage;    /* nPage+1: objects starting before each page */
+} hs_pagedir;
+int hs_pagedir_init(hs_pagedir *d, const uint64_t *aAddr, const uint64_t *aSize, uint32_t n);
+/* The object containing p, or HS_NONE. */
+static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAddr,
+                                       const uint64_t *aSize, uint64_t p) {
+  if (p < d->iBase) return HS_NONE;
+  uint64_t k = (p - d->iBase) >> d->nShift;
+  if (k >= d->nPage) return HS_NONE;
+  /* objects starting at or before p: all before page k, plus some in it */
+  uint32_t lo = d->aPage[k], hi = d->aPage[k + 1];
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (aAddr[mid] <= p)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0) return HS_NONE;
+  lo--;
+  return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
+}
+
 uint32_t hs_graph_find(const uint64_t *aAddr, const uint64_t *aSize, uint32_t n,
                        uint64_t p);
 
