@@ -12,25 +12,12 @@ import subprocess
 import sys
 import tempfile
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
+sys.path.insert(0, "tests/lib")
+from tap import ok, done, run as hs  # noqa: E402
 
 
 def run(*args):
-    p = subprocess.run([HS, "--no-cache"] + list(args), capture_output=True, timeout=300)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    return hs("--no-cache", *args)
 
 
 case = "samples/go1.23/leaky"
@@ -80,5 +67,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -6,18 +6,10 @@
 local tap = require "hs.tap"
 local hs = require "hs"
 local json = dofile("tests/lib/json.lua")
+local files = dofile("tests/lib/files.lua")
+local read, exists = files.read, files.exists
 
 hs.open_options = { nocache = true } -- never write index files into samples/
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function exists(path) return read(path) ~= nil end
 
 local function global_named(desc, name)
   return desc == name or desc:sub(1, #name + 1) == name .. "." or desc:sub(1, #name + 1) == name .. "["
