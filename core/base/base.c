@@ -1,12 +1,14 @@
 /*
  * Small utilities every layer uses: string copies and printf into fresh
- * memory, human byte counts, and the Ctrl-C flag long loops poll.  They are
+ * memory, human byte counts, the Ctrl-C flag long loops poll, and the
+ * memory the machine (or its cgroup) allows.  They are
  * declared in heapscope/heapscope.h (part of the public C API) and depend on
  * nothing else in heapscope, so any folder may call them.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "heapscope/heapscope.h"
 
@@ -42,4 +44,16 @@ void hs_fmt_bytes(uint64_t n, char *zOut, size_t nOut) {
     i++;
   }
   snprintf(zOut, nOut, "%.1f %s", v, azUnit[i]);
+}
+
+uint64_t hs_machine_memory(void) {
+  long nPage = sysconf(_SC_PHYS_PAGES), nSize = sysconf(_SC_PAGESIZE);
+  uint64_t n = nPage > 0 && nSize > 0 ? (uint64_t)nPage * (uint64_t)nSize : (uint64_t)4 << 30;
+  FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* cgroup v2; "max" if none */
+  if (f) {
+    unsigned long long nMax;
+    if (fscanf(f, "%llu", &nMax) == 1 && nMax > 0 && nMax < n) n = nMax;
+    fclose(f);
+  }
+  return n;
 }

@@ -8,7 +8,8 @@
  * A profile is one protobuf message, perftools.profiles.Profile (schema in
  * profile.proto next to this file), usually gzipped on disk.  The source
  * layer un-gzips files; a gzip stream handed straight to
- * hs_case_load_buffer() is inflated here.  A protobuf message is a sequence
+ * hs_case_load_buffer() is inflated here with the source layer's decoder
+ * (hs_source_gunzip).  A protobuf message is a sequence
  * of fields, each a varint key (field number << 3 | wire type) and a value:
  *
  *   wire type  value                        Profile fields of that type
@@ -94,8 +95,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <archive.h>
-#include <archive_entry.h>
 #include "heapscope/heapscope.h"
 #include "base/base.h"
 #include "formats/profiles.h"
@@ -251,75 +250,16 @@ static int sniff_raw(const uint8_t *p, size_t n) {
 
 static int is_gzip(const uint8_t *p, size_t n) { return n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8; }
 
-/* Inflate a gzip stream into a malloc'd buffer (*pp, *pn).  A truncated
-** stream yields what was decoded and *pbTrunc = 1.  Past nMax bytes: with
-** bPrefix, stop and keep the first nMax (for sniffing); else HS_ELIMIT.
-** Returns HS_OK, or HS_EFORMAT if nothing could be decoded, HS_ENOMEM. */
-static int gunzip(const uint8_t *p, size_t n, uint64_t nMax, int bPrefix, uint8_t **pp, size_t *pn,
-                  int *pbTrunc) {
-  int rc = HS_OK;
-  uint8_t *pOut = NULL;
-  size_t nOut = 0, nCap = 0;
-  struct archive_entry *e;
-  struct archive *a = archive_read_new();
-  *pbTrunc = 0;
-  if (!a) return HS_ENOMEM;
-  archive_read_support_filter_gzip(a);
-  archive_read_support_format_raw(a);
-  if (archive_read_open_memory(a, p, n) != ARCHIVE_OK || archive_read_next_header(a, &e) != ARCHIVE_OK) {
-    rc = HS_EFORMAT;
-    goto done;
-  }
-  for (;;) {
-    if (nCap - nOut < 65536) {
-      size_t nNew = nCap ? nCap * 2 : 1 << 20;
-      uint8_t *pNew = realloc(pOut, nNew);
-      if (!pNew) {
-        rc = HS_ENOMEM;
-        goto done;
-      }
-      pOut = pNew;
-      nCap = nNew;
-    }
-    /* 64 KiB at a time: a cut stream then still yields what came before */
-    la_ssize_t r = archive_read_data(a, pOut + nOut, nCap - nOut < 65536 ? nCap - nOut : 65536);
-    if (r == 0) break;
-    if (r < 0) {
-      *pbTrunc = 1;
-      break;
-    }
-    nOut += (size_t)r;
-    if (nOut > nMax) {
-      if (bPrefix) {
-        nOut = (size_t)nMax;
-        break;
-      }
-      rc = HS_ELIMIT;
-      goto done;
-    }
-  }
-  if (nOut == 0) rc = HS_EFORMAT;
-done:
-  archive_read_free(a);
-  if (rc != HS_OK) {
-    free(pOut);
-    pOut = NULL;
-    nOut = 0;
-  }
-  *pp = pOut;
-  *pn = nOut;
-  return rc;
-}
-
 /* Sniff gzip too, so a .pb.gz handed to hs_case_load_buffer() is found:
 ** inflate the first 64 KiB and look at that.  Costs one small inflate,
 ** only for gzip input. */
 static int sniff(const uint8_t *p, size_t n) {
   if (!is_gzip(p, n)) return sniff_raw(p, n);
   uint8_t *pRaw = NULL;
-  size_t nRaw = 0;
+  uint64_t nRaw = 0;
   int bTrunc, iScore = 0;
-  if (gunzip(p, n, 65536, 1, &pRaw, &nRaw, &bTrunc) == HS_OK) iScore = sniff_raw(pRaw, nRaw);
+  if (hs_source_gunzip(p, n, 65536, 1, &pRaw, &nRaw, &bTrunc) == HS_OK)
+    iScore = sniff_raw(pRaw, (size_t)nRaw);
   free(pRaw);
   return iScore ? 80 : 0;
 }
@@ -1100,7 +1040,9 @@ static int load(hs_case *c, hs_input *in) {
   if (is_gzip(p, n)) {
     int bTrunc = 0;
     uint64_t nMax = c->nMaxBytes ? c->nMaxBytes : hs_machine_memory() / 4;
-    rc = gunzip(p, n, nMax, 0, &pRaw, &n, &bTrunc);
+    uint64_t nRaw = 0;
+    rc = hs_source_gunzip(p, n, nMax, 0, &pRaw, &nRaw, &bTrunc);
+    n = (size_t)nRaw;
     if (rc != HS_OK) {
       char zMax[32];
       hs_fmt_bytes(nMax, zMax, sizeof zMax);

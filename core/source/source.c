@@ -42,25 +42,13 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <zlib.h>
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
+#include "source/gunzip.h"
 
 #define SNIFF_WINDOW (64 * 1024)   /* what hs_sniff looks at */
 #define SMALL_FILE (256 * 1024)    /* read, not mapped, up to this size */
-
-uint64_t hs_machine_memory(void) {
-  long nPage = sysconf(_SC_PHYS_PAGES), nSize = sysconf(_SC_PAGESIZE);
-  uint64_t n = nPage > 0 && nSize > 0 ? (uint64_t)nPage * (uint64_t)nSize : (uint64_t)4 << 30;
-  FILE *f = fopen("/sys/fs/cgroup/memory.max", "r"); /* cgroup v2; "max" if none */
-  if (f) {
-    unsigned long long nMax;
-    if (fscanf(f, "%llu", &nMax) == 1 && nMax > 0 && nMax < n) n = nMax;
-    fclose(f);
-  }
-  return n;
-}
 
 void hs_open_opts_init(hs_open_opts *o) {
   memset(o, 0, sizeof *o);
@@ -167,61 +155,20 @@ static const char *aerr(struct archive *a) {
 static void fmt_size(uint64_t n, char *z, size_t nz) { hs_fmt_bytes(n, z, nz); }
 
 /* Where read_entry's bytes come from: a libarchive entry, or a gzip stream
-** inflated here with zlib -- libarchive gives up on a gzip stream without
-** its 8-byte trailer before returning a byte of it, where `gzip -dc`
-** recovers everything; a profile cut by a dropped connection is exactly
-** that. */
+** inflated with zlib (source/gunzip.h says why not libarchive). */
 typedef struct reader {
-  struct archive *a;  /* libarchive entry data, or NULL: zlib */
-  z_stream z;
-  int bEnd;           /* zlib: the last member ended */
-  int bCut;           /* zlib: the input ended inside a member */
-  const uint8_t *pLeft; /* zlib: input not yet given to z (inputs past 4 GiB) */
-  size_t nLeft;
-  const char *zErr;   /* zlib: why it stopped */
+  struct archive *a;  /* libarchive entry data, or NULL: gz */
+  hs_gz gz;
 } reader;
 
 /* Up to n decoded bytes into p: > 0 bytes, 0 at the end, -1 on an error
 ** (reader_error says which). */
 static la_ssize_t reader_read(reader *r, uint8_t *p, size_t n) {
-  if (r->a) return archive_read_data(r->a, p, n);
-  if (r->bEnd) return 0;
-  if (r->bCut) return -1;
-  r->z.next_out = p;
-  r->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
-  uInt nWant = r->z.avail_out;
-  while (r->z.avail_out > 0) {
-    if (r->z.avail_in == 0 && r->nLeft > 0) {
-      r->z.next_in = (Bytef *)r->pLeft;
-      r->z.avail_in = (uInt)(r->nLeft > (1u << 30) ? 1u << 30 : r->nLeft);
-      r->pLeft += r->z.avail_in;
-      r->nLeft -= r->z.avail_in;
-    }
-    int rc = inflate(&r->z, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {                 /* another member may follow */
-      while (r->z.avail_in > 0 && r->z.next_in[0] == 0) r->z.next_in++, r->z.avail_in--;
-      if (r->nLeft == 0 && (r->z.avail_in < 2 || r->z.next_in[0] != 0x1f ||
-                            r->z.next_in[1] != 0x8b)) {
-        r->bEnd = 1;
-        break;
-      }
-      inflateReset(&r->z);
-    } else if (rc == Z_BUF_ERROR || (rc == Z_OK && r->z.avail_in == 0 && r->nLeft == 0)) {
-      r->bCut = 1;
-      r->zErr = "the gzip stream ends before its end marker and checksum";
-      break;
-    } else if (rc != Z_OK) {
-      r->bCut = 1;
-      r->zErr = r->z.msg ? r->z.msg : "corrupt deflate data";
-      break;
-    }
-  }
-  la_ssize_t nGot = (la_ssize_t)(nWant - r->z.avail_out);
-  return nGot > 0 || !r->bCut ? nGot : -1;
+  return r->a ? archive_read_data(r->a, p, n) : (la_ssize_t)hs_gz_read(&r->gz, p, n);
 }
 
 static const char *aerr(struct archive *a);
-static const char *reader_error(reader *r) { return r->a ? aerr(r->a) : r->zErr; }
+static const char *reader_error(reader *r) { return r->a ? aerr(r->a) : r->gz.zErr; }
 
 enum { ENTRY_FULL, ENTRY_PREFIX }; /* what read_entry kept */
 
@@ -352,9 +299,7 @@ static int read_compressed(walk *w, const char *zName, const char *zPath, const 
   memset(&r, 0, sizeof r);
   int rc = HS_OK;
   if (nIn >= 2 && pIn[0] == 0x1f && pIn[1] == 0x8b) {
-    r.pLeft = pIn;
-    r.nLeft = nIn;
-    if (inflateInit2(&r.z, 16 + MAX_WBITS) != Z_OK) return HS_ENOMEM;
+    if (hs_gz_init(&r.gz, pIn, nIn) != HS_OK) return HS_ENOMEM;
   } else {
     struct archive_entry *e;
     r.a = archive_read_new();
@@ -385,7 +330,7 @@ done:
   if (r.a)
     archive_read_free(r.a);
   else
-    inflateEnd(&r.z);
+    hs_gz_end(&r.gz);
   return rc;
 }
 

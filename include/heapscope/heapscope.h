@@ -267,6 +267,15 @@ void hs_caselist_free(hs_caselist *);
 typedef int (*hs_input_fn)(void *pArg, hs_input *pIn, const char *zMember);
 int hs_source_read(const char *zPath, const hs_limits *, hs_input_fn, void *pArg,
                    char **pzErr);
+/* Inflate the gzip stream p[0..n) (every member) into a malloc'd buffer
+** (*pp, *pn; the caller frees it), with the decoder the source layer uses
+** for .gz files, so a loader handed gzip bytes in memory (pprof) decodes
+** them the same way.  Past nMax decoded bytes: with bPrefix keep the first
+** nMax and stop (sniffing), else HS_ELIMIT.  A stream cut short or corrupt
+** keeps what decoded and sets *pbCut.  HS_OK, HS_EFORMAT (nothing decoded),
+** HS_ELIMIT or HS_ENOMEM. */
+int hs_source_gunzip(const uint8_t *p, uint64_t n, uint64_t nMax, int bPrefix, uint8_t **pp,
+                     uint64_t *pn, int *pbCut);
 /* Load one buffer into a case with the sniffed loader (or zKind if given). */
 int hs_case_load_input(hs_case *, hs_input *, const char *zKind);
 /* Load an in-memory buffer (copied) as if it were a file named zName. */
