@@ -8,26 +8,9 @@ import sys
 import tempfile
 import time
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import HS, done, ok, run  # noqa: E402
 SAMPLE = "samples/go1.23/leaky/gctrace.log"
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
-
-
-def run(*args, timeout=60):
-    p = subprocess.run([HS] + list(args), capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
 def first(err):
@@ -129,5 +112,4 @@ err = err.decode(errors="replace")
 ok(p.returncode == 130 and "interrupted" in err and "compiled loop" not in err,
    "a second Ctrl-C ends a compiled loop: 'interrupted', exit 130", "rc=%s %s" % (p.returncode, err))
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(done())

@@ -11,26 +11,9 @@ import tarfile
 import tempfile
 import zipfile
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tap import done, ok, run  # noqa: E402
 S = "samples/go1.23/leaky"
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
-
-
-def run(*args, timeout=60):
-    p = subprocess.run([HS] + list(args), capture_output=True, timeout=timeout)
-    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
 
 
 def read(path):
@@ -172,5 +155,4 @@ ok(rc == 2 and "three.tar:c/gctrace.log.gz: error: not loaded" in out and "--max
 rc, out, err = run("--max-total", "1M", "info", three)
 ok(rc == 0 and out.count("42 rows") == 3, "within the budget all three load", out + err)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+sys.exit(done())
