@@ -133,7 +133,23 @@ local function pool_misuse(v, dir, facts, c)
   if nf then tap.is(nf.severity, "info", v .. ": ... as info (a few chunks)") end
 end
 
-local checks = { slice_retention, dominant_retainer, finalizer_cycle, pool_misuse }
+-- Objects of one site, each held by a root of its own: the leaky workers'
+-- 8 KiB scratch buffers, referenced only from their 50 goroutines' stacks.
+-- Sites need every allocation sampled: rate-1 samples only.
+local function dominant_group(v, dir, facts, c)
+  if facts.memprofilerate ~= 1 then return end
+  local sc = facts.leaky_worker_scratch
+  local fs = D.run(c, "dominant-retainer", { min_share = 0.005, min_bytes = 0 })
+  local f = D.at_site(fs, sc.site)
+  tap.ok(f, v .. ": dominant-retainer groups the scratch buffers at " .. sc.site)
+  if f then
+    tap.ok(D.near(f.count, sc.count), v .. ": ... count near " .. sc.count .. " (got " .. f.count .. ")")
+    tap.ok(D.near(f.bytes, sc.total_bytes), v .. ": ... bytes near total_bytes (got " .. f.bytes .. ")")
+    tap.like(f.evidence.path[1], "^goroutine %d+", v .. ": ... each held from a goroutine's stack")
+  end
+end
+
+local checks = { slice_retention, dominant_retainer, dominant_group, finalizer_cycle, pool_misuse }
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, name in ipairs({ "leaky", "leaky-rate1" }) do
