@@ -151,7 +151,7 @@ local function run_heap(case, emit, params)
   local ids, seen, nqueued = {}, {}, 0
   for i = 1, #fin do
     local k = fin:get(i, "kind")
-    if k == "queued_finalizer" then
+    if k ~= "finalizer" then -- "queued": its finalizer waits to run
       nqueued = nqueued + 1
     else
       local o = h:object(tonumber(addr[i - 1]))
@@ -176,7 +176,8 @@ local function run_heap(case, emit, params)
   if nqueued > 0 then
     emit {
       severity = nqueued >= params.queue_warn and "warning" or "info",
-      title = ("%d objects wait for their finalizers to run"):format(nqueued),
+      title = ("%s %s for %s finalizer%s to run"):format(lib.count(nqueued, "object"),
+        nqueued == 1 and "waits" or "wait", nqueued == 1 and "its" or "their", nqueued == 1 and "" or "s"),
       message = "Finalizers run one at a time on a single goroutine; a queue this long means "
         .. "finalizers run slower than their objects die (a finalizer that blocks or does I/O "
         .. "holds up all the others, and their objects stay in memory). Keep finalizers short "

@@ -34,7 +34,7 @@ local READ, WRITE = "net/http.(*persistConn).readLoop", "net/http.(*persistConn)
 
 -- How a readLoop stack waits: "body" (selectgo right under readLoop),
 -- "idle" (a read), or nil when it is not a readLoop.
-local function read_wait(funcs)
+local function read_wait(funcs, state)
   for k, f in ipairs(funcs) do
     if f == READ then
       for j = 1, k - 1 do
@@ -44,6 +44,12 @@ local function read_wait(funcs)
           return "idle"
         end
       end
+      -- debug=2 dumps hide the runtime frames; their header says the state
+      if state and state:find("^select") then return "body" end
+      if state and state:find("^IO wait") then return "idle" end
+      -- debug=1 dumps hide them and the state: parked right in readLoop
+      -- (no read below it) is its select on the body
+      if k == 1 and (state == nil or state == "") then return "body" end
       return "other"
     end
   end
@@ -60,9 +66,9 @@ end
 local function tally(each)
   local n = { body = 0, idle = 0, other = 0, write = 0 }
   local ex = {}
-  each(function(frames, count)
+  each(function(frames, count, state)
     local funcs = stack.funcs(frames)
-    local w = read_wait(funcs)
+    local w = read_wait(funcs, state)
     if w then
       n[w] = n[w] + count
       ex[w] = ex[w] or frames
@@ -79,7 +85,7 @@ local function from_heap(h)
   local stacks = stack.group(h.frames, "goroutine", "func")
   local gid = gt:column("id")
   local n, ex = tally(function(f)
-    for _, r in gt:rows() do f(stacks[tonumber(gid[r])] or {}, 1) end
+    for i, r in gt:rows() do f(stacks[tonumber(gid[r])] or {}, 1, gt:get(i, "wait_reason")) end
   end)
   return n, ex
 end
@@ -90,8 +96,10 @@ local function from_text(c)
   if not src then return nil end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func", "file", "line")
   local cnt = t:column("count")
+  local i_of = {}
+  for i, r in t:rows() do i_of[r] = i end
   local n, ex = tally(function(f)
-    for _, r in ipairs(src.rows) do f(stacks[r] or {}, tonumber(cnt[r])) end
+    for _, r in ipairs(src.rows) do f(stacks[r] or {}, tonumber(cnt[r]), t:get(i_of[r], "state")) end
   end)
   return n, ex, src.name
 end

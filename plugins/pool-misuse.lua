@@ -66,7 +66,7 @@ local function from_dump(case, emit, params)
       ev.oversized_objects, ev.oversized_bytes = big, bigbytes
       emit {
         severity = "warning",
-        title = ("a sync.Pool holds %d objects of %s or more (%s)"):format(big,
+        title = ("a sync.Pool holds %s of %s or more (%s)"):format(lib.count(big, "object"),
           hs.bytes(params.max_object), hs.bytes(bigbytes)),
         message = ("The pool at %s keeps %s in objects of at least %s: buffers that grew for a "
           .. "large job and were put back, handed out again for small ones and never freed while "
@@ -82,15 +82,17 @@ local function from_dump(case, emit, params)
       ev.aliased_objects, ev.aliased_bytes = al.count, al.bytes
       ev.alias_example = lib.describe(h, al.first)
       ev.alias_path = lib.path(h, al.first)
+      local asite, ast = lib.site(h, al.first)
+      ev.alias_stack = ast and stack.lines(ast, 8) or nil
       emit {
         severity = "warning",
-        title = ("%d objects a sync.Pool holds are still referenced elsewhere (%s)"):format(al.count,
-          hs.bytes(al.bytes)),
+        title = ("%s a sync.Pool holds %s still referenced elsewhere (%s)"):format(
+          lib.count(al.count, "object"), al.count == 1 and "is" or "are", hs.bytes(al.bytes)),
         message = ("Objects in the pool at %s are also reachable from outside it: they were put "
           .. "back while something still used them, so the next Get hands the same memory to a "
           .. "second user. Put an object back only when nothing refers to it any more (no slice "
           .. "of a pooled buffer may outlive the Put)."):format(ev.pool),
-        bytes = al.bytes, count = al.count, site = site, evidence = ev,
+        bytes = al.bytes, count = al.count, site = asite or site, evidence = ev,
       }
     end
   end

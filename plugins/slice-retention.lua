@@ -98,8 +98,9 @@ function M.run(case, emit, params)
         ev.slot_objects = g.slot_objects
         emit {
           severity = "warning",
-          title = ("%s%s keep %s alive through slots outside their slices"):format(
-            lib.count(n, "pointer array"), at, hs.bytes(g.wasted)),
+          title = ("%s%s %s %s alive through slots outside %s"):format(
+            lib.count(n, "pointer array"), at, n == 1 and "keeps" or "keep", hs.bytes(g.wasted),
+            n == 1 and "its slice" or "their slices"),
           message = ("%d objects (%s) are reachable only through slots of a []T's backing array "
             .. "that the slice no longer covers (before its start after s = s[1:], or past its len "
             .. "after s = s[:n]). Set those slots to nil before reslicing, or copy the live part "

@@ -74,6 +74,11 @@ static uint64_t obj_start(const hs_heap *h, uint32_t j) {
   return h->aAddr[j] + (h->bTypeHeader && h->aType[j] ? 8 : 0);
 }
 
+/* Does object j have pointer fields?  (Its field list is not empty.) */
+static int has_pointers(const hs_heap *h, uint32_t j) {
+  return h->pBuf[h->aContentOff[j] + h->aSize[j]] != 0;
+}
+
 /* Judge the reference p (into candidate j) found at offset off of a
 ** container whose contents are pC[0..nC); bPtr1 / bPtr2: whether the next
 ** word / the one after is a pointer slot.  Records it on j's candidate. */
@@ -103,8 +108,10 @@ static void judge(scan *s, uint32_t j, uint64_t p, const uint8_t *pC, uint64_t n
   ** is implausible and the cap was cut (s[a:b:c]): take bytes */
   uint64_t nElem = nCap ? nRem / nCap : 1;
   if (nElem > 64) nElem = 1;
-  if (p == iStart) {
-    /* a pointer and a count, or a slice holding the whole capacity */
+  if (p == iStart && !has_pointers(h, j)) {
+    /* a pointer and a count, or a slice holding the whole capacity (for
+    ** reuse); a pointer array's slots past len keep objects alive either
+    ** way, so there any header counts */
     if (nLen == 0 || (nCap && nCap * nElem >= nRem - nRem / 8)) {
       c->bOpaque = 1;
       return;
@@ -324,8 +331,7 @@ int hs_scan_slices(const hs_heap *h, const hs_graph *g, uint64_t nMinSize,
     if (c->bOpaque || c->nHeader == 0) continue;
     hs_slice_hit x;
     memset(&x, 0, sizeof x);
-    const uint8_t *pFields = h->pBuf + h->aContentOff[j] + h->aSize[j];
-    x.bPtrs = *pFields != 0;
+    x.bPtrs = (uint8_t)has_pointers(h, j);
     if (x.bPtrs) {
       x.nWasted = slot_waste(&s, j, c, &x.nSlotObj);
       if (x.nSlotObj == 0) continue;
@@ -402,7 +408,7 @@ static int pool_array(const scan *s, uint64_t p, uint64_t nP, uint32_t *pId) {
   if (j == HS_NONE || p != obj_start(h, j)) return 0;
   uint64_t nWant = nP * POOL_LOCAL, nHave = h->aSize[j] - (p - h->aAddr[j]);
   if (nHave < nWant || nHave > nWant + nWant / 4 + POOL_LOCAL) return 0;
-  if (h->pBuf[h->aContentOff[j] + h->aSize[j]] == 0) return 0; /* no pointer fields */
+  if (!has_pointers(h, j)) return 0;
   *pId = j;
   return 1;
 }
