@@ -118,7 +118,7 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
       return usage(pzErr, "unknown option", z);
     } else if (!p->zVerb && !p->zCode && p->nInput == 0 &&
                (strcmp(z, "run") == 0 || strcmp(z, "info") == 0 || strcmp(z, "check") == 0 ||
-                strcmp(z, "detectors") == 0)) {
+                strcmp(z, "detectors") == 0 || strcmp(z, "diff") == 0)) {
       p->zVerb = z;
       if (strcmp(z, "run") == 0) {
         if (++i >= argc) return usage(pzErr, "run needs a script", NULL);
@@ -134,6 +134,10 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
   if (p->nArg && !bRun) return usage(pzErr, "arguments after -- are for `run SCRIPT`", NULL);
   if (is_verb(p, "check") && p->nInput == 0)
     return usage(pzErr, "check needs at least one INPUT", NULL);
+  if (is_verb(p, "diff") && (p->nInput < 2 || p->nInput > 3))
+    return usage(pzErr, "diff needs BASE TARGET [FINAL]: two or three heap dumps (or cases "
+                 "holding one) of one process, oldest first", NULL);
+  if (is_verb(p, "diff") && p->zCode) return usage(pzErr, "-e does not go with", p->zVerb);
   if (is_verb(p, "detectors") && p->nInput > 0)
     return usage(pzErr, "detectors takes no INPUT", p->azInput[0]);
   if (p->zCode && (is_verb(p, "check") || is_verb(p, "detectors")))

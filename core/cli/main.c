@@ -30,6 +30,15 @@
 #include "lua/hslua.h"
 #include "lua/repl.h"
 
+/* heapscope diff: every argument a case of its own, then hs.diff. */
+static const char zDiff[] =
+    "local c = {}\n"
+    "for i, p in ipairs(DIFF_INPUTS) do\n"
+    "  c[i] = hs.load(p)\n"
+    "  if not c[i].heap then error(p .. ': no heap dump in it; diff compares heap dumps', 0) end\n"
+    "end\n"
+    "return tostring(hs.diff(c[1], c[2], c[3]))\n";
+
 static const char zUsage[] =
     "heapscope " HS_VERSION " -- where does a Go process's memory go, and why does it\n"
     "not come back?\n"
@@ -44,6 +53,10 @@ static const char zUsage[] =
     "                                               run detectors over each case, report\n"
     "                                               findings (exit 1 at --fail-on or above)\n"
     "  heapscope [OPTIONS] detectors [--rules DIR]  list detectors, evidence, parameters\n"
+    "  heapscope [OPTIONS] diff BASE TARGET [FINAL] what grew between heap dumps of one\n"
+    "                                               process, by site, type and holder; with\n"
+    "                                               FINAL, only what TARGET added and FINAL\n"
+    "                                               still holds (each argument is one case)\n"
     "\n"
     "INPUT is any evidence a Go process leaves, recognised by its content (never its\n"
     "name): heap dumps (runtime/debug.WriteHeapDump), pprof profiles, goroutine dumps,\n"
@@ -85,6 +98,7 @@ static const char zUsage[] =
     "  heapscope heap.dump.xz            # then, at the hs> prompt: case.heap:top_retainers(10)\n"
     "  heapscope check --format json samples/go1.23/leaky\n"
     "  heapscope check --detector goroutine-leak --set goroutine-leak.min_count=20 dumps/\n"
+    "  heapscope diff heap1.dump.xz heap2.dump.xz heap3.dump.xz\n"
     "\n"
     "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
     "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n";
@@ -274,7 +288,9 @@ int main(int argc, char **argv) {
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */
   }
   hs_caselist cl;
-  int bOom = hs_open(a.azInput, a.nInput, &o, &cl) != HS_OK;
+  /* diff loads each argument as a case of its own (hs.load, in Lua) */
+  int bDiff = is_verb(&a, "diff");
+  int bOom = hs_open(a.azInput, bDiff ? 0 : a.nInput, &o, &cl) != HS_OK;
   int bInfo = is_verb(&a, "info"), bCheck = is_verb(&a, "check");
   /* info and check report them in their own output */
   int nLoadErr = report_diags(&cl, !bInfo && !bCheck) + bOom;
@@ -314,6 +330,14 @@ int main(int argc, char **argv) {
     rc = hs_check_run(L, &a.check, a.bQuiet);
   } else if (is_verb(&a, "detectors")) {
     rc = hs_detectors_run(L, &a.check);
+  } else if (bDiff) {
+    lua_createtable(L, a.nInput, 0);          /* DIFF_INPUTS: the arguments */
+    for (int i = 0; i < a.nInput; i++) {
+      lua_pushstring(L, a.azInput[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "DIFF_INPUTS");
+    rc = print_lua(L, zDiff, "=diff");
   } else if (isatty(STDIN_FILENO)) {
     rc = hsL_repl(L, NULL);
   } else {

@@ -131,6 +131,8 @@ M.sections = {
     { "hs.check(c [, opts])", "run the detectors on a case: findings as a table (opts: detector, pack, set)",
       'hs.check(case, {detector = "goroutine-leak"})' },
     { "hs.detectors()", "the detectors: id, summary, evidence they use, parameters", "hs.detectors()" },
+    { "hs.diff(a, b [, c])", "what grew between heap dumps of one process (cases or heaps): new objects by site, type and holder; with c, only what b added and c still holds",
+      "hs.diff(case, case).new" },
     { "hs.checkpoint()", "raises \"interrupted\" after Ctrl-C: call it in long loops", "hs.checkpoint()" },
     { "hs.version, hs.types, hs.flags, hs.is_table(x)", "version; column types and display flags", "hs.version" },
   } },

@@ -359,6 +359,7 @@ end
 -- Detectors (core/rules/rules.lua): hs.check(case [, opts]) -> findings;
 -- hs.detectors() -> a table of what is installed.
 function hs.check(...) return require("hs.rules").check(...) end
+function hs.diff(...) return require("hs.diff").diff(...) end
 function hs.detectors(...) return require("hs.rules").detectors(...) end
 
 -- Called once by C with the case userdata made from the command line.

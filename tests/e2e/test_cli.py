@@ -37,8 +37,9 @@ tmp = tempfile.mkdtemp(prefix="hs-e2e-")
 rc, out, err = run("--help")
 ok(rc == 0 and "Usage:" in out and "-e CODE" in out and "info INPUT" in out and "heapdump" in out and "gctrace" in out,
    "--help teaches the verbs", out + err)
-ok("] diff " not in out and "] report " not in out and " jsonl" not in out,
+ok("] report " not in out and " jsonl" not in out,
    "--help lists only what works", out)
+ok("] diff BASE TARGET" in out, "--help lists diff", out)
 rc, out, _ = run("--version")
 ok(rc == 0 and out.startswith("heapscope "), "--version", out)
 
@@ -144,6 +145,18 @@ rc, out, err = run("info", idxdir)
 ok(rc == 0 and "hsidx" not in out + err, "info on the directory does not list the index file", out + err)
 rc, out, err = run("info", idx)
 ok(rc == 2 and "heapscope index file" in out + err, "the index file named alone says what it is", out + err)
+
+# diff: two or three heap dumps, each its own case
+rc, out, err = run("diff", "samples/go1.23/leaky/heap.dump.xz")
+ok(rc == 2 and "BASE TARGET" in err, "diff with one input is a usage error", out + err)
+if os.path.exists("samples/go1.23/leaky/heap.dump.xz"):
+    rc, out, err = run("--no-cache", "diff", "samples/go1.23/leaky/heap.dump.xz",
+                       "samples/go1.23/leaky/heap.dump.xz")
+    ok(rc == 0 and "new in target: 0 objects" in out, "diff of a dump with itself: nothing new",
+       out + err)
+    rc, out, err = run("diff", "samples/go1.23/leaky/gctrace.log", "samples/go1.23/leaky/heap.dump.xz")
+    ok(rc == 1 and "no heap dump in it" in out + err, "diff of a case without a dump says so",
+       out + err)
 
 # Samples: every sample case loads without errors (skips are fine)
 if os.path.isdir("samples/go1.23/leaky"):

@@ -1,0 +1,256 @@
+-- hs.diff(a, b [, c]): what changed between heap dumps of one process.
+--
+-- Go's collector does not move objects, so between two dumps of one process
+-- an object is the same object when it has the same address, the same size
+-- and the same allocation bucket (the memprof bucket's address, stable for
+-- the process's life; 0 when not sampled).  Both dumps list their objects
+-- sorted by address, so matching is one merge over the two address columns
+-- (O(nA + nB), no hashing), read zero-copy.
+--
+-- Two dumps (a = base, b = target): objects new in b, grouped by allocation
+-- site, by type and by the top-level dominator that holds them in b (the
+-- subtree they grew in), with the path from a root to the largest of those.
+-- Three dumps (memlab's method): objects new in b that are still alive in c
+-- are the leak candidates, grouped the same way (in c); those new in b but
+-- gone in c were b's temporary garbage and are only counted.
+--
+-- a, b, c are cases (their .heap) or heaps.  The result is a table with
+-- fields base, target, final (file names), totals {objects, bytes} per dump,
+-- new {objects, bytes}, freed {objects, bytes}, kept (three dumps: {objects,
+-- bytes} of the candidates), garbage (three dumps), and heapscope tables
+-- by_site, by_type, by_retainer (columns name, count, bytes); printing it
+-- gives a report that fits a terminal.
+local core = require "hs.core"
+local tab = require "hs.table"
+local show = require "hs.show"
+
+local M = {}
+
+local function heap_of(x, what)
+  if type(x) == "table" and x.objects and x._col then return x end
+  local ok, h = pcall(function() return x.heap end)
+  if ok and h then return h end
+  error(("diff: the %s must be a case with a heap dump, or a heap"):format(what), 3)
+end
+
+-- Bucket address per object (a function of the 0-based id), 0 when not
+-- sampled: stable across dumps of one process.
+local function bucket_addrs(h)
+  local bcol = h:_col("bucket")
+  local mp = h.memprof
+  local baddr = mp and #mp > 0 and mp:column("bucket") or nil
+  return function(i)
+    local b = tonumber(bcol[i])
+    if b == 0 or not baddr then return 0 end
+    return tonumber(baddr[b - 1])
+  end
+end
+
+-- Merge the address columns of x and y: calls f(ix, iy) for every object of
+-- y, ix the same object in x or -1.
+local function match(x, y, f)
+  local ax, sx, ay, sy = x:_col("addr"), x:_col("size"), y:_col("addr"), y:_col("size")
+  local bx, by = bucket_addrs(x), bucket_addrs(y)
+  local nx, ny = x._n, y._n
+  local i = 0
+  for j = 0, ny - 1 do
+    local a = ay[j]
+    while i < nx and ax[i] < a do i = i + 1 end
+    if i < nx and ax[i] == a and sx[i] == sy[j] and bx(i) == by(j) then
+      f(i, j)
+    else
+      f(-1, j)
+    end
+    if j % 65536 == 65535 then core.checkpoint() end
+  end
+end
+
+-- The site of object i of h: the allocation bucket's function, as by_site
+-- names it.
+local function site_of(h, i, cache)
+  local b = tonumber(h:_col("bucket")[i])
+  if b == 0 then return "(not sampled)" end
+  local s = cache[b]
+  if not s then
+    local st = h:_stack(b)
+    s = st and st.func or ("(bucket %d)"):format(b)
+    cache[b] = s
+  end
+  return s
+end
+
+local function type_of(h, i, cache)
+  local tw = tonumber(h:_col("type")[i])
+  local key = tw ~= 0 and tw or -tonumber(h:_col("size")[i])
+  local s = cache[key]
+  if not s then
+    local o = h:object_at(i + 1)
+    s = o.type or (tw ~= 0 and ("(type 0x%x)"):format(tw)
+                   or ("(no type, %d B objects)"):format(tonumber(h:_col("size")[i])))
+    cache[key] = s
+  end
+  return s
+end
+
+-- The child of the super-root that dominates object i (0-based), memoised
+-- in top (an array by id; -2 unknown, -1 unreachable).
+local function top_of(h, i, top, idom)
+  local n = h._n
+  local path, k = {}, 0
+  local v = i
+  while true do
+    local t = top[v]
+    if t then
+      for m = 1, k do top[path[m]] = t end
+      return t
+    end
+    local d = tonumber(idom[v])
+    if d >= n then                             -- the super-root, or none
+      local t2 = d == n and v or -1
+      top[v] = t2
+      for m = 1, k do top[path[m]] = t2 end
+      return t2
+    end
+    k = k + 1
+    path[k] = v
+    v = d
+  end
+end
+
+local function add(groups, key, bytes)
+  local g = groups[key]
+  if not g then
+    g = { count = 0, bytes = 0 }
+    groups[key] = g
+  end
+  g.count = g.count + 1
+  g.bytes = g.bytes + bytes
+end
+
+local function group_table(name, label, groups, n)
+  local rows = {}
+  for k, g in pairs(groups) do rows[#rows + 1] = { label(k), g.count, g.bytes } end
+  table.sort(rows, function(x, y)
+    if x[3] ~= y[3] then return x[3] > y[3] end
+    return x[1] < y[1]
+  end)
+  for k = #rows, (n or 20) + 1, -1 do rows[k] = nil end
+  return tab.table_from(name, { { "name", "str" }, { "count", "u64" }, { "bytes", "u64", "bytes" } },
+    rows)
+end
+
+local Diff = {}
+Diff.__index = Diff
+
+function Diff.__tostring(d)
+  local b = function(x) return core.fmt_bytes(x) end
+  local out = {}
+  local function line(s) out[#out + 1] = s end
+  local names = { d.base, d.target, d.final }
+  for k = 1, #names do
+    local t = d.totals[k]
+    line(("%-6s %s: %d objects, %s"):format(({ "base", "target", "final" })[k], names[k],
+      t.objects, b(t.bytes)))
+  end
+  line(("new in target: %d objects, %s; freed since base: %d objects, %s"):format(
+    d.new.objects, b(d.new.bytes), d.freed.objects, b(d.freed.bytes)))
+  if d.kept then
+    line(("still alive in final (leak candidates): %d objects, %s; target's garbage left out: %d objects, %s")
+      :format(d.kept.objects, b(d.kept.bytes), d.garbage.objects, b(d.garbage.bytes)))
+  end
+  local what = d.kept and "leak candidates" or "new objects"
+  for _, part in ipairs({ { "by_site", "by allocation site" }, { "by_type", "by type" },
+                          { "by_retainer", "by the dominator that holds them" } }) do
+    line("")
+    line(what .. " " .. part[2] .. ":")
+    line(show.format(d[part[1]]))
+  end
+  if d.path then
+    line("")
+    line("path to the largest holder:")
+    line(tostring(d.path))
+  end
+  return table.concat(out, "\n")
+end
+
+-- hs.diff(a, b [, c [, n]]): see the top of this file.
+function M.diff(a, b, c, n)
+  local ha, hb = heap_of(a, "base"), heap_of(b, "target")
+  local hc = c ~= nil and heap_of(c, "final") or nil
+  local d = setmetatable({
+    base = ha._case and ha._case.name or "base", target = hb._case and hb._case.name or "target",
+    final = hc and (hc._case and hc._case.name or "final"),
+    totals = {}, new = { objects = 0, bytes = 0 }, freed = { objects = 0, bytes = 0 },
+  }, Diff)
+  for k, h in ipairs({ ha, hb, hc }) do
+    local sz, s = h:_col("size"), 0
+    for i = 0, h._n - 1 do s = s + tonumber(sz[i]) end
+    d.totals[k] = { objects = h._n, bytes = s }
+  end
+  -- objects of b: new (not in a) or kept
+  local isnew = {}
+  local szb = hb:_col("size")
+  local matched = 0
+  match(ha, hb, function(ix, j)
+    if ix < 0 then
+      isnew[j] = true
+      d.new.objects = d.new.objects + 1
+      d.new.bytes = d.new.bytes + tonumber(szb[j])
+    else
+      matched = matched + 1
+    end
+  end)
+  d.freed.objects = ha._n - matched
+  d.freed.bytes = d.totals[1].bytes - (d.totals[2].bytes - d.new.bytes)
+  -- the objects to group, in the heap they are grouped in
+  local h, pick = hb, nil
+  if hc then
+    -- memlab: new in b and still alive in c; b's other new objects were garbage
+    d.kept, d.garbage = { objects = 0, bytes = 0 }, { objects = 0, bytes = 0 }
+    local keep = {}
+    local szc = hc:_col("size")
+    local inc = {}
+    match(hb, hc, function(ix, j)
+      if ix >= 0 and isnew[ix] then
+        keep[j] = true
+        inc[ix] = true
+        d.kept.objects = d.kept.objects + 1
+        d.kept.bytes = d.kept.bytes + tonumber(szc[j])
+      end
+    end)
+    for j in pairs(isnew) do
+      if not inc[j] then
+        d.garbage.objects = d.garbage.objects + 1
+        d.garbage.bytes = d.garbage.bytes + tonumber(szb[j])
+      end
+    end
+    h, pick = hc, keep
+  else
+    pick = isnew
+  end
+  local sites, types, holders = {}, {}, {}
+  local scache, tcache, top = {}, {}, {}
+  local idom = h:_gcol("idom")
+  local size = h:_col("size")
+  for i in pairs(pick) do
+    local bytes = tonumber(size[i])
+    add(sites, site_of(h, i, scache), bytes)
+    add(types, type_of(h, i, tcache), bytes)
+    add(holders, top_of(h, i, top, idom), bytes)
+  end
+  d.by_site = group_table("diff.by_site", function(k) return k end, sites, n)
+  d.by_type = group_table("diff.by_type", function(k) return k end, types, n)
+  local best, bestb = nil, -1
+  for k, g in pairs(holders) do
+    if k >= 0 and g.bytes > bestb then best, bestb = k, g.bytes end
+  end
+  d.by_retainer = group_table("diff.by_retainer", function(k)
+    if k < 0 then return "(unreachable)" end
+    local o = h:object_at(k + 1)
+    return ("0x%x %s%s"):format(o.addr, o.type or "", o.site_name and (" " .. o.site_name) or "")
+  end, holders, n)
+  if best then d.path = h:object_at(best + 1):path() end
+  return d
+end
+
+return M
