@@ -16,10 +16,12 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 GO119=${GO119:-/usr/bin/go}
 GO123=${GO123:-/usr/lib/go-1.23/bin/go}
+GO122=${GO122:-/usr/lib/go-1.22/bin/go} # only for the "binary of another build" sample
 HOLD=${HOLD:-65s}
 TRACE=gctrace=1,scavtrace=1,gcpacertrace=1
 
-export GOTOOLCHAIN=local GOPROXY=off GOFLAGS=-trimpath GO111MODULE=on
+# -trimpath and no VCS stamp: the same sources and toolchain give the same binary.
+export GOTOOLCHAIN=local GOPROXY=off GOFLAGS='-trimpath -buildvcs=false' GO111MODULE=on
 unset GOTRACEBACK GODEBUG GOGC GOMEMLIMIT GOMAXPROCS 2>/dev/null || true
 
 BUILD=$(mktemp -d "${TMPDIR:-/tmp}/heapscope-samples.XXXXXX")
@@ -36,8 +38,21 @@ for v in 1.19 1.23; do
 	(cd "$HERE/src" && "$GO" build -o "$BUILD/go$v/" ./leaky ./healthy)
 done
 (cd "$HERE/src" && "$GO123" build -o "$BUILD/" ./containerlog)
+"$GO122" version | grep -q "go1.22" || { say "$GO122 is not Go 1.22"; exit 1; }
+mkdir -p "$BUILD/go1.22"
+(cd "$HERE/src" && "$GO122" build -o "$BUILD/go1.22/" ./leaky)
 
-rm -rf "$HERE/go1.19" "$HERE/go1.23"
+rm -rf "$HERE/go1.19" "$HERE/go1.23" "$HERE/mismatch"
+
+# --- binaries: the executables that wrote each case's evidence ----------------
+for v in 1.19 1.23; do
+	for prog in leaky healthy; do
+		mkdir -p "$HERE/go$v/$prog"
+		xz -9 -T1 -c "$BUILD/go$v/$prog" >"$HERE/go$v/$prog/$prog.bin.xz"
+	done
+done
+mkdir -p "$HERE/mismatch"
+xz -9 -T1 -c "$BUILD/go1.22/leaky" >"$HERE/mismatch/leaky-go1.22.bin.xz"
 
 # --- SIGQUIT runs, in the background while the evidence runs go -------------
 # Each plants its data, waits HOLD, writes a ready file and sleeps; we then
@@ -70,11 +85,15 @@ for v in 1.19 1.23; do
 		try=1
 		while :; do
 			say "go$v/$c (run $try)"
-			rm -rf "$dir"; mkdir -p "$dir"
+			find "$dir" -mindepth 1 -maxdepth 1 ! -name '*.bin.xz' -exec rm -rf {} +
 			(cd "$dir" && PATH="$BUILD/go$v:$PATH" GODEBUG=$TRACE "$@" -out . 2>gctrace.log)
 			whole=$(grep -c -E '^gc [0-9]+ @[0-9.]+s [0-9]+%: .* P( \(forced\))?$' "$dir/gctrace.log" || true)
-			[ "$whole" -ne "$(fact num_gc "$dir/facts.json")" ] || break
-			[ $try -lt 10 ] || { say "WARNING: go$v/$c: torn gctrace lines after 10 runs"; break; }
+			# runtime.GC() racing a background cycle can get that cycle
+			# printed "(forced)" too: rerun so the count matches num_forced_gc.
+			forced=$(grep -c -E '^gc [0-9]+ @.* P \(forced\)$' "$dir/gctrace.log" || true)
+			[ "$whole" -ne "$(fact num_gc "$dir/facts.json")" ] ||
+				[ "$forced" -ne "$(fact num_forced_gc "$dir/facts.json")" ] || break
+			[ $try -lt 10 ] || { say "WARNING: go$v/$c: torn gctrace lines or extra (forced) after 10 runs"; break; }
 			try=$((try + 1))
 		done
 	done

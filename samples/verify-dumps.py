@@ -120,6 +120,20 @@ def check(case):
                 print('%s: no finalizer record for %s' % (case, a))
     else:
         want('first_key_addr', facts['first_key_addr'], facts['key_alloc_size'])
+    # types: each planted object starts its heap object (8 bytes in with a
+    # malloc header) and fits in it; global_vars agree with globals.
+    for t in facts.get('types') or []:
+        a = int(t['addr'], 16)
+        i = bisect.bisect_right(addrs, a) - 1
+        base = addrs[i] if i >= 0 and a < addrs[i] + objs[addrs[i]] else None
+        if base is None or a - base not in (0, 8) or a - base + t['size'] > objs[base]:
+            bad += 1
+            print('%s: types %s %s: object %s size %s' % (case, t['type'], t['addr'], base and hex(base),
+                                                       base and objs[base]))
+    for name, g in (facts.get('global_vars') or {}).items():
+        if facts['globals'].get(name) != g['addr']:
+            bad += 1
+            print('%s: global_vars %s disagrees with globals' % (case, name))
     print('%s: %d objects, %d finalizers, %d goroutines, %d memprof buckets, %s' % (
         case, len(objs), len(fins), tags.get(4, 0), tags.get(16, 0), 'ok' if not bad else '%d MISMATCHES' % bad))
     return bad

@@ -118,17 +118,21 @@ do
   if not lines then
     tap.skip("samples/go1.23/leaky/heap-debug1.txt is not there", 3)
   else
-    local text = table.concat(lines, "\n", 1, 40) .. "\n" .. lines[41]:sub(1, 10)
+    -- cut inside the first non-blank line from line 41 on (which line is
+    -- blank depends on the sample run)
+    local k = 41
+    while lines[k]:match("^%s*$") do k = k + 1 end
+    local text = table.concat(lines, "\n", 1, k - 1) .. "\n" .. lines[k]:sub(1, 10)
     local nrec = 0
-    for i = 1, 40 do
+    for i = 1, k - 1 do
       if lines[i]:match("^%d+: %d+ %[") then nrec = nrec + 1 end
     end
-    local cut_in_record = not lines[41]:match("^%s*$") and not lines[41]:match("^%d+:")
+    local cut_in_record = not lines[k]:match("^%d+:")
     local case = hs.case_from_buffer("cut.txt", text, "heaptext")
     local p = case.profiles.heap_text
     tap.is(#p.samples, cut_in_record and nrec - 1 or nrec, "cut file: the complete records are kept")
     local w = case.warnings[1]
-    tap.ok(w and w.text:find("line 41") ~= nil, "cut file: the warning names line 41")
+    tap.ok(w and w.text:find("line " .. k) ~= nil, "cut file: the warning names line " .. k)
     local bad = hs.case_from_buffer("bad.txt", "heap profile: oops\n", "heaptext")
     tap.ok(bad.errors[1] and bad.errors[1].text:find("bad.txt:1:", 1, true) and
            bad.errors[1].text:find("heap profile: N: N", 1, true),

@@ -182,18 +182,20 @@ func blockOnChannel(n int) {
 }
 
 type facts struct {
-	Program        string            `json:"program"`
-	Mode           string            `json:"mode"`
-	GoVersion      string            `json:"go_version"`
-	GOOS           string            `json:"goos"`
-	GOARCH         string            `json:"goarch"`
-	PtrSize        uintptr           `json:"ptr_size"`
-	NumCPU         int               `json:"ncpu"`
-	GOMAXPROCS     int               `json:"gomaxprocs"`
-	MemProfileRate int               `json:"memprofilerate"`
-	Pid            int               `json:"pid"`
-	GODEBUG        string            `json:"godebug"`
-	Globals        map[string]string `json:"globals"`
+	Program        string                        `json:"program"`
+	Mode           string                        `json:"mode"`
+	GoVersion      string                        `json:"go_version"`
+	GOOS           string                        `json:"goos"`
+	GOARCH         string                        `json:"goarch"`
+	PtrSize        uintptr                       `json:"ptr_size"`
+	NumCPU         int                           `json:"ncpu"`
+	GOMAXPROCS     int                           `json:"gomaxprocs"`
+	MemProfileRate int                           `json:"memprofilerate"`
+	Pid            int                           `json:"pid"`
+	GODEBUG        string                        `json:"godebug"`
+	Globals        map[string]string             `json:"globals"`
+	GlobalVars     map[string]evidence.GlobalVar `json:"global_vars"`
+	Types          []evidence.TypeFact           `json:"types"`
 
 	Records         int     `json:"records_read"`
 	RecordSize      int     `json:"record_size"`
@@ -260,10 +262,9 @@ func work(c *evidence.Case, f *facts) {
 	debug.FreeOSMemory()
 	log.Printf("freed OS memory")
 
-	f.Globals = map[string]string{
-		"main.keys":  addr(unsafe.Pointer(&keys)),
-		"main.cache": addr(unsafe.Pointer(&cache)),
-	}
+	f.Globals, f.GlobalVars = evidence.Globals(map[string]interface{}{"main.keys": &keys, "main.cache": &cache})
+	f.Types = []evidence.TypeFact{evidence.Backing(keys, "main.keys", ""), evidence.Backing(keys[0], "main.keys", "[0]"),
+		evidence.MapHeader(cache, "main.cache"), evidence.Object(cache["item-00000"], "main.cache", `["item-00000"]`)}
 	f.Records, f.RecordSize, f.RecordSite = nRecords, recordSize, "main.readRecord"
 	f.KeysKept, f.KeyAllocSize, f.FirstKey = nRecords, evidence.SizeClass(keyLen), addr(unsafe.Pointer(&keys[0][0]))
 	f.CacheItems, f.ItemSize, f.ItemAllocSize = nCache, unsafe.Sizeof(Item{}), evidence.SizeClass(unsafe.Sizeof(Item{}))

@@ -440,19 +440,21 @@ type goroutineFacts struct {
 }
 
 type facts struct {
-	Program        string            `json:"program"`
-	Mode           string            `json:"mode"`
-	GoVersion      string            `json:"go_version"`
-	GOOS           string            `json:"goos"`
-	GOARCH         string            `json:"goarch"`
-	PtrSize        uintptr           `json:"ptr_size"`
-	NumCPU         int               `json:"ncpu"`
-	GOMAXPROCS     int               `json:"gomaxprocs"`
-	MemProfileRate int               `json:"memprofilerate"`
-	MallocHeader   bool              `json:"malloc_header"` // Go >= 1.22: objects > 512 B with pointers have an 8-byte header
-	Pid            int               `json:"pid"`
-	GODEBUG        string            `json:"godebug"`
-	Globals        map[string]string `json:"globals"` // "main.name" -> address of the variable
+	Program        string                        `json:"program"`
+	Mode           string                        `json:"mode"`
+	GoVersion      string                        `json:"go_version"`
+	GOOS           string                        `json:"goos"`
+	GOARCH         string                        `json:"goarch"`
+	PtrSize        uintptr                       `json:"ptr_size"`
+	NumCPU         int                           `json:"ncpu"`
+	GOMAXPROCS     int                           `json:"gomaxprocs"`
+	MemProfileRate int                           `json:"memprofilerate"`
+	MallocHeader   bool                          `json:"malloc_header"` // Go >= 1.22: objects > 512 B with pointers have an 8-byte header
+	Pid            int                           `json:"pid"`
+	GODEBUG        string                        `json:"godebug"`
+	Globals        map[string]string             `json:"globals"`     // "main.name" -> address of the variable
+	GlobalVars     map[string]evidence.GlobalVar `json:"global_vars"` // "main.name" -> address, size, type
+	Types          []evidence.TypeFact           `json:"types"`       // planted objects: address, Go type, holding global
 
 	Pinned         sitefacts `json:"pinned_buffers"`
 	PinnedKept     string    `json:"pinned_first_kept_addr"`
@@ -508,6 +510,8 @@ func plant(c *evidence.Case, f *facts) {
 		Global: "main.pinned", TotalBytes: nPinned * pinnedSize, FirstAddr: pinnedAddrs[0], Addrs: pinnedAddrs,
 		Notes: fmt.Sprintf("each buffer is referenced only by a %d-byte subslice at offset %d kept in main.pinned", keptLen, keptOffset)}
 	f.PinnedKept = addr(unsafe.Pointer(&pinned[0][0]))
+	full := unsafe.Slice((*byte)(unsafe.Pointer(uintptr(unsafe.Pointer(&pinned[0][0]))-keptOffset)), pinnedSize)
+	f.Types = append(f.Types, evidence.Backing(full, "main.pinned", fmt.Sprintf("[0] (a %d-byte subslice at offset %d)", keptLen, keptOffset)))
 	f.PinnedWasted = nPinned * (pinnedSize - keptLen)
 	c.Snapshot()
 
@@ -527,6 +531,8 @@ func plant(c *evidence.Case, f *facts) {
 	f.RingBufs = sitefacts{Count: nRing, Type: "[]byte", Size: sessionBuf, AllocSize: evidence.SizeClass(sessionBuf), Site: "main.newSession",
 		Global: "main.ring", TotalBytes: nRing * evidence.SizeClass(sessionBuf), FirstAddr: addr(unsafe.Pointer(&ring.buf[0]))}
 	f.RingRetained = f.Ring.TotalBytes + f.RingBufs.TotalBytes
+	f.Types = append(f.Types, evidence.Object(ring, "main.ring", ""), evidence.Object(s, "main.ring", fmt.Sprintf(".next x%d", f.RingElemIndex)),
+		evidence.Backing(ring.buf, "main.ring", ".buf"))
 	c.Snapshot()
 
 	log.Printf("planting a registry of %d entries", nRegistry)
@@ -537,6 +543,7 @@ func plant(c *evidence.Case, f *facts) {
 		Notes: "map[int]*Entry made with a size hint; the map's buckets are extra"}
 	f.RegistryMap = evidence.Hex(*(*uintptr)(unsafe.Pointer(&registry)))
 	f.RegistryEntry0 = f.Registry.FirstAddr
+	f.Types = append(f.Types, evidence.MapHeader(registry, "main.registry"), evidence.Object(registry[0], "main.registry", "[0]"))
 	c.Snapshot()
 
 	log.Printf("planting %d big objects with pointers", nBigs)
@@ -554,6 +561,8 @@ func plant(c *evidence.Case, f *facts) {
 		Global: "main.bigs", TotalBytes: nBigs * evidence.SizeClass(bsz+hdr), FirstAddr: bigAddrs[0], Addrs: bigAddrs,
 		Notes: "addrs are the Go pointers (the first five); with malloc_header the heap slot starts 8 bytes earlier; Big.next points to the previous Big, Big.p into big_ints_addr"}
 	f.BigInts = addr(unsafe.Pointer(&bigInts[0]))
+	f.Types = append(f.Types, evidence.Backing(bigs, "main.bigs", ""), evidence.Object(bigs[0], "main.bigs", "[0]"),
+		evidence.Object(bigs[1], "main.bigs", "[1]"), evidence.Backing(bigInts, "main.bigInts", ""))
 	c.Snapshot()
 
 	log.Printf("planting %d finalized resources and %d finalizer cycles", nResources, nCycles)
@@ -572,6 +581,7 @@ func plant(c *evidence.Case, f *facts) {
 		TotalBytes: 2 * nCycles * evidence.SizeClass(rsz), FirstAddr: cyc[0], Addrs: cyc,
 		Notes: "count pairs a<->b, unreachable from any global; the finalizer on a (allocated in main.newResource, addrs listed) keeps b and so a alive forever; b is allocated in main.makeFinalizerCycles"}
 	f.Finalizers = nResources + nCycles
+	f.Types = append(f.Types, evidence.Backing(resources, "main.resources", ""), evidence.Object(resources[0], "main.resources", "[0]"))
 	f.FinalizerFunc = "main.finalizeResource"
 
 	log.Printf("planting a pinned config name")
@@ -581,20 +591,21 @@ func plant(c *evidence.Case, f *facts) {
 		Global: "main.configName", TotalBytes: bigString, FirstAddr: evidence.Hex(data),
 		Notes: fmt.Sprintf("main.configName is a %d-byte substring at offset %d", nameLen, nameOffset)}
 	f.ConfigName = evidence.Hex((*reflect.StringHeader)(unsafe.Pointer(&configName)).Data)
+	f.Types = append(f.Types, evidence.StringData(data, bigString, "main.configName", fmt.Sprintf("(a %d-byte substring at offset %d)", nameLen, nameOffset)))
 	c.Snapshot()
 
-	f.Globals = map[string]string{
-		"main.pinned":     addr(unsafe.Pointer(&pinned)),
-		"main.ring":       addr(unsafe.Pointer(&ring)),
-		"main.registry":   addr(unsafe.Pointer(&registry)),
-		"main.bigs":       addr(unsafe.Pointer(&bigs)),
-		"main.bigInts":    addr(unsafe.Pointer(&bigInts)),
-		"main.resources":  addr(unsafe.Pointer(&resources)),
-		"main.configName": addr(unsafe.Pointer(&configName)),
-		"main.leakCh":     addr(unsafe.Pointer(&leakCh)),
-		"main.stuckMu":    addr(unsafe.Pointer(&stuckMu)),
-		"main.chunkPool":  addr(unsafe.Pointer(&chunkPool)),
-	}
+	f.Globals, f.GlobalVars = evidence.Globals(map[string]interface{}{
+		"main.pinned":     &pinned,
+		"main.ring":       &ring,
+		"main.registry":   &registry,
+		"main.bigs":       &bigs,
+		"main.bigInts":    &bigInts,
+		"main.resources":  &resources,
+		"main.configName": &configName,
+		"main.leakCh":     &leakCh,
+		"main.stuckMu":    &stuckMu,
+		"main.chunkPool":  &chunkPool,
+	})
 }
 
 func plantGoroutines(f *facts) {
