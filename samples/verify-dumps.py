@@ -82,9 +82,29 @@ def read_dump(path):
     return objs, fins, tags, params
 
 
+def check_series(case, facts):
+    """growth: three dumps; each planted group is in the dumps it should be."""
+    bad = 0
+    where = {'baseline_records': (1, 2, 3), 'step1_sessions': (2, 3), 'step1_session_buffers': (2, 3),
+             'step2_sessions': (3,), 'step2_session_buffers': (3,), 'pending_buffers': (2,)}
+    for n in (1, 2, 3):
+        objs, fins, tags, params = read_dump('%s/heap%d.dump.xz' % (case, n))
+        for key, dumps in where.items():
+            site = facts[key]
+            for a in site.get('addrs') or [site['first_addr']]:
+                there = objs.get(int(a, 16)) == site['alloc_size']
+                if there != (n in dumps):
+                    bad += 1
+                    print('%s: heap%d: %s %s %s' % (case, n, key, a, 'missing' if not there else 'still there'))
+        print('%s: heap%d: %d objects, %s' % (case, n, len(objs), 'ok' if not bad else '%d MISMATCHES' % bad))
+    return bad
+
+
 def check(case):
-    objs, fins, tags, params = read_dump(case + '/heap.dump.xz')
     facts = json.load(open(case + '/facts.json'))
+    if facts['program'] == 'growth':
+        return check_series(case, facts)
+    objs, fins, tags, params = read_dump(case + '/heap.dump.xz')
     addrs = sorted(objs)
     bad = 0
 
@@ -118,8 +138,17 @@ def check(case):
             if int(a, 16) not in fins:
                 bad += 1
                 print('%s: no finalizer record for %s' % (case, a))
-    else:
+    elif facts['program'] == 'healthy':
         want('first_key_addr', facts['first_key_addr'], facts['key_alloc_size'])
+    else:
+        # every per-site group: each address is an object of alloc_size
+        # (the Go pointer 8 bytes into it for headered objects)
+        for key, site in facts.items():
+            if not isinstance(site, dict) or not {'count', 'alloc_size', 'size'} <= set(site):
+                continue
+            for a in site.get('addrs') or ([site['first_addr']] if site.get('first_addr') else []):
+                hdr = site.get('header_bytes', 0)
+                want(key, a, site['alloc_size'], hdr)
     # types: each planted object starts its heap object (8 bytes in with a
     # malloc header) and fits in it; global_vars agree with globals.
     for t in facts.get('types') or []:

@@ -30,7 +30,7 @@ typedef struct sample {
   json_object *pFacts;
 } sample;
 
-static sample aSample[16];
+static sample aSample[64];
 static int nSample;
 
 static int file_exists(const char *z) {
@@ -46,7 +46,7 @@ static void find_samples(void) {
     struct dirent **aEnt;
     int n = scandir(azGroup[g], &aEnt, NULL, alphasort);
     for (int i = 0; i < n; i++) {
-      if (aEnt[i]->d_name[0] != '.' && nSample < 16) {
+      if (aEnt[i]->d_name[0] != '.' && nSample < 64) {
         char *zDir = hs_mprintf("%s/%s", azGroup[g], aEnt[i]->d_name);
         char *zFacts = hs_mprintf("%s/facts.json", zDir);
         char *zXz = hs_mprintf("%s/heap.dump.xz", zDir);

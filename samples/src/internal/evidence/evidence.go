@@ -89,9 +89,21 @@ func (c *Case) CPUProfile(work func()) {
 
 // HeapDump writes heap.dump with runtime/debug.WriteHeapDump. The caller
 // runs runtime.GC() first and keeps its planted data alive past this call.
-func (c *Case) HeapDump() {
-	f := c.create("heap.dump")
+func (c *Case) HeapDump() { c.HeapDumpAs("heap.dump") }
+
+// HeapDumpAs writes a heap dump under another name (a series of dumps).
+func (c *Case) HeapDumpAs(name string) {
+	f := c.create(name)
 	debug.WriteHeapDump(f.Fd())
+	closeOrDie(f)
+}
+
+// HeapProfile writes only the heap profile (gzipped protobuf) as name.
+func (c *Case) HeapProfile(name string) {
+	f := c.create(name)
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		log.Fatalf("evidence: heap: %v", err)
+	}
 	closeOrDie(f)
 }
 
