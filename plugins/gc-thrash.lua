@@ -7,11 +7,13 @@
 -- termination + assist + background + mark termination; idle workers only
 -- use CPU nobody wanted, so they are left out) over the wall time between
 -- the window's first and last start times the Ps: GOMAXPROCS, "N P".  The
--- worst window is judged.  The goal is pinned when it stays within 10%
--- across the window while the live heap is above pinned_ratio of it: with
--- GOGC alone the goal is live x (1 + GOGC/100), so live/goal near 1 means a
--- memory limit (GOMEMLIMIT) holds the goal down.  That names the lever:
--- GOMEMLIMIT (or the live heap) when pinned, GOGC otherwise.
+-- worst window is judged.  The goal is pinned when the live heap is above
+-- pinned_ratio of it on average: with GOGC alone the goal is live x (1 +
+-- GOGC/100), so live/goal near 1 means a memory limit (GOMEMLIMIT) holds
+-- the goal down (or GOGC is tiny).  That names the lever: GOMEMLIMIT (or
+-- the live heap) when pinned, GOGC otherwise.  A warning: a CPU share of
+-- cpu_share or more, or a pinned goal with the GC marking busy_share of
+-- the wall time or more (back to back).  bytes is the window's mean goal.
 -- From MemStats alone: GCCPUFraction (the share since the program
 -- started) of the latest snapshot, and HeapAlloc against NextGC.
 local ev = require "lib.evidence"
@@ -69,7 +71,7 @@ local function gctrace_windows(c, params)
   for j = s, e do
     w.goal_min, w.goal_max = math.min(w.goal_min, v.goal[idx[j]]), math.max(w.goal_max, v.goal[idx[j]])
   end
-  w.pinned = w.goal_max > 0 and w.goal_max <= 1.1 * w.goal_min and w.live / w.goal >= params.pinned_ratio
+  w.pinned = w.goal > 0 and w.live / w.goal >= params.pinned_ratio
   return w, src.name, true
 end
 
@@ -89,16 +91,17 @@ return {
   id = "gc-thrash",
   summary = "GC back to back or taking a large CPU share; says whether GOMEMLIMIT or GOGC is the lever",
   needs = { "gc", "memstats" },
-  params = { cpu_share = 0.25, error_share = 0.5, window = 20, min_seconds = 1, pinned_ratio = 0.8 },
+  params = { cpu_share = 0.25, error_share = 0.5, window = 20, min_seconds = 1, pinned_ratio = 0.8, busy_share = 0.5 },
   run = function(case, emit, params)
     local w, src, judged = gctrace_windows(case, params)
     if judged then
       if not w then return end
-      if w.share < params.cpu_share then return end
+      local back_to_back = w.pinned and w.busy >= params.busy_share
+      if w.share < params.cpu_share and not back_to_back then return end
       local MB = 1048576
       local lever
       if w.pinned then
-        lever = ("The goal stays at %.0f-%.0f MB while the live heap is %.0f MB (%s of it): a memory limit (GOMEMLIMIT) is holding the goal down, so the GC runs again as soon as a little is allocated. "
+        lever = ("The goal stays at %.0f-%.0f MB while the live heap is %.0f MB (%s of it): a memory limit (GOMEMLIMIT) is holding the goal down (or GOGC is set very low), so the GC runs again as soon as a little is allocated. "
           .. "GOMEMLIMIT is the lever: raise it (with the container's limit) or shrink the live heap; raising GOGC changes nothing while the limit binds"):format(
           w.goal_min, w.goal_max, w.live, ev.pct(w.live / w.goal))
       else

@@ -207,21 +207,31 @@ local function retained_by(h, g)
 end
 
 -- creators by site from any goroutine dump in the case (a heap dump has
--- only the creator's PC)
-local function creators(c)
-  local out = {}
+-- only the creator's PC), and the minutes goroutines at each site have
+-- waited: the shortest wait of a snapshot, the longest over snapshots
+-- (a heap dump's estimate starts only at the first GC that saw them wait)
+local function from_dumps(c)
+  local cbs, waits = {}, {}
   local t = c:table("goroutines") -- every snapshot
-  if not t or #t == 0 then return out end
+  if not t or #t == 0 then return cbs, waits end
   local stacks = stack.group(c:table("goroutines.frames"), "goroutine", "func")
-  local created = ev.text(t, "created_by")
+  local created, source = ev.text(t, "created_by"), ev.text(t, "source")
+  local gid, wm = t:column("id"), t:column("wait_minutes")
+  local per = {}
   for i, r in t:rows() do
-    local cb = created(i, r)
-    if cb ~= "" then
-      local s = stack.site(stacks[r] or {})
-      if s and not out[s] then out[s] = cb end
+    local s = stack.site(stacks[r] or {})
+    if s then
+      local cb = created(i, r)
+      if cb ~= "" and not cbs[s] then cbs[s] = cb end
+      if tonumber(gid[r]) ~= 0 then
+        local key = source(i, r) .. "\0" .. s
+        local w = tonumber(wm[r])
+        if not per[key] or w < per[key].w then per[key] = { site = s, w = w } end
+      end
     end
   end
-  return out
+  for _, x in pairs(per) do waits[x.site] = math.max(waits[x.site] or 0, x.w) end
+  return cbs, waits
 end
 
 return {
@@ -237,7 +247,7 @@ return {
     if not groups then groups, source = from_text(case) end
     if not groups then groups, source = from_profile(case) end
     if not groups then return end
-    local cb_by_site = creators(case)
+    local cb_by_site, wait_by_site = from_dumps(case)
     local from_dump = h and source == "heap dump"
     for _, g in ipairs(groups) do
       local cls = g.cls
@@ -245,6 +255,10 @@ return {
       if (big and (severe[cls] or cls == "io" or cls == "sleep")) or (cls == "forever" and g.site) then
         local rb, rn = 0, 0
         if from_dump and g.site and (severe[cls] or cls == "forever") then rb, rn = retained_by(h, g) end
+        if from_dump and g.site and wait_by_site[g.site] then
+          local w = wait_by_site[g.site]
+          g.wait_min, g.wait_max = math.max(g.wait_min or 0, w), math.max(g.wait_max or 0, w)
+        end
         local long = g.wait_min and g.wait_min >= params.min_wait_minutes
         local holds = rb >= params.min_retained
         local sev = "info"

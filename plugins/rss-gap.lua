@@ -14,7 +14,9 @@
 --   file-backed     Rss - Anonymous: the executable's text and mmapped
 --                   files (the kernel can drop these pages under pressure)
 -- A gap of min_gap bytes or more where resident memory is at least ratio
--- times the live heap is a finding, named for its largest part; a gap that
+-- times the live heap is a finding (bytes: the gap), named for its largest
+-- part.  The Go parts are what Go has mapped (not all of it resident), so
+-- non-Go is a lower bound; a gap that
 -- is mostly file-backed pages is info, since they are reclaimable; with
 -- the cgroup at near_limit of memory.max or more it is an error.  With only
 -- cgroup files, memory.current stands for resident memory and memory.stat
@@ -140,7 +142,7 @@ return {
       message = ("The process holds %s (%s) but only %s of it is live Go heap; the %s gap is: %s (Go's parts are what it has mapped, not all of which need be resident).%s "
         .. "The largest part is %s: %s."):format(hs.bytes(rss), measured, hs.bytes(m.HeapAlloc), hs.bytes(gap),
         table.concat(list, ", "), cgroup, cause:gsub("_", "-"), causes[cause]),
-      bytes = parts[cause],
+      bytes = gap,
       evidence = { rss = rss, measured = measured, anonymous = anon, heap_alloc = m.HeapAlloc, heap_inuse = m.HeapInuse,
                    heap_idle = m.HeapIdle, heap_released = m.HeapReleased, sys = m.Sys, gap = gap,
                    parts = parts, cause = cause, memstats_source = m.source,
