@@ -10,21 +10,10 @@ import subprocess
 import sys
 import tempfile
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, "tests/lib")
+from tap import HS, ok, done  # noqa: E402
+
 HEAP = ["slice-retention", "dominant-retainer", "finalizer-cycle", "pool-misuse", "http-body-leak"]
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 ENV = dict(os.environ)
@@ -95,5 +84,4 @@ for d in ("samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdpart
            "%s: no heap detector finding at warning or above (%s pack)" % (d, pack),
            json.dumps(bad)[:1500] + err)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()
