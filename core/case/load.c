@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "heapscope/heapscope.h"
+#include "table/internal.h"
 
 int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
   int rc = hs_case_add_input(c, in);
@@ -69,4 +70,30 @@ int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
   in->p = pCopy;
   in->n = n;
   return hs_case_load_input(c, in, zKind);
+}
+
+int hs_case_load_deferred(hs_case *c) {
+  int n = c->nInput, rc = HS_OK, nSkipped = 0;
+  hs_input **ap = c->apInput;
+  c->nInput = c->nInputCap = 0;
+  c->apInput = NULL;
+  for (int i = 0; i < n; i++) {
+    if (rc == HS_ENOMEM) {
+      hs_input_free(ap[i]);
+      continue;
+    }
+    int nDiag = c->nDiag;
+    if (hs_case_load_input(c, ap[i], NULL) == HS_ENOMEM) rc = HS_ENOMEM;
+    nSkipped += c->nDiag > nDiag && c->aDiag[c->nDiag - 1].level == HS_INFO && !ap[i]->zKind;
+  }
+  free(ap);
+  if (rc == HS_OK && c->nTable == 0 && c->nError == 0) {
+    hs_case_diag(c, HS_ERROR, c->zName, UINT64_MAX, 0,
+                 "nothing in this case could be read as Go evidence (%d input%s, %d skipped); "
+                 "`heapscope info` shows what each input looks like",
+                 n, n == 1 ? "" : "s", nSkipped);
+    c->nError++;
+  }
+  hs_case_seal(c);
+  return rc;
 }

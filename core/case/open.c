@@ -123,18 +123,24 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
       hs_input_free(in);          /* our own index file beside its dump: not an input */
       continue;
     }
+    if (o->caseFlags & HS_CASE_DEFER) { /* loaded later by hs_case_load_deferred */
+      if (hs_case_add_input(c, in) != HS_OK) hs_input_free(in);
+      continue;
+    }
     hs_case_load_input(c, in, NULL);
   }
   if (o->xProgress) o->xProgress(o->pProgressArg, NULL, n, n);
-  int bAllFound = n > 0;
-  for (int i = 0; i < c->nInput; i++) bAllFound &= c->apInput[i]->bFound;
-  if (bAllFound && c->nInput > 0 && c->nTable == 0 && !c->pHeap && c->nError == 0) {
-    /* everything found was skipped: say so at the level of the case */
-    hs_case_diag(c, HS_WARNING, zName, UINT64_MAX, 0,
-                 "nothing here is Go evidence: the %d input%s found %s skipped (see `heapscope "
-                 "info`)", c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
+  if (!(o->caseFlags & HS_CASE_DEFER)) { /* deferred: hs_case_load_deferred */
+    int bAllFound = n > 0;
+    for (int i = 0; i < c->nInput; i++) bAllFound &= c->apInput[i]->bFound;
+    if (bAllFound && c->nInput > 0 && c->nTable == 0 && !c->pHeap && c->nError == 0) {
+      /* everything found was skipped: say so at the level of the case */
+      hs_case_diag(c, HS_WARNING, zName, UINT64_MAX, 0,
+                   "nothing here is Go evidence: the %d input%s found %s skipped (see `heapscope "
+                   "info`)", c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
+    }
+    hs_case_seal(c);
   }
-  hs_case_seal(c);
   return caselist_add(pOut, c);
 }
 

@@ -4,9 +4,14 @@
  * core/report/.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -18,11 +23,21 @@ const char hs_check_usage[] =
     "  --detector ID       run only this detector (repeatable)\n"
     "  --set ID.PARAM=VALUE  override a detector parameter (see heapscope detectors)\n"
     "  --rules DIR         also load plugins from DIR (repeatable; later ones override)\n"
-    "  --format FMT        text (default) or json\n"
+    "  --format FMT        text (default), json, jsonl, msgpack or junit\n"
     "  -o FILE             write the report to FILE instead of stdout\n"
     "  --fail-on LEVEL     exit 1 when a finding is at or above LEVEL: info, warning\n"
     "                      (default), error, or never\n"
-    "  --budget N          VM instructions a detector may use per case (default 1e9)\n";
+    "  --budget N          VM instructions a detector may use per case (default 1e9)\n"
+    "  -j N                check N cases at once, each in a worker process (default 1)\n"
+    "  --shard K/N         check only the K-th of N deterministic parts of the cases\n"
+    "                      (by case name); the shards' jsonl or msgpack outputs\n"
+    "                      concatenate into one run's\n";
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static void check_usage(const char *zMsg, const char *zArg) {
   fprintf(stderr, "heapscope: %s%s%s\nTry 'heapscope --help'.\n", zMsg, zArg ? ": " : "",
@@ -72,6 +87,19 @@ int hs_check_option(hs_check_opts *o, int argc, char **argv, int *pi) {
     char *zEnd;
     o->nBudget = strtod(zv, &zEnd);
     if (*zEnd || !(o->nBudget >= 1000)) check_usage("--budget expects a number of instructions (>= 1000)", zv);
+  } else if (strcmp(z, "-j") == 0 || strncmp(z, "-j", 2) == 0 || strcmp(z, "--jobs") == 0) {
+    const char *zv = (z[1] == 'j' && z[2]) ? z + 2 : value(argc, argv, pi);
+    char *zEnd;
+    long n = strtol(zv, &zEnd, 10);
+    if (*zEnd || n < 1 || n > 1024) check_usage("-j expects a number of workers (1 to 1024)", zv);
+    o->nJobs = (int)n;
+  } else if (strcmp(z, "--shard") == 0) {
+    const char *zv = value(argc, argv, pi);
+    int k, n, nUsed = 0;
+    if (sscanf(zv, "%d/%d%n", &k, &n, &nUsed) != 2 || zv[nUsed] || n < 1 || k < 1 || k > n)
+      check_usage("--shard expects K/N with 1 <= K <= N", zv);
+    o->iShard = k;
+    o->nShards = n;
   } else {
     return 0;
   }
@@ -125,63 +153,351 @@ static int usage_result(lua_State *L) {
   return 2;
 }
 
-int hs_check_run(lua_State *L, const hs_check_opts *o, int bQuiet) {
+/* ------------------------------------------------------------ running */
+
+/* A case's result: the msgpack case map, or NULL while it is not in. */
+typedef struct result {
+  char *p;
+  size_t n;
+  int bDone;
+} result;
+
+/* Run the engine on case c (loaded here, freed by Lua) in this process;
+** the case map bytes go to *pr.  Returns 0, or -1 after a Lua error in the
+** engine itself (printed). */
+static int run_inline(lua_State *L, hs_case *c, result *pr) {
   int iTop = lua_gettop(L);
-  const hs_writer *w = hs_writer_find(o->zFormat ? o->zFormat : "text");
-  int eFailOn = o->eFailOn ? o->eFailOn : HS_SEV_WARNING;
+  hs_case_load_deferred(c);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "hs.rules");
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "cli_case");
+  lua_remove(L, -2);
+  hsL_pushcase(L, c);                         /* the userdata owns c now */
+  int rc = 0;
+  if (hsL_docall(L, 1, 1) != 0) {
+    hsL_report(L, 1);
+    rc = -1;
+  } else {
+    size_t n;
+    const char *p = lua_tolstring(L, -1, &n);
+    pr->p = malloc(n ? n : 1);
+    if (pr->p) memcpy(pr->p, p, n), pr->n = n;
+    else rc = -1;
+  }
+  lua_settop(L, iTop);
+  lua_gc(L, LUA_GCCOLLECT, 0);                /* the case's memory, now */
+  pr->bDone = 1;
+  return rc;
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *z) {
+  msgpack_pack_str(pk, strlen(z));
+  msgpack_pack_str_body(pk, z, strlen(z));
+}
+
+/* The case map of a case whose worker did not report: its inputs and one
+** error saying how the worker ended. */
+static void failed_case(const hs_case *c, const char *zWhy, result *pr) {
+  msgpack_sbuffer sb;
+  msgpack_sbuffer_init(&sb);
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+  static const char *const azEmpty[] = {"warnings", "skipped", "notes", "detectors", "findings"};
+  msgpack_pack_map(&pk, 8);
+  pack_cstr(&pk, "name");
+  pack_cstr(&pk, c->zName);
+  pack_cstr(&pk, "inputs");
+  msgpack_pack_array(&pk, c->nInput);
+  for (int i = 0; i < c->nInput; i++) {
+    const hs_input *in = c->apInput[i];
+    const hs_loader *l = in->p ? hs_sniff(in->p, in->n, NULL) : NULL;
+    msgpack_pack_map(&pk, 3);
+    pack_cstr(&pk, "name");
+    pack_cstr(&pk, in->zName);
+    pack_cstr(&pk, "kind");
+    pack_cstr(&pk, l ? l->zKind : "unknown");
+    pack_cstr(&pk, "size");
+    msgpack_pack_uint64(&pk, in->n);
+  }
+  pack_cstr(&pk, "errors");
+  msgpack_pack_array(&pk, 1);
+  char *zErr = hs_mprintf("%s: the worker checking this case %s before it reported; "
+                          "the other cases are unaffected (rerun this one alone with -j 1 "
+                          "to see more)", c->zName, zWhy);
+  pack_cstr(&pk, zErr ? zErr : "worker failed");
+  free(zErr);
+  for (int i = 0; i < 5; i++) {
+    pack_cstr(&pk, azEmpty[i]);
+    msgpack_pack_array(&pk, 0);
+  }
+  pr->p = sb.data;                            /* ownership moves to pr */
+  pr->n = sb.size;
+  pr->bDone = 1;
+}
+
+typedef struct worker {
+  pid_t pid;
+  int fd;                                     /* read end of its pipe */
+  int iCase;
+  char *p;                                    /* what it wrote so far */
+  size_t n, nCap;
+} worker;
+
+/* In a forked child: load case c, run the engine, write the case map to
+** fd, and end without running the parent's exit handlers. */
+static void child(lua_State *L, hs_case *c, int fd) {
+  result r = {0};
+  signal(SIGINT, SIG_DFL);
+  if (run_inline(L, c, &r) != 0 || !r.p) _exit(3);
+  size_t off = 0;
+  while (off < r.n) {
+    ssize_t k = write(fd, r.p + off, r.n - off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) _exit(4);
+    off += (size_t)k;
+  }
+  _exit(0);
+}
+
+/* Reap a worker whose pipe reached EOF: its bytes become the result, or
+** an error case map when it did not end cleanly. */
+static void reap(worker *w, hs_case *c, result *pr) {
+  int status = 0;
+  while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  close(w->fd);
+  char zWhy[128];
+  zWhy[0] = 0;
+  if (WIFSIGNALED(status))
+    snprintf(zWhy, sizeof zWhy, "was killed by signal %d (%s)", WTERMSIG(status),
+             strsignal(WTERMSIG(status)));
+  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    snprintf(zWhy, sizeof zWhy, "failed (exit status %d)", WEXITSTATUS(status));
+  else {
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    int bOk = w->p && msgpack_unpack_next(&u, w->p, w->n, &off) == MSGPACK_UNPACK_SUCCESS &&
+              off == w->n;
+    msgpack_unpacked_destroy(&u);
+    if (!bOk) snprintf(zWhy, sizeof zWhy, "wrote a truncated result");
+  }
+  if (zWhy[0]) {
+    free(w->p);
+    failed_case(c, zWhy, pr);
+  } else {
+    pr->p = w->p;
+    pr->n = w->n;
+    pr->bDone = 1;
+  }
+  w->p = NULL;
+  w->pid = 0;
+}
+
+/* Read what is available from a worker; returns 1 at EOF. */
+static int drain(worker *w) {
+  for (;;) {
+    if (w->n == w->nCap) {
+      size_t nCap = w->nCap ? 2 * w->nCap : 65536;
+      char *pNew = realloc(w->p, nCap);
+      if (!pNew) return 1;                    /* reaped as truncated */
+      w->p = pNew;
+      w->nCap = nCap;
+    }
+    ssize_t k = read(w->fd, w->p + w->n, w->nCap - w->n);
+    if (k > 0) {
+      w->n += (size_t)k;
+      continue;
+    }
+    if (k < 0 && (errno == EINTR)) continue;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return 1;
+  }
+}
+
+/* One self-overwriting line on stderr: cases done, bytes, rate, time left. */
+static void progress_line(int nDone, int nCase, uint64_t nBytes, double t0) {
+  double dt = now() - t0;
+  char zB[32];
+  hs_fmt_bytes(nBytes, zB, sizeof zB);
+  if (nDone >= nCase) {
+    fputs("\r\033[K", stderr);
+    return;
+  }
+  double rate = dt > 0 ? nDone / dt : 0;
+  fprintf(stderr, "\r\033[Kchecked %d/%d cases, %s, %.1f cases/min", nDone, nCase, zB, rate * 60);
+  if (rate > 0) fprintf(stderr, ", about %.0f s left", (nCase - nDone) / rate);
+  fflush(stderr);
+}
+
+/* 64-bit FNV-1a: the shard of a case depends only on its name. */
+static uint64_t name_hash(const char *z) {
+  uint64_t h = 14695981039346656037ull;
+  for (; *z; z++) h = (h ^ (unsigned char)*z) * 1099511628211ull;
+  return h;
+}
+
+int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput,
+                  const hs_open_opts *pOpen, int bQuiet) {
+  hs_open_opts oo = *pOpen;
+  oo.caseFlags |= HS_CASE_DEFER;
+  hs_caselist cl;
+  if (hs_open(azInput, nInput, &oo, &cl) != HS_OK) {
+    fprintf(stderr, "heapscope: out of memory while reading the inputs\n");
+    return 2;
+  }
+  /* --shard K/N: keep the cases whose name hashes to K-1 */
+  int nCase = 0;
+  for (int i = 0; i < cl.nCase; i++) {
+    if (o->nShards > 1 && name_hash(cl.apCase[i]->zName) % o->nShards != (uint64_t)(o->iShard - 1)) {
+      hs_case_free(cl.apCase[i]);
+      continue;
+    }
+    cl.apCase[nCase++] = cl.apCase[i];
+  }
+  cl.nCase = nCase;
+  int status = 2;
+  result *aRes = calloc(nCase ? nCase : 1, sizeof *aRes);
+  int nJobs = o->nJobs > 0 ? o->nJobs : 1;
+  worker *aW = calloc(nJobs, sizeof *aW);
+  lua_State *L = hsL_newstate(NULL);
+  FILE *out = stdout;
+  hs_report rep;
+  memset(&rep, 0, sizeof rep);
+  int bReport = 0;
+  if (!aRes || !aW || !L) goto done;
+
   push_call(L, "cli_begin", o, bQuiet);
   if (hsL_docall(L, 1, 2) != 0) {
     hsL_report(L, 1);
-    return 2;
+    goto done;
   }
-  if (usage_result(L)) return 2;
-  size_t nRun;
-  const char *pRun = lua_tolstring(L, -1, &nRun);
-  FILE *out = stdout;
+  if (usage_result(L)) goto done;
   if (o->zOut && !(out = fopen(o->zOut, "w"))) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
-    lua_settop(L, iTop);
-    return 2;
+    out = stdout;
+    goto done;
   }
-  hs_report rep;
-  memset(&rep, 0, sizeof rep);
-  rep.bColour = isatty(fileno(out)) && !getenv("NO_COLOR");
-  int rc = hs_report_begin(&rep, w, out, eFailOn, pRun, nRun);
-  lua_pop(L, 1);
-  lua_getglobal(L, "hs");
-  lua_getfield(L, -1, "cases");
-  int nCase = (int)lua_objlen(L, -1);
-  lua_pop(L, 2);
-  int bEngineError = 0;
-  for (int i = 1; i <= nCase && rc == 0; i++) {
-    lua_getglobal(L, "require");
-    lua_pushliteral(L, "hs.rules");
-    lua_call(L, 1, 1);
-    lua_getfield(L, -1, "cli_case");
-    lua_remove(L, -2);
-    lua_pushinteger(L, i);
-    if (hsL_docall(L, 1, 1) != 0) {           /* a bug in the engine, not a plugin */
-      hsL_report(L, 1);
-      bEngineError = 1;
-      continue;
-    }
-    size_t n;
-    const char *p = lua_tolstring(L, -1, &n);
-    rc = hs_report_case(&rep, p, n);
+  {
+    size_t nRun;
+    const char *pRun = lua_tolstring(L, -1, &nRun);
+    rep.bColour = isatty(fileno(out)) && !getenv("NO_COLOR");
+    const hs_writer *w = hs_writer_find(o->zFormat ? o->zFormat : "text");
+    int rc = hs_report_begin(&rep, w, out, o->eFailOn ? o->eFailOn : HS_SEV_WARNING, pRun, nRun);
     lua_pop(L, 1);
+    bReport = 1;
+    if (rc != 0) goto done;
   }
-  int status = rc == 0 ? hs_report_end(&rep) : -1;
+
+  int bProgress = !bQuiet && isatty(STDERR_FILENO);
+  double t0 = now();
+  uint64_t nBytes = 0;
+  int iNext = 0, iWrite = 0, nRunning = 0, bEngineError = 0, rcWrite = 0;
+  while (iWrite < nCase) {
+    if (nJobs == 1) {                         /* in this process */
+      if (run_inline(L, cl.apCase[iNext], &aRes[iNext]) != 0) bEngineError = 1;
+      cl.apCase[iNext++] = NULL;              /* freed by Lua */
+    } else {
+      while (nRunning < nJobs && iNext < nCase) {
+        int fds[2];
+        worker *w = NULL;
+        for (int k = 0; k < nJobs; k++)
+          if (!aW[k].pid) w = &aW[k];
+        if (pipe(fds) != 0) break;
+        fflush(stdout);
+        fflush(stderr);
+        if (out != stdout) fflush(out);
+        pid_t pid = fork();
+        if (pid < 0) {
+          close(fds[0]);
+          close(fds[1]);
+          break;
+        }
+        if (pid == 0) {
+          close(fds[0]);
+          child(L, cl.apCase[iNext], fds[1]);
+        }
+        close(fds[1]);
+        fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+        memset(w, 0, sizeof *w);
+        w->pid = pid;
+        w->fd = fds[0];
+        w->iCase = iNext++;
+        nRunning++;
+      }
+      if (nRunning == 0) {                    /* fork or pipe failed with none running */
+        fprintf(stderr, "heapscope: cannot start a worker: %s\n", strerror(errno));
+        bEngineError = 1;
+        break;
+      }
+      struct pollfd aPoll[nJobs];
+      int nPoll = 0;
+      for (int k = 0; k < nJobs; k++)
+        if (aW[k].pid) aPoll[nPoll].fd = aW[k].fd, aPoll[nPoll].events = POLLIN, nPoll++;
+      if (poll(aPoll, nPoll, -1) < 0 && errno != EINTR) break;
+      for (int k = 0; k < nJobs; k++) {
+        worker *w = &aW[k];
+        if (!w->pid || !drain(w)) continue;
+        reap(w, cl.apCase[w->iCase], &aRes[w->iCase]);
+        hs_case_free(cl.apCase[w->iCase]);
+        cl.apCase[w->iCase] = NULL;
+        nRunning--;
+      }
+    }
+    /* Write the results that are in, in case order. */
+    while (iWrite < nCase && aRes[iWrite].bDone) {
+      result *r = &aRes[iWrite];
+      if (r->p && rcWrite == 0) rcWrite = hs_report_case(&rep, r->p, r->n);
+      if (r->p && r->n) {
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        size_t off = 0;
+        if (msgpack_unpack_next(&u, r->p, r->n, &off) == MSGPACK_UNPACK_SUCCESS) {
+          const msgpack_object *in = hs_mp_get(&u.data, "inputs");
+          for (uint32_t k = 0; in && in->type == MSGPACK_OBJECT_ARRAY && k < in->via.array.size; k++)
+            nBytes += (uint64_t)hs_mp_int(&in->via.array.ptr[k], "size", 0);
+        }
+        msgpack_unpacked_destroy(&u);
+      }
+      free(r->p);
+      r->p = NULL;
+      iWrite++;
+      if (bProgress) progress_line(iWrite, nCase, nBytes, t0);
+    }
+  }
+  status = rcWrite == 0 ? hs_report_end(&rep) : -1;
+  bReport = 0;
   if (status < 0) {
     fprintf(stderr, "heapscope: writing the report to %s: %s\n", o->zOut ? o->zOut : "stdout",
             strerror(errno));
     status = 2;
   }
+  if (bEngineError) status = 2;
+done:
+  if (bReport) {
+    hs_report_end(&rep);
+  }
+  for (int k = 0; aW && k < nJobs; k++)
+    if (aW[k].pid) {
+      kill(aW[k].pid, SIGKILL);
+      waitpid(aW[k].pid, NULL, 0);
+      close(aW[k].fd);
+      free(aW[k].p);
+    }
   if (out != stdout && fclose(out) != 0 && status != 2) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
     status = 2;
   }
-  lua_settop(L, iTop);
-  return bEngineError ? 2 : status;
+  for (int i = 0; i < nCase; i++) {
+    if (aRes) free(aRes[i].p);
+    if (cl.apCase[i]) hs_case_free(cl.apCase[i]);
+  }
+  free(cl.apCase);
+  free(aRes);
+  free(aW);
+  hsL_close(L);
+  return status;
 }
 
 int hs_detectors_run(lua_State *L, const hs_check_opts *o) {

@@ -21,15 +21,20 @@ typedef struct hs_check_opts {
   const char *zOut;       /* -o FILE, NULL: stdout */
   int eFailOn;            /* --fail-on as HS_SEV_*, 0: warning */
   double nBudget;         /* --budget N instructions, 0: the engine's default */
+  int nJobs;              /* -j N worker processes, 0 or 1: in this process */
+  int iShard, nShards;    /* --shard K/N, nShards 0: all cases */
 } hs_check_opts;
 
 /* If argv[*pi] is an option of `check`, consume it (and its value, moving
 ** *pi) and return 1; return 0 if it is not one.  A bad value is a usage
 ** error: message on stderr, exit 2. */
 int hs_check_option(hs_check_opts *, int argc, char **argv, int *pi);
-/* Run `check` over the cases of the state's `cases`; returns the exit
-** status (0, 1 findings at or above --fail-on, 2 usage or load errors). */
-int hs_check_run(lua_State *L, const hs_check_opts *, int bQuiet);
+/* Run `check` over the inputs: group them into cases (loading none), keep
+** this shard's, and load and check each in turn or in -j workers, writing
+** the report in case order.  Returns the exit status (0; 1 findings at or
+** above --fail-on; 2 usage, load errors or a failed worker). */
+int hs_check_main(const hs_check_opts *, const char *const *azInput, int nInput,
+                  const hs_open_opts *, int bQuiet);
 /* `detectors`: print what is installed; returns the exit status. */
 int hs_detectors_run(lua_State *L, const hs_check_opts *);
 

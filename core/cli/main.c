@@ -287,13 +287,17 @@ int main(int argc, char **argv) {
     o.xProgress = progress;
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */
   }
+  if (is_verb(&a, "check")) {               /* loads case by case itself */
+    int rc = hs_check_main(&a.check, a.azInput, a.nInput, &o, a.bQuiet);
+    hs_cli_free(&a);
+    return rc;
+  }
   hs_caselist cl;
   /* diff loads each argument as a case of its own (hs.load, in Lua) */
   int bDiff = is_verb(&a, "diff");
   int bOom = hs_open(a.azInput, bDiff ? 0 : a.nInput, &o, &cl) != HS_OK;
-  int bInfo = is_verb(&a, "info"), bCheck = is_verb(&a, "check");
-  /* info and check report them in their own output */
-  int nLoadErr = report_diags(&cl, !bInfo && !bCheck) + bOom;
+  int bInfo = is_verb(&a, "info");
+  int nLoadErr = report_diags(&cl, !bInfo) + bOom; /* info prints them itself */
   if (bOom)
     fprintf(stderr, "heapscope: out of memory while loading; %d case%s loaded before it %s kept\n",
             cl.nCase, cl.nCase == 1 ? "" : "s", cl.nCase == 1 ? "is" : "are");
@@ -326,8 +330,6 @@ int main(int argc, char **argv) {
     rc = run_script(L, &a);
   } else if (bInfo) {
     rc = print_lua(L, zSummary, "=summary");
-  } else if (bCheck) {
-    rc = hs_check_run(L, &a.check, a.bQuiet);
   } else if (is_verb(&a, "detectors")) {
     rc = hs_detectors_run(L, &a.check);
   } else if (bDiff) {

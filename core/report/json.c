@@ -11,8 +11,7 @@
 
 #include "report/report.h"
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n) {
+size_t hs_utf8_len(const unsigned char *p, size_t n) {
   unsigned c = p[0];
   size_t len;
   unsigned min;
@@ -51,7 +50,7 @@ static void write_str(FILE *f, const char *z, size_t n) {
     } else if (c < 0x80) {
       putc((int)c, f), i++;
     } else {
-      size_t len = utf8_len(p + i, n - i);
+      size_t len = hs_utf8_len(p + i, n - i);
       if (len == 0) {
         fputs("\\ufffd", f);
         i++;

@@ -8,12 +8,16 @@
 #include "heapscope/heapscope.h"
 #include "report/report.h"
 
-extern const hs_writer hs_writer_text, hs_writer_json;
+extern const hs_writer hs_writer_text, hs_writer_json, hs_writer_jsonl, hs_writer_msgpack,
+    hs_writer_junit;
 
 /* --format NAME, in the order --help lists them. */
 const hs_writer *const hs_writers[] = {
     &hs_writer_text,
     &hs_writer_json,
+    &hs_writer_jsonl,
+    &hs_writer_msgpack,
+    &hs_writer_junit,
     NULL,
 };
 

@@ -83,6 +83,8 @@ int hs_report_end(hs_report *);
 const msgpack_object *hs_mp_get(const msgpack_object *pMap, const char *zKey);
 int hs_mp_str(const msgpack_object *pMap, const char *zKey, const char **pz, size_t *pn);
 int64_t hs_mp_int(const msgpack_object *pMap, const char *zKey, int64_t iDefault);
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+size_t hs_utf8_len(const unsigned char *p, size_t n);
 /* JSON text of an object (UTF-8 kept, invalid bytes as U+FFFD). */
 int hs_json_write(FILE *, const msgpack_object *);
 

@@ -636,7 +636,7 @@ local function catch(fn, ...)
 end
 
 -- The CLI (core/cli/check.c): begin(opts) -> run map bytes, or nil and a
--- usage message; case(i) -> case map bytes for cases[i].
+-- usage message.
 local cli
 function R.cli_begin(opts)
   return catch(function()
@@ -654,8 +654,9 @@ function R.cli_begin(opts)
   end)
 end
 
-function R.cli_case(i)
-  return core.mpack(R.run_case(hs.cases[i], cli.sel, cli.opts))
+-- case(ud): the case map bytes for a case userdata loaded by the CLI.
+function R.cli_case(ud)
+  return core.mpack(R.run_case(hs.wrap_case(ud), cli.sel, cli.opts))
 end
 
 -- hs.check(case or cases [, {detector=, pack=, set=, rules=, budget=}])

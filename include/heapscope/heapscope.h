@@ -172,7 +172,9 @@ typedef struct hs_case {
 ** are summarised in one warning.  Whole-file diagnostics are always kept. */
 #define HS_MAX_PLACED_DIAG 20
 
-enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2 };
+enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2,
+       HS_CASE_DEFER = 4 /* hs_open groups inputs into cases but loads none:
+                            hs_case_load_deferred does, where the case runs */ };
 
 hs_case *hs_case_new(const char *zName);
 void hs_case_free(hs_case *);
@@ -278,6 +280,10 @@ int hs_source_gunzip(const uint8_t *p, uint64_t n, uint64_t nMax, int bPrefix, u
                      uint64_t *pn, int *pbCut);
 /* Load one buffer into a case with the sniffed loader (or zKind if given). */
 int hs_case_load_input(hs_case *, hs_input *, const char *zKind);
+/* Load the inputs of a case hs_open made with HS_CASE_DEFER, and seal it.
+** A case in which nothing could be read as evidence gets an error saying
+** so.  Returns HS_OK or HS_ENOMEM. */
+int hs_case_load_deferred(hs_case *);
 /* Load an in-memory buffer (copied) as if it were a file named zName. */
 int hs_case_load_buffer(hs_case *, const char *zName, const void *p, size_t n,
                         const char *zKind);

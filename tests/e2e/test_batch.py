@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""Batch runs of `heapscope check` (TAP): the machine formats read back by
+readers that are not ours (python3's json, python3-msgpack, xmllint against
+the JUnit schema), -j N workers giving -j 1's bytes, a killed worker, and
+--shard K/N covering every case exactly once."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+BASIC = "tests/plugins/basic"
+FIX = "tests/fixtures"
+n = 0
+failed = 0
+
+
+def ok(cond, name, extra=""):
+    global n, failed
+    n += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
+    if not cond:
+        failed += 1
+        for line in str(extra).splitlines()[:30]:
+            print("#   " + line)
+    sys.stdout.flush()
+
+
+ENV = dict(os.environ, XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="hs-batch-cfg-"))
+ENV.pop("HEAPSCOPE_PATH", None)
+
+
+def run(*args):
+    p = subprocess.run([HS] + list(args), capture_output=True, timeout=300, env=ENV)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+# A directory of small cases: gctrace and goroutine fixtures, a heap dump
+# sample, and one directory with nothing heapscope reads.
+tmp = tempfile.mkdtemp(prefix="hs-batch-")
+root = os.path.join(tmp, "cases")
+k = 0
+for sub in ("gctrace", "goroutines"):
+    for name in sorted(os.listdir(os.path.join(FIX, sub))):
+        d = os.path.join(root, "%02d-%s" % (k, name.replace(".", "-")))
+        os.makedirs(d)
+        shutil.copy(os.path.join(FIX, sub, name), d)
+        k += 1
+os.makedirs(os.path.join(root, "zz-nothing"))
+with open(os.path.join(root, "zz-nothing", "README"), "w") as f:
+    f.write("notes, not evidence\n")
+ARGS = ["--rules", BASIC, "--detector", "counts", "--detector", "tail", "--detector", "heap-only",
+        "--fail-on", "error", root]
+NCASE = k + 1
+
+rc, out, err = run("check", "--format", "json", *ARGS)
+doc = json.loads(out)
+ok(rc == 2 and len(doc["cases"]) == NCASE, "json: one entry per directory (%d cases); exit 2" % NCASE, err)
+nothing = [c for c in doc["cases"] if c["name"].endswith("zz-nothing")]
+ok(nothing and any("nothing in this case could be read" in e for e in nothing[0]["errors"])
+   and nothing[0]["skipped"] and nothing[0]["skipped"][0]["input"].endswith("README"),
+   "a case where nothing could be read is an error; the skipped input is named with its reason",
+   json.dumps(nothing))
+
+rc, out, err = run("check", "--format", "jsonl", *ARGS)
+lines = [json.loads(line) for line in out.decode().splitlines()]
+ok(rc == 2 and lines == doc["cases"], "jsonl: one case map per line, the json document's cases", err)
+
+rc, out, err = run("check", "--format", "msgpack", *ARGS)
+try:
+    import msgpack
+except ImportError:
+    msgpack = None
+if msgpack is not None:
+    up = msgpack.Unpacker(raw=False)
+    up.feed(out)
+    maps = list(up)
+    ok(rc == 2 and maps == lines, "msgpack: a stream of the same maps (read by python3-msgpack)", err)
+else:
+    print("ok %d # SKIP python3-msgpack is not installed (scripts/setup installs it)" % (n + 1))
+    n += 1
+
+rc, out, err = run("check", "--format", "junit", *(ARGS[:-1] + ["--fail-on", "warning", root]))
+xml = os.path.join(tmp, "junit.xml")
+with open(xml, "wb") as f:
+    f.write(out)
+if shutil.which("xmllint"):
+    p = subprocess.run(["xmllint", "--noout", "--schema", os.path.join(FIX, "junit.xsd"), xml],
+                       capture_output=True)
+    ok(p.returncode == 0, "junit: valid against the JUnit schema (xmllint)", p.stderr.decode())
+else:
+    print("ok %d # SKIP xmllint is not installed (scripts/setup installs libxml2-utils)" % (n + 1))
+    n += 1
+top = ET.fromstring(out)
+suites = top.findall("testsuite")
+want_fail = sum(1 for c in doc["cases"] for f in c["findings"] if f["severity"] in ("warning", "error"))
+cases_of = [(s.get("name"), [t.get("name") for t in s.findall("testcase")]) for s in suites]
+ok([s for s, _ in cases_of] == [c["name"] for c in doc["cases"]]
+   and all(set(["counts", "tail", "heap-only"]) <= set(t) for _, t in cases_of),
+   "junit: a test suite per case, a test case per detector", str(cases_of[:3]))
+ok(len(top.findall(".//failure")) == want_fail and int(top.get("failures")) >= 1
+   and len(top.findall(".//skipped")) == NCASE and len(top.findall(".//error")) == 1,
+   "junit: a failure per finding at --fail-on (warning) or above, skipped detectors, load errors",
+   out.decode()[:1500])
+
+# -j 2 gives -j 1's bytes, in every format
+for fmt in ("text", "json", "jsonl", "msgpack", "junit"):
+    r1 = run("check", "--format", fmt, "-j", "1", *ARGS)
+    r2 = run("check", "--format", fmt, "-j", "2", *ARGS)
+    r3 = run("check", "--format", fmt, "-j3", *ARGS)
+    ok(r1[:2] == r2[:2] == r3[:2], "-j 1, -j 2 and -j3 print the same bytes (%s)" % fmt, r2[2] + r3[2])
+
+# --shard K/N: every case in exactly one shard; the union is one run
+cases = set(line for line in run("check", "--format", "jsonl", *ARGS)[1].decode().splitlines())
+shards = []
+for i in range(1, 4):
+    rc, out, err = run("check", "--format", "jsonl", "--shard", "%d/3" % i, *ARGS)
+    shards.append(out.decode().splitlines())
+union = [line for s in shards for line in s]
+ok(sorted(union) == sorted(cases) and len(union) == len(cases) and all(shards),
+   "--shard 1/3, 2/3, 3/3: each case exactly once; the union is one run (%s)"
+   % "+".join(str(len(s)) for s in shards))
+# stable when the inputs are named in another order
+dirs = sorted(os.path.join(root, d) for d in os.listdir(root))
+a = run("check", "--format", "jsonl", "--shard", "2/3", *(ARGS[:-1] + dirs))[1]
+b = run("check", "--format", "jsonl", "--shard", "2/3", *(ARGS[:-1] + dirs[::-1]))[1]
+ok(sorted(a.splitlines()) == sorted(b.splitlines()), "a shard depends on case names, not input order")
+for bad in ("0/3", "4/3", "1/0", "x"):
+    rc, out, err = run("check", "--shard", bad, root)
+    ok(rc == 2 and "--shard" in err, "--shard %s is a usage error" % bad, err)
+rc, out, err = run("check", "-j", "0", root)
+ok(rc == 2 and "-j" in err, "-j 0 is a usage error", err)
+
+# A worker killed mid-case: that case is an error, the others are reported.
+plug = os.path.join(tmp, "plugins")
+os.makedirs(plug)
+with open(os.path.join(plug, "spin.lua"), "w") as f:
+    f.write('return { id = "spin", summary = "test: spins on one case", run = function(case, emit)\n'
+            '  if case.name:find("03%-") then while true do end end\n'
+            '  emit{ severity = "info", title = "spun" } end }\n')
+p = subprocess.Popen([HS, "check", "--format", "json", "-j", "2", "--rules", plug, "--detector", "spin",
+                      "--budget", "1e14", root], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+victim = None
+for _ in range(100):
+    time.sleep(0.1)
+    try:
+        kids = open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split()
+    except OSError:
+        kids = []
+    for kid in kids:
+        try:
+            # the spinning worker is the one that has used CPU for a while
+            if int(open("/proc/%s/stat" % kid).read().rsplit(")", 1)[1].split()[11]) > 30:
+                victim = int(kid)
+        except (OSError, IndexError, ValueError):
+            pass
+    if victim:
+        break
+if victim:
+    os.kill(victim, signal.SIGKILL)
+try:
+    out, err = p.communicate(timeout=120)
+    doc = json.loads(out)
+    spun = [c for c in doc["cases"] if "03-" in c["name"]]
+    others = [c for c in doc["cases"] if "03-" not in c["name"]]
+    ok(victim and p.returncode == 2 and spun and any("killed by signal 9" in e for e in spun[0]["errors"])
+       and all(c["findings"] and c["findings"][0]["title"] == "spun" for c in others)
+       and len(doc["cases"]) == NCASE,
+       "a worker killed mid-case: that case's error; every other case reported", out.decode()[:2000])
+except (subprocess.TimeoutExpired, ValueError) as e:
+    p.kill()
+    ok(False, "a worker killed mid-case", str(e))
+
+# An archive of cases: top-level directories are cases, a corrupt member is
+# its case's error naming the member, the others are reported.
+arch = os.path.join(tmp, "cases.tar.gz")
+with tarfile.open(arch, "w:gz") as t:
+    t.add(os.path.join(FIX, "gctrace", "go1.21.log"), "good/gctrace.log")
+    t.add(os.path.join(FIX, "goroutines", "go1.23-system.txt"), "good2/goroutines.txt")
+    corrupt = os.path.join(tmp, "heap.dump")
+    with open(corrupt, "wb") as f:
+        f.write(b"go1.7 heap dump\n" + bytes(range(256)) * 8)
+    t.add(corrupt, "bad/heap.dump")
+rc, out, err = run("check", "--format", "json", "--rules", BASIC, "--detector", "tail", arch)
+doc = json.loads(out)
+names = [c["name"].rsplit("/", 1)[-1] for c in doc["cases"]]
+bad = [c for c in doc["cases"] if c["name"].endswith("/bad")]
+ok(rc == 2 and names == ["bad", "good", "good2"] and bad and any("bad/heap.dump" in e for e in bad[0]["errors"])
+   and all(not c["errors"] for c in doc["cases"] if c is not bad[0]),
+   "an archive: a case per top-level directory; a corrupt member is its case's error, naming it",
+   json.dumps(doc)[:2000])
+
+shutil.rmtree(tmp)
+print("1..%d" % n)
+sys.exit(1 if failed else 0)
