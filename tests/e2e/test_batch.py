@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
 BASIC = "tests/plugins/basic"
 FIX = "tests/fixtures"
+CORPUS = "tests/fuzz/corpus"
 n = 0
 failed = 0
 
@@ -46,11 +47,12 @@ def run(*args):
 tmp = tempfile.mkdtemp(prefix="hs-batch-")
 root = os.path.join(tmp, "cases")
 k = 0
-for sub in ("gctrace", "goroutines"):
-    for name in sorted(os.listdir(os.path.join(FIX, sub))):
+for sub, names in (("gctrace", ("bad.log", "go1.10.log", "go1.13.log", "go1.21.log", "go1.5.log")),
+                   ("goroutines", ("debug1-labels.txt", "go1.19-interleaved.txt", "go1.23-system.txt"))):
+    for name in names:
         d = os.path.join(root, "%02d-%s" % (k, name.replace(".", "-")))
         os.makedirs(d)
-        shutil.copy(os.path.join(FIX, sub, name), d)
+        shutil.copy(os.path.join(CORPUS, sub, name), d)
         k += 1
 os.makedirs(os.path.join(root, "zz-nothing"))
 with open(os.path.join(root, "zz-nothing", "README"), "w") as f:
@@ -181,8 +183,8 @@ except (subprocess.TimeoutExpired, ValueError) as e:
 # its case's error naming the member, the others are reported.
 arch = os.path.join(tmp, "cases.tar.gz")
 with tarfile.open(arch, "w:gz") as t:
-    t.add(os.path.join(FIX, "gctrace", "go1.21.log"), "good/gctrace.log")
-    t.add(os.path.join(FIX, "goroutines", "go1.23-system.txt"), "good2/goroutines.txt")
+    t.add(os.path.join(CORPUS, "gctrace", "go1.21.log"), "good/gctrace.log")
+    t.add(os.path.join(CORPUS, "goroutines", "go1.23-system.txt"), "good2/goroutines.txt")
     corrupt = os.path.join(tmp, "heap.dump")
     with open(corrupt, "wb") as f:
         f.write(b"go1.7 heap dump\n" + bytes(range(256)) * 8)
