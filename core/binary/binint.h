@@ -1,5 +1,5 @@
 /*
- * core/binary's private declarations: what elf.c, dwarf.c and names.c share
+ * core/binary's private declarations: what elf.c, dwarf.c, globals.c and names.c share
  * and nobody else needs.
  */
 #ifndef HS_BINARY_BININT_H
