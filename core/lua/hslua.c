@@ -33,16 +33,11 @@
 ** linker keeps them in the binary (-rdynamic exports them). */
 __attribute__((used)) static void *const gaFfiOnly[] = {(void *)hs_profile_aggregate};
 
-void (*hsL_on_emergency_exit)(void);
 void (*hsL_on_exit)(void);
 
 static lua_State *volatile gL;      /* state running the outermost protected call */
 static volatile sig_atomic_t gnSig; /* Ctrl-C presses during that call */
-static volatile sig_atomic_t gStop; /* HSL_STOP_* since that call began */
-static hsL_limits gLim;             /* hsL_set_limits */
 static double grDeadline;           /* CLOCK_MONOTONIC seconds, 0: none */
-static uint64_t gnMem;              /* bytes charged: Lua heap + standalone tables */
-static int gbMemHit;                /* the allocator refused for --max-memory */
 static char gzCallee[128];          /* chunk of the function the outermost call runs */
 
 static double now_mono(void) {
@@ -52,25 +47,8 @@ static double now_mono(void) {
 }
 
 void hsL_set_limits(const hsL_limits *p) {
-  gLim = *p;
+  hsL_g.lim = *p;
   grDeadline = 0;
-}
-
-int hsL_stopped(void) { return gStop; }
-
-const char *hsL_stop_message(void) {
-  static char z[96];
-  if (gStop == HSL_STOP_TIMEOUT) {
-    snprintf(z, sizeof z, "stopped: the script ran longer than --timeout %gs", gLim.rTimeout);
-    return z;
-  }
-  return "interrupted (Ctrl-C)";
-}
-
-int hsL_raise_stop(lua_State *L) {
-  lua_sethook(L, NULL, 0, 0);
-  hs_interrupted = 0;
-  return luaL_error(L, "%s", hsL_stop_message());
 }
 
 static void lstop(lua_State *L, lua_Debug *ar) {
@@ -90,7 +68,7 @@ static void emergency_exit(const char *zMsg, size_t nMsg, int rc) {
 }
 
 static void arm_stop(int iStop) {
-  gStop = iStop;
+  hsL_g.iStop = iStop;
   hs_interrupted = 1;
   if (gL) lua_sethook(gL, lstop, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
@@ -107,7 +85,7 @@ static void laction(int sig) {
 
 static void ltimeout(int sig) {
   (void)sig;
-  if (gStop == HSL_STOP_TIMEOUT) {            /* 2 s later, still running */
+  if (hsL_g.iStop == HSL_STOP_TIMEOUT) {      /* 2 s later, still running */
     static const char zMsg[] = "\nheapscope: stopped: the script ran longer than --timeout "
                                "and did not reach a point where it could stop\n";
     emergency_exit(zMsg, sizeof zMsg - 1, 1);
@@ -250,27 +228,17 @@ static void *lalloc(void *pUd, void *p, size_t nOld, size_t nNew) {
   (void)pUd;
   size_t nHad = p ? nOld : 0;
   if (nNew == 0) {
-    gnMem -= nHad;
+    hsL_g.nMem -= nHad;
     free(p);
     return NULL;
   }
-  if (nNew > nHad && gnMem - nHad + nNew > gLim.nMaxMem) {
-    gbMemHit = 1;
+  if (nNew > nHad && hsL_g.nMem - nHad + nNew > hsL_g.lim.nMaxMem) {
+    hsL_g.bMemHit = 1;
     return NULL;
   }
   void *q = realloc(p, nNew);
-  if (q) gnMem = gnMem - nHad + nNew;
+  if (q) hsL_g.nMem = hsL_g.nMem - nHad + nNew;
   return q;
-}
-
-int hsL_charge(int64_t nBytes) {
-  if (!gLim.nMaxMem) return 0;
-  if (nBytes > 0 && gnMem + (uint64_t)nBytes > gLim.nMaxMem) {
-    gbMemHit = 1;
-    return -1;
-  }
-  gnMem += (uint64_t)nBytes;
-  return 0;
 }
 
 int hsL_docall(lua_State *L, int narg, int nres) {
@@ -284,12 +252,12 @@ int hsL_docall(lua_State *L, int narg, int nres) {
     sa.sa_handler = laction;
     sigemptyset(&sa.sa_mask);
     gnSig = 0;
-    gStop = HSL_STOP_NONE;
+    hsL_g.iStop = HSL_STOP_NONE;
     hs_interrupted = 0;
-    gbMemHit = 0;
+    hsL_g.bMemHit = 0;
     sigaction(SIGINT, &sa, &saOld);
-    if (gLim.rTimeout > 0) {
-      if (grDeadline == 0) grDeadline = now_mono() + gLim.rTimeout;
+    if (hsL_g.lim.rTimeout > 0) {
+      if (grDeadline == 0) grDeadline = now_mono() + hsL_g.lim.rTimeout;
       double rLeft = grDeadline - now_mono();
       if (rLeft < 1e-3) rLeft = 1e-3;
       sa.sa_handler = ltimeout;
@@ -307,7 +275,7 @@ int hsL_docall(lua_State *L, int narg, int nres) {
   }
   int status = lua_pcall(L, narg, nres, iBase);
   if (bOuter) {
-    if (gLim.rTimeout > 0) {
+    if (hsL_g.lim.rTimeout > 0) {
       struct itimerval it = {{0, 0}, {0, 0}};
       setitimer(ITIMER_REAL, &it, NULL);
       sigaction(SIGALRM, &saAlrm, NULL);
@@ -317,7 +285,7 @@ int hsL_docall(lua_State *L, int narg, int nres) {
     gnSig = 0;
     hs_interrupted = 0;
     lua_sethook(L, NULL, 0, 0);
-    if (status == 0) gStop = HSL_STOP_NONE;   /* a stop the code caught itself */
+    if (status == 0) hsL_g.iStop = HSL_STOP_NONE; /* a stop the code caught itself */
   }
   lua_remove(L, iBase);                       /* msghandler */
   return status;
@@ -326,13 +294,13 @@ int hsL_docall(lua_State *L, int narg, int nres) {
 void hsL_report(lua_State *L, int status) {
   if (status == 0) return;
   const char *zMsg = lua_tostring(L, -1);
-  if (status == LUA_ERRMEM && gbMemHit) {
+  if (status == LUA_ERRMEM && hsL_g.bMemHit) {
     char z[32];
-    hs_fmt_bytes(gLim.nMaxMem, z, sizeof z);
+    hs_fmt_bytes(hsL_g.lim.nMaxMem, z, sizeof z);
     fprintf(stderr, "heapscope: stopped: the script needed more than --max-memory (%s)\n", z);
-  } else if (gbMemHit && zMsg && strstr(zMsg, "--max-memory")) {
+  } else if (hsL_g.bMemHit && zMsg && strstr(zMsg, "--max-memory")) {
     fprintf(stderr, "heapscope: %.*s\n", (int)strcspn(zMsg, "\n"), zMsg);
-  } else if (gStop != HSL_STOP_NONE) {        /* the stop, without a traceback */
+  } else if (hsL_g.iStop != HSL_STOP_NONE) {  /* the stop, without a traceback */
     fprintf(stderr, "heapscope: %.*s\n", zMsg ? (int)strcspn(zMsg, "\n") : 0, zMsg ? zMsg : "");
     if (!zMsg || !strstr(zMsg, hsL_stop_message()))
       fprintf(stderr, "heapscope: %s\n", hsL_stop_message());
@@ -476,7 +444,7 @@ static int setup(lua_State *L) {
 }
 
 lua_State *hsL_newstate(hs_caselist *pCases) {
-  lua_State *L = gLim.nMaxMem ? lua_newstate(lalloc, NULL) : luaL_newstate();
+  lua_State *L = hsL_g.lim.nMaxMem ? lua_newstate(lalloc, NULL) : luaL_newstate();
   if (!L) {
     fprintf(stderr, "heapscope: cannot create a Lua state (out of memory)\n");
     if (pCases) hs_caselist_free(pCases);

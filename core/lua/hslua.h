@@ -10,46 +10,12 @@
 #include <lualib.h>
 
 #include "heapscope/heapscope.h"
+#include "lua/lhelp.h"
 
-#define HSL_CASE_MT "hs.case"
-#define HSL_TABLE_MT "hs.table"
-#define HSL_MODULE_KEY "hs.module" /* registry: the hs module, whatever the global */
-
-/* Payload of an "hs.case" userdata.  Created closed (pCase NULL), then the
-** case is attached (liolib's newprefile pattern). */
-typedef struct hsL_case {
-  hs_case *pCase;
-} hsL_case;
-
-/* Payload of an "hs.table" userdata: hs_table_ud of ffi.h.  A standalone
-** table (made from Lua by hs.table_from, group_by ...) owns pTab, and its
-** pool unless it shares the pool of the table it was derived from; a case
-** table keeps its case alive through the userdata's environment table. */
-typedef hs_table_ud hsL_table;
-enum { HSL_SHARED = 0, HSL_OWN_TABLE = 1, HSL_OWN_TABLE_AND_POOL = 2 };
-
-/* Bounds on Lua code run by the CLI (`-e`, `run`): rTimeout seconds of
-** wall time from the state's first call (0: none), and nMaxMem bytes of
-** Lua heap plus tables built from Lua (0: none).  Set before
-** hsL_newstate. */
-typedef struct hsL_limits {
-  double rTimeout;
-  uint64_t nMaxMem;
-} hsL_limits;
+/* Set the bounds before hsL_newstate (hsL_limits: lua/lhelp.h). */
 void hsL_set_limits(const hsL_limits *);
 
-/* Why the last protected call was stopped. */
-enum { HSL_STOP_NONE = 0, HSL_STOP_INT = 1, HSL_STOP_TIMEOUT = 2 };
-int hsL_stopped(void);
-/* "interrupted (Ctrl-C)" or the --timeout message. */
-const char *hsL_stop_message(void);
-/* Raise the pending stop as a Lua error (C code that saw hs_checkpoint()
-** calls this instead of raising its own, so the stop is raised once). */
-int hsL_raise_stop(lua_State *L);
-/* Count nBytes (negative: give back) of memory allocated for Lua outside
-** its heap against --max-memory; returns -1 (counting nothing) if it would
-** exceed the limit; the caller frees and raises an error naming the flag. */
-int hsL_charge(int64_t nBytes);
+#define HSL_MODULE_KEY "hs.module" /* registry: the hs module, whatever the global */
 
 /* Create a state with the standard libraries, the embedded modules on
 ** package.preload, `hs` loaded and the globals `case` and `cases` set from
@@ -78,10 +44,6 @@ hs_case *hsL_checkcase(lua_State *L, int idx);
 ** bOwned: HSL_SHARED, HSL_OWN_TABLE or HSL_OWN_TABLE_AND_POOL. */
 void hsL_pushtable(lua_State *L, hs_table *t, int iKeep, int bOwned);
 
-/* Called when the process must end from inside a signal handler (second
-** Ctrl-C, or code still running 2 s past --timeout); the REPL sets it to
-** save its history. */
-extern void (*hsL_on_emergency_exit)(void);
 /* Called by os.exit() before it closes the state (the REPL saves history). */
 extern void (*hsL_on_exit)(void);
 
