@@ -23,11 +23,6 @@ static int gobinary_load(hs_case *c, hs_input *in) {
   char *zErr = NULL, *zWarn = NULL;
   if (hs_binary_is_elf(in->p, in->n) && !hs_binary_is_go(in->p, in->n)) {
     /* Some other ELF (a core file, a C program): not evidence at all. */
-    char zTried[512];
-    size_t k = 0;
-    zTried[0] = 0;
-    for (int i = 0; hs_loaders[i] && k < sizeof zTried - 32; i++)
-      k += snprintf(zTried + k, sizeof zTried - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
     free(in->zKind);
     in->zKind = NULL;
     if (in->bFound) {
@@ -38,7 +33,7 @@ static int gobinary_load(hs_case *c, hs_input *in) {
     hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
                  "not recognised as Go evidence: it looks like an ELF binary without Go build "
                  "info (a core file? heapscope reads WriteHeapDump output, and Go executables "
-                 "for names) (tried: %s)", zTried);
+                 "for names) (tried: %s)", c->zKinds ? c->zKinds : "?");
     return HS_EFORMAT;
   }
   int rc = hs_binary_open(in->zName, in->p, in->n, &b, &zErr, &zWarn);

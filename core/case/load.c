@@ -11,7 +11,17 @@
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
 
+/* "heapdump, pprof, ..." from the registry into z[n]. */
+static void list_kinds(char *z, size_t n) {
+  size_t k = 0;
+  z[0] = 0;
+  for (int i = 0; hs_loaders[i] && k < n - 32; i++)
+    k += snprintf(z + k, n - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
+}
+
 int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
+  char zTried[512];
+  list_kinds(zTried, sizeof zTried);
   int rc = hs_case_add_input(c, in);
   if (rc != HS_OK) return rc;
   if (in->n == 0) {
@@ -20,11 +30,7 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
   }
   const hs_loader *l = zKind ? hs_loader_find(zKind) : hs_sniff(in->p, in->n, NULL);
   if (!l) {
-    char zWhat[160], zTried[512];
-    size_t k = 0;
-    zTried[0] = 0;
-    for (int i = 0; hs_loaders[i] && k < sizeof zTried - 32; i++)
-      k += snprintf(zTried + k, sizeof zTried - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
+    char zWhat[160];
     hs_sniff_describe(in->p, in->n, zWhat, sizeof zWhat);
     if (in->bFound) { /* a README or checksum file beside the evidence */
       hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
@@ -40,10 +46,12 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
   free(in->zKind);
   in->zKind = hs_strdup(l->zKind);
   c->zLoading = in->zName;
+  c->zKinds = zTried;
   c->nPlaced = 0;
   c->nDropped = 0;
   rc = l->xLoad(c, in);
   c->zLoading = NULL;
+  c->zKinds = NULL;
   if (c->nDropped)
     hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0,
                  "%llu further problems not shown (only the first %d of an input are listed)",

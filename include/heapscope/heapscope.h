@@ -160,6 +160,9 @@ typedef struct hs_case {
   const char *zLoading;
   uint32_t nPlaced;
   uint64_t nDropped;
+  /* Also while a loader runs: every kind hs_loaders[] holds, for its
+  ** "tried: ..." messages (a loader does not read the registry that lists it). */
+  const char *zKinds;
   /* The program's executable (core/binary/), NULL without one.  Set by its
   ** loader; hs_case_seal calls xBinaryName once, after every input loaded,
   ** to name the heap's objects and roots. */
