@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "heapscope/heapscope.h"
+#include "report/report.h"
 
 int hs_parse_size(const char *z, uint64_t *pn) {
   if (!z || *z < '0' || *z > '9') return -1;  /* no sign, no space, no empty */
@@ -104,7 +105,7 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
       if (hs_parse_seconds(argv[i], &p->rTimeout) != 0)
         return usage(pzErr, "--timeout expects a positive duration like 30, 2.5s, 10m or 1h",
                      argv[i]);
-    } else if ((is_verb(p, "check") || is_verb(p, "detectors")) &&
+    } else if ((is_verb(p, "check") || is_verb(p, "report") || is_verb(p, "detectors")) &&
                hs_check_option(&p->check, argc, argv, &i)) {
       /* consumed */
     } else if (strcmp(z, "--binary") == 0) {
@@ -118,7 +119,7 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
       return usage(pzErr, "unknown option", z);
     } else if (!p->zVerb && !p->zCode && p->nInput == 0 &&
                (strcmp(z, "run") == 0 || strcmp(z, "info") == 0 || strcmp(z, "check") == 0 ||
-                strcmp(z, "detectors") == 0 || strcmp(z, "diff") == 0)) {
+                strcmp(z, "report") == 0 || strcmp(z, "detectors") == 0 || strcmp(z, "diff") == 0)) {
       p->zVerb = z;
       if (strcmp(z, "run") == 0) {
         if (++i >= argc) return usage(pzErr, "run needs a script", NULL);
@@ -138,9 +139,18 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
     return usage(pzErr, "diff needs BASE TARGET [FINAL]: two or three heap dumps (or cases "
                  "holding one) of one process, oldest first", NULL);
   if (is_verb(p, "diff") && p->zCode) return usage(pzErr, "-e does not go with", p->zVerb);
+  if (is_verb(p, "report")) {             /* check's html page, findings never fail it */
+    if (p->nInput == 0) return usage(pzErr, "report needs at least one INPUT", NULL);
+    if (!p->check.zOut) return usage(pzErr, "report needs -o FILE (the HTML page to write)", NULL);
+    if (p->check.zFormat && strcmp(p->check.zFormat, "html") != 0)
+      return usage(pzErr, "report writes html only; for other formats use check --format",
+                   p->check.zFormat);
+    p->check.zFormat = "html";
+    if (!p->check.eFailOn) p->check.eFailOn = HS_SEV_NEVER;
+  }
   if (is_verb(p, "detectors") && p->nInput > 0)
     return usage(pzErr, "detectors takes no INPUT", p->azInput[0]);
-  if (p->zCode && (is_verb(p, "check") || is_verb(p, "detectors")))
+  if (p->zCode && (is_verb(p, "check") || is_verb(p, "report") || is_verb(p, "detectors")))
     return usage(pzErr, "-e does not go with", p->zVerb);
   return HS_CLI_RUN;
 }

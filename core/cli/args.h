@@ -11,7 +11,7 @@
 
 typedef struct hs_cli {
   const char *zCode;      /* -e */
-  const char *zVerb;      /* "run", "info", "check", "detectors" or NULL */
+  const char *zVerb;      /* "run", "info", "check", "report", "detectors" or NULL */
   const char *zScript;    /* run SCRIPT */
   const char **azInput;   /* nInput paths (pointers into argv) */
   int nInput;

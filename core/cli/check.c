@@ -23,7 +23,7 @@ const char hs_check_usage[] =
     "  --detector ID       run only this detector (repeatable)\n"
     "  --set ID.PARAM=VALUE  override a detector parameter (see heapscope detectors)\n"
     "  --rules DIR         also load plugins from DIR (repeatable; later ones override)\n"
-    "  --format FMT        text (default), json, jsonl, msgpack or junit\n"
+    "  --format FMT        text (default), json, jsonl, msgpack, junit or html\n"
     "  -o FILE             write the report to FILE instead of stdout\n"
     "  --fail-on LEVEL     exit 1 when a finding is at or above LEVEL: info, warning\n"
     "                      (default), error, or never\n"

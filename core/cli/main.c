@@ -7,6 +7,7 @@
  *   heapscope run SCRIPT [INPUT...] [-- ARG...]
  *   heapscope info INPUT...              what was loaded, per case
  *   heapscope check [OPTIONS] INPUT...   run detectors, report findings (check.c)
+ *   heapscope report -o FILE INPUT...    check as one HTML page (check.c, report/html.c)
  *   heapscope detectors                  what detectors are installed (check.c)
  *
  * Exit status: 0 fine; 1 a Lua error (or a script's own status); 2 bad usage
@@ -52,6 +53,9 @@ static const char zUsage[] =
     "  heapscope [OPTIONS] check [CHECK-OPTIONS] INPUT...\n"
     "                                               run detectors over each case, report\n"
     "                                               findings (exit 1 at --fail-on or above)\n"
+    "  heapscope [OPTIONS] report [CHECK-OPTIONS] -o FILE INPUT...\n"
+    "                                               check's findings as one self-contained\n"
+    "                                               HTML page (--format html, --fail-on never)\n"
     "  heapscope [OPTIONS] detectors [--rules DIR]  list detectors, evidence, parameters\n"
     "  heapscope [OPTIONS] diff BASE TARGET [FINAL] what grew between heap dumps of one\n"
     "                                               process, by site, type and holder; with\n"
@@ -287,7 +291,7 @@ int main(int argc, char **argv) {
     o.xProgress = progress;
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */
   }
-  if (is_verb(&a, "check")) {               /* loads case by case itself */
+  if (is_verb(&a, "check") || is_verb(&a, "report")) { /* loads case by case itself */
     int rc = hs_check_main(&a.check, a.azInput, a.nInput, &o, a.bQuiet);
     hs_cli_free(&a);
     return rc;

@@ -9,7 +9,7 @@
 #include "report/report.h"
 
 extern const hs_writer hs_writer_text, hs_writer_json, hs_writer_jsonl, hs_writer_msgpack,
-    hs_writer_junit;
+    hs_writer_junit, hs_writer_html;
 
 /* --format NAME, in the order --help lists them. */
 const hs_writer *const hs_writers[] = {
@@ -18,6 +18,7 @@ const hs_writer *const hs_writers[] = {
     &hs_writer_jsonl,
     &hs_writer_msgpack,
     &hs_writer_junit,
+    &hs_writer_html,
     NULL,
 };
 
