@@ -96,6 +96,8 @@ function Case:summary()
       out[#out + 1] = ("  table  %-28s %10d rows"):format(name, #self:table(name))
     end
   end
+  local spark = require("hs.overview").gc_sparkline(self)
+  if spark then out[#out + 1] = "  " .. spark end
   for _, b in ipairs(self.binary and { self.binary[1] } or {}) do
     -- what the program's binary provided, and what it named
     local has = {}

@@ -54,6 +54,42 @@ local function goroutine_lines(c, out, short)
   end
 end
 
+-- sparkline(values [, width]) -> "▁▂▃▅█": one bar per value, lowest ▁ to
+-- highest █; more values than width (default 60) are taken in groups,
+-- each bar the group's largest
+local BARS = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" }
+function M.sparkline(vals, width)
+  width = width or 60
+  local per = math.max(1, math.ceil(#vals / width))
+  local pts = {}
+  for i = 1, #vals, per do
+    local m = vals[i]
+    for j = i + 1, math.min(i + per - 1, #vals) do m = math.max(m, vals[j]) end
+    pts[#pts + 1] = m
+  end
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(pts) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  local out = {}
+  for k, v in ipairs(pts) do
+    out[k] = BARS[hi > lo and 1 + math.floor((v - lo) / (hi - lo) * 7 + 0.5) or 1]
+  end
+  return table.concat(out)
+end
+
+-- The live heap per GC cycle of the case's first gctrace log as a
+-- sparkline line, or nil without one
+function M.gc_sparkline(c)
+  local gc = c.gc
+  if not gc or #gc == 0 then return end
+  local one = gc:where("source", gc:get(1, "source"))
+  local vals = {}
+  for i = 1, #one do vals[i] = one:get(i, "heap_live") end
+  local lo, hi = math.huge, -math.huge
+  for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
+  return ("live heap per GC cycle %s %d..%d MB over %d cycles"):format(M.sparkline(vals), lo, hi,
+    #vals)
+end
+
 local function gc_lines(c, out)
   local gc = c.gc
   if not gc or #gc == 0 then return end
@@ -65,6 +101,7 @@ local function gc_lines(c, out)
   local rate = t1 > t0 and ("%.1f per minute"):format((n - 1) / (t1 - t0) * 60) or "?"
   out[#out + 1] = ("gc          %d cycles over %.1f s (%s), GC CPU share %d%%, heap peak %d MB\tcase.gc:top(5, \"heap_end\")")
     :format(n, t1, rate, one:get(n, "cpu_pct"), one:max("heap_end"))
+  out[#out + 1] = "            " .. M.gc_sparkline(c)
 end
 
 local function memory_lines(c, out)
