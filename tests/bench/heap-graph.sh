@@ -14,7 +14,7 @@ N=${1:-10000000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-LIBS="-lluajit-5.1 -larchive -ljson-c -lmsgpackc -lreadline -lm -lpthread -ldl"
+. tests/bench/libs.sh
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -o "$tmp/graph-bench" tests/bench/graph-bench.c \
   "$B/core/libheapscope.a" $LIBS
 echo "--- synthetic graph (random: 2.5 pointers per object, 20% of them far), $N objects"

@@ -18,7 +18,7 @@ mkdir -p "$DIR"
 DUMP="$DIR/heap-$N-$GOVER.dump"
 [ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP"' EXIT
 
-LIBS="-lluajit-5.1 -larchive -ljson-c -lmsgpackc -lreadline -lm -lpthread -ldl"
+. tests/bench/libs.sh
 cc -O2 -o "$DIR/gendump" tests/bench/gendump.c
 cc -O2 -D_GNU_SOURCE -Iinclude -o "$DIR/heapload" tests/bench/heapload.c \
   "$B/core/libheapscope.a" $LIBS

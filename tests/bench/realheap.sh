@@ -27,7 +27,7 @@ mkdir -p "$DIR"
 DUMP="$DIR/realheap-$REC.dump"
 [ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
 
-LIBS="-lluajit-5.1 -larchive -ljson-c -lmsgpackc -lreadline -lxxhash -lm -lpthread -ldl"
+. tests/bench/libs.sh
 cc -O2 -D_GNU_SOURCE -Iinclude -o "$DIR/heapload" tests/bench/heapload.c \
   "$B/core/libheapscope.a" $LIBS
 if [ ! -f "$DUMP" ]; then
