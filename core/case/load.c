@@ -60,6 +60,59 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
   return rc;
 }
 
+/* Inputs with a series key, grouped by loader: qsort's argument. */
+typedef struct series_ent {
+  hs_input *pIn;
+  const hs_loader *pLoader;
+  uint64_t iKey;
+} series_ent;
+
+static int cmp_series(const void *pA, const void *pB) {
+  const series_ent *a = pA, *b = pB;
+  if (a->pLoader != b->pLoader) return a->pLoader < b->pLoader ? -1 : 1;
+  if (a->iKey != b->iKey) return a->iKey < b->iKey ? -1 : 1;
+  return strcmp(a->pIn->zName, b->pIn->zName);
+}
+
+static int same_bytes(const hs_input *a, const hs_input *b) {
+  return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+void hs_case_mark_series(hs_input **ap, int n) {
+  series_ent *a = calloc(n > 0 ? n : 1, sizeof *a);
+  if (!a) return;                             /* no series: the loader says why */
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    hs_input *in = ap[i];
+    if (!in || !in->p || in->n == 0 || in->bSkip || in->zError) continue;
+    const hs_loader *l = hs_sniff(in->p, in->n, NULL);
+    if (l && l->xSeriesKey) a[m++] = (series_ent){in, l, 0};
+  }
+  qsort(a, m, sizeof *a, cmp_series);         /* by loader first: count each kind */
+  for (int i = 0; i < m;) {
+    int j = i;
+    while (j < m && a[j].pLoader == a[i].pLoader) j++;
+    if (j - i > 1) {
+      for (int k = i; k < j; k++) a[k].pLoader->xSeriesKey(a[k].pIn->p, a[k].pIn->n, &a[k].iKey);
+      qsort(a + i, j - i, sizeof *a, cmp_series);
+      for (int k = i; k < j; k++) {
+        a[k].pIn->iSeriesKey = a[k].iKey;
+        a[k].pIn->iSeries = k == j - 1 ? 1 : 2;
+      }
+      /* a copy of the latest (dump.xz beside dump) is the latest too: the
+      ** loader loads the bytes once */
+      for (int k = j - 2; k >= i && same_bytes(a[k].pIn, a[j - 1].pIn); k--)
+        a[k].pIn->iSeries = 1;
+      int nLeft = 0;
+      for (int k = i; k < j; k++) nLeft += a[k].pIn->iSeries == 2;
+      if (nLeft == 0)                         /* copies of one dump: no series */
+        for (int k = i; k < j; k++) a[k].pIn->iSeries = 0;
+    }
+    i = j;
+  }
+  free(a);
+}
+
 int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
                         const char *zKind) {
   hs_input *in = calloc(1, sizeof *in);
@@ -85,6 +138,7 @@ int hs_case_load_deferred(hs_case *c) {
   hs_input **ap = c->apInput;
   c->nInput = c->nInputCap = 0;
   c->apInput = NULL;
+  hs_case_mark_series(ap, n);
   for (int i = 0; i < n; i++) {
     if (rc == HS_ENOMEM) {
       hs_input_free(ap[i]);

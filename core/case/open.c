@@ -101,6 +101,14 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
     }
   }
   c->nMaxBytes = o->limits.nMaxBytes;
+  if (!(o->caseFlags & HS_CASE_DEFER)) { /* deferred: hs_case_load_deferred marks them */
+    hs_input **ap = malloc((n > 0 ? n : 1) * sizeof *ap);
+    if (ap) {
+      for (int i = 0; i < n; i++) ap[i] = a[i].pIn;
+      hs_case_mark_series(ap, n);
+      free(ap);
+    }
+  }
   for (int i = 0; i < n; i++) {
     hs_input *in = a[i].pIn;
     a[i].pIn = NULL;

@@ -1430,6 +1430,41 @@ static const char *rd_why(const rd *r) {
   }
 }
 
+/* heap.series: one row per dump of a series (hs_case_mark_series), in load
+** order; Lua orders them by num_gc and file name and builds case.heaps. */
+static const hs_colspec aSeriesCol[] = {
+    {"input", HS_STR, 0}, {"num_gc", HS_U64, 0}, {"latest", HS_U32, 0}};
+enum { SE_INPUT, SE_NUM_GC, SE_LATEST };
+
+static int series_row(hs_case *c, const hs_input *in) {
+  hs_table *t = hs_table_open(c, "heap.series", "the heap dumps of this case's series, one row "
+                              "each: num_gc orders them (latest 1: the one case.heap holds; "
+                              "the others load when case.heaps is used)",
+                              aSeriesCol, HS_NCOL(aSeriesCol), NULL);
+  uint64_t i = t ? hs_table_add_row(t) : UINT64_MAX;
+  if (i == UINT64_MAX) return HS_ENOMEM;
+  hs_table_set_strz(t, SE_INPUT, i, in->zName);
+  hs_table_set_u64(t, SE_NUM_GC, i, in->iSeriesKey);
+  hs_table_set_u32(t, SE_LATEST, i, in->iSeries == 1);
+  return HS_OK;
+}
+
+/* An earlier dump of a series: listed, not loaded (unless it is a copy of
+** one listed already). */
+static int series_member(hs_case *c, hs_input *in) {
+  for (int i = 0; i < c->nInput; i++) {
+    const hs_input *o = c->apInput[i];
+    if (o != in && o->iSeries == 2 && o->n == in->n && memcmp(o->p, in->p, in->n) == 0) {
+      hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
+                   "the same heap dump as %s (e.g. a compressed copy beside it); listed once",
+                   o->zName);
+      in->iSeries = 0;
+      return HS_OK;
+    }
+  }
+  return series_row(c, in);
+}
+
 static int load(hs_case *c, hs_input *in) {
   const char *zFile = in->zName;
   loader L;
@@ -1453,11 +1488,13 @@ static int load(hs_case *c, hs_input *in) {
                  c->pHeap->zFile ? c->pHeap->zFile : "?");
     return HS_OK;
   }
+  if (in->iSeries == 2) return series_member(c, in);
   if (c->pHeap) {
     hs_case_diag(c, HS_ERROR, zFile, UINT64_MAX, 0,
-                 "this case already has a heap dump (%s); a case holds one process's "
-                 "evidence, so load each dump as its own case (its own directory or "
-                 "command-line argument group)",
+                 "this case already has a heap dump (%s) and was loaded before this one "
+                 "came; dumps loaded together (one directory or archive, or files named "
+                 "together on the command line) are a series (case.heaps), or load this "
+                 "one as a case of its own (hs.load)",
                  c->pHeap->zFile ? c->pHeap->zFile : "?");
     return HS_EFORMAT;
   }
@@ -1682,6 +1719,7 @@ static int load(hs_case *c, hs_input *in) {
   h->pMemstats = L.pMemstats;
   h->pParams = L.pParams;
   h = NULL;
+  if (in->iSeries == 1 && series_row(c, in) != HS_OK) rc = HS_ENOMEM;
 
 done:
   if (h) {
@@ -1757,7 +1795,10 @@ int hs_heapdump_scan(const uint8_t *p, uint64_t n, hs_heapdump_counts *pCounts,
       case TAG_FINALIZER: case TAG_QFINALIZER: for (int k = 0; k < 5; k++) rd_uv(&r); break;
       case TAG_ITAB: rd_uv(&r); rd_uv(&r); break;
       case TAG_THREAD: for (int k = 0; k < 3; k++) rd_uv(&r); break;
-      case TAG_MEMSTATS: for (int k = 0; k < N_MEMSTAT + 257; k++) rd_uv(&r); break;
+      case TAG_MEMSTATS:
+        for (int k = 0; k < N_MEMSTAT + 256; k++) rd_uv(&r);
+        cnt.nNumGC = rd_uv(&r);
+        break;
       case TAG_DATA: case TAG_BSS: rd_uv(&r); rd_bytes(&r, &m); cnt.nField += scan_fields(&r);
         break;
       case TAG_DEFER: for (int k = 0; k < 7; k++) rd_uv(&r); break;
@@ -1783,6 +1824,15 @@ done:
   return rc;
 }
 
+/* A dump's place in a series: the GC count its memstats record was written
+** with.  One walk over the records (hs_heapdump_scan), nothing stored. */
+static int series_key(const uint8_t *p, size_t n, uint64_t *pKey) {
+  hs_heapdump_counts cnt;
+  hs_heapdump_scan(p, n, &cnt, NULL);
+  *pKey = cnt.nNumGC;
+  return cnt.aRecord[TAG_MEMSTATS] ? HS_OK : HS_EFORMAT;
+}
+
 const hs_loader hs_loader_heapdump = {
     "heapdump", "heap dump of a Go program (runtime/debug.WriteHeapDump, go1.7 format)",
-    sniff, load, "heap.*"};
+    sniff, load, "heap.*", series_key};

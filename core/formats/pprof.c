@@ -1076,4 +1076,4 @@ done:
 }
 
 const hs_loader hs_loader_pprof = {"pprof", "pprof profile (protobuf, gzipped or not)", sniff, load,
-                                   "profiles.KIND.*"};
+                                   "profiles.KIND.*", NULL};

@@ -955,6 +955,49 @@ function M.attach(c)
   h.params = core.heap_params(c._ud)
   h._n = h.params.objects
   c.heap = h
+  c.heaps = M.series(c, h)
+end
+
+-- The heap dumps of a case's series (heap.series, written by the heapdump
+-- loader when a case holds several), oldest first: by the GC count each
+-- dump was written at, file name the tie-break.  The latest is case.heap;
+-- each other one is loaded, as a case of its own that borrows the bytes,
+-- the first time a field of it is read (the entry then becomes that heap).
+-- Without a series: { case.heap }.
+function M.series(c, h)
+  local t = c:table("heap.series")
+  if not t or #t < 2 then return { h } end
+  local rows = {}
+  for i = 1, #t do rows[i] = t[i] end
+  table.sort(rows, function(a, b)
+    if a.num_gc ~= b.num_gc then return a.num_gc < b.num_gc end
+    return a.input < b.input
+  end)
+  local out = {}
+  for k, r in ipairs(rows) do
+    if r.latest == 1 then
+      out[k] = h
+    else
+      local name = r.input
+      local lazy = {}
+      local function become(e)
+        setmetatable(e, nil)
+        local ud = core.load_member(c._ud, name)
+        local m = ud and require("hs").wrap_case(ud)
+        if not (m and m.heap) then
+          local why = m and m.errors[1] and m.errors[1].text or "not found"
+          error(("%s: this heap dump of the series could not be loaded: %s"):format(name, why), 3)
+        end
+        m._parent = c
+        for key, v in pairs(m.heap) do rawset(e, key, v) end
+        return setmetatable(e, getmetatable(m.heap))
+      end
+      lazy.__index = function(e, key) return become(e)[key] end
+      lazy.__tostring = function() return ("heap dump %s (not loaded yet)"):format(name) end
+      out[k] = setmetatable({}, lazy)
+    end
+  end
+  return out
 end
 
 return M

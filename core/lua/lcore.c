@@ -365,6 +365,50 @@ static int l_load_buffer(lua_State *L) {
   return 1;
 }
 
+/* load_member(case, input_name) -> a case of that one input, loaded now:
+** an earlier snapshot of a series (hs_input.iSeries 2), which the case only
+** listed.  The new case borrows the input's bytes, so its environment holds
+** the parent case: the parent outlives it.  nil when no input has the name. */
+static int l_load_member(lua_State *L) {
+  hs_case *c = hsL_checkcase(L, 1);
+  const char *zName = luaL_checkstring(L, 2);
+  hs_input *src = NULL;
+  for (int i = 0; i < c->nInput && !src; i++)
+    if (c->apInput[i]->p && strcmp(c->apInput[i]->zName, zName) == 0) src = c->apInput[i];
+  if (!src) {
+    lua_pushnil(L);
+    return 1;
+  }
+  hs_case *m = hs_case_new(zName);
+  hs_input *in = calloc(1, sizeof *in);
+  if (!m || !in) {
+    hs_case_free(m);
+    free(in);
+    return luaL_error(L, "out of memory");
+  }
+  m->flags = c->flags & HS_CASE_NOCACHE;
+  m->nMaxBytes = c->nMaxBytes;
+  hsL_pushcase(L, m);                         /* case */
+  lua_createtable(L, 1, 0);                   /* case, env */
+  lua_pushvalue(L, 1);
+  lua_rawseti(L, -2, 1);
+  lua_setfenv(L, -2);                         /* case */
+  in->zName = hs_strdup(src->zName);
+  in->zPath = src->zPath ? hs_strdup(src->zPath) : NULL;
+  in->p = src->p;
+  in->n = src->n;
+  in->bBorrowed = 1;
+  in->iMtime = src->iMtime;
+  in->iFileSize = src->iFileSize;
+  if (!in->zName) {
+    hs_input_free(in);
+    return luaL_error(L, "out of memory");
+  }
+  hs_case_load_input(m, in, src->zKind);
+  hs_case_seal(m);
+  return 1;
+}
+
 static int l_new_case(lua_State *L) {
   hs_case *c = hs_case_new(luaL_checkstring(L, 1));
   if (!c) return luaL_error(L, "out of memory");
@@ -383,6 +427,7 @@ int luaopen_heapscope(lua_State *L) {
       {"seal", l_seal},           {"checkpoint", l_checkpoint},
       {"fmt_bytes", l_fmt_bytes}, {"loaders", l_loaders},
       {"load_buffer", l_load_buffer}, {"new_case", l_new_case},
+      {"load_member", l_load_member},
       {NULL, NULL}};
   /* case metatable: methods in __index */
   luaL_newmetatable(L, HSL_CASE_MT);

@@ -27,7 +27,7 @@ uint64_t hs_decoded_held;
 void hs_input_free(hs_input *in) {
   if (!in) return;
   hs_decoded_held -= in->nDecoded;
-  if (in->p) {
+  if (in->p && !in->bBorrowed) {
     if (in->bMapped)
       munmap((void *)in->p, in->n);
     else

@@ -225,6 +225,7 @@ typedef struct hs_heapdump_counts {
   uint64_t aRecord[18];     /* records of each kind (0 = EOF .. 17 = alloc sample) */
   uint64_t nField;          /* pointer fields over objects, frames, data and bss */
   uint64_t nObjBytes;       /* bytes of object contents */
+  uint64_t nNumGC;          /* MemStats.NumGC of the memstats record (0 without one) */
 } hs_heapdump_counts;
 int hs_heapdump_scan(const uint8_t *p, uint64_t n, hs_heapdump_counts *, uint64_t *piEnd);
 

@@ -127,6 +127,12 @@ typedef struct hs_input {
                          skipped) before it is loaded, at level iNoteLevel */
   int iNoteLevel;     /* hs_level of zNote */
   int bSkip;          /* nothing to load (p is NULL): only zNote is shown */
+  int iSeries;        /* a snapshot of a series (several heap dumps in one case):
+                         0 not in one, 1 the latest (loaded), 2 an earlier one (its
+                         loader lists it, Lua loads it when asked: case.heaps) */
+  uint64_t iSeriesKey; /* the evidence's own order in its series (a dump's NumGC) */
+  int bBorrowed;      /* p belongs to another case's input (a series member loaded
+                         on its own); never freed here */
   uint64_t nDecoded;  /* bytes of p counted in hs_decoded_held (decoded by the
                          source layer); released when the input is freed */
 } hs_input;
@@ -194,6 +200,12 @@ char *hs_diag_text(const hs_diag *);
 const char *hs_level_name(int level);
 /* Take ownership of an input buffer (freed with the case). */
 int hs_case_add_input(hs_case *, hs_input *);
+/* Series: among ap[0..n), inputs of a kind whose loader has xSeriesKey and
+** that occur more than once are ordered by their keys (file name the
+** tie-break); the latest gets iSeries 1, the others 2.  Byte-identical
+** copies are left alone (the loader loads them once).  Cost: one sniff per
+** input, and one xSeriesKey walk per member of a series. */
+void hs_case_mark_series(hs_input **ap, int n);
 
 /* ------------------------------------------------------------------ */
 /* Loaders: one per evidence format.  xSniff looks at the first bytes and
@@ -213,6 +225,10 @@ typedef struct hs_loader {
   int (*xLoad)(hs_case *, hs_input *);
   const char *zTables;                     /* tables it fills, space-separated; "heap.*" a
                                            ** family, KIND a profile kind: "gc gc.scav" */
+  /* Optional: several inputs of this kind in one case are a series.  Sets
+  ** *pKey to the snapshot's place in time from its own content (a heap
+  ** dump's GC count); HS_OK, or an error when the content says nothing. */
+  int (*xSeriesKey)(const uint8_t *p, size_t n, uint64_t *pKey);
 } hs_loader;
 
 /* All loaders, NULL-terminated, in sniff priority order. */
