@@ -2,7 +2,9 @@
 --
 -- attach(caseobj) sets caseobj.profiles = { heap = p, allocs = p, ... } from
 -- the case's profiles.<kind>.<part> tables (written by core/formats/pprof.c
--- and heaptext.c; a second profile of one kind is <kind>_2).  A profile p:
+-- and heaptext.c; a second profile of one kind is <kind>_2; with several
+-- moments of one kind, profiles[kind] is the latest and
+-- caseobj.profile_series[kind] all of them, oldest first).  A profile p:
 --
 --   p.kind, p.source, p.sample_types (names, in order), p.units[name],
 --   p.default_sample_type, p.period, p.period_type, p.period_unit,
@@ -14,6 +16,8 @@
 --       -> table name, flat, flat_pct, sum_pct, cum, cum_pct, inline
 --   p:diff(base [, sample_type [, by]])
 --       -> table name, base, value, delta, base_cum, cum, delta_cum
+--   p:diff_top(base [, n [, sample_type [, by]]])
+--       -> what `go tool pprof -top -diff_base` prints (columns of top)
 --   p:stack(i) -> list of frame names of sample i (1-based), leaf first
 --   p:total(sample_type)
 --
@@ -110,6 +114,45 @@ function M.attach(caseobj)
   local profiles = {}
   for _, kind in ipairs(kinds) do profiles[kind] = new_profile(caseobj, kind) end
   caseobj.profiles = profiles
+  caseobj.profile_series = M.series(profiles)
+end
+
+-- Series of profiles: a kind loaded more than once (heap, heap_2, heap_3 in
+-- load order) is a series ordered by each profile's own time (time_nanos),
+-- file name the tie-break; profiles of one moment (heap.pb beside
+-- heap.pb.gz) count once, the first loaded.  Returns { heap = {p1, p2, ...} }
+-- oldest first, kinds with two or more moments only, and makes
+-- profiles[kind] the latest (profiles.heap_2 ... stay as loaded).
+function M.series(profiles)
+  local by = {}
+  for kind, p in pairs(profiles) do
+    local base, k = kind:match("^(.-)_(%d+)$")
+    if not (base and profiles[base]) then base, k = kind, 1 end
+    by[base] = by[base] or {}
+    table.insert(by[base], { p = p, load = tonumber(k) })
+  end
+  local out = {}
+  for base, l in pairs(by) do
+    if #l > 1 then
+      table.sort(l, function(a, b)
+        local ta, tb = a.p.time_nanos or 0, b.p.time_nanos or 0
+        if ta ~= tb then return ta < tb end
+        if a.load ~= b.load then return a.load < b.load end
+        return tostring(a.p.source) < tostring(b.p.source)
+      end)
+      local list, last = {}, nil
+      for _, e in ipairs(l) do
+        local t = e.p.time_nanos or 0
+        if t ~= last or t == 0 then list[#list + 1] = e.p end
+        last = t
+      end
+      if #list > 1 then
+        out[base] = list
+        profiles[base] = list[#list]
+      end
+    end
+  end
+  return out
 end
 
 function Profile:__tostring()
@@ -361,14 +404,51 @@ end
 
 local function abs(x) return x < 0 and -x or x end
 
+local function check_by(by)
+  if by ~= "function" and by ~= "file" and by ~= "address" then
+    error(("top: by must be \"function\", \"file\" or \"address\", not %q"):format(tostring(by)), 3)
+  end
+end
+
+local function inline_label(inl, noinl)
+  if not inl then return "" end
+  return noinl and "partial-inline" or "inline"
+end
+
+-- The -top table of rows {name, flat, cum, label}: ordered as pprof orders
+-- them, the first n, percentages of total.
+local function top_table(self, title, rows, total, stype, n)
+  table.sort(rows, function(a, b)
+    local fa, fb = abs(a.flat), abs(b.flat)
+    if fa ~= fb then return fa > fb end
+    if a.name ~= b.name then return a.name < b.name end
+    local ca, cb = abs(a.cum), abs(b.cum)
+    if ca ~= cb then return ca > cb end
+    return (a.id or 0) < (b.id or 0)
+  end)
+  local out = {}
+  local sum = 0
+  for i = 1, math.min(n or #rows, #rows) do
+    local r = rows[i]
+    sum = sum + r.flat
+    out[i] = { r.name, r.flat, total ~= 0 and 100 * abs(r.flat) / total or 0,
+               total ~= 0 and 100 * abs(sum) / total or 0,
+               r.cum, total ~= 0 and 100 * abs(r.cum) / total or 0, r.label }
+  end
+  local unit = self.units[stype]
+  local vflag = unit == "bytes" and "bytes" or nil
+  local spec = { { "name", "str" }, { "flat", "f64", vflag }, { "flat_pct", "f64", "pct" },
+                 { "sum_pct", "f64", "pct" }, { "cum", "f64", vflag }, { "cum_pct", "f64", "pct" },
+                 { "inline", "str" } }
+  return tab.table_from(title, spec, out)
+end
+
 -- p:top(n, sample_type, by, opts): see the top of this file.
 function Profile:top(n, stype, by, opts)
   opts = opts or {}
   stype = self:_stype(stype)
   by = by or "function"
-  if by ~= "function" and by ~= "file" and by ~= "address" then
-    error(("top: by must be \"function\", \"file\" or \"address\", not %q"):format(tostring(by)), 2)
-  end
+  check_by(by)
   local total = self:total(stype)
   local ef = opts.edgefraction or 0
   local mode = opts.inline == false and nil or (ef > 0 and "weights" or "labels")
@@ -396,32 +476,82 @@ function Profile:top(n, stype, by, opts)
       end
     end
   end
-  table.sort(rows, function(a, b)
-    local fa, fb = abs(a.flat), abs(b.flat)
-    if fa ~= fb then return fa > fb end
-    if a.name ~= b.name then return a.name < b.name end
-    local ca, cb = abs(a.cum), abs(b.cum)
-    if ca ~= cb then return ca > cb end
-    return a.id < b.id
-  end)
-  local out = {}
-  local sum = 0
-  local limit = n or #rows
-  for i = 1, math.min(limit, #rows) do
-    local r = rows[i]
-    sum = sum + r.flat
-    local label = ""
-    if has_in[r.id] then label = has_noin[r.id] and "partial-inline" or "inline" end
-    out[i] = { r.name, r.flat, total ~= 0 and 100 * abs(r.flat) / total or 0,
-               total ~= 0 and 100 * abs(sum) / total or 0,
-               r.cum, total ~= 0 and 100 * abs(r.cum) / total or 0, label }
+  for _, r in ipairs(rows) do r.label = inline_label(has_in[r.id], has_noin[r.id]) end
+  return top_table(self, "top " .. self.kind .. " " .. stype, rows, total, stype, n)
+end
+
+-- p:diff_top(base [, n [, sample_type [, by [, opts]]]]): what `go tool
+-- pprof -top -diff_base BASE P` prints: pprof negates the base's samples
+-- and merges them with p's, so a node is every name either profile has in a
+-- sample whose value is not 0, its flat and cum are p's minus base's (both
+-- are sums over samples; a node left with both 0 is not shown), and
+-- percentages are of the base's total (sum of |value|), as pprof's
+-- computeTotal takes the diff base's samples when there are any.  Inline
+-- labels join both profiles' call edges; with opts.edgefraction (pprof's
+-- default is 0.001) an edge whose net weight is lighter than that share of
+-- the summed flat values is dropped first, as in p:top.  Same columns and
+-- order as p:top.
+function Profile:diff_top(base, n, stype, by, opts)
+  if getmetatable(base) ~= Profile then error("diff_top: base must be a profile", 2) end
+  stype = self:_stype(stype)
+  by = by or "function"
+  check_by(by)
+  local ef = opts and opts.edgefraction or 0
+  local nodes, order, edges = {}, {}, {}
+  for sign, p in pairs({ [-1] = base, [1] = self }) do
+    local nd, flat, cum, x1, x2, stride = p:_aggregate(p:_stype(stype), by,
+                                                       ef > 0 and "weights" or "labels")
+    local names = nd.names
+    for id = 1, nd.nnode do
+      if flat[id] ~= 0 or cum[id] ~= 0 then
+        local r = nodes[names[id]]
+        if not r then
+          r = { name = names[id], flat = 0, cum = 0 }
+          nodes[r.name] = r
+          order[#order + 1] = r
+        end
+        r.flat = r.flat + sign * flat[id]
+        r.cum = r.cum + sign * cum[id]
+        if ef == 0 then
+          r.inl = r.inl or x1[id]
+          r.noinl = r.noinl or x2[id]
+        end
+      end
+    end
+    if ef > 0 then -- edge weights by (caller, callee) name, inline only if every sample's is
+      for key, w in pairs(x1) do
+        local dst = key % stride
+        local ek = names[(key - dst) / stride] .. "\0" .. names[dst]
+        local e = edges[ek]
+        if not e then
+          e = { dst = names[dst], w = 0, inl = true }
+          edges[ek] = e
+        end
+        e.w = e.w + sign * w
+        e.inl = e.inl and x2[key]
+      end
+    end
   end
-  local unit = self.units[stype]
-  local vflag = unit == "bytes" and "bytes" or nil
-  local spec = { { "name", "str" }, { "flat", "f64", vflag }, { "flat_pct", "f64", "pct" },
-                 { "sum_pct", "f64", "pct" }, { "cum", "f64", vflag }, { "cum_pct", "f64", "pct" },
-                 { "inline", "str" } }
-  return tab.table_from("top " .. self.kind .. " " .. stype, spec, out)
+  local rows, flatsum = {}, 0
+  for _, r in ipairs(order) do
+    if r.flat ~= 0 or r.cum ~= 0 then -- pprof's selectNodesForGraph drops the rest
+      rows[#rows + 1] = r
+      flatsum = flatsum + r.flat
+    end
+  end
+  if ef > 0 then
+    local cutoff = math.floor(abs(flatsum) * ef)
+    for _, e in pairs(edges) do
+      local r = nodes[e.dst]
+      if abs(e.w) >= cutoff and e.w ~= 0 then
+        if e.inl then r.inl = true else r.noinl = true end
+      end
+    end
+  end
+  for _, r in ipairs(rows) do r.label = inline_label(r.inl, r.noinl) end
+  local total = base:total(stype)
+  if total == 0 then total = self:total(stype) end
+  return top_table(self, "diff " .. self.kind .. " " .. stype, rows, total, stype, n)
 end
 
 -- p:diff(base, sample_type, by): per-node change from profile `base` to p.
