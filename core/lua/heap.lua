@@ -955,7 +955,7 @@ function M.attach(c)
   h.params = core.heap_params(c._ud)
   h._n = h.params.objects
   c.heap = h
-  c.heaps = M.series(c, h)
+  c.heaps, c.heap_series = M.series(c, h)
 end
 
 -- The heap dumps of a case's series (heap.series, written by the heapdump
@@ -963,7 +963,8 @@ end
 -- dump was written at, file name the tie-break.  The latest is case.heap;
 -- each other one is loaded, as a case of its own that borrows the bytes,
 -- the first time a field of it is read (the entry then becomes that heap).
--- Without a series: { case.heap }.
+-- Without a series: { case.heap }.  Second result: the rows of heap.series
+-- in that order ({input, num_gc, latest}), for info; nil without a series.
 function M.series(c, h)
   local t = c:table("heap.series")
   if not t or #t < 2 then return { h } end
@@ -977,6 +978,7 @@ function M.series(c, h)
   for k, r in ipairs(rows) do
     if r.latest == 1 then
       out[k] = h
+      rawset(h, "_file", r.input)
     else
       local name = r.input
       local lazy = {}
@@ -990,6 +992,7 @@ function M.series(c, h)
         end
         m._parent = c
         for key, v in pairs(m.heap) do rawset(e, key, v) end
+        rawset(e, "_file", name)
         return setmetatable(e, getmetatable(m.heap))
       end
       lazy.__index = function(e, key) return become(e)[key] end
@@ -997,7 +1000,7 @@ function M.series(c, h)
       out[k] = setmetatable({}, lazy)
     end
   end
-  return out
+  return out, rows
 end
 
 return M

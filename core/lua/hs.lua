@@ -96,6 +96,7 @@ function Case:summary()
       out[#out + 1] = ("  table  %-28s %10d rows"):format(name, #self:table(name))
     end
   end
+  for _, l in ipairs(Case._series_lines(self)) do out[#out + 1] = l end
   local spark = require("hs.overview").gc_sparkline(self)
   if spark then out[#out + 1] = "  " .. spark end
   for _, b in ipairs(self.binary and { self.binary[1] } or {}) do
@@ -116,6 +117,33 @@ function Case:summary()
   end
   for _, d in ipairs(self.errors) do out[#out + 1] = "  " .. d.text end
   return table.concat(out, "\n")
+end
+
+-- The order heapscope chose for each series (several heap dumps, several
+-- profiles of one kind), one line per snapshot, oldest first.
+function Case._series_lines(c)
+  local out = {}
+  local function base(n) return (tostring(n):gsub("^.*/", "")) end
+  if c.heap_series then
+    out[#out + 1] = "  series case.heaps, oldest first (by the GC count each dump was written at):"
+    for k, r in ipairs(c.heap_series) do
+      out[#out + 1] = ("  %6d  GC %-6d %s%s"):format(k, r.num_gc, base(r.input),
+        r.latest == 1 and "  = case.heap" or "")
+    end
+  end
+  local kinds = {}
+  for kind in pairs(c.profile_series or {}) do kinds[#kinds + 1] = kind end
+  table.sort(kinds)
+  for _, kind in ipairs(kinds) do
+    local l = c.profile_series[kind]
+    out[#out + 1] = ("  series case.profile_series.%s, oldest first (by the profile's time):"):format(kind)
+    for k, p in ipairs(l) do
+      out[#out + 1] = ("  %6d  %s  %s%s"):format(k, p.time and os.date("!%H:%M:%S", math.floor(p.time))
+        .. ("%.3f"):format(p.time % 1):sub(2) or "no time", base(p.source),
+        k == #l and "  = case.profiles." .. kind or "")
+    end
+  end
+  return out
 end
 
 -- The evidence fields case c has, as a list of names.

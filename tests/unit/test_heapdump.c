@@ -792,7 +792,78 @@ static void test_corrupt(void **state) {
   assert_int_equal(iEnd, w.n);
   assert_int_equal(cnt.aRecord[1], 5);
   assert_int_equal(cnt.aRecord[17], 1);
+  assert_int_equal(cnt.nNumGC, 3);            /* make_dump's memstats record */
   assert_int_equal(hs_heapdump_scan(w.p, w.n - 1, &cnt, &iEnd), HS_ETRUNC);
+  free(w.p);
+}
+
+static hs_input *input_of(const char *zName, const uint8_t *p, size_t n) {
+  hs_input *in = calloc(1, sizeof *in);
+  uint8_t *pCopy = malloc(n);
+  assert_non_null(in);
+  assert_non_null(pCopy);
+  memcpy(pCopy, p, n);
+  in->zName = strdup(zName);
+  in->p = pCopy;
+  in->n = n;
+  return in;
+}
+
+/* Dumps loaded together are a series: ordered by their GC count, not their
+** names; the latest is the case's heap, the others are listed in
+** heap.series (a copy of one of them once). */
+static void test_series(void **state) {
+  (void)state;
+  wbuf w = make_dump();
+  /* make_dump's memstats: 24 fields, 256 pauses (the last is 279, varint
+  ** 0x97 0x02), then NumGC 3: a second dump written at GC 9 */
+  uint8_t *pGC = NULL;
+  for (size_t i = 0; i + 2 < w.n; i++)
+    if (w.p[i] == 0x97 && w.p[i + 1] == 0x02 && w.p[i + 2] == 3) pGC = w.p + i + 2;
+  assert_non_null(pGC);
+  hs_input *ap[3];
+  *pGC = 9;
+  ap[0] = input_of("a.dump", w.p, w.n);     /* GC 9: the latest, though named first */
+  *pGC = 3;
+  ap[1] = input_of("b.dump", w.p, w.n);
+  ap[2] = input_of("c.dump.xz", w.p, w.n);  /* a copy of b.dump */
+  hs_case_mark_series(ap, 3);
+  assert_int_equal(ap[0]->iSeries, 1);
+  assert_int_equal(ap[1]->iSeries, 2);
+  assert_int_equal(ap[2]->iSeries, 2);
+  assert_int_equal(ap[0]->iSeriesKey, 9);
+  assert_int_equal(ap[1]->iSeriesKey, 3);
+  hs_case *c = hs_case_new("series");
+  for (int i = 1; i >= 0; i--) assert_int_equal(hs_case_load_input(c, ap[i], NULL), HS_OK);
+  assert_int_equal(hs_case_load_input(c, ap[2], NULL), HS_OK);
+  assert_non_null(c->pHeap);
+  assert_string_equal(c->pHeap->zFile, "a.dump");
+  assert_int_equal(c->nError, 0);
+  assert_true(has_diag(c, HS_INFO, "the same heap dump as b.dump"));
+  hs_case_seal(c);
+  hs_table *t = hs_case_table(c, "heap.series");
+  assert_non_null(t);
+  assert_int_equal(t->nRow, 2);
+  int iIn = hs_table_colidx(t, "input"), iGC = hs_table_colidx(t, "num_gc");
+  int iLatest = hs_table_colidx(t, "latest");
+  assert_string_equal(hs_table_str(t, iIn, 0), "b.dump");
+  assert_int_equal(hs_table_u64(t, iGC, 0), 3);
+  assert_int_equal(hs_table_u64(t, iLatest, 0), 0);
+  assert_string_equal(hs_table_str(t, iIn, 1), "a.dump");
+  assert_int_equal(hs_table_u64(t, iGC, 1), 9);
+  assert_int_equal(hs_table_u64(t, iLatest, 1), 1);
+  hs_case_free(c);
+  /* one dump and its copy: no series */
+  ap[0] = input_of("b.dump", w.p, w.n);
+  ap[1] = input_of("b.dump.xz", w.p, w.n);
+  hs_case_mark_series(ap, 2);
+  assert_int_equal(ap[0]->iSeries, 0);
+  assert_int_equal(ap[1]->iSeries, 0);
+  for (int i = 0; i < 2; i++) {               /* not loaded: the test owns them */
+    free((void *)ap[i]->p);
+    free(ap[i]->zName);
+    free(ap[i]);
+  }
   free(w.p);
 }
 
@@ -803,6 +874,7 @@ int main(void) {
       cmocka_unit_test(test_phantoms),
       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_samples),
+      cmocka_unit_test(test_series),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   for (int i = 0; i < nSample; i++) {
