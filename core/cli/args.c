@@ -135,9 +135,10 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
   if (p->nArg && !bRun) return usage(pzErr, "arguments after -- are for `run SCRIPT`", NULL);
   if (is_verb(p, "check") && p->nInput == 0)
     return usage(pzErr, "check needs at least one INPUT", NULL);
-  if (is_verb(p, "diff") && (p->nInput < 2 || p->nInput > 3))
+  if (is_verb(p, "diff") && (p->nInput < 1 || p->nInput > 3))
     return usage(pzErr, "diff needs BASE TARGET [FINAL]: two or three heap dumps (or cases "
-                 "holding one) of one process, oldest first", NULL);
+                 "holding one) of one process, oldest first; or one case holding a series "
+                 "(several dumps or profiles of one kind in one directory or archive)", NULL);
   if (is_verb(p, "diff") && p->zCode) return usage(pzErr, "-e does not go with", p->zVerb);
   if (is_verb(p, "report")) {             /* check's html page, findings never fail it */
     if (p->nInput == 0) return usage(pzErr, "report needs at least one INPUT", NULL);

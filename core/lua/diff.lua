@@ -173,13 +173,20 @@ function Diff.__tostring(d)
   return table.concat(out, "\n")
 end
 
--- hs.diff(a, b [, c [, n]]): see the top of this file.
+-- What a heap is called in a diff: its file within a series, else its case.
+local function name_of(h, dflt)
+  return rawget(h, "_file") or (h._case and h._case.name) or dflt
+end
+
+-- hs.diff(a, b [, c [, n]]): see the top of this file.  hs.diff(case [, n])
+-- on a case holding a series: see M.series below.
 function M.diff(a, b, c, n)
+  if b == nil or type(b) == "number" then return M.series(a, b) end
   local ha, hb = heap_of(a, "base"), heap_of(b, "target")
   local hc = c ~= nil and heap_of(c, "final") or nil
   local d = setmetatable({
-    base = ha._case and ha._case.name or "base", target = hb._case and hb._case.name or "target",
-    final = hc and (hc._case and hc._case.name or "final"),
+    base = name_of(ha, "base"), target = name_of(hb, "target"),
+    final = hc and name_of(hc, "final"),
     totals = {}, new = { objects = 0, bytes = 0 }, freed = { objects = 0, bytes = 0 },
   }, Diff)
   for k, h in ipairs({ ha, hb, hc }) do
@@ -250,6 +257,119 @@ function M.diff(a, b, c, n)
     return ("0x%x %s%s"):format(o.addr, o.type or "", o.site_name and (" " .. o.site_name) or "")
   end, holders, n)
   if best then d.path = h:object_at(best + 1):path() end
+  return d
+end
+
+-- Growth rates between the snapshots of a case's gctrace and MemStats
+-- series: one row per consecutive pair of one source (a gctrace log's
+-- cycles by `t`, live heap after each cycle as printed in MB; timed MemStats
+-- snapshots by `time`, HeapAlloc), with columns source (its file name),
+-- what, t0 and t1 (seconds since the source's first snapshot), seconds,
+-- from, to, delta (bytes) and bytes_per_sec (delta / seconds; 0 when no
+-- time passed).
+function M.growth(c)
+  local rows = {}
+  local function pairs_of(t, tcol, vcol, what, scale, keep)
+    local last, first = {}, {}
+    for i = 1, #t do -- get(), not columns: case.memstats is a view in time order
+      local s = t:get(i, "source")
+      local tt, v = tonumber(t:get(i, tcol)) or 0, (tonumber(t:get(i, vcol)) or 0) * scale
+      if keep(tt) then
+        local l = last[s]
+        first[s] = first[s] or tt
+        if l then
+          local dt = tt - l.t
+          rows[#rows + 1] = { s:gsub("^.*/", ""), what, l.t - first[s], tt - first[s], dt, l.v, v,
+                              v - l.v, dt > 0 and (v - l.v) / dt or 0 }
+        end
+        last[s] = { t = tt, v = v }
+      end
+    end
+  end
+  if c.gc and #c.gc > 1 then
+    pairs_of(c.gc, "t", "heap_live", "live heap", 1048576,
+             function() return true end)
+  end
+  if c.memstats and #c.memstats > 1 then
+    pairs_of(c.memstats, "time", "HeapAlloc", "HeapAlloc",
+             1, function(t) return t > 0 end)
+  end
+  return tab.table_from("growth", { { "source", "str" }, { "what", "str" }, { "t0", "f64" },
+    { "t1", "f64" }, { "seconds", "f64" }, { "from", "u64", "bytes" }, { "to", "u64", "bytes" },
+    { "delta", "i64", "bytes" }, { "bytes_per_sec", "f64", "bytes" } }, rows)
+end
+
+local Series = {}
+Series.__index = Series
+
+function Series.__tostring(d)
+  local out = {}
+  local function line(x) out[#out + 1] = x end
+  line(("series of case %s"):format(d.case))
+  if d.memlab then
+    line("")
+    line("heap dumps (3: memlab's method):")
+    line(tostring(d.memlab))
+  end
+  for k, p in ipairs(d.pairs) do
+    line("")
+    line(("heap dumps %d -> %d:"):format(k, k + 1))
+    line(tostring(p))
+  end
+  for _, p in ipairs(d.profiles) do
+    line("")
+    line(("profiles.%s %s -> %s, %s (as go tool pprof -top -diff_base):"):format(p.kind,
+      p.base:gsub("^.*/", ""), p.target:gsub("^.*/", ""), p.sample_type))
+    line(#p.top > 0 and show.format(p.top) or "  no change")
+  end
+  if #d.growth > 0 then
+    line("")
+    line("growth between snapshots (t0, t1: seconds since the source's first):")
+    line(show.format(d.growth:select("source", "what", "t0", "t1", "from", "to", "bytes_per_sec")))
+  end
+  return table.concat(out, "\n")
+end
+
+-- hs.diff(case [, n]) on a case holding a series: its heap dumps
+-- (case.heaps: three dumps by memlab's method, as hs.diff(h1, h2, h3);
+-- otherwise each consecutive pair), each profile series
+-- (case.profile_series: consecutive pairs by p:diff_top, each sample type
+-- counted in bytes -- inuse_space, alloc_space -- or else the default one,
+-- the first n rows, 10 by default), and M.growth's rates.  Fields: case,
+-- memlab (a diff, or nil), pairs (list of diffs), profiles (list of {kind,
+-- base, target, sample_type, top}), growth (table).
+function M.series(c, n)
+  if type(c) ~= "table" or not c.inputs then
+    error("diff: give a case holding a series, or two or three heap dumps (cases or heaps)", 3)
+  end
+  local d = setmetatable({ case = c.name, pairs = {}, profiles = {}, growth = M.growth(c) }, Series)
+  local hs_ = c.heaps or {}
+  if #hs_ == 3 then
+    d.memlab = M.diff(hs_[1], hs_[2], hs_[3], n)
+  else
+    for k = 2, #hs_ do d.pairs[#d.pairs + 1] = M.diff(hs_[k - 1], hs_[k], nil, n) end
+  end
+  local kinds = {}
+  for kind in pairs(c.profile_series or {}) do kinds[#kinds + 1] = kind end
+  table.sort(kinds)
+  for _, kind in ipairs(kinds) do
+    local l = c.profile_series[kind]
+    for k = 2, #l do
+      local types = {}
+      for _, st in ipairs(l[k].sample_types) do
+        if l[k].units[st] == "bytes" then types[#types + 1] = st end
+      end
+      if #types == 0 then types[1] = l[k]:_stype() end
+      for _, st in ipairs(types) do
+        d.profiles[#d.profiles + 1] = { kind = kind, base = l[k - 1].source, target = l[k].source,
+          sample_type = st, top = l[k]:diff_top(l[k - 1], n or 10, st) }
+      end
+    end
+  end
+  if #hs_ < 2 and #d.profiles == 0 and #d.growth == 0 then
+    error(("diff: case %s holds no series (several heap dumps or profiles of one kind, or a " ..
+           "gctrace or MemStats series); compare two cases with hs.diff(a, b)"):format(c.name), 3)
+  end
   return d
 end
 

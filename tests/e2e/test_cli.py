@@ -3,6 +3,7 @@
 import gzip
 import io
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -145,9 +146,23 @@ ok(rc == 0 and "hsidx" not in out + err, "info on the directory does not list th
 rc, out, err = run("info", idx)
 ok(rc == 2 and "heapscope index file" in out + err, "the index file named alone says what it is", out + err)
 
-# diff: two or three heap dumps, each its own case
-rc, out, err = run("diff", "samples/go1.23/leaky/heap.dump.xz")
-ok(rc == 2 and "BASE TARGET" in err, "diff with one input is a usage error", out + err)
+# diff: two or three heap dumps, each its own case; or one case holding a series
+rc, out, err = run("diff")
+ok(rc == 2 and "BASE TARGET" in err, "diff without inputs is a usage error", out + err)
+if os.path.exists("samples/go1.23/leaky/heap.dump.xz"):
+    rc, out, err = run("diff", "samples/go1.23/leaky/heap.dump.xz")
+    ok(rc == 1 and "holds no series" in out + err, "diff of one dump alone says it needs a series",
+       out + err)
+growth = "samples/series/go1.23/growth"
+if os.path.isdir(growth):
+    rc, out, err = run("info", growth)
+    ok(rc == 0 and "already has a heap dump" not in out + err and
+       re.search(r"series case\.heaps.*\n.*heap1\.dump\.xz\n.*heap2\.dump\.xz\n.*heap3\.dump\.xz"
+                 r"  = case\.heap", out) is not None,
+       "info on three dumps in one directory shows the series in the program's order", out + err)
+    rc, out, err = run("diff", growth)
+    ok(rc == 0 and "leak candidates" in out and "-diff_base" in out and "HeapAlloc" in out,
+       "diff on a directory holding a series: dumps, profiles and growth rates", out + err)
 if os.path.exists("samples/go1.23/leaky/heap.dump.xz"):
     rc, out, err = run("--no-cache", "diff", "samples/go1.23/leaky/heap.dump.xz",
                        "samples/go1.23/leaky/heap.dump.xz")
