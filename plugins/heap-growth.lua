@@ -58,6 +58,13 @@ end
 -- heap profiles with a time, one per distinct time (heap.pb and
 -- heap.pb.gz of one moment are one snapshot), oldest first
 local function heap_profiles(c)
+  -- a series of heap profiles: already in time order, one per moment
+  local series = c.profile_series and c.profile_series.heap
+  if series and #series >= 2 and series[1].units.inuse_space then
+    local out = {}
+    for k, p in ipairs(series) do out[k] = p end
+    return out
+  end
   local out, seen = {}, {}
   for kind, p in pairs(c.profiles or {}) do
     if kind:find("^heap") and p.time and p.time > 0 and p.units.inuse_space and not seen[p.time] then
@@ -83,6 +90,23 @@ local function dump_points(c)
   local out = {}
   for k, h in ipairs(hs_) do out[k] = { t = k, v = h.objects:sum("size") } end
   return out, "heap dumps", nil, hs_
+end
+
+-- Objects matched between the dumps of a series (hs.diff): with three or
+-- more, those the second-to-last dump added that the last still holds
+-- (leak candidates) and those it added that were gone (temporary garbage);
+-- with two, what the last added.  nil without a series.
+local function dump_diff(c)
+  local d = type(c.heaps) == "table" and #c.heaps >= 2 and c.heaps or nil
+  if not d then return nil end
+  local n = #d
+  if n >= 3 then
+    local x = hs.diff(d[n - 2], d[n - 1], d[n])
+    return { dumps = n, kept_bytes = x.kept.bytes, kept_objects = x.kept.objects,
+             garbage_bytes = x.garbage.bytes, garbage_objects = x.garbage.objects }
+  end
+  local x = hs.diff(d[1], d[2])
+  return { dumps = n, new_bytes = x.new.bytes, new_objects = x.new.objects }
 end
 
 -- The trend of a series: nil, or {from, to, t0, t1}.
@@ -224,6 +248,15 @@ return {
       if sites then
         e.sites = {}
         for k, s in ipairs(sites) do e.sites[k] = { site = s.site, grew = s.grew, now = s.now } end
+      end
+      local dd = dump_diff(case)
+      if dd then
+        e.dump_diff = dd
+        if dd.kept_bytes then
+          where = where .. (" Of what the heap dump before the last added, %s is still held in the last"
+            .. " (leak candidates) and %s was temporary (heapscope diff shows where).")
+            :format(hs.bytes(dd.kept_bytes), hs.bytes(dd.garbage_bytes))
+        end
       end
       emit {
         severity = (eta and eta < 3600) and "error" or "warning",
