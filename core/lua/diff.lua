@@ -349,11 +349,7 @@ function M.series(c, n)
   else
     for k = 2, #hs_ do d.pairs[#d.pairs + 1] = M.diff(hs_[k - 1], hs_[k], nil, n) end
   end
-  local kinds = {}
-  for kind in pairs(c.profile_series or {}) do kinds[#kinds + 1] = kind end
-  table.sort(kinds)
-  for _, kind in ipairs(kinds) do
-    local l = c.profile_series[kind]
+  for kind, l in require("hs.profile").each_series(c) do
     for k = 2, #l do
       local types = {}
       for _, st in ipairs(l[k].sample_types) do

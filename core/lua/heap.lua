@@ -945,7 +945,9 @@ function Heap:tree(o, depth)
   return setmetatable({ text = table.concat(lines, "\n") }, Tree)
 end
 
-function M.attach(c)
+-- wrap(ud) makes a case object of a case userdata (hs.wrap_case): for the
+-- dumps of a series, loaded as cases of their own.
+function M.attach(c, wrap)
   if not core.heap_has(c._ud) then return end
   local h = setmetatable({ _ud = c._ud, _case = c, _cols = {} }, Heap)
   for _, name in ipairs(c.tables) do
@@ -955,7 +957,7 @@ function M.attach(c)
   h.params = core.heap_params(c._ud)
   h._n = h.params.objects
   c.heap = h
-  c.heaps, c.heap_series = M.series(c, h)
+  c.heaps, c.heap_series = M.series(c, h, wrap)
 end
 
 -- The heap dumps of a case's series (heap.series, written by the heapdump
@@ -965,7 +967,7 @@ end
 -- the first time a field of it is read (the entry then becomes that heap).
 -- Without a series: { case.heap }.  Second result: the rows of heap.series
 -- in that order ({input, num_gc, latest}), for info; nil without a series.
-function M.series(c, h)
+function M.series(c, h, wrap)
   local t = c:table("heap.series")
   if not t or #t < 2 then return { h } end
   local rows = {}
@@ -985,7 +987,7 @@ function M.series(c, h)
       local function become(e)
         setmetatable(e, nil)
         local ud = core.load_member(c._ud, name)
-        local m = ud and require("hs").wrap_case(ud)
+        local m = ud and wrap(ud)
         if not (m and m.heap) then
           local why = m and m.errors[1] and m.errors[1].text or "not found"
           error(("%s: this heap dump of the series could not be loaded: %s"):format(name, why), 3)

@@ -131,11 +131,7 @@ function Case._series_lines(c)
         r.latest == 1 and "  = case.heap" or "")
     end
   end
-  local kinds = {}
-  for kind in pairs(c.profile_series or {}) do kinds[#kinds + 1] = kind end
-  table.sort(kinds)
-  for _, kind in ipairs(kinds) do
-    local l = c.profile_series[kind]
+  for kind, l in require("hs.profile").each_series(c) do
     out[#out + 1] = ("  series case.profile_series.%s, oldest first (by the profile's time):"):format(kind)
     for k, p in ipairs(l) do
       out[#out + 1] = ("  %6d  %s  %s%s"):format(k, p.time and os.date("!%H:%M:%S", math.floor(p.time))
@@ -312,7 +308,7 @@ local function wrap_case(ud)
   for _, mod in ipairs(hs.attachers) do
     local ok, m = pcall(require, mod)
     if ok and type(m) == "table" and m.attach then
-      m.attach(c)
+      m.attach(c, wrap_case)
     elseif not ok and not tostring(m):find("module '" .. mod .. "' not found", 1, true) then
       error(m, 0)
     end

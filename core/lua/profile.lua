@@ -117,6 +117,18 @@ function M.attach(caseobj)
   caseobj.profile_series = M.series(profiles)
 end
 
+-- for kind, list in M.each_series(c): c.profile_series in kind order.
+function M.each_series(c)
+  local kinds = {}
+  for kind in pairs(c.profile_series or {}) do kinds[#kinds + 1] = kind end
+  table.sort(kinds)
+  local i = 0
+  return function()
+    i = i + 1
+    if kinds[i] then return kinds[i], c.profile_series[kinds[i]] end
+  end
+end
+
 -- Series of profiles: a kind loaded more than once (heap, heap_2, heap_3 in
 -- load order) is a series ordered by each profile's own time (time_nanos),
 -- file name the tie-break; profiles of one moment (heap.pb beside

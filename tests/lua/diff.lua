@@ -8,10 +8,7 @@ local hs = require "hs"
 local json = dofile("tests/lib/json.lua")
 local files = dofile("tests/lib/files.lua")
 
-local function near(got, want, what)
-  tap.ok(math.abs(got - want) <= 0.1 * want,
-    ("%s: %d within 10%% of the planted %d"):format(what, got, want))
-end
+local function near(got, want, what) return dofile("tests/lib/facts.lua").near(tap, got, want, what) end
 
 -- a dump with itself: every object matches (address, size, bucket)
 local leaky = "samples/go1.23/leaky/heap.dump.xz"

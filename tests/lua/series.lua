@@ -11,10 +11,7 @@ local hs = require "hs"
 local json = dofile("tests/lib/json.lua")
 local files = dofile("tests/lib/files.lua")
 
-local function near(got, want, what)
-  tap.ok(math.abs(got - want) <= 0.1 * want,
-    ("%s: %d within 10%% of the planted %d"):format(what, got, want))
-end
+local function near(got, want, what) return dofile("tests/lib/facts.lua").near(tap, got, want, what) end
 
 -- "2026-12-03T10:38:13.449347705Z" -> seconds since that day's midnight
 local function day_seconds(s)
