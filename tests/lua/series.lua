@@ -78,6 +78,13 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
     tap.ok(found, v .. ": the profile series is diffed pair by pair (" .. want .. ")")
     tap.ok(tostring(d):find("leak candidates", 1, true) ~= nil, v .. ": it prints")
 
+    -- two dumps named together: one pair
+    local c2 = hs.load({ dir .. "/heap2.dump.xz", dir .. "/heap1.dump.xz" })
+    local d2 = hs.diff(c2)
+    tap.ok(#c2.heaps == 2 and d2.memlab == nil and #d2.pairs == 1, v .. ": two dumps: one pair")
+    near(d2.pairs[1].new.bytes, f.step1_sessions.total_bytes + f.step1_session_buffers.total_bytes +
+      f.pending_buffers.total_bytes, v .. ": ... named in either order, new in dump 2")
+
     -- growth rates of the program's own MemStats snapshots
     local snaps = {}
     for _, l in ipairs(files.read_lines(dir .. "/memstats.jsonl")) do
