@@ -202,7 +202,8 @@ const char *hs_level_name(int level);
 int hs_case_add_input(hs_case *, hs_input *);
 /* Series: among ap[0..n), inputs of a kind whose loader has xSeriesKey and
 ** that occur more than once are ordered by their keys (file name the
-** tie-break); the latest gets iSeries 1, the others 2.  Byte-identical
+** tie-break; no key, e.g. a dump cut short before its memstats record,
+** counts as 0: the oldest); the latest gets iSeries 1, the others 2.  Byte-identical
 ** copies are left alone (the loader loads them once).  Cost: one sniff per
 ** input, and one xSeriesKey walk per member of a series. */
 void hs_case_mark_series(hs_input **ap, int n);
