@@ -120,86 +120,13 @@
 #include "heapscope/heap.h"
 #include "base/base.h"
 #include "formats/memstats.h"
-
-#define HEAPDUMP_MAGIC "go1.7 heap dump\n"
-#define HEAPDUMP_MAGIC_LEN 16
-
-enum {
-  TAG_EOF = 0, TAG_OBJECT = 1, TAG_OTHERROOT = 2, TAG_TYPE = 3, TAG_GOROUTINE = 4,
-  TAG_FRAME = 5, TAG_PARAMS = 6, TAG_FINALIZER = 7, TAG_ITAB = 8, TAG_THREAD = 9,
-  TAG_MEMSTATS = 10, TAG_QFINALIZER = 11, TAG_DATA = 12, TAG_BSS = 13,
-  TAG_DEFER = 14, TAG_PANIC = 15, TAG_MEMPROF = 16, TAG_ALLOCSAMPLE = 17,
-  TAG_MAX = 17
-};
+#include "formats/dumpread.h"
+#include "formats/dumpscan.h"
 
 static const char *const azTag[] = {
     "EOF", "object", "other root", "type", "goroutine", "stack frame", "params",
     "finalizer", "itab", "OS thread", "memstats", "queued finalizer", "data segment",
     "bss segment", "defer", "panic", "memprof bucket", "alloc sample"};
-
-/* ------------------------------------------------------------------ */
-/* The reader: every read is bounds-checked; the first failure is sticky
-** (later reads return 0 and do not move), so a record parser reads all its
-** fields and checks r->err once at the end. */
-enum { RD_OK = 0, RD_SHORT = 1, RD_VARINT = 2, RD_LENGTH = 3 };
-
-typedef struct rd {
-  const uint8_t *pBase;     /* start of the dump */
-  const uint8_t *p;         /* next byte */
-  const uint8_t *pEnd;      /* one past the last byte */
-  int err;                  /* RD_*: why reading stopped */
-  uint64_t iErrOff;         /* where it stopped */
-  uint64_t nWant;           /* RD_LENGTH: the length that did not fit */
-} rd;
-
-static void rd_fail(rd *r, int err, const uint8_t *pAt) {
-  if (!r->err) {
-    r->err = err;
-    r->iErrOff = (uint64_t)(pAt - r->pBase);
-  }
-  r->p = r->pEnd;
-}
-
-static uint64_t rd_uv_slow(rd *r) {
-  const uint8_t *pStart = r->p;
-  uint64_t v = 0;
-  for (int s = 0;; s += 7) {
-    if (r->p >= r->pEnd) {
-      rd_fail(r, RD_SHORT, pStart);
-      return 0;
-    }
-    uint8_t b = *r->p++;
-    if (s == 63 && b > 1) {
-      rd_fail(r, RD_VARINT, pStart);
-      return 0;
-    }
-    v |= (uint64_t)(b & 0x7f) << s;
-    if (!(b & 0x80)) return v;
-  }
-}
-
-static inline uint64_t rd_uv(rd *r) {
-  if (r->p < r->pEnd && *r->p < 0x80) return *r->p++;
-  return rd_uv_slow(r);
-}
-
-/* A varint length then that many bytes: returns the bytes (in the dump) or
-** NULL with r->err set; *pn gets the length. */
-static const uint8_t *rd_bytes(rd *r, uint64_t *pn) {
-  const uint8_t *pLen = r->p;
-  uint64_t n = rd_uv(r);
-  *pn = 0;
-  if (r->err) return NULL;
-  if (n > (uint64_t)(r->pEnd - r->p)) {
-    rd_fail(r, RD_LENGTH, pLen);
-    r->nWant = n;
-    return NULL;
-  }
-  const uint8_t *p = r->p;
-  r->p += n;
-  *pn = n;
-  return p;
-}
 
 /* Walk a field list.  Returns the number of pointer fields (an iface or
 ** eface counts once, for its data word); *pMinOff gets the smallest
@@ -320,11 +247,6 @@ static const hs_colspec aParamCol[] = {
     {"big_endian", HS_U32, 0}, {"type_header", HS_U32, 0}, {"objects", HS_U64, 0},
     {"file", HS_STR, 0}};
 
-/* dumpmemstats writes the MemStats fields Alloc..PauseTotalNs in Go's
-** struct order, then PauseNs[256] (to heap.gc_pauses), then NumGC: so
-** heap.memstats is the memstats table's first columns (formats/memstats.h),
-** Alloc..NumGC, under the same names and hints. */
-#define N_MEMSTAT (HS_MS_PauseTotalNs + 1)
 
 enum { GP_INDEX, GP_PAUSE_NS };
 static const hs_colspec aPauseCol[] = {{"index", HS_U32, 0}, {"pause_ns", HS_U64, 0}};
@@ -1738,89 +1660,6 @@ done:
   hs_u64map_free(&L.mTypes);
   hs_u64map_free(&L.mBuckets);
   hs_u64map_free(&L.mGoid);
-  return rc;
-}
-
-/* ------------------------------------------------------------------ */
-
-static uint64_t scan_fields(rd *r) {
-  uint64_t n = 0;
-  while (rd_uv(r) != 0) {
-    rd_uv(r);
-    n++;
-  }
-  return n;
-}
-
-int hs_heapdump_scan(const uint8_t *p, uint64_t n, hs_heapdump_counts *pCounts,
-                     uint64_t *piEnd) {
-  hs_heapdump_counts cnt;
-  memset(&cnt, 0, sizeof cnt);
-  int rc = HS_OK;
-  rd r = {p, p, p + n, 0, 0, 0};
-  uint64_t m;
-  if (n < HEAPDUMP_MAGIC_LEN || memcmp(p, HEAPDUMP_MAGIC, HEAPDUMP_MAGIC_LEN) != 0) {
-    rc = HS_EFORMAT;
-    goto done;
-  }
-  r.p += HEAPDUMP_MAGIC_LEN;
-  for (;;) {
-    if (r.p >= r.pEnd) {
-      rc = HS_ETRUNC;
-      break;
-    }
-    uint64_t tag = rd_uv(&r);
-    if (tag <= TAG_MAX) cnt.aRecord[tag]++;
-    switch (tag) {
-      case TAG_EOF: goto done;
-      case TAG_OBJECT: rd_uv(&r); rd_bytes(&r, &m); cnt.nObjBytes += m;
-        cnt.nField += scan_fields(&r); break;
-      case TAG_OTHERROOT: rd_bytes(&r, &m); rd_uv(&r); break;
-      case TAG_TYPE: rd_uv(&r); rd_uv(&r); rd_bytes(&r, &m); rd_uv(&r); break;
-      case TAG_GOROUTINE:
-        for (int k = 0; k < 8; k++) rd_uv(&r);
-        rd_bytes(&r, &m);
-        for (int k = 0; k < 4; k++) rd_uv(&r);
-        break;
-      case TAG_FRAME:
-        for (int k = 0; k < 3; k++) rd_uv(&r);
-        rd_bytes(&r, &m);
-        for (int k = 0; k < 3; k++) rd_uv(&r);
-        rd_bytes(&r, &m);
-        cnt.nField += scan_fields(&r);
-        break;
-      case TAG_PARAMS:
-        for (int k = 0; k < 4; k++) rd_uv(&r);
-        rd_bytes(&r, &m); rd_bytes(&r, &m); rd_uv(&r); break;
-      case TAG_FINALIZER: case TAG_QFINALIZER: for (int k = 0; k < 5; k++) rd_uv(&r); break;
-      case TAG_ITAB: rd_uv(&r); rd_uv(&r); break;
-      case TAG_THREAD: for (int k = 0; k < 3; k++) rd_uv(&r); break;
-      case TAG_MEMSTATS:
-        for (int k = 0; k < N_MEMSTAT + 256; k++) rd_uv(&r);
-        cnt.nNumGC = rd_uv(&r);
-        break;
-      case TAG_DATA: case TAG_BSS: rd_uv(&r); rd_bytes(&r, &m); cnt.nField += scan_fields(&r);
-        break;
-      case TAG_DEFER: for (int k = 0; k < 7; k++) rd_uv(&r); break;
-      case TAG_PANIC: for (int k = 0; k < 6; k++) rd_uv(&r); break;
-      case TAG_MEMPROF: {
-        rd_uv(&r); rd_uv(&r);
-        uint64_t nstk = rd_uv(&r);
-        for (uint64_t k = 0; k < nstk && !r.err; k++) { rd_bytes(&r, &m); rd_bytes(&r, &m); rd_uv(&r); }
-        rd_uv(&r); rd_uv(&r);
-        break;
-      }
-      case TAG_ALLOCSAMPLE: rd_uv(&r); rd_uv(&r); break;
-      default: rc = HS_EFORMAT; goto done;
-    }
-    if (r.err) {
-      rc = r.err == RD_VARINT ? HS_EFORMAT : HS_ETRUNC;
-      break;
-    }
-  }
-done:
-  if (pCounts) *pCounts = cnt;
-  if (piEnd) *piEnd = (uint64_t)(r.p - r.pBase);
   return rc;
 }
 

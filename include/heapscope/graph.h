@@ -119,14 +119,6 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                   const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
                   uint32_t *pnReached);
 
-/* The same by the iterative algorithm of Cooper, Harvey and Kennedy over BFS
-** order (aOrder receives BFS order, in which every idom also precedes its
-** nodes).  Same contract; a cross-check for tests (see dominators.c). */
-int hs_dominators_iter(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
-                       const uint32_t *aDst, const uint32_t *aRStart,
-                       const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
-                       uint32_t *pnReached);
-
 /* Edges of node v as [*piFirst, *piLast) into aFwd* / aRev*. */
 static inline void hs_graph_out(const hs_graph *g, uint32_t v, uint64_t *piFirst,
                                 uint64_t *piLast) {

@@ -216,17 +216,4 @@ static inline int hs_heap_field_next(hs_heap_fielditer *it, uint64_t *pOff) {
   return 1;
 }
 
-/* Decode-only pass over a dump's records (the benchmark floor and a quick
-** validity check): walks every record, stores nothing.  Returns HS_OK when
-** the EOF record was reached, HS_ETRUNC when the bytes ended first,
-** HS_EFORMAT on a bad header, varint or record kind; *piEnd (may be NULL)
-** gets the offset where the walk stopped. */
-typedef struct hs_heapdump_counts {
-  uint64_t aRecord[18];     /* records of each kind (0 = EOF .. 17 = alloc sample) */
-  uint64_t nField;          /* pointer fields over objects, frames, data and bss */
-  uint64_t nObjBytes;       /* bytes of object contents */
-  uint64_t nNumGC;          /* MemStats.NumGC of the memstats record (0 without one) */
-} hs_heapdump_counts;
-int hs_heapdump_scan(const uint8_t *p, uint64_t n, hs_heapdump_counts *, uint64_t *piEnd);
-
 #endif /* HEAPSCOPE_HEAP_H */

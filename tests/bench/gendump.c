@@ -21,12 +21,15 @@
  * frames hold pointers to some heads, a finalizer, a memprof bucket per
  * shape with alloc samples for 1 in 8192 objects, memstats, EOF.
  * Output is about 70 bytes per object (700 MB for 10 M objects).
- * Deterministic: the same arguments give the same bytes.
+ * Deterministic: the same arguments give the same bytes.  Records are
+ * written with tests/lib/dumpwriter.c, the unit tests' writer:
+ *   cc -O2 -Itests -o gendump tests/bench/gendump.c tests/lib/dumpwriter.c
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/dumpwriter.h"
 
 #define HEAP_START 0xc000000000ull
 #define NONE UINT32_MAX
@@ -199,35 +202,15 @@ static void make_fan(uint32_t n) {
 }
 
 /* ------------------------------------------------------------------ */
-static FILE *out;
-static uint64_t nOut;
-
-static void w_bytes(const void *p, size_t n) {
-  if (n && fwrite(p, 1, n, out) != n) {
-    perror("gendump: write");
-    exit(1);
-  }
-  nOut += n;
-}
-static void w_uv(uint64_t v) {
-  uint8_t b[10];
-  int n = 0;
-  while (v >= 0x80) {
-    b[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  b[n++] = (uint8_t)v;
-  w_bytes(b, n);
-}
-static void w_str(const char *z) {
-  w_uv(strlen(z));
-  w_bytes(z, strlen(z));
-}
+static tl_dump w;          /* the dump being written (to the output file) */
 
 static uint8_t *pContent;
 static size_t nContent;
 
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static uint64_t *aFanOff;   /* a fan-out array's field offsets */
+static uint32_t nFanOff;
 
 static void write_object(uint32_t i) {
   obj *o = &aObj[i];
@@ -236,7 +219,7 @@ static void write_object(uint32_t i) {
     pContent = realloc(pContent, nContent);
   }
   memset(pContent, 0, o->size);
-  uint32_t aOff[4];
+  uint64_t aOff[4];
   int nOff = 0;
   uint64_t iBase = 0; /* where the typed part starts */
   switch (o->kind) {
@@ -251,7 +234,7 @@ static void write_object(uint32_t i) {
         uint64_t off = iBase + 8 * k;
         if (o->kind == K_NODE && k == 2) break;
         if (o->kind == K_BIG && k > 0) break;
-        aOff[nOff++] = (uint32_t)off;
+        aOff[nOff++] = off;
         if (o->a[k] != NONE) {
           uint64_t t = aObj[o->a[k]].addr;
           if (aObj[o->a[k]].kind == K_BIG && bHeader) t += 8;
@@ -268,24 +251,18 @@ static void write_object(uint32_t i) {
     case K_FAN:
       break;
   }
-  w_uv(1);
-  w_uv(o->addr);
-  w_uv(o->size);
   if (o->kind == K_FAN) {
-    for (uint32_t k = 0; k < o->a[1]; k++) put64(pContent + 8 * k, aObj[o->a[0] + k].addr);
-    w_bytes(pContent, o->size);
+    if (o->a[1] > nFanOff) {
+      nFanOff = o->a[1];
+      aFanOff = realloc(aFanOff, nFanOff * sizeof *aFanOff);
+    }
     for (uint32_t k = 0; k < o->a[1]; k++) {
-      w_uv(1);
-      w_uv(8 * k);
+      put64(pContent + 8 * k, aObj[o->a[0] + k].addr);
+      aFanOff[k] = 8 * k;
     }
-  } else {
-    w_bytes(pContent, o->size);
-    for (int k = 0; k < nOff; k++) {
-      w_uv(1);
-      w_uv(aOff[k]);
-    }
-  }
-  w_uv(0);
+    tl_dump_object(&w, o->addr, pContent, o->size, aFanOff, o->a[1]);
+  } else
+    tl_dump_object(&w, o->addr, pContent, o->size, aOff, nOff);
 }
 
 int main(int argc, char **argv) {
@@ -296,7 +273,8 @@ int main(int argc, char **argv) {
   uint64_t nWant = argc > 2 ? strtoull(argv[2], NULL, 10) : 10000000;
   const char *zVersion = argc > 3 ? argv[3] : "go1.23.5";
   bHeader = strstr(zVersion, "go1.2") && atoi(strstr(zVersion, "go1.") + 4) >= 22;
-  out = fopen(argv[1], "wb");
+  FILE *out = fopen(argv[1], "wb");
+  w.pOut = out;
   if (!out) {
     perror(argv[1]);
     return 1;
@@ -320,12 +298,10 @@ int main(int argc, char **argv) {
   uint64_t iHeapEnd = (iNextPage + (64ull << 20) - 1) & ~((64ull << 20) - 1);
 
   /* Header and params. */
-  w_bytes("go1.7 heap dump\n", 16);
-  w_uv(6); w_uv(0); w_uv(8); w_uv(HEAP_START); w_uv(iHeapEnd);
-  w_str("amd64"); w_str(zVersion); w_uv(8);
+  tl_dump_params(&w, HEAP_START, iHeapEnd, "amd64", zVersion, 8);
   /* A type for the Big header word, via an itab. */
-  w_uv(3); w_uv(0x5e3f60); w_uv(632); w_str("main.Big"); w_uv(1);
-  w_uv(8); w_uv(0x5f0000); w_uv(0x5e3f60);
+  tl_dump_uv(&w, 3); tl_dump_uv(&w, 0x5e3f60); tl_dump_uv(&w, 632); tl_dump_str(&w, "main.Big"); tl_dump_uv(&w, 1);
+  tl_dump_uv(&w, 8); tl_dump_uv(&w, 0x5f0000); tl_dump_uv(&w, 0x5e3f60);
 
   /* Objects: spans in a shuffled order. */
   uint32_t *aOrder = malloc((size_t)nSpan * sizeof *aOrder);
@@ -375,11 +351,7 @@ int main(int argc, char **argv) {
     if (bHeader && p->bScan && p->size <= 512) {
       static uint8_t aZero[512];
       for (uint32_t j = (8192 - 128) / p->size; j < 8192 / p->size; j++) {
-        w_uv(1);
-        w_uv(p->base + (uint64_t)j * p->size);
-        w_uv(p->size);
-        w_bytes(aZero, p->size);
-        w_uv(0);
+        tl_dump_object(&w, p->base + (uint64_t)j * p->size, aZero, p->size, NULL, 0);
         nPhantom++;
       }
     }
@@ -388,19 +360,19 @@ int main(int argc, char **argv) {
   /* 64 goroutines, 3 frames each; the innermost holds a pointer to a head. */
   for (uint32_t g = 0; g < 64; g++) {
     uint64_t gp = 0xc000000000ull - 0x100000 + g * 0x400, sp = 0x7f0000000000ull + g * 0x10000;
-    w_uv(4); w_uv(gp); w_uv(sp); w_uv(100 + g); w_uv(0x401010); w_uv(4); w_uv(0); w_uv(0);
-    w_uv(1000 + g); w_str("chan receive"); w_uv(0); w_uv(0); w_uv(0); w_uv(0);
+    tl_dump_uv(&w, 4); tl_dump_uv(&w, gp); tl_dump_uv(&w, sp); tl_dump_uv(&w, 100 + g); tl_dump_uv(&w, 0x401010); tl_dump_uv(&w, 4); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
+    tl_dump_uv(&w, 1000 + g); tl_dump_str(&w, "chan receive"); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
     for (uint32_t d = 0; d < 3; d++) {
       uint64_t fr[4] = {0, 0, 0, 0};
       if (d == 0 && nHead) fr[1] = aObj[aHead[(g * 7919) % nHead]].addr;
-      w_uv(5); w_uv(sp + d * 32); w_uv(d); w_uv(d ? sp + (d - 1) * 32 : 0);
-      w_uv(32); w_bytes(fr, 32);
-      w_uv(0x401000 + d * 0x100); w_uv(0x401020 + d * 0x100); w_uv(0x401020 + d * 0x100);
-      w_str(d == 0 ? "main.worker" : d == 1 ? "main.serve" : "runtime.goexit");
-      w_uv(1); w_uv(8); w_uv(0);
+      tl_dump_uv(&w, 5); tl_dump_uv(&w, sp + d * 32); tl_dump_uv(&w, d); tl_dump_uv(&w, d ? sp + (d - 1) * 32 : 0);
+      tl_dump_uv(&w, 32); tl_dump_bytes(&w, fr, 32);
+      tl_dump_uv(&w, 0x401000 + d * 0x100); tl_dump_uv(&w, 0x401020 + d * 0x100); tl_dump_uv(&w, 0x401020 + d * 0x100);
+      tl_dump_str(&w, d == 0 ? "main.worker" : d == 1 ? "main.serve" : "runtime.goexit");
+      tl_dump_uv(&w, 1); tl_dump_uv(&w, 8); tl_dump_uv(&w, 0);
     }
   }
-  w_uv(9); w_uv(0x7000); w_uv(0); w_uv(4242);
+  tl_dump_uv(&w, 9); tl_dump_uv(&w, 0x7000); tl_dump_uv(&w, 0); tl_dump_uv(&w, 4242);
   /* Data segment: one pointer per structure head. */
   {
     uint64_t n = (uint64_t)nHead * 8;
@@ -409,48 +381,48 @@ int main(int argc, char **argv) {
       uint64_t a = aObj[aHead[k]].addr + (aObj[aHead[k]].kind == K_BIG && bHeader ? 8 : 0);
       put64(p + 8 * k, a);
     }
-    w_uv(12); w_uv(0x700000); w_uv(n); w_bytes(p, n);
+    tl_dump_uv(&w, 12); tl_dump_uv(&w, 0x700000); tl_dump_uv(&w, n); tl_dump_bytes(&w, p, n);
     for (uint32_t k = 0; k < nHead; k++) {
-      w_uv(1);
-      w_uv(8 * k);
+      tl_dump_uv(&w, 1);
+      tl_dump_uv(&w, 8 * k);
     }
-    w_uv(0);
+    tl_dump_uv(&w, 0);
     free(p);
-    w_uv(13); w_uv(0x800000); w_uv(0); w_uv(0);
+    tl_dump_uv(&w, 13); tl_dump_uv(&w, 0x800000); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
   }
   if (nHead) {
-    w_uv(7); w_uv(aObj[aHead[0]].addr); w_uv(0x5a0000); w_uv(0x403000); w_uv(0); w_uv(0);
+    tl_dump_uv(&w, 7); tl_dump_uv(&w, aObj[aHead[0]].addr); tl_dump_uv(&w, 0x5a0000); tl_dump_uv(&w, 0x403000); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
   }
   /* MemStats: Alloc, HeapAlloc and HeapObjects true to the objects written
   ** (as the runtime's are, phantoms excluded); the rest placeholders. */
   uint64_t nBytes = 0;
   for (uint32_t i = 0; i < nObj; i++) nBytes += aObj[i].size;
-  w_uv(10);
+  tl_dump_uv(&w, 10);
   for (int k = 0; k < 24 + 256; k++)
-    w_uv(k == 0 || k == 6 ? nBytes : k == 11 ? nObj : (uint64_t)k * 1000);
-  w_uv(42);
+    tl_dump_uv(&w, k == 0 || k == 6 ? nBytes : k == 11 ? nObj : (uint64_t)k * 1000);
+  tl_dump_uv(&w, 42);
   /* One bucket per kind, samples for 1 in 8192 objects. */
   static const char *azSite[] = {"main.newNode", "main.newPayload", "main.newTree",
                                  "main.newBig", "main.newFan", "main.newLeaf"};
   for (int k = 0; k < 6; k++) {
-    w_uv(16); w_uv(0x7f0000 + k * 64); w_uv(64); w_uv(2);
-    w_str(azSite[k]); w_str("/src/main.go"); w_uv(10 + k);
-    w_str("main.main"); w_str("/src/main.go"); w_uv(5);
-    w_uv(nObj / 6); w_uv(0);
+    tl_dump_uv(&w, 16); tl_dump_uv(&w, 0x7f0000 + k * 64); tl_dump_uv(&w, 64); tl_dump_uv(&w, 2);
+    tl_dump_str(&w, azSite[k]); tl_dump_str(&w, "/src/main.go"); tl_dump_uv(&w, 10 + k);
+    tl_dump_str(&w, "main.main"); tl_dump_str(&w, "/src/main.go"); tl_dump_uv(&w, 5);
+    tl_dump_uv(&w, nObj / 6); tl_dump_uv(&w, 0);
   }
   for (uint32_t i = 0; i < nObj; i += 8192) { /* MemProfileRate 512 KiB: 1 in ~8K */
-    w_uv(17);
-    w_uv(aObj[i].addr + (aObj[i].kind == K_BIG && bHeader ? 8 : 0));
-    w_uv(0x7f0000 + aObj[i].kind * 64);
+    tl_dump_uv(&w, 17);
+    tl_dump_uv(&w, aObj[i].addr + (aObj[i].kind == K_BIG && bHeader ? 8 : 0));
+    tl_dump_uv(&w, 0x7f0000 + aObj[i].kind * 64);
   }
-  w_uv(0);
+  tl_dump_uv(&w, 0);
   if (fclose(out) != 0) {
     perror("gendump: close");
     return 1;
   }
   fprintf(stderr, "gendump: %u objects (+%llu phantom slots) in %u spans, %u roots, %llu bytes "
           "(%.1f per object)\n", nObj, (unsigned long long)nPhantom, nSpan, nHead,
-          (unsigned long long)nOut, (double)nOut / nObj);
+          (unsigned long long)w.nOut, (double)w.nOut / nObj);
   free(aOrder);
   free(aSpanObj);
   free(aSpanAt);
@@ -458,5 +430,6 @@ int main(int argc, char **argv) {
   free(aSpan);
   free(aHead);
   free(pContent);
+  free(aFanOff);
   return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
+#include "lib/domiter.h"
 
 /* CPU seconds (user + system): steadier than wall time on a shared machine. */
 static double now(void) {
@@ -148,7 +149,7 @@ int main(int argc, char **argv) {
   uint32_t *aIdom = malloc(((size_t)n + 1) * 4), *aOrder = malloc(((size_t)n + 2) * 4), nR;
   uint64_t *aRet = calloc((size_t)n + 1, 8);
   t0 = now();
-  (getenv("ITER") ? hs_dominators_iter : hs_dominators)(n + 1, n, g->aFwdStart, g->aFwdDst, g->aRevStart, g->aRevSrc, aIdom, aOrder, &nR);
+  (getenv("ITER") ? tl_dominators_iter : hs_dominators)(n + 1, n, g->aFwdStart, g->aFwdDst, g->aRevStart, g->aRevSrc, aIdom, aOrder, &nR);
   for (uint32_t i = nR; i-- > 0;) {
     uint32_t v = aOrder[i];
     aRet[v] += g->aSize[v];

@@ -16,7 +16,7 @@ N=${1:-10000000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cc -O2 -o "$tmp/gendump" tests/bench/gendump.c
+cc -O2 -Itests -o "$tmp/gendump" tests/bench/gendump.c tests/lib/dumpwriter.c
 "$tmp/gendump" "$tmp/heap.dump" "$N" go1.23.5
 cat "$tmp/heap.dump" > /dev/null
 SIZE=$(stat -c %s "$tmp/heap.dump")

@@ -15,13 +15,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 . tests/bench/libs.sh
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -o "$tmp/graph-bench" tests/bench/graph-bench.c \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Iinclude -Icore -Itests -o "$tmp/graph-bench" tests/bench/graph-bench.c tests/lib/domiter.c \
   "$B/core/libheapscope.a" $LIBS
 echo "--- synthetic graph (random: 2.5 pointers per object, 20% of them far), $N objects"
 "$tmp/graph-bench" "$N" "$tmp"
 
 echo "--- heap dump from gendump, $N objects"
-cc -O2 -o "$tmp/gendump" tests/bench/gendump.c
+cc -O2 -Itests -o "$tmp/gendump" tests/bench/gendump.c tests/lib/dumpwriter.c
 "$tmp/gendump" "$tmp/heap.dump" "$N" go1.23.5
 SIZE=$(stat -c %s "$tmp/heap.dump")
 cat "$tmp/heap.dump" > /dev/null

@@ -19,8 +19,8 @@ DUMP="$DIR/heap-$N-$GOVER.dump"
 [ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP"' EXIT
 
 . tests/bench/libs.sh
-cc -O2 -o "$DIR/gendump" tests/bench/gendump.c
-cc -O2 -D_GNU_SOURCE -Iinclude -o "$DIR/heapload" tests/bench/heapload.c \
+cc -O2 -Itests -o "$DIR/gendump" tests/bench/gendump.c tests/lib/dumpwriter.c
+cc -O2 -D_GNU_SOURCE -Iinclude -Icore -Itests -o "$DIR/heapload" tests/bench/heapload.c core/formats/dumpscan.c \
   "$B/core/libheapscope.a" $LIBS
 
 [ -f "$DUMP" ] || "$DIR/gendump" "$DUMP" "$N" "$GOVER"

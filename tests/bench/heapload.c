@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "heapscope/heap.h"
+#include "formats/dumpscan.h"
 
 /* CPU seconds (user + system) of this process: steadier than wall time on
 ** a shared machine, and what the stage costs. */

@@ -28,7 +28,7 @@ DUMP="$DIR/realheap-$REC.dump"
 [ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
 
 . tests/bench/libs.sh
-cc -O2 -D_GNU_SOURCE -Iinclude -o "$DIR/heapload" tests/bench/heapload.c \
+cc -O2 -D_GNU_SOURCE -Iinclude -Icore -Itests -o "$DIR/heapload" tests/bench/heapload.c core/formats/dumpscan.c \
   "$B/core/libheapscope.a" $LIBS
 if [ ! -f "$DUMP" ]; then
   (cd tests/bench/realheap && GOTOOLCHAIN=local GOFLAGS=-trimpath "$GO" build -o "$DIR/realheap" .)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "heapscope/heap.h"
+#include "formats/dumpscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
   hs_case *c = hs_case_new("fuzz");

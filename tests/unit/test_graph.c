@@ -18,6 +18,7 @@
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
+#include "lib/domiter.h"
 #include "testutil.h"
 
 /* ---------------------------------------------------------------- helpers */
@@ -118,7 +119,7 @@ static void test_random_vs_naive(void **state) {
     }
     /* the second algorithm agrees too */
     uint32_t *aIt = malloc((nObj + 1) * 4), *aOrd = malloc((nObj + 2) * 4), nR;
-    assert_int_equal(hs_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
+    assert_int_equal(tl_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
                                         g->aRevSrc, aIt, aOrd, &nR), HS_OK);
     for (uint32_t v = 0; v < nObj; v++)
       if (aIt[v] != aRef[v])
@@ -162,7 +163,7 @@ static void test_cross_check_large(void **state) {
     hs_graph *g = NULL;
     assert_int_equal(hs_graph_from_edges(nObj, aSize, nEdge, aSrc, aDst, NULL, 8, aRoot, &g), HS_OK);
     uint32_t *aIt = malloc((nObj + 1) * 4), *aOrd = malloc((nObj + 2) * 4), nR;
-    assert_int_equal(hs_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
+    assert_int_equal(tl_dominators_iter(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
                                         g->aRevSrc, aIt, aOrd, &nR), HS_OK);
     assert_memory_equal(aIt, g->aIdom, (size_t)nObj * 4);
     assert_int_equal(nR, nObj + 1 - g->nUnreachable);

@@ -20,6 +20,8 @@
 #include <json-c/json.h>
 
 #include "heapscope/heap.h"
+#include "lib/dumpwriter.h"
+#include "formats/dumpscan.h"
 
 /* ------------------------------------------------------------------ */
 /* Samples. */
@@ -358,70 +360,27 @@ static void test_samples(void **state) {
 /* ------------------------------------------------------------------ */
 /* Hand-built dumps. */
 
-typedef struct wbuf {
-  uint8_t *p;
-  size_t n, nCap;
-} wbuf;
-
-static void w_bytes(wbuf *w, const void *p, size_t n) {
-  if (w->n + n > w->nCap) {
-    w->nCap = (w->n + n) * 2 + 64;
-    w->p = realloc(w->p, w->nCap);
-    assert_non_null(w->p);
-  }
-  memcpy(w->p + w->n, p, n);
-  w->n += n;
-}
-static void w_uv(wbuf *w, uint64_t v) {
-  uint8_t b[10];
-  int n = 0;
-  while (v >= 0x80) {
-    b[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  b[n++] = (uint8_t)v;
-  w_bytes(w, b, n);
-}
-static void w_str(wbuf *w, const char *z) {
-  w_uv(w, strlen(z));
-  w_bytes(w, z, strlen(z));
-}
-static void w_params(wbuf *w, const char *zVersion) {
-  w_bytes(w, "go1.7 heap dump\n", 16);
-  w_uv(w, 6);
-  w_uv(w, 0);
-  w_uv(w, 8);
-  w_uv(w, 0xc000000000ull);
-  w_uv(w, 0xc004000000ull);
-  w_str(w, "amd64");
-  w_str(w, zVersion);
-  w_uv(w, 4);
+/* The params record of a 64-bit little-endian amd64 dump (4 CPUs). */
+static void w_params(tl_dump *w, const char *zVersion) {
+  tl_dump_params(w, 0xc000000000ull, 0xc004000000ull, "amd64", zVersion, 4);
 }
 /* An object of n bytes whose words are a[] (the rest zero) and whose
 ** pointer fields are at the byte offsets aOff[0..nOff). */
-static void w_object(wbuf *w, uint64_t iAddr, uint64_t n, const uint64_t *a, int nWord,
+static void w_object(tl_dump *w, uint64_t iAddr, uint64_t n, const uint64_t *a, int nWord,
                      const uint64_t *aOff, int nOff) {
-  w_uv(w, 1);
-  w_uv(w, iAddr);
-  w_uv(w, n);
   uint8_t *p = calloc(1, n);
   for (int i = 0; i < nWord && (uint64_t)(i + 1) * 8 <= n; i++) memcpy(p + i * 8, &a[i], 8);
-  w_bytes(w, p, n);
+  tl_dump_object(w, iAddr, p, n, aOff, nOff);
   free(p);
-  for (int i = 0; i < nOff; i++) {
-    w_uv(w, 1);
-    w_uv(w, aOff[i]);
-  }
-  w_uv(w, 0);
 }
 
 /* A small dump exercising every record kind. */
-static wbuf make_dump(void) {
-  wbuf w = {0};
+static tl_dump make_dump(void) {
+  tl_dump w = {0};
   w_params(&w, "go1.23.0");
   /* type + itab */
-  w_uv(&w, 3); w_uv(&w, 0x5e0000); w_uv(&w, 616); w_str(&w, "main.Big"); w_uv(&w, 1);
-  w_uv(&w, 8); w_uv(&w, 0x5f0000); w_uv(&w, 0x5e0000);
+  tl_dump_uv(&w, 3); tl_dump_uv(&w, 0x5e0000); tl_dump_uv(&w, 616); tl_dump_str(&w, "main.Big"); tl_dump_uv(&w, 1);
+  tl_dump_uv(&w, 8); tl_dump_uv(&w, 0x5f0000); tl_dump_uv(&w, 0x5e0000);
   /* Objects in two spans, the higher one first. */
   uint64_t a1[] = {0xc000001010ull, 0};      /* -> interior of the 2nd object below */
   uint64_t off1[] = {0};
@@ -435,43 +394,43 @@ static wbuf make_dump(void) {
   uint64_t offBig[] = {8};
   w_object(&w, 0xc000003000ull, 640, aBig, 2, offBig, 1);
   /* goroutine 7 with one frame whose local points at 0xc000002008 */
-  w_uv(&w, 4); w_uv(&w, 0xc000100000ull); w_uv(&w, 0xc000200000ull); w_uv(&w, 7);
-  w_uv(&w, 0x401010); w_uv(&w, 4); w_uv(&w, 0); w_uv(&w, 0); w_uv(&w, 12345);
-  w_str(&w, "chan receive"); w_uv(&w, 0); w_uv(&w, 0); w_uv(&w, 0xc000300000ull); w_uv(&w, 0);
-  w_uv(&w, 5); w_uv(&w, 0xc000200000ull); w_uv(&w, 0); w_uv(&w, 0);
+  tl_dump_uv(&w, 4); tl_dump_uv(&w, 0xc000100000ull); tl_dump_uv(&w, 0xc000200000ull); tl_dump_uv(&w, 7);
+  tl_dump_uv(&w, 0x401010); tl_dump_uv(&w, 4); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0); tl_dump_uv(&w, 12345);
+  tl_dump_str(&w, "chan receive"); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0xc000300000ull); tl_dump_uv(&w, 0);
+  tl_dump_uv(&w, 5); tl_dump_uv(&w, 0xc000200000ull); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
   uint64_t fr[2] = {0, 0xc000002008ull};
-  w_uv(&w, 16); w_bytes(&w, fr, 16);
-  w_uv(&w, 0x401000); w_uv(&w, 0x401020); w_uv(&w, 0x401020); w_str(&w, "main.worker");
-  w_uv(&w, 1); w_uv(&w, 8); w_uv(&w, 0);
+  tl_dump_uv(&w, 16); tl_dump_bytes(&w, fr, 16);
+  tl_dump_uv(&w, 0x401000); tl_dump_uv(&w, 0x401020); tl_dump_uv(&w, 0x401020); tl_dump_str(&w, "main.worker");
+  tl_dump_uv(&w, 1); tl_dump_uv(&w, 8); tl_dump_uv(&w, 0);
   /* defer and panic of goroutine 7 */
-  w_uv(&w, 14); w_uv(&w, 0xc000300000ull); w_uv(&w, 0xc000100000ull); w_uv(&w, 0xc000200000ull);
-  w_uv(&w, 0x401030); w_uv(&w, 0xc000001000ull); w_uv(&w, 0x402000); w_uv(&w, 0);
-  w_uv(&w, 15); w_uv(&w, 0xc000400000ull); w_uv(&w, 0xc000100000ull); w_uv(&w, 0x5e0000);
-  w_uv(&w, 0xc000001010ull); w_uv(&w, 0); w_uv(&w, 0);
+  tl_dump_uv(&w, 14); tl_dump_uv(&w, 0xc000300000ull); tl_dump_uv(&w, 0xc000100000ull); tl_dump_uv(&w, 0xc000200000ull);
+  tl_dump_uv(&w, 0x401030); tl_dump_uv(&w, 0xc000001000ull); tl_dump_uv(&w, 0x402000); tl_dump_uv(&w, 0);
+  tl_dump_uv(&w, 15); tl_dump_uv(&w, 0xc000400000ull); tl_dump_uv(&w, 0xc000100000ull); tl_dump_uv(&w, 0x5e0000);
+  tl_dump_uv(&w, 0xc000001010ull); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
   /* OS thread */
-  w_uv(&w, 9); w_uv(&w, 0x7000); w_uv(&w, 0); w_uv(&w, 4242);
+  tl_dump_uv(&w, 9); tl_dump_uv(&w, 0x7000); tl_dump_uv(&w, 0); tl_dump_uv(&w, 4242);
   /* data segment: a pointer at +8 to the headered object's Go pointer */
   uint64_t seg[2] = {0, 0xc000003008ull};
-  w_uv(&w, 12); w_uv(&w, 0x700000); w_uv(&w, 16); w_bytes(&w, seg, 16);
-  w_uv(&w, 1); w_uv(&w, 8); w_uv(&w, 0);
-  w_uv(&w, 13); w_uv(&w, 0x710000); w_uv(&w, 0); w_uv(&w, 0);
+  tl_dump_uv(&w, 12); tl_dump_uv(&w, 0x700000); tl_dump_uv(&w, 16); tl_dump_bytes(&w, seg, 16);
+  tl_dump_uv(&w, 1); tl_dump_uv(&w, 8); tl_dump_uv(&w, 0);
+  tl_dump_uv(&w, 13); tl_dump_uv(&w, 0x710000); tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
   /* finalizer + queued finalizer + other root */
-  w_uv(&w, 7); w_uv(&w, 0xc000002010ull); w_uv(&w, 0x5a0000); w_uv(&w, 0x403000);
-  w_uv(&w, 0x5e0000); w_uv(&w, 0x5e0000);
-  w_uv(&w, 11); w_uv(&w, 0xc000001000ull); w_uv(&w, 0x5a0000); w_uv(&w, 0x403000);
-  w_uv(&w, 0); w_uv(&w, 0);
-  w_uv(&w, 2); w_str(&w, "a runtime root"); w_uv(&w, 0xc000002000ull);
+  tl_dump_uv(&w, 7); tl_dump_uv(&w, 0xc000002010ull); tl_dump_uv(&w, 0x5a0000); tl_dump_uv(&w, 0x403000);
+  tl_dump_uv(&w, 0x5e0000); tl_dump_uv(&w, 0x5e0000);
+  tl_dump_uv(&w, 11); tl_dump_uv(&w, 0xc000001000ull); tl_dump_uv(&w, 0x5a0000); tl_dump_uv(&w, 0x403000);
+  tl_dump_uv(&w, 0); tl_dump_uv(&w, 0);
+  tl_dump_uv(&w, 2); tl_dump_str(&w, "a runtime root"); tl_dump_uv(&w, 0xc000002000ull);
   /* memstats */
-  w_uv(&w, 10);
-  for (int i = 0; i < 24 + 256; i++) w_uv(&w, i);
-  w_uv(&w, 3);
+  tl_dump_uv(&w, 10);
+  for (int i = 0; i < 24 + 256; i++) tl_dump_uv(&w, i);
+  tl_dump_uv(&w, 3);
   /* memprof bucket with 2 frames, then an alloc sample at the Go pointer */
-  w_uv(&w, 16); w_uv(&w, 0x7f0000); w_uv(&w, 640); w_uv(&w, 2);
-  w_str(&w, "main.makeBig"); w_str(&w, "/src/main.go"); w_uv(&w, 42);
-  w_str(&w, "main.main"); w_str(&w, "/src/main.go"); w_uv(&w, 10);
-  w_uv(&w, 5); w_uv(&w, 1);
-  w_uv(&w, 17); w_uv(&w, 0xc000003008ull); w_uv(&w, 0x7f0000);
-  w_uv(&w, 0);
+  tl_dump_uv(&w, 16); tl_dump_uv(&w, 0x7f0000); tl_dump_uv(&w, 640); tl_dump_uv(&w, 2);
+  tl_dump_str(&w, "main.makeBig"); tl_dump_str(&w, "/src/main.go"); tl_dump_uv(&w, 42);
+  tl_dump_str(&w, "main.main"); tl_dump_str(&w, "/src/main.go"); tl_dump_uv(&w, 10);
+  tl_dump_uv(&w, 5); tl_dump_uv(&w, 1);
+  tl_dump_uv(&w, 17); tl_dump_uv(&w, 0xc000003008ull); tl_dump_uv(&w, 0x7f0000);
+  tl_dump_uv(&w, 0);
   return w;
 }
 
@@ -488,7 +447,7 @@ static int has_diag(const hs_case *c, int level, const char *zPart) {
 }
 
 static void test_handmade(void **state) {
-  wbuf w = make_dump();
+  tl_dump w = make_dump();
   int rc;
   hs_case *c = load_bytes(w.p, w.n, &rc);
   assert_int_equal(rc, HS_OK);
@@ -575,10 +534,10 @@ static void test_handmade(void **state) {
   hs_case_free(c);
 
   /* Go 1.19: no header, even with the same bytes. */
-  wbuf w19 = {0};
+  tl_dump w19 = {0};
   w_params(&w19, "go1.19.8");
   w_object(&w19, 0xc000003000ull, 640, aWant /* any words */, 2, (uint64_t[]){8}, 1);
-  w_uv(&w19, 0);
+  tl_dump_uv(&w19, 0);
   c = load_bytes(w19.p, w19.n, &rc);
   assert_int_equal(rc, HS_OK);
   assert_int_equal(c->pHeap->nObj, 1);
@@ -595,7 +554,7 @@ static void test_handmade(void **state) {
 ** 0xc000012000: 48-byte objects without pointers, all 170 slots real. */
 static void test_phantoms(void **state) {
   for (int bNew = 0; bNew < 2; bNew++) {
-    wbuf w = {0};
+    tl_dump w = {0};
     w_params(&w, bNew ? "go1.22.0" : "go1.21.13");
     uint64_t off0[] = {0};
     uint64_t aP[] = {0xc000012000ull};
@@ -609,7 +568,7 @@ static void test_phantoms(void **state) {
     /* A big header object after them: its type survives the renumbering. */
     uint64_t aBig[] = {0x5e0000, 0xc000010000ull};
     w_object(&w, 0xc000014000ull, 640, aBig, 2, (uint64_t[]){8}, 1);
-    w_uv(&w, 0);
+    tl_dump_uv(&w, 0);
     int rc;
     hs_case *c = load_bytes(w.p, w.n, &rc);
     assert_int_equal(rc, HS_OK);
@@ -628,7 +587,7 @@ static void test_phantoms(void **state) {
 /* Cutting the dump anywhere keeps what was complete, says where, and never
 ** reads out of bounds (the asan build runs this too). */
 static void test_truncated(void **state) {
-  wbuf w = make_dump();
+  tl_dump w = make_dump();
   for (size_t n = 0; n < w.n; n++) {
     int rc;
     hs_case *c = load_bytes(w.p, n, &rc);
@@ -700,12 +659,12 @@ static void test_corrupt(void **state) {
   assert_int_equal(l->xSniff((const uint8_t *)"go1.7 heap dump\n", 16), 100);
 
   int rc;
-  wbuf w = {0};
+  tl_dump w = {0};
   /* Unknown record kind after params. */
   w_params(&w, "go1.23.0");
   size_t iBad = w.n;
-  w_uv(&w, 99);
-  w_uv(&w, 1);
+  tl_dump_uv(&w, 99);
+  tl_dump_uv(&w, 1);
   hs_case *c = load_bytes(w.p, w.n, &rc);
   assert_non_null(c->pHeap);
   char zOff[64];
@@ -718,8 +677,8 @@ static void test_corrupt(void **state) {
   w.n = iBad;
   uint8_t aFF[11];
   memset(aFF, 0xff, sizeof aFF);
-  w_bytes(&w, "\x01", 1);
-  w_bytes(&w, aFF, sizeof aFF);
+  tl_dump_bytes(&w, "\x01", 1);
+  tl_dump_bytes(&w, aFF, sizeof aFF);
   c = load_bytes(w.p, w.n, &rc);
   assert_int_equal(rc, HS_ETRUNC);
   assert_true(has_diag(c, HS_WARNING, "longer than 10 bytes"));
@@ -728,10 +687,10 @@ static void test_corrupt(void **state) {
 
   /* A length far beyond the end. */
   w.n = iBad;
-  w_uv(&w, 1);
-  w_uv(&w, 0xc000001000ull);
-  w_uv(&w, 1ull << 40);
-  w_bytes(&w, "abcdefgh", 8);
+  tl_dump_uv(&w, 1);
+  tl_dump_uv(&w, 0xc000001000ull);
+  tl_dump_uv(&w, 1ull << 40);
+  tl_dump_bytes(&w, "abcdefgh", 8);
   c = load_bytes(w.p, w.n, &rc);
   assert_int_equal(rc, HS_ETRUNC);
   assert_true(has_diag(c, HS_WARNING, "which says 1099511627776 bytes follow"));
@@ -742,7 +701,7 @@ static void test_corrupt(void **state) {
   w.n = iBad;
   w_object(&w, 0xc000001000ull, 16, NULL, 0, (uint64_t[]){12}, 1);
   w_object(&w, 0xc000001010ull, 16, NULL, 0, (uint64_t[]){8}, 1);
-  w_uv(&w, 0);
+  tl_dump_uv(&w, 0);
   c = load_bytes(w.p, w.n, &rc);
   assert_int_equal(rc, HS_OK);
   assert_int_equal(c->pHeap->nObj, 1);
@@ -755,7 +714,7 @@ static void test_corrupt(void **state) {
   w_object(&w, 0xc000001000ull, 32, NULL, 0, NULL, 0);
   w_object(&w, 0xc000000ff0ull, 32, NULL, 0, NULL, 0);
   w_object(&w, 0xc000002000ull, 16, NULL, 0, NULL, 0);
-  w_uv(&w, 0);
+  tl_dump_uv(&w, 0);
   c = load_bytes(w.p, w.n, &rc);
   assert_int_equal(rc, HS_OK);
   assert_int_equal(c->pHeap->nObj, 2);
