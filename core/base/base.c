@@ -1,9 +1,10 @@
 /*
  * Small utilities every layer uses: string copies and printf into fresh
  * memory, human byte counts, the Ctrl-C flag long loops poll, and the
- * memory the machine (or its cgroup) allows.  They are
- * declared in heapscope/heapscope.h (part of the public C API) and depend on
- * nothing else in heapscope, so any folder may call them.
+ * memory the machine (or its cgroup) allows, declared in
+ * heapscope/heapscope.h (part of the public C API); and the growable-array
+ * helper of base.h.  They depend on nothing else in heapscope, so any
+ * folder may call them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +12,17 @@
 #include <unistd.h>
 
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 
 volatile int hs_interrupted;
 
 char *hs_strdup(const char *z) { return z ? strdup(z) : NULL; }
 char *hs_strndup(const char *z, size_t n) { return z ? strndup(z, n) : NULL; }
+
+void *hs_realloc_array(void *p, uint64_t n, size_t nSize) {
+  if (nSize && n > SIZE_MAX / nSize) return NULL;
+  return realloc(p, (size_t)n * nSize);
+}
 
 char *hs_vmprintf(const char *zFmt, va_list ap) {
   char *z = NULL;

@@ -10,6 +10,28 @@
 #include <stdint.h>
 
 /* ------------------------------------------------------------------ */
+/* Growable arrays.  When the array a (an lvalue) of nCap elements (an
+** lvalue of any integer type) is full, HS_GROW(a, nCap, nFirst) doubles it
+** (nFirst elements the first time).  It evaluates to 0, or to -1 when
+** memory ran out or the size overflows (a and nCap unchanged).  Doubling
+** costs O(1) amortised per element and at most twice the memory the
+** elements need.  The one idiom for appending:
+**   if (n == nCap && HS_GROW(a, nCap, 64)) return HS_ENOMEM;
+**   a[n++] = x; */
+#define HS_GROW(a, nCap, nFirst)                                                  \
+  __extension__({                                                                 \
+    __typeof__(nCap) nNew_ = (nCap) ? (nCap) * 2 : (nFirst);                      \
+    void *pNew_ = hs_realloc_array((void *)(a), (uint64_t)nNew_, sizeof *(a));    \
+    if (pNew_) {                                                                  \
+      (a) = pNew_;                                                                \
+      (nCap) = nNew_;                                                             \
+    }                                                                             \
+    pNew_ ? 0 : -1;                                                               \
+  })
+/* realloc(p, n * nSize), NULL when the product overflows. */
+void *hs_realloc_array(void *p, uint64_t n, size_t nSize);
+
+/* ------------------------------------------------------------------ */
 /* Time.  The one RFC 3339 parser of the project ("2026-11-21T22:05:41.6239Z",
 ** "...+02:00"; a space may replace the T).
 **

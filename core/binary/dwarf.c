@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "binary/binint.h"
+#include "base/base.h"
 
 enum {
   AT_GO_KIND = 0x2900,
@@ -66,13 +67,7 @@ typedef struct dwread {
 } dwread;
 
 static int push(uint64_t **pa, uint32_t *pn, uint32_t *pCap, uint64_t v) {
-  if (*pn == *pCap) {
-    uint32_t nCap = *pCap ? *pCap * 2 : 1024;
-    uint64_t *aNew = realloc(*pa, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    *pa = aNew;
-    *pCap = nCap;
-  }
+  if (*pn == *pCap && HS_GROW(*pa, *pCap, 1024)) return HS_ENOMEM;
   (*pa)[(*pn)++] = v;
   return HS_OK;
 }
@@ -182,13 +177,7 @@ static uint32_t go_name(hs_binary *b, const char *z) {
 
 static int add_field(hs_binary *b, uint32_t idName, int32_t iType, uint64_t iOff) {
   binint *x = b->pInt;
-  if (b->nField == x->nFieldCap) {
-    uint32_t nCap = x->nFieldCap ? x->nFieldCap * 2 : 4096;
-    hs_binfield *aNew = realloc(b->aField, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    b->aField = aNew;
-    x->nFieldCap = nCap;
-  }
+  if (b->nField == x->nFieldCap && HS_GROW(b->aField, x->nFieldCap, 4096)) return HS_ENOMEM;
   b->aField[b->nField++] = (hs_binfield){idName, iType, iOff};
   return HS_OK;
 }
@@ -333,13 +322,7 @@ static int add_func(hs_binary *b, Dwarf_Die *d, uint64_t iCuOff) {
   Dwarf_Addr lo, hi;
   const char *zName = dwarf_diename(d);
   if (!zName || dwarf_lowpc(d, &lo) != 0 || dwarf_highpc(d, &hi) != 0 || hi <= lo) return HS_OK;
-  if (x->nFunc == x->nFuncCap) {
-    uint32_t nCap = x->nFuncCap ? x->nFuncCap * 2 : 1024;
-    binfunc *aNew = realloc(x->aFunc, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    x->aFunc = aNew;
-    x->nFuncCap = nCap;
-  }
+  if (x->nFunc == x->nFuncCap && HS_GROW(x->aFunc, x->nFuncCap, 1024)) return HS_ENOMEM;
   uint32_t id = hs_str_internz(b->pStr, zName);
   if (id == UINT32_MAX) return HS_ENOMEM;
   x->aFunc[x->nFunc++] = (binfunc){id, lo, hi, iCuOff, dwarf_dieoffset(d)};

@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "binary/binint.h"
+#include "base/base.h"
 
 int hs_binary_is_elf(const uint8_t *p, uint64_t n) {
   return n >= 16 && memcmp(p, "\x7f" "ELF", 4) == 0;
@@ -120,13 +121,7 @@ static const char *read_buildinfo(hs_binary *b, const uint8_t *p, uint64_t n) {
 }
 
 static int add_sect(binint *x, uint64_t iAddr, uint64_t nSize, uint64_t iOff) {
-  if (x->nSect == x->nSectCap) {
-    int nCap = x->nSectCap ? x->nSectCap * 2 : 16;
-    binsect *aNew = realloc(x->aSect, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    x->aSect = aNew;
-    x->nSectCap = nCap;
-  }
+  if (x->nSect == x->nSectCap && HS_GROW(x->aSect, x->nSectCap, 16)) return HS_ENOMEM;
   x->aSect[x->nSect++] = (binsect){iAddr, nSize, iOff};
   return HS_OK;
 }

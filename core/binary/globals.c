@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "binary/binint.h"
+#include "base/base.h"
 
 static int cmp_global(const void *pA, const void *pB) {
   const hs_binglobal *a = pA, *b = pB;
@@ -15,13 +16,7 @@ static int cmp_global(const void *pA, const void *pB) {
 int binint_add_global(hs_binary *b, const char *zName, uint64_t iAddr, uint64_t nSize,
                       int32_t iType) {
   binint *x = b->pInt;
-  if (b->nGlobal == x->nGlobalCap) {
-    uint32_t nCap = x->nGlobalCap ? x->nGlobalCap * 2 : 256;
-    hs_binglobal *aNew = realloc(b->aGlobal, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    b->aGlobal = aNew;
-    x->nGlobalCap = nCap;
-  }
+  if (b->nGlobal == x->nGlobalCap && HS_GROW(b->aGlobal, x->nGlobalCap, 256)) return HS_ENOMEM;
   uint32_t id = hs_str_internz(b->pStr, zName);
   if (id == UINT32_MAX) return HS_ENOMEM;
   b->aGlobal[b->nGlobal++] = (hs_binglobal){id, iAddr, nSize, iType};

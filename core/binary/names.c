@@ -36,6 +36,7 @@
 #include "binary/binint.h"
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
+#include "base/base.h"
 
 /* How an object holds its type: one value (named T), a slice's backing
 ** array (named []T), a string's bytes (named string), or consecutive values
@@ -100,15 +101,9 @@ static int has_ptr(typer *t, int32_t iType, int depth) {
 }
 
 static void push(typer *t, uint64_t i) {
-  if (t->nQueue == t->nQueueCap) {
-    uint64_t nCap = t->nQueueCap ? t->nQueueCap * 2 : 4096;
-    uint64_t *aNew = realloc(t->aQueue, nCap * sizeof *aNew);
-    if (!aNew) {
-      t->rc = HS_ENOMEM;
-      return;
-    }
-    t->aQueue = aNew;
-    t->nQueueCap = nCap;
+  if (t->nQueue == t->nQueueCap && HS_GROW(t->aQueue, t->nQueueCap, 4096)) {
+    t->rc = HS_ENOMEM;
+    return;
   }
   t->aQueue[t->nQueue++] = i;
 }

@@ -12,6 +12,7 @@
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
+#include "base/base.h"
 
 
 typedef struct entry {
@@ -26,15 +27,9 @@ typedef struct collect {
 
 static int collect_one(void *pArg, hs_input *pIn, const char *zRel) {
   collect *c = pArg;
-  if (c->n == c->nCap) {
-    int nCap = c->nCap ? c->nCap * 2 : 32;
-    entry *aNew = realloc(c->a, nCap * sizeof *aNew);
-    if (!aNew) {
-      hs_input_free(pIn);
-      return HS_ENOMEM;
-    }
-    c->a = aNew;
-    c->nCap = nCap;
+  if (c->n == c->nCap && HS_GROW(c->a, c->nCap, 32)) {
+    hs_input_free(pIn);
+    return HS_ENOMEM;
   }
   c->a[c->n].pIn = pIn;
   c->a[c->n].zRel = zRel ? hs_strdup(zRel) : NULL;
@@ -44,13 +39,7 @@ static int collect_one(void *pArg, hs_input *pIn, const char *zRel) {
 }
 
 static int caselist_add(hs_caselist *l, hs_case *c) {
-  if (l->nCase == l->nCaseCap) {
-    int nCap = l->nCaseCap ? l->nCaseCap * 2 : 8;
-    hs_case **apNew = realloc(l->apCase, nCap * sizeof *apNew);
-    if (!apNew) return HS_ENOMEM;
-    l->apCase = apNew;
-    l->nCaseCap = nCap;
-  }
+  if (l->nCase == l->nCaseCap && HS_GROW(l->apCase, l->nCaseCap, 8)) return HS_ENOMEM;
   l->apCase[l->nCase++] = c;
   return HS_OK;
 }

@@ -348,13 +348,7 @@ static int add_root(loader *l, int kind, uint64_t iTarget, uint64_t iFrom, const
   hs_table *t = l->pRoots;
   uint64_t i = hs_table_add_row(t);
   if (i == UINT64_MAX) return HS_ENOMEM;
-  if (i >= l->nRootKindCap) {
-    uint64_t nCap = l->nRootKindCap ? l->nRootKindCap * 2 : 1024;
-    uint8_t *aNew = realloc(l->aRootKind, nCap);
-    if (!aNew) return HS_ENOMEM;
-    l->aRootKind = aNew;
-    l->nRootKindCap = nCap;
-  }
+  if (i >= l->nRootKindCap && HS_GROW(l->aRootKind, l->nRootKindCap, 1024)) return HS_ENOMEM;
   l->aRootKind[i] = (uint8_t)kind;
   hs_table_set_strz(t, R_KIND, i, azKind[kind]);
   hs_table_set_u64(t, R_TARGET, i, iTarget);
@@ -370,13 +364,7 @@ static int add_root(loader *l, int kind, uint64_t iTarget, uint64_t iFrom, const
 static int add_seg(loader *l, int kind, const uint8_t *pContent, uint64_t nContent,
                    const uint8_t *pFields, uint64_t iBase) {
   hs_heap *h = l->h;
-  if (h->nSeg == h->nSegCap) {
-    uint64_t nCap = h->nSegCap ? h->nSegCap * 2 : 64;
-    hs_heap_seg *aNew = realloc(h->aSeg, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    h->aSeg = aNew;
-    h->nSegCap = nCap;
-  }
+  if (h->nSeg == h->nSegCap && HS_GROW(h->aSeg, h->nSegCap, 64)) return HS_ENOMEM;
   h->aSeg[h->nSeg++] = (hs_heap_seg){iBase, (uint64_t)(pContent - l->r.pBase), nContent,
                                      (uint64_t)(pFields - l->r.pBase), (uint8_t)kind};
   return HS_OK;
@@ -504,13 +492,7 @@ static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iCont
     pr->iEnd = iAddr + nSize;
     return HS_OK;
   }
-  if (l->nRun == l->nRunCap) {
-    uint64_t nCap = l->nRunCap ? l->nRunCap * 2 : 1024;
-    run *aNew = realloc(l->aRun, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    l->aRun = aNew;
-    l->nRunCap = nCap;
-  }
+  if (l->nRun == l->nRunCap && HS_GROW(l->aRun, l->nRunCap, 1024)) return HS_ENOMEM;
   run *p = &l->aRun[l->nRun++];
   p->iStart = i;
   p->nObj = 1;
@@ -521,13 +503,7 @@ static int push_object(loader *l, uint64_t iAddr, uint64_t nSize, uint64_t iCont
 }
 
 static int push_typed(loader *l, uint64_t iObj, uint64_t iType) {
-  if (l->nTyped == l->nTypedCap) {
-    uint64_t nCap = l->nTypedCap ? l->nTypedCap * 2 : 1024;
-    typed *aNew = realloc(l->aTyped, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    l->aTyped = aNew;
-    l->nTypedCap = nCap;
-  }
+  if (l->nTyped == l->nTypedCap && HS_GROW(l->aTyped, l->nTypedCap, 1024)) return HS_ENOMEM;
   l->aTyped[l->nTyped].iObj = iObj;
   l->aTyped[l->nTyped].iType = iType;
   l->nTyped++;
@@ -536,13 +512,7 @@ static int push_typed(loader *l, uint64_t iObj, uint64_t iType) {
 
 static int note_fn(loader *l, uint64_t iEntry, uint64_t iPc, uint32_t idName) {
   if (iEntry == 0 || iPc < iEntry) return HS_OK;
-  if (l->nFn == l->nFnCap) {
-    uint64_t nCap = l->nFnCap ? l->nFnCap * 2 : 256;
-    fnrange *aNew = realloc(l->aFn, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    l->aFn = aNew;
-    l->nFnCap = nCap;
-  }
+  if (l->nFn == l->nFnCap && HS_GROW(l->aFn, l->nFnCap, 256)) return HS_ENOMEM;
   l->aFn[l->nFn].iEntry = iEntry;
   l->aFn[l->nFn].iMaxPc = iPc;
   l->aFn[l->nFn].idName = idName;

@@ -337,15 +337,9 @@ static int parse_frame(ht *x, const char *z, const char *zEnd) {
     f.zFile = z;
     f.nFile = (size_t)(zE - z);
   }
-  if (x->nFrame == x->nFrameCap) {
-    size_t nCap = x->nFrameCap ? x->nFrameCap * 2 : 64;
-    frame *aNew = realloc(x->aFrame, nCap * sizeof *aNew);
-    if (!aNew) {
-      x->rc = HS_ENOMEM;
-      return 0;
-    }
-    x->aFrame = aNew;
-    x->nFrameCap = nCap;
+  if (x->nFrame == x->nFrameCap && HS_GROW(x->aFrame, x->nFrameCap, 64)) {
+    x->rc = HS_ENOMEM;
+    return 0;
   }
   x->aFrame[x->nFrame++] = f;
   return 0;

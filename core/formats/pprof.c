@@ -315,18 +315,9 @@ typedef struct pprofile {
   char *zArena;
 } pprofile;
 
-/* Grow a vector to hold one more element; 0 or -1 on OOM. */
-static int vec_grow(void **pa, size_t n, size_t *pnCap, size_t sz) {
-  if (n < *pnCap) return 0;
-  size_t nCap = *pnCap ? *pnCap * 2 : 64;
-  void *aNew = realloc(*pa, nCap * sz);
-  if (!aNew) return -1;
-  *pa = aNew;
-  *pnCap = nCap;
-  return 0;
-}
+/* Append x to vector v; 0 or -1 on OOM. */
 #define PUSH(v, x) \
-  (vec_grow((void **)&(v).a, (v).n, &(v).nCap, sizeof *(v).a) ? -1 : ((v).a[(v).n++] = (x), 0))
+  (((v).n == (v).nCap && HS_GROW((v).a, (v).nCap, 64)) ? -1 : ((v).a[(v).n++] = (x), 0))
 
 static void pprofile_free(pprofile *P) {
   free(P->sample_type.a);

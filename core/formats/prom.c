@@ -301,13 +301,7 @@ static prom_family *family(prom_load *p, uint32_t idName, int bCreate) {
   uint64_t i;
   if (hs_u64map_get(&p->mFam, idName, &i)) return &p->aFam[i];
   if (!bCreate) return NULL;
-  if (p->nFam == p->nFamCap) {
-    uint32_t nCap = p->nFamCap ? p->nFamCap * 2 : 64;
-    prom_family *a = realloc(p->aFam, nCap * sizeof *a);
-    if (!a) return NULL;
-    p->aFam = a;
-    p->nFamCap = nCap;
-  }
+  if (p->nFam == p->nFamCap && HS_GROW(p->aFam, p->nFamCap, 64)) return NULL;
   if (hs_u64map_put(&p->mFam, idName, p->nFam) != HS_OK) return NULL;
   prom_family *f = &p->aFam[p->nFam++];
   memset(f, 0, sizeof *f);

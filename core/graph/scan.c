@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "heapscope/scan.h"
+#include "base/base.h"
 
 typedef struct cand {
   uint64_t iLo, iHi;     /* hull of the bytes headers use (iLo > iHi: none yet) */
@@ -144,13 +145,7 @@ static int read_slots(scan *s, const uint8_t *pFields, uint64_t nContent, uint64
   uint64_t off, n = 0;
   while (hs_heap_field_next(&it, &off)) {
     if (off >= nContent || nContent - off < h->nPtrSize) continue;
-    if (n == s->nSlotCap) {
-      uint64_t nCap = s->nSlotCap ? s->nSlotCap * 2 : 256;
-      uint64_t *aNew = realloc(s->aSlot, nCap * sizeof *aNew);
-      if (!aNew) return HS_ENOMEM;
-      s->aSlot = aNew;
-      s->nSlotCap = nCap;
-    }
+    if (n == s->nSlotCap && HS_GROW(s->aSlot, s->nSlotCap, 256)) return HS_ENOMEM;
     s->aSlot[n++] = off;
   }
   *pn = n;
@@ -446,13 +441,7 @@ static int add_pool(hs_pool_hit **pa, uint64_t *pn, uint64_t *pnCap, const hs_po
         (x->iVictim != HS_NONE && (x->iVictim == y->iLocal || x->iVictim == y->iVictim)))
       return HS_OK;
   }
-  if (*pn == *pnCap) {
-    uint64_t nCap = *pnCap ? *pnCap * 2 : 16;
-    hs_pool_hit *aNew = realloc(*pa, nCap * sizeof *aNew);
-    if (!aNew) return HS_ENOMEM;
-    *pa = aNew;
-    *pnCap = nCap;
-  }
+  if (*pn == *pnCap && HS_GROW(*pa, *pnCap, 16)) return HS_ENOMEM;
   (*pa)[(*pn)++] = *x;
   return HS_OK;
 }

@@ -46,6 +46,7 @@
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
 #include "source/gunzip.h"
+#include "base/base.h"
 
 #define SNIFF_WINDOW (64 * 1024)   /* what hs_sniff looks at */
 #define SMALL_FILE (256 * 1024)    /* read, not mapped, up to this size */
@@ -103,13 +104,7 @@ typedef struct walk {
 static int seen_before(walk *w, const struct stat *st) {
   for (int i = 0; i < w->nSeen; i++)
     if (w->aSeen[i].ino == st->st_ino && w->aSeen[i].dev == st->st_dev) return 1;
-  if (w->nSeen == w->nSeenCap) {
-    int nCap = w->nSeenCap ? w->nSeenCap * 2 : 64;
-    seen *aNew = realloc(w->aSeen, nCap * sizeof *aNew);
-    if (!aNew) return 0;
-    w->aSeen = aNew;
-    w->nSeenCap = nCap;
-  }
+  if (w->nSeen == w->nSeenCap && HS_GROW(w->aSeen, w->nSeenCap, 64)) return 0;
   w->aSeen[w->nSeen].dev = st->st_dev;
   w->aSeen[w->nSeen].ino = st->st_ino;
   w->nSeen++;

@@ -9,6 +9,7 @@
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
+#include "base/base.h"
 
 hs_case *hs_case_new(const char *zName) {
   hs_case *c = calloc(1, sizeof *c);
@@ -65,13 +66,7 @@ void hs_case_diag(hs_case *c, hs_level level, const char *zFile, uint64_t iOffse
     c->nDropped++;
     return;
   }
-  if (c->nDiag == c->nDiagCap) {
-    int nCap = c->nDiagCap ? c->nDiagCap * 2 : 16;
-    hs_diag *aNew = realloc(c->aDiag, nCap * sizeof *aNew);
-    if (!aNew) return;
-    c->aDiag = aNew;
-    c->nDiagCap = nCap;
-  }
+  if (c->nDiag == c->nDiagCap && HS_GROW(c->aDiag, c->nDiagCap, 16)) return;
   va_list ap;
   va_start(ap, zFmt);
   hs_diag *d = &c->aDiag[c->nDiag];
@@ -114,13 +109,7 @@ void hs_case_seal(hs_case *c) {
 }
 
 int hs_case_add_input(hs_case *c, hs_input *in) {
-  if (c->nInput == c->nInputCap) {
-    int nCap = c->nInputCap ? c->nInputCap * 2 : 8;
-    hs_input **apNew = realloc(c->apInput, nCap * sizeof *apNew);
-    if (!apNew) return HS_ENOMEM;
-    c->apInput = apNew;
-    c->nInputCap = nCap;
-  }
+  if (c->nInput == c->nInputCap && HS_GROW(c->apInput, c->nInputCap, 8)) return HS_ENOMEM;
   c->apInput[c->nInput++] = in;
   return HS_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "heapscope/heapscope.h"
+#include "base/base.h"
 
 static uint32_t str_hash(const char *z, size_t n) {
   uint32_t h = 2166136261u; /* FNV-1a */
@@ -70,13 +71,7 @@ uint32_t hs_str_intern(hs_strpool *p, const char *z, size_t n) {
     h = (h + 1) & mask;
   }
   if (p->nStr == UINT32_MAX - 1) return UINT32_MAX;
-  if (p->nStr == p->nStrCap) {
-    uint32_t nCap = p->nStrCap ? p->nStrCap * 2 : 64;
-    uint64_t *aNew = realloc(p->aOff, nCap * sizeof *aNew);
-    if (!aNew) return UINT32_MAX;
-    p->aOff = aNew;
-    p->nStrCap = nCap;
-  }
+  if (p->nStr == p->nStrCap && HS_GROW(p->aOff, p->nStrCap, 64)) return UINT32_MAX;
   if (p->nData + n + 1 > p->nDataCap) {
     uint64_t nCap = p->nDataCap ? p->nDataCap : 1024;
     while (nCap < p->nData + n + 1) nCap *= 2;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
+#include "base/base.h"
 
 hs_table *hs_case_table(const hs_case *c, const char *zName) {
   for (int i = 0; i < c->nTable; i++)
@@ -25,13 +26,7 @@ hs_table *hs_table_new(hs_case *c, const char *zName) {
   hs_table *t = hs_case_table(c, zName);
   if (t && !t->bSealed) return t;
   if (t) return NULL; /* sealed: the case is finished */
-  if (c->nTable == c->nTableCap) {
-    int nCap = c->nTableCap ? c->nTableCap * 2 : 16;
-    hs_table **apNew = realloc(c->apTable, nCap * sizeof *apNew);
-    if (!apNew) return NULL;
-    c->apTable = apNew;
-    c->nTableCap = nCap;
-  }
+  if (c->nTable == c->nTableCap && HS_GROW(c->apTable, c->nTableCap, 16)) return NULL;
   t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->zName = hs_strdup(zName);
@@ -71,13 +66,7 @@ static size_t type_size(int type) {
 int hs_table_col(hs_table *t, const char *zName, hs_type type, uint32_t flags) {
   if (t->bSealed || t->nRow > 0) return -1;
   if (hs_table_colidx(t, zName) >= 0) return -1;
-  if (t->nCol == t->nColCap) {
-    int nCap = t->nColCap ? t->nColCap * 2 : 8;
-    hs_column *aNew = realloc(t->aCol, nCap * sizeof *aNew);
-    if (!aNew) return -1;
-    t->aCol = aNew;
-    t->nColCap = nCap;
-  }
+  if (t->nCol == t->nColCap && HS_GROW(t->aCol, t->nColCap, 8)) return -1;
   hs_column *c = &t->aCol[t->nCol];
   memset(c, 0, sizeof *c);
   c->zName = hs_strdup(zName);
