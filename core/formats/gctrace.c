@@ -672,21 +672,14 @@ int hs_gctrace_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOther) 
   memset(&x, 0, sizeof x);
   x.c = c;
   x.in = in;
-  uint32_t id = hs_str_internz(c->pStr, in->zName);
-  x.idSource = id == UINT32_MAX ? 0 : id;
+  x.idSource = hs_golog_source_id(c, in);
   hs_logreader r;
-  hs_logreader_init(&r, in->p, in->n);
+  hs_logreader_init_input(&r, c, in, "gctrace");
   hs_logline L;
-  uint64_t nLine = 0;
   int bHeld = 0;
   for (;;) {
     if (!bHeld && !hs_logreader_next(&r, &L)) break;
     bHeld = 0;
-    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) {
-      hs_case_diag(c, HS_WARNING, in->zName, L.iOff, L.iLine,
-                   "interrupted; the gctrace rows before this line were kept");
-      break;
-    }
     if (L.n < 5) continue;
     int eTab = -1;
     switch (L.z[0]) {

@@ -177,7 +177,23 @@ static void emit_pending(hs_logreader *r, hs_logline *pL, int bCut) {
   r->bPending = 0;
 }
 
-int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
+/* Emit one physical line z[0..n) that starts at iOff; the next starts at
+** iNext.  Returns 1. */
+static int emit_line(hs_logreader *r, hs_logline *pL, size_t iNext, const char *z, size_t n,
+                     uint64_t iOff, const char *zTime, size_t nTime, int bCut) {
+  r->iPos = iNext;
+  r->iLine++;
+  pL->z = z;
+  pL->n = n;
+  pL->iLine = r->iLine;
+  pL->iOff = iOff;
+  pL->zTime = zTime;
+  pL->nTime = nTime;
+  pL->bCut = bCut;
+  return 1;
+}
+
+static int next_record(hs_logreader *r, hs_logline *pL) {
   for (;;) {
     if (r->iPos >= r->n) {
       if (r->bPending) {
@@ -206,16 +222,7 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
     if (r->bPending && eForm == 1 && cStream != r->cStream && !bPartial) {
       /* the other stream's whole record amid a partial one: read it alone
       ** (it lies in the input) and keep joining the partial */
-      r->iPos = iNext;
-      r->iLine++;
-      pL->z = z + iBody;
-      pL->n = nLine - iBody;
-      pL->iLine = r->iLine;
-      pL->iOff = iStart;
-      pL->zTime = z;
-      pL->nTime = nTime;
-      pL->bCut = 0;
-      return 1;
+      return emit_line(r, pL, iNext, z + iBody, nLine - iBody, iStart, z, nTime, 0);
     }
     if (r->bPending && (eForm == 0 || eForm == 3 || cStream != r->cStream)) {
       /* a partial record followed by a plain line or by the other stream's
@@ -225,16 +232,8 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
     }
     if (eForm == 0 || eForm == 3) {
       size_t iSkip = eForm == 3 ? nTime + 1 : 0;
-      r->iPos = iNext;
-      r->iLine++;
-      pL->z = z + iSkip;
-      pL->n = nLine - iSkip;
-      pL->iLine = r->iLine;
-      pL->iOff = iStart;
-      pL->zTime = eForm == 3 ? z : NULL;
-      pL->nTime = eForm == 3 ? nTime : 0;
-      pL->bCut = e == NULL;
-      return 1;
+      return emit_line(r, pL, iNext, z + iSkip, nLine - iSkip, iStart, eForm == 3 ? z : NULL,
+                       eForm == 3 ? nTime : 0, e == NULL);
     }
 
     r->iPos = iNext;
@@ -276,6 +275,28 @@ int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
     emit_pending(r, pL, 0);
     return 1;
   }
+}
+
+int hs_logreader_next(hs_logreader *r, hs_logline *pL) {
+  if (!next_record(r, pL)) return 0;
+  if (r->c && (++r->nRecord & 0xFFFF) == 0 && hs_checkpoint()) {
+    hs_case_diag(r->c, HS_WARNING, r->in->zName, pL->iOff, pL->iLine,
+                 "interrupted; the %s rows before this line were kept", r->zWhat);
+    return 0;
+  }
+  return 1;
+}
+
+void hs_logreader_init_input(hs_logreader *r, hs_case *c, const hs_input *in, const char *zWhat) {
+  hs_logreader_init(r, in->p, in->n);
+  r->c = c;
+  r->in = in;
+  r->zWhat = zWhat;
+}
+
+uint32_t hs_golog_source_id(hs_case *c, const hs_input *in) {
+  uint32_t id = hs_str_internz(c->pStr, in->zName);
+  return id == UINT32_MAX ? 0 : id;
 }
 
 /* ------------------------------------------------------------------ */

@@ -53,14 +53,25 @@ typedef struct hs_logreader {
   int bPending;         /* a partial record is being joined in aBuf */
   char cStream;         /* its stream: 'o' stdout, 'e' stderr (CRI), 'd' Docker */
   int bNoMem;           /* aBuf could not grow: content was truncated */
+  hs_case *c;           /* hs_logreader_init_input: the case warned on Ctrl-C */
+  const hs_input *in;   /* the input read */
+  const char *zWhat;    /* what its rows are, for that warning */
+  uint64_t nRecord;     /* logical lines returned */
 } hs_logreader;
 
 /* A joined partial record is cut at this many bytes (bNoMem is then set). */
 #define HS_LOG_MAX_RECORD (1u << 20)
 
 void hs_logreader_init(hs_logreader *, const uint8_t *p, size_t n);
+/* The same over an input of case c, where Ctrl-C stops reading: every
+** 64 K lines hs_logreader_next polls it and, when pressed, warns on that
+** line that the zWhat ("gctrace") rows before it were kept and ends. */
+void hs_logreader_init_input(hs_logreader *, hs_case *c, const hs_input *in, const char *zWhat);
 /* Next logical line into *pL (valid until the next call); 0 at the end. */
 int hs_logreader_next(hs_logreader *, hs_logline *pL);
+/* The input's name in the case's string pool (0 when memory ran out): the
+** source column of both extractors' rows. */
+uint32_t hs_golog_source_id(hs_case *c, const hs_input *in);
 void hs_logreader_free(hs_logreader *);
 /* The extractors fill their tables from every line of theirs in pIn and
 ** ignore all other lines.  *pnRow receives the rows added; *pbOther is set

@@ -534,19 +534,12 @@ int hs_goroutines_extract(hs_case *c, hs_input *in, uint64_t *pnRow, int *pbOthe
   memset(&x, 0, sizeof x);
   x.c = c;
   x.in = in;
-  uint32_t id = hs_str_internz(c->pStr, in->zName);
-  x.idSource = id == UINT32_MAX ? 0 : id;
+  x.idSource = hs_golog_source_id(c, in);
   hs_logreader r;
-  hs_logreader_init(&r, in->p, in->n);
+  hs_logreader_init_input(&r, c, in, "goroutine dump");
   hs_logline L;
-  uint64_t nLine = 0;
   int bCutLast = 0;
   while (hs_logreader_next(&r, &L)) {
-    if ((++nLine & 0xFFFF) == 0 && hs_checkpoint()) {
-      hs_case_diag(c, HS_WARNING, in->zName, L.iOff, L.iLine,
-                   "interrupted; the goroutine dump rows before this line were kept");
-      break;
-    }
     line(&x, &L, pbOther);
     bCutLast = L.bCut;
     if (x.bNoMem) break;

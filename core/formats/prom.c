@@ -123,24 +123,27 @@ typedef struct prom_sample {
 static int is_name0(int ch) { return isalpha(ch) || ch == '_' || ch == ':'; }
 static int is_name(int ch) { return isalnum(ch) || ch == '_' || ch == ':'; }
 
-/* Parse a Go float from z[0..n) exactly (no read past n).  1 on success. */
-static int parse_float(const char *z, size_t n, double *pV) {
-  char zBuf[64];
-  if (n == 0 || n >= sizeof zBuf) return 0;
+/* z[0..n) as a NUL-terminated string in zBuf (nBuf bytes): 1, or 0 when
+** it is empty or does not fit. */
+static int copy_token(const char *z, size_t n, char *zBuf, size_t nBuf) {
+  if (n == 0 || n >= nBuf) return 0;
   memcpy(zBuf, z, n);
   zBuf[n] = 0;
+  return 1;
+}
+
+/* Parse a Go float from z[0..n) exactly (no read past n).  1 on success. */
+static int parse_float(const char *z, size_t n, double *pV) {
+  char zBuf[64], *e;
+  if (!copy_token(z, n, zBuf, sizeof zBuf)) return 0;
   /* strtod also takes hex floats and "infinity"; Go's ParseFloat does too. */
-  char *e;
   *pV = strtod(zBuf, &e);
   return e == zBuf + n;
 }
 
 static int parse_i64(const char *z, size_t n, int64_t *pV) {
-  char zBuf[32];
-  if (n == 0 || n >= sizeof zBuf) return 0;
-  memcpy(zBuf, z, n);
-  zBuf[n] = 0;
-  char *e;
+  char zBuf[32], *e;
+  if (!copy_token(z, n, zBuf, sizeof zBuf)) return 0;
   long long v = strtoll(zBuf, &e, 10);
   if (e != zBuf + n) return 0;
   *pV = v;

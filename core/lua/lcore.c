@@ -59,12 +59,9 @@ static int case_inputs(lua_State *L) {
   for (int i = 0; i < c->nInput; i++) {
     hs_input *in = c->apInput[i];
     lua_createtable(L, 0, 4);
-    lua_pushstring(L, in->zName);
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, in->zKind ? in->zKind : "unknown");
-    lua_setfield(L, -2, "kind");
-    lua_pushnumber(L, (lua_Number)in->n);
-    lua_setfield(L, -2, "size");
+    hsL_setstr(L, "name", in->zName);
+    hsL_setstr(L, "kind", in->zKind ? in->zKind : "unknown");
+    hsL_setnum(L, "size", (lua_Number)in->n);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -77,23 +74,18 @@ static int case_diags(lua_State *L) {
   for (int i = 0; i < c->nDiag; i++) {
     hs_diag *d = &c->aDiag[i];
     lua_createtable(L, 0, 6);
-    lua_pushstring(L, hs_level_name(d->level));
-    lua_setfield(L, -2, "level");
-    lua_pushstring(L, d->zFile);
-    lua_setfield(L, -2, "file");
+    hsL_setstr(L, "level", hs_level_name(d->level));
+    hsL_setstr(L, "file", d->zFile);
     if (d->iLine) {
-      lua_pushnumber(L, (lua_Number)d->iLine);
-      lua_setfield(L, -2, "line");
+      hsL_setnum(L, "line", (lua_Number)d->iLine);
     } else if (d->iOffset != UINT64_MAX) {
-      lua_pushnumber(L, (lua_Number)d->iOffset);
-      lua_setfield(L, -2, "offset");
+      hsL_setnum(L, "offset", (lua_Number)d->iOffset);
     }
     char *zText = hs_diag_text(d);
     lua_pushstring(L, zText ? zText : d->zMsg);
     free(zText);
     lua_setfield(L, -2, "text");
-    lua_pushstring(L, d->zMsg);
-    lua_setfield(L, -2, "message");
+    hsL_setstr(L, "message", d->zMsg);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -332,10 +324,8 @@ static int l_loaders(lua_State *L) {
     const hs_loader *p = hs_loaders[i];
     const char *z = p->zTables ? p->zTables : "";
     lua_createtable(L, 0, 4);                   /* list, entry */
-    lua_pushstring(L, p->zKind);
-    lua_setfield(L, -2, "kind");
-    lua_pushstring(L, p->zDesc);
-    lua_setfield(L, -2, "desc");
+    hsL_setstr(L, "kind", p->zKind);
+    hsL_setstr(L, "desc", p->zDesc);
     lua_pushlstring(L, z, strcspn(z, ". "));
     lua_setfield(L, -2, "field");
     lua_newtable(L);                            /* list, entry, tables */
@@ -452,7 +442,6 @@ int luaopen_heapscope(lua_State *L) {
   lua_setfield(L, -2, "table_mt");
   luaL_getmetatable(L, HSL_CASE_MT);
   lua_setfield(L, -2, "case_mt");
-  lua_pushstring(L, HS_VERSION);
-  lua_setfield(L, -2, "version");
+  hsL_setstr(L, "version", HS_VERSION);
   return 1;
 }

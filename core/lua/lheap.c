@@ -54,11 +54,6 @@ static uint32_t checkid(lua_State *L, int idx, const hs_graph *g) {
   return (uint32_t)d;
 }
 
-static void setnum(lua_State *L, const char *zKey, double v) {
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, zKey);
-}
-
 /* heap_has(case) -> true if the case has a heap dump */
 static int l_has(lua_State *L) {
   lua_pushboolean(L, hsL_checkcase(L, 1)->pHeap != NULL);
@@ -73,15 +68,15 @@ static int l_params(lua_State *L) {
   lua_setfield(L, -2, "go_version");
   lua_pushstring(L, h->zArch ? h->zArch : "");
   lua_setfield(L, -2, "arch");
-  setnum(L, "ptr_size", h->nPtrSize);
-  setnum(L, "ncpu", h->nCpu);
+  hsL_setnum(L, "ptr_size", h->nPtrSize);
+  hsL_setnum(L, "ncpu", h->nCpu);
   lua_pushboolean(L, h->bBigEndian);
   lua_setfield(L, -2, "big_endian");
-  setnum(L, "heap_start", (double)h->iHeapStart);
-  setnum(L, "heap_end", (double)h->iHeapEnd);
+  hsL_setnum(L, "heap_start", (double)h->iHeapStart);
+  hsL_setnum(L, "heap_end", (double)h->iHeapEnd);
   lua_pushboolean(L, h->bTypeHeader);
   lua_setfield(L, -2, "type_header");
-  setnum(L, "objects", (double)h->nObj);
+  hsL_setnum(L, "objects", (double)h->nObj);
   return 1;
 }
 
@@ -91,13 +86,13 @@ static int l_stats(lua_State *L) {
   hs_heap *h;
   hs_graph *g = checkgraph(L, &h);
   lua_createtable(L, 0, 8);
-  setnum(L, "unreachable", (double)g->nUnreachable);
-  setnum(L, "unreachable_bytes", (double)g->nUnreachableBytes);
-  setnum(L, "dropped", (double)g->nDropped);
-  setnum(L, "root_dropped", (double)g->nRootDropped);
-  setnum(L, "reachable_bytes", (double)g->aRetained[g->nObj]);
-  setnum(L, "edges", (double)g->nEdge);
-  setnum(L, "objects", g->nObj);
+  hsL_setnum(L, "unreachable", (double)g->nUnreachable);
+  hsL_setnum(L, "unreachable_bytes", (double)g->nUnreachableBytes);
+  hsL_setnum(L, "dropped", (double)g->nDropped);
+  hsL_setnum(L, "root_dropped", (double)g->nRootDropped);
+  hsL_setnum(L, "reachable_bytes", (double)g->aRetained[g->nObj]);
+  hsL_setnum(L, "edges", (double)g->nEdge);
+  hsL_setnum(L, "objects", g->nObj);
   lua_pushboolean(L, g->bFromIndex);
   lua_setfield(L, -2, "from_index");
   lua_pushboolean(L, h->bObjFromIndex);       /* the object records were not parsed */
@@ -233,10 +228,10 @@ static int l_root(lua_State *L) {
   lua_setfield(L, -2, "kind");
   lua_pushstring(L, h->aRootDesc ? hs_str(h->pStr, h->aRootDesc[r]) : "");
   lua_setfield(L, -2, "desc");
-  setnum(L, "target", h->aRootTarget ? (double)h->aRootTarget[r] : 0);
-  setnum(L, "from", h->aRootFrom ? (double)h->aRootFrom[r] : 0);
-  setnum(L, "goroutine", h->aRootGoid ? (double)h->aRootGoid[r] : 0);
-  setnum(L, "index", (double)r);
+  hsL_setnum(L, "target", h->aRootTarget ? (double)h->aRootTarget[r] : 0);
+  hsL_setnum(L, "from", h->aRootFrom ? (double)h->aRootFrom[r] : 0);
+  hsL_setnum(L, "goroutine", h->aRootGoid ? (double)h->aRootGoid[r] : 0);
+  hsL_setnum(L, "index", (double)r);
   return 1;
 }
 

@@ -70,4 +70,14 @@ extern hsL_budget hsL_g;
 ** save its history. */
 extern void (*hsL_on_emergency_exit)(void);
 
+/* t[zKey] = v for the table on top of the stack (stack unchanged). */
+static inline void hsL_setnum(lua_State *L, const char *zKey, double v) {
+  lua_pushnumber(L, v);
+  lua_setfield(L, -2, zKey);
+}
+static inline void hsL_setstr(lua_State *L, const char *zKey, const char *z) {
+  lua_pushstring(L, z);
+  lua_setfield(L, -2, zKey);
+}
+
 #endif

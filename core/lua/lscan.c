@@ -10,11 +10,6 @@
 #include "heapscope/scan.h"
 #include "lua/hslua.h"
 
-static void setnum(lua_State *L, const char *zKey, double v) {
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, zKey);
-}
-
 /* heap_scan_slices(case, min_size) -> list of hits, by ascending object id:
 ** {obj (0-based id), headers, lo, hi (addresses used), wasted, slot_objects,
 ** pointers (bool), string (bool), root (bool), holder (object id, or root
@@ -33,23 +28,23 @@ static int l_scan_slices(lua_State *L) {
   for (uint64_t i = 0; i < n; i++) {
     const hs_slice_hit *x = &a[i];
     lua_createtable(L, 0, 14);
-    setnum(L, "obj", x->iObj);
-    setnum(L, "headers", x->nHeader);
-    setnum(L, "lo", (double)x->iLo);
-    setnum(L, "hi", (double)x->iHi);
-    setnum(L, "wasted", (double)x->nWasted);
-    setnum(L, "slot_objects", x->nSlotObj);
+    hsL_setnum(L, "obj", x->iObj);
+    hsL_setnum(L, "headers", x->nHeader);
+    hsL_setnum(L, "lo", (double)x->iLo);
+    hsL_setnum(L, "hi", (double)x->iHi);
+    hsL_setnum(L, "wasted", (double)x->nWasted);
+    hsL_setnum(L, "slot_objects", x->nSlotObj);
     lua_pushboolean(L, x->bPtrs);
     lua_setfield(L, -2, "pointers");
     lua_pushboolean(L, x->bString);
     lua_setfield(L, -2, "string");
     lua_pushboolean(L, x->bRoot);
     lua_setfield(L, -2, "root");
-    setnum(L, "holder", x->iHolder);
-    setnum(L, "holder_off", (double)x->iHolderOff);
-    setnum(L, "ptr", (double)x->iPtr);
-    setnum(L, "len", (double)x->nLen);
-    setnum(L, "cap", (double)x->nCap);
+    hsL_setnum(L, "holder", x->iHolder);
+    hsL_setnum(L, "holder_off", (double)x->iHolderOff);
+    hsL_setnum(L, "ptr", (double)x->iPtr);
+    hsL_setnum(L, "len", (double)x->nLen);
+    hsL_setnum(L, "cap", (double)x->nCap);
     lua_rawseti(L, -2, (int)i + 1);
   }
   free(a);
@@ -95,8 +90,8 @@ static int l_accumulation(lua_State *L) {
   lua_createtable(L, (int)n, 0);
   for (uint32_t k = 0; k < n; k++) {
     lua_createtable(L, 0, 2);
-    setnum(L, "to", aTo[k]);
-    setnum(L, "steps", aTo[n + 1 + k]);
+    hsL_setnum(L, "to", aTo[k]);
+    hsL_setnum(L, "steps", aTo[n + 1 + k]);
     lua_rawseti(L, -2, (int)k + 1);
   }
   free(aFrom);
@@ -108,9 +103,9 @@ static void push_groups(lua_State *L, const char *zKey, const hs_dom_group *a, u
   lua_createtable(L, (int)n, 0);
   for (uint32_t k = 0; k < n; k++) {
     lua_createtable(L, 0, 3);
-    setnum(L, zKey, (double)a[k].iKey);
-    setnum(L, "objects", (double)a[k].nObj);
-    setnum(L, "bytes", (double)a[k].nBytes);
+    hsL_setnum(L, zKey, (double)a[k].iKey);
+    hsL_setnum(L, "objects", (double)a[k].nObj);
+    hsL_setnum(L, "bytes", (double)a[k].nBytes);
     lua_rawseti(L, -2, (int)k + 1);
   }
 }
@@ -136,11 +131,11 @@ static int l_dom_summary(lua_State *L) {
   lua_createtable(L, (int)n, 0);
   for (uint32_t k = 0; k < n; k++) {
     lua_createtable(L, 0, 5);
-    setnum(L, "objects", (double)a[k].nObj);
-    setnum(L, "bytes", (double)a[k].nBytes);
-    setnum(L, "like", (double)a[k].nLike);
-    setnum(L, "big", (double)a[k].nBig);
-    setnum(L, "big_bytes", (double)a[k].nBigBytes);
+    hsL_setnum(L, "objects", (double)a[k].nObj);
+    hsL_setnum(L, "bytes", (double)a[k].nBytes);
+    hsL_setnum(L, "like", (double)a[k].nLike);
+    hsL_setnum(L, "big", (double)a[k].nBig);
+    hsL_setnum(L, "big_bytes", (double)a[k].nBigBytes);
     push_groups(L, "bucket", a[k].aSite, a[k].nSite);
     lua_setfield(L, -2, "sites");
     push_groups(L, "type", a[k].aType, a[k].nType);
@@ -190,12 +185,12 @@ static int l_scan_pools(lua_State *L) {
     lua_createtable(L, 0, 7);
     lua_pushboolean(L, a[i].bRoot);
     lua_setfield(L, -2, "root");
-    setnum(L, "container", a[i].iContainer);
-    setnum(L, "off", (double)a[i].iOff);
-    if (a[i].iLocal != HS_NONE) setnum(L, "local", a[i].iLocal);
-    if (a[i].iVictim != HS_NONE) setnum(L, "victim", a[i].iVictim);
-    setnum(L, "local_size", (double)a[i].nLocalSize);
-    setnum(L, "victim_size", (double)a[i].nVictimSize);
+    hsL_setnum(L, "container", a[i].iContainer);
+    hsL_setnum(L, "off", (double)a[i].iOff);
+    if (a[i].iLocal != HS_NONE) hsL_setnum(L, "local", a[i].iLocal);
+    if (a[i].iVictim != HS_NONE) hsL_setnum(L, "victim", a[i].iVictim);
+    hsL_setnum(L, "local_size", (double)a[i].nLocalSize);
+    hsL_setnum(L, "victim_size", (double)a[i].nVictimSize);
     lua_rawseti(L, -2, (int)i + 1);
   }
   free(a);
@@ -213,9 +208,9 @@ static int l_pool_aliases(lua_State *L) {
   free(aArr);
   if (rc != HS_OK) return luaL_error(L, "out of memory");
   lua_createtable(L, 0, 3);
-  setnum(L, "count", (double)nObj);
-  setnum(L, "bytes", (double)nBytes);
-  if (iFirst != HS_NONE) setnum(L, "first", iFirst);
+  hsL_setnum(L, "count", (double)nObj);
+  hsL_setnum(L, "bytes", (double)nBytes);
+  if (iFirst != HS_NONE) hsL_setnum(L, "first", iFirst);
   return 1;
 }
 

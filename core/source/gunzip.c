@@ -6,6 +6,7 @@
 
 #include "heapscope/heapscope.h"
 #include "source/gunzip.h"
+#include "base/base.h"
 
 int hs_gz_init(hs_gz *r, const uint8_t *p, size_t n) {
   memset(r, 0, sizeof *r);
@@ -63,15 +64,9 @@ int hs_source_gunzip(const uint8_t *pIn, uint64_t nIn, uint64_t nMax, int bPrefi
   *pbCut = 0;
   if (hs_gz_init(&gz, pIn, (size_t)nIn) != HS_OK) return HS_ENOMEM;
   for (;;) {
-    if (nCap - n < 65536) {
-      uint64_t nNew = nCap ? nCap * 2 : 1 << 20;
-      uint8_t *pNew = realloc(p, nNew);
-      if (!pNew) {
-        rc = HS_ENOMEM;
-        goto done;
-      }
-      p = pNew;
-      nCap = nNew;
+    if (nCap - n < 65536 && HS_GROW(p, nCap, 1 << 20)) {
+      rc = HS_ENOMEM;
+      goto done;
     }
     ptrdiff_t k = hs_gz_read(&gz, p + n, 65536);  /* a cut stream keeps what came before */
     if (k == 0) break;

@@ -123,22 +123,15 @@ uint64_t hs_table_add_row(hs_table *t) {
   if (iCol < 0 || iCol >= t->nCol || iRow >= t->nRow) return; \
   T *a = (T *)t->aCol[iCol].aData
 
-void hs_table_set_u32(hs_table *t, int iCol, uint64_t iRow, uint32_t v) {
-  CELL(t, iCol, iRow, uint32_t);
-  a[iRow] = v;
-}
-void hs_table_set_u64(hs_table *t, int iCol, uint64_t iRow, uint64_t v) {
-  CELL(t, iCol, iRow, uint64_t);
-  a[iRow] = v;
-}
-void hs_table_set_i64(hs_table *t, int iCol, uint64_t iRow, int64_t v) {
-  CELL(t, iCol, iRow, int64_t);
-  a[iRow] = v;
-}
-void hs_table_set_f64(hs_table *t, int iCol, uint64_t iRow, double v) {
-  CELL(t, iCol, iRow, double);
-  a[iRow] = v;
-}
+#define SETTER(NAME, T)                                                  \
+  void hs_table_set_##NAME(hs_table *t, int iCol, uint64_t iRow, T v) {  \
+    CELL(t, iCol, iRow, T);                                              \
+    a[iRow] = v;                                                         \
+  }
+SETTER(u32, uint32_t)
+SETTER(u64, uint64_t)
+SETTER(i64, int64_t)
+SETTER(f64, double)
 void hs_table_set_str(hs_table *t, int iCol, uint64_t iRow, const char *z, size_t n) {
   CELL(t, iCol, iRow, uint32_t);
   uint32_t id = hs_str_intern(t->pStr, z, n);
