@@ -66,7 +66,7 @@ static int usage(char **pzErr, const char *zMsg, const char *zArg) {
 }
 
 int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
-  int bArgs = 0;
+  int bArgs = 0, iCheck;
   memset(p, 0, sizeof *p);
   *pzErr = NULL;
   p->azInput = calloc(argc > 0 ? argc : 1, sizeof *p->azInput);
@@ -106,8 +106,8 @@ int hs_cli_parse(int argc, char **argv, hs_cli *p, char **pzErr) {
         return usage(pzErr, "--timeout expects a positive duration like 30, 2.5s, 10m or 1h",
                      argv[i]);
     } else if ((is_verb(p, "check") || is_verb(p, "report") || is_verb(p, "detectors")) &&
-               hs_check_option(&p->check, argc, argv, &i)) {
-      /* consumed */
+               (iCheck = hs_check_option(&p->check, argc, argv, &i, pzErr)) != 0) {
+      if (iCheck < 0) return HS_CLI_USAGE;    /* *pzErr says why */
     } else if (strcmp(z, "--binary") == 0) {
       if (++i >= argc) return usage(pzErr, "--binary needs the program's executable", NULL);
       p->zBinary = argv[i];

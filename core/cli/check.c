@@ -39,69 +39,85 @@ static double now(void) {
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static void check_usage(const char *zMsg, const char *zArg) {
-  fprintf(stderr, "heapscope: %s%s%s\nTry 'heapscope --help'.\n", zMsg, zArg ? ": " : "",
-          zArg ? zArg : "");
-  exit(2);
+/* A usage error of check's options: *pzErr = "zMsg: zArg" (malloc'd), -1. */
+static int check_usage(char **pzErr, const char *zMsg, const char *zArg) {
+  *pzErr = hs_mprintf("%s%s%s", zMsg, zArg ? ": " : "", zArg ? zArg : "");
+  return -1;
 }
 
+/* The value of option argv[*pi] (moving *pi to it), or NULL at the end. */
 static const char *value(int argc, char **argv, int *pi) {
-  if (*pi + 1 >= argc) check_usage("option needs a value", argv[*pi]);
-  return argv[++*pi];
+  return *pi + 1 < argc ? argv[++*pi] : NULL;
 }
 
-int hs_check_option(hs_check_opts *o, int argc, char **argv, int *pi) {
-  const char *z = argv[*pi];
+/* The list of output formats, for --format's error (malloc'd). */
+static char *format_list(void) {
+  char *z = hs_mprintf("unknown format; formats:");
+  for (int i = 0; z && hs_writers[i]; i++) {
+    char *zNew = hs_mprintf("%s %s", z, hs_writers[i]->zName);
+    free(z);
+    z = zNew;
+  }
+  return z;
+}
+
+int hs_check_option(hs_check_opts *o, int argc, char **argv, int *pi, char **pzErr) {
+  const char *z = argv[*pi], *zv = NULL;
+  int bValue = strcmp(z, "--pack") == 0 || strcmp(z, "--rules") == 0 ||
+               strcmp(z, "--detector") == 0 || strcmp(z, "--set") == 0 ||
+               strcmp(z, "--format") == 0 || strcmp(z, "-o") == 0 || strcmp(z, "--output") == 0 ||
+               strcmp(z, "--fail-on") == 0 || strcmp(z, "--budget") == 0 ||
+               strcmp(z, "-j") == 0 || strcmp(z, "--jobs") == 0 || strcmp(z, "--shard") == 0;
+  if (!bValue && strncmp(z, "-j", 2) != 0) return 0;
   if (!o->azRules) {
     o->azRules = calloc(argc, sizeof *o->azRules);
     o->azDetector = calloc(argc, sizeof *o->azDetector);
     o->azSet = calloc(argc, sizeof *o->azSet);
-    if (!o->azRules || !o->azDetector || !o->azSet) check_usage("out of memory", NULL);
+    if (!o->azRules || !o->azDetector || !o->azSet) return check_usage(pzErr, "out of memory", NULL);
   }
+  if (bValue && !(zv = value(argc, argv, pi))) return check_usage(pzErr, "option needs a value", z);
   if (strcmp(z, "--pack") == 0) {
-    o->zPack = value(argc, argv, pi);
+    o->zPack = zv;
   } else if (strcmp(z, "--rules") == 0) {
-    o->azRules[o->nRules++] = value(argc, argv, pi);
+    o->azRules[o->nRules++] = zv;
   } else if (strcmp(z, "--detector") == 0) {
-    o->azDetector[o->nDetector++] = value(argc, argv, pi);
+    o->azDetector[o->nDetector++] = zv;
   } else if (strcmp(z, "--set") == 0) {
-    const char *zv = value(argc, argv, pi);
     if (!strchr(zv, '=') || !strchr(zv, '.') || strchr(zv, '.') > strchr(zv, '='))
-      check_usage("--set expects ID.PARAM=VALUE", zv);
+      return check_usage(pzErr, "--set expects ID.PARAM=VALUE", zv);
     o->azSet[o->nSet++] = zv;
   } else if (strcmp(z, "--format") == 0) {
-    o->zFormat = value(argc, argv, pi);
-    if (!hs_writer_find(o->zFormat)) {
-      fprintf(stderr, "heapscope: --format %s: unknown format; formats:", o->zFormat);
-      for (int i = 0; hs_writers[i]; i++) fprintf(stderr, " %s", hs_writers[i]->zName);
-      check_usage("", NULL);
+    o->zFormat = zv;
+    if (!hs_writer_find(zv)) {
+      char *zList = format_list();
+      char *zWhat = hs_mprintf("--format %s", zv);
+      int rc = check_usage(pzErr, zWhat ? zWhat : "--format", zList ? zList : "unknown format");
+      free(zList);
+      free(zWhat);
+      return rc;
     }
   } else if (strcmp(z, "-o") == 0 || strcmp(z, "--output") == 0) {
-    o->zOut = value(argc, argv, pi);
+    o->zOut = zv;
   } else if (strcmp(z, "--fail-on") == 0) {
-    const char *zv = value(argc, argv, pi);
     o->eFailOn = hs_severity(zv, strlen(zv));
-    if (!o->eFailOn) check_usage("--fail-on expects info, warning, error or never", zv);
+    if (!o->eFailOn) return check_usage(pzErr, "--fail-on expects info, warning, error or never", zv);
   } else if (strcmp(z, "--budget") == 0) {
-    const char *zv = value(argc, argv, pi);
     char *zEnd;
     o->nBudget = strtod(zv, &zEnd);
-    if (*zEnd || !(o->nBudget >= 1000)) check_usage("--budget expects a number of instructions (>= 1000)", zv);
-  } else if (strcmp(z, "-j") == 0 || strncmp(z, "-j", 2) == 0 || strcmp(z, "--jobs") == 0) {
-    const char *zv = (z[1] == 'j' && z[2]) ? z + 2 : value(argc, argv, pi);
-    char *zEnd;
-    long n = strtol(zv, &zEnd, 10);
-    if (*zEnd || n < 1 || n > 1024) check_usage("-j expects a number of workers (1 to 1024)", zv);
-    o->nJobs = (int)n;
+    if (*zEnd || !(o->nBudget >= 1000))
+      return check_usage(pzErr, "--budget expects a number of instructions (>= 1000)", zv);
   } else if (strcmp(z, "--shard") == 0) {
-    const char *zv = value(argc, argv, pi);
     int k, n, nUsed = 0;
     if (sscanf(zv, "%d/%d%n", &k, &n, &nUsed) != 2 || zv[nUsed] || n < 1 || k < 1 || k > n)
-      check_usage("--shard expects K/N with 1 <= K <= N", zv);
+      return check_usage(pzErr, "--shard expects K/N with 1 <= K <= N", zv);
     o->iShard = k;
     o->nShards = n;
-  } else {
-    return 0;
+  } else {                                    /* -j N, --jobs N, -jN */
+    if (!zv) zv = z + 2;
+    char *zEnd;
+    long n = strtol(zv, &zEnd, 10);
+    if (*zEnd || n < 1 || n > 1024) return check_usage(pzErr, "-j expects a number of workers (1 to 1024)", zv);
+    o->nJobs = (int)n;
   }
   return 1;
 }

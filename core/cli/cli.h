@@ -26,9 +26,9 @@ typedef struct hs_check_opts {
 } hs_check_opts;
 
 /* If argv[*pi] is an option of `check`, consume it (and its value, moving
-** *pi) and return 1; return 0 if it is not one.  A bad value is a usage
-** error: message on stderr, exit 2. */
-int hs_check_option(hs_check_opts *, int argc, char **argv, int *pi);
+** *pi) and return 1; return 0 if it is not one; -1 for a missing or bad
+** value, with *pzErr (malloc'd) saying which and what was expected. */
+int hs_check_option(hs_check_opts *, int argc, char **argv, int *pi, char **pzErr);
 /* Run `check` over the inputs: group them into cases (loading none), keep
 ** this shard's, and load and check each in turn or in -j workers, writing
 ** the report in case order.  Returns the exit status (0; 1 findings at or
