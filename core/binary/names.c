@@ -441,11 +441,10 @@ static int inline_sites(hs_case *c, hs_binary *b) {
       iFunc = hs_table_colidx(f, "func"), iFile = hs_table_colidx(f, "file"),
       iLine = hs_table_colidx(f, "line");
   if (iRow < 0 || iDepth < 0 || iFunc < 0 || iFile < 0 || iLine < 0) return HS_OK;
-  hs_table *t = hs_table_new(c, "heap.memprof_inline");
+  static const hs_colspec aCol[] = {   /* add_level sets them by position */
+      {"memprof", HS_U32, 0}, {"depth", HS_U32, 0}, {"level", HS_U32, 0}, {"func", HS_STR, 0}};
+  hs_table *t = hs_table_open(c, "heap.memprof_inline", NULL, aCol, HS_NCOL(aCol), NULL);
   if (!t) return HS_ENOMEM;
-  if (t->nCol == 0 && (hs_table_col(t, "memprof", HS_U32, 0) < 0 || hs_table_col(t, "depth", HS_U32, 0) < 0 ||
-                       hs_table_col(t, "level", HS_U32, 0) < 0 || hs_table_col(t, "func", HS_STR, 0) < 0))
-    return HS_ENOMEM;
   for (uint64_t r = 0; r < f->nRow; r++) {
     chain ch = {t, (uint32_t)hs_table_u64(f, iRow, r), (uint32_t)hs_table_u64(f, iDepth, r), 0, HS_OK};
     uint64_t nBefore = t->nRow;
@@ -460,19 +459,15 @@ static int inline_sites(hs_case *c, hs_binary *b) {
 
 /* heap.binary: one row saying what the binary provided and what it named. */
 static int describe(hs_case *c, const hs_binary *b, const char *zMatch, const typer *t) {
-  hs_table *p = hs_table_new(c, "binary");
+  static const hs_colspec aCol[] = {   /* set by position below */
+      {"file", HS_STR, 0},           {"go_version", HS_STR, 0},  {"module", HS_STR, 0},
+      {"buildinfo", HS_U32, 0},      {"symtab", HS_U32, 0},      {"dwarf", HS_U32, 0},
+      {"rtypes", HS_U32, 0},         {"types", HS_U64, 0},       {"globals", HS_U64, 0},
+      {"matches", HS_STR, 0},        {"objects", HS_U64, 0},     {"bytes", HS_U64, HS_COL_BYTES},
+      {"typed", HS_U64, 0},          {"typed_bytes", HS_U64, HS_COL_BYTES},
+      {"by_header", HS_U64, 0},      {"by_iface", HS_U64, 0},    {"conflicts", HS_U64, 0}};
+  hs_table *p = hs_table_open(c, "binary", NULL, aCol, HS_NCOL(aCol), NULL);
   if (!p) return HS_ENOMEM;
-  if (p->nCol == 0) {
-    static const struct { const char *z; hs_type ty; uint32_t fl; } aCol[] = {
-        {"file", HS_STR, 0},           {"go_version", HS_STR, 0},  {"module", HS_STR, 0},
-        {"buildinfo", HS_U32, 0},      {"symtab", HS_U32, 0},      {"dwarf", HS_U32, 0},
-        {"rtypes", HS_U32, 0},         {"types", HS_U64, 0},       {"globals", HS_U64, 0},
-        {"matches", HS_STR, 0},        {"objects", HS_U64, 0},     {"bytes", HS_U64, HS_COL_BYTES},
-        {"typed", HS_U64, 0},          {"typed_bytes", HS_U64, HS_COL_BYTES},
-        {"by_header", HS_U64, 0},      {"by_iface", HS_U64, 0},    {"conflicts", HS_U64, 0}};
-    for (size_t k = 0; k < sizeof aCol / sizeof aCol[0]; k++)
-      if (hs_table_col(p, aCol[k].z, aCol[k].ty, aCol[k].fl) < 0) return HS_ENOMEM;
-  }
   uint64_t i = hs_table_add_row(p);
   if (i == UINT64_MAX) return HS_ENOMEM;
   hs_table_set_strz(p, 0, i, b->zFile);
