@@ -120,6 +120,20 @@ static const char zUsage[] =
     "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
     "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n";
 
+/* "  KIND        description" with the description wrapped at 80 columns
+** under itself (the registry's descriptions are one line each). */
+static void print_wrapped(const char *zKind, const char *zDesc) {
+  int nCol = printf("  %-11s", zKind);
+  while (*zDesc) {
+    size_t nWord = strcspn(zDesc, " ");
+    if (nCol + 1 + (int)nWord > 80 && nCol > 14) nCol = printf("\n%13s", "") - 1;
+    nCol += printf(" %.*s", (int)nWord, zDesc);
+    zDesc += nWord;
+    while (*zDesc == ' ') zDesc++;
+  }
+  printf("\n");
+}
+
 static void usage_error(char *zMsg) {
   fprintf(stderr, "heapscope: %s\nTry 'heapscope --help'.\n", zMsg ? zMsg : "out of memory");
   free(zMsg);
@@ -276,8 +290,7 @@ int main(int argc, char **argv) {
     case HS_CLI_HELP:
       printf(zUsage, hs_check_usage);
       printf("\nEvidence kinds recognised (by content, in this order):\n");
-      for (int k = 0; hs_loaders[k]; k++)
-        printf("  %-11s %s\n", hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
+      for (int k = 0; hs_loaders[k]; k++) print_wrapped(hs_loaders[k]->zKind, hs_loaders[k]->zDesc);
       return 0;
     case HS_CLI_VERSION:
       printf("heapscope %s (%s)\n", HS_VERSION, LUAJIT_VERSION);
