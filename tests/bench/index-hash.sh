@@ -14,12 +14,10 @@
 #   reopen       heapscope -e over the dump with its index present: load,
 #                key (the hash included), index checks, one query
 set -eu
-B=${B:-build/release}
-HS=${HEAPSCOPE:-$B/heapscope}
+. tests/bench/libs.sh     # B, HS, LIBS
 N=${1:-10000000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-. tests/bench/libs.sh
 cat > "$tmp/hashtime.c" <<'C'
 #include <fcntl.h>
 #include <stdint.h>
