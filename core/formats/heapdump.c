@@ -758,6 +758,14 @@ static int rec_frame(loader *l, uint64_t iRec) {
                      l->iGoid, (uint32_t)depth);
 }
 
+/* Append a row to t whose first n columns (u64, in the table's order) are
+** a[0..n).  Returns the row, or UINT64_MAX when memory ran out. */
+static uint64_t add_u64_row(hs_table *t, const uint64_t *a, int n) {
+  uint64_t i = hs_table_add_row(t);
+  for (int k = 0; k < n && i != UINT64_MAX; k++) hs_table_set_u64(t, k, i, a[k]);
+  return i;
+}
+
 static int rec_finalizer(loader *l, uint64_t iRec, int tag) {
   rd *r = &l->r;
   uint64_t obj = rd_uv(r), fn = rd_uv(r), fnpc = rd_uv(r), fint = rd_uv(r), ot = rd_uv(r);
@@ -800,13 +808,8 @@ static int rec_thread(loader *l, uint64_t iRec) {
   rd *r = &l->r;
   uint64_t m = rd_uv(r), id = rd_uv(r), procid = rd_uv(r);
   if (r->err) return HS_OK;
-  hs_table *t = l->pThreads;
-  uint64_t i = hs_table_add_row(t);
-  if (i == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_u64(t, TH_M, i, m);
-  hs_table_set_u64(t, TH_ID, i, id);
-  hs_table_set_u64(t, TH_PROCID, i, procid);
-  return HS_OK;
+  uint64_t a[] = {m, id, procid};   /* TH_M, TH_ID, TH_PROCID */
+  return add_u64_row(l->pThreads, a, HS_NCOL(a)) == UINT64_MAX ? HS_ENOMEM : HS_OK;
 }
 
 static int rec_memstats(loader *l, uint64_t iRec) {
@@ -817,9 +820,8 @@ static int rec_memstats(loader *l, uint64_t iRec) {
   uint64_t nGC = rd_uv(r);
   if (r->err) return HS_OK;
   hs_table *t = l->pMemstats;
-  uint64_t i = hs_table_add_row(t);
+  uint64_t i = add_u64_row(t, a, N_MEMSTAT);
   if (i == UINT64_MAX) return HS_ENOMEM;
-  for (int k = 0; k < N_MEMSTAT; k++) hs_table_set_u64(t, k, i, a[k]);
   hs_table_set_u64(t, HS_MS_NumGC, i, nGC);
   for (int k = 0; k < 256; k++) {
     uint64_t j = hs_table_add_row(l->pPauses);
@@ -855,17 +857,8 @@ static int rec_defer(loader *l, uint64_t iRec) {
   if (r->err) return HS_OK;
   uint64_t goid = 0;
   hs_u64map_get(&l->mGoid, gp, &goid);
-  hs_table *t = l->pDefers;
-  uint64_t i = hs_table_add_row(t);
-  if (i == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_u64(t, D_ADDR, i, d);
-  hs_table_set_u64(t, D_GOROUTINE, i, goid);
-  hs_table_set_u64(t, D_GP, i, gp);
-  hs_table_set_u64(t, D_SP, i, sp);
-  hs_table_set_u64(t, D_PC, i, pc);
-  hs_table_set_u64(t, D_FN, i, fn);
-  hs_table_set_u64(t, D_FN_PC, i, fnpc);
-  hs_table_set_u64(t, D_LINK, i, link);
+  uint64_t a[] = {d, goid, gp, sp, pc, fn, fnpc, link};   /* D_ADDR .. D_LINK */
+  if (add_u64_row(l->pDefers, a, HS_NCOL(a)) == UINT64_MAX) return HS_ENOMEM;
   snprintf(l->zBuf, sizeof l->zBuf, "goroutine %llu defer", (unsigned long long)goid);
   return add_root(l, HS_ROOT_DEFER, fn, 0, l->zBuf, goid, 0, 0);
 }
@@ -878,15 +871,8 @@ static int rec_panic(loader *l, uint64_t iRec) {
   if (r->err) return HS_OK;
   uint64_t goid = 0;
   hs_u64map_get(&l->mGoid, gp, &goid);
-  hs_table *t = l->pPanics;
-  uint64_t i = hs_table_add_row(t);
-  if (i == UINT64_MAX) return HS_ENOMEM;
-  hs_table_set_u64(t, P_ADDR, i, pp);
-  hs_table_set_u64(t, P_GOROUTINE, i, goid);
-  hs_table_set_u64(t, P_GP, i, gp);
-  hs_table_set_u64(t, P_ARG_TYPE, i, typ);
-  hs_table_set_u64(t, P_ARG_DATA, i, data);
-  hs_table_set_u64(t, P_LINK, i, link);
+  uint64_t a[] = {pp, goid, gp, typ, data, link};   /* P_ADDR .. P_LINK */
+  if (add_u64_row(l->pPanics, a, HS_NCOL(a)) == UINT64_MAX) return HS_ENOMEM;
   snprintf(l->zBuf, sizeof l->zBuf, "goroutine %llu panic argument", (unsigned long long)goid);
   return add_root(l, HS_ROOT_PANIC, data, 0, l->zBuf, goid, 0, 0);
 }
