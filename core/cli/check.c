@@ -154,6 +154,8 @@ static void push_call(lua_State *L, const char *zFn, const hs_check_opts *o, int
   lua_setfield(L, -2, "fail_on");
   lua_pushboolean(L, bQuiet);
   lua_setfield(L, -2, "quiet");
+  lua_pushstring(L, o->zFormat ? o->zFormat : "text");
+  lua_setfield(L, -2, "format");
 }
 
 /* After a call that returns (value) or (nil, usage message): 0 with the

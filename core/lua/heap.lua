@@ -745,6 +745,18 @@ function Heap:_need_roots(what)
   if why then error(what .. ": " .. why:gsub("^%(unreachable: ", ""):gsub("%)$", ""), 3) end
 end
 
+-- The objects only GC roots dominate (the top of the dominator tree),
+-- largest retained first, as o:dominated([n]) lists an object's: a list
+-- with .total, the number there are.
+function Heap:dominated(n)
+  self:_need_roots("dominated")
+  local ids, total = core.heap_dominated(self:_domtree(), self._n, n)
+  local l = list_of(self, ids)
+  l.offsets = nil
+  l.total = total
+  return l
+end
+
 -- The n (default 10) objects at the top of the dominator tree retaining
 -- the most, largest first: none inside another's retained set (a ring of
 -- 1000 sessions is one row, its head).  Rows are objects; accumulation is

@@ -58,6 +58,8 @@ M.sections = {
     { "h.unreachable, h.stats", "garbage not yet swept; graph counts", "case.heap.unreachable.count" },
     { "h:top_retainers([n])", "the top of the dominator tree; rows are objects",
       "case.heap:top_retainers(5)" },
+    { "h:dominated([n])", "the objects only GC roots dominate, largest retained first",
+      "case.heap:dominated(3)" },
     { "h:tree([o] [, depth])", "the dominator tree, chains (lists, rings) collapsed to one line",
       "case.heap:tree(2)" },
     { "h:by_type([n]), h:by_site([n])", "count, bytes, retained per type / allocation site",

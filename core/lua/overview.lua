@@ -77,8 +77,8 @@ function M.sparkline(vals, width)
 end
 
 -- The live heap per GC cycle of the case's first gctrace log as a
--- sparkline line, or nil without one
-function M.gc_sparkline(c)
+-- sparkline line (at most width bars, default 60), or nil without one
+function M.gc_sparkline(c, width)
   local gc = c.gc
   if not gc or #gc == 0 then return end
   local one = gc:where("source", gc:get(1, "source"))
@@ -86,7 +86,7 @@ function M.gc_sparkline(c)
   for i = 1, #one do vals[i] = one:get(i, "heap_live") end
   local lo, hi = math.huge, -math.huge
   for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return ("live heap per GC cycle %s %d..%d MB over %d cycles"):format(M.sparkline(vals), lo, hi,
+  return ("live heap per GC cycle %s %d..%d MB over %d cycles"):format(M.sparkline(vals, width), lo, hi,
     #vals)
 end
 

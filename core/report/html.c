@@ -49,7 +49,11 @@ static const char zStyle[] =
     ".finding{border-left:4px solid #888;padding:.3em .8em;margin:.6em 0;background:#f8f8f8}"
     ".sev-error{border-color:#c00}.sev-warning{border-color:#e90}.sev-info{border-color:#39c}"
     ".sev{text-transform:uppercase;font-size:12px;font-weight:bold}.det{color:#666}"
-    "pre{background:#fff;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em}";
+    "pre{background:#fff;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em}"
+    ".chart>summary{font-weight:bold;margin:.6em 0;cursor:pointer}.missing{color:#888}"
+    "svg{font:11px sans-serif;display:block}.block{cursor:pointer}.block:hover rect{stroke:#000}"
+    ".grid{stroke:#eee}.point{fill:transparent}.point:hover{fill:rgba(0,0,0,.06)}"
+    ".crumbs{margin:.3em 0}.legend span{border-left:12px solid;padding:0 .6em 0 .3em}";
 
 static int html_end(hs_report *r, const msgpack_object *pSummary) {
   html_state *s = r->pState;

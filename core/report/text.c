@@ -4,6 +4,7 @@
  * each finding's evidence in a few lines.
  *
  *   case go1.23/leaky (5 inputs)
+ *     live heap per GC cycle ▁▁▂▃▅▇█ 0..45 MB over 61 cycles
  *     WARNING  slice-retention  40 buffers kept alive by 16-byte subslices
  *              40.0 MiB in 40, at main.readRecord
  *              Copy the subslice (bytes.Clone) so the buffer can be freed.
@@ -203,6 +204,10 @@ static int text_case(hs_report *r, const msgpack_object *pCase) {
   put(f, hs_mp_get(pCase, "name"));
   fprintf(f, "%s (%u input%s, %u finding%s)\n", reset(r), nIn, nIn == 1 ? "" : "s", nF,
           nF == 1 ? "" : "s");
+  const char *zSpark;
+  size_t nSpark;
+  if (hs_mp_str(pCase, "gc_sparkline", &zSpark, &nSpark) && nSpark)
+    fprintf(f, "  %.*s\n", (int)nSpark, zSpark);
   put_strings(r, pCase, "errors", "load error: ");
   put_strings(r, pCase, "warnings", "load warning: ");
   for (uint32_t i = 0; i < nF; i++) put_finding(r, &fs->via.array.ptr[i]);

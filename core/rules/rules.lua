@@ -26,6 +26,7 @@ local R = {}
 R.default_budget = 1e9        -- VM instructions per detector and case
 R.memory_budget = 2048        -- MiB of Lua heap a detector may grow by
 
+local SPARK_BARS = 24           -- so check's sparkline line fits 80 columns
 local SEVERITY = { info = 1, warning = 2, error = 3 }
 R.severity = SEVERITY
 
@@ -35,7 +36,7 @@ local ARRAY = { __array = true }
 local FINDING = keyed("case", "detector", "severity", "title", "message", "bytes",
                       "count", "site", "evidence")
 local CASE = keyed("name", "inputs", "errors", "warnings", "skipped", "notes",
-                   "detectors", "findings")
+                   "detectors", "findings", "gc_sparkline", "charts")
 local INPUT = keyed("name", "kind", "size")
 local SKIPPED = keyed("input", "reason")
 local DETECTOR = keyed("id", "status", "reason")
@@ -583,7 +584,9 @@ local function run_detector(c, view, sel_entry, findings, opts)
 end
 
 -- run_case(c, sel, opts) -> the case map of report.h.  opts.reg is the
--- registry sel came from; opts.budget the instruction budget.
+-- registry sel came from; opts.budget the instruction budget; opts.format
+-- the writer's name: the text writer gets the case's gc_sparkline line, the
+-- html writer its chart data (hs.charts), the others neither.
 function R.run_case(c, sel, opts)
   local res = setmetatable({ name = c.name, inputs = array(), errors = array(),
                              warnings = array(), skipped = array(), notes = array(),
@@ -611,6 +614,12 @@ function R.run_case(c, sel, opts)
   for i, f in ipairs(findings) do
     f._seq = nil
     res.findings[i] = f
+  end
+  if opts.format == "text" then
+    local ok, line = pcall(require("hs.overview").gc_sparkline, c, SPARK_BARS)
+    res.gc_sparkline = ok and line or nil
+  elseif opts.format == "html" then
+    res.charts = require("hs.charts").case(c)
   end
   return res
 end
