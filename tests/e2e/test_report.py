@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """End-to-end tests of the HTML report (`heapscope report`, `check --format
-html`): the page carries the same run as --format json, and a real browser
-(Debian's chromium, headless) renders it from a file URL with no console
-messages, one finding block per finding; a screenshot is kept for a look."""
+html`): the page carries the same run as --format json plus each case's chart
+data, checked against what the sample program made true (facts.json, its own
+gctrace log, go tool pprof's output captured with it) and against the tables
+heapscope -e shows; a real browser (Debian's chromium, headless) renders it
+from a file URL with no console messages, one finding block per finding and
+one GC timeline point per gc row, also for a case without a heap dump; a
+screenshot is kept for a look.  check's text output has the live heap
+sparkline."""
 import json
 import os
 import re
@@ -31,8 +36,10 @@ ok(rc == 0, "report -o FILE exits 0 (findings never fail a report)", err)
 rc, jout, err = run("check", "--format", "json", "--fail-on", "never", CASE)
 want = json.loads(jout)
 html, got = page_data(page)
+charts = [c.pop("charts", None) for c in got["cases"]] if got else []
 ok(got is not None and got["cases"] == want["cases"],
-   "the page embeds the cases exactly as --format json reports them")
+   "the page embeds the cases exactly as --format json reports them, plus charts")
+ok(not re.search(r'"(charts|gc_sparkline)"', jout), "--format json has no chart data")
 ok(got is not None and got["summary"] == want["summary"], "and the same summary")
 ok(html.count("</script>") == 2 and not re.search(r"<(link|img|iframe)\b| src=", html),
    "self-contained: two inline script elements, nothing else to fetch")
@@ -49,32 +56,130 @@ ok(rc == 2 and "report needs -o FILE" in err, "report without -o is a usage erro
 rc, out, err = run("report", "--format", "json", "-o", page2, CASE)
 ok(rc == 2 and "html only" in err, "report --format json is a usage error", err)
 
-# Sparkline of the live heap per GC cycle in `info`: the gctrace log's own
-# cycles, at most 60 bars (more cycles are taken in equal groups, each bar
-# its group's largest live heap), ▁ at the smallest and █ at the largest.
+# Sparkline of the live heap per GC cycle in `info` (60 bars) and `check`
+# (24): the gctrace log's cycles (the program's own lines) in groups of
+# ceil(cycles / bars), each bar its group's largest live heap; ▁ at the
+# lowest bar, █ at the tallest.
 live = [int(m.group(1)) for m in
         (re.search(r"->\d+->(\d+) MB", l) for l in open(CASE + "/gctrace.log") if l.startswith("gc "))
         if m]
-per = -(-len(live) // 60)
-groups = [max(live[i:i + per]) for i in range(0, len(live), per)]
-rc, out, err = run("info", CASE)
-m = re.search(r"live heap per GC cycle (\S+) (\d+)\.\.(\d+) MB over (\d+) cycles", out)
-ok(rc == 0 and m is not None, "info shows the live heap per GC cycle", out[-1500:] + err)
-if m:
+
+
+def sparkline_ok(what, out, width):
+    m = re.search(r"live heap per GC cycle (\S+) (\d+)\.\.(\d+) MB over (\d+) cycles", out)
+    ok(m is not None, what + " shows the live heap per GC cycle", out[-1500:])
+    if not m:
+        return
+    per = -(-len(live) // width)
+    groups = [max(live[i:i + per]) for i in range(0, len(live), per)]
     bars = m.group(1)
     ok(int(m.group(4)) == len(live) and len(bars) == len(groups),
-       "one bar per GC cycle of the log (%d), or per group of %d" % (len(live), per), m.group(0))
+       "%s: %d cycles of the log in %d bars" % (what, len(live), len(groups)), m.group(0))
     ok((int(m.group(2)), int(m.group(3))) == (min(live), max(live)),
-       "its range is the log's smallest and largest live heap", m.group(0))
-    ok(len(bars) == len(groups) and bars[groups.index(max(groups))] == "█"
-       and bars[groups.index(min(groups))] == "▁",
-       "the largest cycle is the tallest bar, the smallest the lowest", bars)
+       what + ": its range is the log's smallest and largest live heap", m.group(0))
+    ok(len(bars) == len(groups) and bars[groups.index(max(groups))] == "█" and
+       bars[groups.index(min(groups))] == "▁",
+       what + ": the largest cycle is in the tallest bar, the lowest group the lowest", bars)
+    return m
+
+
+rc, out, err = run("info", CASE)
+sparkline_ok("info", out + err, 60)
+rc, out, err = run("check", CASE)
+m = sparkline_ok("check", out + err, 24)
+ok(m and re.search(r"^  " + re.escape(m.group(0)) + "$", out, re.M) and len(m.group(0)) + 2 <= 80,
+   "check's sparkline is a line of its own under the case, in 80 columns", out[:500])
+
+# The chart data, against the program's own facts and heapscope's tables.
+facts = json.load(open(CASE + "/facts.json"))
+ch = charts[0] if charts else None
+ok(ch is not None and ch.get("errors") == [], "the case has chart data, built without errors",
+   json.dumps(ch)[:500])
+ch = ch or {}
+
+
+def hs_e(code, case=CASE):
+    rc, out, err = run("-e", code, case)
+    return out.strip() if rc == 0 else "error: " + err
+
+
+def children(nodes, parent):
+    """The nodes whose parent is the 1-based index parent, in order."""
+    return [n for n in nodes if n["parent"] == parent]
+
+
+dnodes = (ch.get("dominators") or {}).get("nodes") or []
+top = children(dnodes, 1)
+want_top = hs_e('local r = case.heap:top_retainers(1)[1] '
+                'return ("%d %d %d"):format(r.addr, r.retained, r.size)')
+ok(top and "%d %d %d" % (top[0]["addr"], top[0]["retained"], top[0]["size"]) == want_top,
+   "the dominator tree's top node is top_retainers' first row", "%s vs %s" % (top[:1], want_top))
+pinned = facts["pinned_buffers"]
+first_kids = [n for n in children(dnodes, dnodes.index(top[0]) + 1) if "addr" in n] if top else []
+ok(top and top[0]["retained"] >= pinned["total_bytes"] and first_kids and
+   all("0x%x" % n["addr"] in pinned["addrs"] and n["size"] == pinned["size"] for n in first_kids),
+   "it holds the program's %d pinned buffers: its children are they (address and size)"
+   % pinned["count"], json.dumps(first_kids)[:500])
+ok(dnodes and dnodes[0]["retained"] >= sum(n["retained"] for n in top),
+   "the root (reachable heap) is at least the sum of its children")
+
+gc = ch.get("gc") or {}
+src = gc.get("source", "")
+log = [m for m in (re.search(r"\bgc (\d+) @[\d.]+s \d+%: .*?->\d+->(\d+) MB, (\d+) MB goal", l)
+                   for l in open(src, errors="replace")) if m] if src else []
+pts = gc.get("points") or []
+ok(len(pts) == len(log) == facts["num_gc"],
+   "the GC timeline has one point per gc row of %s (%d, the program's NumGC %d)"
+   % (src, len(log), facts["num_gc"]), "%d points" % len(pts))
+ok([(p["num"], p["heap_live"], p["goal"]) for p in pts] ==
+   [(int(m.group(1)), int(m.group(2)), int(m.group(3))) for m in log],
+   "each point's cycle, live heap and goal are the log line's")
+
+ms = ch.get("memstats") or {}
+series = [p for p in ms.get("points", []) if p.get("source", "").endswith("memstats.jsonl")]
+ok(len(series) == facts["memstats_snapshots"] and
+   len(ms.get("points", [])) == int(hs_e("return #case.memstats") or -1),
+   "MemStats: one point per snapshot (%d of the program's series)" % facts["memstats_snapshots"])
+
+fl = (ch.get("flame") or {}).get("nodes") or []
+exact_top = open(CASE + "/pprof-top/heap.inuse_space.exact.txt").read()
+m = re.search(r"of (\d+)B total", exact_top)
+ok(fl and m and fl[0]["value"] == int(m.group(1)),
+   "the flame graph's root is the heap profile's inuse_space total (go tool pprof)",
+   "%s vs %s" % (fl[:1], m and m.group(0)))
+heavy = [l.split()[-1] for l in exact_top.splitlines()
+         if re.match(r"\s*\d+B\s+([\d.]+)%", l) and float(l.split()[1].rstrip("%")) >= 1]
+names = {n["name"] for n in fl}
+ok(heavy and all(f in names for f in heavy),
+   "every function with 1% or more of it flat in pprof -top is in the flame graph", heavy)
+
+rows = (ch.get("goroutines") or {}).get("rows", [])
+ok(all(any(g["function"] in r["stack"].split(" < ") and r["count"] == g["count"] and
+           r["created_by"] == g["created_by"] for r in rows) for g in facts["goroutines"]),
+   "goroutine groups: the program's parked goroutines with their counts",
+   json.dumps(facts["goroutines"])[:300])
+
+# A case with only some evidence (no heap dump, no heap profile) renders.
+part = os.path.join(tmp, "partial")
+os.mkdir(part)
+for f in ("gctrace.log", "memstats.jsonl", "goroutines-debug2.txt"):
+    shutil.copy(os.path.join(CASE, f), part)
+page3 = os.path.join(tmp, "partial.html")
+rc, out, err = run("report", "-o", page3, part)
+pch = page_data(page3)[1]["cases"][0].get("charts") or {} if rc == 0 else {}
+ok(rc == 0 and "dominators" not in pch and "flame" not in pch and pch.get("gc") and
+   pch.get("memstats") and pch.get("goroutines") and pch.get("errors") == [],
+   "without a heap dump: the charts of the evidence there is, no errors", err + json.dumps(pch)[:300])
+
+# check without a gctrace log: no sparkline.
+rc, out, err = run("check", part + "/goroutines-debug2.txt")
+ok("live heap per GC cycle" not in out, "and none without a gctrace log", out[:300])
 
 browser = shutil.which("chromium")
 if not browser:
     print("# SKIP browser tests: chromium is not installed (scripts/setup installs it)")
 else:
-    def chromium(*args):
+    def chromium(*args, page=page):
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu",
                "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--user-data-dir=" + tempfile.mkdtemp(dir=tmp),
@@ -91,6 +196,18 @@ else:
        "the rendered page has one finding block per finding (%d)" % len(findings))
     ok(all(f["detector"] in dom for f in findings) and "case " + CASE in dom,
        "each finding's detector and the case name are on the page")
+    svg = re.search(r'<svg[^>]*class="lines gc-heap".*?</svg>', dom, re.S)
+    ok(svg and svg.group(0).count('class="point"') == len(log),
+       "the drawn GC timeline has one point per gc row (%d)" % len(log))
+    icicle = re.search(r'<svg[^>]*class="partition dominators".*?</svg>', dom, re.S)
+    ok(icicle and icicle.group(0).count('class="block"') > len(top) and
+       re.search(r'class="partition flame"', dom),
+       "the icicle and the flame graph are drawn")
+    rc, pdom, err = chromium("--dump-dom", page=page3)
+    console = [l for l in err.splitlines() if ":CONSOLE" in l]
+    ok(rc == 0 and not console and "no heap dump with roots in this case" in pdom and
+       'class="lines gc-heap"' in pdom, "the page of a case without a heap dump renders, and says so",
+       "\n".join(console) or err[-1000:])
     shot = os.path.join(tmp, "report.png")
     rc, _, err = chromium("--screenshot=" + shot)
     ok(rc == 0 and os.path.exists(shot) and open(shot, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
