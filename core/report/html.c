@@ -4,35 +4,12 @@
  * "application/json"> element; core/report/html.js, embedded in the binary,
  * renders it.  Nothing is loaded from the network.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lua/embed.h"
 #include "report/report.h"
-
-typedef struct html_state {
-  char *z;              /* the cases' JSON, comma-separated */
-  size_t n;
-  FILE *mem;
-  int nCase;
-} html_state;
-
-static int html_begin(hs_report *r, const msgpack_object *pRun) {
-  (void)pRun;
-  html_state *s = calloc(1, sizeof *s);
-  if (!s || !(s->mem = open_memstream(&s->z, &s->n))) {
-    free(s);
-    return -1;
-  }
-  r->pState = s;
-  return 0;
-}
-
-static int html_case(hs_report *r, const msgpack_object *pCase) {
-  html_state *s = r->pState;
-  if (s->nCase++) fputc(',', s->mem);
-  return hs_json_write(s->mem, pCase);
-}
 
 /* JSON inside <script>: "</" would end the element, so write it "<\/". */
 static void write_script_json(FILE *out, const char *z, size_t n) {
@@ -40,6 +17,21 @@ static void write_script_json(FILE *out, const char *z, size_t n) {
     fputc(z[i], out);
     if (z[i] == '<' && i + 1 < n && z[i + 1] == '/') fputc('\\', out);
   }
+}
+
+/* One object as JSON fit for a <script> element; 0 or -1.  The text is
+** built in memory first (one case's map: its findings and chart data,
+** bounded by hs.charts). */
+static int write_object(FILE *out, const msgpack_object *o) {
+  char *z = NULL;
+  size_t n = 0;
+  FILE *m = open_memstream(&z, &n);
+  if (!m) return -1;
+  int rc = hs_json_write(m, o);
+  if (fclose(m) != 0) rc = -1;
+  if (rc == 0) write_script_json(out, z, n);
+  free(z);
+  return rc || ferror(out) ? -1 : 0;
 }
 
 static const char zStyle[] =
@@ -55,40 +47,41 @@ static const char zStyle[] =
     ".grid{stroke:#eee}.point{fill:transparent}.point:hover{fill:rgba(0,0,0,.06)}"
     ".crumbs{margin:.3em 0}.legend span{border-left:12px solid;padding:0 .6em 0 .3em}";
 
-static int html_end(hs_report *r, const msgpack_object *pSummary) {
-  html_state *s = r->pState;
-  FILE *out = r->out;
-  int rc = fclose(s->mem) == 0 ? 0 : -1;
-  const hs_embedded *js = NULL;
+static const hs_embedded *page_script(void) {
   for (const hs_embedded *e = hs_embedded_files; e->zName; e++)
-    if (strstr(e->zName, "report/html.js")) js = e;
-  fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-               "<title>heapscope report</title>\n<style>%s</style></head>\n<body>"
-               "<div id=\"hs-root\"></div>\n<script id=\"hs-data\" type=\"application/json\">"
-               "{\"cases\":[", zStyle);
-  write_script_json(out, s->z, s->n);
+    if (strstr(e->zName, "report/html.js")) return e;
+  return NULL;
+}
+
+/* The page streams out: its head, each case as it comes, then the summary
+** and the script that renders them. */
+static int html_begin(hs_report *r, const msgpack_object *pRun) {
+  (void)pRun;
+  if (!page_script()) return -1;            /* a build without html.js */
+  fprintf(r->out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                  "<title>heapscope report</title>\n<style>%s</style></head>\n<body>"
+                  "<div id=\"hs-root\"></div>\n<script id=\"hs-data\" type=\"application/json\">"
+                  "{\"cases\":[", zStyle);
+  return ferror(r->out) ? -1 : 0;
+}
+
+static int html_case(hs_report *r, const msgpack_object *pCase) {
+  if (r->sum.nCase > 1) fputc(',', r->out);  /* the driver counted this case */
+  return write_object(r->out, pCase);
+}
+
+static int html_end(hs_report *r, const msgpack_object *pSummary) {
+  FILE *out = r->out;
+  const hs_embedded *js = page_script();
   fputs("],\"summary\":", out);
-  char *zSum = NULL;
-  size_t nSum = 0;
-  FILE *m = open_memstream(&zSum, &nSum);
-  if (m) {
-    hs_json_write(m, pSummary);
-    fclose(m);
-    write_script_json(out, zSum, nSum);
-  } else {
-    rc = -1;
-  }
+  int rc = write_object(out, pSummary);
   fputs("}</script>\n<script>\n", out);
-  if (js) fwrite(js->zSrc, 1, (size_t)js->nSrc, out);
+  fwrite(js->zSrc, 1, (size_t)js->nSrc, out);
   fputs("</script></body></html>\n", out);
-  free(zSum);
-  free(s->z);
-  free(s);
-  r->pState = NULL;
-  return rc || !js || ferror(out) ? -1 : 0;
+  return rc || ferror(out) ? -1 : 0;
 }
 
 const hs_writer hs_writer_html = {
-    "html", "one self-contained HTML page: each case's summary and findings with evidence",
+    "html", "one self-contained HTML page: each case's summary, findings and charts",
     html_begin, html_case, html_end,
 };
