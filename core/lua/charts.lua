@@ -5,7 +5,8 @@
 --   dominators  the dominator tree's top levels, nodes: { name, addr,
 --               size, retained, type, site, parent }; the root stands for
 --               all reachable objects; each node's largest KIDS children,
---               DEPTH levels down, the rest as one "(N more)" node
+--               DEPTH levels down, the rest (and any under 1/MIN_SHARE of
+--               the root) as one "(N more)" node
 --   flame       the heap profile by stack, root first, nodes: { name,
 --               value, parent }, value in the profile's default sample
 --               type (sample_type, unit); frames under 1/FLAME_MIN of the
@@ -23,6 +24,7 @@
 local M = {}
 
 local DEPTH, KIDS = 4, 12        -- dominator levels below the top, children per node
+local MIN_SHARE = 2000           -- a node under reachable/MIN_SHARE (half a pixel) is left out
 local FLAME_MIN = 1000           -- a frame under total/FLAME_MIN joins "(other)"
 local FLAME_DEPTH = 64           -- frames per stack
 local SERIES = 2000              -- points per series (every k-th past that)
@@ -42,17 +44,21 @@ local function push(nodes, n, parent)
   return #nodes
 end
 
-local function add_kids(nodes, at, list, rest, lvl)
-  local sum = 0
+local function add_kids(nodes, at, list, rest, lvl, min)
+  local sum, n = 0, 0
   for _, o in ipairs(list) do
+    if o.retained < min then break end   -- under half a pixel: into "(N more)"
+    n = n + 1
     local k = push(nodes, { name = o.type or ("object 0x%x"):format(o.addr), addr = o.addr,
                             size = o.size, retained = o.retained, type = o.type,
                             site = o.site_name }, at)
     sum = sum + o.retained
-    if lvl < DEPTH then add_kids(nodes, k, o:dominated(KIDS), o.retained - o.size, lvl + 1) end
+    if lvl < DEPTH then
+      add_kids(nodes, k, o:dominated(KIDS), o.retained - o.size, lvl + 1, min)
+    end
   end
-  if list.total > #list and rest > sum then
-    push(nodes, { name = ("(%d more)"):format(list.total - #list), size = 0,
+  if list.total > n and rest > sum then
+    push(nodes, { name = ("(%d more)"):format(list.total - n), size = 0,
                   retained = rest - sum }, at)
   end
 end
@@ -63,7 +69,7 @@ local function dominators(c)
   local reach = h.objects:sum("size") - h.unreachable.bytes
   local nodes = array()
   local root = push(nodes, { name = "reachable heap", size = 0, retained = reach }, 0)
-  add_kids(nodes, root, h:dominated(KIDS), reach, 1)
+  add_kids(nodes, root, h:dominated(KIDS), reach, 1, reach / MIN_SHARE)
   return { nodes = nodes }
 end
 
