@@ -194,7 +194,7 @@
   function gcCharts(g) {
     var pts = g.points;
     function t(p) { return p.t; }
-    function secs(v) { return v.toFixed(1) + " s"; }
+    function secs(v) { return v.toFixed(v < 10 ? 2 : 0) + " s"; }
     function hover(p) {
       return "gc " + p.num + " @" + p.t + " s\nlive heap " + p.heap_live + " MB, heap at end " +
         p.heap_end + " MB, goal " + p.goal + " MB\npause " + p.pause_ms + " ms, GC CPU " +

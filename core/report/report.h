@@ -8,7 +8,10 @@
  *    "skipped": [{"input","reason"}], "notes": [str],
  *    "detectors": [{"id","status","reason"}],      status: ran|skipped|error
  *    "findings": [{"case","detector","severity","title","message","bytes",
- *                  "count","site","evidence"}]}     already in report order
+ *                  "count","site","evidence"}],     already in report order
+ *    "gc_sparkline": str,                          --format text only
+ *    "charts": {...}}                              --format html only
+ *                                                  (core/lua/charts.lua)
  *
  * and the run's description before the first case:
  *
