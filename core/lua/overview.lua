@@ -86,8 +86,8 @@ function M.gc_sparkline(c, width)
   for i = 1, #one do vals[i] = one:get(i, "heap_live") end
   local lo, hi = math.huge, -math.huge
   for _, v in ipairs(vals) do lo, hi = math.min(lo, v), math.max(hi, v) end
-  return ("live heap per GC cycle %s %d..%d MB over %d cycles"):format(M.sparkline(vals, width), lo, hi,
-    #vals)
+  return ("live heap per GC cycle %s %d..%d MB over %d cycles"):format(
+    M.sparkline(vals, width), lo, hi, #vals)
 end
 
 local function gc_lines(c, out)

@@ -12,12 +12,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, "tests/lib")
 from tap import ok, run, done  # noqa: E402
+import browser  # noqa: E402
 
 CASE = "samples/go1.23/leaky"
 tmp = tempfile.mkdtemp(prefix="hs-report-")
@@ -61,7 +61,8 @@ ok(rc == 2 and "html only" in err, "report --format json is a usage error", err)
 # ceil(cycles / bars), each bar its group's largest live heap; ▁ at the
 # lowest bar, █ at the tallest.
 live = [int(m.group(1)) for m in
-        (re.search(r"->\d+->(\d+) MB", l) for l in open(CASE + "/gctrace.log") if l.startswith("gc "))
+        (re.search(r"->\d+->(\d+) MB", l) for l in open(CASE + "/gctrace.log")
+         if l.startswith("gc "))
         if m]
 
 
@@ -169,24 +170,18 @@ rc, out, err = run("report", "-o", page3, part)
 pch = page_data(page3)[1]["cases"][0].get("charts") or {} if rc == 0 else {}
 ok(rc == 0 and "dominators" not in pch and "flame" not in pch and pch.get("gc") and
    pch.get("memstats") and pch.get("goroutines") and pch.get("errors") == [],
-   "without a heap dump: the charts of the evidence there is, no errors", err + json.dumps(pch)[:300])
+   "without a heap dump: the charts of the evidence there is, no errors",
+   err + json.dumps(pch)[:300])
 
 # check without a gctrace log: no sparkline.
 rc, out, err = run("check", part + "/goroutines-debug2.txt")
 ok("live heap per GC cycle" not in out, "and none without a gctrace log", out[:300])
 
-browser = shutil.which("chromium")
-if not browser:
+if not browser.path():
     print("# SKIP browser tests: chromium is not installed (scripts/setup installs it)")
 else:
     def chromium(*args, page=page):
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--user-data-dir=" + tempfile.mkdtemp(dir=tmp),
-               "--enable-logging=stderr", "--v=0", "--window-size=1200,1400"]
-        p = subprocess.run(cmd + list(args) + ["file://" + os.path.abspath(page)],
-                           capture_output=True, timeout=60)
-        return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+        return browser.run(page, *args)
 
     rc, dom, err = chromium("--dump-dom")
     console = [l for l in err.splitlines() if ":CONSOLE" in l]
@@ -206,8 +201,60 @@ else:
     rc, pdom, err = chromium("--dump-dom", page=page3)
     console = [l for l in err.splitlines() if ":CONSOLE" in l]
     ok(rc == 0 and not console and "no heap dump with roots in this case" in pdom and
-       'class="lines gc-heap"' in pdom, "the page of a case without a heap dump renders, and says so",
+       'class="lines gc-heap"' in pdom,
+       "the page of a case without a heap dump renders, and says so",
        "\n".join(console) or err[-1000:])
+
+    # Interaction, over the DevTools protocol: click the top retainer's
+    # block (node 1: the first child of the root) to zoom in, read its hover
+    # text, click it again to zoom out; in the flame graph click the deepest
+    # frame; hover text of the first GC point.
+    CLICK = 'function click(e) { e.dispatchEvent(new MouseEvent("click", {bubbles: true})); }'
+    js = """(function () {
+      %s
+      function state(cls) {
+        var svg = document.querySelector(".partition." + cls), g = svg.querySelector(".block");
+        return { node: +g.getAttribute("data-node"),
+                 width: +g.querySelector("rect").getAttribute("width"),
+                 title: g.querySelector("title").textContent,
+                 crumbs: svg.parentNode.querySelectorAll(".crumbs a").length,
+                 blocks: svg.querySelectorAll(".block").length };
+      }
+      var out = { before: state("dominators") };
+      click(document.querySelector('.partition.dominators .block[data-node="1"]'));
+      out.zoomed = state("dominators");
+      click(document.querySelector(".partition.dominators .block"));
+      out.back = state("dominators");
+      var fl = document.querySelectorAll(".partition.flame .block");
+      click(fl[fl.length - 1]);
+      out.flame = state("flame");
+      out.gcpoint = document.querySelector(".lines.gc-heap .point title").textContent;
+      return out;
+    })()""" % CLICK
+    vals, console = browser.evaluate(page, [js])
+    v = vals[0] if isinstance(vals[0], dict) and "error" not in vals[0] else {}
+    ok(not console and v, "the page runs clicks with no console messages", (console, vals))
+    z = v.get("zoomed", {})
+    ok(v and v["before"]["node"] == 0 and v["before"]["crumbs"] == 1 and z["node"] == 1 and
+       z["width"] >= 1098 and z["crumbs"] == 2 and z["blocks"] < v["before"]["blocks"],
+       "a click on the top retainer zooms the icicle to it (full width, a breadcrumb more)",
+       json.dumps(v)[:600])
+    ok(top and "retained %s bytes" % format(top[0]["retained"], ",") in z.get("title", "") and
+       "address 0x%x" % top[0]["addr"] in z.get("title", ""),
+       "its hover text has the exact retained bytes and the address", z.get("title"))
+    ok(v and v["back"]["node"] == 0 and v["back"]["crumbs"] == 1,
+       "a click on the focused block zooms back out", json.dumps(v.get("back")))
+    depth, i = 0, len(fl) - 1
+    while fl and fl[i]["parent"]:
+        depth, i = depth + 1, fl[i]["parent"] - 1
+    ok(v and v["flame"]["node"] == len(fl) - 1 and v["flame"]["crumbs"] == depth + 1,
+       "a click on the flame graph's last frame zooms to it, its stack in the breadcrumbs (%d)"
+       % (depth + 1), json.dumps(v.get("flame")))
+    first = log[0] if log else None
+    ok(v and first and v["gcpoint"].startswith("gc %s @" % first.group(1)) and
+       "live heap %s MB" % first.group(2) in v["gcpoint"],
+       "the first GC point's hover text is the log's first cycle", v.get("gcpoint"))
+
     shot = os.path.join(tmp, "report.png")
     rc, _, err = chromium("--screenshot=" + shot)
     ok(rc == 0 and os.path.exists(shot) and open(shot, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
