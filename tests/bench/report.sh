@@ -15,29 +15,20 @@
 set -eu
 cd "$(dirname "$0")/../.."
 REC=${1:-200000}
-B=${B:-build/release}
-HS=${HEAPSCOPE:-$B/heapscope}
-GO=${GO123:-/usr/lib/go-1.23/bin/go}
-DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/heapscope-bench}
-mkdir -p "$DIR"
-DUMP="$DIR/realheap-$REC.dump"
-[ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
-if [ ! -f "$DUMP" ]; then
-  (cd tests/bench/realheap && GOTOOLCHAIN=local GOFLAGS=-trimpath "$GO" build -o "$DIR/realheap" .)
-  "$DIR/realheap" -records "$REC" -out "$DUMP"
-fi
-cat "$DUMP" > /dev/null
+HS=${HEAPSCOPE:-${B:-build/release}/heapscope}
+. tests/bench/libs.sh
+realheap_dump "$REC"
 "$HS" -e "return case.heap:dominated(1).total" "$DUMP" > /dev/null  # index with the graph
 
 # fig LABEL FORMAT INPUT: wall, CPU (user + sys), peak RSS, output size
 fig() {
-  /usr/bin/time -f '%e %U %S %M' -o "$DIR/time" "$HS" check --fail-on never --format "$2" \
-    -o "$DIR/out" "$3" > /dev/null 2>&1 || { cat "$DIR/time"; exit 1; }
-  set -- "$1" $(cat "$DIR/time")
+  /usr/bin/time -f '%e %U %S %M' -o "$DIR/report.time" "$HS" check --fail-on never --format "$2" \
+    -o "$DIR/report.out" "$3" > /dev/null 2>&1 || { cat "$DIR/report.time"; exit 1; }
+  set -- "$1" $(cat "$DIR/report.time")
   printf '%-22s %6s s wall %6.2f s CPU  peak RSS %5d MiB  output %6d KiB\n' "$1" "$2" \
-    "$(echo "$3 + $4" | bc -l)" $(($5 / 1024)) $(($(stat -c %s "$DIR/out") / 1024))
+    "$(echo "$3 + $4" | bc -l)" $(($5 / 1024)) $(($(stat -c %s "$DIR/report.out") / 1024))
 }
-printf 'realheap dump: %d MiB, %s objects\n' $(($(stat -c %s "$DUMP") / 1048576)) \
+printf 'realheap dump: %d MiB, %s objects\n' $((SIZE / 1048576)) \
   "$("$HS" -e 'return #case.heap.objects' "$DUMP")"
 for run in 1 2 3; do                  # alternated: the machine's load drifts
   fig "realheap json #$run" json "$DUMP"
