@@ -773,7 +773,7 @@ static hs_input *input_of(const char *zName, const uint8_t *p, size_t n) {
 ** heap.series (a copy of one of them once). */
 static void test_series(void **state) {
   (void)state;
-  wbuf w = make_dump();
+  tl_dump w = make_dump();
   /* make_dump's memstats: 24 fields, 256 pauses (the last is 279, varint
   ** 0x97 0x02), then NumGC 3: a second dump written at GC 9 */
   uint8_t *pGC = NULL;
