@@ -11,7 +11,8 @@
  * Trust.  An index is believed only for the exact dump that made it, read by
  * this exact heapscope: the key is an XXH3 hash of every byte of the
  * (decompressed) dump, its length, its object count and heapscope's version
- * (a warm 700 MB dump hashes in about 0.05 s; mtime, size and path are not
+ * (a warm 700 MB dump hashes in about 0.15 s of CPU, shared by two threads
+ * when reopening: see hash_pieces; mtime, size and path are not
  * part of the key, since cp -p, rsync -a and tar keep them while the bytes
  * change).  Checksums catch damage; they do not stop a forger who
  * recomputes them, so the reader also checks what is cheap to check and
@@ -36,11 +37,12 @@
  *   D = align64(20+H)   sections, each at D + its "off" (a multiple of 64)
  *
  *   header key    type    meaning
- *   version       uint    3
+ *   version       uint    4
  *   endian        uint    0x01020304 as the writer stored it in a u32
  *   heapscope     str     HS_VERSION of the writer
  *   bytes         uint    decompressed length of the dump
- *   hash          uint    XXH3-64 of the whole dump (hs_index_hash)
+ *   hash          uint    of the whole dump (hs_index_hash: XXH3-64 of the
+ *                         XXH3-64s of its 16 MiB pieces, big-endian)
  *   nobj, nroot, nedge    uint    counts (see graph.h)
  *   unreachable, unreachable_bytes, dropped, root_dropped   uint
  *   sections      array   of [name str, off uint, len uint, sum uint]
@@ -62,10 +64,15 @@
  * checked against the file size and the counts, every section against its
  * checksum, every id against the object count (so even a file with a forged
  * checksum cannot make the graph code read out of bounds), and the
- * consistency checks above.  They cost about two passes over the file plus
- * 8 bytes per object of scratch.
+ * consistency checks above.  They cost one pass over the file (each
+ * section's ids are checked while its checksum is taken, a piece at a time),
+ * a random-access pass over the trees and one over the forward edges, plus
+ * 12 bytes per object of scratch; with two threads the checks are split in
+ * two halves that run beside each other (check_part), the dump's hash
+ * shared between them.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
@@ -79,13 +86,14 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+#define XXH_STATIC_LINKING_ONLY             /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
 
 #define IDX_MAGIC "HSIDX01\n"
-#define IDX_VERSION 3
+#define IDX_VERSION 4
 #define IDX_ENDIAN 0x01020304u
 #define IDX_ALIGN 64
 
@@ -96,38 +104,77 @@
 ** are most of what reopening a large index costs). */
 static uint64_t checksum(const uint8_t *p, uint64_t n) { return XXH3_64bits(p, (size_t)n); }
 
-uint64_t hs_index_hash(const uint8_t *p, uint64_t n) { return XXH3_64bits(p, (size_t)n); }
+/* The dump's hash is an XXH3 of the XXH3s of its 16 MiB pieces (each as 8
+** big-endian bytes), so that two threads can share the work (hash_pieces).
+** A mapped file's pages are handed back behind the hash (they stay in the
+** page cache), so hashing adds nothing to the resident set: otherwise
+** reopening would hold the whole dump. */
+#define PIECE ((uint64_t)16 << 20)
 
-void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj,
-                       const uint64_t *aObjSize) {
+typedef struct hash_work {
+  const uint8_t *p;
+  uint64_t n;
+  int bMapped;
+  uint64_t nPiece;
+  XXH64_canonical_t *aPiece;  /* each piece's hash, filled by hash_pieces */
+  uint64_t iNext;             /* the next piece to take (atomic) */
+} hash_work;
+
+static XXH64_canonical_t piece_hash(const hash_work *w, uint64_t i) {
+  uint64_t nOff = i * PIECE, nLen = w->n - nOff < PIECE ? w->n - nOff : PIECE;
+  XXH64_canonical_t c;
+  XXH64_canonicalFromHash(&c, XXH3_64bits(w->p + nOff, (size_t)nLen));
+  if (w->bMapped && nLen == PIECE) madvise((void *)(w->p + nOff), (size_t)nLen, MADV_DONTNEED);
+  return c;
+}
+
+/* Hash pieces not yet taken by another thread. */
+static void hash_pieces(hash_work *w) {
+  uint64_t i;
+  while ((i = __atomic_fetch_add(&w->iNext, 1, __ATOMIC_RELAXED)) < w->nPiece)
+    w->aPiece[i] = piece_hash(w, i);
+}
+
+static uint64_t pieces_digest(const hash_work *w) {
+  return XXH3_64bits(w->aPiece, (size_t)w->nPiece * sizeof *w->aPiece);
+}
+
+/* The hash of p[0..n) on one thread, allocating nothing. */
+static uint64_t pieces_hash(const uint8_t *p, uint64_t n, int bMapped) {
+  hash_work w = {p, n, bMapped, (n + PIECE - 1) / PIECE, NULL, 0};
+  XXH3_state_t st;
+  XXH3_INITSTATE(&st);
+  XXH3_64bits_reset(&st);
+  for (uint64_t i = 0; i < w.nPiece; i++) {
+    XXH64_canonical_t c = piece_hash(&w, i);
+    XXH3_64bits_update(&st, &c, sizeof c);
+  }
+  return XXH3_64bits_digest(&st);
+}
+
+uint64_t hs_index_hash(const uint8_t *p, uint64_t n) { return pieces_hash(p, n, 0); }
+
+static uint64_t dump_hash(const hs_input *pIn) {
+  return pieces_hash(pIn->p, pIn->n, pIn->bMapped);
+}
+
+/* hs_index_key_init; bHash 0 leaves iHash 0 for the caller to fill. */
+static void key_fill(hs_index_key *k, const hs_input *pIn, uint32_t nObj,
+                     const uint64_t *aObjSize, int bHash) {
   memset(k, 0, sizeof *k);
   k->zPath = pIn->zPath;
   k->zName = pIn->zName;
   k->bMember = pIn->zName && pIn->zPath && strcmp(pIn->zName, pIn->zPath) != 0;
   k->nBytes = pIn->n;
-  k->iHash = 0;
-  if (pIn->p) {
-    /* Streamed in 64 MiB steps; a mapped file's pages are handed back behind
-    ** the hash (they stay in the page cache), so hashing adds nothing to the
-    ** resident set: otherwise reopening would hold the whole dump. */
-    XXH3_state_t *st = XXH3_createState();
-    if (!st) {
-      k->iHash = hs_index_hash(pIn->p, pIn->n);
-    } else {
-      XXH3_64bits_reset(st);
-      const uint64_t nStep = 64u << 20;
-      for (uint64_t i = 0; i < pIn->n; i += nStep) {
-        uint64_t n = pIn->n - i < nStep ? pIn->n - i : nStep;
-        XXH3_64bits_update(st, pIn->p + i, (size_t)n);
-        if (pIn->bMapped && n == nStep) madvise((void *)(pIn->p + i), (size_t)n, MADV_DONTNEED);
-      }
-      k->iHash = XXH3_64bits_digest(st);
-      XXH3_freeState(st);
-    }
-  }
+  k->iHash = bHash && pIn->p ? dump_hash(pIn) : 0;
   k->nObj = nObj;
   k->aObjSize = aObjSize;
   k->pDump = pIn->p;
+}
+
+void hs_index_key_init(hs_index_key *k, const hs_input *pIn, uint32_t nObj,
+                       const uint64_t *aObjSize) {
+  key_fill(k, pIn, nObj, aObjSize, 1);
 }
 
 /* ---------------------------------------------------------------- location */
@@ -239,11 +286,18 @@ static void remove_stale_tmp(const char *zIdx) {
 
 /* ---------------------------------------------------------------- sections */
 
+/* What a section's values must be before the graph code may index with
+** them (checked in the same pass as its checksum, while each piece of it is
+** in the cache). */
+enum { CK_NONE, CK_CSR, CK_ID, CK_ID_NONE, CK_DEPTH };
+
 typedef struct section {
   const char *zName;
   size_t nElem;       /* element size */
   uint64_t nCount;
   void **ppData;      /* the graph field */
+  int check;          /* CK_*: what its values must be (section_ok) */
+  int iPart;          /* which of the two validation jobs checks it (check_part) */
 } section;
 
 /* The heap dump's object columns, saved beside the graph so that reopening
@@ -261,24 +315,24 @@ typedef struct idx_objs {
 static int sections(hs_graph *g, idx_objs *o, section *a) {
   uint64_t nN = (uint64_t)g->nObj + 1, m = g->nEdge;
   section s[] = {
-      {"fwd_start", 4, nN + 1, (void **)&g->aFwdStart},
-      {"fwd_dst", 4, m, (void **)&g->aFwdDst},
-      {"fwd_off", 4, m, (void **)&g->aFwdOff},
-      {"rev_start", 4, nN + 1, (void **)&g->aRevStart},
-      {"rev_src", 4, m, (void **)&g->aRevSrc},
-      {"idom", 4, nN, (void **)&g->aIdom},
-      {"parent", 4, nN, (void **)&g->aParent},
-      {"depth", 4, nN, (void **)&g->aDepth},
-      {"retained", 8, nN, (void **)&g->aRetained},
-      {"size", 8, nN, (void **)&g->aSize},
+      {"fwd_start", 4, nN + 1, (void **)&g->aFwdStart, CK_CSR, 1},
+      {"fwd_dst", 4, m, (void **)&g->aFwdDst, CK_ID, 0},
+      {"fwd_off", 4, m, (void **)&g->aFwdOff, CK_NONE, 1},
+      {"rev_start", 4, nN + 1, (void **)&g->aRevStart, CK_CSR, 1},
+      {"rev_src", 4, m, (void **)&g->aRevSrc, CK_ID, 1},
+      {"idom", 4, nN, (void **)&g->aIdom, CK_ID_NONE, 1},
+      {"parent", 4, nN, (void **)&g->aParent, CK_ID_NONE, 1},
+      {"depth", 4, nN, (void **)&g->aDepth, CK_DEPTH, 1},
+      {"retained", 8, nN, (void **)&g->aRetained, CK_NONE, 1},
+      {"size", 8, nN, (void **)&g->aSize, CK_NONE, 1},
   };
   memcpy(a, s, sizeof s);
   int n = (int)(sizeof s / sizeof s[0]);
   if (o) {
     uint64_t nObj = g->nObj;
-    a[n++] = (section){"obj_addr", 8, nObj, (void **)&o->aAddr};
-    a[n++] = (section){"obj_content", 8, nObj, (void **)&o->aContent};
-    a[n++] = (section){"obj_type", 8, nObj, (void **)&o->aType};
+    a[n++] = (section){"obj_addr", 8, nObj, (void **)&o->aAddr, CK_NONE, 0};
+    a[n++] = (section){"obj_content", 8, nObj, (void **)&o->aContent, CK_NONE, 0};
+    a[n++] = (section){"obj_type", 8, nObj, (void **)&o->aType, CK_NONE, 0};
   }
   return n;
 }
@@ -491,9 +545,9 @@ static int mp_sane(const uint8_t *p, size_t n) {
 }
 
 /* The checks a forger who recomputes checksums must still pass (see the
-** essay): the trees are trees, sizes are the dump's, retained sizes add up,
-** reverse edges match forward ones by count.  g's ids are already known to
-** be in range.  O(n + m) time, 8 bytes per object of scratch. */
+** essay): the trees are trees, sizes are the dump's, retained sizes add up
+** (transposed() checks the reverse edges).  g's ids are already known to be
+** in range.  O(n + m) time, 8 bytes per object of scratch. */
 static int consistent(const hs_graph *g, const hs_index_key *k) {
   uint32_t nObj = g->nObj, r = nObj, nN = nObj + 1;
   int ok = 0;
@@ -538,36 +592,69 @@ static int consistent(const hs_graph *g, const hs_index_key *k) {
   for (uint32_t v = 0; v < nN; v++)
     if (v == r || g->aIdom[v] != HS_NONE)
       if (g->aRetained[v] != g->aSize[v] + aAcc[v]) goto done;
-  memset(aAcc, 0, nN * sizeof *aAcc);
-  for (uint64_t e = 0; e < g->nEdge; e++) {
-    if (e + 32 < g->nEdge) __builtin_prefetch(&aAcc[g->aFwdDst[e + 32]], 1);
-    aAcc[g->aFwdDst[e]]++;
-  }
-  for (uint32_t v = 0; v < nN; v++)
-    if (aAcc[v] != (uint64_t)(g->aRevStart[v + 1] - g->aRevStart[v])) goto done;
   ok = 1;
 done:
   free(aAcc);
   return ok;
 }
 
-static int csr_ok(const uint32_t *aStart, uint64_t nRow, uint64_t m) {
-  if (aStart[0] != 0 || aStart[nRow] != m) return 0;
-  for (uint64_t i = 0; i < nRow; i++)
-    if (aStart[i] > aStart[i + 1]) return 0;
-  return 1;
+/* The reverse edges are the transpose of the forward ones by count: as many
+** edges into each node as its reverse row holds.  The forward targets are
+** already known to be in range; 4 bytes per node of scratch. */
+static int transposed(const hs_graph *g) {
+  uint32_t nN = g->nObj + 1;
+  uint32_t *aCount = calloc(nN, sizeof *aCount);
+  if (!aCount) return 0;
+  for (uint64_t e = 0; e < g->nEdge; e++) {
+    if (e + 32 < g->nEdge) __builtin_prefetch(&aCount[g->aFwdDst[e + 32]], 1);
+    aCount[g->aFwdDst[e]]++;
+  }
+  int ok = 1;
+  for (uint32_t v = 0; v < nN; v++)
+    ok &= aCount[v] == g->aRevStart[v + 1] - g->aRevStart[v];
+  free(aCount);
+  return ok;
 }
 
-static int ids_ok(const uint32_t *a, uint64_t n, uint32_t nMax, int bNone) {
-  uint32_t bad = 0;
-  for (uint64_t i = 0; i < n; i++) bad |= (a[i] > nMax) & !(bNone && a[i] == HS_NONE);
-  return !bad;
+/* The checksum of p[0..nLen) equals iSum, and its u32 values pass check
+** (nMax: the largest id; for CK_CSR, rows ascend from 0 to nEdge). */
+static int section_ok(const uint8_t *p, uint64_t nLen, uint64_t iSum, int check,
+                      uint32_t nMax, uint64_t nEdge) {
+  if (check == CK_NONE) return checksum(p, nLen) == iSum;
+  XXH3_state_t st;
+  XXH3_INITSTATE(&st);
+  XXH3_64bits_reset(&st);
+  const uint32_t *a = (const uint32_t *)p;
+  uint64_t n = nLen / 4, nStep = 16384;       /* 64 KiB at a time */
+  uint32_t bad = check == CK_CSR && n && a[0] != 0, prev = 0;
+  for (uint64_t i = 0; i < n && !bad; i += nStep) {
+    uint64_t iEnd = n - i < nStep ? n : i + nStep;
+    XXH3_64bits_update(&st, a + i, (size_t)(iEnd - i) * 4);
+    switch (check) {
+      case CK_CSR:
+        for (uint64_t j = i; j < iEnd; j++) {
+          bad |= a[j] < prev;
+          prev = a[j];
+        }
+        break;
+      case CK_ID: case CK_DEPTH:
+        for (uint64_t j = i; j < iEnd; j++) bad |= a[j] > nMax;
+        break;
+      case CK_ID_NONE:
+        for (uint64_t j = i; j < iEnd; j++) bad |= (a[j] > nMax) & (a[j] != HS_NONE);
+        break;
+    }
+  }
+  return !bad && XXH3_64bits_digest(&st) == iSum && (check != CK_CSR || prev == nEdge);
 }
 
-static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO);
+static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO,
+                       const hs_input *pHashIn);
 
-/* Map zIdx and parse it (with the object columns when pO). */
-static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *pO) {
+/* Map zIdx and parse it (with the object columns when pO; hashing pHashIn
+** for k when not NULL). */
+static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *pO,
+                            const hs_input *pHashIn) {
   hs_graph *g = NULL;
   int fd = -1;
   uint8_t *p = MAP_FAILED;
@@ -580,7 +667,7 @@ static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *p
   n = (size_t)st.st_size;
   p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) goto done;
-  g = parse(p, n, k, pO);
+  g = parse(p, n, k, pO, pHashIn);
   if (g) {
     /* Validation read every page; hand them back (they stay in the page
     ** cache and fault in again when a query reads them), so resident memory
@@ -598,11 +685,11 @@ done:
 }
 
 hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k) {
-  return read_index(zIdx, k, NULL);
+  return read_index(zIdx, k, NULL, NULL);
 }
 
 hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k) {
-  return parse(p, n, k, NULL);
+  return parse(p, n, k, NULL, NULL);
 }
 
 /* The uvarint encoding of v into b (at most 10 bytes); its length. */
@@ -651,7 +738,48 @@ static int objs_ok(const idx_objs *o, const hs_graph *g, const hs_index_key *k) 
   return 1;
 }
 
-static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO) {
+/* Half of an index's validation: part 0 checks the forward targets and the
+** object columns, and that the reverse edges are the transpose; part 1
+** checks the other sections and the trees and sizes; then each hashes
+** pieces of the dump until none is left.  Each reads only sections whose ids
+** it has checked itself (values of the other part's sections only as
+** numbers), so the two may run at once; the index is believed when both
+** pass and the dump's hash is the header's. */
+typedef struct check_job {
+  const hs_graph *g;
+  const idx_objs *o;
+  const hs_index_key *k;
+  hash_work *pHash;         /* the dump's pieces to hash (shared; NULL: none) */
+  const section *aSec;
+  const uint64_t *aSum;     /* each section's checksum from the header */
+  int nSec, iPart;
+  int ok;                   /* out */
+} check_job;
+
+static void check_part(check_job *j) {
+  const hs_graph *g = j->g;
+  int ok = 1;
+  for (int i = 0; i < j->nSec && ok; i++) {
+    const section *s = &j->aSec[i];
+    if (s->iPart == j->iPart)
+      ok = section_ok(*s->ppData, s->nCount * s->nElem, j->aSum[i], s->check,
+                      s->check == CK_DEPTH ? g->nObj + 1 : g->nObj, g->nEdge);
+  }
+  if (j->iPart == 0)
+    ok = ok && transposed(g) && (!j->o->bHave || objs_ok(j->o, g, j->k));
+  else
+    ok = ok && consistent(g, j->k);
+  j->ok = ok;
+  if (j->pHash) hash_pieces(j->pHash);        /* whoever is done first takes more */
+}
+
+static void *check_thread(void *p) {
+  check_part(p);
+  return NULL;
+}
+
+static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO,
+                       const hs_input *pHashIn) {
   hs_graph *g = NULL;
   int ok = 0;
   msgpack_unpacked up;
@@ -674,7 +802,8 @@ static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_ob
   if (!get_uint(h, "version", &v) || v != IDX_VERSION) goto done;
   if (!get_uint(h, "endian", &v) || v != IDX_ENDIAN) goto done;
   if (!get_uint(h, "bytes", &v) || v != k->nBytes) goto done;
-  if (!get_uint(h, "hash", &v) || v != k->iHash) goto done;
+  uint64_t iHashWant;                         /* compared once pHashIn is hashed */
+  if (!get_uint(h, "hash", &iHashWant) || (!pHashIn && iHashWant != k->iHash)) goto done;
   if (!get_uint(h, "nobj", &nObj) || (k->nObj != UINT32_MAX && nObj != k->nObj) ||
       nObj >= UINT32_MAX - 2)
     goto done;
@@ -717,6 +846,7 @@ static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_ob
     goto done;
   uint64_t iData = align_up(20 + nH);
   if (iData > n) goto done;
+  uint64_t aSum[NSECTION];
   for (int i = 0; i < nSec; i++) {
     const msgpack_object *s = &pSecs->via.array.ptr[i];
     if (s->type != MSGPACK_OBJECT_ARRAY || s->via.array.size != 4) goto done;
@@ -727,20 +857,31 @@ static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_ob
     uint64_t iOff = a[1].via.u64, nLen = a[2].via.u64;
     if (nLen != aSec[i].nCount * aSec[i].nElem) goto done;
     if (iOff % IDX_ALIGN || iOff > n - iData || nLen > n - iData - iOff) goto done;
-    const uint8_t *pSec = p + iData + iOff;
-    if (checksum(pSec, nLen) != a[3].via.u64) goto done;
-    *aSec[i].ppData = (void *)pSec;
+    *aSec[i].ppData = (void *)(p + iData + iOff);
+    aSum[i] = a[3].via.u64;
   }
 
-  /* Ids in range, CSR rows monotonic: the graph code may index with them. */
-  uint32_t nN = g->nObj + 1;
-  if (!csr_ok(g->aFwdStart, nN, nEdge) || !csr_ok(g->aRevStart, nN, nEdge)) goto done;
-  if (!ids_ok(g->aFwdDst, nEdge, g->nObj, 0) || !ids_ok(g->aRevSrc, nEdge, g->nObj, 0))
-    goto done;
-  if (!ids_ok(g->aIdom, nN, g->nObj, 1) || !ids_ok(g->aParent, nN, g->nObj, 1)) goto done;
-  if (!ids_ok(g->aDepth, nN, nN, 0)) goto done;
-  if (!consistent(g, k)) goto done;
-  if (o.bHave && !objs_ok(&o, g, k)) goto done;
+  /* Checksums, ids in range, CSR rows monotonic (the graph code may index
+  ** with them), then the consistency checks: in two jobs, the dump's hash
+  ** in the first, run side by side when there are two threads. */
+  hash_work w = {0};
+  if (pHashIn) {
+    w = (hash_work){pHashIn->p, pHashIn->n, pHashIn->bMapped, 0, NULL, 0};
+    w.nPiece = (w.n + PIECE - 1) / PIECE;
+    if (!(w.aPiece = malloc((w.nPiece ? w.nPiece : 1) * sizeof *w.aPiece))) goto done;
+  }
+  check_job aJob[2];
+  for (int i = 0; i < 2; i++)
+    aJob[i] = (check_job){g, &o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, 0};
+  pthread_t th;
+  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536) &&
+                pthread_create(&th, NULL, check_thread, &aJob[0]) == 0;
+  if (!bThread) check_part(&aJob[0]);
+  check_part(&aJob[1]);
+  if (bThread) pthread_join(th, NULL);
+  uint64_t iHashSeen = pHashIn ? pieces_digest(&w) : iHashWant;
+  free(w.aPiece);
+  if (!aJob[0].ok || !aJob[1].ok || iHashSeen != iHashWant) goto done;
   if (pO) *pO = o;
   g->bBorrowed = 1;
   g->bFromIndex = 1;
@@ -757,11 +898,20 @@ done:
 
 int hs_index_reopen(const hs_input *in, hs_heap_prebuilt *pre) {
   if (!in->zPath || !in->p) return HS_ERR;
+  /* An index beside the dump is validated while the dump is hashed; one in
+  ** the cache is found by the hash, so that comes first. */
   hs_index_key k;
-  hs_index_key_init(&k, in, UINT32_MAX, NULL);
-  char *zIdx = hs_index_path(&k, 0);
+  key_fill(&k, in, UINT32_MAX, NULL, 0);
+  char *zIdx = path_beside(&k);
+  const hs_input *pHashIn = in;
+  if (!zIdx || access(zIdx, R_OK) != 0) {
+    free(zIdx);
+    k.iHash = dump_hash(in);
+    zIdx = path_in_cache(&k, 0);
+    pHashIn = NULL;
+  }
   idx_objs o = {0};
-  hs_graph *g = zIdx ? read_index(zIdx, &k, &o) : NULL;
+  hs_graph *g = zIdx ? read_index(zIdx, &k, &o, pHashIn) : NULL;
   free(zIdx);
   if (!g) return HS_ERR;
   if (!o.bHave) {

@@ -504,20 +504,26 @@ static void test_index_forged(void **state) {
   hs_index_key_init(&k, &in, g->nObj, g->aSize);
   char *zIdx = hs_index_path(&k, 1);
   assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
-  hs_graph *gOk = hs_index_read(zIdx, &k);      /* the honest one is believed */
-  assert_non_null(gOk);
-  hs_graph_free(gOk);
   forge_fn aForge[] = {forge_retained_tripled, forge_sizes_and_retained_tripled,
                        forge_idom_cycle, forge_parent};
   uint32_t *a32 = malloc((g->nObj + 1) * 4);
   uint64_t *a64 = malloc((g->nObj + 1) * 16);
-  for (size_t i = 0; i < sizeof aForge / sizeof aForge[0]; i++) {
-    hs_graph gF = *g;
-    aForge[i](&gF, a32, a64);
-    assert_int_equal(hs_index_write(zIdx, &k, &gF), HS_OK);
-    hs_graph *gBad = hs_index_read(zIdx, &k);
-    if (gBad) fail_msg("forgery %zu was believed", i);
+  for (int t = 1; t <= 2; t++) {                /* validated by one thread, then two */
+    hs_graph_threads = t;
+    assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+    hs_graph *gOk = hs_index_read(zIdx, &k);    /* the honest one is believed */
+    assert_non_null(gOk);
+    same_graph(g, gOk);
+    hs_graph_free(gOk);
+    for (size_t i = 0; i < sizeof aForge / sizeof aForge[0]; i++) {
+      hs_graph gF = *g;
+      aForge[i](&gF, a32, a64);
+      assert_int_equal(hs_index_write(zIdx, &k, &gF), HS_OK);
+      hs_graph *gBad = hs_index_read(zIdx, &k);
+      if (gBad) fail_msg("forgery %zu was believed (%d threads)", i, t);
+    }
   }
+  hs_graph_threads = 0;
   /* a temporary left by a writer that was killed is removed by the next write */
   char *zStale = hs_mprintf("%s.tmp%d", zIdx, 999999999);
   FILE *f = fopen(zStale, "wb");
@@ -601,59 +607,74 @@ static void test_index_objects(void **state) {
   hs_graph *g = NULL;
   assert_int_equal(hs_graph_from_heap(h, &g), HS_OK);
   /* the dump as if it were a file in a read-only place: the index goes to
-  ** the cache directory, keyed by content */
+  ** the cache directory, keyed by content (the dump is hashed first); then
+  ** as a file in a writable one: the index beside it (hashed while the
+  ** index is checked) */
   hs_input in = *c->apInput[0];
   for (int i = 0; i < c->nInput; i++)
     if (c->apInput[i]->p == h->pBuf) in = *c->apInput[i];
-  in.zPath = in.zName = "/nonexistent-dir/heap.dump";
-  hs_index_key k;
-  hs_index_key_init(&k, &in, g->nObj, h->aSize);
-  k.pHeap = h;
-  char *zIdx = hs_index_path(&k, 1);
-  assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
-  hs_heap_prebuilt pre;
-  assert_int_equal(hs_index_reopen(&in, &pre), HS_OK);
-  assert_int_equal(pre.nObj, h->nObj);
-  assert_memory_equal(pre.aAddr, h->aAddr, h->nObj * 8);
-  assert_memory_equal(pre.aSize, h->aSize, h->nObj * 8);
-  assert_memory_equal(pre.aContentOff, h->aContentOff, h->nObj * 8);
-  assert_memory_equal(pre.aType, h->aType, h->nObj * 8);
-  assert_int_equal(pre.nField, h->nField);
-  assert_int_equal(pre.iObjRecFirst, h->iObjRecFirst);
-  same_graph(g, pre.pGraph);
-  pre.xGraphFree(pre.pGraph);
-  /* forged: contents one byte off, and two objects' addresses swapped;
-  ** the checksums are right (hs_index_write made them) */
-  uint64_t *aOff = malloc(h->nObj * 8), *aAddr = malloc(h->nObj * 8);
-  for (uint64_t i = 0; i < h->nObj; i++) aOff[i] = h->aContentOff[i] + 1;
-  memcpy(aAddr, h->aAddr, h->nObj * 8);
-  aAddr[1] = h->aAddr[2];
-  aAddr[2] = h->aAddr[1];
-  hs_heap hF = *h;
-  hF.aContentOff = aOff;
-  k.pHeap = &hF;
-  assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
-  assert_int_equal(hs_index_reopen(&in, &pre), HS_ERR);
-  hF.aContentOff = h->aContentOff;
-  hF.aAddr = aAddr;
-  assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
-  assert_int_equal(hs_index_reopen(&in, &pre), HS_ERR);
-  /* a dump that changed: another key, no reopen */
-  uint8_t *pCopy = malloc(in.n);
-  memcpy(pCopy, in.p, in.n);
-  pCopy[in.n / 2] ^= 0x40;
-  hs_input inChanged = in;
-  inChanged.p = pCopy;
-  k.pHeap = h;
-  assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
-  assert_int_equal(hs_index_reopen(&inChanged, &pre), HS_ERR);
-  assert_int_equal(hs_index_reopen(&in, &pre), HS_OK);
-  pre.xGraphFree(pre.pGraph);
-  free(pCopy);
-  free(aOff);
-  free(aAddr);
-  unlink(zIdx);
-  free(zIdx);
+  char *zBeside = hs_mprintf("%s/heap.dump", zCache);
+  char zNowhere[] = "/nonexistent-dir/heap.dump";
+  char *azWhere[] = {zNowhere, zBeside};
+  /* each validated by one thread and by two (which share the dump's hash) */
+  for (int iRun = 0; iRun < 6; iRun++) {
+    int iWhere = iRun / 3, t = iRun % 3;
+    in.zPath = in.zName = azWhere[iWhere];
+    hs_index_key k;
+    hs_index_key_init(&k, &in, g->nObj, h->aSize);
+    k.pHeap = h;
+    char *zIdx = hs_index_path(&k, 1);
+    char *zWant = hs_mprintf("%s.hsidx", zBeside);
+    if (iWhere == 1) assert_string_equal(zIdx, zWant);
+    free(zWant);
+    hs_heap_prebuilt pre;
+    hs_graph_threads = t;
+    assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+    assert_int_equal(hs_index_reopen(&in, &pre), HS_OK);
+    assert_int_equal(pre.nObj, h->nObj);
+    assert_memory_equal(pre.aAddr, h->aAddr, h->nObj * 8);
+    assert_memory_equal(pre.aSize, h->aSize, h->nObj * 8);
+    assert_memory_equal(pre.aContentOff, h->aContentOff, h->nObj * 8);
+    assert_memory_equal(pre.aType, h->aType, h->nObj * 8);
+    assert_int_equal(pre.nField, h->nField);
+    assert_int_equal(pre.iObjRecFirst, h->iObjRecFirst);
+    same_graph(g, pre.pGraph);
+    pre.xGraphFree(pre.pGraph);
+    /* forged: contents one byte off, and two objects' addresses swapped;
+    ** the checksums are right (hs_index_write made them) */
+    uint64_t *aOff = malloc(h->nObj * 8), *aAddr = malloc(h->nObj * 8);
+    for (uint64_t i = 0; i < h->nObj; i++) aOff[i] = h->aContentOff[i] + 1;
+    memcpy(aAddr, h->aAddr, h->nObj * 8);
+    aAddr[1] = h->aAddr[2];
+    aAddr[2] = h->aAddr[1];
+    hs_heap hF = *h;
+    hF.aContentOff = aOff;
+    k.pHeap = &hF;
+    assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+    assert_int_equal(hs_index_reopen(&in, &pre), HS_ERR);
+    hF.aContentOff = h->aContentOff;
+    hF.aAddr = aAddr;
+    assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+    assert_int_equal(hs_index_reopen(&in, &pre), HS_ERR);
+    /* a dump that changed: another key, no reopen */
+    uint8_t *pCopy = malloc(in.n);
+    memcpy(pCopy, in.p, in.n);
+    pCopy[in.n / 2] ^= 0x40;
+    hs_input inChanged = in;
+    inChanged.p = pCopy;
+    k.pHeap = h;
+    assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
+    assert_int_equal(hs_index_reopen(&inChanged, &pre), HS_ERR);
+    assert_int_equal(hs_index_reopen(&in, &pre), HS_OK);
+    pre.xGraphFree(pre.pGraph);
+    free(pCopy);
+    free(aOff);
+    free(aAddr);
+    unlink(zIdx);
+    free(zIdx);
+  }
+  hs_graph_threads = 0;
+  free(zBeside);
   char *zSub = hs_mprintf("%s/heapscope", zCache);
   rmdir(zSub);
   rmdir(zCache);
