@@ -32,9 +32,9 @@ int hs_graph_nthreads(void) {
 void hs_graph_free(hs_graph *g) {
   if (!g) return;
   hs_table_free_(g->pTable);                  /* its columns borrow our arrays */
-  if (g->pMap) {
-    munmap(g->pMap, g->nMap);                 /* an index file (index.c) */
-  } else if (!g->bBorrowed) {
+  free(g->pCheck);
+  if (g->pMap) munmap(g->pMap, g->nMap);      /* an index file (index.c) */
+  if (!g->bBorrowed) {
     free(g->aFwdStart);
     free(g->aFwdDst);
     free(g->aFwdOff);

@@ -329,9 +329,17 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
   *ppOut = NULL;
   hs_heap *h = c->pHeap;
   if (!h) return HS_ERR;
+  /* A reopened index's graph is checked on first use.  One that fails is
+  ** rebuilt, never believed; its mapping, where the object columns are,
+  ** goes to the new graph. */
+  hs_graph *gBad = NULL;
   if (h->pGraph) {
-    *ppOut = h->pGraph;
-    return HS_OK;
+    if (hs_index_check(h->pGraph) == HS_OK) {
+      *ppOut = h->pGraph;
+      return HS_OK;
+    }
+    gBad = h->pGraph;
+    h->pGraph = NULL;
   }
   hs_graph *g = NULL;
   hs_index_key k;
@@ -340,13 +348,18 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
   if (bCache) {
     hs_index_key_init(&k, pIn, (uint32_t)h->nObj, h->aSize);
     k.pHeap = h;
+  }
+  if (bCache && !gBad) {
     char *zIdx = hs_index_path(&k, 0);
     g = hs_index_read(zIdx, &k);
     free(zIdx);
   }
   if (!g) {
     int rc = from_heap(h, pIn && pIn->bMapped && pIn->p == h->pBuf, &g);
-    if (rc != HS_OK) return rc;
+    if (rc != HS_OK) {
+      h->pGraph = gBad;
+      return rc;
+    }
     if (bCache) {
       /* An optimisation: failing is worth one warning (a full disk would
       ** otherwise cost a silent rebuild on every run), never an error. */
@@ -366,6 +379,12 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut) {
       }
       free(zIdx);
     }
+  }
+  if (gBad) {
+    g->pMap = gBad->pMap;
+    g->nMap = gBad->nMap;
+    gBad->pMap = NULL;
+    hs_graph_free(gBad);
   }
   h->pGraph = g;
   h->xGraphFree = hs_graph_free;

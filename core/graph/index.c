@@ -64,12 +64,17 @@
  * checked against the file size and the counts, every section against its
  * checksum, every id against the object count (so even a file with a forged
  * checksum cannot make the graph code read out of bounds), and the
- * consistency checks above.  They cost one pass over the file (each
- * section's ids are checked while its checksum is taken, a piece at a time),
- * a random-access pass over the trees and one over the forward edges, plus
- * 12 bytes per object of scratch; with two threads the checks are split in
- * two halves that run beside each other (check_part), the dump's hash
- * shared between them.
+ * consistency checks above.  Reopening a dump (hs_index_reopen) checks the
+ * object columns and sizes at once, with the dump's hash, since the loader
+ * uses them right away; the graph's sections are checked when the graph is
+ * first used (hs_index_check from hs_case_graph): nothing reads them before,
+ * and a session that never asks for the graph never pays for them.  A graph
+ * failing then is rebuilt from the dump and the index rewritten.  The checks
+ * cost one pass over the file (each section's ids are checked while its
+ * checksum is taken, a piece at a time), a random-access pass over the trees
+ * and one over the forward edges, plus 12 bytes per object of scratch; with
+ * two threads the checks are split in two halves that run beside each other
+ * (check_part), the dump's hash shared between them.
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -298,6 +303,7 @@ typedef struct section {
   void **ppData;      /* the graph field */
   int check;          /* CK_*: what its values must be (section_ok) */
   int iPart;          /* which of the two validation jobs checks it (check_part) */
+  int bObj;           /* 1: the objects' (checked on reopen, the rest on first use) */
 } section;
 
 /* The heap dump's object columns, saved beside the graph so that reopening
@@ -315,24 +321,24 @@ typedef struct idx_objs {
 static int sections(hs_graph *g, idx_objs *o, section *a) {
   uint64_t nN = (uint64_t)g->nObj + 1, m = g->nEdge;
   section s[] = {
-      {"fwd_start", 4, nN + 1, (void **)&g->aFwdStart, CK_CSR, 1},
-      {"fwd_dst", 4, m, (void **)&g->aFwdDst, CK_ID, 0},
-      {"fwd_off", 4, m, (void **)&g->aFwdOff, CK_NONE, 1},
-      {"rev_start", 4, nN + 1, (void **)&g->aRevStart, CK_CSR, 1},
-      {"rev_src", 4, m, (void **)&g->aRevSrc, CK_ID, 1},
-      {"idom", 4, nN, (void **)&g->aIdom, CK_ID_NONE, 1},
-      {"parent", 4, nN, (void **)&g->aParent, CK_ID_NONE, 1},
-      {"depth", 4, nN, (void **)&g->aDepth, CK_DEPTH, 1},
-      {"retained", 8, nN, (void **)&g->aRetained, CK_NONE, 1},
-      {"size", 8, nN, (void **)&g->aSize, CK_NONE, 1},
+      {"fwd_start", 4, nN + 1, (void **)&g->aFwdStart, CK_CSR, 1, 0},
+      {"fwd_dst", 4, m, (void **)&g->aFwdDst, CK_ID, 0, 0},
+      {"fwd_off", 4, m, (void **)&g->aFwdOff, CK_NONE, 1, 0},
+      {"rev_start", 4, nN + 1, (void **)&g->aRevStart, CK_CSR, 1, 0},
+      {"rev_src", 4, m, (void **)&g->aRevSrc, CK_ID, 1, 0},
+      {"idom", 4, nN, (void **)&g->aIdom, CK_ID_NONE, 1, 0},
+      {"parent", 4, nN, (void **)&g->aParent, CK_ID_NONE, 1, 0},
+      {"depth", 4, nN, (void **)&g->aDepth, CK_DEPTH, 1, 0},
+      {"retained", 8, nN, (void **)&g->aRetained, CK_NONE, 1, 0},
+      {"size", 8, nN, (void **)&g->aSize, CK_NONE, 1, 1},
   };
   memcpy(a, s, sizeof s);
   int n = (int)(sizeof s / sizeof s[0]);
   if (o) {
     uint64_t nObj = g->nObj;
-    a[n++] = (section){"obj_addr", 8, nObj, (void **)&o->aAddr, CK_NONE, 0};
-    a[n++] = (section){"obj_content", 8, nObj, (void **)&o->aContent, CK_NONE, 0};
-    a[n++] = (section){"obj_type", 8, nObj, (void **)&o->aType, CK_NONE, 0};
+    a[n++] = (section){"obj_addr", 8, nObj, (void **)&o->aAddr, CK_NONE, 0, 1};
+    a[n++] = (section){"obj_content", 8, nObj, (void **)&o->aContent, CK_NONE, 0, 1};
+    a[n++] = (section){"obj_type", 8, nObj, (void **)&o->aType, CK_NONE, 0, 1};
   }
   return n;
 }
@@ -364,7 +370,7 @@ int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *gIn)
   ** one stretch of the dump (as Go writes them) and they are this graph's. */
   const hs_heap *h = k->pHeap;
   idx_objs o = {0};
-  if (h && h->bObjContig && h->nObj == g.nObj && !h->bObjFromIndex) {
+  if (h && h->bObjContig && h->nObj == g.nObj) {
     o = (idx_objs){1, h->aAddr, h->aContentOff, h->aType, h->iObjRecFirst, h->iObjRecEnd,
                    h->nField, h->nFieldMax, h->nPhantom};
   }
@@ -664,12 +670,12 @@ static int section_ok(const uint8_t *p, uint64_t nLen, uint64_t iSum, int check,
 }
 
 static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO,
-                       const hs_input *pHashIn);
+                       const hs_input *pHashIn, int bLazy);
 
 /* Map zIdx and parse it (with the object columns when pO; hashing pHashIn
-** for k when not NULL). */
+** for k when not NULL; bLazy: see parse). */
 static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *pO,
-                            const hs_input *pHashIn) {
+                            const hs_input *pHashIn, int bLazy) {
   hs_graph *g = NULL;
   int fd = -1;
   uint8_t *p = MAP_FAILED;
@@ -682,7 +688,7 @@ static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *p
   n = (size_t)st.st_size;
   p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) goto done;
-  g = parse(p, n, k, pO, pHashIn);
+  g = parse(p, n, k, pO, pHashIn, bLazy);
   if (g) {
     /* Validation read every page; hand them back (they stay in the page
     ** cache and fault in again when a query reads them), so resident memory
@@ -690,7 +696,6 @@ static hs_graph *read_index(const char *zIdx, const hs_index_key *k, idx_objs *p
     madvise(p, n, MADV_DONTNEED);
     g->pMap = p;
     g->nMap = n;
-    g->bBorrowed = 0;
     p = MAP_FAILED;                           /* the graph owns the mapping */
   }
 done:
@@ -700,11 +705,11 @@ done:
 }
 
 hs_graph *hs_index_read(const char *zIdx, const hs_index_key *k) {
-  return read_index(zIdx, k, NULL, NULL);
+  return read_index(zIdx, k, NULL, NULL, 0);
 }
 
 hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k) {
-  return parse(p, n, k, NULL, NULL);
+  return parse(p, n, k, NULL, NULL, 0);
 }
 
 /* The uvarint encoding of v into b (at most 10 bytes); its length. */
@@ -760,6 +765,11 @@ static int objs_ok(const idx_objs *o, const hs_graph *g, const hs_index_key *k) 
 ** it has checked itself (values of the other part's sections only as
 ** numbers), so the two may run at once; the index is believed when both
 ** pass and the dump's hash is the header's. */
+/* What a validation covers: everything, the object columns and sizes
+** only (a reopen: the loader needs them now), or the rest (the graph's
+** first use, hs_index_check). */
+enum { PH_ALL, PH_OBJECTS, PH_GRAPH };
+
 typedef struct check_job {
   const hs_graph *g;
   const idx_objs *o;
@@ -767,23 +777,23 @@ typedef struct check_job {
   hash_work *pHash;         /* the dump's pieces to hash (shared; NULL: none) */
   const section *aSec;
   const uint64_t *aSum;     /* each section's checksum from the header */
-  int nSec, iPart;
+  int nSec, iPart, iPhase;
   int ok;                   /* out */
 } check_job;
 
 static void check_part(check_job *j) {
   const hs_graph *g = j->g;
-  int ok = 1;
+  int ok = 1, bObjs = j->iPhase != PH_GRAPH, bGraph = j->iPhase != PH_OBJECTS;
   for (int i = 0; i < j->nSec && ok; i++) {
     const section *s = &j->aSec[i];
-    if (s->iPart == j->iPart)
+    if (s->iPart == j->iPart && (j->iPhase == PH_ALL || bObjs == s->bObj))
       ok = section_ok(*s->ppData, s->nCount * s->nElem, j->aSum[i], s->check,
                       s->check == CK_DEPTH ? g->nObj + 1 : g->nObj, g->nEdge);
   }
   if (j->iPart == 0)
-    ok = ok && transposed(g) && (!j->o->bHave || objs_ok(j->o, g, j->k));
+    ok = ok && (!bGraph || transposed(g)) && (!bObjs || !j->o->bHave || objs_ok(j->o, g, j->k));
   else
-    ok = ok && consistent(g, j->k);
+    ok = ok && (!bGraph || consistent(g, j->k));
   j->ok = ok;
   if (j->pHash) hash_pieces(j->pHash);        /* whoever is done first takes more */
 }
@@ -793,8 +803,62 @@ static void *check_thread(void *p) {
   return NULL;
 }
 
+/* Run the two jobs of iPhase, side by side when there are two threads,
+** hashing pHashIn (*piHash) when not NULL.  1 if both pass. */
+static int run_checks(const hs_graph *g, const idx_objs *o, const hs_index_key *k,
+                      const section *aSec, const uint64_t *aSum, int nSec, int iPhase,
+                      const hs_input *pHashIn, uint64_t *piHash) {
+  hash_work w = {0};
+  if (pHashIn) {
+    w = (hash_work){pHashIn->p, pHashIn->n, pHashIn->bMapped, 0, NULL, 0};
+    w.nPiece = (w.n + PIECE - 1) / PIECE;
+    if (!(w.aPiece = malloc((w.nPiece ? w.nPiece : 1) * sizeof *w.aPiece))) return 0;
+  }
+  check_job aJob[2];
+  for (int i = 0; i < 2; i++)
+    aJob[i] = (check_job){g, o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, iPhase, 0};
+  pthread_t th;
+  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || g->nObj > 65536) &&
+                pthread_create(&th, NULL, check_thread, &aJob[0]) == 0;
+  if (!bThread) check_part(&aJob[0]);
+  check_part(&aJob[1]);
+  if (bThread) pthread_join(th, NULL);
+  if (pHashIn) *piHash = pieces_digest(&w);
+  free(w.aPiece);
+  return aJob[0].ok && aJob[1].ok;
+}
+
+/* The graph sections of a reopened index, checked on the graph's first use
+** (hs_index_check): until then nothing reads them. */
+typedef struct graph_check {
+  section aSec[NSECTION];
+  uint64_t aSum[NSECTION];
+  int nSec;
+  int bFailed;
+} graph_check;
+
+int hs_index_check(hs_graph *g) {
+  graph_check *gc = g ? g->pCheck : NULL;
+  if (!gc) return HS_OK;
+  if (!gc->bFailed) {
+    idx_objs o = {0};
+    hs_index_key k = {0};
+    k.nObj = UINT32_MAX;
+    gc->bFailed = !run_checks(g, &o, &k, gc->aSec, gc->aSum, gc->nSec, PH_GRAPH, NULL, NULL);
+    if (!gc->bFailed) {
+      free(gc);
+      g->pCheck = NULL;
+      return HS_OK;
+    }
+  }
+  return HS_ERR;
+}
+
+/* Validate an index image.  bLazy, with the object columns present: only
+** they and the sizes now (with the dump's hash), the rest when the graph is
+** first used (g->pCheck, hs_index_check). */
 static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_objs *pO,
-                       const hs_input *pHashIn) {
+                       const hs_input *pHashIn, int bLazy) {
   hs_graph *g = NULL;
   int ok = 0;
   msgpack_unpacked up;
@@ -879,24 +943,23 @@ static hs_graph *parse(const uint8_t *p, size_t n, const hs_index_key *k, idx_ob
   /* Checksums, ids in range, CSR rows monotonic (the graph code may index
   ** with them), then the consistency checks: in two jobs, the dump's hash
   ** in the first, run side by side when there are two threads. */
-  hash_work w = {0};
-  if (pHashIn) {
-    w = (hash_work){pHashIn->p, pHashIn->n, pHashIn->bMapped, 0, NULL, 0};
-    w.nPiece = (w.n + PIECE - 1) / PIECE;
-    if (!(w.aPiece = malloc((w.nPiece ? w.nPiece : 1) * sizeof *w.aPiece))) goto done;
+  int iPhase = bLazy && o.bHave ? PH_OBJECTS : PH_ALL;
+  graph_check *gc = NULL;
+  if (iPhase == PH_OBJECTS) {
+    if ((gc = malloc(sizeof *gc)) != NULL) {
+      *gc = (graph_check){.nSec = nSec};
+      memcpy(gc->aSec, aSec, sizeof aSec);
+      memcpy(gc->aSum, aSum, sizeof aSum);
+    } else
+      iPhase = PH_ALL;
   }
-  check_job aJob[2];
-  for (int i = 0; i < 2; i++)
-    aJob[i] = (check_job){g, &o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, 0};
-  pthread_t th;
-  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536) &&
-                pthread_create(&th, NULL, check_thread, &aJob[0]) == 0;
-  if (!bThread) check_part(&aJob[0]);
-  check_part(&aJob[1]);
-  if (bThread) pthread_join(th, NULL);
-  uint64_t iHashSeen = pHashIn ? pieces_digest(&w) : iHashWant;
-  free(w.aPiece);
-  if (!aJob[0].ok || !aJob[1].ok || iHashSeen != iHashWant) goto done;
+  uint64_t iHashSeen = iHashWant;
+  if (!run_checks(g, &o, k, aSec, aSum, nSec, iPhase, pHashIn, &iHashSeen) ||
+      iHashSeen != iHashWant) {
+    free(gc);
+    goto done;
+  }
+  g->pCheck = gc;
   if (pO) *pO = o;
   g->bBorrowed = 1;
   g->bFromIndex = 1;
@@ -926,7 +989,7 @@ int hs_index_reopen(const hs_input *in, hs_heap_prebuilt *pre) {
     pHashIn = NULL;
   }
   idx_objs o = {0};
-  hs_graph *g = zIdx ? read_index(zIdx, &k, &o, pHashIn) : NULL;
+  hs_graph *g = zIdx ? read_index(zIdx, &k, &o, pHashIn, 1) : NULL;
   free(zIdx);
   if (!g) return HS_ERR;
   if (!o.bHave) {

@@ -61,7 +61,9 @@ typedef struct hs_graph {
   size_t nMap;
   int bFromIndex;          /* 1: read from an index file */
   int bBorrowed;           /* 1: the arrays point into memory the graph does
-                              not own (hs_index_parse) */
+                              not own (an index file's mapping or image) */
+  void *pCheck;            /* a reopened index's graph sections not checked
+                              yet: call hs_index_check before reading them */
 } hs_graph;
 
 /* Threads the graph build uses: pointer resolution in two halves, and the
@@ -231,9 +233,17 @@ hs_graph *hs_index_parse(const uint8_t *p, size_t n, const hs_index_key *k);
 int hs_index_write(const char *zIdx, const hs_index_key *k, const hs_graph *g);
 /* hs_heap_reopen's implementation (heap.h): the object columns and graph of
 ** a current index file for the dump in `in`, so that its loader skips the
-** object records.  HS_OK, or HS_ERR when there is no such index. */
+** object records.  HS_OK, or HS_ERR when there is no such index.  Only the
+** object columns and sizes are checked (with the dump's hash); the graph's
+** sections wait for hs_index_check. */
 struct hs_heap_prebuilt;
 int hs_index_reopen(const hs_input *in, struct hs_heap_prebuilt *pre);
+/* Check the sections of a graph from hs_index_reopen that were left for its
+** first use (index.c's checks, on two threads when there are two); HS_OK
+** when they pass or there was nothing left (any other graph), HS_ERR when
+** they fail: the graph must not be read (it may still be freed, and its
+** mapping handed to a rebuilt graph, pMap). */
+int hs_index_check(hs_graph *g);
 /* Unlink the temporary an hs_index_write in progress is writing, if any.
 ** Async-signal-safe: for the CLI's interrupt path. */
 void hs_index_abort_tmp(void);

@@ -94,6 +94,26 @@ tap.is(third.from_index, false, "a damaged index is rebuilt, not trusted")
 tap.ok(same(first, third), "... with the same answers")
 tap.is(session().from_index, true, "... and rewritten")
 
+-- damage in the graph's first section (fwd_start, right after the header):
+-- a reopen checks the object columns at once and the graph on first use,
+-- so the objects still come from the index and the graph is rebuilt
+do
+  local f = assert(io.open(idx, "r+b"))
+  f:seek("set", 8)
+  local b = { f:read(4):byte(1, 4) }
+  local nHead = b[1] + b[2] * 256 + b[3] * 65536 + b[4] * 16777216
+  local iData = math.floor((20 + nHead + 63) / 64) * 64
+  f:seek("set", iData + 8)
+  f:write(("\170"):rep(16))
+  f:close()
+end
+local lazy = session()
+tap.is(lazy.objects_from_index, true, "graph damaged: the object columns are still the index's")
+tap.is(lazy.from_index, false, "... the graph is rebuilt when first used")
+tap.ok(same(first, lazy), "... with the same answers")
+local after = session()
+tap.ok(after.from_index and after.objects_from_index, "... and the index rewritten whole")
+
 -- damage: truncated to half, and to 10 bytes
 for _, frac in ipairs({ 0.5, 0 }) do
   local f = assert(io.open(idx, "rb"))

@@ -638,8 +638,23 @@ static void test_index_objects(void **state) {
     assert_memory_equal(pre.aType, h->aType, h->nObj * 8);
     assert_int_equal(pre.nField, h->nField);
     assert_int_equal(pre.iObjRecFirst, h->iObjRecFirst);
+    assert_non_null(pre.pGraph->pCheck);          /* the graph is checked on first use */
+    assert_int_equal(hs_index_check(pre.pGraph), HS_OK);
+    assert_null(pre.pGraph->pCheck);
     same_graph(g, pre.pGraph);
     pre.xGraphFree(pre.pGraph);
+    /* forged graph, honest objects: the reopen succeeds, the first use fails */
+    uint32_t *a32 = malloc((g->nObj + 1) * 4);
+    uint64_t *a64 = malloc((g->nObj + 1) * 16);
+    hs_graph gF = *g;
+    forge_retained_tripled(&gF, a32, a64);
+    assert_int_equal(hs_index_write(zIdx, &k, &gF), HS_OK);
+    assert_int_equal(hs_index_reopen(&in, &pre), HS_OK);
+    assert_int_equal(hs_index_check(pre.pGraph), HS_ERR);
+    assert_int_equal(hs_index_check(pre.pGraph), HS_ERR);   /* and stays failed */
+    pre.xGraphFree(pre.pGraph);
+    free(a32);
+    free(a64);
     /* forged: contents one byte off, and two objects' addresses swapped;
     ** the checksums are right (hs_index_write made them) */
     uint64_t *aOff = malloc(h->nObj * 8), *aAddr = malloc(h->nObj * 8);
