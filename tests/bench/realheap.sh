@@ -14,6 +14,8 @@
 #   graph T=1  load + graph + dominators + retained + BFS, one thread
 #   graph T=2  the same with two threads (HEAPSCOPE_THREADS=2)
 #   reopen     heapscope with the index file written by the run before
+#              (the graph's sections are checked on its first use)
+#   reopen objects   the same with a query that reads only the objects
 #
 #   sh tests/bench/realheap.sh [RECORDS]
 set -eu
@@ -43,7 +45,7 @@ fig() {
   shift
   /usr/bin/time -f '%e %U %S %M' -o "$DIR/time" "$@" > "$DIR/out" 2>&1 || { cat "$DIR/out"; exit 1; }
   set -- $(cat "$DIR/time")
-  printf '%-12s %6s s wall %6.2f s CPU  peak RSS %5d MiB (%.2fx dump)\n' "$label" "$1" \
+  printf '%-16s %6s s wall %6.2f s CPU  peak RSS %5d MiB (%.2fx dump)\n' "$label" "$1" \
     "$(echo "$2 + $3" | bc -l)" $(($4 / 1024)) "$(echo "$4 * 1024 / $SIZE" | bc -l)"
 }
 printf 'dump: %d MiB\n' $((SIZE / 1048576))
@@ -55,3 +57,4 @@ fig "graph T=2" env HEAPSCOPE_THREADS=2 "$HS" --no-cache -e "$Q" "$DUMP"
 rm -f "$DUMP.hsidx"
 fig "first open" "$HS" -e "$Q" "$DUMP"
 fig reopen "$HS" -e "$Q" "$DUMP"
+fig "reopen objects" "$HS" -e 'return #case.heap.objects' "$DUMP"
