@@ -1,44 +1,57 @@
 #!/usr/bin/env bash
 # gen-thirdparty.sh — capture real-world evidence from a third-party Go server
-# (Debian's `prometheus` package) into samples/thirdparty/prometheus/.
+# taken from Debian's packages (`prometheus` or `caddy`) into
+# samples/thirdparty/<server>/.
 #
 # What it does (see samples/thirdparty/README.md for the full description):
-#   1. starts /usr/bin/prometheus on 127.0.0.1 only, with
-#      GODEBUG=gctrace=1,scavtrace=1, stderr -> gctrace.log, scraping itself
-#      every second, TSDB in a temporary directory;
-#   2. loads it for LOAD_SECS seconds with bounded curl loops (query API,
-#      range queries, series/labels/federate, /metrics) on loopback;
+#   1. starts the server on 127.0.0.1 only, with GODEBUG=gctrace=1,scavtrace=1,
+#      stderr -> gctrace.log, state in a temporary directory (prometheus
+#      scrapes itself every second; caddy serves static files, a
+#      reverse proxy and a templated page);
+#   2. loads it for LOAD_SECS seconds with bounded curl loops on loopback;
 #   3. captures the /debug/pprof/ profiles, the debug=1/2 text dumps,
 #      three /metrics scrapes, /proc/PID/{smaps_rollup,status};
-#   4. sends SIGQUIT so the Go runtime appends a full goroutine dump to
-#      gctrace.log (a copy of the tail from "SIGQUIT:" goes to sigquit.log);
+#   4. makes the Go runtime append a full goroutine dump to gctrace.log:
+#      SIGQUIT for prometheus; SIGABRT for caddy, which exits at once on
+#      SIGQUIT without a dump (the tail from "SIGQUIT:"/"SIGABRT:" goes to
+#      sigquit.log);
 #   5. records ground truth with `go tool pprof` (-top per sample index,
 #      -raw of heap) and the versions;
-#   6. gzips big text files and replaces samples/thirdparty/prometheus/.
+#   6. gzips big text files and replaces samples/thirdparty/<server>/.
 #
-# Requirements: apt-get install -y prometheus golang-go curl
-# (the package's service must not be running: we use our own port 19090).
-# Usage: samples/gen-thirdparty.sh            (from anywhere; ~50 s)
-#   env: PORT=19090 LOAD_SECS=45 PROM=/usr/bin/prometheus GO=go
+# Requirements: apt-get install -y prometheus caddy golang-go curl
+# (the packages' services must not be running: we use our own ports).
+# Usage: samples/gen-thirdparty.sh [prometheus|caddy]   (default prometheus;
+#   from anywhere; ~50 s each)
+#   env: PORT=19090 (prometheus) / 12019 (caddy's admin API, the site on
+#   PORT+1, the proxied backend on PORT+2) LOAD_SECS=45
+#   PROM=/usr/bin/prometheus CADDY=/usr/bin/caddy GO=go
 set -euo pipefail
 
-PORT=${PORT:-19090}
+SERVER=${1:-prometheus}
+case $SERVER in
+    prometheus) PORT=${PORT:-19090}; BIN=${PROM:-/usr/bin/prometheus} ;;
+    caddy) PORT=${PORT:-12019}; BIN=${CADDY:-/usr/bin/caddy} ;;
+    *) echo "usage: $0 [prometheus|caddy]" >&2; exit 2 ;;
+esac
 LOAD_SECS=${LOAD_SECS:-45}
-PROM=${PROM:-/usr/bin/prometheus}
 GO=${GO:-go}
 HOST=127.0.0.1
-BASE="http://$HOST:$PORT"
+BASE="http://$HOST:$PORT"          # where /debug/pprof/ and /metrics answer
+SITE="http://$HOST:$((PORT + 1))"  # caddy: the site under load
 GZ_LIMIT=${GZ_LIMIT:-204800}   # gzip text files larger than this (bytes)
 
 here=$(cd "$(dirname "$0")" && pwd)
-dest="$here/thirdparty/prometheus"
+dest="$here/thirdparty/$SERVER"
 
-for t in "$PROM" curl gzip "$GO"; do
+for t in "$BIN" curl gzip "$GO"; do
     command -v "$t" >/dev/null || { echo "missing: $t" >&2; exit 1; }
 done
-if curl -fsS -m 2 "$BASE/-/ready" >/dev/null 2>&1; then
-    echo "something already listens on $BASE; set PORT=..." >&2; exit 1
-fi
+for u in "$BASE" "$SITE"; do
+    if curl -sS -m 2 -o /dev/null "$u/" 2>/dev/null; then
+        echo "something already listens on $u; set PORT=..." >&2; exit 1
+    fi
+done
 
 work=$(mktemp -d /tmp/heapscope-thirdparty.XXXXXX)
 out="$work/out"
@@ -61,8 +74,9 @@ trap cleanup EXIT
 
 log() { printf '[gen-thirdparty %s] %s\n' "$(date +%T)" "$*" >&2; }
 
-# ---- 1. start prometheus -------------------------------------------------
-cat >"$work/prometheus.yml" <<EOF
+# ---- 1. start the server ----------------------------------------------------
+prometheus_start() {
+    cat >"$work/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -71,26 +85,75 @@ scrape_configs:
     static_configs:
       - targets: ['$HOST:$PORT']
 EOF
+    GODEBUG=gctrace=1,scavtrace=1 "$BIN" \
+        --config.file="$work/prometheus.yml" \
+        --web.listen-address="$HOST:$PORT" \
+        --storage.tsdb.path="$work/tsdb" \
+        --storage.tsdb.retention.time=1h \
+        --web.console.templates=/etc/prometheus/consoles \
+        --web.console.libraries=/etc/prometheus/console_libraries \
+        >"$work/stdout.log" 2>"$out/gctrace.log" &
+    pid=$!
+    READY="$BASE/-/ready"
+}
 
-log "starting $PROM on $BASE (GODEBUG=gctrace=1,scavtrace=1)"
-GODEBUG=gctrace=1,scavtrace=1 "$PROM" \
-    --config.file="$work/prometheus.yml" \
-    --web.listen-address="$HOST:$PORT" \
-    --storage.tsdb.path="$work/tsdb" \
-    --storage.tsdb.retention.time=1h \
-    --web.console.templates=/etc/prometheus/consoles \
-    --web.console.libraries=/etc/prometheus/console_libraries \
-    >"$work/stdout.log" 2>"$out/gctrace.log" &
-pid=$!
+# caddy: the admin API (with /debug/pprof/ and /metrics) on $PORT, a site on
+# PORT+1 (static files with gzip, a directory listing, a templated page, a
+# reverse proxy) and the proxied backend on PORT+2
+caddy_start() {
+    local site="$work/site" i
+    mkdir -p "$site/files" "$work/caddy-data" "$work/caddy-config"
+    for i in $(seq 1 50); do
+        head -c $((i * 2048)) /dev/urandom | base64 >"$site/files/f$i.txt"
+    done
+    head -c 1048576 /dev/urandom >"$site/files/big.bin"
+    cat >"$site/index.html" <<'EOF'
+<!doctype html><title>heapscope capture</title>
+<p>Hello from {{.RemoteIP}} at {{now | date "15:04:05"}}, path {{.OriginalReq.URL.Path}}.
+EOF
+    cat >"$work/Caddyfile" <<EOF
+{
+	admin $HOST:$PORT
+	auto_https off
+	storage file_system $work/caddy-data
+}
+http://$HOST:$((PORT + 1)) {
+	encode gzip
+	handle_path /api/* {
+		reverse_proxy $HOST:$((PORT + 2))
+	}
+	handle {
+		root * $site
+		templates
+		file_server browse
+	}
+}
+http://$HOST:$((PORT + 2)) {
+	respond "backend {http.request.uri} {time.now.unix_ms}" 200
+}
+EOF
+    # at a higher priority when we may (root): on a small shared machine the
+    # curls and other work would otherwise stretch the stop-the-world
+    # pauses with CPU starvation that a server host does not have
+    local nice=""; [ "$(id -u)" = 0 ] && nice="nice -n -10"
+    XDG_DATA_HOME="$work/caddy-data" XDG_CONFIG_HOME="$work/caddy-config" HOME="$work" \
+    GODEBUG=gctrace=1,scavtrace=1 $nice "$BIN" run --config "$work/Caddyfile" --adapter caddyfile \
+        >"$work/stdout.log" 2>"$out/gctrace.log" &
+    pid=$!
+    READY="$BASE/config/"
+}
+
+log "starting $BIN ($SERVER) on $BASE (GODEBUG=gctrace=1,scavtrace=1)"
+"${SERVER}_start"
 
 for _ in $(seq 1 60); do
-    curl -fsS -m 2 "$BASE/-/ready" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { echo "prometheus died:" >&2; cat "$out/gctrace.log" >&2; exit 1; }
+    curl -fsS -m 2 "$READY" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { echo "$SERVER died:" >&2; cat "$out/gctrace.log" >&2; exit 1; }
     sleep 0.5
 done
-curl -fsS -m 2 "$BASE/-/ready" >/dev/null || { echo "prometheus not ready" >&2; exit 1; }
+curl -fsS -m 2 "$READY" >/dev/null || { echo "$SERVER not ready" >&2; exit 1; }
 log "ready, pid $pid"
-sleep 5   # a few self-scrapes so there is data to query
+sleep 5   # prometheus: a few self-scrapes so there is data to query
 
 scrape_metrics() {   # append one /metrics scrape with a marker comment
     printf '# heapscope-capture: scrape %s at %s\n' "$1" "$(date -u +%FT%TZ)" >>"$out/metrics.prom"
@@ -109,7 +172,7 @@ Q_HIST=$(urlenc 'histogram_quantile(0.9, sum by (le, handler) (rate(prometheus_h
 Q_GO=$(urlenc 'go_memstats_heap_inuse_bytes / go_memstats_heap_sys_bytes')
 M_ALL=$(urlenc '{__name__=~".+"}')
 
-load_worker() {   # $1 = worker number; stops by itself at $deadline
+prometheus_load() {   # $1 = worker number; stops by itself at $deadline
     local n=$1 i=0 now start end
     while :; do
         now=$(date +%s)
@@ -131,10 +194,30 @@ load_worker() {   # $1 = worker number; stops by itself at $deadline
     done
 }
 
+caddy_load() {   # $1 = worker number; stops by itself at $deadline
+    local n=$1 i=0 now
+    while :; do
+        now=$(date +%s)
+        [ "$now" -ge "$deadline" ] && break
+        case $(( (i + n) % 6 )) in
+            0) curl -fsS -m 10 -o /dev/null "$SITE/files/f$(( (i * 7 + n) % 50 + 1 )).txt" ;;
+            1) curl -fsS -m 10 -o /dev/null --compressed "$SITE/files/f$(( (i * 3 + n) % 50 + 1 )).txt" ;;
+            2) curl -fsS -m 10 -o /dev/null "$SITE/files/" ;;
+            3) curl -fsS -m 10 -o /dev/null "$SITE/" ;;
+            4) curl -fsS -m 10 -o /dev/null "$SITE/api/item/$i" ;;
+            5) curl -fsS -m 10 -o /dev/null "$SITE/files/big.bin"
+               curl -fsS -m 10 -o /dev/null "$BASE/config/" ;;
+        esac || true
+        sleep 0.02   # light load: the curls must not starve the server of CPU
+        i=$((i + 1))
+    done
+}
+
 deadline=$(( $(date +%s) + LOAD_SECS ))
-log "load: 6 curl workers for ${LOAD_SECS}s"
-for w in 1 2 3 4 5 6; do
-    load_worker "$w" &
+WORKERS=6; [ "$SERVER" = caddy ] && WORKERS=3
+log "load: $WORKERS curl workers for ${LOAD_SECS}s"
+for w in $(seq 1 "$WORKERS"); do
+    "${SERVER}_load" "$w" &
     loadpids+=($!)
 done
 
@@ -168,17 +251,20 @@ log "waiting for load workers to stop"
 for p in "${loadpids[@]}"; do wait "$p" 2>/dev/null || true; done
 loadpids=()
 
-# ---- 4. SIGQUIT -------------------------------------------------------------
-log "SIGQUIT -> $pid"
-kill -QUIT "$pid"
+# ---- 4. goroutine dump on a signal --------------------------------------------
+# caddy traps SIGQUIT and exits without a dump; it leaves SIGABRT to the Go
+# runtime, which dumps every goroutine as for SIGQUIT
+SIG=QUIT; [ "$SERVER" = caddy ] && SIG=ABRT
+log "SIG$SIG -> $pid"
+kill -"$SIG" "$pid"
 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
 rc=0; wait "$pid" || rc=$?
 pid=""
-log "prometheus exited with status $rc"
-if grep -q '^SIGQUIT:' "$out/gctrace.log"; then
-    sed -n '/^SIGQUIT:/,$p' "$out/gctrace.log" >"$out/sigquit.log"
+log "$SERVER exited with status $rc"
+if grep -q "^SIG$SIG:" "$out/gctrace.log"; then
+    sed -n "/^SIG$SIG:/,\$p" "$out/gctrace.log" >"$out/sigquit.log"
 else
-    log "WARN: no SIGQUIT traceback in gctrace.log"
+    log "WARN: no SIG$SIG traceback in gctrace.log"
 fi
 
 # ---- 5. ground truth with go tool pprof ---------------------------------------
@@ -201,14 +287,16 @@ done
 
 {
     echo "# captured $(date -u +%FT%TZ) by samples/gen-thirdparty.sh"
-    echo "## $PROM --version"
-    "$PROM" --version 2>&1
+    case $SERVER in
+        prometheus) echo "## $BIN --version"; "$BIN" --version 2>&1 ;;
+        caddy) echo "## $BIN version"; "$BIN" version 2>&1 ;;
+    esac
     echo
-    echo "## dpkg -s prometheus (Version)"
-    dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' prometheus 2>/dev/null || echo "(not a dpkg install)"
+    echo "## dpkg -s $SERVER (Version)"
+    dpkg-query -W -f='${Package} ${Version} ${Architecture}\n' "$SERVER" 2>/dev/null || echo "(not a dpkg install)"
     echo
-    echo "## $GO version -m $PROM"
-    "$GO" version -m "$PROM" 2>&1
+    echo "## $GO version -m $BIN"
+    "$GO" version -m "$BIN" 2>&1
     echo
     echo "## $GO version (used for pprof-top/ and pprof-raw/)"
     "$GO" version
@@ -220,7 +308,7 @@ done
     echo "gctrace=1,scavtrace=1"
     echo
     echo "## load"
-    echo "6 curl workers on $BASE for ${LOAD_SECS}s; prometheus exit status after SIGQUIT: $rc"
+    echo "$WORKERS curl workers on $([ "$SERVER" = caddy ] && echo "$SITE" || echo "$BASE") for ${LOAD_SECS}s; $SERVER exit status after SIG$SIG: $rc"
 } >"$out/VERSION.txt"
 
 # ---- 6. compress big text files, install -------------------------------------
