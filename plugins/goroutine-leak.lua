@@ -17,8 +17,9 @@
 -- start minus waitsince, the start of the first GC that found the
 -- goroutine blocked), or holding min_retained bytes that only its stacks
 -- reference; otherwise it is info.  Nil channels and empty selects block
--- forever, so any such group is a warning.  Groups in IO wait or sleep are
--- info: servers keep idle connections.
+-- forever, so any such group is a warning, except the main goroutine: a
+-- server's main parked in `select {}` is how it waits for its lifetime.
+-- Groups in IO wait or sleep are info: servers keep idle connections.
 local stack = require "lib.stack"
 local ev = require "lib.evidence"
 
@@ -82,6 +83,14 @@ local function creator_of(funcs)
   local start = funcs[n]
   if not start then return nil end
   return start:match("^(.-)%.gowrap%d+$") or start:match("^(.-)%.func%d+[%.%d]*$")
+end
+
+-- the main goroutine alone: its stack starts at runtime.main, or at
+-- main.main where a dump leaves the runtime's frames out (debug=1/2)
+local function is_main(g)
+  local n = #g.funcs
+  if g.funcs[n] == "runtime.goexit" then n = n - 1 end
+  return g.count == 1 and (g.funcs[n] == "runtime.main" or g.funcs[n] == "main.main")
 end
 
 -- group[key] = {state, cls, count, funcs, frames, created_by, wait ...}
@@ -252,7 +261,7 @@ return {
     for _, g in ipairs(groups) do
       local cls = g.cls
       local big = g.count >= params.min_count
-      if (big and (severe[cls] or cls == "io" or cls == "sleep")) or (cls == "forever" and g.site) then
+      if (big and (severe[cls] or cls == "io" or cls == "sleep")) or (cls == "forever" and g.site and not is_main(g)) then
         local rb, rn = 0, 0
         if from_dump and g.site and (severe[cls] or cls == "forever") then rb, rn = retained_by(h, g) end
         if from_dump and g.site and wait_by_site[g.site] then
