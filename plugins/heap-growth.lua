@@ -14,7 +14,10 @@
 -- the other (each step by 2% of the last, more than noise), by min_growth
 -- bytes and by min_ratio in all.  A start-up that fills a cache and then
 -- stays flat does not rise through the last windows.  Fewer snapshots
--- (dumps, profiles, scrapes) must rise at every step.  The rate is bytes
+-- (dumps, profiles, scrapes) must rise at every step, and are judged only
+-- when no better series is long: HeapAlloc counts garbage too, and three
+-- scrapes (idle, then under load) see a service warm up, which its
+-- gctrace over the same time shows to be flat.  The rate is bytes
 -- per second between the minima; with a cgroup memory.max, the time left
 -- until the limit at that rate.
 --
@@ -218,7 +221,9 @@ return {
       if a and #a >= 2 then
         local tr = rising(a, params)
         if tr or not pts then pts, source, ps, dumps = a, b, c_, d end
-        if tr then break end
+        -- a long series decides: a flat one is not overruled by the few,
+        -- noisier snapshots after it (scrapes that caught the warm-up)
+        if tr or #a >= params.min_points then break end
       end
     end
     local tr = pts and rising(pts, params)
