@@ -4,6 +4,7 @@ dominant-retainer, finalizer-cycle, pool-misuse, http-body-leak) as a user
 runs it, JSON output checked against what the sample programs planted
 (facts.json); the controls quiet under the default and ci packs; the exit
 status follows --fail-on."""
+import glob
 import json
 import os
 import subprocess
@@ -76,7 +77,11 @@ for v in ("go1.19", "go1.23"):
        json.dumps(ring)[:1500] + err)
     ok(rc == 0, "%s: --fail-on never exits 0" % d, "rc=%d" % rc)
 
-for d in ("samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus"):
+# the controls: the healthy programs, the control that does what looks like
+# a problem legitimately, and every real third-party server
+CONTROLS = ["samples/%s/%s" % (v, n) for v in ("go1.19", "go1.23") for n in ("healthy", "control")]
+CONTROLS += sorted(glob.glob("samples/thirdparty/*/"))
+for d in CONTROLS:
     for pack in ("default", "ci"):
         rc, doc, err = check("--pack", pack, "--fail-on", "warning", d)
         bad = [f for f in findings(doc) if f["severity"] in ("warning", "error")]

@@ -6,6 +6,7 @@ with their site and size, the healthy control and prometheus give nothing
 at warning or above (exit 0) with the default and the ci packs, and a
 weaker input alone (a goroutine text dump) says less, never something
 wrong (TAP)."""
+import glob
 import json
 import os
 import subprocess
@@ -84,7 +85,11 @@ for d in ("samples/go1.19/leaky", "samples/go1.23/leaky"):
         ok(rc == 1 and len(leak) == 1 and leak[0]["severity"] == "warning",
            d + "/sigquit.log alone: parked a minute, a warning", fs)
 
-for d in ("samples/go1.19/healthy", "samples/go1.23/healthy", "samples/thirdparty/prometheus"):
+# the controls: the healthy programs, the control that does what looks like
+# a problem legitimately, and every real third-party server
+CONTROLS = ["samples/%s/%s" % (v, n) for v in ("go1.19", "go1.23") for n in ("healthy", "control")]
+CONTROLS += sorted(glob.glob("samples/thirdparty/*/"))
+for d in CONTROLS:
     if not os.path.exists(d):
         continue
     for pack in ("default", "ci"):
