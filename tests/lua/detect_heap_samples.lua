@@ -1,5 +1,6 @@
 -- The heap detectors on the dedicated sample programs (samples/src/retain,
--- slice, finalizer, pool, httpleak: one planted problem in each shape),
+-- slice, finalizer, pool, httpleak -> http-body: one planted problem in
+-- each shape),
 -- against their facts.json; a program whose evidence is not generated, or
 -- whose facts lack a key, is skipped with the reason.
 local tap = require "hs.tap"
@@ -146,8 +147,9 @@ end
 
 local ran = 0
 for _, v in ipairs({ "go1.19", "go1.23" }) do
+  -- samples/src/httpleak writes its body variant to http-body/
   for _, prog in ipairs({ "retain", "slice", "finalizer", "pool", "httpleak" }) do
-    local dir = ROOT .. "/" .. v .. "/" .. prog
+    local dir = ROOT .. "/" .. v .. "/" .. (prog == "httpleak" and "http-body" or prog)
     local facts = json.read(dir .. "/facts.json")
     if facts then
       ran = ran + 1
