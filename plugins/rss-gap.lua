@@ -13,6 +13,9 @@
 --                   kept (Sys - HeapReleased): cgo's malloc, mmap by hand
 --   file-backed     Rss - Anonymous: the executable's text and mmapped
 --                   files (the kernel can drop these pages under pressure)
+--   non-Go or file  with a resident total and no Anonymous figure
+--                   (process_resident_memory_bytes alone), the two above
+--                   cannot be told apart: info, asking for smaps_rollup
 -- A gap of min_gap bytes or more where resident memory is at least ratio
 -- times the live heap is a finding (bytes: the gap), named for its largest
 -- part.  The Go parts are what Go has mapped (not all of it resident), so
@@ -79,6 +82,7 @@ local causes = {
   runtime = "the runtime's own metadata (GC bitmaps, spans, profiling buckets), which grows with the heap's peak",
   non_go = "memory outside the Go runtime: cgo allocations (C malloc) or mmap'd regions; MemStats never sees it. Find the mappings in /proc/PID/smaps, free C memory (C.free, the library's close/destroy), munmap what is no longer needed, and leave room for it below GOMEMLIMIT",
   file = "file-backed pages: the executable and mmap'd files, which the kernel can reclaim under pressure",
+  non_go_or_file = "memory outside the Go runtime (cgo, mmap) or file-backed pages of the executable and mapped files, which the kernel can reclaim: add /proc/PID/smaps_rollup to the evidence, whose Anonymous line tells them apart",
 }
 
 return {
@@ -116,16 +120,21 @@ return {
       parts.non_go = math.max(0, anon - go_kept)
       parts.file = math.max(0, rss - anon)
     else
-      parts.non_go = math.max(0, rss - go_kept)
+      -- a resident total alone (process_resident_memory_bytes, VmRSS
+      -- without RssAnon) cannot tell memory outside Go from the
+      -- executable's and mapped files' pages
+      parts.non_go_or_file = math.max(0, rss - go_kept)
     end
-    local order = { "non_go", "file", "idle", "fragmentation", "stacks", "runtime" }
+    local order = { "non_go", "non_go_or_file", "file", "idle", "fragmentation", "stacks", "runtime" }
     local cause = order[1]
+    -- without an anonymous/file split (only a resident total, as from
+    -- process_resident_memory_bytes) there is no file part
     for _, k in ipairs(order) do
-      if parts[k] > parts[cause] then cause = k end
+      if (parts[k] or 0) > (parts[cause] or 0) then cause = k end
     end
     local list = {}
     for _, k in ipairs(order) do
-      if parts[k] > 0 then list[#list + 1] = ("%s %s"):format(k:gsub("_", "-"), hs.bytes(parts[k])) end
+      if (parts[k] or 0) > 0 then list[#list + 1] = ("%s %s"):format(k:gsub("_", "-"), hs.bytes(parts[k])) end
     end
     local cgroup, near = "", false
     if cg_cur and cg_max then
@@ -134,7 +143,7 @@ return {
         ev.pct(cg_cur / cg_max), near and ": the kernel's OOM killer is close" or "")
     end
     local sev = "warning"
-    if cause == "file" then sev = "info" elseif near then sev = "error" end
+    if cause == "file" or cause == "non_go_or_file" then sev = "info" elseif near then sev = "error" end
     emit {
       severity = sev,
       title = ("%s memory %s is %.1fx the live Go heap %s; most of the gap is %s (%s)"):format(measured,
