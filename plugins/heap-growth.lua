@@ -7,6 +7,10 @@
 --   MemStats series   HeapAlloc of the snapshots of one source, by time
 --   heap dumps        case.heaps: bytes in use per dump, sites by by_site()
 --   heap profiles     inuse_space of profiles with distinct times
+-- Points in the process's first `warmup` (30%) of its age at the last
+-- point are its warm-up and not judged, where the evidence says its age
+-- (gctrace, scrapes with process_start_time_seconds); dumps and profiles
+-- do not, and are judged whole.
 -- A long series (min_points or more) is cut by position into 4 to 8
 -- windows of three or more points, each judged by its minimum, which is
 -- close to the live heap a GC left (a snapshot between GCs holds garbage
@@ -34,11 +38,22 @@ local function gctrace_points(c)
   if not src then return nil end
   local t, v = ev.nums(c.gc, "t", src.rows), ev.nums(c.gc, "heap_live", src.rows)
   local out = {}
-  for k = 1, #t do out[k] = { t = t[k], v = v[k] * MB } end
+  for k = 1, #t do out[k] = { t = t[k], v = v[k] * MB, age = t[k] } end
   return out, "gctrace live heap (" .. src.name .. ")"
 end
 
--- HeapAlloc of the memstats source with the most timed snapshots
+-- the process's start (unix seconds) from process_start_time_seconds
+local function process_start(c)
+  local m = c.metrics
+  if not m or #m == 0 or not ev.has(m, "name") then return nil end
+  local val, name = m:column("value"), ev.text(m, "name")
+  for i, r in m:rows() do
+    if name(i, r) == "process_start_time_seconds" then return tonumber(val[r]) end
+  end
+end
+
+-- HeapAlloc of the memstats source with the most timed snapshots (with
+-- the process's age at each when the scrapes say when it started)
 local function memstats_points(c)
   local m = c.memstats
   if not m or #m == 0 or not ev.has(m, "time") then return nil end
@@ -55,6 +70,10 @@ local function memstats_points(c)
     if tonumber(tc[r]) > 0 then out[#out + 1] = { t = tonumber(tc[r]), v = tonumber(ha[r]) } end
   end
   table.sort(out, function(a, b) return a.t < b.t end)
+  local start = process_start(c)
+  if start and start > 0 and start <= out[1].t then
+    for _, p in ipairs(out) do p.age = p.t - start end
+  end
   return out, "MemStats HeapAlloc (" .. src.name .. ")"
 end
 
@@ -112,14 +131,30 @@ local function dump_diff(c)
   return { dumps = n, new_bytes = x.new.bytes, new_objects = x.new.objects }
 end
 
--- The trend of a series: nil, or {from, to, t0, t1}.
+-- The points after the process's warm-up: where the evidence says how old
+-- the process was at each point (gctrace's @t, a scrape against
+-- process_start_time_seconds), those younger than `warmup` of its age at
+-- the last point are start-up (caches filling, pools and connections
+-- opening, a service going from idle to its load) and are not judged.
+local function after_warmup(pts, warmup)
+  local last = pts[#pts]
+  if not last or not last.age then return pts end
+  local out = {}
+  for _, p in ipairs(pts) do
+    if p.age >= warmup * last.age then out[#out + 1] = p end
+  end
+  return out
+end
+
+-- The trend of a series: nil, or {from, to, t0, t1, n (points judged)}.
 local function rising(pts, params)
+  pts = after_warmup(pts, params.warmup)
   local n = #pts
   if n < 2 then return nil end
   if n < params.min_points then
     for k = 2, n do if pts[k].v <= pts[k - 1].v then return nil end end
     local a, b = pts[1], pts[n]
-    return { from = a.v, to = b.v, t0 = a.t, t1 = b.t }
+    return { from = a.v, to = b.v, t0 = a.t, t1 = b.t, n = n }
   end
   -- W windows of at least three points where the series allows (4 to 8),
   -- by position, each represented by its minimum
@@ -132,7 +167,7 @@ local function rising(pts, params)
   local a, b, c = q[W - 2], q[W - 1], q[W]
   local step = 0.02 * c.v
   if not (b.v - a.v >= step and c.v - b.v >= step) then return nil end
-  return { from = a.v, to = c.v, t0 = a.t, t1 = c.t }
+  return { from = a.v, to = c.v, t0 = a.t, t1 = c.t, n = n }
 end
 
 -- sites whose in-use bytes grew between the first and last snapshot
@@ -213,7 +248,8 @@ return {
   id = "heap-growth",
   summary = "live heap (or goroutine count) rising across GC cycles or snapshots, with the rate and the sites that grew",
   needs = { "gc", "memstats", "heap", "profiles.heap", "profiles.goroutine", "metrics" },
-  params = { min_growth = 8 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5 },
+  params = { min_growth = 8 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5,
+             warmup = 0.3 },
   run = function(case, emit, params)
     local pts, source, ps, dumps
     for _, f in ipairs { gctrace_points, memstats_points, dump_points, profile_points } do
@@ -247,7 +283,7 @@ return {
       elseif not sites then
         where = " Two heap profiles or dumps taken apart in time would show which sites grew (heapscope diff)."
       end
-      local e = { source = source, points = #pts, from = tr.from, to = tr.to, seconds = ev.round(secs),
+      local e = { source = source, points = tr.n, from = tr.from, to = tr.to, seconds = ev.round(secs),
                   rate_bytes_per_sec = rate and math.floor(rate + 0.5), cgroup_max = limit,
                   seconds_to_limit = eta and ev.round(eta) }
       if sites then
@@ -270,11 +306,11 @@ return {
         message = ("The heap that survives GC rose from %s to %s over %s (%s, %d points), rising through the end of the evidence.%s%s "
           .. "Memory that only grows is held by something that keeps growing: bound the map or cache (an LRU, a size cap, expiry), "
           .. "delete entries when their work ends, and stop goroutines that hold data (see goroutine-leak)."):format(
-          hs.bytes(tr.from), hs.bytes(tr.to), ev.fmt_secs(secs), source, #pts,
+          hs.bytes(tr.from), hs.bytes(tr.to), ev.fmt_secs(secs), source, tr.n,
           eta and (" At this rate the cgroup limit %s is reached in %s."):format(hs.bytes(limit), ev.fmt_secs(eta)) or "",
           where),
         bytes = tr.to - tr.from,
-        count = #pts,
+        count = tr.n,
         site = top and top.site or nil,
         evidence = e,
       }

@@ -48,6 +48,22 @@ if text then
   if up then
     tap.is(#D.at_least(D.run(hs.load("samples/thirdparty/caddy"), ID, ci), "warning"), 0,
            "caddy with ci thresholds: the gctrace's flat live heap overrules the warm-up in the scrapes")
+    -- the scrapes alone: the first came in the process's first 30% of
+    -- life (its age from process_start_time_seconds and the capture's
+    -- marker), so it is warm-up and not judged; judging it would warn
+    local start = tonumber(text:match("\nprocess_start_time_seconds ([%d.e+]+)"))
+    local stamps = {}
+    for y, mo, d, h, mi, sec in text:gmatch("# heapscope%-capture: scrape %d+ at (%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)Z") do
+      stamps[#stamps + 1] = os.time { year = y, month = mo, day = d, hour = h, min = mi, sec = sec }
+    end
+    -- os.time reads the fields as local time: the same offset for all three
+    local off = os.time(os.date("!*t", stamps[1])) - stamps[1]
+    local age1, age3 = stamps[1] - off - start, stamps[3] - off - start
+    tap.ok(age1 >= 0 and age1 < 0.3 * age3, ("caddy: the first scrape at %.0f s of a %.0f s life is in its warm-up"):format(age1, age3))
+    local alone = hs.load("samples/thirdparty/caddy/metrics.prom")
+    tap.is(#D.at_least(D.run(alone, ID, ci), "warning"), 0, "caddy metrics.prom alone, ci thresholds: the warm-up is no leak")
+    ci.warmup = 0
+    tap.is(#D.at_least(D.run(alone, ID, ci), "warning"), 1, "... and with warmup=0 it would be taken for one")
   end
 end
 
