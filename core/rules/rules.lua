@@ -85,13 +85,16 @@ do
 end
 
 -- The hs API as plugins see it: no internals (_init), no way to run
--- detectors from a detector.
+-- detectors from a detector, and nothing that opens files: hs.load and
+-- hs.open would read any path (a finding can carry what it read) and
+-- write an index file beside a dump.  A plugin sees the case it is given.
+local NOT_FOR_PLUGINS = { check = true, detectors = true, load = true, open = true, open_options = true }
 local plugin_hs
 local function get_plugin_hs()
   if plugin_hs then return plugin_hs end
   local t = {}
   for k, v in pairs(hs) do
-    if type(k) == "string" and k:sub(1, 1) ~= "_" and k ~= "check" and k ~= "detectors" then
+    if type(k) == "string" and k:sub(1, 1) ~= "_" and not NOT_FOR_PLUGINS[k] then
       t[k] = v
     end
   end

@@ -29,6 +29,14 @@ local attempts = {
   { "newproxy", function() return newproxy(true) end },
   { "coroutine", function() return coroutine.create(print) end },
   { "print", function() return print("escaped") end },
+  { "io.open for writing", function() return io.open("sandbox-escaped", "w") end },
+  { "io.output", function() return io.output("sandbox-escaped") end },
+  { "os.remove", function() return os.remove("sandbox-escaped") end },
+  { "os.rename", function() return os.rename("sandbox-escaped", "x") end },
+  { "os.tmpname", function() return os.tmpname() end },
+  { "hs.load", function() return hs.load("/etc/hostname") end },
+  { "hs.open", function() return hs.open({ "/etc/hostname" }) end },
+  { "hs.open_options", function() return hs.open_options end },
 }
 return {
   id = "sandbox",
