@@ -8,9 +8,10 @@
 --   heap dumps        case.heaps: bytes in use per dump, sites by by_site()
 --   heap profiles     inuse_space of profiles with distinct times
 -- Points in the process's first `warmup` (30%) of its age at the last
--- point are its warm-up and not judged, where the evidence says its age
--- (gctrace, scrapes with process_start_time_seconds); dumps and profiles
--- do not, and are judged whole.
+-- point, or in its first warmup_secs (10 s), are its warm-up and not
+-- judged, where the evidence says its age (gctrace, scrapes with
+-- process_start_time_seconds, MemStats snapshots by their NumGC against
+-- gctrace); dumps and profiles do not, and are judged whole.
 -- A long series (min_points or more) is cut by position into 4 to 8
 -- windows of three or more points, each judged by its minimum, which is
 -- close to the live heap a GC left (a snapshot between GCs holds garbage
@@ -52,8 +53,19 @@ local function process_start(c)
   end
 end
 
--- HeapAlloc of the memstats source with the most timed snapshots (with
--- the process's age at each when the scrapes say when it started)
+-- age (seconds since start) at each GC cycle number, from the best gctrace
+local function gc_ages(c)
+  local src = ev.best(c.gc)
+  if not src then return nil end
+  local num, t = ev.nums(c.gc, "num", src.rows), ev.nums(c.gc, "t", src.rows)
+  local out = { [0] = 0 }
+  for k = 1, #num do out[num[k]] = t[k] end
+  return out
+end
+
+-- HeapAlloc of the memstats source with the most timed snapshots, with the
+-- process's age at each when the evidence says it: the scrapes' start time,
+-- or the gctrace time of the snapshot's last GC (NumGC; 0 before the first)
 local function memstats_points(c)
   local m = c.memstats
   if not m or #m == 0 or not ev.has(m, "time") then return nil end
@@ -65,11 +77,21 @@ local function memstats_points(c)
   end)
   if not src then return nil end
   local ha = m:column("HeapAlloc")
+  local ngc = ev.has(m, "NumGC") and m:column("NumGC")
+  local ages = ngc and gc_ages(c)
   local out = {}
   for _, r in ipairs(src.rows) do
-    if tonumber(tc[r]) > 0 then out[#out + 1] = { t = tonumber(tc[r]), v = tonumber(ha[r]) } end
+    if tonumber(tc[r]) > 0 then
+      out[#out + 1] = { t = tonumber(tc[r]), v = tonumber(ha[r]), age = ages and ages[tonumber(ngc[r])] }
+    end
   end
   table.sort(out, function(a, b) return a.t < b.t end)
+  for _, p in ipairs(out) do
+    if p.age == nil then ages = nil end
+  end
+  if not ages then
+    for _, p in ipairs(out) do p.age = nil end
+  end
   local start = process_start(c)
   if start and start > 0 and start <= out[1].t then
     for _, p in ipairs(out) do p.age = p.t - start end
@@ -135,20 +157,22 @@ end
 -- the process was at each point (gctrace's @t, a scrape against
 -- process_start_time_seconds), those younger than `warmup` of its age at
 -- the last point are start-up (caches filling, pools and connections
--- opening, a service going from idle to its load) and are not judged.
-local function after_warmup(pts, warmup)
+-- opening, a service going from idle to its load) and are not judged;
+-- nor are those in its first warmup_secs: a process a few seconds old
+-- cannot show a leak apart from its start.
+local function after_warmup(pts, params)
   local last = pts[#pts]
   if not last or not last.age then return pts end
   local out = {}
   for _, p in ipairs(pts) do
-    if p.age >= warmup * last.age then out[#out + 1] = p end
+    if p.age >= params.warmup * last.age and p.age >= params.warmup_secs then out[#out + 1] = p end
   end
   return out
 end
 
 -- The trend of a series: nil, or {from, to, t0, t1, n (points judged)}.
 local function rising(pts, params)
-  pts = after_warmup(pts, params.warmup)
+  pts = after_warmup(pts, params)
   local n = #pts
   if n < 2 then return nil end
   if n < params.min_points then
@@ -249,7 +273,7 @@ return {
   summary = "live heap (or goroutine count) rising across GC cycles or snapshots, with the rate and the sites that grew",
   needs = { "gc", "memstats", "heap", "profiles.heap", "profiles.goroutine", "metrics" },
   params = { min_growth = 8 * MB, min_ratio = 0.2, min_points = 8, min_goroutines = 100, max_sites = 5,
-             warmup = 0.3 },
+             warmup = 0.3, warmup_secs = 10 },
   run = function(case, emit, params)
     local pts, source, ps, dumps
     for _, f in ipairs { gctrace_points, memstats_points, dump_points, profile_points } do
