@@ -10,12 +10,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "report/report.h"
+
+/* Where the text report wraps: a terminal's width (80 when it does not
+** say), else $COLUMNS when set, else nowhere (a file or pipe keeps one
+** line per item for grep). */
+static int text_width(FILE *out) {
+  struct winsize ws;
+  if (isatty(fileno(out)))
+    return ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40 ? ws.ws_col : 80;
+  const char *z = getenv("COLUMNS");
+  int n = z ? atoi(z) : 0;
+  return n >= 40 ? n : 0;
+}
 
 const char hs_check_usage[] =
     "Check options:\n"
@@ -401,6 +414,7 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
     size_t nRun;
     const char *pRun = lua_tolstring(L, -1, &nRun);
     rep.bColour = isatty(fileno(out)) && !getenv("NO_COLOR");
+    rep.nWidth = text_width(out);
     const hs_writer *w = hs_writer_find(o->zFormat ? o->zFormat : "text");
     int rc = hs_report_begin(&rep, w, out, o->eFailOn ? o->eFailOn : HS_SEV_WARNING, pRun, nRun);
     lua_pop(L, 1);

@@ -54,6 +54,7 @@ struct hs_report {
   const hs_writer *pWriter;
   FILE *out;
   int bColour;          /* ANSI colours (text writer, only on a terminal) */
+  int nWidth;           /* text writer: wrap lines at this column (0: never) */
   int eFailOn;          /* HS_SEV_*: findings at or above fail the run */
   hs_summary sum;
   msgpack_zone zone;    /* holds the run map for the writers */

@@ -11,7 +11,15 @@
  *              evidence: wasted_bytes=40.0 MiB
  *
  *   2 cases: 1 warning, 2 info. Exit status 1 (--fail-on warning).
+ *
+ * With a width (a terminal's, or $COLUMNS), each case is written to memory
+ * first and its lines wrapped at spaces: a finding's title and message
+ * continue under the title, an evidence line two columns further in.  A
+ * word longer than the line (a long symbol or path) stays whole.
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "heapscope/heapscope.h"
@@ -33,6 +41,9 @@ static void put(FILE *f, const msgpack_object *o) {
   if (!o) return;
   if (o->type == MSGPACK_OBJECT_STR)
     fwrite(o->via.str.ptr, 1, o->via.str.size, f);
+  else if (o->type == MSGPACK_OBJECT_FLOAT64 || o->type == MSGPACK_OBJECT_FLOAT32)
+    /* 0.088, not 0.087999999999999995 (--format json keeps every digit) */
+    fprintf(f, fabs(o->via.f64) >= 1e4 ? "%.0f" : "%.4g", o->via.f64);
   else
     hs_json_write(f, o);
 }
@@ -188,13 +199,104 @@ static void put_strings(hs_report *r, const msgpack_object *c, const char *zKey,
   }
 }
 
+/* Columns z[0..n) takes on a terminal: ANSI colour sequences take none. */
+static int visible(const char *z, size_t n) {
+  int w = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (z[i] == '\033') {
+      while (i < n && z[i] != 'm') i++;
+    } else if (((unsigned char)z[i] & 0xC0) != 0x80) {
+      w++;                                    /* one per UTF-8 character */
+    }
+  }
+  return w;
+}
+
+/* How far a line's continuation is indented, from what the line is: a
+** finding's first line continues under its title, "key: ..." evidence and
+** list items two columns in from where they start, anything else (a
+** message) at its own indent. */
+static int cont_indent(const char *z, size_t n) {
+  size_t lead = 0;
+  while (lead < n && z[lead] == ' ') lead++;
+  if (lead == 2 && n > 2 && z[2] >= 'A' && z[2] <= 'Z') return (int)strlen(INDENT);
+  if (lead == 2 || lead > strlen(INDENT)) return (int)lead + 2;
+  size_t i = lead;
+  while (i < n && ((z[i] >= 'a' && z[i] <= 'z') || z[i] == '_')) i++;
+  if (i > lead && i + 1 < n && z[i] == ':' && z[i + 1] == ' ') return (int)lead + 2;
+  return (int)lead;
+}
+
+/* The end of the word at z[i]: a number keeps its unit ("300.7 MiB",
+** "45.0 ms") on the same line. */
+static size_t word_end(const char *z, size_t n, size_t i) {
+  static const char *const azUnit[] = {"B", "KiB", "MiB", "GiB", "TiB", "ms", "s", NULL};
+  size_t j = i;
+  while (j < n && z[j] != ' ') j++;
+  if (j == i || j + 1 >= n || z[j - 1] < '0' || z[j - 1] > '9' || z[j + 1] == ' ') return j;
+  size_t e = j + 1;
+  while (e < n && z[e] != ' ') e++;
+  size_t nUnit = e - j - 1;
+  if (nUnit > 0 && strchr(",.;:)", z[e - 1])) nUnit--;  /* "MiB)," */
+  if (nUnit > 0 && strchr(",.;:)", z[j + nUnit])) nUnit--;
+  for (int u = 0; azUnit[u]; u++)
+    if (strlen(azUnit[u]) == nUnit && memcmp(z + j + 1, azUnit[u], nUnit) == 0) return e;
+  return j;
+}
+
+/* Write one line (no newline in z[0..n)) to f wrapped at nWidth columns:
+** breaks only at spaces, keeping the spacing between words that stay on a
+** line; a continuation starts with cont_indent() spaces. */
+static void put_wrapped(FILE *f, const char *z, size_t n, int nWidth) {
+  int nCont = cont_indent(z, n), col = 0;
+  size_t i = 0;
+  while (i < n && z[i] == ' ') putc(' ', f), col++, i++;
+  while (i < n) {
+    size_t j = word_end(z, n, i);
+    int w = visible(z + i, j - i);
+    fwrite(z + i, 1, j - i, f);
+    col += w;
+    size_t k = j;                             /* the spaces before the next word */
+    while (k < n && z[k] == ' ') k++;
+    if (k >= n) break;
+    size_t e = word_end(z, n, k);
+    int wNext = visible(z + k, e - k);
+    if (col + (int)(k - j) + wNext > nWidth && col > nCont) {
+      putc('\n', f);
+      for (col = 0; col < nCont; col++) putc(' ', f);
+    } else {
+      fwrite(z + j, 1, k - j, f);
+      col += (int)(k - j);
+    }
+    i = k;
+  }
+  putc('\n', f);
+}
+
+/* Every line of z[0..n) through put_wrapped. */
+static void put_lines_wrapped(FILE *f, const char *z, size_t n, int nWidth) {
+  size_t i = 0;
+  while (i < n) {
+    const char *e = memchr(z + i, '\n', n - i);
+    size_t j = e ? (size_t)(e - z) : n;
+    put_wrapped(f, z + i, j - i, nWidth);
+    i = j + 1;
+  }
+}
+
 static int text_begin(hs_report *r, const msgpack_object *pRun) {
   (void)pRun;
   return 0;
 }
 
 static int text_case(hs_report *r, const msgpack_object *pCase) {
-  FILE *f = r->out;
+  FILE *pOut = r->out, *f = pOut;
+  char *zBuf = NULL;
+  size_t nBuf = 0;
+  if (r->nWidth > 0 && (f = open_memstream(&zBuf, &nBuf)) != NULL)
+    r->out = f;                               /* wrapped below */
+  else
+    f = pOut;
   const msgpack_object *in = hs_mp_get(pCase, "inputs");
   const msgpack_object *fs = hs_mp_get(pCase, "findings");
   uint32_t nIn = in && in->type == MSGPACK_OBJECT_ARRAY ? in->via.array.size : 0;
@@ -224,7 +326,14 @@ static int text_case(hs_report *r, const msgpack_object *pCase) {
     fprintf(f, "  skipped %u more inputs that are not evidence (--format json lists them)\n",
             nSk - SKIPPED_LINES);
   put_strings(r, pCase, "notes", "note: ");
-  return ferror(f) ? -1 : 0;
+  if (f != pOut) {
+    r->out = pOut;
+    int bErr = ferror(f) || fclose(f) != 0;
+    if (!bErr) put_lines_wrapped(pOut, zBuf, nBuf, r->nWidth);
+    free(zBuf);
+    if (bErr) return -1;
+  }
+  return ferror(pOut) ? -1 : 0;
 }
 
 static int text_end(hs_report *r, const msgpack_object *pSummary) {

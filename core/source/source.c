@@ -597,7 +597,8 @@ static int read_dir(walk *w, const char *zPath, const char *zRel, int nDepth, ch
       rc = HS_ERR;
       break;
     }
-    char *zChild = hs_mprintf("%s/%s", zPath, az[i]);
+    size_t nPath = strlen(zPath);             /* "dir/" as given: no "dir//x" */
+    char *zChild = hs_mprintf(nPath && zPath[nPath - 1] == '/' ? "%s%s" : "%s/%s", zPath, az[i]);
     char *zChildRel = zRel[0] ? hs_mprintf("%s/%s", zRel, az[i]) : hs_strdup(az[i]);
     struct stat st;
     if (!zChild || !zChildRel) {
