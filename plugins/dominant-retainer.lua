@@ -16,6 +16,7 @@
 -- (one object) or a bounded cache of moderate share stays info.
 local lib = require "lib.heap"
 local stack = require "lib.stack"
+local ev = require "lib.evidence"
 
 local M = {
   id = "dominant-retainer",
@@ -57,7 +58,7 @@ local function holdings(h, s)
   local out = {}
   for k, x in ipairs(order) do
     if k > 4 then break end
-    out[k] = ("%d objects, %s allocated at %s"):format(x.objects, hs.bytes(x.bytes), x.name)
+    out[k] = ("%s, %s allocated at %s"):format(ev.count(x.objects, "object"), hs.bytes(x.bytes), x.name)
   end
   return out, site, st
 end
@@ -127,8 +128,8 @@ function M.run(case, emit, params)
       title = ("%d like objects chained from %s retain %s (%.0f%% of the heap)"):format(s.like,
         what, hs.bytes(r), share * 100)
     else
-      title = ("%s retains %s (%.0f%% of the heap) in %d objects"):format(what, hs.bytes(r),
-        share * 100, s.objects)
+      title = ("%s retains %s (%.0f%% of the heap) in %s"):format(what, hs.bytes(r),
+        share * 100, ev.count(s.objects, "object"))
     end
     local sev = (share >= params.warn_share and s.objects >= params.warn_objects) and "warning" or "info"
     emit {

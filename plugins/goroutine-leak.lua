@@ -284,7 +284,7 @@ return {
           e.stack_bytes, e.retained_bytes, e.retained_objects = g.stack_bytes, rb, rn
           bytes = g.stack_bytes + rb
           held = ("they hold %s of stack frames%s"):format(hs.bytes(g.stack_bytes),
-            rn > 0 and (" and %s that only their stacks reference (%d objects and what those keep)"):format(hs.bytes(rb), rn) or "")
+            rn > 0 and (" and %s that only their stacks reference (%s and what those keep)"):format(hs.bytes(rb), ev.count(rn, "object")) or "")
         else
           bytes = g.count * 2048
           e.stack_bytes_min = bytes
@@ -310,9 +310,9 @@ return {
         end
         emit {
           severity = sev,
-          title = ("%d goroutines parked in %s (%s)"):format(g.count, stack.short(site), state),
-          message = ("%d goroutines%s wait in %s on %s%s; %s. %s."):format(g.count,
-            cb and (" created by " .. cb) or "", site, state, waited, held, verdict),
+          title = ("%s parked in %s (%s)"):format(ev.count(g.count, "goroutine"), stack.short(site), state),
+          message = ("%s%s wait%s in %s on %s%s; %s. %s."):format(ev.count(g.count, "goroutine"),
+            cb and (" created by " .. cb) or "", g.count == 1 and "s" or "", site, state, waited, held, verdict),
           bytes = bytes, count = g.count, site = g.site, evidence = e,
         }
       end
