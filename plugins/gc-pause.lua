@@ -82,7 +82,7 @@ return {
     for k, p in ipairs(over) do
       if k <= 5 then
         worst[k] = { gc = p.num, ms = ev.round(p.ms), t = p.t, sweep_term_ms = p.sweep_term,
-                     mark_term_ms = p.mark_term, heap = p.heap }
+                     mark_term_ms = p.mark_term, heap_bytes = p.heap }
       end
       sweep, mark = sweep + (p.sweep_term or 0), mark + (p.mark_term or 0)
     end
