@@ -121,4 +121,15 @@ if text then
   tap.ge(#c.goroutines:where("locked", 1), 1, "prometheus sigquit.log: ensureSigM is locked to its thread")
 end
 
+-- caddy: its dump comes from SIGABRT (caddy exits on SIGQUIT without one)
+text = read("samples/thirdparty/caddy/sigquit.log")
+if text then
+  local n = 0
+  for _, l in ipairs(lines(text)) do if l:match("^goroutine %d+ %[") then n = n + 1 end end
+  local c = hs.load("samples/thirdparty/caddy/sigquit.log")
+  tap.is(#c.goroutines, n, "caddy sigquit.log (SIGABRT): every goroutine")
+  tap.is(#c.goroutines:where("reason", "SIGABRT: abort"), n, "caddy sigquit.log: reason")
+  tap.is(#c.goroutines:where("state", "select (no cases)"), 1, "caddy sigquit.log: main parked in select {}")
+end
+
 os.exit(tap.done() == 0 and 0 or 1)

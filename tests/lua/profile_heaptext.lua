@@ -16,6 +16,7 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
   end
 end
 paths[#paths + 1] = "samples/thirdparty/prometheus/heap-debug1.txt.gz"
+paths[#paths + 1] = "samples/thirdparty/caddy/heap-debug1.txt.gz"
 
 local go
 for _, g in ipairs({ os.getenv("GO") or "", "/usr/lib/go-1.23/bin/go", "/usr/lib/go-1.19/bin/go" }) do

@@ -131,7 +131,7 @@ local function check_raw(p, lines, label)
          (bad and (" -- " .. bad) or ""))
 end
 
-local dirs = { "samples/thirdparty/prometheus" }
+local dirs = { "samples/thirdparty/prometheus", "samples/thirdparty/caddy" }
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   for _, c in ipairs({ "leaky", "leaky-rate1", "healthy" }) do dirs[#dirs + 1] = "samples/" .. v .. "/" .. c end
 end
