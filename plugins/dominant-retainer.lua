@@ -16,7 +16,6 @@
 -- (one object) or a bounded cache of moderate share stays info.
 local lib = require "lib.heap"
 local stack = require "lib.stack"
-local ev = require "lib.evidence"
 
 local M = {
   id = "dominant-retainer",
@@ -58,7 +57,7 @@ local function holdings(h, s)
   local out = {}
   for k, x in ipairs(order) do
     if k > 4 then break end
-    out[k] = ("%s, %s allocated at %s"):format(ev.count(x.objects, "object"), hs.bytes(x.bytes), x.name)
+    out[k] = ("%s, %s allocated at %s"):format(lib.count(x.objects, "object"), hs.bytes(x.bytes), x.name)
   end
   return out, site, st
 end
@@ -129,7 +128,7 @@ function M.run(case, emit, params)
         what, hs.bytes(r), share * 100)
     else
       title = ("%s retains %s (%.0f%% of the heap) in %s"):format(what, hs.bytes(r),
-        share * 100, ev.count(s.objects, "object"))
+        share * 100, lib.count(s.objects, "object"))
     end
     local sev = (share >= params.warn_share and s.objects >= params.warn_objects) and "warning" or "info"
     emit {

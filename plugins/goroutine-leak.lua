@@ -22,6 +22,7 @@
 -- Groups in IO wait or sleep are info: servers keep idle connections.
 local stack = require "lib.stack"
 local ev = require "lib.evidence"
+local heap = require "lib.heap"
 
 -- wait state -> class; the class picks the severity and the advice
 local function classify(state)
@@ -284,7 +285,7 @@ return {
           e.stack_bytes, e.retained_bytes, e.retained_objects = g.stack_bytes, rb, rn
           bytes = g.stack_bytes + rb
           held = ("they hold %s of stack frames%s"):format(hs.bytes(g.stack_bytes),
-            rn > 0 and (" and %s that only their stacks reference (%s and what those keep)"):format(hs.bytes(rb), ev.count(rn, "object")) or "")
+            rn > 0 and (" and %s that only their stacks reference (%s and what those keep)"):format(hs.bytes(rb), heap.count(rn, "object")) or "")
         else
           bytes = g.count * 2048
           e.stack_bytes_min = bytes
@@ -310,8 +311,8 @@ return {
         end
         emit {
           severity = sev,
-          title = ("%s parked in %s (%s)"):format(ev.count(g.count, "goroutine"), stack.short(site), state),
-          message = ("%s%s wait%s in %s on %s%s; %s. %s."):format(ev.count(g.count, "goroutine"),
+          title = ("%s parked in %s (%s)"):format(heap.count(g.count, "goroutine"), stack.short(site), state),
+          message = ("%s%s wait%s in %s on %s%s; %s. %s."):format(heap.count(g.count, "goroutine"),
             cb and (" created by " .. cb) or "", g.count == 1 and "s" or "", site, state, waited, held, verdict),
           bytes = bytes, count = g.count, site = g.site, evidence = e,
         }

@@ -20,7 +20,6 @@
 --                             as Go's runtime/metrics histograms are read)
 --   ev.fmt_secs(s)         -> "850 ms", "12.5 s", "3.2 min", "5.0 h"
 --   ev.pct(x)              -> "37.5%"
---   ev.count(n, noun)      -> "1 object", "40 objects" (plural with an s)
 --   ev.round(x [, digits]) -> x to `digits` significant digits (default 4),
 --                             so evidence reads 0.1734, not 0.17339999...
 --
@@ -109,8 +108,6 @@ function M.fmt_secs(s)
 end
 
 function M.pct(x) return ("%.1f%%"):format(100 * x) end
-
-function M.count(n, noun) return ("%d %s%s"):format(n, noun, n == 1 and "" or "s") end
 
 function M.round(x, digits)
   if type(x) ~= "number" or x ~= x or x == 0 or x == math.huge or x == -math.huge then return x end
