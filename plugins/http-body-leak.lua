@@ -11,6 +11,12 @@
 --            Transport's pool; one Transport keeps at most MaxIdleConns
 --            (100 by default), so far more than that means many
 --            Transports: a new http.Transport or http.Client per request
+-- A heap dump says which Transport each connection belongs to: the object
+-- both goroutines of a connection reference from their frames is its
+-- persistConn, whose word after the `alt RoundTripper` interface is its
+-- `t *Transport` (net/http since Go 1.6).  Many connections each with a
+-- Transport of its own (min_transports or more, at most two connections a
+-- Transport) are a Transport per request, however few are idle.
 -- Evidence, one source judged (best first): the heap dump's goroutines,
 -- a goroutine dump (debug=2, debug=1 or a traceback), the goroutine
 -- profile.  The goroutines' stacks never reach the caller's code (the
@@ -27,6 +33,7 @@ local M = {
   params = {
     min_unclosed = 20,   -- readLoops waiting for a body to be closed before a warning
     max_idle = 200,      -- idle readLoops before a warning (two default Transports' worth)
+    min_transports = 10, -- Transports with a connection each, from a heap dump, before a warning
   },
 }
 
@@ -79,15 +86,52 @@ local function tally(each)
   return n, ex
 end
 
+-- The connections' persistConns and how many distinct Transports they
+-- belong to: persistConns are the objects both a readLoop and a writeLoop
+-- frame reference (one size: else nil); `roles` maps goroutine id to "r"
+-- or "w".  The Transport pointer is compared as a value, since
+-- http.DefaultTransport is often laid out statically, outside the heap.
+local function transports(h, roles)
+  local rt = h.roots
+  if not rt or #rt == 0 then return nil end
+  local kind, target, gor = ev.text(rt, "kind"), rt:column("target"), rt:column("goroutine")
+  local by = { r = {}, w = {} }
+  for i, r in rt:rows() do
+    local role = roles[tonumber(gor[r])]
+    if role and kind(i, r) == "frame" then
+      local o = h:object(tonumber(target[r]))
+      if o then by[role][o.id] = o end
+    end
+  end
+  local conns, size, ts, nt = 0, nil, {}, 0
+  for id, o in pairs(by.r) do
+    if by.w[id] then
+      if size and o.size ~= size then return nil end
+      size, conns = o.size, conns + 1
+      local t = o:word(2 * h.params.ptr_size)
+      if t ~= 0 and not ts[t] then ts[t], nt = true, nt + 1 end
+    end
+  end
+  if conns == 0 then return nil end
+  return { conns = conns, transports = nt }
+end
+
 local function from_heap(h)
   local gt = h.goroutines
   if not gt or #gt == 0 then return nil end
   local stacks = stack.group(h.frames, "goroutine", "func")
   local gid = gt:column("id")
+  local roles = {}
   local n, ex = tally(function(f)
-    for i, r in gt:rows() do f(stacks[tonumber(gid[r])] or {}, 1, gt:get(i, "wait_reason")) end
+    for i, r in gt:rows() do
+      local id = tonumber(gid[r])
+      local frames = stacks[id] or {}
+      f(frames, 1, gt:get(i, "wait_reason"))
+      local funcs = stack.funcs(frames)
+      if read_wait(funcs) then roles[id] = "r" elseif is_write(funcs) then roles[id] = "w" end
+    end
   end)
-  return n, ex
+  return n, ex, transports(h, roles)
 end
 
 local function from_text(c)
@@ -134,7 +178,7 @@ local function request_site(c)
         local s = stack.site(rest)
         if s then
           by[s] = (by[s] or 0) + tonumber(v[i - 1])
-          if by[s] > bestn or (by[s] == bestn and s < best) then best, bestn = s, by[s] end
+          if by[s] > bestn or (best and by[s] == bestn and s < best) then best, bestn = s, by[s] end
         end
         break
       end
@@ -144,10 +188,10 @@ local function request_site(c)
 end
 
 function M.run(case, emit, params)
-  local n, ex, source
+  local n, ex, source, tp
   if case.heap then
-    local a, b = from_heap(case.heap)
-    if a then n, ex, source = a, b, "heap dump" end
+    local a, b, c = from_heap(case.heap)
+    if a then n, ex, source, tp = a, b, "heap dump", c end
   end
   if not n then
     local a, b, s = from_text(case)
@@ -176,6 +220,24 @@ function M.run(case, emit, params)
                    stack = stack.lines(ex.body, 10) },
     }
   end
+  local per_request = tp and tp.transports >= params.min_transports and tp.conns <= 2 * tp.transports
+  if per_request then
+    local site = request_site(case)
+    emit {
+      severity = "warning",
+      title = ("%d HTTP client connections belong to %d different Transports"):format(tp.conns, tp.transports),
+      message = ("The heap dump shows %d open connections kept by %d http.Transports, about one "
+        .. "Transport per connection: a new http.Client or http.Transport is made per request%s, so no "
+        .. "connection is ever reused and each keeps its goroutines, buffers and socket until its idle "
+        .. "timeout. Create one http.Client (or Transport) when the program starts and reuse it for "
+        .. "every request; it is safe for concurrent use."):format(tp.conns, tp.transports,
+        site and (" (in " .. site .. " or its callers)") or ""),
+      count = tp.transports, site = site,
+      evidence = { source = source, transports = tp.transports, connections = tp.conns, idle = n.idle,
+                   waiting_for_body = n.body, write_loops = n.write,
+                   stack = stack.lines(ex.idle or ex.body or ex.other, 10) },
+    }
+  end
   if n.idle >= params.max_idle then
     emit {
       severity = "warning",
@@ -190,10 +252,10 @@ function M.run(case, emit, params)
                    write_loops = n.write, connections = conns,
                    stack = stack.lines(ex.idle, 10) },
     }
-  elseif conns > 0 and n.body < params.min_unclosed then
+  elseif conns > 0 and n.body < params.min_unclosed and not per_request then
     emit {
       severity = "info",
-      title = ("%d HTTP client connections are open"):format(conns),
+      title = ("%d HTTP client connection%s open"):format(conns, conns == 1 and " is" or "s are"),
       message = "Connections kept by net/http Transports, within what their pools keep.",
       count = conns,
       evidence = { source = source, idle = n.idle, waiting_for_body = n.body, write_loops = n.write },

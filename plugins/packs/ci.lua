@@ -7,7 +7,7 @@ return {
   detectors = {
     ["slice-retention"] = { min_wasted = 16384 },
     ["goroutine-leak"] = { min_count = 10 },
-    ["http-body-leak"] = { min_unclosed = 5, max_idle = 100 },
+    ["http-body-leak"] = { min_unclosed = 5, max_idle = 100, min_transports = 5 },
     ["pool-misuse"] = { max_object = 262144, min_oversized = 262144, new_share = 0.1 },
     ["finalizer-cycle"] = { queue_warn = 10 },
     ["dominant-retainer"] = { warn_share = 0.3, warn_objects = 500 },

@@ -1,6 +1,6 @@
 -- The heap detectors on the dedicated sample programs (samples/src/retain,
--- slice, finalizer, pool, httpleak -> http-body: one planted problem in
--- each shape),
+-- slice, finalizer, pool, httpleak -> http-body and http-transport: one
+-- planted problem in each shape),
 -- against their facts.json; a program whose evidence is not generated, or
 -- whose facts lack a key, is skipped with the reason.
 local tap = require "hs.tap"
@@ -126,6 +126,13 @@ function per.pool(v, facts, c)
   end
 end
 
+-- the body variant's connections all belong to one Transport
+local function one_transport(v, c, facts)
+  local f
+  for _, x in ipairs(D.run(c, "http-body-leak")) do if x.evidence.transports then f = x end end
+  tap.ok(facts.transports == 1 and not f, v .. ": ... one Transport (facts.transports = 1): not a Transport per request")
+end
+
 -- httpleak: response bodies not closed
 function per.httpleak(v, facts, c, dir)
   if not need(facts, { "bodies_open", "site" }, v) then return end
@@ -143,13 +150,31 @@ function per.httpleak(v, facts, c, dir)
     local g = D.at_least(D.run(t, "http-body-leak"), "warning")[1]
     tap.ok(g and D.near(g.count, facts.bodies_open), v .. ": ... from " .. name .. " alone too")
   end
+  one_transport(v, c, facts)
+end
+
+-- httpleak, transport variant: a new Transport per request, bodies closed
+function per.httptransport(v, facts, c, dir)
+  if not need(facts, { "transports", "persist_conns", "site" }, v) then return end
+  local fs = D.run(c, "http-body-leak")
+  local f
+  for _, x in ipairs(fs) do if x.evidence.transports then f = x end end
+  tap.ok(f and f.severity == "warning" and D.near(f.count, facts.transports)
+         and D.near(f.evidence.connections, facts.persist_conns),
+         v .. ": http-body-leak: " .. facts.transports .. " Transports for " .. facts.persist_conns .. " connections")
+  if f then
+    tap.like(f.message, "reuse", v .. ": ... says to reuse one Client")
+    site_ok(f, facts.site, facts, v .. ": ...")
+  end
+  tap.is(#D.at_least(D.run(hs.load(dir .. "/goroutines-debug2.txt"), "http-body-leak"), "warning"), 0,
+         v .. ": ... a goroutine dump alone cannot tell whose connections they are: no warning")
 end
 
 local ran = 0
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   -- samples/src/httpleak writes its body variant to http-body/
-  for _, prog in ipairs({ "retain", "slice", "finalizer", "pool", "httpleak" }) do
-    local dir = ROOT .. "/" .. v .. "/" .. (prog == "httpleak" and "http-body" or prog)
+  for _, prog in ipairs({ "retain", "slice", "finalizer", "pool", "httpleak", "httptransport" }) do
+    local dir = ROOT .. "/" .. v .. "/" .. (prog == "httpleak" and "http-body" or prog == "httptransport" and "http-transport" or prog)
     local facts = json.read(dir .. "/facts.json")
     if facts then
       ran = ran + 1
