@@ -12,14 +12,15 @@
 -- subtree they grew in), with the path from a root to the largest of those.
 -- Three dumps (memlab's method): objects new in b that are still alive in c
 -- are the leak candidates, grouped the same way (in c); those new in b but
--- gone in c were b's temporary garbage and are only counted.
+-- gone in c were b's temporary garbage, grouped by site and type (in b).
 --
 -- a, b, c are cases (their .heap) or heaps.  The result is a table with
 -- fields base, target, final (file names), totals {objects, bytes} per dump,
 -- new {objects, bytes}, freed {objects, bytes}, kept (three dumps: {objects,
 -- bytes} of the candidates), garbage (three dumps), and heapscope tables
--- by_site, by_type, by_retainer (columns name, count, bytes); printing it
--- gives a report that fits a terminal.
+-- by_site, by_type, by_retainer (columns name, count, bytes; by_site also
+-- sampled, see group below), with three dumps garbage_by_site and
+-- garbage_by_type; printing it gives a report that fits a terminal.
 local core = require "hs.core"
 local tab = require "hs.table"
 local show = require "hs.show"
@@ -117,26 +118,97 @@ local function top_of(h, i, top, idom)
   end
 end
 
-local function add(groups, key, bytes)
+local function add(groups, key, bytes, n)
   local g = groups[key]
   if not g then
-    g = { count = 0, bytes = 0 }
+    g = { count = 0, bytes = 0, sampled = 0 }
     groups[key] = g
   end
-  g.count = g.count + 1
+  g.count = g.count + (n or 1)
   g.bytes = g.bytes + bytes
+  return g
 end
 
-local function group_table(name, label, groups, n)
+-- groups -> a table of its n largest rows (20 by default), columns name,
+-- count, bytes and, with sampled, sampled; counts and bytes rounded (an
+-- estimated share is fractional).
+local function group_table(name, groups, n, sampled)
   local rows = {}
-  for k, g in pairs(groups) do rows[#rows + 1] = { label(k), g.count, g.bytes } end
+  for k, g in pairs(groups) do
+    rows[#rows + 1] = { k, math.floor(g.count + 0.5), math.floor(g.bytes + 0.5), g.sampled }
+  end
   table.sort(rows, function(x, y)
     if x[3] ~= y[3] then return x[3] > y[3] end
     return x[1] < y[1]
   end)
   for k = #rows, (n or 20) + 1, -1 do rows[k] = nil end
-  return tab.table_from(name, { { "name", "str" }, { "count", "u64" }, { "bytes", "u64", "bytes" } },
-    rows)
+  local spec = { { "name", "str" }, { "count", "u64" }, { "bytes", "u64", "bytes" } }
+  if sampled then spec[4] = { "sampled", "u64" } end
+  return tab.table_from(name, spec, rows)
+end
+
+local UNSAMPLED = "(not sampled)"
+
+-- The objects of h in pick (a set of 0-based ids), grouped: by_site, by_type,
+-- by_retainer (the top-level dominator that holds them), and the largest
+-- reachable holder's id (or nil).
+--
+-- A heap dump names the site only of the objects the memory profiler
+-- sampled (one per MemProfileRate bytes, 512 KiB by default), so most new
+-- objects have none.  Sampling is by bytes, so within one holder the sampled
+-- objects' sites are an estimate of where all its objects came from: the
+-- unsampled objects a holder keeps are shared among the sites of its
+-- sampled ones in proportion to their bytes.  by_site's column sampled
+-- counts the objects whose own record names the site; the rest of a row is
+-- that estimate.  Unsampled objects of a holder with no sampled one, or
+-- unreachable, stay "(not sampled)".
+local function group(h, pick, n, prefix)
+  local sites, types, holders = {}, {}, {}
+  local held = {}                 -- holder -> { [site] = sampled bytes }
+  local rest = {}                 -- holder -> unsampled { count, bytes }
+  local scache, tcache, top = {}, {}, {}
+  local idom = h:_gcol("idom")
+  local size = h:_col("size")
+  for i in pairs(pick) do
+    local bytes = tonumber(size[i])
+    local holder = top_of(h, i, top, idom)
+    local site = site_of(h, i, scache)
+    if site == UNSAMPLED then
+      add(rest, holder, bytes)
+    else
+      local g = add(sites, site, bytes)
+      g.sampled = g.sampled + 1
+      local hs_ = held[holder] or {}
+      held[holder] = hs_
+      hs_[site] = (hs_[site] or 0) + bytes
+    end
+    add(types, type_of(h, i, tcache), bytes)
+    add(holders, holder, bytes)
+  end
+  for holder, r in pairs(rest) do
+    local known, sum = holder >= 0 and held[holder], 0
+    for _, b in pairs(known or {}) do sum = sum + b end
+    if sum > 0 then
+      for site, b in pairs(known) do add(sites, site, r.bytes * b / sum, r.count * b / sum) end
+    else
+      add(sites, UNSAMPLED, r.bytes, r.count)
+    end
+  end
+  local best, bestb = nil, -1
+  for k, g in pairs(holders) do
+    if k >= 0 and g.bytes > bestb then best, bestb = k, g.bytes end
+  end
+  local retainers = {}
+  for k, g in pairs(holders) do
+    local name = "(unreachable)"
+    if k >= 0 then
+      local o = h:object_at(k + 1)
+      name = ("0x%x %s%s"):format(o.addr, o.type or "", o.site_name and (" " .. o.site_name) or "")
+    end
+    retainers[name] = g
+  end
+  return group_table(prefix .. "by_site", sites, n, true), group_table(prefix .. "by_type", types, n),
+    group_table(prefix .. "by_retainer", retainers, n), best
 end
 
 local Diff = {}
@@ -164,6 +236,11 @@ function Diff.__tostring(d)
     line("")
     line(what .. " " .. part[2] .. ":")
     line(show.format(d[part[1]]))
+  end
+  if d.garbage_by_site then
+    line("")
+    line("target's garbage (gone in final) by allocation site:")
+    line(show.format(d.garbage_by_site))
   end
   if d.path then
     line("")
@@ -210,11 +287,12 @@ function M.diff(a, b, c, n)
   d.freed.objects = ha._n - matched
   d.freed.bytes = d.totals[1].bytes - (d.totals[2].bytes - d.new.bytes)
   -- the objects to group, in the heap they are grouped in
-  local h, pick = hb, nil
+  local h, pick, garbage = hb, nil, nil
   if hc then
     -- memlab: new in b and still alive in c; b's other new objects were garbage
     d.kept, d.garbage = { objects = 0, bytes = 0 }, { objects = 0, bytes = 0 }
     local keep = {}
+    garbage = {}
     local szc = hc:_col("size")
     local inc = {}
     match(hb, hc, function(ix, j)
@@ -227,6 +305,7 @@ function M.diff(a, b, c, n)
     end)
     for j in pairs(isnew) do
       if not inc[j] then
+        garbage[j] = true
         d.garbage.objects = d.garbage.objects + 1
         d.garbage.bytes = d.garbage.bytes + tonumber(szb[j])
       end
@@ -235,27 +314,11 @@ function M.diff(a, b, c, n)
   else
     pick = isnew
   end
-  local sites, types, holders = {}, {}, {}
-  local scache, tcache, top = {}, {}, {}
-  local idom = h:_gcol("idom")
-  local size = h:_col("size")
-  for i in pairs(pick) do
-    local bytes = tonumber(size[i])
-    add(sites, site_of(h, i, scache), bytes)
-    add(types, type_of(h, i, tcache), bytes)
-    add(holders, top_of(h, i, top, idom), bytes)
+  local best
+  d.by_site, d.by_type, d.by_retainer, best = group(h, pick, n, "diff.")
+  if hc then
+    d.garbage_by_site, d.garbage_by_type = group(hb, garbage, n, "diff.garbage_")
   end
-  d.by_site = group_table("diff.by_site", function(k) return k end, sites, n)
-  d.by_type = group_table("diff.by_type", function(k) return k end, types, n)
-  local best, bestb = nil, -1
-  for k, g in pairs(holders) do
-    if k >= 0 and g.bytes > bestb then best, bestb = k, g.bytes end
-  end
-  d.by_retainer = group_table("diff.by_retainer", function(k)
-    if k < 0 then return "(unreachable)" end
-    local o = h:object_at(k + 1)
-    return ("0x%x %s%s"):format(o.addr, o.type or "", o.site_name and (" " .. o.site_name) or "")
-  end, holders, n)
   if best then d.path = h:object_at(best + 1):path() end
   return d
 end
