@@ -17,6 +17,17 @@
 --   memstats    one point per MemStats snapshot (time order): time and
 --               the MEMSTATS fields it has
 --   goroutines  case:goroutine_stacks()'s top GOROUTINES groups
+--   diff        only when the case holds a series (hs.diff): its last
+--               three heap dumps by memlab's method, or its last two;
+--               dumps { name, objects, bytes }, new, freed, kept and
+--               garbage { objects, bytes } (kept and garbage with three
+--               dumps), the DIFF_ROWS largest rows of sites (name, count,
+--               bytes, sampled), types, retainers, garbage_sites and
+--               garbage_types (name, count, bytes), path (the lines from a
+--               root to the largest holder); and profiles, the last
+--               PROFILE_PAIRS pairs of each profile series as go tool
+--               pprof -top -diff_base prints them ({ kind, base, target,
+--               sample_type, unit, rows { name, flat, cum } })
 --
 -- Every part is bounded (DEPTH x KIDS nodes, FLAME_MIN, SERIES points), so
 -- a page stays small whatever the input.  Each part is built under pcall:
@@ -29,6 +40,8 @@ local FLAME_MIN = 1000           -- a frame under total/FLAME_MIN joins "(other)
 local FLAME_DEPTH = 64           -- frames per stack
 local SERIES = 2000              -- points per series (every k-th past that)
 local GOROUTINES = 50            -- goroutine groups
+local DIFF_ROWS = 15             -- rows per diff grouping
+local PROFILE_PAIRS = 4          -- profile pairs per series in the diff
 local MEMSTATS = { "HeapAlloc", "HeapInuse", "HeapIdle", "HeapReleased", "HeapSys",
                    "StackInuse", "Sys", "NextGC", "NumGC", "HeapObjects" }
 
@@ -172,8 +185,56 @@ local function goroutines(c)
   return { groups = #st, goroutines = n, rows = rows }
 end
 
+-- The rows of a heapscope table as plain arrays of the named columns.
+local function rows_of(t, names)
+  local out = array()
+  if not t then return out end
+  for i = 1, #t do
+    local r = {}
+    for _, k in ipairs(names) do r[k] = t:get(i, k) end
+    out[i] = r
+  end
+  return out
+end
+
+local function diff(c)
+  local hs_ = c.heaps or {}
+  local pp = require("hs.diff").profile_pairs(c, DIFF_ROWS, PROFILE_PAIRS)
+  if #hs_ < 2 and #pp == 0 then return end
+  local out = { series = #hs_, profiles = array() }
+  if #hs_ >= 2 then
+    local n = #hs_
+    local D = require "hs.diff"
+    local d = n >= 3 and D.diff(hs_[n - 2], hs_[n - 1], hs_[n], DIFF_ROWS)
+      or D.diff(hs_[1], hs_[2], nil, DIFF_ROWS)
+    out.dumps = array()
+    for k, name in ipairs({ d.base, d.target, d.final }) do
+      out.dumps[k] = { name = name, objects = d.totals[k].objects, bytes = d.totals[k].bytes }
+    end
+    out.new, out.freed, out.kept, out.garbage = d.new, d.freed, d.kept, d.garbage
+    local group = { "name", "count", "bytes" }
+    out.sites = rows_of(d.by_site, { "name", "count", "bytes", "sampled" })
+    out.types = rows_of(d.by_type, group)
+    out.retainers = rows_of(d.by_retainer, group)
+    if d.kept then
+      out.garbage_sites = rows_of(d.garbage_by_site, { "name", "count", "bytes", "sampled" })
+      out.garbage_types = rows_of(d.garbage_by_type, group)
+    end
+    if d.path then
+      out.path = array()
+      for l in tostring(d.path):gmatch("[^\n]+") do out.path[#out.path + 1] = l end
+    end
+  end
+  for _, p in ipairs(pp) do
+    out.profiles[#out.profiles + 1] = { kind = p.kind, base = p.base, target = p.target,
+      sample_type = p.sample_type, unit = p.unit, rows = rows_of(p.top, { "name", "flat", "cum" }) }
+  end
+  return out
+end
+
 local PARTS = { { "dominators", dominators }, { "flame", flame }, { "gc", gc },
-                { "memstats", memstats }, { "goroutines", goroutines } }
+                { "memstats", memstats }, { "goroutines", goroutines },
+                { "diff", diff } }
 
 -- case(c) -> the chart data of case c (see the top of this file)
 function M.case(c)

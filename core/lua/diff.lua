@@ -393,6 +393,29 @@ function Series.__tostring(d)
   return table.concat(out, "\n")
 end
 
+-- The consecutive pairs of each of c's profile series, each sample type
+-- counted in bytes (inuse_space, alloc_space) or else the default one:
+-- a list of { kind, base, target (sources), sample_type, unit, top (the
+-- first n rows of p:diff_top) }; with last, only each series' last `last`
+-- pairs.
+function M.profile_pairs(c, n, last)
+  local out = {}
+  for kind, l in require("hs.profile").each_series(c) do
+    for k = last and math.max(2, #l - last + 1) or 2, #l do
+      local types = {}
+      for _, st in ipairs(l[k].sample_types) do
+        if l[k].units[st] == "bytes" then types[#types + 1] = st end
+      end
+      if #types == 0 then types[1] = l[k]:_stype() end
+      for _, st in ipairs(types) do
+        out[#out + 1] = { kind = kind, base = l[k - 1].source, target = l[k].source,
+          sample_type = st, unit = l[k].units[st], top = l[k]:diff_top(l[k - 1], n, st) }
+      end
+    end
+  end
+  return out
+end
+
 -- hs.diff(case [, n]) on a case holding a series: its heap dumps
 -- (case.heaps: three dumps by memlab's method, as hs.diff(h1, h2, h3);
 -- otherwise each consecutive pair), each profile series
@@ -412,19 +435,7 @@ function M.series(c, n)
   else
     for k = 2, #hs_ do d.pairs[#d.pairs + 1] = M.diff(hs_[k - 1], hs_[k], nil, n) end
   end
-  for kind, l in require("hs.profile").each_series(c) do
-    for k = 2, #l do
-      local types = {}
-      for _, st in ipairs(l[k].sample_types) do
-        if l[k].units[st] == "bytes" then types[#types + 1] = st end
-      end
-      if #types == 0 then types[1] = l[k]:_stype() end
-      for _, st in ipairs(types) do
-        d.profiles[#d.profiles + 1] = { kind = kind, base = l[k - 1].source, target = l[k].source,
-          sample_type = st, top = l[k]:diff_top(l[k - 1], n or 10, st) }
-      end
-    end
-  end
+  d.profiles = M.profile_pairs(c, n or 10)
   if #hs_ < 2 and #d.profiles == 0 and #d.growth == 0 then
     error(("diff: case %s holds no series (several heap dumps or profiles of one kind, or a " ..
            "gctrace or MemStats series); compare two cases with hs.diff(a, b)"):format(c.name), 3)

@@ -45,7 +45,9 @@ static const char zStyle[] =
     ".chart>summary{font-weight:bold;margin:.6em 0;cursor:pointer}.missing{color:#888}"
     "svg{font:11px sans-serif;display:block}.block{cursor:pointer}.block:hover rect{stroke:#000}"
     ".grid{stroke:#eee}.point{fill:transparent}.point:hover{fill:rgba(0,0,0,.06)}"
-    ".crumbs{margin:.3em 0}.legend span{border-left:12px solid;padding:0 .6em 0 .3em}";
+    ".crumbs{margin:.3em 0}.legend span{border-left:12px solid;padding:0 .6em 0 .3em}"
+    ".bar{display:inline-block;height:10px}.diff h4{margin:.8em 0 .2em;max-width:34em}"
+    ".diff-row{display:flex;flex-wrap:wrap;gap:0 2em;align-items:flex-start}";
 
 static const hs_embedded *page_script(void) {
   for (const hs_embedded *e = hs_embedded_files; e->zName; e++)

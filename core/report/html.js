@@ -3,7 +3,8 @@
 // evidence, and its charts from case.charts (core/lua/charts.lua): the
 // dominator tree as an icicle and the heap profile as a flame graph (one
 // partition chart: click a block to zoom in, the top row to zoom out), the
-// GC timeline and MemStats as line charts, goroutine groups as a table.
+// GC timeline and MemStats as line charts, goroutine groups as a table,
+// and for a case holding a series what grew between its snapshots.
 // Sizes are human, exact on hover.  Plain DOM and SVG, no libraries, nothing
 // loaded from the network.
 "use strict";
@@ -245,6 +246,116 @@
       }))]);
   }
 
+  // "+1.5 MiB" with the exact signed count on hover.
+  function delta(n, unit) {
+    var sign = n > 0 ? "+" : n < 0 ? "\u2212" : "";
+    var text = unit === "bytes" ? human(Math.abs(n)) : Math.abs(n).toLocaleString("en") +
+      (unit ? " " + unit : "");
+    return el("span", { title: (n > 0 ? "+" : "") + exact(n, unit), "class": "num" },
+              [sign + text]);
+  }
+
+  // A horizontal bar of share (0..1) of the table's largest row.
+  function bar(share, colour) {
+    var w = Math.max(0, Math.min(1, share)) * 120;
+    return el("span", { "class": "bar", style: "width:" + w.toFixed(1) + "px;background:" +
+                        colour });
+  }
+
+  // A table of grouped rows {name, count, bytes [, sampled]}, largest first,
+  // with a bar per row.
+  function groupTable(cls, what, rows, colour) {
+    if (!rows || !rows.length) return el("p", { "class": "missing" }, ["none"]);
+    var max = rows[0].bytes || 1, withSampled = rows[0].sampled !== undefined;
+    var head = [what, "objects", "bytes", ""];
+    if (withSampled) head.push("sampled");
+    var t = table(head, rows.map(function (r) {
+      var row = [r.name, r.count.toLocaleString("en"), size(r.bytes), bar(r.bytes / max, colour)];
+      if (withSampled) row.push(String(r.sampled));
+      return row;
+    }));
+    t.setAttribute("class", "diff-table " + cls);
+    return t;
+  }
+
+  // What grew: the dumps compared (the last three of the series by
+  // memlab's method, else the last two), what was new, kept and garbage,
+  // grouped; then each profile pair as go tool pprof -top -diff_base.
+  function diffView(d) {
+    var out = el("div", { "class": "diff" });
+    function block(title, body) { return el("div", {}, [el("h4", {}, [title]), body]); }
+    function row(blocks) { return el("div", { "class": "diff-row" }, blocks); }
+    if (d.dumps) {
+      var three = d.dumps.length === 3;
+      out.appendChild(el("p", {}, [three ?
+        "The last three of the series' " + d.series + " heap dumps by memlab's method: objects " +
+        "new in the target that the final dump still holds are leak candidates; those gone " +
+        "by the final one were the target's temporary garbage." :
+        "The last two of the series' " + d.series + " heap dumps: objects new in the target."]));
+      var roles = ["base", "target", "final"];
+      out.appendChild(table(["dump", "file", "objects", "bytes", "change"], d.dumps.map(
+        function (x, i) {
+          return [roles[i], x.name, x.objects.toLocaleString("en"), size(x.bytes),
+                  i ? delta(x.bytes - d.dumps[i - 1].bytes, "bytes") : ""];
+        })));
+      var parts = [["new in target", d.new], ["freed since base", d.freed]];
+      if (d.kept) parts.push(["leak candidates", d.kept], ["temporary garbage", d.garbage]);
+      out.appendChild(el("p", { "class": "diff-totals" }, [].concat.apply([], parts.map(
+        function (p, i) {
+          return [i ? "; " : "", p[0] + ": " + p[1].objects.toLocaleString("en") +
+                  " objects, ", size(p[1].bytes)];
+        }))));
+      if (d.kept) {                       // new in target: kept against garbage
+        var all = d.kept.bytes + d.garbage.bytes || 1, W = 600;
+        var kw = W * d.kept.bytes / all;
+        var split = [["leak candidates", d.kept.bytes, 0, kw, COLOURS[1]],
+                     ["temporary garbage", d.garbage.bytes, kw, W - kw, "#bbb"]];
+        out.appendChild(svg("svg", { width: W, height: 18, "class": "diff-split" },
+          split.map(function (x) {
+            var g = svg("g", {}, [svg("rect", { x: x[2], y: 0, width: x[3], height: 18,
+                                                fill: x[4] }),
+                                  tip(x[0] + " " + exact(x[1], "bytes"))]);
+            var t = clip(x[0] + " " + human(x[1]), x[3] - 6);
+            if (t) g.appendChild(svg("text", { x: x[2] + 3, y: 13 }, [document.createTextNode(t)]));
+            return g;
+          })));
+      }
+      var what = d.kept ? "leak candidates" : "new objects";
+      out.appendChild(el("p", {}, ["sampled: objects whose own record names the site (the " +
+        "memory profiler's samples); a row's other objects are the unsampled ones under the " +
+        "same holder, shared among the sites sampled there by bytes."]));
+      out.appendChild(row([
+        block(what + " by allocation site", groupTable("diff-sites", "site", d.sites, COLOURS[1])),
+        block(what + " by type", groupTable("diff-types", "type", d.types, COLOURS[1])),
+        block(what + " by the dominator that holds them",
+              groupTable("diff-retainers", "holder", d.retainers, COLOURS[1]))]));
+      if (d.path) {
+        out.appendChild(block("path from a root to the largest holder",
+                              el("pre", {}, [d.path.join("\n")])));
+      }
+      if (d.kept) {
+        out.appendChild(row([
+          block("temporary garbage (new in target, gone in final) by allocation site",
+                groupTable("diff-garbage-sites", "site", d.garbage_sites, "#999")),
+          block("temporary garbage by type",
+                groupTable("diff-garbage-types", "type", d.garbage_types, "#999"))]));
+      }
+    }
+    out.appendChild(row((d.profiles || []).map(function (p) {
+      var title = "profiles." + p.kind + " " + p.sample_type + ": " +
+        p.base.replace(/^.*\//, "") + " \u2192 " + p.target.replace(/^.*\//, "");
+      if (!p.rows.length) return block(title, el("p", { "class": "missing" }, ["no change"]));
+      var max = 0;
+      p.rows.forEach(function (r) { max = Math.max(max, Math.abs(r.flat)); });
+      var t = table(["function", "flat", "", "cum"], p.rows.map(function (r) {
+        return [r.name, delta(r.flat, p.unit), bar(max ? Math.abs(r.flat) / max : 0,
+                r.flat < 0 ? COLOURS[2] : COLOURS[1]), delta(r.cum, p.unit)];
+      }));
+      t.setAttribute("class", "diff-table diff-profile");
+      return block(title + " (as go tool pprof -top -diff_base)", t);
+    })));
+    return out;
+  }
   // The charts of one case, each in its own section; what is missing says so.
   function charts(ch) {
     var out = el("div", { "class": "charts" });
@@ -260,6 +371,7 @@
     part("GC timeline", ch.gc, gcCharts, "no gctrace log in this case");
     part("MemStats over time", ch.memstats, memstatsChart, "no MemStats in this case");
     part("goroutine groups", ch.goroutines, goroutineTable, "no goroutine dump in this case");
+    if (ch.diff) part("what grew across the series (diff)", ch.diff, diffView);
     (ch.errors || []).forEach(function (e) {
       out.appendChild(el("p", { "class": "missing" }, ["chart data: " + e]));
     });
