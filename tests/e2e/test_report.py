@@ -7,7 +7,9 @@ heapscope -e shows; a real browser (Debian's chromium, headless) renders it
 from a file URL with no console messages, one finding block per finding and
 one GC timeline point per gc row, also for a case without a heap dump; a
 screenshot is kept for a look.  check's text output has the live heap
-sparkline."""
+sparkline.  A case holding a series (the growth program's three dumps) has a
+diff view whose data is the program's planted growth and temporary garbage
+and go tool pprof's own diffs; a case without one has none."""
 import json
 import os
 import re
@@ -173,6 +175,103 @@ ok(rc == 0 and "dominators" not in pch and "flame" not in pch and pch.get("gc") 
    "without a heap dump: the charts of the evidence there is, no errors",
    err + json.dumps(pch)[:300])
 
+# The diff view: only a case holding a series has one (the leaky sample is
+# one dump).  The growth program's three dumps of one process: what the
+# middle one added that the last still holds is the sessions it planted at
+# its growing site, its temporary buffers are garbage, never a candidate;
+# the profile pairs are what go tool pprof -top -diff_base printed when the
+# sample was made.
+ok("diff" not in ch, "a case without a series has no diff data", json.dumps(ch.get("diff"))[:200])
+
+
+def near(got, want):
+    return isinstance(got, (int, float)) and abs(got - want) <= 0.1 * want
+
+
+def pprof_rows(path):
+    """(name, flat, cum) of a captured go tool pprof -top listing."""
+    def num(x):
+        return int(x.rstrip("B"))
+    out = []
+    for line in open(path):
+        m = re.match(r"\s*(-?\d+B?)\s+\S+%\s+\S+%\s+(-?\d+B?)\s+\S+%\s+(.*?)"
+                     r"( \((partial-)?inline\))?$", line.rstrip("\n"))
+        if m:
+            out.append((m.group(3), num(m.group(1)), num(m.group(2))))
+    return out
+
+
+growth_pages = {}
+for v in ("go1.19", "go1.23"):
+    gdir = "samples/series/%s/growth" % v
+    if not os.path.exists(gdir + "/facts.json"):
+        print("# SKIP %s: not generated (samples/gen-problems.sh)" % gdir)
+        continue
+    gf = json.load(open(gdir + "/facts.json"))
+    gpage = os.path.join(tmp, "growth-%s.html" % v)
+    growth_pages[v] = gpage
+    rc, out, err = run("report", "-o", gpage, gdir)
+    rc2, gjson, err2 = run("check", "--format", "json", "--fail-on", "never", gdir)
+    gdata = page_data(gpage)[1] if rc == 0 else None
+    gch = gdata["cases"][0].pop("charts", None) if gdata else None
+    ok(gdata is not None and gdata["cases"] == json.loads(gjson)["cases"],
+       v + " growth: the page's cases are --format json's, plus charts", err + err2)
+    gd = (gch or {}).get("diff") or {}
+    ok(gch and gch.get("errors") == [] and gd,
+       v + " growth: the series case has diff data, built without errors",
+       json.dumps(gch)[:500])
+    dumps = [x["name"].rsplit("/", 1)[-1] for x in gd.get("dumps", [])]
+    ok([d.rsplit(".xz", 1)[0] for d in dumps] == [d["dump"] for d in gf["dumps"]],
+       v + " growth: base, target and final are the program's three dumps in order", dumps)
+    kept, garbage = gd.get("kept") or {}, gd.get("garbage") or {}
+    ok(near(kept.get("bytes"), gf["leak_candidate_bytes"]),
+       v + " growth: leak candidates %s bytes, within 10%% of the planted %d"
+       % (kept.get("bytes"), gf["leak_candidate_bytes"]))
+    sites = gd.get("sites") or [{}]
+    ok(sites[0].get("name") == gf["growth_site"] and near(sites[0].get("bytes"),
+                                                          gf["growth_bytes_per_step"]),
+       v + " growth: the first leak-candidate site is the planted %s with its %d bytes "
+       "(within 10%%)" % (gf["growth_site"], gf["growth_bytes_per_step"]), sites[:3])
+    ok(0 < sites[0].get("sampled", 0) < sites[0].get("count", 0),
+       v + " growth: ... most of them estimated from the sampled ones under their holder",
+       sites[:1])
+    pend = gf["pending_buffers"]
+    ok(all(s["name"] != pend["site"] for s in gd.get("sites", [])),
+       v + " growth: the middle dump's temporary buffers (%s) are not among the leak "
+       "candidates' sites" % pend["site"], gd.get("sites"))
+    gsites = gd.get("garbage_sites") or [{}]
+    ok(near(garbage.get("bytes"), pend["total_bytes"]) and gsites[0].get("name") == pend["site"]
+       and near(gsites[0].get("bytes"), pend["total_bytes"]),
+       v + " growth: they are the temporary garbage, at %s with %d bytes (within 10%%)"
+       % (pend["site"], pend["total_bytes"]), (garbage, gsites[:2]))
+    buf = gf["step1_session_buffers"]
+    types = gd.get("types") or [{}]
+    # near, not equal: a slot freed before the base dump and reused looks
+    # like the same object (address, size and no bucket), so not new
+    ok(near(types[0].get("count"), buf["count"]) and near(types[0].get("bytes"),
+                                                          buf["total_bytes"]),
+       v + " growth: the largest type of candidates is the %d session buffers (%d bytes), "
+       "within 10%%" % (buf["count"], buf["total_bytes"]), types[:2])
+    ses = gf["step1_sessions"]
+    ret = gd.get("retainers") or [{}]
+    ok(near(ret[0].get("bytes"), ses["total_bytes"] + buf["total_bytes"]) and
+       ret[0].get("name", "").startswith(gf["types"][0]["addr"]),
+       v + " growth: the largest holder is main.sessions' backing array %s" % gf["types"][0]["addr"],
+       ret[:2])
+    checked = 0
+    for pr in gd.get("profiles", []):
+        b, t = (x.rsplit("/", 1)[-1].split(".")[0] for x in (pr["base"], pr["target"]))
+        cap = "%s/pprof-diff/%s-vs-%s.%s.txt" % (gdir, t, b, pr["sample_type"])
+        if os.path.exists(cap):
+            want_rows = pprof_rows(cap)[:len(pr["rows"])]
+            got_rows = [(r["name"], r["flat"], r["cum"]) for r in pr["rows"]]
+            ok(got_rows == want_rows and got_rows,
+               "%s growth: %s -> %s %s is go tool pprof -top -diff_base's first %d rows"
+               % (v, b, t, pr["sample_type"], len(got_rows)), (got_rows[:4], want_rows[:4]))
+            checked += 1
+    ok(checked >= 4, v + " growth: every captured pprof diff (2 pairs, 2 types) is in the view",
+       checked)
+
 # check without a gctrace log: no sparkline.
 rc, out, err = run("check", part + "/goroutines-debug2.txt")
 ok("live heap per GC cycle" not in out, "and none without a gctrace log", out[:300])
@@ -198,6 +297,43 @@ else:
     ok(icicle and icicle.group(0).count('class="block"') > len(top) and
        re.search(r'class="partition flame"', dom),
        "the icicle and the flame graph are drawn")
+    ok('class="diff"' not in dom, "the page of a case without a series has no diff view")
+    gpage = growth_pages.get("go1.23")
+    if gpage:
+        gd = page_data(gpage)[1]["cases"][0]["charts"]["diff"]
+        js_diff = """(function () {
+          function rows(cls) {
+            return Array.prototype.map.call(document.querySelectorAll("table." + cls + " tbody tr"),
+              function (tr) {
+                var td = tr.querySelectorAll("td");
+                return { name: td[0].textContent, bytes: td[2].textContent,
+                         title: td[2].querySelector("span").getAttribute("title") };
+              });
+          }
+          return { sites: rows("diff-sites"), garbage: rows("diff-garbage-sites"),
+                   profiles: document.querySelectorAll("table.diff-profile").length,
+                   split: document.querySelectorAll(".diff-split rect").length };
+        })()"""
+        vals, console = browser.evaluate(gpage, [js_diff])
+        dv = vals[0] if isinstance(vals[0], dict) and "error" not in vals[0] else {}
+        ok(not console and dv, "chromium renders the growth series' page with no console messages",
+           (console, vals))
+        s0 = (dv.get("sites") or [{}])[0]
+        ok(len(dv.get("sites", [])) == len(gd["sites"]) and s0.get("name") == gd["sites"][0]["name"]
+           and s0.get("title") == "%s bytes" % format(gd["sites"][0]["bytes"], ",")
+           and s0.get("bytes", "").endswith("MiB"),
+           "its diff view draws one row per leak-candidate site, the first %s in MiB with the "
+           "exact bytes on hover" % gd["sites"][0]["name"], s0)
+        ok([r["name"] for r in dv.get("garbage", [])] == [r["name"] for r in gd["garbage_sites"]]
+           and dv.get("split") == 2,
+           "the temporary garbage has its own table, and kept against garbage its bar",
+           json.dumps(dv)[:400])
+        ok(dv.get("profiles") == len([p for p in gd["profiles"] if p["rows"]]),
+           "one table per profile pair that changed", dv.get("profiles"))
+        shot = os.path.join(tmp, "growth.png")
+        rc, _, err = chromium("--screenshot=" + shot, page=gpage)
+        ok(rc == 0 and os.path.exists(shot), "a screenshot of the growth page", err[-1000:])
+        print("# screenshot: " + shot)
     rc, pdom, err = chromium("--dump-dom", page=page3)
     console = [l for l in err.splitlines() if ":CONSOLE" in l]
     ok(rc == 0 and not console and "no heap dump with roots in this case" in pdom and
