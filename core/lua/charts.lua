@@ -27,7 +27,8 @@
 --               root to the largest holder); and profiles, the last
 --               PROFILE_PAIRS pairs of each profile series as go tool
 --               pprof -top -diff_base prints them ({ kind, base, target,
---               sample_type, unit, rows { name, flat, cum } })
+--               sample_type, unit, rows { name, flat, cum } }) and by whole
+--               stack (stacks { leaf, delta, stack }, p:diff_stacks by line)
 --
 -- Every part is bounded (DEPTH x KIDS nodes, FLAME_MIN, SERIES points), so
 -- a page stays small whatever the input.  Each part is built under pcall:
@@ -227,7 +228,8 @@ local function diff(c)
   end
   for _, p in ipairs(pp) do
     out.profiles[#out.profiles + 1] = { kind = p.kind, base = p.base, target = p.target,
-      sample_type = p.sample_type, unit = p.unit, rows = rows_of(p.top, { "name", "flat", "cum" }) }
+      sample_type = p.sample_type, unit = p.unit, rows = rows_of(p.top, { "name", "flat", "cum" }),
+      stacks = rows_of(p.stacks, { "leaf", "delta", "stack" }) }
   end
   return out
 end

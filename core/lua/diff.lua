@@ -396,8 +396,8 @@ end
 -- The consecutive pairs of each of c's profile series, each sample type
 -- counted in bytes (inuse_space, alloc_space) or else the default one:
 -- a list of { kind, base, target (sources), sample_type, unit, top (the
--- first n rows of p:diff_top) }; with last, only each series' last `last`
--- pairs.
+-- first n rows of p:diff_top), stacks (of p:diff_stacks by line) }; with
+-- last, only each series' last `last` pairs.
 function M.profile_pairs(c, n, last)
   local out = {}
   for kind, l in require("hs.profile").each_series(c) do
@@ -409,7 +409,8 @@ function M.profile_pairs(c, n, last)
       if #types == 0 then types[1] = l[k]:_stype() end
       for _, st in ipairs(types) do
         out[#out + 1] = { kind = kind, base = l[k - 1].source, target = l[k].source,
-          sample_type = st, unit = l[k].units[st], top = l[k]:diff_top(l[k - 1], n, st) }
+          sample_type = st, unit = l[k].units[st], top = l[k]:diff_top(l[k - 1], n, st),
+          stacks = l[k]:diff_stacks(l[k - 1], n, st, "line") }
       end
     end
   end
@@ -422,8 +423,8 @@ end
 -- (case.profile_series: consecutive pairs by p:diff_top, each sample type
 -- counted in bytes -- inuse_space, alloc_space -- or else the default one,
 -- the first n rows, 10 by default), and M.growth's rates.  Fields: case,
--- memlab (a diff, or nil), pairs (list of diffs), profiles (list of {kind,
--- base, target, sample_type, top}), growth (table).
+-- memlab (a diff, or nil), pairs (list of diffs), profiles (M.profile_pairs),
+-- growth (table).
 function M.series(c, n)
   if type(c) ~= "table" or not c.inputs then
     error("diff: give a case holding a series, or two or three heap dumps (cases or heaps)", 3)

@@ -108,7 +108,9 @@ M.sections = {
     { "p:diff(base [, type [, by]])", "what grew against another profile", 'p:diff(case.profiles.heap, "inuse_space")' },
     { "p:diff_top(base [, n [, type [, by]]])", "like go tool pprof -top -diff_base base p",
       'p:diff_top(case.profiles.heap, 5, "inuse_space")' },
-    { "p:stack(i), p:total(type)", "frames of sample i; the sum of a sample type", 'p:total("inuse_space")' },
+    { "p:diff_stacks(base [, n [, type [, by]]])", "what grew per whole stack, frames by \"function\" or \"line\"",
+      'p:diff_stacks(case.profiles.heap, 5, nil, "line")' },
+    { "p:stack(i [, by]), p:total(type)", "frames of sample i, leaf first; the sum of a sample type", 'p:total("inuse_space")' },
     { "p.sample_types, p.units, p.samples ...", "the profile's parts as tables", "p.sample_types" },
   } },
   { name = "table", title = "Every table t (columnar, rows 1-based)", entries = {

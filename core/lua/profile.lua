@@ -18,7 +18,9 @@
 --       -> table name, base, value, delta, base_cum, cum, delta_cum
 --   p:diff_top(base [, n [, sample_type [, by]]])
 --       -> what `go tool pprof -top -diff_base` prints (columns of top)
---   p:stack(i) -> list of frame names of sample i (1-based), leaf first
+--   p:diff_stacks(base [, n [, sample_type [, by]]])
+--       -> table leaf, base, value, delta, stack: the change per whole stack
+--   p:stack(i [, by]) -> list of frame names of sample i (1-based), leaf first
 --   p:total(sample_type)
 --
 -- top follows `go tool pprof -top -sample_index=TYPE` (vendored pprof,
@@ -262,6 +264,8 @@ function Profile:_nodes(by)
         else
           key = S(ln_name[li])
           if key == "" then key = objname(i) end
+          local line = tonumber(ln_line[li])
+          if by == "line" and line ~= 0 then key = key .. " " .. S(ln_file[li]) .. ":" .. line end
         end
         seq[k] = node(key)
         inl[k] = j ~= n - 1 and 1 or 0 -- reached through an inlined call
@@ -602,12 +606,66 @@ function Profile:diff(base, stype, by)
   return tab.table_from("diff " .. self.kind .. " " .. stype, spec, rows)
 end
 
--- p:stack(i): frame names of sample i (1-based), leaf first, inlined
--- frames included.
-function Profile:stack(i)
+-- p:diff_stacks(base [, n [, sample_type [, by]]]): the change from profile
+-- base to p per whole stack, as `go tool pprof -traces` lists samples: the
+-- samples of each profile whose value is not 0 summed by their stack
+-- (p:stack(i, by): frames "function", the default, or "line"), the first n
+-- stacks whose value changed, by |delta| descending, then stack.  Columns
+-- leaf (the stack's first frame: the site that allocated), base, value,
+-- delta, stack (frames leaf first, joined by " < "; last, as it is long).  p:diff(base) sums the same
+-- samples by function instead, so a leaf's deltas add up to its flat delta
+-- there.  Cost: a Lua string per sample of both profiles.
+function Profile:diff_stacks(base, n, stype, by)
+  if getmetatable(base) ~= Profile then error("diff_stacks: base must be a profile", 2) end
+  stype = self:_stype(stype)
+  by = by or "function"
+  if by ~= "function" and by ~= "line" then
+    error(("diff_stacks: by must be \"function\" or \"line\", not %q"):format(tostring(by)), 2)
+  end
+  local stacks, order = {}, {}
+  for k, p in ipairs({ base, self }) do
+    local vals = col(p.samples, p._valcol[p:_stype(stype)])
+    for i = 1, #p.samples do
+      local v = tonumber(vals[i - 1])
+      if v ~= 0 then
+        local frames = p:stack(i, by)
+        local key = table.concat(frames, " < ")
+        local r = stacks[key]
+        if not r then
+          r = { frames[1] or "", 0, 0, 0, key }
+          stacks[key] = r
+          order[#order + 1] = r
+        end
+        r[k + 1] = r[k + 1] + v
+      end
+    end
+  end
+  local rows = {}
+  for _, r in ipairs(order) do
+    r[4] = r[3] - r[2]
+    if r[4] ~= 0 then rows[#rows + 1] = r end
+  end
+  table.sort(rows, function(a, b)
+    if abs(a[4]) ~= abs(b[4]) then return abs(a[4]) > abs(b[4]) end
+    return a[5] < b[5]
+  end)
+  for k = #rows, (n or #rows) + 1, -1 do rows[k] = nil end
+  local vflag = self.units[stype] == "bytes" and "bytes" or nil
+  return tab.table_from("diff_stacks " .. self.kind .. " " .. stype, { { "leaf", "str" },
+    { "base", "f64", vflag }, { "value", "f64", vflag }, { "delta", "f64", vflag },
+    { "stack", "str" } }, rows)
+end
+
+-- p:stack(i [, by]): frame names of sample i (1-based), leaf first, inlined
+-- frames included; by "function" (the default) or "line" ("name file:line",
+-- as pprof -lines names a frame).
+function Profile:stack(i, by)
   local s, stk = self.samples, self.stacks
   if i < 1 or i > #s then return nil end
-  local nd = self:_nodes("function")
+  if by ~= nil and by ~= "function" and by ~= "line" then
+    error(("stack: by must be \"function\" or \"line\", not %q"):format(tostring(by)), 2)
+  end
+  local nd = self:_nodes(by or "function")
   local base, depth = col(s, "stack")[i - 1], col(s, "depth")[i - 1]
   local st_loc = col(stk, "location")
   local out = {}

@@ -352,7 +352,17 @@
                 r.flat < 0 ? COLOURS[2] : COLOURS[1]), delta(r.cum, p.unit)];
       }));
       t.setAttribute("class", "diff-table diff-profile");
-      return block(title + " (as go tool pprof -top -diff_base)", t);
+      var smax = 0, stacks = p.stacks || [];
+      stacks.forEach(function (r) { smax = Math.max(smax, Math.abs(r.delta)); });
+      var st = table(["allocated at", "called from", "change", ""], stacks.map(function (r) {
+        var frames = r.stack.split(" < ");
+        return [el("span", { title: frames.join("\n") }, [r.leaf]), frames[1] || "",
+                delta(r.delta, p.unit), bar(smax ? Math.abs(r.delta) / smax : 0,
+                r.delta < 0 ? COLOURS[2] : COLOURS[1])];
+      }));
+      st.setAttribute("class", "diff-table diff-stacks");
+      return el("div", {}, [block(title + " (as go tool pprof -top -diff_base)", t),
+        block("by whole stack (the stack on hover)", st)]);
     })));
     return out;
   }

@@ -1,8 +1,10 @@
 -- hs.diff against what the growth program planted (samples/README.md,
 -- "growth"): three dumps of one process; between dumps 1 and 2 it added
 -- 4000 Sessions with 2 KiB buffers (kept) and 500 temporary 8 KiB buffers
--- (gone by dump 3); between 2 and 3, 4000 more Sessions.  And a dump
--- compared with itself changes nothing.
+-- (gone by dump 3); between 2 and 3, 4000 more Sessions.  Most objects
+-- have no site of their own (the profiler samples one per 512 KiB), yet the
+-- candidates' sites are the planted ones.  And a dump compared with itself
+-- changes nothing.
 local tap = require "hs.tap"
 local hs = require "hs"
 local json = dofile("tests/lib/json.lua")
@@ -57,6 +59,19 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
     near(d3.kept.bytes, f.leak_candidate_bytes, v .. ": leak candidates (new in 2, alive in 3)")
     near(d3.garbage.bytes, p.total_bytes, v .. ": dump 2's temporary garbage, left out")
     tap.ok(d3.kept.objects >= s1.count + b1.count, v .. ": every step-1 session and buffer is a candidate")
+    -- by site: the profiler sampled a few of them (one per 512 KiB); the
+    -- rest are shared among the sites sampled under the same holder
+    local site = d3.by_site[1]
+    tap.is(site.name, f.growth_site, v .. ": the candidates' first site is where the program grew")
+    near(site.bytes, s1.total_bytes + b1.total_bytes, v .. ": ... with the step's sessions and buffers")
+    tap.ok(site.sampled > 0 and site.sampled < site.count,
+      v .. ": ... " .. site.sampled .. " of its " .. site.count .. " objects sampled, the rest estimated")
+    local ps = false
+    for i = 1, #d3.by_site do ps = ps or d3.by_site[i].name == p.site end
+    tap.ok(not ps, v .. ": the temporary buffers' site " .. p.site .. " is not a candidate site")
+    local g = d3.garbage_by_site[1]
+    tap.is(g.name, p.site, v .. ": it is the garbage's first site")
+    near(g.bytes, p.total_bytes, v .. ": ... with the temporary buffers")
   end
 end
 os.exit(tap.done() == 0 and 0 or 1)
