@@ -272,6 +272,31 @@ for v in ("go1.19", "go1.23"):
     ok(checked >= 4, v + " growth: every captured pprof diff (2 pairs, 2 types) is in the view",
        checked)
 
+# Two dumps named together are a series of two: what the second added, by
+# site (the sessions and the temporary buffers); two heap profiles alone
+# are a series with profile pairs only.
+gdir = "samples/series/go1.23/growth"
+if os.path.exists(gdir + "/facts.json"):
+    gf = json.load(open(gdir + "/facts.json"))
+    two = os.path.join(tmp, "two.html")
+    rc, out, err = run("report", "-o", two, gdir + "/heap2.dump.xz", gdir + "/heap1.dump.xz")
+    d2 = (page_data(two)[1]["cases"][0].get("charts") or {}).get("diff") or {} if rc == 0 else {}
+    by = {r["name"]: r["bytes"] for r in d2.get("sites", [])}
+    s1, b1, pend = gf["step1_sessions"], gf["step1_session_buffers"], gf["pending_buffers"]
+    ok(len(d2.get("dumps", [])) == 2 and "kept" not in d2 and
+       near(by.get(gf["growth_site"]), s1["total_bytes"] + b1["total_bytes"]) and
+       near(by.get(pend["site"]), pend["total_bytes"]),
+       "two dumps: the new objects by site are the step's sessions at %s and the buffers at %s"
+       % (gf["growth_site"], pend["site"]), err + json.dumps(d2)[:600])
+    prof_only = os.path.join(tmp, "profiles.html")
+    rc, out, err = run("report", "-o", prof_only, gdir + "/heap1.pb.gz", gdir + "/heap2.pb.gz")
+    pd = (page_data(prof_only)[1]["cases"][0].get("charts") or {}).get("diff") or {} \
+        if rc == 0 else {}
+    ok("dumps" not in pd and len(pd.get("profiles", [])) == 2,
+       "two heap profiles: a diff of the pair for each byte sample type, no dumps",
+       err + json.dumps(pd)[:300])
+    growth_pages["profiles"] = prof_only
+
 # check without a gctrace log: no sparkline.
 rc, out, err = run("check", part + "/goroutines-debug2.txt")
 ok("live heap per GC cycle" not in out, "and none without a gctrace log", out[:300])
@@ -330,6 +355,12 @@ else:
            json.dumps(dv)[:400])
         ok(dv.get("profiles") == len([p for p in gd["profiles"] if p["rows"]]),
            "one table per profile pair that changed", dv.get("profiles"))
+        if growth_pages.get("profiles"):
+            rc, pdom, err = chromium("--dump-dom", page=growth_pages["profiles"])
+            console = [l for l in err.splitlines() if ":CONSOLE" in l]
+            ok(rc == 0 and not console and pdom.count('class="diff-table diff-profile"') == 2,
+               "a series of profiles only renders its diff view with no console messages",
+               "\n".join(console) or err[-1000:])
         shot = os.path.join(tmp, "growth.png")
         rc, _, err = chromium("--screenshot=" + shot, page=gpage)
         ok(rc == 0 and os.path.exists(shot), "a screenshot of the growth page", err[-1000:])
