@@ -165,6 +165,80 @@ static size_t json_string(hs_logreader *r, const char *z, size_t n, size_t i) {
   return n;
 }
 
+/* Index just past the JSON string whose opening quote is z[i]; 0 if it is
+** not terminated on this line. */
+static size_t skip_string(const char *z, size_t n, size_t i) {
+  for (i++; i < n; i++) {
+    if (z[i] == '\\') i++;
+    else if (z[i] == '"') return i + 1;
+  }
+  return 0;
+}
+
+static size_t skip_ws(const char *z, size_t n, size_t i) {
+  while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\r')) i++;
+  return i;
+}
+
+/* Index just past the JSON value at z[i] (objects and arrays by depth,
+** strings skipped whole); 0 if it does not end on this line. */
+static size_t skip_value(const char *z, size_t n, size_t i) {
+  if (i >= n) return 0;
+  if (z[i] == '"') return skip_string(z, n, i);
+  if (z[i] == '{' || z[i] == '[') {
+    int nDepth = 0;
+    while (i < n) {
+      if (z[i] == '"') {
+        if (!(i = skip_string(z, n, i))) return 0;
+        continue;
+      }
+      if (z[i] == '{' || z[i] == '[') nDepth++;
+      else if ((z[i] == '}' || z[i] == ']') && --nDepth == 0) return i + 1;
+      i++;
+    }
+    return 0;
+  }
+  size_t i0 = i;                              /* number, true, false, null */
+  while (i < n && z[i] != ',' && z[i] != '}' && z[i] != ']' && z[i] != ' ' && z[i] != '\t') i++;
+  return i > i0 ? i : 0;
+}
+
+int hs_golog_json_record(const char *z, size_t n, hs_logjson *pOut) {
+  static const char *const azKey[] = {"log", "message", "msg"}; /* in order of preference */
+  static const char *const azTime[] = {"time", "timestamp", "@timestamp"};
+  int iBest = 3;
+  memset(pOut, 0, sizeof *pOut);
+  size_t i = skip_ws(z, n, 0);
+  if (i >= n || z[i] != '{') return 0;
+  i = skip_ws(z, n, i + 1);
+  while (i < n && z[i] == '"') {
+    size_t iKey = i + 1, iEnd = skip_string(z, n, i);
+    if (!iEnd) return 0;
+    size_t nKey = iEnd - 1 - iKey;
+    i = skip_ws(z, n, iEnd);
+    if (i >= n || z[i] != ':') return 0;
+    i = skip_ws(z, n, i + 1);
+    size_t iVal = i;
+    if (!(i = skip_value(z, n, i))) return 0;
+    for (int k = 0; k < 3 && z[iVal] == '"'; k++) {
+      if (nKey == strlen(azKey[k]) && memcmp(z + iKey, azKey[k], nKey) == 0 && k < iBest) {
+        iBest = k;
+        pOut->iText = iVal + 1;
+        pOut->bLog = k == 0;
+      }
+      if (nKey == strlen(azTime[k]) && memcmp(z + iKey, azTime[k], nKey) == 0 && !pOut->nTime) {
+        pOut->iTime = iVal + 1;
+        pOut->nTime = i - iVal - 2;
+      }
+    }
+    i = skip_ws(z, n, i);
+    if (i < n && z[i] == ',') i = skip_ws(z, n, i + 1);
+    else break;
+  }
+  if (i >= n || z[i] != '}' || iBest == 3) return 0;
+  return skip_ws(z, n, i + 1) == n;
+}
+
 /* Emit the joined record in aBuf. */
 static void emit_pending(hs_logreader *r, hs_logline *pL, int bCut) {
   pL->z = r->aBuf ? r->aBuf : "";
@@ -211,9 +285,12 @@ static int next_record(hs_logreader *r, hs_logline *pL) {
     if (nLine && z[nLine - 1] == '\r') nLine--;
 
     size_t nTime = 0, iBody = 0;
-    int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 Docker, 3 timestamped */
+    int bPartial = 0, eForm = 0; /* 0 plain, 1 CRI, 2 JSON, 3 timestamped */
     char cStream = 'd';
-    if (nLine >= 8 && z[0] == '{' && memcmp(z, "{\"log\":\"", 8) == 0) eForm = 2;
+    hs_logjson js;
+    if (nLine >= 8 && (z[0] == '{' || z[0] == ' ' || z[0] == '\t') &&
+        hs_golog_json_record(z, nLine, &js))
+      eForm = 2;
     else if (nLine >= 20 && is_digit(z[0])) {
       if (cri_split(z, nLine, &nTime, &iBody, &bPartial, &cStream)) eForm = 1;
       else if ((nTime = ts_split(z, nLine)) > 0) eForm = 3;
@@ -250,22 +327,14 @@ static int next_record(hs_logreader *r, hs_logline *pL) {
       buf_add(r, z + iBody, nLine - iBody);
       if (!r->zTime) { r->zTime = z; r->nTime = nTime; }
     } else {
-      size_t i = json_string(r, z, nLine, 8);
-      /* "time":"..." usually follows "stream"; look for it in the rest. */
-      for (size_t k = i; k + 8 <= nLine; k++) {
-        if (z[k] == '"' && memcmp(z + k, "\"time\":\"", 8) == 0) {
-          size_t j = k + 8, t = j;
-          while (t < nLine && z[t] != '"') t++;
-          if (!r->zTime) { r->zTime = z + j; r->nTime = t - j; }
-          break;
-        }
-      }
+      json_string(r, z, nLine, js.iText);
+      if (js.nTime && !r->zTime) { r->zTime = z + js.iTime; r->nTime = js.nTime; }
       if (r->nBuf && r->aBuf[r->nBuf - 1] == '\n') {
         r->nBuf--;
         if (r->nBuf && r->aBuf[r->nBuf - 1] == '\r') r->nBuf--;
         bPartial = 0;
       } else {
-        bPartial = 1;
+        bPartial = js.bLog;       /* Docker's json-file: a "log" without \n continues */
       }
     }
     if (bPartial) {

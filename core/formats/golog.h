@@ -14,6 +14,10 @@
  *   CRI          (tag P = partial: the record continues in the next line)
  *   Docker       {"log":"gc 1 @0.006s ...\n","stream":"stderr","time":"..."}
  *   json-file    (a log string without a final \n is a partial record)
+ *   JSON lines   any JSON object with a string "log", "message" or "msg"
+ *                (log shippers: Fluent Bit, Vector, Logstash), any key order
+ *                and whitespace; "time", "timestamp" or "@timestamp" is
+ *                the timestamp
  *   kubectl logs 2024-05-01T10:00:00.123456789Z gc 1 @0.006s ...
  *   --timestamps
  *
@@ -61,6 +65,18 @@ typedef struct hs_logreader {
 
 /* A joined partial record is cut at this many bytes (bNoMem is then set). */
 #define HS_LOG_MAX_RECORD (1u << 20)
+
+/* A JSON-wrapped log line: where its text starts (after the opening quote
+** of the "log", "message" or "msg" value, the first of these present) and
+** its timestamp. */
+typedef struct hs_logjson {
+  size_t iText;         /* offset of the text's first byte (still JSON-escaped) */
+  int bLog;             /* the key is "log" (Docker's: may be partial) */
+  size_t iTime, nTime;  /* timestamp text, nTime 0 if none */
+} hs_logjson;
+/* 1 if z[0..n) is one JSON object (nothing but blanks after it) holding a
+** string "log", "message" or "msg"; fills *pOut.  One pass over the line. */
+int hs_golog_json_record(const char *z, size_t n, hs_logjson *pOut);
 
 void hs_logreader_init(hs_logreader *, const uint8_t *p, size_t n);
 /* The same over an input of case c, where Ctrl-C stops reading: every

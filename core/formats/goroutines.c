@@ -576,9 +576,11 @@ static int is_text_log(const uint8_t *p, size_t n) {
   if (nLook == 0 || memchr(p, 0, nLook) || !memchr(p, '\n', nLook)) return 0;
   size_t i = 0;
   while (i < nLook && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
-  if (i < nLook && (p[i] == '{' || p[i] == '[') &&
-      !(nLook - i >= 7 && memcmp(p + i, "{\"log\":", 7) == 0))
-    return 0;
+  if (i < nLook && (p[i] == '{' || p[i] == '[')) {
+    const char *zLine = (const char *)p + i, *e = memchr(zLine, '\n', nLook - i);
+    hs_logjson js;
+    if (!e || !hs_golog_json_record(zLine, (size_t)(e - zLine), &js)) return 0;
+  }
   return 1;
 }
 

@@ -31,4 +31,17 @@ tap.is(c.gc[1].procs, 4, "interrupted gc line: P count")
 tap.is(c:table("gc.scav")[1].released, 3024 * 1024, "interrupted scav line glued to a date")
 tap.is(#c.warnings, 0, "no warnings for rejoined lines")
 
+-- gctrace lines inside log shippers' JSON lines: any key order and spacing,
+-- "log", "message" or "msg"
+local gcline = "gc 3 @2.500s 1%: 0.1+0.2+0.3 ms clock, 0.1+0.1/0.2/0.3+0.1 ms cpu, 8->9->4 MB, 10 MB goal, 0 MB stacks, 0 MB globals, 4 P"
+local shipped = table.concat({
+  ('{"stream":"stderr","log":"%s\\n"}'):format(gcline),
+  ('{ "message" : "%s", "kubernetes": {"pod_name": "api-0"} }'):format(gcline:gsub("gc 3", "gc 4")),
+  ('{"level":"info","msg":"%s"}'):format(gcline:gsub("gc 3", "gc 5")),
+}, "\n") .. "\n"
+c = hs.case_from_buffer("shipped.log", shipped)
+tap.is(#c.gc, 3, "JSON lines from log shippers: one row per wrapped gc line")
+tap.is(c.gc[2].num, 4, "the \"message\" form's cycle number")
+tap.is(c.gc[3].heap_end, 9, "the \"msg\" form's heap after the cycle")
+
 os.exit(tap.done() == 0 and 0 or 1)

@@ -52,6 +52,29 @@ end
 check(hs.case_from_buffer("cri.log", table.concat(cri, "\n") .. "\n"), "CRI")
 check(hs.case_from_buffer("docker.log", table.concat(docker, "\n") .. "\n"), "Docker")
 
+-- Log shippers write JSON lines their own way: keys in any order, blanks
+-- anywhere JSON allows them, the text under "log" (Fluent Bit), "message"
+-- (Vector, Logstash) or "msg" (zap, slog), other members nested or not.
+local forms = {
+  ["Fluent Bit"] = function(j, ts) return ('{"date":1714557600.5, "stream":"stderr", "time":"%s", "log":"%s\\n"}'):format(ts, j) end,
+  Vector = function(j, ts) return ('{ "timestamp" : "%s" , "message" : "%s" , "source_type" : "kubernetes_logs" }'):format(ts, j) end,
+  slog = function(j, ts) return ('\t{"level":"ERROR","attrs":{"log":1,"x":[1,{"msg":"no"}]},"msg":"%s","time":"%s"}  '):format(j, ts) end,
+}
+for name, form in pairs(forms) do
+  local lines, k = {}, 0
+  for l in dump:gmatch("([^\n]*)\n") do
+    k = k + 1
+    local j = l:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\t", "\\t")
+    lines[#lines + 1] = form(j, ("2024-05-01T10:00:00.%06dZ"):format(k))
+  end
+  check(hs.case_from_buffer(name .. ".log", table.concat(lines, "\n") .. "\n"), name)
+end
+-- "log" only inside a nested member, or a line that is not one JSON object:
+-- not a wrapper, so nothing is unwrapped from it
+local c0 = hs.case_from_buffer("nested.log", '{"a":{"log":"goroutine 1 [running]:\\n"}}\n' ..
+  '{"log":"goroutine 1 [running]:\\n"} trailing\n', "goroutines")
+tap.is(c0.goroutines and #c0.goroutines or 0, 0, "JSON that only nests a log key, or is followed by text, is not unwrapped")
+
 -- with gctrace lines around it: both tables, whichever loader is asked
 local mixed = "gc 1 @0.006s 1%: 0.024+1.3+0.011 ms clock, 0.049+0.16/0/0+0.023 ms cpu, " ..
               "3->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P\n" .. dump
