@@ -75,4 +75,4 @@ static int gobinary_load(hs_case *c, hs_input *in) {
 
 const hs_loader hs_loader_gobinary = {
     "gobinary", "the Go program's executable (ELF with Go build info): types, globals, inlined frames",
-    gobinary_sniff, gobinary_load, "binary", NULL};
+    gobinary_sniff, gobinary_load, "binary", NULL, 1};

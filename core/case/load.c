@@ -10,6 +10,7 @@
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
+#include "base/base.h"
 
 /* "heapdump, pprof, ..." from the registry into z[n]. */
 static void list_kinds(char *z, size_t n) {
@@ -19,11 +20,11 @@ static void list_kinds(char *z, size_t n) {
     k += snprintf(z + k, n - k, "%s%s", i ? ", " : "", hs_loaders[i]->zKind);
 }
 
-int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
+/* Load input in, which case c holds already (hs_case_add_input). */
+static int load_added(hs_case *c, hs_input *in, const char *zKind) {
   char zTried[512];
   list_kinds(zTried, sizeof zTried);
-  int rc = hs_case_add_input(c, in);
-  if (rc != HS_OK) return rc;
+  int rc;
   if (in->n == 0) {
     hs_case_diag(c, HS_WARNING, in->zName, UINT64_MAX, 0, "empty file; nothing to load");
     return HS_OK;
@@ -35,6 +36,7 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
     if (in->bFound) { /* a README or checksum file beside the evidence */
       hs_case_diag(c, HS_INFO, in->zName, UINT64_MAX, 0,
                    "skipped: not Go evidence (it looks like %s)", zWhat);
+      hs_input_release(in);
       return HS_OK;
     }
     hs_case_diag(c, HS_ERROR, in->zName, 0, 0,
@@ -57,7 +59,13 @@ int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
                  "%llu further problems not shown (only the first %d of an input are listed)",
                  (unsigned long long)c->nDropped, HS_MAX_PLACED_DIAG);
   if (rc != HS_OK && rc != HS_ETRUNC) c->nError++;
+  if (!l->bKeepsBytes) hs_input_release(in);
   return rc;
+}
+
+int hs_case_load_input(hs_case *c, hs_input *in, const char *zKind) {
+  int rc = hs_case_add_input(c, in);
+  return rc == HS_OK ? load_added(c, in, zKind) : rc;
 }
 
 /* Inputs with a series key, grouped by loader: qsort's argument. */
@@ -113,6 +121,55 @@ void hs_case_mark_series(hs_input **ap, int n) {
   free(a);
 }
 
+/* zMsg without a leading "zName: " (the diagnostic names the input). */
+static const char *unprefixed(const char *zMsg, const char *zName) {
+  size_t n = strlen(zName);
+  return strncmp(zMsg, zName, n) == 0 && zMsg[n] == ':' && zMsg[n + 1] == ' ' ? zMsg + n + 2
+                                                                            : zMsg;
+}
+
+int hs_case_take_input(hs_case *c, hs_input *in) {
+  if (in->zError) {
+    hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "%s", unprefixed(in->zError, in->zName));
+    c->nError++;
+    hs_input_free(in);
+    return HS_OK;
+  }
+  if (in->zNote) { /* a stream cut short, a FIFO skipped, a member over a limit */
+    hs_case_diag(c, in->iNoteLevel, in->zName, UINT64_MAX, 0, "%s",
+                 unprefixed(in->zNote, in->zName));
+    if (in->iNoteLevel == HS_ERROR) c->nError++;
+  }
+  if (in->bSkip || (in->bFound && in->n >= 8 && memcmp(in->p, "HSIDX01\n", 8) == 0)) {
+    hs_input_free(in);          /* or our own index file beside its dump: not an input */
+    return HS_OK;
+  }
+  const hs_loader *l = in->n ? hs_sniff(in->p, in->n, NULL) : NULL;
+  if (l && l->xSeriesKey) {     /* its place in a series is known at the case's end */
+    if (hs_case_add_input(c, in) != HS_OK) { /* listed in its place, loaded later */
+      hs_input_free(in);
+      return HS_ENOMEM;
+    }
+    if (c->nHeld == c->nHeldCap && HS_GROW(c->apHeld, c->nHeldCap, 4)) return HS_ENOMEM;
+    c->apHeld[c->nHeld++] = in;
+    return HS_OK;
+  }
+  int rc = hs_case_load_input(c, in, NULL);
+  return rc == HS_ENOMEM ? rc : HS_OK;
+}
+
+int hs_case_load_held(hs_case *c) {
+  int n = c->nHeld, rc = HS_OK;
+  hs_input **ap = c->apHeld;
+  c->nHeld = c->nHeldCap = 0;
+  c->apHeld = NULL;
+  hs_case_mark_series(ap, n);
+  for (int i = 0; i < n && rc == HS_OK; i++)
+    if (load_added(c, ap[i], NULL) == HS_ENOMEM) rc = HS_ENOMEM;
+  free(ap);
+  return rc;
+}
+
 int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
                         const char *zKind) {
   hs_input *in = calloc(1, sizeof *in);
@@ -134,28 +191,33 @@ int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
 }
 
 int hs_case_load_deferred(hs_case *c) {
-  int n = c->nInput, rc = HS_OK, nSkipped = 0;
+  if (!(c->flags & HS_CASE_DEFER)) return HS_OK; /* loaded already */
+  c->flags &= ~HS_CASE_DEFER;
+  int n = c->nInput, rc = HS_OK;
   hs_input **ap = c->apInput;
   c->nInput = c->nInputCap = 0;
   c->apInput = NULL;
-  hs_case_mark_series(ap, n);
   for (int i = 0; i < n; i++) {
     if (rc == HS_ENOMEM) {
       hs_input_free(ap[i]);
       continue;
     }
-    int nDiag = c->nDiag;
-    if (hs_case_load_input(c, ap[i], NULL) == HS_ENOMEM) rc = HS_ENOMEM;
-    nSkipped += c->nDiag > nDiag && c->aDiag[c->nDiag - 1].level == HS_INFO && !ap[i]->zKind;
+    if (hs_case_take_input(c, ap[i]) == HS_ENOMEM) rc = HS_ENOMEM;
   }
   free(ap);
-  if (rc == HS_OK && c->nTable == 0 && c->nError == 0) {
-    hs_case_diag(c, HS_ERROR, c->zName, UINT64_MAX, 0,
-                 "nothing in this case could be read as Go evidence (%d input%s, %d skipped); "
-                 "`heapscope info` shows what each input looks like",
-                 n, n == 1 ? "" : "s", nSkipped);
-    c->nError++;
-  }
+  if (hs_case_load_held(c) == HS_ENOMEM) rc = HS_ENOMEM;
+  if (rc == HS_OK) hs_case_check_read(c);
   hs_case_seal(c);
   return rc;
+}
+
+void hs_case_check_read(hs_case *c) {
+  if (c->nTable || c->pHeap || c->pBinary || c->nError || (c->flags & HS_CASE_SKIPPED)) return;
+  int nSkipped = 0;
+  for (int i = 0; i < c->nInput; i++) nSkipped += !c->apInput[i]->zKind;
+  hs_case_diag(c, HS_ERROR, c->zName, UINT64_MAX, 0,
+               "nothing in this case could be read as Go evidence (%d input%s, %d skipped); "
+               "`heapscope info` shows what each input looks like",
+               c->nInput, c->nInput == 1 ? "" : "s", nSkipped);
+  c->nError++;
 }

@@ -1,10 +1,24 @@
 /*
- * From command-line paths to loaded cases.
+ * From command-line paths to cases, as the walk reads them.
  *
- * Grouping rule (DESIGN.md "case"): plain files named together form one case;
- * a directory or an archive is one case -- unless it holds no files of its own
- * but only subdirectories, in which case each subdirectory is grouped by the
- * same rule (so `samples/` yields go1.19/leaky, go1.19/healthy, ...).
+ * Grouping rule (DESIGN.md "case"): every directory holding evidence is a
+ * case -- its own files one case, each subdirectory grouped by the same
+ * rule; inside an archive each top-level directory is a case and the loose
+ * files at its root one.  The source layer names each input's case
+ * (hs_input.zCase, a path below the argument); plain files named together
+ * form one case.  Found files that are not evidence (a README beside the
+ * captures) are named in one case of their own per argument.
+ *
+ * Streaming: the walk visits a case's inputs together (a directory's files
+ * before the walk leaves it; an archive's top-level directory is contiguous
+ * in the archive), so a case is complete once an input arrives whose case is
+ * neither it nor below it.  Open cases form a stack of ancestors (a
+ * directory whose files are a case, its subdirectory being read): memory
+ * holds those, not the whole input.  Without HS_CASE_DEFER each input is
+ * loaded as it arrives and its decoded bytes freed after (load.c), so
+ * inputs are held one at a time -- but for heap dumps, whose bytes a case
+ * keeps anyway: they wait for the case's end, when all of them are known
+ * and ordered into a series (hs_case_load_held).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +28,28 @@
 #include "table/internal.h"
 #include "base/base.h"
 
+/* A case being gathered: its key (hs_input.zCase) and the case. */
+typedef struct group {
+  char *zKey;
+  hs_case *c;
+  int bEvidence;      /* an input sniffed as evidence, or could not be read */
+} group;
 
-typedef struct entry {
-  hs_input *pIn;
-  char *zRel; /* path below the directory or inside the archive; NULL: loose file */
-} entry;
-
-typedef struct collect {
-  entry *a;
-  int n, nCap;
-} collect;
-
-static int collect_one(void *pArg, hs_input *pIn, const char *zRel) {
-  collect *c = pArg;
-  if (c->n == c->nCap && HS_GROW(c->a, c->nCap, 32)) {
-    hs_input_free(pIn);
-    return HS_ENOMEM;
-  }
-  c->a[c->n].pIn = pIn;
-  c->a[c->n].zRel = zRel ? hs_strdup(zRel) : NULL;
-  if (zRel) pIn->bFound = 1;
-  c->n++;
-  return HS_OK;
-}
+/* State of one hs_open: the argument being walked and its open cases. */
+typedef struct opener {
+  const hs_open_opts *o;
+  hs_caselist *pOut;
+  char *zBase;        /* the argument, without trailing slashes */
+  group *aOpen;       /* open cases, each an ancestor of the next */
+  int nOpen, nOpenCap;
+  hs_case *pSkip;     /* the argument's found inputs that are not evidence */
+  hs_case *pLoose;    /* files named on the command line, across arguments */
+  int nArgInput;      /* inputs of this argument with a case key */
+  int nArgCase;       /* cases handed over for this argument */
+  int bBaseCase;      /* one of them is named zBase */
+  uint64_t nInput;    /* inputs seen, for progress */
+  int rc;             /* HS_ENOMEM once memory ran out */
+} opener;
 
 static int caselist_add(hs_caselist *l, hs_case *c) {
   if (l->nCase == l->nCaseCap && HS_GROW(l->apCase, l->nCaseCap, 8)) return HS_ENOMEM;
@@ -63,25 +76,19 @@ static int load_binary(void *pArg, hs_input *pIn, const char *zRel) {
   return rc == HS_ENOMEM ? rc : HS_OK;
 }
 
-/* zMsg without a leading "zName: " (the diagnostic names the input). */
-static const char *unprefixed(const char *zMsg, const char *zName) {
-  size_t n = strlen(zName);
-  return strncmp(zMsg, zName, n) == 0 && zMsg[n] == ':' && zMsg[n + 1] == ' ' ? zMsg + n + 2
-                                                                            : zMsg;
-}
-
-/* Load entries a[0..n) (all below zPrefix) into one case. */
-static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
-                     const hs_open_opts *o) {
+/* A new case named zName, with the --binary executable loaded first (so
+** that it wins over an ELF among the inputs). */
+static hs_case *case_new(const hs_open_opts *o, const char *zName) {
   hs_case *c = hs_case_new(zName);
-  if (!c) return HS_ENOMEM;
+  if (!c) return NULL;
   c->flags = o->caseFlags;
-  if (o->zBinary) { /* first, so that it wins over an ELF among the inputs */
+  c->nMaxBytes = o->limits.nMaxBytes;
+  if (o->zBinary) {
     char *zErr = NULL;
     if (hs_source_read(o->zBinary, &o->limits, load_binary, c, &zErr) == HS_ENOMEM) {
       free(zErr);
       hs_case_free(c);
-      return HS_ENOMEM;
+      return NULL;
     }
     if (zErr) {
       hs_case_diag(c, HS_ERROR, o->zBinary, UINT64_MAX, 0, "--binary: %s", zErr);
@@ -89,149 +96,217 @@ static int load_case(hs_caselist *pOut, const char *zName, entry *a, int n,
       free(zErr);
     }
   }
-  c->nMaxBytes = o->limits.nMaxBytes;
-  if (!(o->caseFlags & HS_CASE_DEFER)) { /* deferred: hs_case_load_deferred marks them */
-    hs_input **ap = malloc((n > 0 ? n : 1) * sizeof *ap);
-    if (ap) {
-      for (int i = 0; i < n; i++) ap[i] = a[i].pIn;
-      hs_case_mark_series(ap, n);
-      free(ap);
-    }
+  return c;
+}
+
+/* Put input in into case c: kept for later (HS_CASE_DEFER) or loaded now. */
+static void add(opener *op, hs_case *c, hs_input *in) {
+  const hs_open_opts *o = op->o;
+  if (o->xProgress) o->xProgress(o->pProgressArg, in->zName, op->nInput, 0);
+  op->nInput++;
+  int rc = o->caseFlags & HS_CASE_DEFER ? hs_case_add_input(c, in) : hs_case_take_input(c, in);
+  if (rc == HS_ENOMEM) {
+    if (o->caseFlags & HS_CASE_DEFER) hs_input_free(in);
+    op->rc = HS_ENOMEM;
   }
-  for (int i = 0; i < n; i++) {
-    hs_input *in = a[i].pIn;
-    a[i].pIn = NULL;
-    if (o->xProgress) o->xProgress(o->pProgressArg, in->zName, i, n);
-    if (in->zError) {
-      hs_case_diag(c, HS_ERROR, in->zName, UINT64_MAX, 0, "%s", unprefixed(in->zError, in->zName));
-      c->nError++;
-      hs_input_free(in);
-      continue;
-    }
-    if (in->zNote) { /* a stream cut short, a FIFO skipped, a member over a limit */
-      hs_case_diag(c, in->iNoteLevel, in->zName, UINT64_MAX, 0, "%s", unprefixed(in->zNote, in->zName));
-      if (in->iNoteLevel == HS_ERROR) c->nError++;
-    }
-    if (in->bSkip) {
-      hs_input_free(in);
-      continue;
-    }
-    if (in->bFound && in->n >= 8 && memcmp(in->p, "HSIDX01\n", 8) == 0) {
-      hs_input_free(in);          /* our own index file beside its dump: not an input */
-      continue;
-    }
-    if (o->caseFlags & HS_CASE_DEFER) { /* loaded later by hs_case_load_deferred */
-      if (hs_case_add_input(c, in) != HS_OK) hs_input_free(in);
-      continue;
-    }
-    hs_case_load_input(c, in, NULL);
-  }
-  if (o->xProgress) o->xProgress(o->pProgressArg, NULL, n, n);
-  if (!(o->caseFlags & HS_CASE_DEFER)) { /* deferred: hs_case_load_deferred */
-    int bAllFound = n > 0;
-    for (int i = 0; i < c->nInput; i++) bAllFound &= c->apInput[i]->bFound;
-    if (bAllFound && c->nInput > 0 && c->nTable == 0 && !c->pHeap && c->nError == 0) {
-      /* everything found was skipped: say so at the level of the case */
-      hs_case_diag(c, HS_WARNING, zName, UINT64_MAX, 0,
+}
+
+/* A complete case: sealed (unless deferred) and handed over. */
+static void finish(opener *op, hs_case *c) {
+  const hs_open_opts *o = op->o;
+  if (!(o->caseFlags & HS_CASE_DEFER)) {
+    if (hs_case_load_held(c) == HS_ENOMEM) op->rc = HS_ENOMEM;
+    if (o->caseFlags & HS_CASE_BATCH) hs_case_check_read(c);
+    else if (c->nTable == 0 && !c->pHeap && c->nError == 0 && c->nInput > 0 &&
+        !(c->flags & HS_CASE_SKIPPED))
+      hs_case_diag(c, HS_WARNING, c->zName, UINT64_MAX, 0,
                    "nothing here is Go evidence: the %d input%s found %s skipped (see `heapscope "
                    "info`)", c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
-    }
     hs_case_seal(c);
   }
-  return caselist_add(pOut, c);
+  if (o->xProgress) o->xProgress(o->pProgressArg, NULL, op->nInput, 0);
+  int rc = o->xCase ? o->xCase(o->pCaseArg, c) : caselist_add(op->pOut, c);
+  if (rc == HS_ENOMEM) {
+    if (!o->xCase) hs_case_free(c);
+    op->rc = HS_ENOMEM;
+  }
 }
 
-/* Length of the first path component of z, or 0 if z has no '/'. */
-static size_t first_dir(const char *z) {
-  const char *zSlash = strchr(z, '/');
-  return zSlash ? (size_t)(zSlash - z) : 0;
+/* 1 if the case keyed zA holds the case keyed zK or is it. */
+static int holds(const char *zA, const char *zK) {
+  size_t n = strlen(zA);
+  return n == 0 || (strncmp(zA, zK, n) == 0 && (zK[n] == 0 || zK[n] == '/'));
 }
 
-/* Group a[0..n), whose zRel all start with the nSkip-byte prefix, per the
-** rule above.  zBase names the directory or archive. */
-static int group(hs_caselist *pOut, const char *zBase, entry *a, int n, size_t nSkip,
-                 const hs_open_opts *o) {
-  int bFlat = 0;
-  for (int i = 0; i < n; i++)
-    if (first_dir(a[i].zRel + nSkip) == 0) bFlat = 1;
-  if (bFlat || n == 0) {
-    char *zName = nSkip ? hs_mprintf("%s/%.*s", zBase, (int)(nSkip - 1), a[0].zRel)
-                        : hs_strdup(zBase);
-    if (!zName) return HS_ENOMEM;
-    int rc = load_case(pOut, zName, a, n, o);
+/* Move what case pFrom holds (but the --binary input every case has) to
+** pTo, and free pFrom. */
+static void merge(opener *op, hs_case *pTo, hs_case *pFrom) {
+  for (int i = 0; i < pFrom->nInput; i++) {
+    hs_input *in = pFrom->apInput[i];
+    pFrom->apInput[i] = NULL;
+    if (op->o->zBinary && strcmp(in->zName, op->o->zBinary) == 0) {
+      pFrom->apInput[i] = in;                 /* freed with pFrom */
+      continue;
+    }
+    if (hs_case_add_input(pTo, in) != HS_OK) {
+      hs_input_free(in);
+      op->rc = HS_ENOMEM;
+    }
+  }
+  for (int i = 0; i < pFrom->nDiag; i++) {
+    const hs_diag *d = &pFrom->aDiag[i];
+    if (op->o->zBinary && d->zFile && strcmp(d->zFile, op->o->zBinary) == 0) continue;
+    hs_case_diag(pTo, d->level, d->zFile, d->iOffset, d->iLine, "%s", d->zMsg);
+  }
+  pTo->nError += pFrom->nError;
+  hs_case_free(pFrom);
+}
+
+static int skip_case(opener *op) {
+  if (!op->pSkip && !(op->pSkip = case_new(op->o, op->zBase))) op->rc = HS_ENOMEM;
+  return op->pSkip != NULL;
+}
+
+/* Hand over the open cases that do not hold zKey (all of them: NULL).  One
+** in which nothing proved to be evidence (text files that might have held
+** a goroutine dump) joins the argument's skipped inputs instead. */
+static void close_until(opener *op, const char *zKey) {
+  while (op->nOpen > 0 && (!zKey || !holds(op->aOpen[op->nOpen - 1].zKey, zKey))) {
+    group *g = &op->aOpen[--op->nOpen];
+    hs_case *c = g->c;
+    if (!g->bEvidence && (c->nTable > 0 || c->pHeap || c->nHeld)) g->bEvidence = 1; /* it was */
+    if (!g->bEvidence && skip_case(op))
+      merge(op, op->pSkip, c);
+    else {
+      if (strcmp(g->zKey, "") == 0) op->bBaseCase = 1;
+      op->nArgCase++;
+      finish(op, c);
+    }
+    free(g->zKey);
+  }
+}
+
+/* What a found input promises: 0 nothing (named as skipped, no case of its
+** own), 1 maybe (a text that may hold a goroutine dump or gctrace lines
+** past the sniff window), 2 evidence (or an error its case must report). */
+static int promise(const hs_input *in) {
+  if (in->zError || (in->zNote && in->iNoteLevel >= HS_ERROR)) return 2;
+  if (in->bSkip) return 0;
+  if (in->zNote) return 2;                    /* a cut stream: say so in its case */
+  int iScore = 0;
+  if (!in->p || !hs_sniff(in->p, in->n, &iScore)) return 0;
+  return iScore > 5 ? 2 : 1;
+}
+
+/* The consumer of hs_source_read: route each input to its case. */
+static int route(void *pArg, hs_input *in, const char *zRel) {
+  opener *op = pArg;
+  (void)zRel;
+  if (op->rc == HS_ENOMEM) {
+    hs_input_free(in);
+    return HS_ENOMEM;
+  }
+  if (!in->zCase) {                           /* named on the command line */
+    if (!op->pLoose && !(op->pLoose = case_new(op->o, in->zName))) goto oom;
+    add(op, op->pLoose, in);
+    return op->rc;
+  }
+  op->nArgInput++;
+  in->bFound = 1;
+  int iPromise = promise(in);
+  if (iPromise == 0) {
+    if (!skip_case(op)) goto oom;
+    add(op, op->pSkip, in);
+    return op->rc;
+  }
+  close_until(op, in->zCase);
+  if (op->nOpen == 0 || strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) != 0) {
+    if (op->nOpen == op->nOpenCap && HS_GROW(op->aOpen, op->nOpenCap, 8)) goto oom;
+    char *zName = in->zCase[0] ? hs_mprintf("%s/%s", op->zBase, in->zCase) : hs_strdup(op->zBase);
+    char *zKey = hs_strdup(in->zCase);
+    hs_case *c = zName && zKey ? case_new(op->o, zName) : NULL;
     free(zName);
-    return rc;
+    if (!c) {
+      free(zKey);
+      goto oom;
+    }
+    op->aOpen[op->nOpen].zKey = zKey;
+    op->aOpen[op->nOpen].bEvidence = 0;
+    op->aOpen[op->nOpen++].c = c;
   }
-  /* Entries are sorted by path, so each subdirectory is one run. */
-  int i = 0;
-  while (i < n) {
-    size_t nDir = first_dir(a[i].zRel + nSkip);
-    int j = i + 1;
-    while (j < n && first_dir(a[j].zRel + nSkip) == nDir &&
-           memcmp(a[j].zRel + nSkip, a[i].zRel + nSkip, nDir) == 0)
-      j++;
-    int rc = group(pOut, zBase, a + i, j - i, nSkip + nDir + 1, o);
-    if (rc != HS_OK) return rc;
-    i = j;
-  }
-  return HS_OK;
+  if (iPromise == 2) op->aOpen[op->nOpen - 1].bEvidence = 1;
+  add(op, op->aOpen[op->nOpen - 1].c, in);
+  return op->rc;
+oom:
+  hs_input_free(in);
+  op->rc = HS_ENOMEM;
+  return HS_ENOMEM;
 }
 
-static int cmp_entry(const void *pA, const void *pB) {
-  const entry *a = pA, *b = pB;
-  return strcmp(a->zRel, b->zRel);
+/* The argument's walk ended: hand over its open cases, then its inputs that
+** are not evidence -- an error case when they are all it held. */
+static void end_argument(opener *op) {
+  close_until(op, NULL);
+  hs_case *c = op->pSkip;
+  op->pSkip = NULL;
+  if (!c) return;
+  if (op->nArgCase > 0 || op->bBaseCase) {
+    c->flags |= HS_CASE_SKIPPED;
+    if (op->bBaseCase) {                      /* the argument's own files are a case */
+      char *zName = hs_mprintf("%s (not evidence)", op->zBase);
+      if (zName) {
+        free(c->zName);
+        c->zName = zName;
+      }
+    }
+  }
+  finish(op, c);
 }
 
 int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
             hs_caselist *pOut) {
-  collect loose = {0};
   hs_open_opts dflt;
-  int rc = HS_OK;
   if (!o) {
     hs_open_opts_init(&dflt);
     o = &dflt;
   }
   memset(pOut, 0, sizeof *pOut);
-  for (int i = 0; i < nPath && rc != HS_ENOMEM; i++) {
-    collect one = {0};
+  opener op;
+  memset(&op, 0, sizeof op);
+  op.o = o;
+  op.pOut = pOut;
+  for (int i = 0; i < nPath && op.rc != HS_ENOMEM; i++) {
     char *zErr = NULL;
-    int r = hs_source_read(azPath[i], &o->limits, collect_one, &one, &zErr);
-    int bGrouped = one.n > 0 && one.a[0].zRel != NULL;
+    op.zBase = hs_strdup(azPath[i]);
+    if (!op.zBase) {
+      op.rc = HS_ENOMEM;
+      break;
+    }
+    size_t nBase = strlen(op.zBase);
+    while (nBase > 1 && op.zBase[nBase - 1] == '/') op.zBase[--nBase] = 0;
+    op.nArgInput = op.nArgCase = op.bBaseCase = 0;
+    int r = hs_source_read(op.zBase, &o->limits, route, &op, &zErr);
     if (zErr) { /* a whole-input error: show it as an input of its own */
       hs_input *in = calloc(1, sizeof *in);
       if (in) {
         in->zName = hs_strdup(azPath[i]);
         in->zError = zErr;
-        collect_one(bGrouped ? &one : &loose, in, bGrouped ? "" : NULL);
+        if (op.nArgInput > 0) in->zCase = hs_strdup("");
+        route(&op, in, NULL);
       } else
         free(zErr);
     }
-    if (r == HS_ENOMEM) rc = r;
-    if (bGrouped) {
-      /* Name the case after the argument without trailing slashes. */
-      char *zBase = hs_strdup(azPath[i]);
-      size_t nBase = zBase ? strlen(zBase) : 0;
-      while (nBase > 1 && zBase[nBase - 1] == '/') zBase[--nBase] = 0;
-      for (int k = 0; k < one.n; k++)
-        if (!one.a[k].zRel) one.a[k].zRel = hs_strdup("");
-      qsort(one.a, one.n, sizeof *one.a, cmp_entry);
-      if (zBase && rc == HS_OK) rc = group(pOut, zBase, one.a, one.n, 0, o);
-      free(zBase);
-    } else {
-      for (int k = 0; k < one.n; k++) collect_one(&loose, one.a[k].pIn, NULL);
-      for (int k = 0; k < one.n; k++) one.a[k].pIn = NULL;
-    }
-    for (int k = 0; k < one.n; k++) {
-      hs_input_free(one.a[k].pIn);
-      free(one.a[k].zRel);
-    }
-    free(one.a);
+    if (r == HS_ENOMEM) op.rc = r;
+    end_argument(&op);
+    free(op.zBase);
+    op.zBase = NULL;
   }
-  if (loose.n > 0 && rc == HS_OK) {
-    /* Files named together: the case is named after the first one. */
-    rc = load_case(pOut, loose.a[0].pIn->zName, loose.a, loose.n, o);
+  close_until(&op, NULL);
+  free(op.aOpen);
+  if (op.pSkip) hs_case_free(op.pSkip);
+  if (op.pLoose) {
+    if (op.rc == HS_ENOMEM) hs_case_free(op.pLoose);
+    else finish(&op, op.pLoose);   /* files named together: named after the first */
   }
-  for (int k = 0; k < loose.n; k++) hs_input_free(loose.a[k].pIn);
-  free(loose.a);
-  return rc;
+  return op.rc;
 }

@@ -5,12 +5,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -239,15 +242,17 @@ static void failed_case(const hs_case *c, const char *zWhy, result *pr) {
   pack_cstr(&pk, "name");
   pack_cstr(&pk, c->zName);
   pack_cstr(&pk, "inputs");
-  msgpack_pack_array(&pk, c->nInput);
+  int nIn = 0;
+  for (int i = 0; i < c->nInput; i++) nIn += !c->apInput[i]->zError && !c->apInput[i]->bSkip;
+  msgpack_pack_array(&pk, nIn);
   for (int i = 0; i < c->nInput; i++) {
     const hs_input *in = c->apInput[i];
-    const hs_loader *l = in->p ? hs_sniff(in->p, in->n, NULL) : NULL;
+    if (in->zError || in->bSkip) continue;
     msgpack_pack_map(&pk, 3);
     pack_cstr(&pk, "name");
     pack_cstr(&pk, in->zName);
     pack_cstr(&pk, "kind");
-    pack_cstr(&pk, l ? l->zKind : "unknown");
+    pack_cstr(&pk, in->zKind ? in->zKind : "unknown");
     pack_cstr(&pk, "size");
     msgpack_pack_uint64(&pk, in->n);
   }
@@ -275,11 +280,29 @@ typedef struct worker {
   size_t n, nCap;
 } worker;
 
-/* In a forked child: load case c, run the engine, write the case map to
-** fd, and end without running the parent's exit handlers. */
-static void child(lua_State *L, hs_case *c, int fd) {
+/* In a forked child: bound it (a runaway case ends by SIGALRM after
+** rTimeout seconds; its data segment may grow by nShare bytes), load case
+** c, run the engine, write the case map to fd, and end without running the
+** parent's exit handlers. */
+static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nShare) {
   result r = {0};
   signal(SIGINT, SIG_DFL);
+  signal(SIGALRM, SIG_DFL);
+  hsL_limits lim = {0, 0};                    /* the whole case is bounded, not only Lua */
+  hsL_set_limits(&lim);
+  if (rTimeout > 0) {
+    struct itimerval it = {{0, 0}, {(time_t)rTimeout, (suseconds_t)(fmod(rTimeout, 1) * 1e6)}};
+    setitimer(ITIMER_REAL, &it, NULL);
+  }
+  if (nShare) {
+    unsigned long nPages = 0, nData = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f && fscanf(f, "%*u %*u %*u %*u %*u %lu", &nData) == 1) nPages = nData;
+    if (f) fclose(f);
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = (rlim_t)nPages * (rlim_t)sysconf(_SC_PAGESIZE) + nShare;
+    setrlimit(RLIMIT_DATA, &rl);
+  }
   if (run_inline(L, c, &r) != 0 || !r.p) _exit(3);
   size_t off = 0;
   while (off < r.n) {
@@ -293,18 +316,26 @@ static void child(lua_State *L, hs_case *c, int fd) {
 
 /* Reap a worker whose pipe reached EOF: its bytes become the result, or
 ** an error case map when it did not end cleanly. */
-static void reap(worker *w, hs_case *c, result *pr) {
+static void reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t nShare) {
   int status = 0;
   while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
   }
   close(w->fd);
-  char zWhy[128];
+  char zWhy[256], zShare[32];
   zWhy[0] = 0;
-  if (WIFSIGNALED(status))
-    snprintf(zWhy, sizeof zWhy, "was killed by signal %d (%s)", WTERMSIG(status),
-             strsignal(WTERMSIG(status)));
+  hs_fmt_bytes(nShare, zShare, sizeof zShare);
+  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && rTimeout > 0)
+    snprintf(zWhy, sizeof zWhy, "ran longer than the per-case limit (--timeout %gs) and was "
+             "stopped", rTimeout);
+  else if (WIFSIGNALED(status))
+    snprintf(zWhy, sizeof zWhy, "was killed by signal %d (%s)%s%s%s", WTERMSIG(status),
+             strsignal(WTERMSIG(status)), nShare ? "; it may have needed more than its share "
+             "of the run's memory (" : "", nShare ? zShare : "",
+             nShare ? ", --max-total divided among the workers)" : "");
   else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    snprintf(zWhy, sizeof zWhy, "failed (exit status %d)", WEXITSTATUS(status));
+    snprintf(zWhy, sizeof zWhy, "failed (exit status %d)%s%s%s", WEXITSTATUS(status),
+             nShare ? "; it may have needed more than its share of the run's memory (" : "",
+             nShare ? zShare : "", nShare ? ", --max-total divided among the workers)" : "");
   else {
     msgpack_unpacked u;
     msgpack_unpacked_init(&u);
@@ -347,18 +378,21 @@ static int drain(worker *w) {
   }
 }
 
-/* One self-overwriting line on stderr: cases done, bytes, rate, time left. */
-static void progress_line(int nDone, int nCase, uint64_t nBytes, double t0) {
+/* One self-overwriting line on stderr: cases done of those found so far
+** (the walk streams, so the total is known at its end), bytes, rate, and
+** time left once the total is known. */
+static void progress_line(int nDone, int nCase, int bAll, uint64_t nBytes, double t0) {
   double dt = now() - t0;
   char zB[32];
   hs_fmt_bytes(nBytes, zB, sizeof zB);
-  if (nDone >= nCase) {
+  if (bAll && nDone >= nCase) {
     fputs("\r\033[K", stderr);
     return;
   }
   double rate = dt > 0 ? nDone / dt : 0;
-  fprintf(stderr, "\r\033[Kchecked %d/%d cases, %s, %.1f cases/min", nDone, nCase, zB, rate * 60);
-  if (rate > 0) fprintf(stderr, ", about %.0f s left", (nCase - nDone) / rate);
+  fprintf(stderr, "\r\033[Kchecked %d/%d%s cases, %s, %.1f cases/min", nDone, nCase,
+          bAll ? "" : "+", zB, rate * 60);
+  if (rate > 0 && bAll) fprintf(stderr, ", about %.0f s left", (nCase - nDone) / rate);
   fflush(stderr);
 }
 
@@ -369,166 +403,248 @@ static uint64_t name_hash(const char *z) {
   return h;
 }
 
+/* A check run: cases arrive from hs_open's walk (on_case) and leave, in
+** the order they arrived, through the report. */
+typedef struct batch {
+  const hs_check_opts *o;
+  lua_State *L;
+  hs_report *pRep;
+  FILE *out;
+  int nJobs;          /* workers at once */
+  int bFork;          /* each case in a worker (-j N > 1, or --timeout) */
+  double rTimeout;    /* per case, seconds; 0: none */
+  uint64_t nShare;    /* memory a worker's case may take; 0: no limit */
+  worker *aW;
+  int nRunning;
+  result *aRes;       /* per case, in arrival order */
+  hs_case **apCase;   /* with a worker: the case's names, for failed_case */
+  int nCase, nCaseCap;
+  int iWrite;         /* results written so far */
+  int bProgress, bAll;
+  double t0;
+  uint64_t nBytes;
+  int bEngineError, rcWrite, bNoWorker;
+} batch;
+
+/* Write the results that are in, in case order. */
+static void write_ready(batch *b) {
+  while (b->iWrite < b->nCase && b->aRes[b->iWrite].bDone) {
+    result *r = &b->aRes[b->iWrite];
+    if (r->p && b->rcWrite == 0) b->rcWrite = hs_report_case(b->pRep, r->p, r->n);
+    if (r->p && r->n) {
+      msgpack_unpacked u;
+      msgpack_unpacked_init(&u);
+      size_t off = 0;
+      if (msgpack_unpack_next(&u, r->p, r->n, &off) == MSGPACK_UNPACK_SUCCESS) {
+        const msgpack_object *in = hs_mp_get(&u.data, "inputs");
+        for (uint32_t k = 0; in && in->type == MSGPACK_OBJECT_ARRAY && k < in->via.array.size; k++)
+          b->nBytes += (uint64_t)hs_mp_int(&in->via.array.ptr[k], "size", 0);
+      }
+      msgpack_unpacked_destroy(&u);
+    }
+    free(r->p);
+    r->p = NULL;
+    b->iWrite++;
+    if (b->bProgress) progress_line(b->iWrite, b->nCase, b->bAll, b->nBytes, b->t0);
+  }
+}
+
+/* Wait until at least one worker ends; collect what ended. */
+static void wait_some(batch *b) {
+  struct pollfd aPoll[b->nJobs];
+  int nPoll = 0;
+  for (int k = 0; k < b->nJobs; k++)
+    if (b->aW[k].pid) aPoll[nPoll].fd = b->aW[k].fd, aPoll[nPoll].events = POLLIN, nPoll++;
+  if (poll(aPoll, nPoll, -1) < 0 && errno != EINTR) return;
+  for (int k = 0; k < b->nJobs; k++) {
+    worker *w = &b->aW[k];
+    if (!w->pid || !drain(w)) continue;
+    reap(w, b->apCase[w->iCase], &b->aRes[w->iCase], b->rTimeout, b->nShare);
+    hs_case_free(b->apCase[w->iCase]);
+    b->apCase[w->iCase] = NULL;
+    b->nRunning--;
+  }
+  write_ready(b);
+}
+
+/* Start a worker on case i; 0, or -1 when no process could be made. */
+static int start(batch *b, int i, hs_case *c) {
+  int fds[2];
+  worker *w = NULL;
+  for (int k = 0; k < b->nJobs; k++)
+    if (!b->aW[k].pid) w = &b->aW[k];
+  if (pipe(fds) != 0) return -1;
+  fflush(stdout);
+  fflush(stderr);
+  if (b->out != stdout) fflush(b->out);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    child(b->L, c, fds[1], b->rTimeout, b->nShare);
+  }
+  close(fds[1]);
+  fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+  memset(w, 0, sizeof *w);
+  w->pid = pid;
+  w->fd = fds[0];
+  w->iCase = i;
+  b->nRunning++;
+  /* The worker has its own copy: keep only what failed_case names. */
+  for (int k = 0; k < c->nInput; k++) {
+    hs_input *in = c->apInput[k];
+    const hs_loader *l = in->p && !in->zKind ? hs_sniff(in->p, in->n, NULL) : NULL;
+    if (l) in->zKind = hs_strdup(l->zKind);
+    hs_input_release(in);
+  }
+  b->apCase[i] = c;
+  return 0;
+}
+
+/* hs_open's xCase: a case is complete.  Keep it if it is in this shard,
+** then check it here or hand it to a worker (waiting for a free one). */
+static int on_case(void *pArg, hs_case *c) {
+  batch *b = pArg;
+  const hs_check_opts *o = b->o;
+  if (o->nShards > 1 && name_hash(c->zName) % o->nShards != (uint64_t)(o->iShard - 1)) {
+    hs_case_free(c);
+    return HS_OK;
+  }
+  if (b->nCase == b->nCaseCap) {
+    int nCap = b->nCaseCap ? 2 * b->nCaseCap : 64;
+    result *aRes = realloc(b->aRes, nCap * sizeof *aRes);
+    if (aRes) b->aRes = aRes;
+    hs_case **ap = aRes ? realloc(b->apCase, nCap * sizeof *ap) : NULL;
+    if (!ap) {
+      hs_case_free(c);
+      return HS_ENOMEM;
+    }
+    b->apCase = ap;
+    memset(b->aRes + b->nCaseCap, 0, (nCap - b->nCaseCap) * sizeof *aRes);
+    memset(b->apCase + b->nCaseCap, 0, (nCap - b->nCaseCap) * sizeof *ap);
+    b->nCaseCap = nCap;
+  }
+  int i = b->nCase++;
+  if (!b->bFork) {
+    if (run_inline(b->L, c, &b->aRes[i]) != 0) b->bEngineError = 1; /* c freed by Lua */
+  } else {
+    while (b->nRunning == b->nJobs) wait_some(b);
+    if (start(b, i, c) != 0) {
+      while (b->nRunning > 0 && start(b, i, c) != 0) wait_some(b);
+      if (b->nRunning == 0 && start(b, i, c) != 0) {
+        fprintf(stderr, "heapscope: cannot start a worker: %s\n", strerror(errno));
+        b->bNoWorker = 1;
+        failed_case(c, "could not be started (fork failed)", &b->aRes[i]);
+        hs_case_free(c);
+      }
+    }
+  }
+  write_ready(b);
+  return HS_OK;
+}
+
 int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput,
                   const hs_open_opts *pOpen, int bQuiet) {
+  batch b;
+  memset(&b, 0, sizeof b);
+  b.o = o;
+  b.nJobs = o->nJobs > 0 ? o->nJobs : 1;
+  b.rTimeout = o->rCaseTimeout;
+  b.bFork = b.nJobs > 1 || b.rTimeout > 0;
   hs_open_opts oo = *pOpen;
-  oo.caseFlags |= HS_CASE_DEFER;
-  hs_caselist cl;
-  if (hs_open(azInput, nInput, &oo, &cl) != HS_OK) {
-    fprintf(stderr, "heapscope: out of memory while reading the inputs\n");
-    return 2;
+  oo.caseFlags |= HS_CASE_BATCH;
+  oo.xProgress = NULL;                        /* check prints its own line */
+  oo.xCase = on_case;
+  oo.pCaseArg = &b;
+  if (b.bFork) {
+    /* The cases in flight share the run's budget: N workers and the case
+    ** being read each get an equal part, for its decoded inputs and for
+    ** everything its check builds. */
+    oo.caseFlags |= HS_CASE_DEFER;
+    b.nShare = oo.limits.nMaxTotal / (uint64_t)(b.nJobs + 1);
+    oo.limits.nMaxTotal = b.nShare;
   }
-  /* --shard K/N: keep the cases whose name hashes to K-1 */
-  int nCase = 0;
-  for (int i = 0; i < cl.nCase; i++) {
-    if (o->nShards > 1 && name_hash(cl.apCase[i]->zName) % o->nShards != (uint64_t)(o->iShard - 1)) {
-      hs_case_free(cl.apCase[i]);
-      continue;
-    }
-    cl.apCase[nCase++] = cl.apCase[i];
-  }
-  cl.nCase = nCase;
   int status = 2;
-  result *aRes = calloc(nCase ? nCase : 1, sizeof *aRes);
-  int nJobs = o->nJobs > 0 ? o->nJobs : 1;
-  worker *aW = calloc(nJobs, sizeof *aW);
-  lua_State *L = hsL_newstate(NULL);
-  FILE *out = stdout;
+  b.aW = calloc(b.nJobs, sizeof *b.aW);
+  b.L = hsL_newstate(NULL);
+  b.out = stdout;
   hs_report rep;
   memset(&rep, 0, sizeof rep);
+  b.pRep = &rep;
   int bReport = 0;
-  if (!aRes || !aW || !L) goto done;
+  if (!b.aW || !b.L) goto done;
 
-  push_call(L, "cli_begin", o, bQuiet);
-  if (hsL_docall(L, 1, 2) != 0) {
-    hsL_report(L, 1);
+  push_call(b.L, "cli_begin", o, bQuiet);
+  if (hsL_docall(b.L, 1, 2) != 0) {
+    hsL_report(b.L, 1);
     goto done;
   }
-  if (usage_result(L)) goto done;
-  if (o->zOut && !(out = fopen(o->zOut, "w"))) {
+  if (usage_result(b.L)) goto done;
+  if (o->zOut && !(b.out = fopen(o->zOut, "w"))) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
-    out = stdout;
+    b.out = stdout;
     goto done;
   }
   {
     size_t nRun;
-    const char *pRun = lua_tolstring(L, -1, &nRun);
-    rep.bColour = isatty(fileno(out)) && !getenv("NO_COLOR");
-    rep.nWidth = text_width(out);
+    const char *pRun = lua_tolstring(b.L, -1, &nRun);
+    rep.bColour = isatty(fileno(b.out)) && !getenv("NO_COLOR");
+    rep.nWidth = text_width(b.out);
     const hs_writer *w = hs_writer_find(o->zFormat ? o->zFormat : "text");
-    int rc = hs_report_begin(&rep, w, out, o->eFailOn ? o->eFailOn : HS_SEV_WARNING, pRun, nRun);
-    lua_pop(L, 1);
+    int rc = hs_report_begin(&rep, w, b.out, o->eFailOn ? o->eFailOn : HS_SEV_WARNING, pRun, nRun);
+    lua_pop(b.L, 1);
     bReport = 1;
     if (rc != 0) goto done;
   }
 
-  int bProgress = !bQuiet && isatty(STDERR_FILENO);
-  double t0 = now();
-  uint64_t nBytes = 0;
-  int iNext = 0, iWrite = 0, nRunning = 0, bEngineError = 0, rcWrite = 0;
-  while (iWrite < nCase) {
-    if (nJobs == 1) {                         /* in this process */
-      if (run_inline(L, cl.apCase[iNext], &aRes[iNext]) != 0) bEngineError = 1;
-      cl.apCase[iNext++] = NULL;              /* freed by Lua */
-    } else {
-      while (nRunning < nJobs && iNext < nCase) {
-        int fds[2];
-        worker *w = NULL;
-        for (int k = 0; k < nJobs; k++)
-          if (!aW[k].pid) w = &aW[k];
-        if (pipe(fds) != 0) break;
-        fflush(stdout);
-        fflush(stderr);
-        if (out != stdout) fflush(out);
-        pid_t pid = fork();
-        if (pid < 0) {
-          close(fds[0]);
-          close(fds[1]);
-          break;
-        }
-        if (pid == 0) {
-          close(fds[0]);
-          child(L, cl.apCase[iNext], fds[1]);
-        }
-        close(fds[1]);
-        fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-        memset(w, 0, sizeof *w);
-        w->pid = pid;
-        w->fd = fds[0];
-        w->iCase = iNext++;
-        nRunning++;
-      }
-      if (nRunning == 0) {                    /* fork or pipe failed with none running */
-        fprintf(stderr, "heapscope: cannot start a worker: %s\n", strerror(errno));
-        bEngineError = 1;
-        break;
-      }
-      struct pollfd aPoll[nJobs];
-      int nPoll = 0;
-      for (int k = 0; k < nJobs; k++)
-        if (aW[k].pid) aPoll[nPoll].fd = aW[k].fd, aPoll[nPoll].events = POLLIN, nPoll++;
-      if (poll(aPoll, nPoll, -1) < 0 && errno != EINTR) break;
-      for (int k = 0; k < nJobs; k++) {
-        worker *w = &aW[k];
-        if (!w->pid || !drain(w)) continue;
-        reap(w, cl.apCase[w->iCase], &aRes[w->iCase]);
-        hs_case_free(cl.apCase[w->iCase]);
-        cl.apCase[w->iCase] = NULL;
-        nRunning--;
-      }
-    }
-    /* Write the results that are in, in case order. */
-    while (iWrite < nCase && aRes[iWrite].bDone) {
-      result *r = &aRes[iWrite];
-      if (r->p && rcWrite == 0) rcWrite = hs_report_case(&rep, r->p, r->n);
-      if (r->p && r->n) {
-        msgpack_unpacked u;
-        msgpack_unpacked_init(&u);
-        size_t off = 0;
-        if (msgpack_unpack_next(&u, r->p, r->n, &off) == MSGPACK_UNPACK_SUCCESS) {
-          const msgpack_object *in = hs_mp_get(&u.data, "inputs");
-          for (uint32_t k = 0; in && in->type == MSGPACK_OBJECT_ARRAY && k < in->via.array.size; k++)
-            nBytes += (uint64_t)hs_mp_int(&in->via.array.ptr[k], "size", 0);
-        }
-        msgpack_unpacked_destroy(&u);
-      }
-      free(r->p);
-      r->p = NULL;
-      iWrite++;
-      if (bProgress) progress_line(iWrite, nCase, nBytes, t0);
-    }
+  b.bProgress = !bQuiet && isatty(STDERR_FILENO);
+  b.t0 = now();
+  hs_caselist cl;
+  int bOom = hs_open(azInput, nInput, &oo, &cl) != HS_OK;
+  hs_caselist_free(&cl);                      /* empty: every case went to on_case */
+  b.bAll = 1;
+  while (b.nRunning > 0) wait_some(&b);
+  write_ready(&b);
+  if (bOom) {
+    fprintf(stderr, "heapscope: out of memory while reading the inputs; the cases before "
+            "it are reported\n");
+    b.bEngineError = 1;
   }
-  status = rcWrite == 0 ? hs_report_end(&rep) : -1;
+  status = b.rcWrite == 0 ? hs_report_end(&rep) : -1;
   bReport = 0;
   if (status < 0) {
     fprintf(stderr, "heapscope: writing the report to %s: %s\n", o->zOut ? o->zOut : "stdout",
             strerror(errno));
     status = 2;
   }
-  if (bEngineError) status = 2;
+  if (b.bEngineError || b.bNoWorker) status = 2;
 done:
   if (bReport) {
     hs_report_end(&rep);
   }
-  for (int k = 0; aW && k < nJobs; k++)
-    if (aW[k].pid) {
-      kill(aW[k].pid, SIGKILL);
-      waitpid(aW[k].pid, NULL, 0);
-      close(aW[k].fd);
-      free(aW[k].p);
+  for (int k = 0; b.aW && k < b.nJobs; k++)
+    if (b.aW[k].pid) {
+      kill(b.aW[k].pid, SIGKILL);
+      waitpid(b.aW[k].pid, NULL, 0);
+      close(b.aW[k].fd);
+      free(b.aW[k].p);
     }
-  if (out != stdout && fclose(out) != 0 && status != 2) {
+  if (b.out != stdout && fclose(b.out) != 0 && status != 2) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
     status = 2;
   }
-  for (int i = 0; i < nCase; i++) {
-    if (aRes) free(aRes[i].p);
-    if (cl.apCase[i]) hs_case_free(cl.apCase[i]);
+  for (int i = 0; i < b.nCase; i++) {
+    free(b.aRes[i].p);
+    if (b.apCase[i]) hs_case_free(b.apCase[i]);
   }
-  free(cl.apCase);
-  free(aRes);
-  free(aW);
-  hsL_close(L);
+  free(b.apCase);
+  free(b.aRes);
+  free(b.aW);
+  hsL_close(b.L);
   return status;
 }
 

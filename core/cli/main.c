@@ -76,9 +76,10 @@ static const char zUsage[] =
     "plain, compressed (.gz .xz .zst .bz2) or inside archives (.tar.* .zip).\n"
     "\n"
     "A case is the evidence of one process, analysed together. The INPUT arguments\n"
-    "make the cases: every file named on the command line (not a directory or an\n"
-    "archive) goes into one case, named after the first; each directory or archive is\n"
-    "a case of its own, or one per subdirectory when it holds only subdirectories.\n"
+    "make the cases: the files named on the command line (not directories or\n"
+    "archives) form one case, named after the first; so does each directory holding\n"
+    "evidence (its own files; subdirectories are cases of their own), each top-level\n"
+    "directory of an archive, and the loose files at an archive's root.\n"
     "Several heap dumps, or profiles of one kind, in one case are a series, ordered\n"
     "by what they say (a dump's GC count, a profile's time; file names break ties):\n"
     "case.heap and case.profiles.KIND are the latest, case.heaps and\n"
@@ -320,6 +321,7 @@ int main(int argc, char **argv) {
     hs_progress_enable(1);                    /* long stages: core/base/progress.c */
   }
   if (is_verb(&a, "check") || is_verb(&a, "report")) { /* loads case by case itself */
+    a.check.rCaseTimeout = a.rTimeout;
     int rc = hs_check_main(&a.check, a.azInput, a.nInput, &o, a.bQuiet);
     hs_cli_free(&a);
     return rc;

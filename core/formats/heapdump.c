@@ -1630,4 +1630,4 @@ static int series_key(const uint8_t *p, size_t n, uint64_t *pKey) {
 
 const hs_loader hs_loader_heapdump = {
     "heapdump", "heap dump of a Go program (runtime/debug.WriteHeapDump, go1.7 format)",
-    sniff, load, "heap.*", series_key};
+    sniff, load, "heap.*", series_key, 1};

@@ -613,4 +613,4 @@ done:
 }
 
 const hs_loader hs_loader_heaptext = {"heaptext", "heap profile text (/debug/pprof/heap?debug=1)",
-                                      sniff, load, "profiles.KIND.* memstats memstats.pauses", NULL};
+                                      sniff, load, "profiles.KIND.* memstats memstats.pauses", NULL, 0};

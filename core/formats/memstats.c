@@ -497,4 +497,4 @@ static int sniff(const uint8_t *p, size_t n) {
 
 const hs_loader hs_loader_memstats = {
     "memstats", "runtime.MemStats as JSON, expvar /debug/vars, or JSON lines of them",
-    sniff, load, "memstats memstats.pauses memstats.by_size", NULL};
+    sniff, load, "memstats memstats.pauses memstats.by_size", NULL, 0};

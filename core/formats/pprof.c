@@ -1067,4 +1067,4 @@ done:
 }
 
 const hs_loader hs_loader_pprof = {"pprof", "pprof profile (protobuf, gzipped or not)", sniff, load,
-                                   "profiles.KIND.*", NULL};
+                                   "profiles.KIND.*", NULL, 0};

@@ -515,4 +515,4 @@ static int sniff(const uint8_t *p, size_t n) {
 
 const hs_loader hs_loader_proc = {
     "proc", "/proc/PID/smaps_rollup, /proc/PID/status, cgroup memory.* files", sniff, load,
-    "proc", NULL};
+    "proc", NULL, 0};

@@ -681,4 +681,4 @@ static int sniff(const uint8_t *p, size_t n) {
 
 const hs_loader hs_loader_prom = {
     "prom", "Prometheus text exposition (/metrics): go_memstats_*, go_gc_*, process_*, any metric",
-    sniff, load, "metrics memstats", NULL};
+    sniff, load, "metrics memstats", NULL, 0};

@@ -70,9 +70,9 @@ static int goroutines_load(hs_case *c, hs_input *in) {
 
 const hs_loader hs_loader_gctrace = {
     "gctrace", "GODEBUG=gctrace=1 output (gc, scav, scvg, pacer lines), plain or in container logs",
-    hs_gctrace_sniff, gctrace_load, "gc gc.scav gc.pacer", NULL};
+    hs_gctrace_sniff, gctrace_load, "gc gc.scav gc.pacer", NULL, 0};
 
 const hs_loader hs_loader_goroutines = {
     "goroutines",
     "goroutine dumps: pprof debug=1 and debug=2, panic and SIGQUIT tracebacks in any log",
-    hs_goroutines_sniff, goroutines_load, "goroutines goroutines.frames", NULL};
+    hs_goroutines_sniff, goroutines_load, "goroutines goroutines.frames", NULL, 0};

@@ -75,9 +75,16 @@ end
 -- parts of one profile on one line), problems.
 function Case:summary()
   local out = { ("case %s"):format(self.name) }
+  local why = {}                              -- why an input was skipped (an info note)
+  for _, d in ipairs(self.diags or {}) do
+    if d.level == "info" and d.file and not why[d.file] then why[d.file] = d.message end
+  end
   for _, i in ipairs(self.inputs) do
     local kind = i.kind == "unknown" and "skipped" or i.kind
     out[#out + 1] = ("  input  %-10s %10s  %s"):format(kind, hs.bytes(i.size), i.name)
+    if kind == "skipped" and why[i.name] then
+      out[#out + 1] = "                            " .. why[i.name]:gsub("^skipped: ", "")
+    end
   end
   local done = {}
   for _, name in ipairs(self.tables) do

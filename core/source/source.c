@@ -97,7 +97,27 @@ typedef struct walk {
   void *pArg;
   seen *aSeen;        /* directories and files already read, by identity */
   int nSeen, nSeenCap;
+  const char *zKey;   /* inside an archive member: the case key its content
+                         (a nested archive or stream) inherits; else NULL */
 } walk;
+
+/* Hand an input to the walk's consumer with its case key (hs_input.zCase):
+** the key set by an enclosing archive member, else the directory of zRel
+** below the argument ("" for the argument itself); none for a path named
+** alone (zRel NULL). */
+static int emit(walk *w, hs_input *in, const char *zRel) {
+  if (w->zKey)
+    in->zCase = hs_strdup(w->zKey);
+  else if (zRel) {
+    const char *zSlash = strrchr(zRel, '/');
+    in->zCase = zSlash ? hs_mprintf("%.*s", (int)(zSlash - zRel), zRel) : hs_strdup("");
+  }
+  if (zRel && !in->zCase) {
+    hs_input_free(in);
+    return HS_ENOMEM;
+  }
+  return w->xOn(w->pArg, in, zRel);
+}
 
 /* 1 if (dev, ino) was seen before; otherwise remember it and return 0.
 ** Linear: a walk holds as many entries as it has files. */
@@ -138,7 +158,7 @@ static int note_input(walk *w, const char *zPath, const char *zRel, int iLevel, 
   in->zNote = zNote;
   in->iNoteLevel = iLevel;
   in->bSkip = 1;
-  return w->xOn(w->pArg, in, zRel);
+  return emit(w, in, zRel);
 }
 
 /* libarchive's message, which may be NULL. */
@@ -283,7 +303,7 @@ static int hand_over(walk *w, const char *zName, const char *zPath, const char *
     in->zNote = zWarn;
     in->iNoteLevel = HS_WARNING;
   }
-  return w->xOn(w->pArg, in, zRel);
+  return emit(w, in, zRel);
 }
 
 /* Decode a single compressed stream (raw format). */
@@ -375,6 +395,22 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
       rc = HS_ENOMEM;
       break;
     }
+    /* The case of an outermost archive's member: its top-level directory
+    ** (loose members at the root: the archive's own).  Nested content keeps
+    ** the key of the member that holds it. */
+    char *zKey = NULL;
+    if (!w->zKey) {
+      size_t nTop = strchr(zMember, '/') ? (size_t)(strchr(zMember, '/') - zMember) : 0;
+      zKey = zRel ? (nTop ? hs_mprintf("%s/%.*s", zRel, (int)nTop, zMember) : hs_strdup(zRel))
+                  : hs_mprintf("%.*s", (int)nTop, zMember);
+      if (!zKey) {
+        free(zMemberName);
+        free(zRelMember);
+        rc = HS_ENOMEM;
+        break;
+      }
+      w->zKey = zKey;
+    }
     uint8_t *p = NULL;
     uint64_t n = 0;
     char *zErr = NULL, *zWarn = NULL;
@@ -386,6 +422,8 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
                              ? HS_WARNING : HS_ERROR, zErr) == HS_ENOMEM ? HS_ENOMEM : r;
     free(zMemberName);
     free(zRelMember);
+    if (zKey) w->zKey = NULL;
+    free(zKey);
     if (r == HS_ENOMEM || hs_checkpoint()) {
       rc = r == HS_ENOMEM ? r : HS_ERR;
       break;
@@ -484,7 +522,7 @@ static int read_stream(walk *w, const char *zPath, const char *zRel, char **pzEr
   in->n = n;
   in->nDecoded = n;
   hs_decoded_held += n;
-  return w->xOn(w->pArg, in, zRel);
+  return emit(w, in, zRel);
 }
 
 static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr) {
@@ -540,7 +578,7 @@ static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr)
     in->p = p;
     in->n = n;
     in->bMapped = bMapped;
-    return w->xOn(w->pArg, in, zRel);
+    return emit(w, in, zRel);
   }
   int rc = read_bytes(w, zPath, zPath, zRel, p, n, &st, 0, pzErr);
   if (bMapped) munmap((void *)p, n);
@@ -629,7 +667,7 @@ static int read_dir(walk *w, const char *zPath, const char *zRel, int nDepth, ch
       hs_input *in = input_new(zChild, zChild, NULL);
       if (in) {
         in->zError = zErr;
-        w->xOn(w->pArg, in, zChildRel);
+        emit(w, in, zChildRel);
       } else
         free(zErr);
     }
@@ -647,7 +685,7 @@ done:
 int hs_source_read(const char *zPath, const hs_limits *lim, hs_input_fn xOn, void *pArg,
                    char **pzErr) {
   struct stat st;
-  walk w = {lim, xOn, pArg, NULL, 0, 0};
+  walk w = {lim, xOn, pArg, NULL, 0, 0, NULL};
   int rc;
   *pzErr = NULL;
   if (stat(zPath, &st) != 0) {

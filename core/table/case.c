@@ -25,20 +25,28 @@ hs_case *hs_case_new(const char *zName) {
 
 uint64_t hs_decoded_held;
 
+void hs_input_release(hs_input *in) {
+  if (!in->p) return;
+  if (in->bBorrowed)
+    ; /* another case's input owns them */
+  else if (in->bMapped)
+    munmap((void *)in->p, in->n);
+  else
+    free((void *)in->p);
+  in->p = NULL;
+  hs_decoded_held -= in->nDecoded;
+  in->nDecoded = 0;
+}
+
 void hs_input_free(hs_input *in) {
   if (!in) return;
-  hs_decoded_held -= in->nDecoded;
-  if (in->p && !in->bBorrowed) {
-    if (in->bMapped)
-      munmap((void *)in->p, in->n);
-    else
-      free((void *)in->p);
-  }
+  hs_input_release(in);
   free(in->zName);
   free(in->zKind);
   free(in->zPath);
   free(in->zError);
   free(in->zNote);
+  free(in->zCase);
   free(in);
 }
 
@@ -50,6 +58,7 @@ void hs_case_free(hs_case *c) {
   free(c->apTable);
   for (int i = 0; i < c->nInput; i++) hs_input_free(c->apInput[i]);
   free(c->apInput);
+  free(c->apHeld);                            /* its inputs are in apInput */
   for (int i = 0; i < c->nDiag; i++) {
     free(c->aDiag[i].zFile);
     free(c->aDiag[i].zMsg);

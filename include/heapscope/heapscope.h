@@ -135,6 +135,9 @@ typedef struct hs_input {
                          on its own); never freed here */
   uint64_t nDecoded;  /* bytes of p counted in hs_decoded_held (decoded by the
                          source layer); released when the input is freed */
+  char *zCase;        /* which case it belongs to, as a path below the argument:
+                         its directory, or its archive's top-level directory
+                         ("" the argument itself); NULL: a file named alone */
 } hs_input;
 
 /* Bytes of decoded inputs alive in this process: what the per-run budget
@@ -152,6 +155,12 @@ typedef struct hs_case {
   hs_table **apTable;
   int nInput, nInputCap;
   hs_input **apInput;
+  /* Inputs of a kind that makes series (a loader with xSeriesKey: heap
+  ** dumps) taken while the case was still being read, not loaded yet (they
+  ** are in apInput too, which owns them): their order is known only once
+  ** every input is in, so hs_case_load_held loads them then. */
+  int nHeld, nHeldCap;
+  hs_input **apHeld;
   int nDiag, nDiagCap;
   hs_diag *aDiag;
   int nError;         /* inputs that could not be loaded at all */
@@ -182,8 +191,12 @@ typedef struct hs_case {
 #define HS_MAX_PLACED_DIAG 20
 
 enum { HS_CASE_NOCACHE = 1, HS_CASE_QUIET = 2,
-       HS_CASE_DEFER = 4 /* hs_open groups inputs into cases but loads none:
-                            hs_case_load_deferred does, where the case runs */ };
+       HS_CASE_DEFER = 4, /* hs_open groups inputs into cases but loads none:
+                             hs_case_load_deferred does, where the case runs */
+       HS_CASE_SKIPPED = 8, /* the inputs of a directory or archive that are not
+                               evidence, beside its cases: not an error */
+       HS_CASE_BATCH = 16 /* a case where nothing could be read is an error
+                             (check), not only a warning (info, the REPL) */ };
 
 hs_case *hs_case_new(const char *zName);
 void hs_case_free(hs_case *);
@@ -198,6 +211,9 @@ void hs_case_seal(hs_case *);
 ** "info", "warning" or "error". */
 char *hs_diag_text(const hs_diag *);
 const char *hs_level_name(int level);
+/* Free an input's bytes (nothing points into them any more); its name,
+** kind and size stay for `info` and the report. */
+void hs_input_release(hs_input *);
 /* Take ownership of an input buffer (freed with the case). */
 int hs_case_add_input(hs_case *, hs_input *);
 /* Series: among ap[0..n), inputs of a kind whose loader has xSeriesKey and
@@ -230,6 +246,9 @@ typedef struct hs_loader {
   ** *pKey to the snapshot's place in time from its own content (a heap
   ** dump's GC count); HS_OK, or an error when the content says nothing. */
   int (*xSeriesKey)(const uint8_t *p, size_t n, uint64_t *pKey);
+  int bKeepsBytes;                         /* 1: what it loads points into the input's
+                                           ** bytes, kept as long as the case; 0: they
+                                           ** are freed once it has loaded */
 } hs_loader;
 
 /* All loaders, NULL-terminated, in sniff priority order. */
@@ -242,10 +261,12 @@ const hs_loader *hs_sniff(const uint8_t *p, size_t n, int *piScore);
 void hs_sniff_describe(const uint8_t *p, size_t n, char *zOut, size_t nOut);
 
 /* ------------------------------------------------------------------ */
-/* Sources: turn a command-line path into cases.  A directory is one case
-** (files inside, recursively); an archive is one case, or one per
-** top-level directory inside it; plain files named together form one
-** case.  Limits guard against decompression bombs. */
+/* Sources: turn a command-line path into cases.  Every directory holding
+** evidence is a case (found recursively: a directory's own files are one
+** case, each of its subdirectories another); inside an archive each
+** top-level directory is a case and the loose files at its root one; plain
+** files named together form one case.  Files that are not evidence are
+** named as skipped, not cases.  Limits guard against decompression bombs. */
 typedef struct hs_limits {
   uint64_t nMaxBytes;   /* decoded bytes per input (a compressed file or an archive
                            member); default a quarter of the machine's memory */
@@ -273,13 +294,24 @@ typedef struct hs_open_opts {
   hs_progress_fn xProgress; /* may be NULL */
   void *pProgressArg;
   const char *zBinary;     /* --binary FILE: the program's executable, for every case */
+  /* Where each case goes as soon as its last input is read (the walk
+  ** continues after): NULL collects them in hs_open's list.  Takes
+  ** ownership of the case; returns HS_OK, or HS_ENOMEM to stop. */
+  int (*xCase)(void *pArg, hs_case *);
+  void *pCaseArg;
 } hs_open_opts;
 
 void hs_open_opts_init(hs_open_opts *);
-/* Open the inputs named on a command line into cases and load them.  Errors
-** that concern one input are recorded on its case; the return value is HS_OK
+/* Open the inputs named on a command line into cases and load them, one
+** input at a time: an input's decoded bytes are freed once it has loaded
+** (unless its loader keeps them, hs_loader.bKeepsBytes), and a case is
+** complete, and handed over, as soon as the walk leaves it.  Errors that
+** concern one input are recorded on its case; the return value is HS_OK
 ** unless memory ran out.  Inputs that could not be read at all produce a case
-** holding only an error diagnostic, so the caller can report it. */
+** holding only an error diagnostic, so the caller can report it.  The found
+** inputs of an argument that are not evidence go to one case of their own
+** (flag HS_CASE_SKIPPED) named after the argument -- an error case when the
+** argument holds nothing else. */
 int hs_open(const char *const *azPath, int nPath, const hs_open_opts *,
             hs_caselist *pOut);
 void hs_caselist_free(hs_caselist *);
@@ -300,10 +332,22 @@ int hs_source_gunzip(const uint8_t *p, uint64_t n, uint64_t nMax, int bPrefix, u
                      uint64_t *pn, int *pbCut);
 /* Load one buffer into a case with the sniffed loader (or zKind if given). */
 int hs_case_load_input(hs_case *, hs_input *, const char *zKind);
-/* Load the inputs of a case hs_open made with HS_CASE_DEFER, and seal it.
+/* Take an input the source layer produced into case c: an unreadable one
+** (zError) or a note becomes a diagnostic, our own index file is dropped,
+** one that may be a member of a series is held (c->apHeld), anything else
+** is loaded (hs_case_load_input).  Owns in.  HS_OK or HS_ENOMEM. */
+int hs_case_take_input(hs_case *, hs_input *);
+/* Once every input of case c is taken: order the held ones into series
+** (hs_case_mark_series) and load them.  HS_OK or HS_ENOMEM. */
+int hs_case_load_held(hs_case *);
+/* Load the inputs of a case hs_open made with HS_CASE_DEFER, and seal it
+** (nothing when it is loaded already).
 ** A case in which nothing could be read as evidence gets an error saying
 ** so.  Returns HS_OK or HS_ENOMEM. */
 int hs_case_load_deferred(hs_case *);
+/* After a case's inputs loaded: when nothing in it could be read as
+** evidence (and it is not HS_CASE_SKIPPED), record the error saying so. */
+void hs_case_check_read(hs_case *);
 /* Load an in-memory buffer (copied) as if it were a file named zName. */
 int hs_case_load_buffer(hs_case *, const char *zName, const void *p, size_t n,
                         const char *zKind);

@@ -4,6 +4,7 @@ readers that are not ours (python3's json, python3-msgpack, xmllint against
 the JUnit schema), -j N workers giving -j 1's bytes, a killed worker, and
 --shard K/N covering every case exactly once."""
 import json
+import re
 import os
 import shutil
 import signal
@@ -54,21 +55,36 @@ for sub, names in (("gctrace", ("bad.log", "go1.10.log", "go1.13.log", "go1.21.l
         os.makedirs(d)
         shutil.copy(os.path.join(CORPUS, sub, name), d)
         k += 1
+os.makedirs(os.path.join(root, "zz-bad"))
+with open(os.path.join(root, "zz-bad", "heap.dump"), "wb") as f:
+    f.write(b"go1.7 heap dump\n" + bytes(range(256)) * 8)
 os.makedirs(os.path.join(root, "zz-nothing"))
 with open(os.path.join(root, "zz-nothing", "README"), "w") as f:
     f.write("notes, not evidence\n")
 ARGS = ["--rules", BASIC, "--detector", "counts", "--detector", "tail", "--detector", "heap-only",
         "--fail-on", "error", root]
-NCASE = k + 1
+NCASE = k + 2   # the evidence directories, zz-bad, and the record of what is not evidence
 
 rc, out, err = run("check", "--format", "json", *ARGS)
 doc = json.loads(out)
-ok(rc == 2 and len(doc["cases"]) == NCASE, "json: one entry per directory (%d cases); exit 2" % NCASE, err)
-nothing = [c for c in doc["cases"] if c["name"].endswith("zz-nothing")]
-ok(nothing and any("nothing in this case could be read" in e for e in nothing[0]["errors"])
-   and nothing[0]["skipped"] and nothing[0]["skipped"][0]["input"].endswith("README"),
-   "a case where nothing could be read is an error; the skipped input is named with its reason",
-   json.dumps(nothing))
+ok(rc == 2 and len(doc["cases"]) == NCASE
+   and [c["name"] for c in doc["cases"][:k + 1]] == sorted(os.path.join(root, d) for d in os.listdir(root)
+                                                      if d != "zz-nothing"),
+   "json: one entry per directory holding evidence (%d), a corrupt one too; exit 2" % (k + 1), err)
+bad = [c for c in doc["cases"] if c["name"].endswith("zz-bad")]
+ok(bad and any("zz-bad/heap.dump" in e for e in bad[0]["errors"]),
+   "a directory whose evidence cannot be read is its case's error, naming the file", json.dumps(bad))
+rest = doc["cases"][-1]
+ok(rest["name"] == root and not rest["errors"] and [x["input"] for x in rest["skipped"]]
+   == [os.path.join(root, "zz-nothing", "README")] and rest["skipped"][0]["reason"],
+   "a directory with nothing heapscope reads is no case: its file is named as skipped, with the "
+   "reason, in a record of the argument that is not an error", json.dumps(rest))
+rc2, out2, err2 = run("check", "--format", "json", *(ARGS[:-1] + [os.path.join(root, "zz-nothing")]))
+only = json.loads(out2)["cases"]
+ok(rc2 == 2 and len(only) == 1 and any("nothing in this case could be read" in e for e in only[0]["errors"])
+   and only[0]["skipped"] and only[0]["skipped"][0]["input"].endswith("README"),
+   "an argument in which nothing could be read is an error; the skipped input is named",
+   json.dumps(only))
 
 rc, out, err = run("check", "--format", "jsonl", *ARGS)
 lines = [json.loads(line) for line in out.decode().splitlines()]
@@ -179,6 +195,72 @@ except (subprocess.TimeoutExpired, ValueError) as e:
     p.kill()
     ok(False, "a worker killed mid-case", str(e))
 
+# Case discovery: every directory holding evidence is a case, found
+# recursively; a directory's own files are one case and each subdirectory
+# another; what is not evidence is named as skipped, with its reason.
+mixed = os.path.join(tmp, "mixed")
+os.makedirs(os.path.join(mixed, "sub", "deeper"))
+shutil.copy(os.path.join(CORPUS, "gctrace", "go1.21.log"), os.path.join(mixed, "gctrace.log"))
+shutil.copy(os.path.join(CORPUS, "goroutines", "go1.23-system.txt"), os.path.join(mixed, "sub", "g.txt"))
+shutil.copy(os.path.join(CORPUS, "gctrace", "go1.13.log"), os.path.join(mixed, "sub", "deeper", "gc.log"))
+with open(os.path.join(mixed, "README"), "w") as f:
+    f.write("notes, not evidence\n")
+rc, out, err = run("check", "--format", "json", "--rules", BASIC, "--detector", "tail", mixed)
+doc = json.loads(out)
+names = [c["name"] for c in doc["cases"]]
+skipped = [(c["name"], x["input"], x["reason"]) for c in doc["cases"] for x in c["skipped"]]
+ok(sorted(names) == sorted([mixed, mixed + "/sub", mixed + "/sub/deeper"])
+   and not any(c["errors"] for c in doc["cases"])
+   and len(skipped) == 1 and skipped[0][0] == mixed and skipped[0][1] == mixed + "/README" and skipped[0][2],
+   "a directory with files and subdirectories: its files one case, each subdirectory its own; "
+   "its README named as skipped", json.dumps(names) + err)
+rc, out, err = run("info", mixed)
+out = out.decode()
+ok(rc == 0 and all("case %s\n" % nm in out for nm in names)
+   and re.search(r"skipped.*README", out) and "not Go evidence" in out,
+   "info lists each case, what it holds, and the skipped file with its reason", out + err)
+marc = os.path.join(tmp, "mixed.tar.gz")
+with tarfile.open(marc, "w:gz") as t:
+    t.add(mixed, "top")
+    t.add(os.path.join(CORPUS, "gctrace", "go1.5.log"), "loose.log")
+rc, out, err = run("check", "--format", "jsonl", "--rules", BASIC, "--detector", "tail", marc)
+names = [json.loads(line)["name"] for line in out.decode().splitlines()]
+ok(names == [marc + "/top", marc],
+   "inside an archive each top-level directory is one case, the loose root files one", json.dumps(names))
+if os.path.isdir("samples/go1.23"):
+    want = sorted("samples/go1.23/" + d for d in os.listdir("samples/go1.23")
+                  if os.path.exists(os.path.join("samples/go1.23", d, "facts.json")))
+    rc, out, err = run("check", "--format", "jsonl", "--rules", BASIC, "--detector", "tail", "samples/go1.23/")
+    maps = [json.loads(line) for line in out.decode().splitlines()]
+    names = [m["name"] for m in maps]
+    ok(names[:-1] == want and names[-1] == "samples/go1.23" and not maps[-1]["errors"]
+       and maps[-1]["skipped"] and all("/pprof-top/" in x["input"] or x["input"].endswith("/facts.json")
+                                      for x in maps[-1]["skipped"]),
+       "check samples/go1.23/: one case per sample program's directory (%d), then the record "
+       "naming the files that are not evidence (facts.json, go tool pprof's text output)" % len(want),
+       json.dumps(names) + err)
+
+# Runaway cases: past the per-case --timeout, or past its share of the
+# run's --max-total (divided among the workers), a case is an error of its
+# own and every other case is reported.
+with open(os.path.join(plug, "hog.lua"), "w") as f:
+    f.write('return { id = "hog", summary = "test: eats memory on one case", run = function(case, emit)\n'
+            '  if case.name:find("03%-") then local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end\n'
+            '  emit{ severity = "info", title = "fed" } end }\n')
+for jobs, limit, det, title, says in (("2", ["--timeout", "3"], "spin", "spun", "--timeout 3s"),
+                                      ("1", ["--timeout", "3"], "spin", "spun", "--timeout 3s"),
+                                      ("2", ["--max-total", "300M"], "hog", "fed", "share of the run's memory")):
+    rc, out, err = run("check", "--format", "json", "-j", jobs, *limit, "--rules", plug, "--detector", det,
+                       "--budget", "1e14", root)
+    doc = json.loads(out)
+    hit = [c for c in doc["cases"] if "03-" in c["name"]]
+    rest = [c for c in doc["cases"] if "03-" not in c["name"] and not c["name"].endswith("zz-bad")
+            and c["name"] != root]
+    ok(rc == 2 and hit and any(says in e for e in hit[0]["errors"]) and len(rest) == NCASE - 3
+       and all(c["findings"] and c["findings"][0]["title"] == title for c in rest),
+       "-j %s %s: the runaway case is an error saying so (%s); the others are reported"
+       % (jobs, " ".join(limit), says), json.dumps(hit)[:800] + err)
+
 # An archive of cases: top-level directories are cases, a corrupt member is
 # its case's error naming the member, the others are reported.
 arch = os.path.join(tmp, "cases.tar.gz")
@@ -193,9 +275,10 @@ rc, out, err = run("check", "--format", "json", "--rules", BASIC, "--detector", 
 doc = json.loads(out)
 names = [c["name"].rsplit("/", 1)[-1] for c in doc["cases"]]
 bad = [c for c in doc["cases"] if c["name"].endswith("/bad")]
-ok(rc == 2 and names == ["bad", "good", "good2"] and bad and any("bad/heap.dump" in e for e in bad[0]["errors"])
+ok(rc == 2 and names == ["good", "good2", "bad"] and bad and any("bad/heap.dump" in e for e in bad[0]["errors"])
    and all(not c["errors"] for c in doc["cases"] if c is not bad[0]),
-   "an archive: a case per top-level directory; a corrupt member is its case's error, naming it",
+   "an archive: a case per top-level directory, streamed in member order; a corrupt member is "
+   "its case's error, naming it",
    json.dumps(doc)[:2000])
 
 shutil.rmtree(tmp)

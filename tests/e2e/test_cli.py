@@ -83,7 +83,9 @@ ok(rc == 0 and "42" in out, "Lua is read from stdin when it is a pipe", out + er
 # a member named ../../x is only a name.
 arch = os.path.join(tmp, "captures.tar.gz")
 with tarfile.open(arch, "w:gz") as tf:
-    for name, data in [("podA/notes.txt", b"hello"), ("podB/notes.txt", b"world"),
+    gc = (b"gc 1 @0.011s 2%: 0.010+0.20+0.003 ms clock, 0.080+0.10/0.30/0.50+0.024 ms cpu, "
+          b"4->4->1 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 8 P\n")
+    for name, data in [("podA/gctrace.log", gc), ("podB/gctrace.log", gc),
                        ("podB/../../escape.txt", b"evil")]:
         ti = tarfile.TarInfo(name)
         ti.size = len(data)
@@ -123,8 +125,8 @@ ok("trunc.gz" in out + err and ("corrupt" in out + err or "truncated" in out + e
 root = os.path.join(tmp, "root")
 for d in ("c1", "c2"):
     os.makedirs(os.path.join(root, d))
-    with open(os.path.join(root, d, "README"), "w") as f:
-        f.write("notes\n")
+    with open(os.path.join(root, d, "gctrace.log"), "wb") as f:
+        f.write(line)
 with open(os.path.join(root, "c1", ".hidden"), "wb") as f:
     f.write(b"\x7fELF")
 rc, out, err = run("info", root)
