@@ -99,6 +99,9 @@ typedef struct walk {
   int nSeen, nSeenCap;
   const char *zKey;   /* inside an archive member: the case key its content
                          (a nested archive or stream) inherits; else NULL */
+  int fdTop;          /* the file being read at depth 0, or -1: an archive in
+                         it is read from the descriptor, not the mapping, so
+                         a 2 GB archive's pages never count as our memory */
 } walk;
 
 /* Hand an input to the walk's consumer with its case key (hs_input.zCase):
@@ -359,7 +362,9 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
   int rc = HS_OK;
   uint32_t nMember = 0;
   struct archive_entry *e;
-  if (archive_read_open_memory(a, pIn, nIn) != ARCHIVE_OK) {
+  int bFd = nDepth == 0 && w->fdTop >= 0 && lseek(w->fdTop, 0, SEEK_SET) == 0;
+  if ((bFd ? archive_read_open_fd(a, w->fdTop, 1 << 20)
+           : archive_read_open_memory(a, pIn, nIn)) != ARCHIVE_OK) {
     *pzErr = hs_mprintf("%s: cannot open the archive: %s", zName, aerr(a));
     rc = HS_EFORMAT;
     goto done;
@@ -567,8 +572,8 @@ static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr)
     madvise((void *)p, n, MADV_SEQUENTIAL);
     bMapped = 1;
   }
-  close(fd);
   if (classify(p, n) == SRC_PLAIN) {
+    close(fd);
     hs_input *in = input_new(zPath, zPath, &st);
     if (!in) {
       if (bMapped) munmap((void *)p, n);
@@ -580,7 +585,10 @@ static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr)
     in->bMapped = bMapped;
     return emit(w, in, zRel);
   }
+  w->fdTop = bMapped ? fd : -1;
   int rc = read_bytes(w, zPath, zPath, zRel, p, n, &st, 0, pzErr);
+  w->fdTop = -1;
+  close(fd);
   if (bMapped) munmap((void *)p, n);
   else free((void *)p);
   return rc;
@@ -685,7 +693,7 @@ done:
 int hs_source_read(const char *zPath, const hs_limits *lim, hs_input_fn xOn, void *pArg,
                    char **pzErr) {
   struct stat st;
-  walk w = {lim, xOn, pArg, NULL, 0, 0, NULL};
+  walk w = {lim, xOn, pArg, NULL, 0, 0, NULL, -1};
   int rc;
   *pzErr = NULL;
   if (stat(zPath, &st) != 0) {
