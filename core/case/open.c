@@ -33,6 +33,9 @@ typedef struct group {
   char *zKey;
   hs_case *c;
   int bEvidence;      /* an input sniffed as evidence, or could not be read */
+  int bDrop;          /* not wanted (hs_open_opts.xWant): its evidence is freed unread;
+                         if none proves to be evidence it joins the skipped, as it
+                         would unwanted */
 } group;
 
 /* State of one hs_open: the argument being walked and its open cases. */
@@ -175,7 +178,9 @@ static void close_until(opener *op, const char *zKey) {
     group *g = &op->aOpen[--op->nOpen];
     hs_case *c = g->c;
     if (!g->bEvidence && (c->nTable > 0 || c->pHeap || c->nHeld)) g->bEvidence = 1; /* it was */
-    if (!g->bEvidence && skip_case(op))
+    if (g->bDrop && g->bEvidence)
+      hs_case_free(c);
+    else if (!g->bEvidence && skip_case(op))
       merge(op, op->pSkip, c);
     else {
       if (strcmp(g->zKey, "") == 0) op->bBaseCase = 1;
@@ -232,10 +237,15 @@ static int route(void *pArg, hs_input *in, const char *zRel) {
     }
     op->aOpen[op->nOpen].zKey = zKey;
     op->aOpen[op->nOpen].bEvidence = 0;
+    op->aOpen[op->nOpen].bDrop = op->o->xWant && !op->o->xWant(op->o->pCaseArg, c->zName);
     op->aOpen[op->nOpen++].c = c;
   }
-  if (iPromise == 2) op->aOpen[op->nOpen - 1].bEvidence = 1;
-  add(op, op->aOpen[op->nOpen - 1].c, in);
+  group *g = &op->aOpen[op->nOpen - 1];
+  if (iPromise == 2) g->bEvidence = 1;
+  if (g->bDrop && iPromise == 2)             /* another's: only what may turn out not to be */
+    hs_input_free(in);                        /* evidence is read, as in an unsharded run */
+  else
+    add(op, g->c, in);
   return op->rc;
 oom:
   hs_input_free(in);

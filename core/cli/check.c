@@ -199,7 +199,7 @@ typedef struct result {
 /* Run the engine on case c (loaded here, freed by Lua) in this process;
 ** the case map bytes go to *pr.  Returns 0, or -1 after a Lua error in the
 ** engine itself (printed). */
-static int run_inline(lua_State *L, hs_case *c, result *pr) {
+static int run_inline(lua_State *L, hs_case *c, result *pr, int bCollect) {
   int iTop = lua_gettop(L);
   hs_case_load_deferred(c);
   lua_getglobal(L, "require");
@@ -220,7 +220,8 @@ static int run_inline(lua_State *L, hs_case *c, result *pr) {
     else rc = -1;
   }
   lua_settop(L, iTop);
-  lua_gc(L, LUA_GCCOLLECT, 0);                /* the case's memory, now */
+  if (bCollect) lua_gc(L, LUA_GCCOLLECT, 0);  /* the case's memory, now (a worker just ends:
+                                                 a collection would copy every page it marks) */
   pr->bDone = 1;
   return rc;
 }
@@ -303,7 +304,7 @@ static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nS
     rl.rlim_cur = rl.rlim_max = (rlim_t)nPages * (rlim_t)sysconf(_SC_PAGESIZE) + nShare;
     setrlimit(RLIMIT_DATA, &rl);
   }
-  if (run_inline(L, c, &r) != 0 || !r.p) _exit(3);
+  if (run_inline(L, c, &r, 0) != 0 || !r.p) _exit(3);
   size_t off = 0;
   while (off < r.n) {
     ssize_t k = write(fd, r.p + off, r.n - off);
@@ -505,12 +506,17 @@ static int start(batch *b, int i, hs_case *c) {
   return 0;
 }
 
+/* hs_open's xWant: is the case named zName this shard's? */
+static int want(void *pArg, const char *zName) {
+  const hs_check_opts *o = ((batch *)pArg)->o;
+  return o->nShards <= 1 || name_hash(zName) % o->nShards == (uint64_t)(o->iShard - 1);
+}
+
 /* hs_open's xCase: a case is complete.  Keep it if it is in this shard,
 ** then check it here or hand it to a worker (waiting for a free one). */
 static int on_case(void *pArg, hs_case *c) {
   batch *b = pArg;
-  const hs_check_opts *o = b->o;
-  if (o->nShards > 1 && name_hash(c->zName) % o->nShards != (uint64_t)(o->iShard - 1)) {
+  if (!want(b, c->zName)) {                   /* a case xWant could not tell about early */
     hs_case_free(c);
     return HS_OK;
   }
@@ -530,7 +536,7 @@ static int on_case(void *pArg, hs_case *c) {
   }
   int i = b->nCase++;
   if (!b->bFork) {
-    if (run_inline(b->L, c, &b->aRes[i]) != 0) b->bEngineError = 1; /* c freed by Lua */
+    if (run_inline(b->L, c, &b->aRes[i], 1) != 0) b->bEngineError = 1; /* c freed by Lua */
   } else {
     while (b->nRunning == b->nJobs) wait_some(b);
     if (start(b, i, c) != 0) {
@@ -559,6 +565,7 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
   oo.caseFlags |= HS_CASE_BATCH;
   oo.xProgress = NULL;                        /* check prints its own line */
   oo.xCase = on_case;
+  oo.xWant = want;
   oo.pCaseArg = &b;
   if (b.bFork) {
     /* The cases in flight share the run's budget: N workers and the case

@@ -177,6 +177,7 @@ static void fmt_size(uint64_t n, char *z, size_t nz) { hs_fmt_bytes(n, z, nz); }
 typedef struct reader {
   struct archive *a;  /* libarchive entry data, or NULL: gz */
   hs_gz gz;
+  uint64_t nHint;     /* the decoded size when the archive says it (tar), else 0 */
 } reader;
 
 /* Up to n decoded bytes into p: > 0 bytes, 0 at the end, -1 on an error
@@ -203,16 +204,27 @@ static int read_entry(reader *a, const char *zName, const hs_limits *lim,
   uint64_t nRun = lim->nMaxTotal > hs_decoded_held ? lim->nMaxTotal - hs_decoded_held : 0;
   int bRun = nRun < nMax;                     /* the run's budget binds first */
   if (bRun) nMax = nRun;
+  /* A known size is allocated once (+1 byte to see the end): doubling
+  ** would hold up to 1.5x the member while realloc copies. */
+  if (a->nHint > SNIFF_WINDOW && a->nHint <= nMax) nCap = a->nHint + 1;
+  int bSniffed = 0;
   uint8_t *p = malloc(nCap);
   char zLim[32], zHeld[32];
   *piKept = ENTRY_FULL;
   if (!p) return HS_ENOMEM;
   for (;;) {
-    if (n == nCap) {
-      if (n == SNIFF_WINDOW && classify(p, n) == SRC_PLAIN && !hs_sniff(p, n, NULL)) {
+    if (!bSniffed && n >= SNIFF_WINDOW) {
+      bSniffed = 1;
+      if (classify(p, n) == SRC_PLAIN && !hs_sniff(p, n, NULL)) {
         *piKept = ENTRY_PREFIX;               /* nothing could load the rest */
+        if (nCap > n) {
+          uint8_t *pSmall = realloc(p, n);
+          if (pSmall) p = pSmall;
+        }
         break;
       }
+    }
+    if (n == nCap) {
       if (nCap >= nMax + 1) goto limit;
       uint64_t nNew = nCap * 2 > nMax + 1 ? nMax + 1 : nCap * 2;
       uint8_t *pNew = realloc(p, nNew);
@@ -229,7 +241,9 @@ static int read_entry(reader *a, const char *zName, const hs_limits *lim,
                           (unsigned long long)n);
       return HS_ERR;
     }
-    la_ssize_t r = reader_read(a, p + n, nCap - n);
+    uint64_t nAsk = nCap - n;                 /* the sniff window first, on its own */
+    if (!bSniffed && nAsk > SNIFF_WINDOW - n) nAsk = SNIFF_WINDOW - n;
+    la_ssize_t r = reader_read(a, p + n, nAsk);
     if (r == 0) break;
     if (r < 0) {
       /* Keep what decoded: a cut .gz still yields its complete part. */
@@ -420,7 +434,8 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
     uint64_t n = 0;
     char *zErr = NULL, *zWarn = NULL;
     int iKept;
-    reader rd = {.a = a};
+    reader rd = {.a = a, .nHint = archive_entry_size_is_set(e) && archive_entry_size(e) > 0
+                                    ? (uint64_t)archive_entry_size(e) : 0};
     r = read_entry(&rd, zMemberName, w->lim, &p, &n, &iKept, &zWarn, &zErr);
     if (r == HS_OK) r = hand_over(w, zMemberName, zPath, zRelMember, p, n, st, nDepth, zWarn, &zErr);
     if (zErr) r = note_input(w, zMemberName, zRelMember, r == HS_OK || r == HS_ETRUNC

@@ -299,6 +299,9 @@ typedef struct hs_open_opts {
   ** ownership of the case; returns HS_OK, or HS_ENOMEM to stop. */
   int (*xCase)(void *pArg, hs_case *);
   void *pCaseArg;
+  /* Asked (when set) with each case's name before its first input loads:
+  ** 0 drops the case's inputs unread (check --shard: another shard's). */
+  int (*xWant)(void *pArg, const char *zName);
 } hs_open_opts;
 
 void hs_open_opts_init(hs_open_opts *);

@@ -3,6 +3,7 @@
 readers that are not ours (python3's json, python3-msgpack, xmllint against
 the JUnit schema), -j N workers giving -j 1's bytes, a killed worker, and
 --shard K/N covering every case exactly once."""
+import glob
 import json
 import re
 import os
@@ -260,6 +261,58 @@ for jobs, limit, det, title, says in (("2", ["--timeout", "3"], "spin", "spun", 
        and all(c["findings"] and c["findings"][0]["title"] == title for c in rest),
        "-j %s %s: the runaway case is an error saying so (%s); the others are reported"
        % (jobs, " ".join(limit), says), json.dumps(hit)[:800] + err)
+
+# The README's scale-out recipes, run as the schedulers would run them (their
+# variables set by hand; heapscope and the captures' path substituted): the
+# shards' outputs concatenate into one run's.
+readme = open("README.md").read()
+hs_abs = os.path.abspath(HS)
+
+
+def sub(cmd):
+    return (cmd.replace("heapscope check", "'%s' check" % hs_abs)
+            .replace("/shared/captures", root).replace("/captures", root))
+
+
+def sh(cmd, env=None, cwd=None):
+    p = subprocess.run(["sh", "-c", cmd], capture_output=True, timeout=300, cwd=cwd,
+                       env=dict(ENV, **(env or {})))
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+one = run("check", "-q", "--pack", "ci", "--fail-on", "never", "--format", "jsonl", root)[1]
+want = sorted(one.decode().splitlines())
+m = re.search(r'command: \["sh", "-c", "(.*?)"\]', readme, re.S)
+kdir = tempfile.mkdtemp(prefix="hs-k8s-", dir=tmp)
+cmd = re.sub(r"\s*\n\s*", " ", m.group(1)).replace("/results", kdir) if m else ""
+codes = [sh(sub(cmd), {"JOB_COMPLETION_INDEX": str(k)})[0] for k in range(8)] if m else []
+got = sorted(l for k in range(8) if os.path.exists(os.path.join(kdir, "shard-%d.jsonl" % k))
+             for l in open(os.path.join(kdir, "shard-%d.jsonl" % k)).read().splitlines())
+ok(m and codes == [0] * 8 and got == want,
+   "README's Kubernetes Indexed Job: 8 pods' shards concatenate into one run's cases", "%s %s" % (codes, cmd))
+m = re.search(r"```\n(#!/bin/sh\n#SBATCH --array=1-(\d+)\n.*?)```", readme, re.S)
+sdir = tempfile.mkdtemp(prefix="hs-slurm-", dir=tmp)
+if m:
+    with open(os.path.join(sdir, "sweep.sh"), "w") as f:
+        f.write(sub(m.group(1)))
+codes = [sh("sh sweep.sh", {"SLURM_ARRAY_TASK_ID": str(k)}, cwd=sdir)[0]
+         for k in range(1, int(m.group(2)) + 1)] if m else []
+got = sorted(l for f in glob.glob(os.path.join(sdir, "results", "shard-*.jsonl"))
+             for l in open(f).read().splitlines())
+ok(m and codes == [0] * len(codes) and got == want,
+   "README's Slurm array: every task's shard concatenates into one run's cases", str(codes))
+m = re.search(r"seq 1 (\d+) \| parallel [^']*'([^']*)'", readme)
+outs = [sh(sub(m.group(2).replace("{}", str(k)))) for k in range(1, int(m.group(1)) + 1)] if m else []
+if msgpack is not None and m:
+    up = msgpack.Unpacker(raw=False)
+    up.feed(b"".join(o[1] for o in outs))
+    got = sorted(json.dumps(x, separators=(",", ":"), ensure_ascii=False) for x in up)
+    ok(all(o[0] == 0 for o in outs)
+       and got == sorted(json.dumps(json.loads(l), separators=(",", ":"), ensure_ascii=False) for l in want),
+       "README's GNU parallel command: the shards' msgpack streams concatenate into one run's", str(outs)[:300])
+else:
+    print("ok %d # SKIP python3-msgpack is not installed (scripts/setup installs it)" % (n + 1))
+    n += 1
 
 # An archive of cases: top-level directories are cases, a corrupt member is
 # its case's error naming the member, the others are reported.

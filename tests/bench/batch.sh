@@ -1,0 +1,90 @@
+#!/bin/sh
+# Batch (issue 12): `heapscope check` over archives of cases.
+#
+#   sh tests/bench/batch.sh        (NCASE=200 BIG_MB=2048 CASE_MB=20)
+#
+# 1. Throughput: an archive (.tar.gz) of NCASE small cases, each a directory
+#    holding a gctrace log, a goroutine dump and a /proc file copied from the
+#    test fixtures -- what a nightly sweep of small captures does per case:
+#    group, load, run the default pack, write jsonl.  -j 1 and -j 2, best of
+#    3 (whole-process wall clock from /usr/bin/time), as cases per minute and
+#    the ratio -j2 / -j1 (goal: >= 1.8 on two cores; the machine's other load
+#    shows in it).  The two outputs must be identical.
+# 2. Memory: an uncompressed .tar of about BIG_MB MB -- cases of CASE_MB MB
+#    of gctrace log each, the first twice as big -- checked with -j 1; its
+#    peak RSS against the peak RSS of checking the largest case alone (the
+#    floor: streaming holds one case at a time) and against the archive's
+#    size.
+# Files go to ${TMPDIR:-/tmp} and are removed afterwards.
+set -eu
+cd "$(dirname "$0")/../.."
+HS=${HEAPSCOPE:-$PWD/build/release/heapscope}
+NCASE=${NCASE:-200}
+BIG_MB=${BIG_MB:-2048}
+CASE_MB=${CASE_MB:-20}
+T=$(mktemp -d "${TMPDIR:-/tmp}/hs-batch-bench.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+best() {  # best() J OUT INPUT: best-of-3 wall seconds, its CPU seconds (user + sys,
+          # workers included) and the max RSS (KiB) of check -j J
+  b=; rss=0
+  for rep in 1 2 3; do
+    /usr/bin/time -f "%e %U %S %M" -o "$T/time" "$HS" check -q -j "$1" --fail-on never \
+      --format jsonl -o "$2" "$3" || true
+    read -r wall u sy m < "$T/time"
+    if [ -z "$b" ] || awk "BEGIN { exit !($wall < $b) }"; then b=$wall; cpu=$(awk "BEGIN { print $u + $sy }"); fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  echo "$b $cpu $rss"
+}
+
+i=0
+while [ "$i" -lt "$NCASE" ]; do
+  d=$(printf '%s/cases/case-%03d' "$T" "$i")
+  mkdir -p "$d"
+  cp tests/fuzz/corpus/gctrace/go1.21.log "$d/gctrace.log"
+  cp tests/fuzz/corpus/goroutines/go1.23-system.txt "$d/goroutines.txt"
+  cp tests/fixtures/proc/smaps "$d/smaps_rollup"
+  i=$((i + 1))
+done
+tar -C "$T/cases" -czf "$T/cases.tar.gz" .
+set -- $(best 1 "$T/out-1.jsonl" "$T/cases.tar.gz"); w1=$1; c1=$2
+set -- $(best 2 "$T/out-2.jsonl" "$T/cases.tar.gz"); w2=$1; c2=$2
+n=$(wc -l < "$T/out-1.jsonl")
+echo "throughput, $NCASE small cases in one .tar.gz ($n case maps written; load average $(cut -d' ' -f1 /proc/loadavg)):"
+awk -v n="$NCASE" -v a="$w1" -v b="$w2" -v ca="$c1" -v cb="$c2" 'BEGIN {
+  printf "  -j 1: %.2f s wall, %.2f s CPU, %.0f cases/min\n", a, ca, n * 60 / a
+  printf "  -j 2: %.2f s wall, %.2f s CPU, %.0f cases/min\n", b, cb, n * 60 / b
+  printf "  -j 2 / -j 1: %.2fx cases/min; CPU per case %.2fx\n", a / b, cb / ca }'
+cmp -s "$T/out-1.jsonl" "$T/out-2.jsonl" && echo "  -j 1 and -j 2 outputs are identical" \
+  || echo "  -j 1 and -j 2 outputs DIFFER"
+rm -rf "$T/cases" "$T/cases.tar.gz" "$T"/out-*
+
+# 2. a big archive, streamed
+log=tests/fuzz/corpus/gctrace/go1.21.log
+one=$T/one.log
+: > "$T/mb.log"
+while [ "$(wc -c < "$T/mb.log")" -lt 1048576 ]; do cat "$log" >> "$T/mb.log"; done
+: > "$one"
+i=0
+while [ "$i" -lt "$CASE_MB" ]; do cat "$T/mb.log" >> "$one"; i=$((i + 1)); done
+ncase=$((BIG_MB / CASE_MB - 1))
+mkdir -p "$T/big/case-000"
+cat "$one" "$one" > "$T/big/case-000/gctrace.log"   # the largest case: twice the others
+i=1
+while [ "$i" -lt "$ncase" ]; do
+  d=$(printf '%s/big/case-%03d' "$T" "$i")
+  mkdir -p "$d"
+  ln "$one" "$d/gctrace.log" 2>/dev/null || cp "$one" "$d/gctrace.log"  # tar: --hard-dereference
+  i=$((i + 1))
+done
+tar -C "$T/big" --hard-dereference -cf "$T/big.tar" .
+size=$(( $(wc -c < "$T/big.tar") / 1024 ))
+set -- $(best 1 "$T/big.jsonl" "$T/big.tar"); wb=$1; rb=$3
+set -- $(best 1 "$T/one.jsonl" "$T/big/case-000"); wo=$1; ro=$3
+echo "memory, one .tar of $((size / 1024)) MiB ($ncase cases, the largest $((2 * CASE_MB)) MB):"
+awk -v rb="$rb" -v ro="$ro" -v sz="$size" -v wb="$wb" -v wo="$wo" 'BEGIN {
+  printf "  archive: %.1f s, peak RSS %.0f MiB\n  largest case alone: %.1f s, peak RSS %.0f MiB\n",
+    wb, rb / 1024, wo, ro / 1024
+  printf "  peak RSS, archive / largest case: %.2fx; archive size / peak RSS: %.1fx\n",
+    rb / ro, sz / rb }'
