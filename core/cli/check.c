@@ -315,36 +315,43 @@ static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nS
   _exit(0);
 }
 
-/* Reap a worker whose pipe reached EOF: its bytes become the result, or
-** an error case map when it did not end cleanly. */
-static void reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t nShare) {
+/* A worker whose pipe reached EOF: its bytes become the result, or an
+** error case map when it did not end cleanly.  A whole result is taken
+** without waiting for the process to finish exiting (that takes a
+** millisecond or more, with its address space to tear down): returns its
+** pid then, for the caller to reap later; otherwise 0. */
+static pid_t reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t nShare) {
   int status = 0;
-  while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  pid_t pidLater = 0;
   close(w->fd);
+  msgpack_unpacked u;
+  msgpack_unpacked_init(&u);
+  size_t off = 0;
+  int bOk = w->p && msgpack_unpack_next(&u, w->p, w->n, &off) == MSGPACK_UNPACK_SUCCESS &&
+            off == w->n;
+  msgpack_unpacked_destroy(&u);
   char zWhy[256], zShare[32];
   zWhy[0] = 0;
-  hs_fmt_bytes(nShare, zShare, sizeof zShare);
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && rTimeout > 0)
-    snprintf(zWhy, sizeof zWhy, "ran longer than the per-case limit (--timeout %gs) and was "
-             "stopped", rTimeout);
-  else if (WIFSIGNALED(status))
-    snprintf(zWhy, sizeof zWhy, "was killed by signal %d (%s)%s%s%s", WTERMSIG(status),
-             strsignal(WTERMSIG(status)), nShare ? "; it may have needed more than its share "
-             "of the run's memory (" : "", nShare ? zShare : "",
-             nShare ? ", --max-total divided among the workers)" : "");
-  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    snprintf(zWhy, sizeof zWhy, "failed (exit status %d)%s%s%s", WEXITSTATUS(status),
-             nShare ? "; it may have needed more than its share of the run's memory (" : "",
-             nShare ? zShare : "", nShare ? ", --max-total divided among the workers)" : "");
-  else {
-    msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    int bOk = w->p && msgpack_unpack_next(&u, w->p, w->n, &off) == MSGPACK_UNPACK_SUCCESS &&
-              off == w->n;
-    msgpack_unpacked_destroy(&u);
-    if (!bOk) snprintf(zWhy, sizeof zWhy, "wrote a truncated result");
+  if (bOk) {
+    if (waitpid(w->pid, &status, WNOHANG) == 0) pidLater = w->pid;
+  } else {
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    hs_fmt_bytes(nShare, zShare, sizeof zShare);
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && rTimeout > 0)
+      snprintf(zWhy, sizeof zWhy, "ran longer than the per-case limit (--timeout %gs) and was "
+               "stopped", rTimeout);
+    else if (WIFSIGNALED(status))
+      snprintf(zWhy, sizeof zWhy, "was killed by signal %d (%s)%s%s%s", WTERMSIG(status),
+               strsignal(WTERMSIG(status)), nShare ? "; it may have needed more than its share "
+               "of the run's memory (" : "", nShare ? zShare : "",
+               nShare ? ", --max-total divided among the workers)" : "");
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      snprintf(zWhy, sizeof zWhy, "failed (exit status %d)%s%s%s", WEXITSTATUS(status),
+               nShare ? "; it may have needed more than its share of the run's memory (" : "",
+               nShare ? zShare : "", nShare ? ", --max-total divided among the workers)" : "");
+    else
+      snprintf(zWhy, sizeof zWhy, "wrote a truncated result");
   }
   if (zWhy[0]) {
     free(w->p);
@@ -356,6 +363,7 @@ static void reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t nS
   }
   w->p = NULL;
   w->pid = 0;
+  return pidLater;
 }
 
 /* Read what is available from a worker; returns 1 at EOF. */
@@ -425,7 +433,21 @@ typedef struct batch {
   double t0;
   uint64_t nBytes;
   int bEngineError, rcWrite, bNoWorker;
+  pid_t *aLater;      /* workers that reported and are still ending */
+  int nLater, nLaterCap;
 } batch;
+
+/* Reap the workers that reported and have ended since (all: bWait). */
+static void reap_later(batch *b, int bWait) {
+  int k = 0;
+  for (int i = 0; i < b->nLater; i++) {
+    pid_t r;
+    while ((r = waitpid(b->aLater[i], NULL, bWait ? 0 : WNOHANG)) < 0 && errno == EINTR) {
+    }
+    if (r == 0) b->aLater[k++] = b->aLater[i];
+  }
+  b->nLater = k;
+}
 
 /* Write the results that are in, in case order. */
 static void write_ready(batch *b) {
@@ -460,11 +482,21 @@ static void wait_some(batch *b) {
   for (int k = 0; k < b->nJobs; k++) {
     worker *w = &b->aW[k];
     if (!w->pid || !drain(w)) continue;
-    reap(w, b->apCase[w->iCase], &b->aRes[w->iCase], b->rTimeout, b->nShare);
+    pid_t pid = reap(w, b->apCase[w->iCase], &b->aRes[w->iCase], b->rTimeout, b->nShare);
+    if (pid && b->nLater == b->nLaterCap) {
+      int nCap = b->nLaterCap ? 2 * b->nLaterCap : 16;
+      pid_t *a = realloc(b->aLater, nCap * sizeof *a);
+      if (a) b->aLater = a, b->nLaterCap = nCap;
+    }
+    if (pid && b->nLater < b->nLaterCap)
+      b->aLater[b->nLater++] = pid;
+    else if (pid)
+      waitpid(pid, NULL, 0);
     hs_case_free(b->apCase[w->iCase]);
     b->apCase[w->iCase] = NULL;
     b->nRunning--;
   }
+  reap_later(b, 0);
   write_ready(b);
 }
 
@@ -633,6 +665,8 @@ done:
   if (bReport) {
     hs_report_end(&rep);
   }
+  reap_later(&b, 1);
+  free(b.aLater);
   for (int k = 0; b.aW && k < b.nJobs; k++)
     if (b.aW[k].pid) {
       kill(b.aW[k].pid, SIGKILL);

@@ -25,10 +25,11 @@ CASE_MB=${CASE_MB:-20}
 T=$(mktemp -d "${TMPDIR:-/tmp}/hs-batch-bench.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
-best() {  # best() J OUT INPUT: best-of-3 wall seconds, its CPU seconds (user + sys,
-          # workers included) and the max RSS (KiB) of check -j J
+best() {  # best() J OUT INPUT: best-of-$REPS wall seconds, its CPU seconds (user + sys,
+          # workers included) and the max RSS (KiB; with workers, of the largest
+          # process) of check -j J
   b=; rss=0
-  for rep in 1 2 3; do
+  for rep in $(seq "$REPS"); do
     /usr/bin/time -f "%e %U %S %M" -o "$T/time" "$HS" check -q -j "$1" --fail-on never \
       --format jsonl -o "$2" "$3" || true
     read -r wall u sy m < "$T/time"
@@ -38,6 +39,7 @@ best() {  # best() J OUT INPUT: best-of-3 wall seconds, its CPU seconds (user + 
   echo "$b $cpu $rss"
 }
 
+REPS=3
 i=0
 while [ "$i" -lt "$NCASE" ]; do
   d=$(printf '%s/cases/case-%03d' "$T" "$i")
@@ -80,11 +82,16 @@ while [ "$i" -lt "$ncase" ]; do
 done
 tar -C "$T/big" --hard-dereference -cf "$T/big.tar" .
 size=$(( $(wc -c < "$T/big.tar") / 1024 ))
+REPS=1
 set -- $(best 1 "$T/big.jsonl" "$T/big.tar"); wb=$1; rb=$3
+set -- $(best 2 "$T/big2.jsonl" "$T/big.tar"); wb2=$1; rb2=$3
 set -- $(best 1 "$T/one.jsonl" "$T/big/case-000"); wo=$1; ro=$3
 echo "memory, one .tar of $((size / 1024)) MiB ($ncase cases, the largest $((2 * CASE_MB)) MB):"
-awk -v rb="$rb" -v ro="$ro" -v sz="$size" -v wb="$wb" -v wo="$wo" 'BEGIN {
-  printf "  archive: %.1f s, peak RSS %.0f MiB\n  largest case alone: %.1f s, peak RSS %.0f MiB\n",
-    wb, rb / 1024, wo, ro / 1024
-  printf "  peak RSS, archive / largest case: %.2fx; archive size / peak RSS: %.1fx\n",
-    rb / ro, sz / rb }'
+awk -v rb="$rb" -v rb2="$rb2" -v ro="$ro" -v sz="$size" -v wb="$wb" -v wb2="$wb2" -v wo="$wo" 'BEGIN {
+  printf "  archive -j 1: %.1f s, peak RSS %.0f MiB\n", wb, rb / 1024
+  printf "  archive -j 2: %.1f s, peak RSS %.0f MiB (the largest process)\n", wb2, rb2 / 1024
+  printf "  largest case alone (a directory, -j 1): %.1f s, peak RSS %.0f MiB\n", wo, ro / 1024
+  printf "  peak RSS / largest case: -j 1 %.2fx, -j 2 %.2fx; archive size / peak RSS (-j 1): %.1fx\n",
+    rb / ro, rb2 / ro, sz / rb }'
+cmp -s "$T/big.jsonl" "$T/big2.jsonl" && echo "  -j 1 and -j 2 outputs are identical" \
+  || echo "  -j 1 and -j 2 outputs DIFFER"
