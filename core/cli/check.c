@@ -44,7 +44,9 @@ const char hs_check_usage[] =
     "  --fail-on LEVEL     exit 1 when a finding is at or above LEVEL: info, warning\n"
     "                      (default), error, or never\n"
     "  --budget N          VM instructions a detector may use per case (default 1e9)\n"
-    "  -j N                check N cases at once, each in a worker process (default 1)\n"
+    "  -j N                check N cases at once, each in a worker process (default 1);\n"
+    "                      each gets an equal part of --max-total, past it that case\n"
+    "                      is an error\n"
     "  --shard K/N         check only the K-th of N deterministic parts of the cases\n"
     "                      (by case name); the shards' jsonl or msgpack outputs\n"
     "                      concatenate into one run's\n";
