@@ -178,14 +178,15 @@ static void close_until(opener *op, const char *zKey) {
     group *g = &op->aOpen[--op->nOpen];
     hs_case *c = g->c;
     if (!g->bEvidence && (c->nTable > 0 || c->pHeap || c->nHeld)) g->bEvidence = 1; /* it was */
-    if (g->bDrop && g->bEvidence)
-      hs_case_free(c);
-    else if (!g->bEvidence && skip_case(op))
+    if (!g->bEvidence && skip_case(op))
       merge(op, op->pSkip, c);
-    else {
+    else {                                    /* a case, this shard's or another's */
       if (strcmp(g->zKey, "") == 0) op->bBaseCase = 1;
       op->nArgCase++;
-      finish(op, c);
+      if (g->bDrop)
+        hs_case_free(c);
+      else
+        finish(op, c);
     }
     free(g->zKey);
   }

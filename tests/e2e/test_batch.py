@@ -241,6 +241,32 @@ if os.path.isdir("samples/go1.23"):
        "naming the files that are not evidence (facts.json, go tool pprof's text output)" % len(want),
        json.dumps(names) + err)
 
+# A shard that holds a directory's record of skipped files but none of its
+# cases: the record is no error there either (as in one run).  Names are
+# chosen with check's own shard function (64-bit FNV-1a of the case name).
+
+
+def fnv(z):
+    h = 14695981039346656037
+    for ch in z.encode():
+        h = ((h ^ ch) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+lone = os.path.join(tmp, "lone")
+name = next("c%d" % i for i in range(100) if fnv(lone + "/c%d" % i) % 2 != fnv(lone) % 2)
+os.makedirs(os.path.join(lone, name))
+os.makedirs(os.path.join(lone, "notes"))
+shutil.copy(os.path.join(CORPUS, "gctrace", "go1.21.log"), os.path.join(lone, name, "gctrace.log"))
+with open(os.path.join(lone, "notes", "README"), "w") as f:
+    f.write("notes, not evidence\n")
+k = fnv(lone) % 2 + 1
+rc, out, err = run("check", "--format", "jsonl", "--rules", BASIC, "--detector", "tail", "--shard", "%d/2" % k, lone)
+maps = [json.loads(line) for line in out.decode().splitlines()]
+ok(rc == 0 and [m["name"] for m in maps] == [lone] and not maps[0]["errors"] and maps[0]["skipped"],
+   "a shard holding only a directory's skipped files reports them without an error, as one run does",
+   out.decode()[:600] + err)
+
 # Runaway cases: past the per-case --timeout, or past its share of the
 # run's --max-total (divided among the workers), a case is an error of its
 # own and every other case is reported.
@@ -289,7 +315,9 @@ codes = [sh(sub(cmd), {"JOB_COMPLETION_INDEX": str(k)})[0] for k in range(8)] if
 got = sorted(l for k in range(8) if os.path.exists(os.path.join(kdir, "shard-%d.jsonl" % k))
              for l in open(os.path.join(kdir, "shard-%d.jsonl" % k)).read().splitlines())
 ok(m and codes == [0] * 8 and got == want,
-   "README's Kubernetes Indexed Job: 8 pods' shards concatenate into one run's cases", "%s %s" % (codes, cmd))
+   "README's Kubernetes Indexed Job: 8 pods' shards concatenate into one run's cases",
+   "%s %s\nonly in one run: %s\nonly in the shards: %s" % (codes, cmd, sorted(set(want) - set(got))[:2],
+                                                           sorted(set(got) - set(want))[:2]))
 m = re.search(r"```\n(#!/bin/sh\n#SBATCH --array=1-(\d+)\n.*?)```", readme, re.S)
 sdir = tempfile.mkdtemp(prefix="hs-slurm-", dir=tmp)
 if m:
@@ -300,7 +328,9 @@ codes = [sh("sh sweep.sh", {"SLURM_ARRAY_TASK_ID": str(k)}, cwd=sdir)[0]
 got = sorted(l for f in glob.glob(os.path.join(sdir, "results", "shard-*.jsonl"))
              for l in open(f).read().splitlines())
 ok(m and codes == [0] * len(codes) and got == want,
-   "README's Slurm array: every task's shard concatenates into one run's cases", str(codes))
+   "README's Slurm array: every task's shard concatenates into one run's cases",
+   "%s\nonly in one run: %s\nonly in the shards: %s" % (codes, sorted(set(want) - set(got))[:2],
+                                                        sorted(set(got) - set(want))[:2]))
 m = re.search(r"seq 1 (\d+) \| parallel [^']*'([^']*)'", readme)
 outs = [sh(sub(m.group(2).replace("{}", str(k)))) for k in range(1, int(m.group(1)) + 1)] if m else []
 if msgpack is not None and m:
