@@ -31,11 +31,12 @@
 #include "lua/hslua.h"
 #include "lua/repl.h"
 
-/* heapscope diff: every argument a case of its own, then hs.diff; one
-** argument: the series that case holds. */
+/* heapscope diff: every argument a case of its own (its first: the record
+** of files that are not evidence comes after), then hs.diff; one argument:
+** the series that case holds. */
 static const char zDiff[] =
     "local c = {}\n"
-    "if #DIFF_INPUTS == 1 then return tostring(hs.diff(hs.load(DIFF_INPUTS[1]))) end\n"
+    "if #DIFF_INPUTS == 1 then return tostring(hs.diff((hs.load(DIFF_INPUTS[1])))) end\n"
     "for i, p in ipairs(DIFF_INPUTS) do\n"
     "  c[i] = hs.load(p)\n"
     "  if not c[i].heap then error(p .. ': no heap dump in it; diff compares heap dumps', 0) end\n"
