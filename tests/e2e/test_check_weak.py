@@ -193,7 +193,10 @@ for d in CONTROLS:
         continue
     for f in sorted(os.listdir(d)):
         p = os.path.join(d, f)
-        if os.path.isfile(p) and f not in ("facts.json", "VERSION.txt") and ".bin" not in f:
+        # not the index files heapscope writes beside a dump (left by other tests):
+        # they are no control's evidence, and alone they make no case
+        if os.path.isfile(p) and f not in ("facts.json", "VERSION.txt") and ".bin" not in f \
+                and not f.endswith(".hsidx"):
             cases[d.replace("/", "-") + "--" + f] = [p]
 if cases:
     for pack in ("default", "ci"):
