@@ -334,6 +334,11 @@ static int cmp_func(const void *pA, const void *pB) {
   return a->idName < b->idName ? -1 : a->idName > b->idName;
 }
 
+static int cmp_func_pc(const void *pA, const void *pB, void *pArg) {
+  const binfunc *aFunc = pArg, *a = &aFunc[*(const uint32_t *)pA], *b = &aFunc[*(const uint32_t *)pB];
+  return a->iLo < b->iLo ? -1 : a->iLo > b->iLo;
+}
+
 int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   dwread r = {.b = b};
   int rc = HS_OK;
@@ -398,7 +403,15 @@ int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   for (uint32_t i = 0; i < b->nType; i++)
     if (b->aType[i].iRtype) x->aRtypeIdx[x->nRtypeIdx++] = i;
   if (x->nRtypeIdx) qsort_r(x->aRtypeIdx, x->nRtypeIdx, sizeof *x->aRtypeIdx, cmp_rtype, b);
-  if (x->nFunc) qsort(x->aFunc, x->nFunc, sizeof *x->aFunc, cmp_func);
+  if (x->nFunc) {
+    qsort(x->aFunc, x->nFunc, sizeof *x->aFunc, cmp_func);
+    if (!(x->aFuncByPc = malloc(x->nFunc * sizeof *x->aFuncByPc))) {
+      rc = HS_ENOMEM;
+      goto done;
+    }
+    for (uint32_t i = 0; i < x->nFunc; i++) x->aFuncByPc[i] = i;
+    qsort_r(x->aFuncByPc, x->nFunc, sizeof *x->aFuncByPc, cmp_func_pc, x->aFunc);
+  }
   /* Globals. */
   for (uint32_t i = 0; i < r.nVar; i++) {
     Dwarf_Die d;
@@ -424,6 +437,10 @@ int binint_read_dwarf(hs_binary *b, char **pzWarn) {
   if (nBad && pzWarn)
     *pzWarn = hs_mprintf("%s: %d damaged DWARF entries skipped", b->zFile, nBad);
 done:
+  if (rc == HS_OK && b->aType) { /* kept to type frame variables */
+    b->pInt->aTypeOff = r.aOff;
+    r.aOff = NULL;
+  }
   free(r.aOff);
   free(r.aVar);
   return rc;
@@ -459,12 +476,18 @@ void hs_binary_field_path(const hs_binary *b, int32_t iType, uint64_t iOff, char
   }
 }
 
-/* The function holding pc, from the function list (one pass), or NULL. */
+/* The function holding pc, or NULL.  O(log n): functions do not overlap. */
 static const binfunc *func_of(const hs_binary *b, uint64_t pc) {
   const binint *x = b->pInt;
-  for (uint32_t i = 0; i < x->nFunc; i++)
-    if (pc >= x->aFunc[i].iLo && pc < x->aFunc[i].iHi) return &x->aFunc[i];
-  return NULL;
+  uint32_t lo = 0, hi = x->aFuncByPc ? x->nFunc : 0;
+  while (lo < hi) { /* first function starting after pc */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (x->aFunc[x->aFuncByPc[mid]].iLo <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return NULL;
+  const binfunc *f = &x->aFunc[x->aFuncByPc[lo - 1]];
+  return pc < f->iHi ? f : NULL;
 }
 
 /* The inline chain at pc inside function f: descend the concrete
@@ -558,4 +581,199 @@ int hs_binary_inline_at(hs_binary *b, const char *zFunc, const char *zFile, uint
     return chain_in(b, f, a, xFrame, pArg);
   }
   return 0;
+}
+
+/* Frame variables.  Go writes a variable that stays in one frame slot for
+** the whole function (cmd/internal/dwarf putvar) as a location block
+**   DW_OP_call_frame_cfa [DW_OP_consts N DW_OP_plus]
+** and one the optimizer moves between registers and slots
+** (cmd/compile/internal/ssa debug.go) as a location list whose entries say,
+** per piece of the value (a struct's or slice's parts, in order),
+**   DW_OP_call_frame_cfa | DW_OP_fbreg N | DW_OP_regN | DW_OP_regx R | (absent)
+**   [DW_OP_piece SIZE]
+** with the frame base the CFA.  Only pieces in the frame are kept: Go
+** keeps no register across a call, and the dump has no registers.  A value
+** whose pieces do not add up to its type's size (padding between them)
+** cannot be placed field by field and is skipped. */
+typedef struct framevar {
+  int32_t iType;
+  uint32_t iPiece, nPiece; /* its pieces in varlist.aPiece */
+  int bBad;                /* shares bytes with another variable */
+} framevar;
+
+typedef struct varlist {
+  framevar *a;
+  uint32_t n, nCap;
+  binpiece *aPiece;
+  uint32_t nPiece, nPieceCap;
+} varlist;
+
+/* Decode a location block's operations we understand into ops (at most
+** nMax); the count, or -1 for anything else. */
+static int decode_ops(const uint8_t *p, size_t n, Dwarf_Op *aOp, int nMax) {
+  int k = 0;
+  size_t i = 0;
+  while (i < n) {
+    if (k == nMax) return -1;
+    Dwarf_Op *o = &aOp[k++];
+    o->atom = p[i++];
+    o->number = 0;
+    int bSigned = o->atom == DW_OP_fbreg || o->atom == DW_OP_consts;
+    if (bSigned || o->atom == DW_OP_piece || o->atom == DW_OP_regx || o->atom == DW_OP_plus_uconst) {
+      uint64_t v = 0;
+      unsigned shift = 0;
+      uint8_t c = 0x80;
+      while (i < n && (c & 0x80) && shift < 64) {
+        c = p[i++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        shift += 7;
+      }
+      if (c & 0x80) return -1;
+      if (bSigned && shift < 64 && (c & 0x40)) v |= ~(uint64_t)0 << shift;
+      o->number = v;
+    } else if (o->atom != DW_OP_call_frame_cfa && o->atom != DW_OP_plus &&
+               !(o->atom >= DW_OP_reg0 && o->atom <= DW_OP_reg31))
+      return -1;
+  }
+  return k;
+}
+
+/* Append the in-frame pieces of a value of nSize bytes whose location is
+** ops; 1 if the location was understood (even with no piece in the frame). */
+static int add_pieces(varlist *v, const Dwarf_Op *aOp, size_t nOp, uint64_t nSize, int *pbNoMem) {
+  uint64_t iVarOff = 0;
+  size_t i = 0;
+  *pbNoMem = 0;
+  while (i < nOp) {
+    /* One piece's location: nothing, a register, or a frame slot. */
+    int bMem = 0;
+    int64_t iCfa = 0;
+    if (aOp[i].atom == DW_OP_call_frame_cfa) {
+      bMem = 1;
+      i++;
+      if (i + 1 < nOp && aOp[i].atom == DW_OP_consts && aOp[i + 1].atom == DW_OP_plus) {
+        iCfa = (int64_t)aOp[i].number;
+        i += 2;
+      } else if (i < nOp && aOp[i].atom == DW_OP_plus_uconst) {
+        iCfa = (int64_t)aOp[i].number;
+        i++;
+      }
+    } else if (aOp[i].atom == DW_OP_fbreg) {
+      bMem = 1;
+      iCfa = (int64_t)aOp[i++].number;
+    } else if ((aOp[i].atom >= DW_OP_reg0 && aOp[i].atom <= DW_OP_reg31) || aOp[i].atom == DW_OP_regx) {
+      i++;
+    } else if (aOp[i].atom != DW_OP_piece)
+      return 0;
+    uint64_t nPiece;
+    if (i < nOp && aOp[i].atom == DW_OP_piece)
+      nPiece = aOp[i++].number;
+    else if (i == nOp && iVarOff == 0)
+      nPiece = nSize; /* one location for the whole value */
+    else
+      return 0;
+    if (nPiece > nSize - iVarOff) return 0;
+    if (bMem && nPiece) {
+      if (v->nPiece == v->nPieceCap) {
+        uint32_t nCap = v->nPieceCap ? v->nPieceCap * 2 : 32;
+        binpiece *aNew = realloc(v->aPiece, nCap * sizeof *aNew);
+        if (!aNew) {
+          *pbNoMem = 1;
+          return 0;
+        }
+        v->aPiece = aNew;
+        v->nPieceCap = nCap;
+      }
+      v->aPiece[v->nPiece++] = (binpiece){iVarOff, nPiece, iCfa};
+    }
+    iVarOff += nPiece;
+  }
+  return iVarOff == nSize;
+}
+
+/* Collect the variables of the scope d that are in the frame at pc,
+** descending into the lexical blocks and inlined bodies that hold pc. */
+static int collect_vars(const dwread *r, Dwarf_Die *d, uint64_t pc, varlist *v, int depth) {
+  Dwarf_Die c;
+  if (depth > 64 || dwarf_child(d, &c) != 0) return HS_OK;
+  do {
+    int tag = dwarf_tag(&c);
+    if (tag == DW_TAG_lexical_block || tag == DW_TAG_inlined_subroutine) {
+      if (dwarf_haspc(&c, pc) == 1 && collect_vars(r, &c, pc, v, depth + 1) != HS_OK) return HS_ENOMEM;
+      continue;
+    }
+    if (tag != DW_TAG_variable && tag != DW_TAG_formal_parameter) continue;
+    Dwarf_Attribute a;
+    Dwarf_Die t;
+    if (!dwarf_attr_integrate(&c, DW_AT_type, &a) || !dwarf_formref_die(&a, &t)) continue;
+    int32_t iType = type_index(r, dwarf_dieoffset(&t));
+    if (iType < 0 || r->b->aType[iType].nSize == 0 || !dwarf_attr(&c, DW_AT_location, &a)) continue;
+    Dwarf_Op aBuf[64], *aOp = aBuf;
+    size_t nOp = 0;
+    Dwarf_Block blk;
+    if (dwarf_whatform(&a) == DW_FORM_sec_offset || dwarf_whatform(&a) == DW_FORM_loclistx) {
+      /* A location list: the entry covering pc. */
+      if (dwarf_getlocation_addr(&a, pc, &aOp, &nOp, 1) != 1) continue;
+    } else {
+      int k = dwarf_formblock(&a, &blk) == 0 ? decode_ops(blk.data, blk.length, aBuf, 64) : -1;
+      if (k <= 0) continue;
+      nOp = (size_t)k;
+    }
+    if (v->n == v->nCap) {
+      uint32_t nCap = v->nCap ? v->nCap * 2 : 32;
+      framevar *aNew = realloc(v->a, nCap * sizeof *aNew);
+      if (!aNew) return HS_ENOMEM;
+      v->a = aNew;
+      v->nCap = nCap;
+    }
+    uint32_t iFirst = v->nPiece;
+    int bNoMem;
+    if (!add_pieces(v, aOp, nOp, r->b->aType[iType].nSize, &bNoMem)) {
+      v->nPiece = iFirst;
+      if (bNoMem) return HS_ENOMEM;
+      continue;
+    }
+    if (v->nPiece > iFirst) v->a[v->n++] = (framevar){iType, iFirst, v->nPiece - iFirst, 0};
+  } while (dwarf_siblingof(&c, &c) == 0);
+  return HS_OK;
+}
+
+/* Two pieces of different variables share a byte of the frame. */
+static int overlap(const varlist *v, const framevar *x, const framevar *y) {
+  for (uint32_t i = 0; i < x->nPiece; i++)
+    for (uint32_t j = 0; j < y->nPiece; j++) {
+      const binpiece *p = &v->aPiece[x->iPiece + i], *q = &v->aPiece[y->iPiece + j];
+      if (p->iCfaOff < q->iCfaOff + (int64_t)q->nSize && q->iCfaOff < p->iCfaOff + (int64_t)p->nSize)
+        return 1;
+    }
+  return 0;
+}
+
+/* The same variable twice (an inlined body's copy): same type, same pieces. */
+static int same_var(const varlist *v, const framevar *x, const framevar *y) {
+  return x->iType == y->iType && x->nPiece == y->nPiece &&
+         memcmp(&v->aPiece[x->iPiece], &v->aPiece[y->iPiece], x->nPiece * sizeof *v->aPiece) == 0;
+}
+
+int hs_binary_frame_vars(const hs_binary *b, uint64_t iEntry, uint64_t pc,
+                         void (*xVar)(void *pArg, int32_t iType, const binpiece *, uint32_t),
+                         void *pArg) {
+  const binint *x = b->pInt;
+  const binfunc *f = b->pDwarf && x->aTypeOff ? func_of(b, iEntry) : NULL;
+  Dwarf_Die d;
+  if (!f || !dwarf_offdie(b->pDwarf, f->iDieOff, &d)) return HS_OK;
+  dwread r = {.b = (hs_binary *)b, .dbg = b->pDwarf, .aOff = x->aTypeOff, .nOff = b->nType};
+  varlist v = {0};
+  int rc = collect_vars(&r, &d, pc, &v, 0);
+  /* Two variables sharing bytes (Go 1.23+ merges the slots of locals whose
+  ** lives do not overlap) cannot say whose value is there: both dropped.
+  ** O(n^2) in a function's variables in scope at pc: tens. */
+  for (uint32_t i = 0; i < v.n && rc == HS_OK; i++)
+    for (uint32_t j = i + 1; j < v.n; j++)
+      if (overlap(&v, &v.a[i], &v.a[j]) && !same_var(&v, &v.a[i], &v.a[j])) v.a[i].bBad = v.a[j].bBad = 1;
+  for (uint32_t i = 0; i < v.n && rc == HS_OK; i++)
+    if (!v.a[i].bBad) xVar(pArg, v.a[i].iType, &v.aPiece[v.a[i].iPiece], v.a[i].nPiece);
+  free(v.a);
+  free(v.aPiece);
+  return rc;
 }

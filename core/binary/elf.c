@@ -350,6 +350,8 @@ void hs_binary_free(hs_binary *b) {
     free(b->pInt->aRtypeIdx);
     free(b->pInt->pCopy);
     free(b->pInt->aFunc);
+    free(b->pInt->aFuncByPc);
+    free(b->pInt->aTypeOff);
     free(b->pInt);
   }
   hs_strpool_free(b->pStr);

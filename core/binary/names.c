@@ -7,20 +7,26 @@
  *   1. Seeds.  A Go 1.22+ malloc header names its object's type exactly
  *      (the runtime wrote it); so does an interface word (the runtime
  *      allocated the value it points at with that type).  Globals are
- *      typed by DWARF.
+ *      typed by DWARF, and so are stack frames: the variables DWARF places
+ *      in a frame at its pc, pointers read only from the slots the dump's
+ *      frame record lists as live (type_frames).
  *   2. Propagation.  Every typed value is walked field by field: a pointer
  *      *E types the object it points at as E, a slice []E types its
  *      backing array as []E (from the element the slice starts at, which
  *      must fall on an element boundary counted from the object's start),
  *      a string types its bytes, an interface types its data by the
  *      dynamic type, maps reach their buckets through the header's typed
- *      fields.  A newly typed object is queued and walked in turn.
+ *      fields, a sync.Pool's per-P arrays through its unsafe.Pointers
+ *      (what sync/pool.go stores there).  A newly typed object is queued
+ *      and walked in turn.
  *   3. Conflicts.  A seed beats a propagated type; between two propagated
  *      types the larger wins (a pointer to a struct's first field offers
  *      the field's type, a pointer to the struct the struct's: the struct
- *      is more specific).  A type never replaces an equal or more specific
- *      one, so each object is walked at most once per strictly larger type
- *      -- at most a handful of times.  Anything we cannot prove stays
+ *      is more specific); between two of one size, the program's chan T or
+ *      map[K]V beats the runtime's runtime.hchan or runtime.hmap.  A type
+ *      never replaces an equal or more specific one, so each object is
+ *      walked at most once per strictly larger type -- at most a handful
+ *      of times.  Anything we cannot prove stays
  *      untyped (and is counted), never guessed.
  *
  * Cost: one walk of each typed object's pointer words, each pointer found
@@ -44,11 +50,23 @@
 enum { FORM_ONE = 0, FORM_ARRAY = 1, FORM_STRING = 2, FORM_REPEAT = 3, NFORM = 4 };
 enum { PRIO_NONE = 0, PRIO_FIELD = 1, PRIO_EXACT = 2, PRIO_RTYPE = 3 };
 enum { KIND_DIRECT_IFACE = 1 << 5 };
+/* Type flags (typer.aFlag).  TF_REPEAT: a pointer to it may address an
+** array of them (map buckets: hmap.buckets).  TF_GENERIC: the runtime's
+** own view of a channel or map header (runtime.hchan, runtime.hmap, what
+** the runtime's code points at them with), which the program's chan T or
+** map[K]V types of the same layout name more specifically.  TF_POOL:
+** sync.Pool, whose local and victim fields are unsafe.Pointers that
+** sync/pool.go's pinSlow sets to &make([]poolLocal, P)[0] and nothing else. */
+enum { TF_REPEAT = 1, TF_GENERIC = 2, TF_POOL = 4 };
 
 typedef struct mem {  /* a readable range of the process's memory */
   uint64_t iAddr;
   const uint8_t *p;
   uint64_t n;
+  const uint8_t *aLive; /* NULL, or one bit per word: a pointer is read only
+                           from a live word (a stack slot the GC's stack map
+                           does not call live may hold anything: viewcore's
+                           frameReader does the same) */
 } mem;
 
 typedef struct typer {
@@ -61,8 +79,8 @@ typedef struct typer {
   uint64_t *aQueue;    /* objects to walk (a stack) */
   uint64_t nQueue, nQueueCap;
   uint8_t *aHasPtr;    /* per DWARF type: 0 unknown, 1 no pointers, 2 pointers */
-  uint8_t *aRepeat;    /* per DWARF type: 1 if a pointer to it may address an array of
-                          them (map buckets: hmap.buckets), 0 otherwise */
+  uint8_t *aFlag;      /* per DWARF type: TF_* */
+  int32_t iPoolLocal;  /* the DWARF type sync.poolLocal, -1 if none */
   hs_typing_stats st;
   int rc;
   hs_pagedir dir;      /* address lookups (graph.h); aPage NULL: binary search */
@@ -143,7 +161,8 @@ static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
       }
       return;
     }
-    if (old >= 0 && b->aType[old].nSize >= nElem) {
+    if (old >= 0 && b->aType[old].nSize >= nElem &&
+        !(b->aType[old].nSize == nElem && (t->aFlag[old] & TF_GENERIC) && !(t->aFlag[iType] & TF_GENERIC))) {
       t->st.nConflict++;
       return;
     }
@@ -157,6 +176,17 @@ static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
 static uint64_t word(const typer *t, const mem *m, uint64_t a) {
   if (a < m->iAddr || a - m->iAddr > m->n || m->n - (a - m->iAddr) < t->h->nPtrSize) return 0;
   return hs_heap_word_at(t->h, m->p + (a - m->iAddr));
+}
+
+/* A pointer word: as word(), but 0 from a word that is not live. */
+static uint64_t ptr(const typer *t, const mem *m, uint64_t a) {
+  if (m->aLive) {
+    uint64_t k = (a - m->iAddr) / t->h->nPtrSize;
+    if (a < m->iAddr || (a - m->iAddr) % t->h->nPtrSize || k >= (m->n + t->h->nPtrSize - 1) / t->h->nPtrSize ||
+        !(m->aLive[k / 8] & (1u << (k % 8))))
+      return 0;
+  }
+  return word(t, m, a);
 }
 
 static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth);
@@ -189,24 +219,24 @@ static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
   uint32_t P = t->h->nPtrSize;
   switch (y->kind) {
     case HS_BT_PTR:
-      offer(t, word(t, m, a), y->iElem,
-            y->iElem >= 0 && t->aRepeat[y->iElem] ? FORM_REPEAT : FORM_ONE, PRIO_FIELD);
+      offer(t, ptr(t, m, a), y->iElem,
+            y->iElem >= 0 && (t->aFlag[y->iElem] & TF_REPEAT) ? FORM_REPEAT : FORM_ONE, PRIO_FIELD);
       break;
     case HS_BT_SLICE:
-      if (word(t, m, a + 2 * P)) offer(t, word(t, m, a), y->iElem, FORM_ARRAY, PRIO_FIELD);
+      if (word(t, m, a + 2 * P)) offer(t, ptr(t, m, a), y->iElem, FORM_ARRAY, PRIO_FIELD);
       break;
     case HS_BT_STRING:
-      if (word(t, m, a + P)) offer(t, word(t, m, a), y->iElem, FORM_STRING, PRIO_FIELD);
+      if (word(t, m, a + P)) offer(t, ptr(t, m, a), y->iElem, FORM_STRING, PRIO_FIELD);
       break;
     case HS_BT_EFACE:
-      offer_iface(t, word(t, m, a), word(t, m, a + P));
+      offer_iface(t, word(t, m, a), ptr(t, m, a + P));
       break;
     case HS_BT_IFACE: {
       uint64_t tab = word(t, m, a);
       const uint8_t *p = tab ? hs_binary_at(b, tab + P, P) : NULL; /* itab._type */
       if (p) {
-        mem it = {tab + P, p, P};
-        offer_iface(t, word(t, &it, tab + P), word(t, m, a + P));
+        mem it = {tab + P, p, P, NULL};
+        offer_iface(t, word(t, &it, tab + P), ptr(t, m, a + P));
       }
       break;
     }
@@ -214,6 +244,10 @@ static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
       for (uint32_t k = 0; k < y->nField; k++) {
         const hs_binfield *f = &b->aField[y->iField + k];
         walk(t, f->iType, a + f->iOff, m, depth + 1);
+        if ((t->aFlag[iType] & TF_POOL) && f->iType >= 0 && b->aType[f->iType].kind == HS_BT_PTR &&
+            b->aType[f->iType].iElem < 0 && (strcmp(hs_str(b->pStr, f->idName), "local") == 0 ||
+                                             strcmp(hs_str(b->pStr, f->idName), "victim") == 0))
+          offer(t, ptr(t, m, a + f->iOff), t->iPoolLocal, FORM_ARRAY, PRIO_FIELD);
       }
       break;
     case HS_BT_ARRAY: {
@@ -232,7 +266,7 @@ static void walk_object(typer *t, uint64_t i) {
   hs_heap *h = t->h;
   int32_t iType = t->aObjType[i];
   uint64_t hdr = obj_hdr(t, i);
-  mem m = {h->aAddr[i], h->pBuf + h->aContentOff[i], h->aSize[i]};
+  mem m = {h->aAddr[i], h->pBuf + h->aContentOff[i], h->aSize[i], NULL};
   uint64_t nElem = t->b->aType[iType].nSize;
   uint64_t nVal = h->aSize[i] - hdr;
   uint64_t nRep = t->aForm[i] == FORM_ONE ? 1 : nVal / nElem;
@@ -312,6 +346,143 @@ static void name_roots(typer *t) {
   }
 }
 
+/* The goroutine stacks as the dump has them: the contents of the frames
+** that hold pointers, and which of their words the GC's stack maps call
+** live pointers (the frame roots' slots). */
+typedef struct stackmem {
+  const hs_heap_seg **apSeg; /* frame contents, by address (stacks do not overlap) */
+  uint64_t nSeg;
+  uint64_t *aLive;           /* live pointer slots, ascending */
+  uint64_t nLive;
+} stackmem;
+
+typedef struct framewalk {
+  typer *t;
+  const stackmem *s;
+  uint64_t iCfa;
+  uint64_t nMaxVar;    /* bytes: larger variables are skipped */
+  uint8_t *pBuf;       /* a variable's value, assembled from its pieces */
+  uint8_t *aLive;      /* its live words */
+} framewalk;
+
+enum { MAX_FRAME_VAR = 4096 }; /* bytes of one variable we type from (bounds pBuf) */
+
+/* n bytes of the stacks at address a, or NULL when no frame holds them all. */
+static const uint8_t *stack_at(const typer *t, const stackmem *s, uint64_t a, uint64_t n) {
+  uint64_t lo = 0, hi = s->nSeg;
+  while (lo < hi) { /* the last frame starting at or below a */
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (s->apSeg[mid]->iAddr <= a) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == 0) return NULL;
+  const hs_heap_seg *g = s->apSeg[lo - 1];
+  if (a - g->iAddr > g->n || g->n - (a - g->iAddr) < n) return NULL;
+  return t->h->pBuf + g->iOff + (a - g->iAddr);
+}
+
+static int has_u64(const uint64_t *a, uint64_t n, uint64_t v) {
+  uint64_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && a[lo] == v;
+}
+
+/* One frame variable: its value assembled from the pieces in the frame
+** (the rest reads as zero: a slice whose cap is in a register is not
+** followed), pointers only from live slots; then walked like a global. */
+static void walk_frame_var(void *pArg, int32_t iType, const binpiece *aPiece, uint32_t nPiece) {
+  framewalk *w = pArg;
+  typer *t = w->t;
+  uint64_t nSize = t->b->aType[iType].nSize, P = t->h->nPtrSize;
+  if (nSize > w->nMaxVar || nSize > MAX_FRAME_VAR || !has_ptr(t, iType, 0)) return;
+  memset(w->pBuf, 0, nSize);
+  memset(w->aLive, 0, MAX_FRAME_VAR / 8 / 4 + 1);
+  for (uint32_t k = 0; k < nPiece; k++) {
+    const binpiece *q = &aPiece[k];
+    uint64_t a = w->iCfa + (uint64_t)q->iCfaOff;
+    const uint8_t *p = stack_at(t, w->s, a, q->nSize);
+    if (!p) continue;
+    memcpy(w->pBuf + q->iVarOff, p, q->nSize);
+    for (uint64_t j = 0; j + P <= q->nSize; j++) {
+      uint64_t iWord = (q->iVarOff + j) / P;
+      if ((q->iVarOff + j) % P == 0 && has_u64(w->s->aLive, w->s->nLive, a + j))
+        w->aLive[iWord / 8] |= (uint8_t)(1u << (iWord % 8));
+    }
+  }
+  mem m = {0, w->pBuf, nSize, w->aLive};
+  walk(t, iType, 0, &m, 0);
+}
+
+static int cmp_seg(const void *pA, const void *pB) {
+  const hs_heap_seg *a = *(const hs_heap_seg *const *)pA, *b = *(const hs_heap_seg *const *)pB;
+  return a->iAddr < b->iAddr ? -1 : a->iAddr > b->iAddr;
+}
+
+static int cmp_u64(const void *pA, const void *pB) {
+  uint64_t a = *(const uint64_t *)pA, b = *(const uint64_t *)pB;
+  return a < b ? -1 : a > b;
+}
+
+/* Stack frames as typed roots: the variables DWARF places in each frame at
+** its pc are walked like globals, pointers read only from the slots the
+** dump lists as live (viewcore's typeHeap does the same).  The CFA is the
+** frame record's end (sp + contents: Go's fp, the caller's sp) on amd64
+** and 386, where the return address sits just below it; other
+** architectures keep their frames untyped.  A caller's pc is its return
+** address; the call before it (pc - 1) is where its variables' locations
+** hold.  Go 1.23 merges the stack slots of locals over 3 words whose lives
+** do not overlap (cmd/compile liveness.MergeLocals) without saying so in
+** DWARF, and a merged partner may have no DWARF entry at all: there only
+** variables of at most 3 words, which are never merged, are used.
+** Cost: per frame one DIE walk and a location lookup per variable in scope. */
+static int type_frames(typer *t) {
+  hs_heap *h = t->h;
+  hs_table *f = hs_case_table(t->c, "heap.frames");
+  int iEntry = f ? hs_table_colidx(f, "entry") : -1, iSp = f ? hs_table_colidx(f, "sp") : -1,
+      iSize = f ? hs_table_colidx(f, "size") : -1, iPc = f ? hs_table_colidx(f, "pc") : -1,
+      iDepth = f ? hs_table_colidx(f, "depth") : -1;
+  if (iEntry < 0 || iSp < 0 || iSize < 0 || iPc < 0 || iDepth < 0 || !h->zArch ||
+      (strcmp(h->zArch, "amd64") != 0 && strcmp(h->zArch, "386") != 0))
+    return HS_OK;
+  stackmem s = {NULL, 0, NULL, 0};
+  framewalk w = {t, &s, 0, UINT64_MAX, malloc(MAX_FRAME_VAR), malloc(MAX_FRAME_VAR / 8 / 4 + 1)};
+  uint64_t nLiveCap = 0;
+  int rc = HS_OK;
+  s.apSeg = malloc((h->nSeg ? h->nSeg : 1) * sizeof *s.apSeg);
+  for (uint64_t r = 0; r < h->nRoot; r++) nLiveCap += h->aRootKind[r] == HS_ROOT_FRAME;
+  s.aLive = malloc((nLiveCap ? nLiveCap : 1) * sizeof *s.aLive);
+  if (!s.apSeg || !s.aLive || !w.pBuf || !w.aLive) {
+    rc = HS_ENOMEM;
+    goto done;
+  }
+  for (uint64_t i = 0; i < h->nSeg; i++)
+    if (h->aSeg[i].kind == HS_ROOT_FRAME) s.apSeg[s.nSeg++] = &h->aSeg[i];
+  for (uint64_t r = 0; r < h->nRoot; r++)
+    if (h->aRootKind[r] == HS_ROOT_FRAME) s.aLive[s.nLive++] = h->aRootFrom[r];
+  qsort(s.apSeg, s.nSeg, sizeof *s.apSeg, cmp_seg);
+  qsort(s.aLive, s.nLive, sizeof *s.aLive, cmp_u64);
+  if (h->iGoMinor == 0 || h->iGoMinor >= 23) w.nMaxVar = 3 * (uint64_t)h->nPtrSize;
+  for (uint64_t r = 0; r < f->nRow && t->rc == HS_OK; r++) {
+    uint64_t pc = hs_table_u64(f, iPc, r);
+    if (hs_table_u64(f, iDepth, r) > 0 && pc > 0) pc--;
+    w.iCfa = hs_table_u64(f, iSp, r) + hs_table_u64(f, iSize, r);
+    rc = hs_binary_frame_vars(t->b, hs_table_u64(f, iEntry, r), pc, walk_frame_var, &w);
+    if (rc != HS_OK) break;
+    while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+    if ((r & 1023) == 0 && hs_checkpoint()) break;
+  }
+done:
+  free(s.apSeg);
+  free(s.aLive);
+  free(w.pBuf);
+  free(w.aLive);
+  return rc != HS_OK ? rc : t->rc;
+}
+
 static int type_objects(typer *t) {
   hs_heap *h = t->h;
   hs_binary *b = t->b;
@@ -321,14 +492,21 @@ static int type_objects(typer *t) {
   t->aPrio = calloc(n ? n : 1, 1);
   t->aHasPtr = calloc(b->nType ? b->nType : 1, 1);
   uint32_t *aCache = calloc((uint64_t)(b->nType ? b->nType : 1) * NFORM, sizeof *aCache);
-  t->aRepeat = calloc(b->nType ? b->nType : 1, 1);
-  if (!t->aObjType || !t->aForm || !t->aPrio || !t->aHasPtr || !aCache || !t->aRepeat) {
+  t->aFlag = calloc(b->nType ? b->nType : 1, 1);
+  if (!t->aObjType || !t->aForm || !t->aPrio || !t->aHasPtr || !aCache || !t->aFlag) {
     free(aCache);
     return HS_ENOMEM;
   }
   for (uint64_t i = 0; i < n; i++) t->aObjType[i] = -1;
-  for (uint32_t k = 0; k < b->nType; k++)
-    t->aRepeat[k] = strncmp(hs_str(b->pStr, b->aType[k].idName), "map.bucket[", 11) == 0;
+  t->iPoolLocal = -1;
+  for (uint32_t k = 0; k < b->nType; k++) {
+    const char *z = hs_str(b->pStr, b->aType[k].idName);
+    if (b->aType[k].kind == HS_BT_STRUCT && strcmp(z, "sync.poolLocal") == 0 && t->iPoolLocal < 0)
+      t->iPoolLocal = (int32_t)k;
+    if (b->aType[k].kind == HS_BT_STRUCT && strcmp(z, "sync.Pool") == 0) t->aFlag[k] |= TF_POOL;
+    t->aFlag[k] |= (uint8_t)((strncmp(z, "map.bucket[", 11) == 0 ? TF_REPEAT : 0) |
+                            (strcmp(z, "runtime.hchan") == 0 || strcmp(z, "runtime.hmap") == 0 ? TF_GENERIC : 0));
+  }
   /* 1. Malloc headers. */
   for (uint64_t i = 0; i < n; i++) {
     if (!h->aType[i]) continue;
@@ -358,10 +536,10 @@ static int type_objects(typer *t) {
       offer(t, hs_table_u64(pFin, iObjCol, r), b->aType[iPtr].iElem, FORM_ONE, PRIO_EXACT);
   }
   /* 2. Typed globals, read from the dump's segment copies. */
-  mem aSeg[2] = {{0, NULL, 0}, {0, NULL, 0}};
+  mem aSeg[2] = {{0, NULL, 0, NULL}, {0, NULL, 0, NULL}};
   for (int s = 0; s < 2; s++) {
     const hs_heap_seg *g = segment(h, s == 0 ? HS_ROOT_DATA : HS_ROOT_BSS);
-    if (g) aSeg[s] = (mem){g->iAddr, h->pBuf + g->iOff, g->n};
+    if (g) aSeg[s] = (mem){g->iAddr, h->pBuf + g->iOff, g->n, NULL};
   }
   for (uint32_t g = 0; g < b->nGlobal && t->rc == HS_OK; g++) {
     const hs_binglobal *v = &b->aGlobal[g];
@@ -371,7 +549,9 @@ static int type_objects(typer *t) {
     while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
     if ((g & 1023) == 0 && hs_checkpoint()) break;
   }
-  /* 3. Objects typed by their headers but reached from no typed global. */
+  /* 3. Typed stack frames. */
+  if (t->rc == HS_OK && type_frames(t) != HS_OK) t->rc = HS_ENOMEM;
+  /* 4. Objects typed by their headers but reached from no typed root. */
   while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
   for (uint64_t i = 0; i < n; i++)
     if (t->aObjType[i] >= 0) h->aTypeName[i] = type_name_id(t, t->aObjType[i], t->aForm[i], aCache);
@@ -522,7 +702,7 @@ int hs_binary_name_case(hs_case *c, hs_binary *b) {
   free(t.aQueue);
   free(t.dir.aPage);
   free(t.aHasPtr);
-  free(t.aRepeat);
+  free(t.aFlag);
   if (rc != HS_OK) return rc;
   return describe(c, b, "yes", &t);
 }
