@@ -10,7 +10,8 @@
  *                             for unsafe.Pointer)
  *   DW_TAG_structure_type     go_kind 23 slice,      HS_BT_SLICE (elem: DW_AT_go_elem),
  *                             24 string, 25 struct;  HS_BT_STRING, HS_BT_STRUCT;
- *                             runtime.iface/eface    HS_BT_IFACE/EFACE
+ *                             runtime.iface/eface,   HS_BT_IFACE/EFACE
+ *                             sync.eface
  *   DW_TAG_array_type         subrange DW_AT_count   HS_BT_ARRAY
  *   DW_TAG_typedef            go_kind 20 interface,  the layout of its target,
  *                             21 map, 18 chan;       its own name
@@ -243,7 +244,9 @@ static int decode_type(dwread *r, uint32_t i, Dwarf_Die *d) {
         t->kind = HS_BT_IFACE;
         break;
       }
-      if (zName && strcmp(zName, "runtime.eface") == 0) {
+      /* sync.eface {typ, val unsafe.Pointer}: sync/poolqueue.go stores
+      ** any values in it through *(*any)(unsafe.Pointer(slot)). */
+      if (zName && (strcmp(zName, "runtime.eface") == 0 || strcmp(zName, "sync.eface") == 0)) {
         t->kind = HS_BT_EFACE;
         break;
       }

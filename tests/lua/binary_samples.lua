@@ -121,7 +121,43 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
         end
         nInlineCompared = nInlineCompared + n
       end
-      if prog == "leaky" and b then
+      -- Objects only a stack frame holds, typed from the frame's DWARF
+      -- variables: each parked main.leakyWorker's scratch []byte argument.
+      -- Go 1.19's location list for that argument has four 8-byte pieces
+      -- for a 24-byte slice (the pointer's slot twice), which cannot be
+      -- placed, so there the buffers must stay unnamed rather than be
+      -- named wrongly.
+      local scratch = facts.leaky_worker_scratch
+      if scratch and b then
+        local nTyped, nWrong, nFrameOnly = 0, {}, 0
+        for _, a in ipairs(scratch.addrs) do
+          local o = h:object(tonumber(a))
+          local onlyFrames = o and #o:referrers() == 0 and #o:roots() > 0
+          for _, r in ipairs(o and o:roots() or {}) do onlyFrames = onlyFrames and r.kind == "frame" end
+          if onlyFrames then nFrameOnly = nFrameOnly + 1 end
+          if o and o.type == "[]uint8" then nTyped = nTyped + 1
+          elseif o and o.type then nWrong[#nWrong + 1] = a .. " " .. o.type end
+        end
+        tap.is(nFrameOnly, #scratch.addrs, dir .. ": each worker's scratch buffer is held by stack frames only")
+        tap.is(#nWrong, 0, dir .. ": no scratch buffer gets another name than []uint8 " .. table.concat(nWrong, ", "))
+        if facts.go_version:match("^go1%.19") then
+          tap.skip(dir .. ": Go 1.19's DWARF cannot place the argument (" .. nTyped .. " named)", 1)
+        else
+          tap.is(nTyped, #scratch.addrs, dir .. ": every scratch buffer is named []uint8 (" .. scratch.type .. ") from its frame")
+        end
+      end
+      -- sync.Pool's per-P arrays (unsafe.Pointer in sync.Pool.local and
+      -- victim) and its queues (sync.eface slots): the pooled chunks' data.
+      local chunks = facts.pool_chunks
+      if chunks and b then
+        local nTyped = 0
+        for _, a in ipairs(chunks.addrs) do
+          local o = h:object(tonumber(a))
+          if o and o.type == "[]uint8" then nTyped = nTyped + 1 end
+        end
+        tap.is(nTyped, #chunks.addrs, dir .. ": every pooled chunk's data is named []uint8 (" .. chunks.type .. ") through " .. chunks.global)
+      end
+      if b then
         -- the goal: 90% of the reachable bytes typed (reachable: depth > 0 in the graph)
         local depth, size, tn = h:_gcol("depth"), h.objects:column("size"), h.objects:column("type_name")
         local reach, typed = 0, 0
