@@ -175,6 +175,47 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
   end
 end
 
+-- A real third-party server library (github.com/miekg/dns, Debian's
+-- golang-github-miekg-dns-dev) run by samples/thirdparty/dnsserver.go: its
+-- zone's records hang from a composite literal the compiler placed in bss
+-- (`var zoneStore = &store{...}`, no DWARF variable of its own), reached
+-- through main.zoneStore.  Every record the program counted by
+-- reflect type is named so, and the typed share holds there too.
+for _, v in ipairs({ "go1.19", "go1.23" }) do
+  local dir = "samples/thirdparty/dnsserver-" .. v
+  if not exists(dir .. "/dnsserver.bin.xz") then
+    tap.skip(dir .. ": not committed", 1)
+  else
+    local facts = json.decode(read(dir .. "/facts.json"))
+    local c = hs.load(dir)
+    local b = c.binary and c.binary[1]
+    tap.is(b and b.matches, "yes", dir .. ": its own binary matches the dump")
+    local h = c.heap
+    local depth, size, tn = h:_gcol("depth"), h.objects:column("size"), h.objects:column("type_name")
+    local count, reach, typed = {}, 0, 0
+    for i = 0, #h.objects - 1 do
+      if depth[i] > 0 then
+        reach = reach + tonumber(size[i])
+        if tn[i] ~= 0 then
+          typed = typed + tonumber(size[i])
+          local t = h:object_at(i + 1).type
+          count[t] = (count[t] or 0) + 1
+        end
+      end
+    end
+    local names = {}
+    for t in pairs(facts.records_by_type) do names[#names + 1] = t end
+    table.sort(names)
+    for _, t in ipairs(names) do
+      local n = facts.records_by_type[t]
+      tap.is(count[t] or 0, n, ("%s: %d reachable %s records, as the program counted"):format(dir, n, t))
+    end
+    tap.ge(typed / reach, 0.9, ("%s: %.1f%% of reachable bytes typed (goal: 90%%)"):format(dir, 100 * typed / reach))
+    c = nil
+    collectgarbage()
+  end
+end
+
 if nWithBinary > 0 then
   tap.ge(nInlineCompared, 1, "inlined allocation sites compared with pprof's, over all cases")
 end
