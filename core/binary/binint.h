@@ -43,21 +43,4 @@ int binint_read_dwarf(hs_binary *, char **pzWarn);
 void binint_free_dwarf(hs_binary *);
 /* reflect.Kind of the runtime type at iAddr (low 5 bits of Kind_ plus flags), -1 if unreadable. */
 int hs_binary_rtype_kind(const hs_binary *, uint64_t iAddr);
-/* A piece of a frame variable's value that is in the frame at some pc. */
-typedef struct binpiece {
-  uint64_t iVarOff;   /* its offset in the variable's value */
-  uint64_t nSize;     /* bytes */
-  int64_t iCfaOff;    /* where: CFA + iCfaOff */
-} binpiece;
-
-/* The variables in scope at pc of the function entered at iEntry whose
-** value, or pieces of it, DWARF places in the frame there: xVar(pArg, type,
-** pieces, n) for each; variables that share bytes with another are left
-** out (no way to tell whose value is there).  HS_OK (also without DWARF or
-** when iEntry starts no function) or HS_ENOMEM.  Cost: one walk of the
-** function's DIEs and a location list lookup per variable. */
-int hs_binary_frame_vars(const hs_binary *, uint64_t iEntry, uint64_t pc,
-                         void (*xVar)(void *pArg, int32_t iType, const binpiece *, uint32_t),
-                         void *pArg);
-
 #endif

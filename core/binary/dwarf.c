@@ -607,7 +607,7 @@ typedef struct framevar {
 typedef struct varlist {
   framevar *a;
   uint32_t n, nCap;
-  binpiece *aPiece;
+  hs_binpiece *aPiece;
   uint32_t nPiece, nPieceCap;
 } varlist;
 
@@ -679,7 +679,7 @@ static int add_pieces(varlist *v, const Dwarf_Op *aOp, size_t nOp, uint64_t nSiz
     if (bMem && nPiece) {
       if (v->nPiece == v->nPieceCap) {
         uint32_t nCap = v->nPieceCap ? v->nPieceCap * 2 : 32;
-        binpiece *aNew = realloc(v->aPiece, nCap * sizeof *aNew);
+        hs_binpiece *aNew = realloc(v->aPiece, nCap * sizeof *aNew);
         if (!aNew) {
           *pbNoMem = 1;
           return 0;
@@ -687,7 +687,7 @@ static int add_pieces(varlist *v, const Dwarf_Op *aOp, size_t nOp, uint64_t nSiz
         v->aPiece = aNew;
         v->nPieceCap = nCap;
       }
-      v->aPiece[v->nPiece++] = (binpiece){iVarOff, nPiece, iCfa};
+      v->aPiece[v->nPiece++] = (hs_binpiece){iVarOff, nPiece, iCfa};
     }
     iVarOff += nPiece;
   }
@@ -745,7 +745,7 @@ static int collect_vars(const dwread *r, Dwarf_Die *d, uint64_t pc, varlist *v, 
 static int overlap(const varlist *v, const framevar *x, const framevar *y) {
   for (uint32_t i = 0; i < x->nPiece; i++)
     for (uint32_t j = 0; j < y->nPiece; j++) {
-      const binpiece *p = &v->aPiece[x->iPiece + i], *q = &v->aPiece[y->iPiece + j];
+      const hs_binpiece *p = &v->aPiece[x->iPiece + i], *q = &v->aPiece[y->iPiece + j];
       if (p->iCfaOff < q->iCfaOff + (int64_t)q->nSize && q->iCfaOff < p->iCfaOff + (int64_t)p->nSize)
         return 1;
     }
@@ -759,7 +759,7 @@ static int same_var(const varlist *v, const framevar *x, const framevar *y) {
 }
 
 int hs_binary_frame_vars(const hs_binary *b, uint64_t iEntry, uint64_t pc,
-                         void (*xVar)(void *pArg, int32_t iType, const binpiece *, uint32_t),
+                         void (*xVar)(void *pArg, int32_t iType, const hs_binpiece *, uint32_t),
                          void *pArg) {
   const binint *x = b->pInt;
   const binfunc *f = b->pDwarf && x->aTypeOff ? func_of(b, iEntry) : NULL;

@@ -81,6 +81,9 @@ typedef struct typer {
   uint8_t *aHasPtr;    /* per DWARF type: 0 unknown, 1 no pointers, 2 pointers */
   uint8_t *aFlag;      /* per DWARF type: TF_* */
   int32_t iPoolLocal;  /* the DWARF type sync.poolLocal, -1 if none */
+  mem aGlobMem[2];     /* the dump's data and bss segments */
+  uint64_t *aStatic;   /* (address, type) of static values walked: a hash set */
+  uint64_t nStatic, nStaticCap;
   hs_typing_stats st;
   int rc;
   hs_pagedir dir;      /* address lookups (graph.h); aPage NULL: binary search */
@@ -191,6 +194,54 @@ static uint64_t ptr(const typer *t, const mem *m, uint64_t a) {
 
 static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth);
 
+/* 1 the first time (a, iType) is seen, 0 after (or out of memory). */
+static int static_first(typer *t, uint64_t a, int32_t iType) {
+  uint64_t key = a ^ ((uint64_t)(uint32_t)iType << 40);
+  if (key == 0) key = 1;
+  if (2 * (t->nStatic + 1) > t->nStaticCap) {
+    uint64_t nCap = t->nStaticCap ? 2 * t->nStaticCap : 256;
+    uint64_t *aNew = calloc(nCap, sizeof *aNew);
+    if (!aNew) {
+      t->rc = HS_ENOMEM;
+      return 0;
+    }
+    for (uint64_t i = 0; i < t->nStaticCap; i++) {
+      uint64_t k = t->aStatic[i];
+      if (!k) continue;
+      uint64_t j = (k * 0x9E3779B97F4A7C15ull) & (nCap - 1);
+      while (aNew[j]) j = (j + 1) & (nCap - 1);
+      aNew[j] = k;
+    }
+    free(t->aStatic);
+    t->aStatic = aNew;
+    t->nStaticCap = nCap;
+  }
+  uint64_t j = (key * 0x9E3779B97F4A7C15ull) & (t->nStaticCap - 1);
+  for (; t->aStatic[j]; j = (j + 1) & (t->nStaticCap - 1))
+    if (t->aStatic[j] == key) return 0;
+  t->aStatic[j] = key;
+  t->nStatic++;
+  return 1;
+}
+
+/* A typed pointer into the data or bss segment rather than the heap: the
+** compiler allocates a composite literal that initialises a package
+** variable statically (`var p = &T{...}`: an anonymous symbol no DWARF
+** variable describes), so the value there is walked as the pointer's
+** element type, nCount of them (a slice's static backing array), each
+** (address, type) once. */
+static void walk_static(typer *t, uint64_t a, int32_t iElem, uint64_t nCount, int depth) {
+  if (iElem < 0 || !a || a - t->h->iHeapStart < t->h->iHeapEnd - t->h->iHeapStart) return;
+  uint64_t nElem = t->b->aType[iElem].nSize;
+  for (int s = 0; s < 2; s++) {
+    const mem *m = &t->aGlobMem[s];
+    if (!m->n || a < m->iAddr || a - m->iAddr >= m->n || !nElem) continue;
+    if (!has_ptr(t, iElem, 0) || !static_first(t, a, iElem)) return;
+    for (uint64_t k = 0; k < nCount && a + k * nElem - m->iAddr < m->n; k++)
+      walk(t, iElem, a + k * nElem, m, depth + 1);
+  }
+}
+
 /* The value of an interface: dynamic type rt (a descriptor address), data d. */
 static void offer_iface(typer *t, uint64_t rt, uint64_t d) {
   if (!rt || !d) return;
@@ -221,9 +272,11 @@ static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
     case HS_BT_PTR:
       offer(t, ptr(t, m, a), y->iElem,
             y->iElem >= 0 && (t->aFlag[y->iElem] & TF_REPEAT) ? FORM_REPEAT : FORM_ONE, PRIO_FIELD);
+      walk_static(t, ptr(t, m, a), y->iElem, 1, depth);
       break;
     case HS_BT_SLICE:
       if (word(t, m, a + 2 * P)) offer(t, ptr(t, m, a), y->iElem, FORM_ARRAY, PRIO_FIELD);
+      walk_static(t, ptr(t, m, a), y->iElem, word(t, m, a + 2 * P), depth);
       break;
     case HS_BT_STRING:
       if (word(t, m, a + P)) offer(t, ptr(t, m, a), y->iElem, FORM_STRING, PRIO_FIELD);
@@ -394,7 +447,7 @@ static int has_u64(const uint64_t *a, uint64_t n, uint64_t v) {
 /* One frame variable: its value assembled from the pieces in the frame
 ** (the rest reads as zero: a slice whose cap is in a register is not
 ** followed), pointers only from live slots; then walked like a global. */
-static void walk_frame_var(void *pArg, int32_t iType, const binpiece *aPiece, uint32_t nPiece) {
+static void walk_frame_var(void *pArg, int32_t iType, const hs_binpiece *aPiece, uint32_t nPiece) {
   framewalk *w = pArg;
   typer *t = w->t;
   uint64_t nSize = t->b->aType[iType].nSize, P = t->h->nPtrSize;
@@ -402,7 +455,7 @@ static void walk_frame_var(void *pArg, int32_t iType, const binpiece *aPiece, ui
   memset(w->pBuf, 0, nSize);
   memset(w->aLive, 0, MAX_FRAME_VAR / 8 / 4 + 1);
   for (uint32_t k = 0; k < nPiece; k++) {
-    const binpiece *q = &aPiece[k];
+    const hs_binpiece *q = &aPiece[k];
     uint64_t a = w->iCfa + (uint64_t)q->iCfaOff;
     const uint8_t *p = stack_at(t, w->s, a, q->nSize);
     if (!p) continue;
@@ -536,7 +589,7 @@ static int type_objects(typer *t) {
       offer(t, hs_table_u64(pFin, iObjCol, r), b->aType[iPtr].iElem, FORM_ONE, PRIO_EXACT);
   }
   /* 2. Typed globals, read from the dump's segment copies. */
-  mem aSeg[2] = {{0, NULL, 0, NULL}, {0, NULL, 0, NULL}};
+  mem *aSeg = t->aGlobMem;
   for (int s = 0; s < 2; s++) {
     const hs_heap_seg *g = segment(h, s == 0 ? HS_ROOT_DATA : HS_ROOT_BSS);
     if (g) aSeg[s] = (mem){g->iAddr, h->pBuf + g->iOff, g->n, NULL};
@@ -703,6 +756,7 @@ int hs_binary_name_case(hs_case *c, hs_binary *b) {
   free(t.dir.aPage);
   free(t.aHasPtr);
   free(t.aFlag);
+  free(t.aStatic);
   if (rc != HS_OK) return rc;
   return describe(c, b, "yes", &t);
 }

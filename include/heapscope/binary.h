@@ -161,6 +161,23 @@ int hs_binary_inline_chain(const hs_binary *, uint64_t pc,
 int hs_binary_inline_at(hs_binary *, const char *zFunc, const char *zFile, uint64_t iLine,
                         void (*xFrame)(void *pArg, const char *zFunc), void *pArg);
 
+/* A piece of a frame variable's value that is in the frame at some pc. */
+typedef struct hs_binpiece {
+  uint64_t iVarOff;   /* its offset in the variable's value */
+  uint64_t nSize;     /* bytes */
+  int64_t iCfaOff;    /* where: CFA + iCfaOff */
+} hs_binpiece;
+
+/* The variables in scope at pc of the function holding iEntry whose
+** value, or pieces of it, DWARF places in the frame there: xVar(pArg, type,
+** pieces, n) for each; variables that share bytes with another are left
+** out (no way to tell whose value is there).  HS_OK (also without DWARF or
+** when no function holds iEntry) or HS_ENOMEM.  Cost: one walk of the
+** function's DIEs and a location list lookup per variable. */
+int hs_binary_frame_vars(const hs_binary *, uint64_t iEntry, uint64_t pc,
+                         void (*xVar)(void *pArg, int32_t iType, const hs_binpiece *, uint32_t),
+                         void *pArg);
+
 /* Attach names to a case: check the binary against its heap dump (Go
 ** version, data and bss segments), and when it matches, name roots by
 ** global and field path, type objects (malloc headers, interface words,

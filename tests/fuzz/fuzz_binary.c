@@ -1,6 +1,7 @@
 /*
  * Fuzz target for the binary reader (core/binary/): any bytes opened as a
- * Go executable, then every query the naming pass makes.  A damaged ELF or
+ * Go executable, then every query the naming pass makes (frame variables'
+ * locations included).  A damaged ELF or
  * DWARF must give an error that names the file (or open with less), never
  * a crash, a hang or a read out of bounds.  The corpus seeds are a tiny ELF
  * with a Go build info header and C DWARF, plain and with compressed
@@ -14,6 +15,10 @@
 #include "heapscope/binary.h"
 
 static void count_frame(void *pArg, const char *zFunc) { *(size_t *)pArg += strlen(zFunc); }
+
+static void count_var(void *pArg, int32_t iType, const hs_binpiece *aPiece, uint32_t nPiece) {
+  for (uint32_t k = 0; k < nPiece; k++) *(size_t *)pArg += aPiece[k].nSize + (size_t)iType;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
   static const char zFile[] = "fuzz.elf";
@@ -48,7 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
   /* Addresses the file names, as a dump's type words and PCs would. */
   for (uint64_t a = b->iTypesBase; a < b->iTypesBase + 4096; a += 8)
     nSum += hs_binary_rtype_name(b, a, z, sizeof z);
-  for (uint64_t pc = 0x1000; pc < 0x1400; pc += 16) hs_binary_inline_chain(b, pc, count_frame, &nSum);
+  for (uint64_t pc = 0x1000; pc < 0x1400; pc += 16) {
+    hs_binary_inline_chain(b, pc, count_frame, &nSum);
+    if (hs_binary_frame_vars(b, pc, pc + 4, count_var, &nSum) != HS_OK) abort();
+  }
   (void)nSum;
   hs_binary_free(b);
   return 0;
