@@ -82,6 +82,12 @@ typedef struct typer {
   uint8_t *aFlag;      /* per DWARF type: TF_* */
   int32_t iPoolLocal;  /* the DWARF type sync.poolLocal, -1 if none */
   mem aGlobMem[2];     /* the dump's data and bss segments */
+  struct pend {        /* field offers waiting to be resolved (flush_offers) */
+    uint64_t a, i;
+    int32_t iType;
+    uint8_t form;
+  } aPend[64];
+  uint32_t nPend;
   uint64_t *aStatic;   /* (address, type) of static values walked: a hash set */
   uint64_t nStatic, nStaticCap;
   hs_typing_stats st;
@@ -130,14 +136,19 @@ static void push(typer *t, uint64_t i) {
 }
 
 /* Offer type iType (form, prio) for the value at address a. */
+static void offer_at(typer *t, uint64_t i, uint64_t a, int32_t iType, int form, int prio);
+
 static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
+  if (iType < 0 || (uint32_t)iType >= t->b->nType || t->b->aType[iType].nSize == 0) return;
+  uint64_t i = find(t, a);
+  if (i != UINT64_MAX) offer_at(t, i, a, iType, form, prio);
+}
+
+/* offer() for object i, which holds a. */
+static void offer_at(typer *t, uint64_t i, uint64_t a, int32_t iType, int form, int prio) {
   const hs_binary *b = t->b;
   hs_heap *h = t->h;
-  if (iType < 0 || (uint32_t)iType >= b->nType) return;
   uint64_t nElem = b->aType[iType].nSize;
-  if (nElem == 0) return;
-  uint64_t i = find(t, a);
-  if (i == UINT64_MAX) return;
   uint64_t hdr = obj_hdr(t, i), off = a - h->aAddr[i];
   if (off < hdr) return;
   off -= hdr;
@@ -174,6 +185,50 @@ static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
   t->aForm[i] = (uint8_t)form;
   t->aPrio[i] = (uint8_t)prio;
   push(t, i);
+}
+
+/* Resolve the pending field offers in stages, each prefetching what the
+** next needs (page directory slot, object address, per-object state), so
+** the cache misses of 64 pointers overlap instead of queueing one after
+** another: pointer chasing is what typing costs (tests/bench/typing.sh). */
+static void flush_offers(typer *t) {
+  const hs_heap *h = t->h;
+  const hs_pagedir *d = &t->dir;
+  uint32_t n = t->nPend;
+  t->nPend = 0;
+  if (d->aPage) {
+    for (uint32_t k = 0; k < n; k++) {
+      uint64_t a = t->aPend[k].a;
+      if (a >= d->iBase && ((a - d->iBase) >> d->nShift) < d->nPage)
+        __builtin_prefetch(&d->aPage[(a - d->iBase) >> d->nShift]);
+    }
+    for (uint32_t k = 0; k < n; k++) {
+      uint64_t a = t->aPend[k].a;
+      if (a >= d->iBase && ((a - d->iBase) >> d->nShift) < d->nPage)
+        __builtin_prefetch(&h->aAddr[d->aPage[(a - d->iBase) >> d->nShift]]);
+    }
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    struct pend *p = &t->aPend[k];
+    p->i = find(t, p->a);
+    if (p->i == UINT64_MAX) continue;
+    __builtin_prefetch(&h->aSize[p->i]);
+    __builtin_prefetch(&h->aType[p->i]);
+    __builtin_prefetch(&t->aPrio[p->i]);
+    __builtin_prefetch(&t->aObjType[p->i]);
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    const struct pend *p = &t->aPend[k];
+    if (p->i != UINT64_MAX) offer_at(t, p->i, p->a, p->iType, p->form, PRIO_FIELD);
+  }
+}
+
+/* offer(a, iType, form, PRIO_FIELD), resolved later with others
+** (flush_offers; the drain loops flush before they finish). */
+static void offer_field(typer *t, uint64_t a, int32_t iType, int form) {
+  if (!a || iType < 0 || (uint32_t)iType >= t->b->nType || t->b->aType[iType].nSize == 0) return;
+  if (t->nPend == sizeof t->aPend / sizeof t->aPend[0]) flush_offers(t);
+  t->aPend[t->nPend++] = (struct pend){a, 0, iType, (uint8_t)form};
 }
 
 static uint64_t word(const typer *t, const mem *m, uint64_t a) {
@@ -270,16 +325,16 @@ static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
   uint32_t P = t->h->nPtrSize;
   switch (y->kind) {
     case HS_BT_PTR:
-      offer(t, ptr(t, m, a), y->iElem,
-            y->iElem >= 0 && (t->aFlag[y->iElem] & TF_REPEAT) ? FORM_REPEAT : FORM_ONE, PRIO_FIELD);
+      offer_field(t, ptr(t, m, a), y->iElem,
+                  y->iElem >= 0 && (t->aFlag[y->iElem] & TF_REPEAT) ? FORM_REPEAT : FORM_ONE);
       walk_static(t, ptr(t, m, a), y->iElem, 1, depth);
       break;
     case HS_BT_SLICE:
-      if (word(t, m, a + 2 * P)) offer(t, ptr(t, m, a), y->iElem, FORM_ARRAY, PRIO_FIELD);
+      if (word(t, m, a + 2 * P)) offer_field(t, ptr(t, m, a), y->iElem, FORM_ARRAY);
       walk_static(t, ptr(t, m, a), y->iElem, word(t, m, a + 2 * P), depth);
       break;
     case HS_BT_STRING:
-      if (word(t, m, a + P)) offer(t, ptr(t, m, a), y->iElem, FORM_STRING, PRIO_FIELD);
+      if (word(t, m, a + P)) offer_field(t, ptr(t, m, a), y->iElem, FORM_STRING);
       break;
     case HS_BT_EFACE:
       offer_iface(t, word(t, m, a), ptr(t, m, a + P));
@@ -325,6 +380,22 @@ static void walk_object(typer *t, uint64_t i) {
   uint64_t nRep = t->aForm[i] == FORM_ONE ? 1 : nVal / nElem;
   if (!has_ptr(t, iType, 0)) return;
   for (uint64_t k = 0; k < nRep; k++) walk(t, iType, h->aAddr[i] + hdr + k * nElem, &m, 0);
+}
+
+/* Walk the queued objects (and what they type in turn) until none is
+** left, a few at a time with their first bytes prefetched. */
+static void drain(typer *t) {
+  const hs_heap *h = t->h;
+  while ((t->nQueue || t->nPend) && t->rc == HS_OK) {
+    if (!t->nQueue) {
+      flush_offers(t);
+      continue;
+    }
+    uint64_t aBatch[8], n = 0;
+    while (n < 8 && t->nQueue) aBatch[n++] = t->aQueue[--t->nQueue];
+    for (uint64_t k = 0; k < n; k++) __builtin_prefetch(h->pBuf + h->aContentOff[aBatch[k]]);
+    for (uint64_t k = 0; k < n && t->rc == HS_OK; k++) walk_object(t, aBatch[k]);
+  }
 }
 
 /* The reflect name for (iType, form): runtime descriptor's name when it has
@@ -525,7 +596,7 @@ static int type_frames(typer *t) {
     w.iCfa = hs_table_u64(f, iSp, r) + hs_table_u64(f, iSize, r);
     rc = hs_binary_frame_vars(t->b, hs_table_u64(f, iEntry, r), pc, walk_frame_var, &w);
     if (rc != HS_OK) break;
-    while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+    drain(t);
     if ((r & 1023) == 0 && hs_checkpoint()) break;
   }
 done:
@@ -599,13 +670,13 @@ static int type_objects(typer *t) {
     for (int s = 0; s < 2; s++)
       if (aSeg[s].n && v->iAddr >= aSeg[s].iAddr && v->iAddr - aSeg[s].iAddr < aSeg[s].n)
         walk(t, v->iType, v->iAddr, &aSeg[s], 0);
-    while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+    drain(t);
     if ((g & 1023) == 0 && hs_checkpoint()) break;
   }
   /* 3. Typed stack frames. */
   if (t->rc == HS_OK && type_frames(t) != HS_OK) t->rc = HS_ENOMEM;
   /* 4. Objects typed by their headers but reached from no typed root. */
-  while (t->nQueue && t->rc == HS_OK) walk_object(t, t->aQueue[--t->nQueue]);
+  drain(t);
   for (uint64_t i = 0; i < n; i++)
     if (t->aObjType[i] >= 0) h->aTypeName[i] = type_name_id(t, t->aObjType[i], t->aForm[i], aCache);
   free(aCache);
