@@ -22,8 +22,9 @@
  *   3. Conflicts.  A seed beats a propagated type; between two propagated
  *      types the larger wins (a pointer to a struct's first field offers
  *      the field's type, a pointer to the struct the struct's: the struct
- *      is more specific); between two of one size, the program's chan T or
- *      map[K]V beats the runtime's runtime.hchan or runtime.hmap.  A type
+ *      is more specific); between two of one size, a struct beats the
+ *      type of its first field, and the program's chan T or map[K]V the
+ *      runtime's runtime.hchan or runtime.hmap (more_specific).  A type
  *      never replaces an equal or more specific one, so each object is
  *      walked at most once per strictly larger type -- at most a handful
  *      of times.  Anything we cannot prove stays
@@ -140,6 +141,27 @@ static void push(typer *t, uint64_t i) {
 /* Offer type iType (form, prio) for the value at address a. */
 static void offer_at(typer *t, uint64_t i, uint64_t a, int32_t iType, int form, int prio);
 
+/* Whether type iNew names a value of type iOld's size more specifically:
+** it holds iOld at offset 0 (a struct embedding it first: net.TCPConn and
+** its net.conn), or is the program's chan T / map[K]V where iOld is the
+** runtime's generic header. */
+static int more_specific(const typer *t, int32_t iNew, int32_t iOld) {
+  const hs_binary *b = t->b;
+  if ((t->aFlag[iOld] & TF_GENERIC) && !(t->aFlag[iNew] & TF_GENERIC)) return 1;
+  int32_t k = iNew;
+  for (int depth = 0; depth < 16 && k >= 0; depth++) {
+    const hs_bintype *y = &b->aType[k];
+    if (y->kind == HS_BT_STRUCT && y->nField && b->aField[y->iField].iOff == 0)
+      k = b->aField[y->iField].iType;
+    else if (y->kind == HS_BT_ARRAY && y->nCount)
+      k = y->iElem;
+    else
+      return 0;
+    if (k == iOld) return 1;
+  }
+  return 0;
+}
+
 static void offer(typer *t, uint64_t a, int32_t iType, int form, int prio) {
   if (iType < 0 || (uint32_t)iType >= t->b->nType || t->b->aType[iType].nSize == 0) return;
   uint64_t i = find(t, a);
@@ -178,7 +200,7 @@ static void offer_at(typer *t, uint64_t i, uint64_t a, int32_t iType, int form, 
       return;
     }
     if (old >= 0 && b->aType[old].nSize >= nElem &&
-        !(b->aType[old].nSize == nElem && (t->aFlag[old] & TF_GENERIC) && !(t->aFlag[iType] & TF_GENERIC))) {
+        !(b->aType[old].nSize == nElem && more_specific(t, iType, old))) {
       t->st.nConflict++;
       return;
     }
@@ -489,6 +511,14 @@ typedef struct framewalk {
   uint64_t nMaxVar;    /* bytes: larger variables are skipped */
   uint8_t *pBuf;       /* a variable's value, assembled from its pieces */
   uint8_t *aLive;      /* its live words */
+  /* The variables at one (entry, pc), kept for every frame parked there
+  ** (a server's thousands of goroutines wait in a few places). */
+  int32_t *aVarType;
+  uint32_t *aVarPiece; /* first piece of variable k in aPiece; nVar+1 of them */
+  uint32_t nVar, nVarCap;
+  hs_binpiece *aPiece;
+  uint32_t nPiece, nPieceCap;
+  int rc;
 } framewalk;
 
 enum { MAX_FRAME_VAR = 4096 }; /* bytes of one variable we type from (bounds pBuf) */
@@ -543,6 +573,50 @@ static void walk_frame_var(void *pArg, int32_t iType, const hs_binpiece *aPiece,
   walk(t, iType, 0, &m, 0);
 }
 
+/* hs_binary_frame_vars' callback: keep the variable for the frames of one place. */
+static void keep_frame_var(void *pArg, int32_t iType, const hs_binpiece *aPiece, uint32_t nPiece) {
+  framewalk *w = pArg;
+  if (w->nVar + 2 > w->nVarCap) {
+    uint32_t nCap = w->nVarCap ? 2 * w->nVarCap : 64;
+    int32_t *aType = realloc(w->aVarType, nCap * sizeof *aType);
+    if (aType) w->aVarType = aType;
+    uint32_t *aFirst = aType ? realloc(w->aVarPiece, nCap * sizeof *aFirst) : NULL;
+    if (!aFirst) {
+      w->rc = HS_ENOMEM;
+      return;
+    }
+    w->aVarPiece = aFirst;
+    w->nVarCap = nCap;
+  }
+  if (w->nPiece + nPiece > w->nPieceCap) {
+    uint32_t nCap = 2 * (w->nPiece + nPiece);
+    hs_binpiece *aNew = realloc(w->aPiece, nCap * sizeof *aNew);
+    if (!aNew) {
+      w->rc = HS_ENOMEM;
+      return;
+    }
+    w->aPiece = aNew;
+    w->nPieceCap = nCap;
+  }
+  memcpy(w->aPiece + w->nPiece, aPiece, nPiece * sizeof *aPiece);
+  w->aVarType[w->nVar] = iType;
+  w->aVarPiece[w->nVar] = w->nPiece;
+  w->nPiece += nPiece;
+  w->aVarPiece[++w->nVar] = w->nPiece;
+}
+
+typedef struct framekey {
+  uint64_t iEntry, pc;  /* pc: where the frame's variables are located */
+  uint64_t iRow;        /* heap.frames row */
+} framekey;
+
+static int cmp_framekey(const void *pA, const void *pB) {
+  const framekey *a = pA, *b = pB;
+  if (a->iEntry != b->iEntry) return a->iEntry < b->iEntry ? -1 : 1;
+  if (a->pc != b->pc) return a->pc < b->pc ? -1 : 1;
+  return a->iRow < b->iRow ? -1 : a->iRow > b->iRow;
+}
+
 static int cmp_seg(const void *pA, const void *pB) {
   const hs_heap_seg *a = *(const hs_heap_seg *const *)pA, *b = *(const hs_heap_seg *const *)pB;
   return a->iAddr < b->iAddr ? -1 : a->iAddr > b->iAddr;
@@ -564,7 +638,9 @@ static int cmp_u64(const void *pA, const void *pB) {
 ** do not overlap (cmd/compile liveness.MergeLocals) without saying so in
 ** DWARF, and a merged partner may have no DWARF entry at all: there only
 ** variables of at most 3 words, which are never merged, are used.
-** Cost: per frame one DIE walk and a location lookup per variable in scope. */
+** Cost: per place (entry, pc) frames are parked at, one DIE walk and a
+** location lookup per variable in scope; per frame, the walk of its
+** variables. */
 static int type_frames(typer *t) {
   hs_heap *h = t->h;
   hs_table *f = hs_case_table(t->c, "heap.frames");
@@ -575,13 +651,15 @@ static int type_frames(typer *t) {
       (strcmp(h->zArch, "amd64") != 0 && strcmp(h->zArch, "386") != 0))
     return HS_OK;
   stackmem s = {NULL, 0, NULL, 0};
-  framewalk w = {t, &s, 0, UINT64_MAX, malloc(MAX_FRAME_VAR), malloc(MAX_FRAME_VAR / 8 / 4 + 1)};
+  framewalk w = {.t = t, .s = &s, .nMaxVar = UINT64_MAX, .pBuf = malloc(MAX_FRAME_VAR),
+                 .aLive = malloc(MAX_FRAME_VAR / 8 / 4 + 1)};
   uint64_t nLiveCap = 0;
   int rc = HS_OK;
   s.apSeg = malloc((h->nSeg ? h->nSeg : 1) * sizeof *s.apSeg);
   for (uint64_t r = 0; r < h->nRoot; r++) nLiveCap += h->aRootKind[r] == HS_ROOT_FRAME;
   s.aLive = malloc((nLiveCap ? nLiveCap : 1) * sizeof *s.aLive);
-  if (!s.apSeg || !s.aLive || !w.pBuf || !w.aLive) {
+  framekey *aKey = malloc((f->nRow ? f->nRow : 1) * sizeof *aKey);
+  if (!s.apSeg || !s.aLive || !w.pBuf || !w.aLive || !aKey) {
     rc = HS_ENOMEM;
     goto done;
   }
@@ -592,20 +670,36 @@ static int type_frames(typer *t) {
   qsort(s.apSeg, s.nSeg, sizeof *s.apSeg, cmp_seg);
   qsort(s.aLive, s.nLive, sizeof *s.aLive, cmp_u64);
   if (h->iGoMinor == 0 || h->iGoMinor >= 23) w.nMaxVar = 3 * (uint64_t)h->nPtrSize;
-  for (uint64_t r = 0; r < f->nRow && t->rc == HS_OK; r++) {
+  for (uint64_t r = 0; r < f->nRow; r++) {
     uint64_t pc = hs_table_u64(f, iPc, r);
     if (hs_table_u64(f, iDepth, r) > 0 && pc > 0) pc--;
+    aKey[r] = (framekey){hs_table_u64(f, iEntry, r), pc, r};
+  }
+  qsort(aKey, f->nRow, sizeof *aKey, cmp_framekey);
+  for (uint64_t k = 0; k < f->nRow && t->rc == HS_OK; k++) {
+    if (k == 0 || aKey[k].iEntry != aKey[k - 1].iEntry || aKey[k].pc != aKey[k - 1].pc) {
+      w.nVar = w.nPiece = 0;
+      if (w.aVarPiece) w.aVarPiece[0] = 0;
+      rc = hs_binary_frame_vars(t->b, aKey[k].iEntry, aKey[k].pc, keep_frame_var, &w);
+      if (rc == HS_OK) rc = w.rc;
+      if (rc != HS_OK) break;
+    }
+    uint64_t r = aKey[k].iRow;
     w.iCfa = hs_table_u64(f, iSp, r) + hs_table_u64(f, iSize, r);
-    rc = hs_binary_frame_vars(t->b, hs_table_u64(f, iEntry, r), pc, walk_frame_var, &w);
-    if (rc != HS_OK) break;
+    for (uint32_t v = 0; v < w.nVar; v++)
+      walk_frame_var(&w, w.aVarType[v], w.aPiece + w.aVarPiece[v], w.aVarPiece[v + 1] - w.aVarPiece[v]);
     drain(t);
-    if ((r & 1023) == 0 && hs_checkpoint()) break;
+    if ((k & 1023) == 0 && hs_checkpoint()) break;
   }
 done:
   free(s.apSeg);
   free(s.aLive);
+  free(aKey);
   free(w.pBuf);
   free(w.aLive);
+  free(w.aVarType);
+  free(w.aVarPiece);
+  free(w.aPiece);
   return rc != HS_OK ? rc : t->rc;
 }
 
