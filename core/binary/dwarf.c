@@ -594,10 +594,11 @@ int hs_binary_inline_at(hs_binary *b, const char *zFunc, const char *zFile, uint
 ** per piece of the value (a struct's or slice's parts, in order),
 **   DW_OP_call_frame_cfa | DW_OP_fbreg N | DW_OP_regN | DW_OP_regx R | (absent)
 **   [DW_OP_piece SIZE]
-** with the frame base the CFA.  Only pieces in the frame are kept: Go
-** keeps no register across a call, and the dump has no registers.  A value
-** whose pieces do not add up to its type's size (padding between them)
-** cannot be placed field by field and is skipped. */
+** with the frame base the CFA (DW_AT_frame_base DW_OP_call_frame_cfa,
+** checked).  Only pieces in the frame are kept: Go keeps no register
+** across a call, and the dump has no registers.  A value whose pieces do
+** not add up to its type's size (padding between them) cannot be placed
+** field by field and is skipped. */
 typedef struct framevar {
   int32_t iType;
   uint32_t iPiece, nPiece; /* its pieces in varlist.aPiece */
@@ -605,6 +606,7 @@ typedef struct framevar {
 } framevar;
 
 typedef struct varlist {
+  int bFbCfa;              /* the function's frame base is its CFA (DW_OP_fbreg N = CFA + N) */
   framevar *a;
   uint32_t n, nCap;
   hs_binpiece *aPiece;
@@ -662,6 +664,7 @@ static int add_pieces(varlist *v, const Dwarf_Op *aOp, size_t nOp, uint64_t nSiz
         i++;
       }
     } else if (aOp[i].atom == DW_OP_fbreg) {
+      if (!v->bFbCfa) return 0;
       bMem = 1;
       iCfa = (int64_t)aOp[i++].number;
     } else if ((aOp[i].atom >= DW_OP_reg0 && aOp[i].atom <= DW_OP_reg31) || aOp[i].atom == DW_OP_regx) {
@@ -767,6 +770,10 @@ int hs_binary_frame_vars(const hs_binary *b, uint64_t iEntry, uint64_t pc,
   if (!f || !dwarf_offdie(b->pDwarf, f->iDieOff, &d)) return HS_OK;
   dwread r = {.b = (hs_binary *)b, .dbg = b->pDwarf, .aOff = x->aTypeOff, .nOff = b->nType};
   varlist v = {0};
+  Dwarf_Attribute a;
+  Dwarf_Block blk;
+  v.bFbCfa = dwarf_attr(&d, DW_AT_frame_base, &a) && dwarf_formblock(&a, &blk) == 0 &&
+             blk.length == 1 && blk.data[0] == DW_OP_call_frame_cfa;
   int rc = collect_vars(&r, &d, pc, &v, 0);
   /* Two variables sharing bytes (Go 1.23+ merges the slots of locals whose
   ** lives do not overlap) cannot say whose value is there: both dropped.
