@@ -680,15 +680,9 @@ static int add_pieces(varlist *v, const Dwarf_Op *aOp, size_t nOp, uint64_t nSiz
       return 0;
     if (nPiece > nSize - iVarOff) return 0;
     if (bMem && nPiece) {
-      if (v->nPiece == v->nPieceCap) {
-        uint32_t nCap = v->nPieceCap ? v->nPieceCap * 2 : 32;
-        hs_binpiece *aNew = realloc(v->aPiece, nCap * sizeof *aNew);
-        if (!aNew) {
-          *pbNoMem = 1;
-          return 0;
-        }
-        v->aPiece = aNew;
-        v->nPieceCap = nCap;
+      if (v->nPiece == v->nPieceCap && HS_GROW(v->aPiece, v->nPieceCap, 32)) {
+        *pbNoMem = 1;
+        return 0;
       }
       v->aPiece[v->nPiece++] = (hs_binpiece){iVarOff, nPiece, iCfa};
     }
@@ -725,13 +719,7 @@ static int collect_vars(const dwread *r, Dwarf_Die *d, uint64_t pc, varlist *v, 
       if (k <= 0) continue;
       nOp = (size_t)k;
     }
-    if (v->n == v->nCap) {
-      uint32_t nCap = v->nCap ? v->nCap * 2 : 32;
-      framevar *aNew = realloc(v->a, nCap * sizeof *aNew);
-      if (!aNew) return HS_ENOMEM;
-      v->a = aNew;
-      v->nCap = nCap;
-    }
+    if (v->n == v->nCap && HS_GROW(v->a, v->nCap, 32)) return HS_ENOMEM;
     uint32_t iFirst = v->nPiece;
     int bNoMem;
     if (!add_pieces(v, aOp, nOp, r->b->aType[iType].nSize, &bNoMem)) {

@@ -91,8 +91,7 @@ typedef struct typer {
     uint8_t form;
   } aPend[64];
   uint32_t nPend;
-  uint64_t *aStatic;   /* (address, type) of static values walked: a hash set */
-  uint64_t nStatic, nStaticCap;
+  hs_u64map mStatic;   /* static values walked: (type, segment, offset) keys */
   hs_typing_stats st;
   int rc;
   hs_pagedir dir;      /* address lookups (graph.h); aPage NULL: binary search */
@@ -273,34 +272,14 @@ static uint64_t ptr(const typer *t, const mem *m, uint64_t a) {
 
 static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth);
 
-/* 1 the first time (a, iType) is seen, 0 after (or out of memory). */
-static int static_first(typer *t, uint64_t a, int32_t iType) {
-  uint64_t key = a ^ ((uint64_t)(uint32_t)iType << 40);
-  if (key == 0) key = 1;
-  if (2 * (t->nStatic + 1) > t->nStaticCap) {
-    uint64_t nCap = t->nStaticCap ? 2 * t->nStaticCap : 256;
-    uint64_t *aNew = calloc(nCap, sizeof *aNew);
-    if (!aNew) {
-      t->rc = HS_ENOMEM;
-      return 0;
-    }
-    for (uint64_t i = 0; i < t->nStaticCap; i++) {
-      uint64_t k = t->aStatic[i];
-      if (!k) continue;
-      uint64_t j = (k * 0x9E3779B97F4A7C15ull) & (nCap - 1);
-      while (aNew[j]) j = (j + 1) & (nCap - 1);
-      aNew[j] = k;
-    }
-    free(t->aStatic);
-    t->aStatic = aNew;
-    t->nStaticCap = nCap;
-  }
-  uint64_t j = (key * 0x9E3779B97F4A7C15ull) & (t->nStaticCap - 1);
-  for (; t->aStatic[j]; j = (j + 1) & (t->nStaticCap - 1))
-    if (t->aStatic[j] == key) return 0;
-  t->aStatic[j] = key;
-  t->nStatic++;
-  return 1;
+/* 1 the first time the value at offset off of segment s is seen as iType,
+** 0 after (or out of memory, or past the 4 GiB a key can say). */
+static int static_first(typer *t, int s, uint64_t off, int32_t iType) {
+  int bNew = 0;
+  if (off >> 32) return 0;
+  uint64_t key = (uint64_t)(uint32_t)iType << 33 | (uint64_t)s << 32 | off;
+  if (!hs_u64map_upsert(&t->mStatic, key, &bNew)) t->rc = HS_ENOMEM;
+  return bNew;
 }
 
 /* A typed pointer into the data or bss segment rather than the heap: the
@@ -315,7 +294,7 @@ static void walk_static(typer *t, uint64_t a, int32_t iElem, uint64_t nCount, in
   for (int s = 0; s < 2; s++) {
     const mem *m = &t->aGlobMem[s];
     if (!m->n || a < m->iAddr || a - m->iAddr >= m->n || !nElem) continue;
-    if (!has_ptr(t, iElem, 0) || !static_first(t, a, iElem)) return;
+    if (!has_ptr(t, iElem, 0) || !static_first(t, s, a - m->iAddr, iElem)) return;
     for (uint64_t k = 0; k < nCount && a + k * nElem - m->iAddr < m->n; k++)
       walk(t, iElem, a + k * nElem, m, depth + 1);
   }
@@ -515,9 +494,11 @@ typedef struct framewalk {
   ** (a server's thousands of goroutines wait in a few places). */
   int32_t *aVarType;
   uint32_t *aVarPiece; /* first piece of variable k in aPiece; nVar+1 of them */
-  uint32_t nVar, nVarCap;
+  uint32_t nVar;
+  uint64_t nVarTypeCap, nVarPieceCap;
   hs_binpiece *aPiece;
-  uint32_t nPiece, nPieceCap;
+  uint32_t nPiece;
+  uint64_t nPieceCap;
   int rc;
 } framewalk;
 
@@ -576,27 +557,13 @@ static void walk_frame_var(void *pArg, int32_t iType, const hs_binpiece *aPiece,
 /* hs_binary_frame_vars' callback: keep the variable for the frames of one place. */
 static void keep_frame_var(void *pArg, int32_t iType, const hs_binpiece *aPiece, uint32_t nPiece) {
   framewalk *w = pArg;
-  if (w->nVar + 2 > w->nVarCap) {
-    uint32_t nCap = w->nVarCap ? 2 * w->nVarCap : 64;
-    int32_t *aType = realloc(w->aVarType, nCap * sizeof *aType);
-    if (aType) w->aVarType = aType;
-    uint32_t *aFirst = aType ? realloc(w->aVarPiece, nCap * sizeof *aFirst) : NULL;
-    if (!aFirst) {
-      w->rc = HS_ENOMEM;
-      return;
-    }
-    w->aVarPiece = aFirst;
-    w->nVarCap = nCap;
-  }
-  if (w->nPiece + nPiece > w->nPieceCap) {
-    uint32_t nCap = 2 * (w->nPiece + nPiece);
-    hs_binpiece *aNew = realloc(w->aPiece, nCap * sizeof *aNew);
-    if (!aNew) {
-      w->rc = HS_ENOMEM;
-      return;
-    }
-    w->aPiece = aNew;
-    w->nPieceCap = nCap;
+  int bNoMem = 0;
+  if (w->nVar + 1 > w->nVarTypeCap) bNoMem |= HS_GROW(w->aVarType, w->nVarTypeCap, 64);
+  if (w->nVar + 2 > w->nVarPieceCap) bNoMem |= HS_GROW(w->aVarPiece, w->nVarPieceCap, 64);
+  while (!bNoMem && (uint64_t)w->nPiece + nPiece > w->nPieceCap) bNoMem |= HS_GROW(w->aPiece, w->nPieceCap, 64);
+  if (bNoMem) {
+    w->rc = HS_ENOMEM;
+    return;
   }
   memcpy(w->aPiece + w->nPiece, aPiece, nPiece * sizeof *aPiece);
   w->aVarType[w->nVar] = iType;
@@ -923,7 +890,7 @@ int hs_binary_name_case(hs_case *c, hs_binary *b) {
   free(t.dir.aPage);
   free(t.aHasPtr);
   free(t.aFlag);
-  free(t.aStatic);
+  hs_u64map_free(&t.mStatic);
   if (rc != HS_OK) return rc;
   return describe(c, b, "yes", &t);
 }
