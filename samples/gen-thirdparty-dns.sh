@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # gen-thirdparty-dns.sh — a heap dump of a real third-party Go server library
 # with its own binary, for the typed-share figure of issue 10: builds
-# samples/thirdparty/dnsserver.go (github.com/miekg/dns from Debian's
+# samples/dnsserver/dnsserver.go (github.com/miekg/dns from Debian's
 # golang-github-miekg-dns-dev, in GOPATH mode against /usr/share/gocode) with
 # Go 1.19 and Go 1.23, runs each under light load (its own DNS clients, a few
-# seconds), and replaces samples/thirdparty/dnsserver-go1.NN/ with
+# seconds), and replaces samples/dnsserver/go1.NN/ with
 #   heap.dump.xz       what runtime/debug.WriteHeapDump wrote
 #   dnsserver.bin.xz   the binary that wrote it (-trimpath -buildvcs=false)
 #   facts.json         what the program did (records by type, queries, ...)
@@ -24,7 +24,7 @@ GO123=${GO123:-/usr/lib/go-1.23/bin/go}
 work=$(mktemp -d /tmp/heapscope-dns.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/gopath/src/dnsserver"
-cp "$here/thirdparty/dnsserver.go" "$work/gopath/src/dnsserver/main.go"
+cp "$here/dnsserver/dnsserver.go" "$work/gopath/src/dnsserver/main.go"
 
 for go in "$GO119" "$GO123"; do
     [ -x "$go" ] || { echo "missing: $go" >&2; exit 1; }
@@ -37,7 +37,7 @@ for go in "$GO119" "$GO123"; do
     "$out/dnsserver" -out "$out"
     xz -9 -T1 "$out/heap.dump"
     xz -9 -T1 "$out/dnsserver"
-    dest="$here/thirdparty/dnsserver-$v"
+    dest="$here/dnsserver/$v"
     rm -rf "$dest"
     mkdir -p "$dest"
     cp "$out/heap.dump.xz" "$out/dnsserver.xz" "$out/facts.json" "$dest/"

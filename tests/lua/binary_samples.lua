@@ -176,13 +176,13 @@ for _, v in ipairs({ "go1.19", "go1.23" }) do
 end
 
 -- A real third-party server library (github.com/miekg/dns, Debian's
--- golang-github-miekg-dns-dev) run by samples/thirdparty/dnsserver.go: its
+-- golang-github-miekg-dns-dev) run by samples/dnsserver/dnsserver.go: its
 -- zone's records hang from a composite literal the compiler placed in bss
 -- (`var zoneStore = &store{...}`, no DWARF variable of its own), reached
 -- through main.zoneStore.  Every record the program counted by
 -- reflect type is named so, and the typed share holds there too.
 for _, v in ipairs({ "go1.19", "go1.23" }) do
-  local dir = "samples/thirdparty/dnsserver-" .. v
+  local dir = "samples/dnsserver/" .. v
   if not exists(dir .. "/dnsserver.bin.xz") then
     tap.skip(dir .. ": not committed", 1)
   else
