@@ -202,6 +202,13 @@ int hs_case_load_deferred(hs_case *c) {
       hs_input_free(ap[i]);
       continue;
     }
+    if (ap[i]->zKind) {         /* loaded when the case was made (--binary): not again */
+      if (hs_case_add_input(c, ap[i]) != HS_OK) {
+        hs_input_free(ap[i]);
+        rc = HS_ENOMEM;
+      }
+      continue;
+    }
     if (hs_case_take_input(c, ap[i]) == HS_ENOMEM) rc = HS_ENOMEM;
   }
   free(ap);

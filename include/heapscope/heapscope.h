@@ -343,7 +343,8 @@ int hs_case_take_input(hs_case *, hs_input *);
 /* Once every input of case c is taken: order the held ones into series
 ** (hs_case_mark_series) and load them.  HS_OK or HS_ENOMEM. */
 int hs_case_load_held(hs_case *);
-/* Load the inputs of a case hs_open made with HS_CASE_DEFER, and seal it
+/* Load the inputs of a case hs_open made with HS_CASE_DEFER (but those
+** loaded when it was made: --binary, with their kind set), and seal it
 ** (nothing when it is loaded already).
 ** A case in which nothing could be read as evidence gets an error saying
 ** so.  Returns HS_OK or HS_ENOMEM. */
