@@ -13,12 +13,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/wire.h"
 #include "report/report.h"
 
 /* Where the text report wraps: a terminal's width (80 when it does not
@@ -275,70 +277,134 @@ static void failed_case(const hs_case *c, const char *zWhy, result *pr) {
   pr->bDone = 1;
 }
 
+/* ------------------------------------------------------------ workers
+**
+** With -j N (or --timeout) cases run in worker processes forked from the
+** ready Lua state.  A worker lives for many cases: the parent sends it a
+** case over a socket and reads the result back over a pipe, so the fork,
+** its page faults and the engine's warm-up are paid once per worker, not
+** once per case.  A case whose inputs are already partly loaded (--binary
+** loads the executable into every case) cannot be sent as bytes: it gets a
+** worker of its own that inherits it, as every case once did.
+**
+** A case goes to a worker as wire.c writes it.  A result on the pipe (worker to parent):
+**   u64 n | u64 bRetire | the case map (n bytes of msgpack)
+** bRetire: the worker ends after this case (it is not sent another). */
+
 typedef struct worker {
-  pid_t pid;
-  int fd;                                     /* read end of its pipe */
-  int iCase;
+  pid_t pid;                                  /* 0: the slot has no process */
+  int fd;                                     /* read end of its result pipe */
+  int fdTo;                                   /* its end of the case socket; -1: a
+                                                 worker of one case */
+  int iCase;                                  /* the case it checks; -1: idle */
   char *p;                                    /* what it wrote so far */
   size_t n, nCap;
 } worker;
 
-/* In a forked child: bound it (a runaway case ends by SIGALRM after
-** rTimeout seconds; its data segment may grow by nShare bytes), load case
-** c, run the engine, write the case map to fd, and end without running the
-** parent's exit handlers. */
-static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nShare) {
-  result r = {0};
+#define FRAME_HEAD 16                         /* a result's u64 n and u64 bRetire */
+#define WORKER_CASES 256                      /* cases before a worker is replaced */
+#define WORKER_GROWTH (64u << 20)             /* data growth before it is replaced */
+
+/* Write a result frame to fd; 0 or -1. */
+static int write_frame(int fd, const result *r, int bRetire) {
+  uint64_t aHead[2] = {r->n, (uint64_t)bRetire};
+  return hs_wire_write(fd, aHead, sizeof aHead) || hs_wire_write(fd, r->p, r->n) ? -1 : 0;
+}
+
+/* This process's data segment in bytes (what RLIMIT_DATA bounds). */
+static uint64_t data_bytes(void) {
+  unsigned long nData = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  if (f && fscanf(f, "%*u %*u %*u %*u %*u %lu", &nData) != 1) nData = 0;
+  if (f) fclose(f);
+  return (uint64_t)nData * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* In a forked worker: bound it (its data segment may grow by nShare bytes
+** over what it inherited; a case past rTimeout seconds ends it by
+** SIGALRM), as every worker is. */
+static void worker_bounds(uint64_t nShare) {
   signal(SIGINT, SIG_DFL);
   signal(SIGALRM, SIG_DFL);
   hsL_limits lim = {0, 0};                    /* the whole case is bounded, not only Lua */
   hsL_set_limits(&lim);
-  if (rTimeout > 0) {
-    struct itimerval it = {{0, 0}, {(time_t)rTimeout, (suseconds_t)(fmod(rTimeout, 1) * 1e6)}};
-    setitimer(ITIMER_REAL, &it, NULL);
-  }
   if (nShare) {
-    unsigned long nPages = 0, nData = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f && fscanf(f, "%*u %*u %*u %*u %*u %lu", &nData) == 1) nPages = nData;
-    if (f) fclose(f);
     struct rlimit rl;
-    rl.rlim_cur = rl.rlim_max = (rlim_t)nPages * (rlim_t)sysconf(_SC_PAGESIZE) + nShare;
+    rl.rlim_cur = rl.rlim_max = (rlim_t)(data_bytes() + nShare);
     setrlimit(RLIMIT_DATA, &rl);
   }
-  if (run_inline(L, c, &r, 0) != 0 || !r.p) _exit(3);
-  size_t off = 0;
-  while (off < r.n) {
-    ssize_t k = write(fd, r.p + off, r.n - off);
-    if (k < 0 && errno == EINTR) continue;
-    if (k <= 0) _exit(4);
-    off += (size_t)k;
-  }
-  _exit(0);
 }
 
-/* A worker whose pipe reached EOF: its bytes become the result, or an
-** error case map when it did not end cleanly.  A whole result is taken
-** without waiting for the process to finish exiting (that takes a
-** millisecond or more, with its address space to tear down): returns its
-** pid then, for the caller to reap later; otherwise 0. */
+static void case_timer(double rTimeout) {
+  struct itimerval it = {{0, 0}, {(time_t)rTimeout, (suseconds_t)(fmod(rTimeout, 1) * 1e6)}};
+  if (rTimeout > 0) setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A worker of one case c (inherited, loaded already in part): check it,
+** write its result to fd, and end without running the parent's exit
+** handlers. */
+static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nShare) {
+  result r = {0};
+  worker_bounds(nShare);
+  case_timer(rTimeout);
+  if (run_inline(L, c, &r, 0) != 0 || !r.p) _exit(3);
+  _exit(write_frame(fd, &r, 1) == 0 ? 0 : 4);
+}
+
+/* A long-lived worker: check each case read from fdIn and write its
+** result to fdOut, until fdIn ends.  Each case is freed (and the Lua heap
+** collected) before the next; past WORKER_CASES cases or WORKER_GROWTH
+** bytes of data growth (fragmentation would eat into its share) it says
+** so with its last result and ends, and the parent starts a fresh one. */
+static void serve(lua_State *L, int fdIn, int fdOut, double rTimeout, uint64_t nShare) {
+  worker_bounds(nShare);
+  hs_decoded_held = 0;                        /* its cases' bytes are its own copies */
+  uint64_t nBase = data_bytes(), nGrow = WORKER_GROWTH;
+  if (nShare && nShare / 8 < nGrow) nGrow = nShare / 8;
+  for (int nDone = 1;; nDone++) {
+    int bEnd = 0;
+    hs_case *c = hs_wire_recv_case(fdIn, &bEnd);
+    if (!c) _exit(bEnd ? 0 : 5);
+    result r = {0};
+    case_timer(rTimeout);
+    if (run_inline(L, c, &r, 1) != 0 || !r.p) _exit(3);
+    struct itimerval itOff = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &itOff, NULL);
+    int bRetire = nDone >= WORKER_CASES || data_bytes() > nBase + nGrow;
+    if (write_frame(fdOut, &r, bRetire) != 0) _exit(4);
+    free(r.p);
+    if (bRetire) _exit(0);
+  }
+}
+
+/* A worker whose result is complete or whose pipe ended: the result, or
+** an error case map saying how the worker ended when it did not report.
+** A worker that goes on stays; one that ends is closed and its pid
+** returned for the caller to reap later (exiting takes a millisecond or
+** more, with its address space to tear down); otherwise 0. */
 static pid_t reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t nShare) {
   int status = 0;
   pid_t pidLater = 0;
-  close(w->fd);
+  uint64_t aHead[2] = {0, 1};
+  if (w->n >= FRAME_HEAD) memcpy(aHead, w->p, sizeof aHead);
   msgpack_unpacked u;
   msgpack_unpacked_init(&u);
   size_t off = 0;
-  int bOk = w->p && msgpack_unpack_next(&u, w->p, w->n, &off) == MSGPACK_UNPACK_SUCCESS &&
-            off == w->n;
+  int bOk = w->n >= FRAME_HEAD && w->n - FRAME_HEAD == aHead[0] &&
+            msgpack_unpack_next(&u, w->p + FRAME_HEAD, aHead[0], &off) == MSGPACK_UNPACK_SUCCESS &&
+            off == aHead[0];
   msgpack_unpacked_destroy(&u);
   char zWhy[256], zShare[32];
   zWhy[0] = 0;
   if (bOk) {
-    if (waitpid(w->pid, &status, WNOHANG) == 0) pidLater = w->pid;
+    if (aHead[1] || w->fdTo < 0) {            /* it ends now */
+      if (waitpid(w->pid, &status, WNOHANG) == 0) pidLater = w->pid;
+      w->pid = 0;
+    }
   } else {
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR) {
     }
+    w->pid = 0;
     hs_fmt_bytes(nShare, zShare, sizeof zShare);
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM && rTimeout > 0)
       snprintf(zWhy, sizeof zWhy, "ran longer than the per-case limit (--timeout %gs) and was "
@@ -356,21 +422,34 @@ static pid_t reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t n
       snprintf(zWhy, sizeof zWhy, "wrote a truncated result");
   }
   if (zWhy[0]) {
-    free(w->p);
     failed_case(c, zWhy, pr);
   } else {
-    pr->p = w->p;
-    pr->n = w->n;
+    pr->p = malloc(aHead[0] ? aHead[0] : 1);
+    if (pr->p) memcpy(pr->p, w->p + FRAME_HEAD, aHead[0]);
+    pr->n = pr->p ? aHead[0] : 0;
     pr->bDone = 1;
   }
-  w->p = NULL;
-  w->pid = 0;
+  w->n = 0;
+  w->iCase = -1;
+  if (!w->pid) {
+    close(w->fd);
+    if (w->fdTo >= 0) close(w->fdTo);
+    free(w->p);
+    w->p = NULL;
+    w->nCap = 0;
+  }
   return pidLater;
 }
 
-/* Read what is available from a worker; returns 1 at EOF. */
+/* Read what is available from a worker; returns 1 once its result is
+** complete or its pipe ended. */
 static int drain(worker *w) {
   for (;;) {
+    if (w->n >= FRAME_HEAD) {
+      uint64_t nBody;
+      memcpy(&nBody, w->p, sizeof nBody);
+      if (w->n - FRAME_HEAD >= nBody) return 1;
+    }
     if (w->n == w->nCap) {
       size_t nCap = w->nCap ? 2 * w->nCap : 65536;
       char *pNew = realloc(w->p, nCap);
@@ -474,7 +553,20 @@ static void write_ready(batch *b) {
   }
 }
 
-/* Wait until at least one worker ends; collect what ended. */
+/* End the process in slot w (bKill: kill it first) and free the slot. */
+static void stop_worker(worker *w, int bKill) {
+  if (bKill) kill(w->pid, SIGKILL);
+  while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+  close(w->fd);
+  if (w->fdTo >= 0) close(w->fdTo);
+  free(w->p);
+  w->p = NULL;
+  w->n = w->nCap = 0;
+  w->pid = 0;
+}
+
+/* Wait until at least one worker reports or ends; collect what came in. */
 static void wait_some(batch *b) {
   struct pollfd aPoll[b->nJobs];
   int nPoll = 0;
@@ -484,7 +576,12 @@ static void wait_some(batch *b) {
   for (int k = 0; k < b->nJobs; k++) {
     worker *w = &b->aW[k];
     if (!w->pid || !drain(w)) continue;
-    pid_t pid = reap(w, b->apCase[w->iCase], &b->aRes[w->iCase], b->rTimeout, b->nShare);
+    if (w->iCase < 0) {                       /* an idle worker ended: no case lost */
+      stop_worker(w, 0);
+      continue;
+    }
+    int iCase = w->iCase;
+    pid_t pid = reap(w, b->apCase[iCase], &b->aRes[iCase], b->rTimeout, b->nShare);
     if (pid && b->nLater == b->nLaterCap) {
       int nCap = b->nLaterCap ? 2 * b->nLaterCap : 16;
       pid_t *a = realloc(b->aLater, nCap * sizeof *a);
@@ -494,21 +591,24 @@ static void wait_some(batch *b) {
       b->aLater[b->nLater++] = pid;
     else if (pid)
       waitpid(pid, NULL, 0);
-    hs_case_free(b->apCase[w->iCase]);
-    b->apCase[w->iCase] = NULL;
+    hs_case_free(b->apCase[iCase]);
+    b->apCase[iCase] = NULL;
     b->nRunning--;
   }
   reap_later(b, 0);
   write_ready(b);
 }
 
-/* Start a worker on case i; 0, or -1 when no process could be made. */
-static int start(batch *b, int i, hs_case *c) {
-  int fds[2];
-  worker *w = NULL;
-  for (int k = 0; k < b->nJobs; k++)
-    if (!b->aW[k].pid) w = &b->aW[k];
+/* Fork a worker into slot w: a long-lived one (c NULL) or one for case c
+** alone.  0, or -1 when no process could be made. */
+static int fork_worker(batch *b, worker *w, hs_case *c) {
+  int fds[2], sv[2] = {-1, -1};
   if (pipe(fds) != 0) return -1;
+  if (!c && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return -1;
+  }
   fflush(stdout);
   fflush(stderr);
   if (b->out != stdout) fflush(b->out);
@@ -516,17 +616,55 @@ static int start(batch *b, int i, hs_case *c) {
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
+    if (!c) close(sv[0]), close(sv[1]);
     return -1;
   }
   if (pid == 0) {
     close(fds[0]);
-    child(b->L, c, fds[1], b->rTimeout, b->nShare);
+    for (int k = 0; k < b->nJobs; k++)        /* the other workers' ends are theirs */
+      if (b->aW[k].pid) {
+        close(b->aW[k].fd);
+        if (b->aW[k].fdTo >= 0) close(b->aW[k].fdTo);
+      }
+    if (c) child(b->L, c, fds[1], b->rTimeout, b->nShare);
+    close(sv[0]);
+    serve(b->L, sv[1], fds[1], b->rTimeout, b->nShare);
   }
   close(fds[1]);
+  if (!c) close(sv[1]);
   fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   memset(w, 0, sizeof *w);
   w->pid = pid;
   w->fd = fds[0];
+  w->fdTo = c ? -1 : sv[0];
+  w->iCase = -1;
+  return 0;
+}
+
+/* Hand case i to an idle worker, starting one when none is idle; 0, or -1
+** when no process could be made or take the case. */
+static int start(batch *b, int i, hs_case *c) {
+  worker *w = NULL;
+  /* A case with inputs loaded already (--binary's executable) cannot go
+  ** as bytes: a worker of its own inherits it. */
+  int bOwn = c->nTable || c->pHeap || c->pBinary;
+  for (int k = 0; k < b->nJobs && !bOwn && !w; k++)
+    if (b->aW[k].pid && b->aW[k].iCase < 0 && b->aW[k].fdTo >= 0) w = &b->aW[k];
+  if (!w) {
+    for (int k = 0; k < b->nJobs && !w; k++)
+      if (!b->aW[k].pid) w = &b->aW[k];
+    if (!w) {                                 /* every slot idle but of the wrong kind */
+      for (int k = 0; k < b->nJobs && !w; k++)
+        if (b->aW[k].iCase < 0) w = &b->aW[k];
+      if (!w) return -1;
+      stop_worker(w, 1);
+    }
+    if (fork_worker(b, w, bOwn ? c : NULL) != 0) return -1;
+  }
+  if (!bOwn && hs_wire_send_case(w->fdTo, c) != 0) {  /* it died: the next try starts another */
+    stop_worker(w, 1);
+    return -1;
+  }
   w->iCase = i;
   b->nRunning++;
   /* The worker has its own copy: keep only what failed_case names. */
@@ -670,12 +808,7 @@ done:
   reap_later(&b, 1);
   free(b.aLater);
   for (int k = 0; b.aW && k < b.nJobs; k++)
-    if (b.aW[k].pid) {
-      kill(b.aW[k].pid, SIGKILL);
-      waitpid(b.aW[k].pid, NULL, 0);
-      close(b.aW[k].fd);
-      free(b.aW[k].p);
-    }
+    if (b.aW[k].pid) stop_worker(&b.aW[k], 1);
   if (b.out != stdout && fclose(b.out) != 0 && status != 2) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
     status = 2;

@@ -158,12 +158,24 @@ ok(rc == 2 and "-j" in err, "-j 0 is a usage error", err)
 # A worker killed mid-case: that case is an error, the others are reported.
 plug = os.path.join(tmp, "plugins")
 os.makedirs(plug)
-with open(os.path.join(plug, "spin.lua"), "w") as f:
-    f.write('return { id = "spin", summary = "test: spins on one case", run = function(case, emit)\n'
-            '  if case.name:find("03%-") then while true do end end\n'
-            '  emit{ severity = "info", title = "spun" } end }\n')
-p = subprocess.Popen([HS, "check", "--format", "json", "-j", "2", "--rules", plug, "--detector", "spin",
-                      "--budget", "1e14", root], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+
+
+def plugin(name, summary, body, title):
+    """A detector NAME in plug that runs the Lua BODY on each case, then emits TITLE."""
+    with open(os.path.join(plug, name + ".lua"), "w") as f:
+        f.write('return { id = "%s", summary = "test: %s", run = function(case, emit)\n  %s\n'
+                '  emit{ severity = "info", title = "%s" } end }\n' % (name, summary, body, title))
+
+
+def check_j2(detector):
+    """check -j 2 with DETECTOR over root, running (json on its stdout)."""
+    return subprocess.Popen([HS, "check", "--format", "json", "-j", "2", "--rules", plug, "--detector",
+                             detector, "--budget", "1e14", root], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=ENV)
+
+
+plugin("spin", "spins on one case", 'if case.name:find("03%-") then while true do end end', "spun")
+p = check_j2("spin")
 victim = None
 for _ in range(100):
     time.sleep(0.1)
@@ -194,6 +206,34 @@ try:
 except (subprocess.TimeoutExpired, ValueError) as e:
     p.kill()
     ok(False, "a worker killed mid-case", str(e))
+
+# Workers are long-lived: -j 2 over the directory's cases (each made slow
+# by a plugin's loop) forks two processes that check case after case, not
+# one per case.  Cases whose inputs are partly loaded before a worker gets
+# them (--binary loads the executable into every case) go to a worker of
+# their own and give -j 1's bytes too.
+plugin("slow", "a slow detector", "local x = 0 for i = 1, 2e7 do x = x + i end", "slow")
+p = check_j2("slow")
+pids = set()
+while p.poll() is None:
+    try:
+        pids.update(open("/proc/%d/task/%d/children" % (p.pid, p.pid)).read().split())
+    except OSError:
+        pass
+    time.sleep(0.02)
+out, err = p.communicate()
+cases = json.loads(out)["cases"]
+slow = [c for c in cases if c["findings"] and c["findings"][0]["title"] == "slow"]
+ok(len(cases) == NCASE and len(slow) >= k and 1 <= len(pids) <= 2,
+   "-j 2: two long-lived workers check all %d cases between them (worker processes seen: %d)"
+   % (len(slow), len(pids)), err.decode())
+binary = "samples/go1.23/leaky/leaky.bin.xz"
+if os.path.exists(binary):
+    outs = [run("check", "--format", "jsonl", "-j", j, "--binary", binary, *ARGS) for j in ("1", "2")]
+    ok(outs[0][1] == outs[1][1] and outs[0][0] == outs[1][0] == 2 and outs[0][1].count(b"\n") == NCASE,
+       "--binary: -j 1 and -j 2 print the same bytes (each case its own worker)", outs[1][2])
+else:
+    ok(True, "# SKIP no committed sample binary (%s)" % binary)
 
 # Case discovery: every directory holding evidence is a case, found
 # recursively; a directory's own files are one case and each subdirectory
@@ -269,10 +309,9 @@ ok(rc == 0 and [m["name"] for m in maps] == [lone] and not maps[0]["errors"] and
 # Runaway cases: past the per-case --timeout, or past its share of the
 # run's --max-total (divided among the workers), a case is an error of its
 # own and every other case is reported.
-with open(os.path.join(plug, "hog.lua"), "w") as f:
-    f.write('return { id = "hog", summary = "test: eats memory on one case", run = function(case, emit)\n'
-            '  if case.name:find("03%-") then local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end\n'
-            '  emit{ severity = "info", title = "fed" } end }\n')
+plugin("hog", "eats memory on one case",
+       'if case.name:find("03%-") then local t = {} for i = 1, 1e8 do t[i] = ("x"):rep(100) .. i end end',
+       "fed")
 for jobs, limit, det, title, says in (("2", ["--timeout", "3"], "spin", "spun", "--timeout 3s"),
                                       ("1", ["--timeout", "3"], "spin", "spun", "--timeout 3s"),
                                       ("2", ["--max-total", "300M"], "hog", "fed", "share of the run's memory")):
