@@ -320,19 +320,26 @@ static uint64_t data_bytes(void) {
   return (uint64_t)nData * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* In a forked worker: bound it (its data segment may grow by nShare bytes
-** over what it inherited; a case past rTimeout seconds ends it by
-** SIGALRM), as every worker is. */
-static void worker_bounds(uint64_t nShare) {
+/* In a forked worker: no Lua limits of its own (the whole case is bounded,
+** not only Lua) and the signals' default actions. */
+static void worker_bounds(void) {
   signal(SIGINT, SIG_DFL);
   signal(SIGALRM, SIG_DFL);
-  hsL_limits lim = {0, 0};                    /* the whole case is bounded, not only Lua */
+  hsL_limits lim = {0, 0};
   hsL_set_limits(&lim);
-  if (nShare) {
-    struct rlimit rl;
-    rl.rlim_cur = rl.rlim_max = (rlim_t)(data_bytes() + nShare);
-    setrlimit(RLIMIT_DATA, &rl);
-  }
+}
+
+/* Before a case, with its inputs in memory: let the data segment grow by
+** nShare bytes past what it holds now; after it (bLift), no limit while the
+** next case's inputs arrive (the parent admitted them; a mapped file's
+** bytes, which a forked worker shared, are a copy here).  Only the soft
+** limit moves.  Nothing without a share. */
+static void case_share(uint64_t nShare, int bLift) {
+  struct rlimit rl;
+  if (!nShare || getrlimit(RLIMIT_DATA, &rl) != 0) return;
+  rl.rlim_cur = bLift ? rl.rlim_max : (rlim_t)(data_bytes() + nShare);
+  if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max) rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_DATA, &rl);
 }
 
 static void case_timer(double rTimeout) {
@@ -345,7 +352,8 @@ static void case_timer(double rTimeout) {
 ** handlers. */
 static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nShare) {
   result r = {0};
-  worker_bounds(nShare);
+  worker_bounds();
+  case_share(nShare, 0);
   case_timer(rTimeout);
   if (run_inline(L, c, &r, 0) != 0 || !r.p) _exit(3);
   _exit(write_frame(fd, &r, 1) == 0 ? 0 : 4);
@@ -353,11 +361,13 @@ static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nS
 
 /* A long-lived worker: check each case read from fdIn and write its
 ** result to fdOut, until fdIn ends.  Each case is freed (and the Lua heap
-** collected) before the next; past WORKER_CASES cases or WORKER_GROWTH
-** bytes of data growth (fragmentation would eat into its share) it says
-** so with its last result and ends, and the parent starts a fresh one. */
+** collected) before the next, and each case gets its share of the run's
+** memory on top of what the worker holds with the case's inputs in; past
+** WORKER_CASES cases or WORKER_GROWTH bytes of data growth (what
+** fragmentation holds on to, which no share counts) it says so with its
+** last result and ends, and the parent starts a fresh one. */
 static void serve(lua_State *L, int fdIn, int fdOut, double rTimeout, uint64_t nShare) {
-  worker_bounds(nShare);
+  worker_bounds();
   hs_decoded_held = 0;                        /* its cases' bytes are its own copies */
   uint64_t nBase = data_bytes(), nGrow = WORKER_GROWTH;
   if (nShare && nShare / 8 < nGrow) nGrow = nShare / 8;
@@ -366,10 +376,12 @@ static void serve(lua_State *L, int fdIn, int fdOut, double rTimeout, uint64_t n
     hs_case *c = hs_wire_recv_case(fdIn, &bEnd);
     if (!c) _exit(bEnd ? 0 : 5);
     result r = {0};
+    case_share(nShare, 0);
     case_timer(rTimeout);
     if (run_inline(L, c, &r, 1) != 0 || !r.p) _exit(3);
     struct itimerval itOff = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &itOff, NULL);
+    case_share(nShare, 1);
     int bRetire = nDone >= WORKER_CASES || data_bytes() > nBase + nGrow;
     if (write_frame(fdOut, &r, bRetire) != 0) _exit(4);
     free(r.p);
