@@ -39,6 +39,8 @@ rc, out, err = run("--help")
 ok(rc == 0 and "Usage:" in out and "-e CODE" in out and "info INPUT" in out and "heapdump" in out and "gctrace" in out,
    "--help teaches the verbs", out + err)
 ok("] diff BASE TARGET" in out, "--help lists diff", out)
+long = [l for l in out.splitlines() if len(l) > 80]
+ok(not long, "--help fits an 80-column terminal", "\n".join(long))
 ok("] report " in out and "html" in out, "--help lists report and the html format", out)
 rc, out, _ = run("--version")
 ok(rc == 0 and out.startswith("heapscope "), "--version", out)
