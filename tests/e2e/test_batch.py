@@ -16,24 +16,11 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, "tests/lib")
+from tap import HS, done, ok, skip  # noqa: E402
 BASIC = "tests/plugins/basic"
 FIX = "tests/fixtures"
 CORPUS = "tests/fuzz/corpus"
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 ENV = dict(os.environ, XDG_CONFIG_HOME=tempfile.mkdtemp(prefix="hs-batch-cfg-"))
 ENV.pop("HEAPSCOPE_PATH", None)
@@ -113,8 +100,8 @@ if shutil.which("xmllint"):
                        capture_output=True)
     ok(p.returncode == 0, "junit: valid against the JUnit schema (xmllint)", p.stderr.decode())
 else:
-    print("ok %d # SKIP xmllint is not installed (scripts/setup installs libxml2-utils)" % (n + 1))
-    n += 1
+    skip("junit: valid against the JUnit schema (xmllint)",
+         "xmllint is not installed (scripts/setup installs libxml2-utils)")
 top = ET.fromstring(out)
 suites = top.findall("testsuite")
 want_fail = sum(1 for c in doc["cases"] for f in c["findings"] if f["severity"] in ("warning", "error"))
@@ -381,8 +368,8 @@ if msgpack is not None and m:
        and got == sorted(json.dumps(json.loads(l), separators=(",", ":"), ensure_ascii=False) for l in want),
        "README's GNU parallel command: the shards' msgpack streams concatenate into one run's", str(outs)[:300])
 else:
-    print("ok %d # SKIP python3-msgpack is not installed (scripts/setup installs it)" % (n + 1))
-    n += 1
+    skip("README's GNU parallel command: the shards' msgpack streams concatenate into one run's",
+         "python3-msgpack is not installed (scripts/setup installs it)")
 
 # An archive of cases: top-level directories are cases, a corrupt member is
 # its case's error naming the member, the others are reported.
@@ -405,5 +392,4 @@ ok(rc == 2 and names == ["good", "good2", "bad"] and bad and any("bad/heap.dump"
    json.dumps(doc)[:2000])
 
 shutil.rmtree(tmp)
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -11,27 +11,14 @@ import sys
 import tempfile
 import time
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, "tests/lib")
+from tap import HS, done, ok  # noqa: E402
 BASIC, BROKEN, OVERRIDE = ("tests/plugins/" + d for d in ("basic", "broken", "override"))
 GC = "tests/fuzz/corpus/gctrace/go1.21.log"
 STOCK = ["alloc-hotspot", "dominant-retainer", "finalizer-cycle", "gc-pause", "gc-thrash",
          "goroutine-leak", "heap-growth", "http-body-leak", "pool-misuse", "rss-gap",
          "slice-retention"]
 SEV = {"info": 1, "warning": 2, "error": 3}
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 # Plugins from the user's own config directory must not leak into the tests.
 ENV = dict(os.environ)
@@ -230,5 +217,4 @@ ok("check" in out and "--fail-on" in out and "detectors" in out, "--help describ
 
 shutil.rmtree(tmp)
 shutil.rmtree(hp)
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -13,22 +13,9 @@ import subprocess
 import sys
 import tempfile
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, "tests/lib")
+from tap import HS, done, ok  # noqa: E402
 MINE = ["goroutine-leak", "heap-growth", "gc-thrash", "gc-pause", "rss-gap", "alloc-hotspot"]
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
-
 
 ENV = dict(os.environ)
 ENV["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="hs-check-rt-")
@@ -97,5 +84,4 @@ for d in CONTROLS:
         bad = [f["title"] for f in fs if f["severity"] in ("warning", "error")]
         ok(rc == 0 and not bad, "%s, pack %s: nothing at warning or above, exit 0" % (d, pack), bad or err)
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

@@ -9,20 +9,8 @@ import sys
 import tarfile
 import tempfile
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:30]:
-            print("#   " + line)
-    sys.stdout.flush()
+sys.path.insert(0, "tests/lib")
+from tap import HS, done, ok, skip  # noqa: E402
 
 
 def run(*args, stdin=None, env=None):
@@ -181,7 +169,6 @@ if os.path.isdir("samples/go1.23/leaky"):
     rc, out, err = run("info", "samples/go1.23/leaky")
     ok(rc == 0 and "case samples/go1.23/leaky" in out, "the bundled sample loads", out + err)
 else:
-    print("ok %d # SKIP samples not present" % (n + 1)); n += 1
+    skip("the bundled sample loads", "samples not present")
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()

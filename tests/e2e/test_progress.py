@@ -9,21 +9,9 @@ import select
 import subprocess
 import sys
 
-HS = os.environ.get("HEAPSCOPE", "build/release/heapscope")
+sys.path.insert(0, "tests/lib")
+from tap import HS, done, ok  # noqa: E402
 DUMP = "samples/go1.23/leaky/heap.dump.xz"
-n = 0
-failed = 0
-
-
-def ok(cond, name, extra=""):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + " %d - %s" % (n, name))
-    if not cond:
-        failed += 1
-        for line in str(extra).splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def on_pty(args):
@@ -72,5 +60,4 @@ env = dict(os.environ, HEAPSCOPE_PROGRESS_AFTER="0")
 p = subprocess.run([HS] + q, capture_output=True, env=env, timeout=120)
 ok(p.returncode == 0 and p.stderr == b"", "stderr not a terminal: nothing on it", p.stderr[-300:])
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()
