@@ -9,19 +9,20 @@ LIBS="-lluajit-5.1 -larchive -ljson-c -lmsgpackc -lreadline -lxxhash -lz -ldw -l
 
 # realheap_dump RECORDS: sets DUMP (and SIZE) to the realheap program's dump
 # of RECORDS records in $BENCH_DIR (default ${TMPDIR:-/tmp}/heapscope-bench),
-# building the program with Go 1.23 ($GO123) and writing the dump if it is
-# not there yet; removed at exit (with its index) unless KEEP=1.  The dump
+# building the program ($DIR/realheap, the binary typing.sh names things
+# with) with Go 1.23 ($GO123) and writing the dump if either is not there
+# yet; the dump is removed at exit (with its index) unless KEEP=1.  The dump
 # is read once so figures see it warm.
 realheap_dump() {
   DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/heapscope-bench}
   mkdir -p "$DIR"
   DUMP="$DIR/realheap-$1.dump"
   [ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
-  if [ ! -f "$DUMP" ]; then
+  if [ ! -f "$DUMP" ] || [ ! -x "$DIR/realheap" ]; then
     (cd tests/bench/realheap &&
        GOTOOLCHAIN=local GOFLAGS=-trimpath "${GO123:-/usr/lib/go-1.23/bin/go}" build -o "$DIR/realheap" .)
-    "$DIR/realheap" -records "$1" -out "$DUMP"
   fi
+  [ -f "$DUMP" ] || "$DIR/realheap" -records "$1" -out "$DUMP"
   SIZE=$(stat -c %s "$DUMP")
   cat "$DUMP" > /dev/null
 }

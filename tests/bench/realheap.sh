@@ -21,23 +21,10 @@
 set -eu
 cd "$(dirname "$0")/../.."
 REC=${1:-700000}
-B=${B:-build/release}
-HS=${HEAPSCOPE:-$B/heapscope}
-GO=${GO123:-/usr/lib/go-1.23/bin/go}
-DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/heapscope-bench}
-mkdir -p "$DIR"
-DUMP="$DIR/realheap-$REC.dump"
-[ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
-
 . tests/bench/libs.sh
+realheap_dump "$REC"
 cc -O2 -D_GNU_SOURCE -Iinclude -Icore -Itests -o "$DIR/heapload" tests/bench/heapload.c core/formats/dumpscan.c \
   "$B/core/libheapscope.a" $LIBS
-if [ ! -f "$DUMP" ]; then
-  (cd tests/bench/realheap && GOTOOLCHAIN=local GOFLAGS=-trimpath "$GO" build -o "$DIR/realheap" .)
-  "$DIR/realheap" -records "$REC" -out "$DUMP"
-fi
-SIZE=$(stat -c %s "$DUMP")
-cat "$DUMP" > /dev/null
 
 # fig LABEL CMD...: wall seconds, CPU seconds (user + sys), peak RSS
 fig() {

@@ -18,18 +18,9 @@
 set -eu
 cd "$(dirname "$0")/../.."
 REC=${1:-850000}
-B=${B:-build/release}
-HS=${HEAPSCOPE:-$B/heapscope}
-GO=${GO123:-/usr/lib/go-1.23/bin/go}
-DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/heapscope-bench}
-mkdir -p "$DIR"
-DUMP="$DIR/realheap-$REC.dump"
-BIN="$DIR/realheap"
-[ -n "${KEEP:-}" ] || trap 'rm -f "$DUMP" "$DUMP.hsidx"' EXIT
-(cd tests/bench/realheap && GOTOOLCHAIN=local GOFLAGS=-trimpath "$GO" build -o "$BIN" .)
-[ -f "$DUMP" ] || "$BIN" -records "$REC" -out "$DUMP"
-SIZE=$(stat -c %s "$DUMP")
-cat "$DUMP" > /dev/null
+. tests/bench/libs.sh
+realheap_dump "$REC"
+BIN="$DIR/realheap"      # the program that wrote the dump (realheap_dump built it)
 
 # fig LABEL CMD...: wall seconds, CPU seconds, peak RSS; CPU seconds in $cpu
 fig() {
