@@ -51,18 +51,7 @@ void hs_graph_free(hs_graph *g) {
 
 uint32_t hs_graph_find(const uint64_t *aAddr, const uint64_t *aSize, uint32_t n,
                        uint64_t p) {
-  /* The last object whose address is <= p, then check that p is inside it. */
-  uint32_t lo = 0, hi = n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (aAddr[mid] <= p)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  if (lo == 0) return HS_NONE;
-  lo--;
-  return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
+  return hs_find_between(aAddr, aSize, 0, n, p);
 }
 
 /* Reverse CSR by counting sort over the forward edges; sources in each row

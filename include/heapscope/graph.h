@@ -167,14 +167,13 @@ typedef struct hs_pagedir {
   uint32_t *aPage;    /* nPage+1: objects starting before each page */
 } hs_pagedir;
 int hs_pagedir_init(hs_pagedir *d, const uint64_t *aAddr, const uint64_t *aSize, uint32_t n);
-/* The object containing p, or HS_NONE. */
-static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAddr,
-                                       const uint64_t *aSize, uint64_t p) {
-  if (p < d->iBase) return HS_NONE;
-  uint64_t k = (p - d->iBase) >> d->nShift;
-  if (k >= d->nPage) return HS_NONE;
-  /* objects starting at or before p: all before page k, plus some in it */
-  uint32_t lo = d->aPage[k], hi = d->aPage[k + 1];
+/* The object containing p, or HS_NONE, when every object before lo starts
+** at or before p and every object from hi on starts after it: the last
+** object of [lo, hi) whose address is <= p (or the one before lo), then
+** whether p is inside it.  hs_graph_find and hs_pagedir_find narrow the
+** range and call this. */
+static inline uint32_t hs_find_between(const uint64_t *aAddr, const uint64_t *aSize,
+                                       uint32_t lo, uint32_t hi, uint64_t p) {
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     if (aAddr[mid] <= p)
@@ -185,6 +184,16 @@ static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAdd
   if (lo == 0) return HS_NONE;
   lo--;
   return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
+}
+
+/* The object containing p, or HS_NONE. */
+static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAddr,
+                                       const uint64_t *aSize, uint64_t p) {
+  if (p < d->iBase) return HS_NONE;
+  uint64_t k = (p - d->iBase) >> d->nShift;
+  if (k >= d->nPage) return HS_NONE;
+  /* objects starting at or before p: all before page k, plus some in it */
+  return hs_find_between(aAddr, aSize, d->aPage[k], d->aPage[k + 1], p);
 }
 
 uint32_t hs_graph_find(const uint64_t *aAddr, const uint64_t *aSize, uint32_t n,
