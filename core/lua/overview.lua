@@ -143,14 +143,20 @@ function M.overview(c, short)
         kinds[#kinds + 1] = i.kind
       end
     end
-    out[#out + 1] = ("case %s: %d inputs (%s)%s"):format(x.name, #x.inputs,
-      table.concat(kinds, ", "), #x.errors > 0 and (", %d errors"):format(#x.errors) or "")
-    local before = #out
-    heap_lines(x, out, short)
-    goroutine_lines(x, out, short)
-    gc_lines(x, out)
-    memory_lines(x, out)
-    if #out == before then out[#out + 1] = "  (no evidence heapscope recognised)" end
+    if #kinds == 0 and #x.errors == 0 then
+      -- the record of an argument's files that are not evidence: one line
+      out[#out + 1] = ("case %s: %d file%s, none read (info says why)")
+        :format(x.name, #x.inputs, #x.inputs == 1 and "" or "s")
+    else
+      out[#out + 1] = ("case %s: %d inputs (%s)%s"):format(x.name, #x.inputs,
+        table.concat(kinds, ", "), #x.errors > 0 and (", %d errors"):format(#x.errors) or "")
+      local before = #out
+      heap_lines(x, out, short)
+      goroutine_lines(x, out, short)
+      gc_lines(x, out)
+      memory_lines(x, out)
+      if #out == before then out[#out + 1] = "  (no evidence heapscope recognised)" end
+    end
     if not short then out[#out + 1] = "" end
   end
   if #list == 0 then out[1] = "no case loaded: hs.load(path) loads one" end

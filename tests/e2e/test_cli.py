@@ -171,4 +171,14 @@ if os.path.isdir("samples/go1.23/leaky"):
 else:
     skip("the bundled sample loads", "samples not present")
 
+# A directory's files that are not evidence (facts.json, pprof's text output)
+# are a record of their own: overview() gives it one line, not a case's
+# headings over nothing.
+if os.path.isdir("samples/go1.23/leaky/pprof-top"):
+    rc, out, err = run("-e", "return overview()", "samples/go1.23/leaky")
+    rec = [l for l in out.splitlines() if "(not evidence)" in l]
+    ok(rc == 0 and len(rec) == 1 and "none read (info says why)" in rec[0]
+       and "no evidence heapscope recognised" not in out,
+       "overview(): the record of files that are not evidence is one line", out[-1500:] + err)
+
 done()
