@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "cli/cli.h"
 #include "cli/wire.h"
@@ -499,13 +500,6 @@ static void progress_line(int nDone, int nCase, int bAll, uint64_t nBytes, doubl
   fflush(stderr);
 }
 
-/* 64-bit FNV-1a: the shard of a case depends only on its name. */
-static uint64_t name_hash(const char *z) {
-  uint64_t h = 14695981039346656037ull;
-  for (; *z; z++) h = (h ^ (unsigned char)*z) * 1099511628211ull;
-  return h;
-}
-
 /* A check run: cases arrive from hs_open's walk (on_case) and leave, in
 ** the order they arrived, through the report. */
 typedef struct batch {
@@ -691,10 +685,12 @@ static int start(batch *b, int i, hs_case *c) {
   return 0;
 }
 
-/* hs_open's xWant: is the case named zName this shard's? */
+/* hs_open's xWant: is the case named zName this shard's?  It depends only
+** on the name (XXH3-64 of its bytes, the project's hash), so a case's shard
+** does not change with the order the inputs are named in. */
 static int want(void *pArg, const char *zName) {
   const hs_check_opts *o = ((batch *)pArg)->o;
-  return o->nShards <= 1 || name_hash(zName) % o->nShards == (uint64_t)(o->iShard - 1);
+  return o->nShards <= 1 || XXH3_64bits(zName, strlen(zName)) % o->nShards == (uint64_t)(o->iShard - 1);
 }
 
 /* hs_open's xCase: a case is complete.  Keep it if it is in this shard,
