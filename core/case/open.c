@@ -10,11 +10,16 @@
  * captures) are named in one case of their own per argument.
  *
  * Streaming: the walk visits a case's inputs together (a directory's files
- * before the walk leaves it; an archive's top-level directory is contiguous
- * in the archive), so a case is complete once an input arrives whose case is
- * neither it nor below it.  Open cases form a stack of ancestors (a
- * directory whose files are a case, its subdirectory being read): memory
- * holds those, not the whole input.  Without HS_CASE_DEFER each input is
+ * before the walk leaves it), so a case is complete once an input arrives
+ * whose case is neither it nor below it.  Open cases form a stack of
+ * ancestors (a directory whose files are a case, its subdirectory being
+ * read): memory holds those, not the whole input.  An archive's top-level
+ * directory need not be contiguous (`tar cf x.tar a/1 b/1 a/2`): the source
+ * layer marks an input whose case has more inputs after other cases'
+ * (hs_input.bCaseLater, from a pass over the archive's headers), and such a
+ * case is parked instead of handed over when the walk leaves it, taken back
+ * when its next input arrives, and handed over after its last -- one case
+ * however the archive is ordered, held only while its members are apart.  Without HS_CASE_DEFER each input is
  * loaded as it arrives and its decoded bytes freed after (load.c), so
  * inputs are held one at a time -- but for heap dumps, whose bytes a case
  * keeps anyway: they wait for the case's end, when all of them are known
@@ -36,6 +41,7 @@ typedef struct group {
   int bDrop;          /* not wanted (hs_open_opts.xWant): its evidence is freed unread;
                          if none proves to be evidence it joins the skipped, as it
                          would unwanted */
+  int bLater;         /* its last input said more come after other cases' */
 } group;
 
 /* State of one hs_open: the argument being walked and its open cases. */
@@ -45,6 +51,8 @@ typedef struct opener {
   char *zBase;        /* the argument, without trailing slashes */
   group *aOpen;       /* open cases, each an ancestor of the next */
   int nOpen, nOpenCap;
+  group *aPark;       /* open cases the walk left that have inputs further on */
+  int nPark, nParkCap;
   hs_case *pSkip;     /* the argument's found inputs that are not evidence */
   hs_case *pLoose;    /* files named on the command line, across arguments */
   int nArgInput;      /* inputs of this argument with a case key */
@@ -170,26 +178,53 @@ static int skip_case(opener *op) {
   return op->pSkip != NULL;
 }
 
-/* Hand over the open cases that do not hold zKey (all of them: NULL).  One
-** in which nothing proved to be evidence (text files that might have held
-** a goroutine dump) joins the argument's skipped inputs instead. */
+/* Hand over the case of group g, which is complete.  One in which nothing
+** proved to be evidence (text files that might have held a goroutine dump)
+** joins the argument's skipped inputs instead. */
+static void close_group(opener *op, group *g) {
+  hs_case *c = g->c;
+  if (!g->bEvidence && (c->nTable > 0 || c->pHeap || c->nHeld)) g->bEvidence = 1; /* it was */
+  if (!g->bEvidence && skip_case(op))
+    merge(op, op->pSkip, c);
+  else {                                      /* a case, this shard's or another's */
+    if (strcmp(g->zKey, "") == 0) op->bBaseCase = 1;
+    op->nArgCase++;
+    if (g->bDrop)
+      hs_case_free(c);
+    else
+      finish(op, c);
+  }
+  free(g->zKey);
+}
+
+/* Leave the open cases that do not hold zKey (all of them: NULL): each is
+** handed over, or parked when its inputs continue further on (bLater). */
 static void close_until(opener *op, const char *zKey) {
   while (op->nOpen > 0 && (!zKey || !holds(op->aOpen[op->nOpen - 1].zKey, zKey))) {
     group *g = &op->aOpen[--op->nOpen];
-    hs_case *c = g->c;
-    if (!g->bEvidence && (c->nTable > 0 || c->pHeap || c->nHeld)) g->bEvidence = 1; /* it was */
-    if (!g->bEvidence && skip_case(op))
-      merge(op, op->pSkip, c);
-    else {                                    /* a case, this shard's or another's */
-      if (strcmp(g->zKey, "") == 0) op->bBaseCase = 1;
-      op->nArgCase++;
-      if (g->bDrop)
-        hs_case_free(c);
-      else
-        finish(op, c);
-    }
-    free(g->zKey);
+    if (g->bLater && zKey && (op->nPark < op->nParkCap || !HS_GROW(op->aPark, op->nParkCap, 8)))
+      op->aPark[op->nPark++] = *g;
+    else
+      close_group(op, g);
   }
+}
+
+/* The parked case keyed zKey, taken out of the parked ones (*g), or 0. */
+static int unpark(opener *op, const char *zKey, group *g) {
+  for (int i = 0; i < op->nPark; i++) {
+    if (strcmp(op->aPark[i].zKey, zKey) != 0) continue;
+    *g = op->aPark[i];
+    memmove(op->aPark + i, op->aPark + i + 1, (op->nPark - i - 1) * sizeof *g);
+    op->nPark--;
+    return 1;
+  }
+  return 0;
+}
+
+/* Hand over the parked cases (the walk of the argument ended). */
+static void close_parked(opener *op) {
+  for (int i = 0; i < op->nPark; i++) close_group(op, &op->aPark[i]);
+  op->nPark = 0;
 }
 
 /* What a found input promises: 0 nothing (named as skipped, no case of its
@@ -221,13 +256,20 @@ static int route(void *pArg, hs_input *in, const char *zRel) {
   in->bFound = 1;
   int iPromise = promise(in);
   if (iPromise == 0) {
+    group g;                                  /* the last input of a parked case */
+    if (!in->bCaseLater && unpark(op, in->zCase, &g)) close_group(op, &g);
+    for (int i = 0; i < op->nOpen; i++)
+      if (strcmp(op->aOpen[i].zKey, in->zCase) == 0) op->aOpen[i].bLater = in->bCaseLater;
     if (!skip_case(op)) goto oom;
     add(op, op->pSkip, in);
     return op->rc;
   }
   close_until(op, in->zCase);
+  if (op->nOpen == op->nOpenCap && HS_GROW(op->aOpen, op->nOpenCap, 8)) goto oom;
+  if ((op->nOpen == 0 || strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) != 0) &&
+      unpark(op, in->zCase, &op->aOpen[op->nOpen]))
+    op->nOpen++;                              /* a case whose inputs were apart */
   if (op->nOpen == 0 || strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) != 0) {
-    if (op->nOpen == op->nOpenCap && HS_GROW(op->aOpen, op->nOpenCap, 8)) goto oom;
     char *zName = in->zCase[0] ? hs_mprintf("%s/%s", op->zBase, in->zCase) : hs_strdup(op->zBase);
     char *zKey = hs_strdup(in->zCase);
     hs_case *c = zName && zKey ? case_new(op->o, zName) : NULL;
@@ -238,11 +280,13 @@ static int route(void *pArg, hs_input *in, const char *zRel) {
     }
     op->aOpen[op->nOpen].zKey = zKey;
     op->aOpen[op->nOpen].bEvidence = 0;
+    op->aOpen[op->nOpen].bLater = 0;
     op->aOpen[op->nOpen].bDrop = op->o->xWant && !op->o->xWant(op->o->pCaseArg, c->zName);
     op->aOpen[op->nOpen++].c = c;
   }
   group *g = &op->aOpen[op->nOpen - 1];
   if (iPromise == 2) g->bEvidence = 1;
+  g->bLater = in->bCaseLater;
   if (g->bDrop && iPromise == 2)             /* another's: only what may turn out not to be */
     hs_input_free(in);                        /* evidence is read, as in an unsharded run */
   else
@@ -258,6 +302,7 @@ oom:
 ** are not evidence -- an error case when they are all it held. */
 static void end_argument(opener *op) {
   close_until(op, NULL);
+  close_parked(op);
   hs_case *c = op->pSkip;
   op->pSkip = NULL;
   if (!c) return;
@@ -313,7 +358,9 @@ int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
     op.zBase = NULL;
   }
   close_until(&op, NULL);
+  close_parked(&op);
   free(op.aOpen);
+  free(op.aPark);
   if (op.pSkip) hs_case_free(op.pSkip);
   if (op.pLoose) {
     if (op.rc == HS_ENOMEM) hs_case_free(op.pLoose);

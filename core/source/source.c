@@ -42,6 +42,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <xxhash.h>
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
@@ -102,6 +103,16 @@ typedef struct walk {
   int fdTop;          /* the file being read at depth 0, or -1: an archive in
                          it is read from the descriptor, not the mapping, so
                          a 2 GB archive's pages never count as our memory */
+  /* Where the walk is, for hs_input.iWalkPos: */
+  uint64_t nDone;     /* bytes of the files read completely */
+  uint64_t nCur;      /* the size of the file being read */
+  struct archive *aTop; /* the archive read from that file (its raw bytes
+                         consumed so far are the place), or NULL */
+  /* The outermost archive being read (see scan_later): */
+  uint8_t *abLater;   /* per member: its case has members after other cases'
+                         (NULL: every case's members are contiguous) */
+  uint32_t nLater;    /* entries of abLater */
+  uint32_t iMember;   /* the member being read, from 1 (its entry: iMember-1) */
 } walk;
 
 /* Hand an input to the walk's consumer with its case key (hs_input.zCase):
@@ -119,6 +130,14 @@ static int emit(walk *w, hs_input *in, const char *zRel) {
     hs_input_free(in);
     return HS_ENOMEM;
   }
+  uint64_t nIn = w->nCur;
+  if (w->aTop) {
+    la_int64_t nRaw = archive_filter_bytes(w->aTop, -1);
+    if (nRaw >= 0 && (uint64_t)nRaw < nIn) nIn = (uint64_t)nRaw;
+  }
+  in->iWalkPos = w->nDone + nIn;
+  in->bCaseLater = w->abLater && w->iMember >= 1 && w->iMember <= w->nLater &&
+                   w->abLater[w->iMember - 1];
   return w->xOn(w->pArg, in, zRel);
 }
 
@@ -366,19 +385,122 @@ done:
   return rc;
 }
 
+/* A new reader of an archive's bytes: the file at depth 0 (from its
+** descriptor, rewound), else the bytes in memory.  ARCHIVE_OK or an error
+** (the message in a). */
+static int archive_open(walk *w, struct archive *a, const uint8_t *pIn, size_t nIn, int nDepth) {
+  archive_read_support_filter_all(a);
+  archive_read_support_format_all(a);
+  int bFd = nDepth == 0 && w->fdTop >= 0 && lseek(w->fdTop, 0, SEEK_SET) == 0;
+  return bFd ? archive_read_open_fd(a, w->fdTop, 1 << 20) : archive_read_open_memory(a, pIn, nIn);
+}
+
+/* The member's path as the walk names it ("./" dropped), or NULL when the
+** walk passes it by: not a regular file, no name, a dotfile. */
+static const char *member_path(struct archive_entry *e) {
+  if (archive_entry_filetype(e) != AE_IFREG) return NULL;
+  const char *zMember = archive_entry_pathname(e);
+  if (!zMember) return NULL;
+  while (zMember[0] == '.' && zMember[1] == '/') zMember += 2;
+  const char *zBase = strrchr(zMember, '/');
+  return (zBase ? zBase[1] : zMember[0]) == '.' ? NULL : zMember;
+}
+
+/* Length of the member's top-level directory in zMember; 0: a loose member. */
+static size_t top_length(const char *zMember) {
+  const char *zSlash = strchr(zMember, '/');
+  return zSlash ? (size_t)(zSlash - zMember) : 0;
+}
+
+/* Interleaved cases.  Each top-level directory of an outermost archive is a
+** case, and hs_open hands a case over once the walk leaves it -- which is
+** right only when the directory's members are contiguous.  `tar cf x.tar
+** a/1 b/1 a/2`, or a zip written in any order, has them apart.  So before
+** the members are read, this pass reads the archive's headers alone (no
+** member is decoded; a compressed tar is decompressed once more, an
+** uncompressed tar or a zip skips by seeking) and marks each member whose
+** directory has members further on: *pab[i] = 1 for member i+1 (counted as
+** read_archive counts them).  hs_open keeps such a case open past the
+** other cases' members (hs_input.bCaseLater), and hands it over after its
+** last member, so it is one case however the archive is ordered.  Every
+** archive can be read twice: one at depth 0 is a file (a FIFO is read into
+** memory first, read_stream), a nested one is in memory.  *pab is NULL
+** when every directory is contiguous (the common case: nothing is held
+** longer).  Cost: a header walk, 8 bytes per member and a hash set of the
+** directories.  A corrupt archive is scanned up to the damage, as the
+** members are read.  HS_OK or HS_ENOMEM. */
+static int scan_later(walk *w, const uint8_t *pIn, size_t nIn, int nDepth, uint8_t **pab,
+                      uint32_t *pn) {
+  *pab = NULL;
+  *pn = 0;
+  struct archive *a = archive_read_new();
+  if (!a) return HS_ENOMEM;
+  uint64_t *aHash = NULL;                     /* per member: its directory's hash */
+  uint32_t n = 0, nCap = 0;
+  uint64_t hLast = 0;                         /* the last directory met */
+  int rc = HS_OK, bApart = 0;
+  struct archive_entry *e;
+  if (archive_open(w, a, pIn, nIn, nDepth) != ARCHIVE_OK) goto done;
+  while (archive_read_next_header(a, &e) >= ARCHIVE_WARN && n < w->lim->nMaxMembers) {
+    const char *zMember = member_path(e);
+    if (!zMember) continue;
+    if (n == nCap && HS_GROW(aHash, nCap, 256)) {
+      rc = HS_ENOMEM;
+      goto done;
+    }
+    size_t nTop = top_length(zMember);        /* 0: loose, whose case holds the rest */
+    aHash[n] = nTop ? XXH3_64bits(zMember, nTop) : 0;
+    if (aHash[n] && hLast && aHash[n] != hLast) bApart = 1; /* maybe */
+    if (aHash[n]) hLast = aHash[n];
+    n++;
+    if (hs_checkpoint()) break;
+  }
+  if (!bApart) goto done;
+  /* Backwards: a member's directory continues when it was seen later.  A
+  ** collision of two names' hashes only holds a case open longer. */
+  uint8_t *ab = calloc(n, 1);
+  hs_u64map dirs = {0};
+  int bAny = 0;
+  for (uint32_t i = n; ab && i-- > 0;) {
+    if (!aHash[i]) continue;
+    int bNew;
+    if (!hs_u64map_upsert(&dirs, aHash[i], &bNew)) {
+      free(ab);
+      ab = NULL;
+      break;
+    }
+    ab[i] = !bNew;                            /* the case's last input says */
+    bAny |= ab[i];
+  }
+  hs_u64map_free(&dirs);
+  if (!ab) {
+    rc = HS_ENOMEM;
+  } else if (bAny) {
+    *pab = ab;
+    *pn = n;
+  } else
+    free(ab);
+done:
+  free(aHash);
+  archive_read_free(a);
+  return rc;
+}
+
 static int read_archive(walk *w, const char *zName, const char *zPath, const char *zRel,
                         const uint8_t *pIn, size_t nIn, const struct stat *st, int nDepth,
                         char **pzErr) {
+  int bOuter = !w->zKey;                      /* its members' directories are cases */
+  if (bOuter) {
+    int r = scan_later(w, pIn, nIn, nDepth, &w->abLater, &w->nLater);
+    if (r != HS_OK) return r;
+  }
   struct archive *a = archive_read_new();
   if (!a) return HS_ENOMEM;
-  archive_read_support_filter_all(a);
-  archive_read_support_format_all(a);
   int rc = HS_OK;
   uint32_t nMember = 0;
   struct archive_entry *e;
-  int bFd = nDepth == 0 && w->fdTop >= 0 && lseek(w->fdTop, 0, SEEK_SET) == 0;
-  if ((bFd ? archive_read_open_fd(a, w->fdTop, 1 << 20)
-           : archive_read_open_memory(a, pIn, nIn)) != ARCHIVE_OK) {
+  if (nDepth == 0) w->aTop = a;
+  if (archive_open(w, a, pIn, nIn, nDepth) != ARCHIVE_OK) {
     *pzErr = hs_mprintf("%s: cannot open the archive: %s", zName, aerr(a));
     rc = HS_EFORMAT;
     goto done;
@@ -392,12 +514,9 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
       rc = nMember ? HS_ETRUNC : HS_EFORMAT;
       break;
     }
-    if (archive_entry_filetype(e) != AE_IFREG) continue;
-    const char *zMember = archive_entry_pathname(e);
+    const char *zMember = member_path(e);
     if (!zMember) continue;
-    while (zMember[0] == '.' && zMember[1] == '/') zMember += 2;
-    const char *zBase = strrchr(zMember, '/');
-    if ((zBase ? zBase[1] : zMember[0]) == '.') continue; /* dotfiles */
+    if (bOuter) w->iMember = nMember + 1;
     if (++nMember > w->lim->nMaxMembers) {
       *pzErr = hs_mprintf("%s: more than %u members; the rest were skipped "
                           "(the member limit guards against archive bombs)", zName,
@@ -419,7 +538,7 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
     ** the key of the member that holds it. */
     char *zKey = NULL;
     if (!w->zKey) {
-      size_t nTop = strchr(zMember, '/') ? (size_t)(strchr(zMember, '/') - zMember) : 0;
+      size_t nTop = top_length(zMember);
       zKey = zRel ? (nTop ? hs_mprintf("%s/%.*s", zRel, (int)nTop, zMember) : hs_strdup(zRel))
                   : hs_mprintf("%.*s", (int)nTop, zMember);
       if (!zKey) {
@@ -451,6 +570,12 @@ static int read_archive(walk *w, const char *zName, const char *zPath, const cha
     if (zWarn && iKept == ENTRY_FULL && r == HS_OK) break; /* a cut stream: nothing follows */
   }
 done:
+  if (w->aTop == a) w->aTop = NULL;
+  if (bOuter) {
+    free(w->abLater);
+    w->abLater = NULL;
+    w->nLater = w->iMember = 0;
+  }
   archive_read_free(a);
   return rc;
 }
@@ -545,7 +670,7 @@ static int read_stream(walk *w, const char *zPath, const char *zRel, char **pzEr
   return emit(w, in, zRel);
 }
 
-static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr) {
+static int read_file_bytes(walk *w, const char *zPath, const char *zRel, char **pzErr) {
   int fd = open(zPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     *pzErr = hs_mprintf("%s: cannot open: %s", zPath, strerror(errno));
@@ -557,6 +682,7 @@ static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr)
     close(fd);
     return HS_ERR;
   }
+  w->nCur = (uint64_t)st.st_size;
   const uint8_t *p = NULL;
   size_t n = (size_t)st.st_size;
   int bMapped = 0;
@@ -606,6 +732,14 @@ static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr)
   close(fd);
   if (bMapped) munmap((void *)p, n);
   else free((void *)p);
+  return rc;
+}
+
+/* A regular file, its bytes counted in the walk's place once read. */
+static int read_file(walk *w, const char *zPath, const char *zRel, char **pzErr) {
+  int rc = read_file_bytes(w, zPath, zRel, pzErr);
+  w->nDone += w->nCur;
+  w->nCur = 0;
   return rc;
 }
 
@@ -705,10 +839,47 @@ done:
   return rc;
 }
 
+/* Bytes of the regular files below directory zPath (w's seen set as
+** read_dir keeps it). */
+static uint64_t dir_size(walk *w, const char *zPath, int nDepth) {
+  uint64_t n = 0;
+  DIR *d = nDepth <= 64 ? opendir(zPath) : NULL;
+  struct dirent *de;
+  while (d && (de = readdir(d)) != NULL) {
+    struct stat st;
+    if (de->d_name[0] == '.') continue;
+    char *zChild = hs_mprintf("%s/%s", zPath, de->d_name);
+    if (zChild && stat(zChild, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
+        !seen_before(w, &st))
+      n += S_ISDIR(st.st_mode) ? dir_size(w, zChild, nDepth + 1) : (uint64_t)st.st_size;
+    free(zChild);
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+uint64_t hs_source_size(const char *zPath) {
+  struct stat st;
+  walk w;
+  memset(&w, 0, sizeof w);
+  if (stat(zPath, &st) != 0) return 0;
+  if (S_ISREG(st.st_mode)) return (uint64_t)st.st_size;
+  if (!S_ISDIR(st.st_mode)) return 0;
+  seen_before(&w, &st);
+  uint64_t n = dir_size(&w, zPath, 0);
+  free(w.aSeen);
+  return n;
+}
+
 int hs_source_read(const char *zPath, const hs_limits *lim, hs_input_fn xOn, void *pArg,
                    char **pzErr) {
   struct stat st;
-  walk w = {lim, xOn, pArg, NULL, 0, 0, NULL, -1};
+  walk w;
+  memset(&w, 0, sizeof w);
+  w.lim = lim;
+  w.xOn = xOn;
+  w.pArg = pArg;
+  w.fdTop = -1;
   int rc;
   *pzErr = NULL;
   if (stat(zPath, &st) != 0) {

@@ -138,6 +138,11 @@ typedef struct hs_input {
   char *zCase;        /* which case it belongs to, as a path below the argument:
                          its directory, or its archive's top-level directory
                          ("" the argument itself); NULL: a file named alone */
+  int bCaseLater;     /* more inputs of its case come after other cases' (an
+                         archive whose directory's members are not contiguous):
+                         hs_open keeps the case open */
+  uint64_t iWalkPos;  /* bytes of its argument read when it was handed over
+                         (of an archive file: the compressed bytes consumed) */
 } hs_input;
 
 /* Bytes of decoded inputs alive in this process: what the per-run budget
@@ -324,6 +329,10 @@ void hs_caselist_free(hs_caselist *);
 typedef int (*hs_input_fn)(void *pArg, hs_input *pIn, const char *zMember);
 int hs_source_read(const char *zPath, const hs_limits *, hs_input_fn, void *pArg,
                    char **pzErr);
+/* The bytes hs_source_read of zPath reads from disk: a file's size, the
+** sum of the regular files below a directory (dotfiles skipped, each file
+** once), 0 when not known (a pipe).  Costs a stat per file. */
+uint64_t hs_source_size(const char *zPath);
 /* Inflate the gzip stream p[0..n) (every member) into a malloc'd buffer
 ** (*pp, *pn; the caller frees it), with the decoder the source layer uses
 ** for .gz files, so a loader handed gzip bytes in memory (pprof) decodes

@@ -16,6 +16,7 @@ import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+import zipfile
 
 sys.path.insert(0, "tests/lib")
 from tap import HS, done, ok, skip  # noqa: E402
@@ -393,6 +394,77 @@ ok(rc == 2 and names == ["good", "good2", "bad"] and bad and any("bad/heap.dump"
    "an archive: a case per top-level directory, streamed in member order; a corrupt member is "
    "its case's error, naming it",
    json.dumps(doc)[:2000])
+
+# An archive whose top-level directories are not contiguous (`tar cf x.tar
+# a/1 b/1 a/2`, a zip in any order): each directory is still one case with
+# all its members, in -j 1 and -j 2 alike.  The members are committed
+# samples; each case's evidence must be its program's (facts.json).
+plugin("facts", "counts GC cycles and goroutines",
+       'emit{ severity = "info", title = "counted", evidence = { gc = case.gc and #case.gc or 0, '
+       'goroutines = case.goroutines and #case.goroutines or 0 } }', "done")
+PROGS = {"a": "leaky", "b": "gcthrash", "c": "goroutines"}
+if all(os.path.exists("samples/go1.23/%s/facts.json" % p) for p in PROGS.values()):
+    facts = {d: json.load(open("samples/go1.23/%s/facts.json" % p)) for d, p in PROGS.items()}
+    order = ["a/gctrace.log", "b/gctrace.log", "c/gctrace.log", "a/goroutines-debug2.txt", "loose.log",
+             "b/goroutines-debug2.txt", "c/goroutines-debug2.txt"]
+
+    def src(member):
+        d, f = member.split("/") if "/" in member else ("a", "gctrace.log")
+        return "samples/go1.23/%s/%s" % (PROGS[d], f)
+
+    inter = os.path.join(tmp, "inter.tar")
+    with tarfile.open(inter, "w") as t:
+        for m in order:
+            t.add(src(m), m)
+    interz = os.path.join(tmp, "inter.zip")
+    with zipfile.ZipFile(interz, "w", zipfile.ZIP_DEFLATED) as z:
+        for m in order[::-1] + ["a/README"]:   # another order, and a last member that is not evidence
+            if m == "a/README":
+                z.writestr(m, "notes, not evidence\n")
+            else:
+                z.write(src(m), m)
+    intergz = os.path.join(tmp, "inter.tar.gz")
+    with tarfile.open(intergz, "w:gz") as t:
+        for m in order[3:] + order[:3]:
+            t.add(src(m), m)
+    for arc in (inter, interz, intergz):
+        base = os.path.basename(arc)
+        cmd = ["check", "--format", "jsonl", "--rules", plug, "--detector", "facts", arc]
+        r1, r2, r1b = run(*cmd), run(*(cmd[:1] + ["-j", "2"] + cmd[1:])), run(*cmd)
+        maps = [json.loads(line) for line in r1[1].decode().splitlines()]
+        names = [m["name"] for m in maps]
+        want = sorted([arc + "/a", arc + "/b", arc + "/c", arc])
+        ok(r1[0] == 0 and sorted(names) == want,
+           "%s, members of each directory apart: one case per directory, each once" % base,
+           json.dumps(names) + r1[2])
+        right = True
+        for m in maps:
+            d = m["name"][len(arc) + 1:] or None
+            skipped = set(x["input"] for x in m["skipped"])
+            ins = sorted(i["name"][len(arc) + 1:] for i in m["inputs"] if i["name"] not in skipped)
+            ev = [f["evidence"] for f in m["findings"] if f["title"] == "counted"]
+            if d is None:
+                right = right and ins == ["loose.log"] and ev == [{"gc": facts["a"]["num_gc"], "goroutines": 0}]
+            else:
+                right = right and ins == ["%s/gctrace.log" % d, "%s/goroutines-debug2.txt" % d] and ev == [
+                    {"gc": facts[d]["num_gc"], "goroutines": facts[d]["goroutines_total"]}]
+        ok(right, "%s: each case holds all its directory's members, and its GC cycles and goroutines "
+           "are its program's (facts.json num_gc, goroutines_total)" % base, r1[1].decode()[:3000])
+        ok(r2[1] == r1[1] and r1b[1] == r1[1], "%s: -j 2 gives -j 1's bytes, and a second run the same" % base,
+           r2[2])
+        if arc == interz:
+            readme = [x for m in maps if m["name"] == arc + "/a" for x in m["skipped"]]
+            ok(len(readme) == 1 and readme[0]["input"].endswith(":a/README"),
+               "inter.zip: the directory's last member, not evidence, is named as skipped in its case",
+               json.dumps(maps))
+    union = sorted(line for k in (1, 2, 3) for line in
+                   run("check", "--format", "jsonl", "--rules", plug, "--detector", "facts", "--shard",
+                       "%d/3" % k, inter, interz)[1].decode().splitlines())
+    whole = sorted(run("check", "--format", "jsonl", "--rules", plug, "--detector", "facts", inter,
+                       interz)[1].decode().splitlines())
+    ok(union == whole and len(whole) == 8, "interleaved archives: three shards' union is one run", "")
+else:
+    skip("interleaved archives", "no committed samples (samples/go1.23/leaky, gcthrash, goroutines)")
 
 shutil.rmtree(tmp)
 done()
