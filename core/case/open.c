@@ -59,6 +59,9 @@ typedef struct opener {
   int nArgCase;       /* cases handed over for this argument */
   int bBaseCase;      /* one of them is named zBase */
   uint64_t nInput;    /* inputs seen, for progress */
+  uint64_t nArgBase;  /* bytes of the arguments before this one (xRead) */
+  uint64_t nRead;     /* bytes read so far, as xRead last said */
+  uint64_t nTotal;    /* the arguments' bytes; 0: not known */
   int rc;             /* HS_ENOMEM once memory ran out */
 } opener;
 
@@ -243,6 +246,10 @@ static int promise(const hs_input *in) {
 static int route(void *pArg, hs_input *in, const char *zRel) {
   opener *op = pArg;
   (void)zRel;
+  if (op->o->xRead && op->nArgBase + in->iWalkPos > op->nRead) {
+    op->nRead = op->nArgBase + in->iWalkPos;
+    op->o->xRead(op->o->pProgressArg, op->nRead, op->nTotal);
+  }
   if (op->rc == HS_ENOMEM) {
     hs_input_free(in);
     return HS_ENOMEM;
@@ -331,6 +338,13 @@ int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
   memset(&op, 0, sizeof op);
   op.o = o;
   op.pOut = pOut;
+  uint64_t *anSize = o->xRead ? calloc(nPath ? nPath : 1, sizeof *anSize) : NULL;
+  for (int i = 0; anSize && i < nPath; i++) {  /* a stat per file, before the walk */
+    anSize[i] = hs_source_size(azPath[i]);
+    op.nTotal = anSize[i] == UINT64_MAX || op.nTotal == UINT64_MAX ? UINT64_MAX
+                                                                  : op.nTotal + anSize[i];
+  }
+  if (op.nTotal == UINT64_MAX) op.nTotal = 0;
   for (int i = 0; i < nPath && op.rc != HS_ENOMEM; i++) {
     char *zErr = NULL;
     op.zBase = hs_strdup(azPath[i]);
@@ -356,7 +370,9 @@ int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
     end_argument(&op);
     free(op.zBase);
     op.zBase = NULL;
+    if (anSize && anSize[i] != UINT64_MAX) op.nArgBase += anSize[i];
   }
+  free(anSize);
   close_until(&op, NULL);
   close_parked(&op);
   free(op.aOpen);

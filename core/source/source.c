@@ -653,6 +653,7 @@ static int read_stream(walk *w, const char *zPath, const char *zRel, char **pzEr
     free(p);
     return rc;
   }
+  w->nCur = n;                                /* the walk's place: all of it read */
   if (classify(p, n) != SRC_PLAIN) {
     rc = read_bytes(w, zPath, zPath, zRel, p, n, NULL, 0, pzErr);
     free(p);
@@ -864,7 +865,7 @@ uint64_t hs_source_size(const char *zPath) {
   memset(&w, 0, sizeof w);
   if (stat(zPath, &st) != 0) return 0;
   if (S_ISREG(st.st_mode)) return (uint64_t)st.st_size;
-  if (!S_ISDIR(st.st_mode)) return 0;
+  if (!S_ISDIR(st.st_mode)) return UINT64_MAX;
   seen_before(&w, &st);
   uint64_t n = dir_size(&w, zPath, 0);
   free(w.aSeen);

@@ -307,6 +307,10 @@ typedef struct hs_open_opts {
   /* Asked (when set) with each case's name before its first input loads:
   ** 0 drops the case's inputs unread (check --shard: another shard's). */
   int (*xWant)(void *pArg, const char *zName);
+  /* Called (when set) as each input arrives: nRead bytes of the arguments
+  ** read so far (an archive's compressed bytes consumed) of nTotal, their
+  ** hs_source_size sum (0: not known, a pipe among them).  pProgressArg. */
+  void (*xRead)(void *pArg, uint64_t nRead, uint64_t nTotal);
 } hs_open_opts;
 
 void hs_open_opts_init(hs_open_opts *);
@@ -331,7 +335,8 @@ int hs_source_read(const char *zPath, const hs_limits *, hs_input_fn, void *pArg
                    char **pzErr);
 /* The bytes hs_source_read of zPath reads from disk: a file's size, the
 ** sum of the regular files below a directory (dotfiles skipped, each file
-** once), 0 when not known (a pipe).  Costs a stat per file. */
+** once), UINT64_MAX when not known (a pipe), 0 for a path it cannot stat.
+** Costs a stat per file. */
 uint64_t hs_source_size(const char *zPath);
 /* Inflate the gzip stream p[0..n) (every member) into a malloc'd buffer
 ** (*pp, *pn; the caller frees it), with the decoder the source layer uses
