@@ -17,6 +17,12 @@
 #    peak RSS against the peak RSS of checking the largest case alone (the
 #    floor: streaming holds one case at a time) and against the archive's
 #    size.
+# 3. The header pass (a top-level directory's members apart in an archive
+#    are still one case: core/source/source.c scan_later reads the headers
+#    first): the memory run's archive gzipped, checked with -j 1, against
+#    its floor, `gzip -dc` of the same file (the decompression the pass
+#    repeats), and, when OLD names a build without the pass, against that
+#    build over the same archives, alternated, best of 3.
 # Files go to ${TMPDIR:-/tmp} and are removed afterwards.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -112,3 +118,37 @@ awk -v rb="$rb" -v rb2="$rb2" -v ro="$ro" -v sz="$size" -v wb="$wb" -v wb2="$wb2
     rb / ro, rb2 / ro, sz / rb }'
 cmp -s "$T/big.jsonl" "$T/big2.jsonl" && echo "  -j 1 and -j 2 outputs are identical" \
   || echo "  -j 1 and -j 2 outputs DIFFER"
+
+# 3. the header pass
+gzip -1 -c "$T/big.tar" > "$T/big.tar.gz"
+REPS=3
+set -- $(best 1 "$T/gz.jsonl" "$T/big.tar.gz"); wg=$1
+set -- $(best 1 "$T/big.jsonl" "$T/big.tar"); wt=$1
+zb=
+for rep in 1 2 3; do
+  /usr/bin/time -f "%e" -o "$T/time" sh -c "gzip -dc '$T/big.tar.gz' > /dev/null"
+  z=$(cat "$T/time")
+  if [ -z "$zb" ] || awk "BEGIN { exit !($z < $zb) }"; then zb=$z; fi
+done
+echo "header pass, the same cases as one .tar.gz of $(( $(wc -c < "$T/big.tar.gz") / 1048576 )) MiB:"
+awk -v g="$wg" -v t="$wt" -v z="$zb" 'BEGIN {
+  printf "  check -j 1: .tar.gz %.2f s, .tar %.2f s; gzip -dc alone %.2f s\n", g, t, z
+  printf "  what the pass can add to the .tar.gz (gzip -dc / check): at most %.2fx\n", z / g }'
+if [ -n "${OLD:-}" ]; then
+  HSNEW=$HS
+  for arc in big.tar big.tar.gz; do
+    bn=; bo=
+    for rep in 1 2 3; do
+      for hs in "$HSNEW" "$OLD"; do
+        /usr/bin/time -f "%e" -o "$T/time" "$hs" check -q --fail-on never --format jsonl \
+          -o "$T/cmp.jsonl" "$T/$arc" || true
+        w=$(cat "$T/time")
+        if [ "$hs" = "$HSNEW" ]; then
+          if [ -z "$bn" ] || awk "BEGIN { exit !($w < $bn) }"; then bn=$w; fi
+        elif [ -z "$bo" ] || awk "BEGIN { exit !($w < $bo) }"; then bo=$w; fi
+      done
+    done
+    awk -v a="$arc" -v n="$bn" -v o="$bo" 'BEGIN {
+      printf "  %s: this build %.2f s, OLD %.2f s: %.3fx\n", a, n, o, n / o }'
+  done
+fi
