@@ -427,8 +427,9 @@ static size_t top_length(const char *zMember) {
 ** memory first, read_stream), a nested one is in memory.  *pab is NULL
 ** when every directory is contiguous (the common case: nothing is held
 ** longer).  Cost: a header walk, 8 bytes per member and a hash set of the
-** directories.  A corrupt archive is scanned up to the damage, as the
-** members are read.  HS_OK or HS_ENOMEM. */
+** directories; a long one shows as a stage of the progress line.  A
+** corrupt archive is scanned up to the damage, as the members are read.
+** HS_OK or HS_ENOMEM. */
 static int scan_later(walk *w, const uint8_t *pIn, size_t nIn, int nDepth, uint8_t **pab,
                       uint32_t *pn) {
   *pab = NULL;
@@ -453,8 +454,12 @@ static int scan_later(walk *w, const uint8_t *pIn, size_t nIn, int nDepth, uint8
     if (aHash[n] && hLast && aHash[n] != hLast) bApart = 1; /* maybe */
     if (aHash[n]) hLast = aHash[n];
     n++;
+    la_int64_t nRaw = archive_filter_bytes(a, -1);
+    hs_progress("reading the archive's headers", "B", nRaw > 0 ? (uint64_t)nRaw : 0,
+                nIn);
     if (hs_checkpoint()) break;
   }
+  hs_progress_done();
   if (!bApart) goto done;
   /* Backwards: a member's directory continues when it was seen later.  A
   ** collision of two names' hashes only holds a case open longer. */
