@@ -764,7 +764,8 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
   hs_open_opts oo = *pOpen;
   oo.caseFlags |= HS_CASE_BATCH;
   oo.xProgress = NULL;                        /* check prints its own line */
-  oo.xRead = on_read;
+  b.bProgress = !bQuiet && isatty(STDERR_FILENO);
+  oo.xRead = b.bProgress ? on_read : NULL;    /* its total costs a stat per file */
   oo.pProgressArg = &b;
   oo.xCase = on_case;
   oo.xWant = want;
@@ -810,7 +811,6 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
     if (rc != 0) goto done;
   }
 
-  b.bProgress = !bQuiet && isatty(STDERR_FILENO);
   b.t0 = now();
   hs_caselist cl;
   int bOom = hs_open(azInput, nInput, &oo, &cl) != HS_OK;
