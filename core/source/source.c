@@ -845,8 +845,10 @@ done:
   return rc;
 }
 
-/* Bytes of the regular files below directory zPath (w's seen set as
-** read_dir keeps it). */
+/* Bytes of the regular files below directory zPath.  Directories are read
+** once (w's seen set, as read_dir keeps it: link loops end); files are not
+** tracked (the set is searched linearly), so a file linked twice counts
+** twice -- the total is for a progress line. */
 static uint64_t dir_size(walk *w, const char *zPath, int nDepth) {
   uint64_t n = 0;
   DIR *d = nDepth <= 64 ? opendir(zPath) : NULL;
@@ -855,9 +857,12 @@ static uint64_t dir_size(walk *w, const char *zPath, int nDepth) {
     struct stat st;
     if (de->d_name[0] == '.') continue;
     char *zChild = hs_mprintf("%s/%s", zPath, de->d_name);
-    if (zChild && stat(zChild, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) &&
-        !seen_before(w, &st))
-      n += S_ISDIR(st.st_mode) ? dir_size(w, zChild, nDepth + 1) : (uint64_t)st.st_size;
+    if (zChild && stat(zChild, &st) == 0) {
+      if (S_ISREG(st.st_mode))
+        n += (uint64_t)st.st_size;
+      else if (S_ISDIR(st.st_mode) && !seen_before(w, &st))
+        n += dir_size(w, zChild, nDepth + 1);
+    }
     free(zChild);
   }
   if (d) closedir(d);
