@@ -457,6 +457,10 @@ if all(os.path.exists("samples/go1.23/%s/facts.json" % p) for p in PROGS.values(
             ok(len(readme) == 1 and readme[0]["input"].endswith(":a/README"),
                "inter.zip: the directory's last member, not evidence, is named as skipped in its case",
                json.dumps(maps))
+    rc, out, err = run("info", inter)
+    heads = [line[5:] for line in out.decode().splitlines() if line.startswith("case ")]
+    ok(rc == 0 and sorted(heads) == sorted([inter + "/a", inter + "/b", inter + "/c", inter]),
+       "info on inter.tar lists each directory as one case", out.decode()[:1500] + err)
     union = sorted(line for k in (1, 2, 3) for line in
                    run("check", "--format", "jsonl", "--rules", plug, "--detector", "facts", "--shard",
                        "%d/3" % k, inter, interz)[1].decode().splitlines())
