@@ -16,6 +16,14 @@
  * Everything runs in preorder-number space (arrays indexed by number) for
  * locality.  Time O(m log n); scratch 7 u32 per node plus one u32 per
  * edge (the predecessors renumbered).
+ *
+ * Leaves (nodes without edges out: string bytes, buffers, pointer-free
+ * structs; a quarter of a Go heap) lie on no path to another node, so they
+ * change nobody's dominators: the steps above leave them out, and each
+ * one's idom is then the nearest common dominator of its reached
+ * predecessors (its one predecessor, nearly always).  The DFS reads only
+ * the forward edges; a caller that builds the reverse ones meanwhile gets
+ * a call between the two (hs_dominators_ex).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +83,16 @@ static uint32_t eval(uint32_t v, uint32_t iLastLinked, parlab *aPL, const uint32
 }
 
 
+uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart) {
+  uint64_t *a = calloc(((size_t)nNode + 63) / 64, sizeof *a);
+  if (!a) return NULL;
+  for (uint32_t v = 0; v < nNode; v++)
+    if (aStart[v + 1] == aStart[v]) a[v >> 6] |= 1ull << (v & 63);
+  return a;
+}
+
+static inline int bit_of(const uint64_t *a, uint32_t v) { return a[v >> 6] >> (v & 63) & 1; }
+
 /* See dominators.h.  The iterations are independent, so their cache misses
 ** overlap; prefetches run 8 and 16 numbers ahead. */
 int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
@@ -105,8 +123,8 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
 
 /* Memory: the loops below are bound by cache misses (random ids over
 ** arrays of 40 MB and more), so each one is arranged for memory-level
-** parallelism: the DFS prefetches the numbers of a node's targets when it
-** enters the node; predecessors are converted to preorder numbers in one
+** parallelism: the DFS prefetches the row starts of a node's targets when
+** it enters the node; predecessors are converted to preorder numbers in one
 ** pass whose iterations are independent (the CPU overlaps their misses);
 ** the semi loop then reads them sequentially and prefetches eval's first
 ** reads a few vertices ahead. */
@@ -114,6 +132,15 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                   const uint32_t *aDst, const uint32_t *aRStart,
                   const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
                   uint32_t *pnReached) {
+  return hs_dominators_ex(nNode, iRoot, aStart, aDst, &aRStart, &aRSrc, NULL, NULL, NULL,
+                          aIdom, aOrder, pnReached);
+}
+
+int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                     const uint32_t *aDst, const uint32_t *const *paRStart,
+                     const uint32_t *const *paRSrc, const uint64_t *aLeaf,
+                     int (*xAfterDfs)(void *), void *pArg, uint32_t *aIdom,
+                     uint32_t *aOrder, uint32_t *pnReached) {
   int rc = HS_ENOMEM;
   size_t nA = (size_t)nNode + 1;
   /* node -> number (0: unreached) lives in the caller's aIdom until the
@@ -126,8 +153,13 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   uint32_t *aDom = malloc(nA * sizeof *aDom);
   uint32_t *aStk = malloc(nA * sizeof *aStk);
   uint32_t *aPredStart = NULL, *aPred = NULL;
+  uint64_t *aOwnLeaf = aLeaf ? NULL : hs_leaf_bits(nNode, aStart);
+  size_t nWord = ((size_t)nNode + 63) / 64;
+  uint64_t *aSeen = malloc(nWord * sizeof *aSeen);
+  const uint32_t *aRStart, *aRSrc;
   uint32_t n = 0;
-  if (!aVert || !aPL || !aSemi || !aDom || !aStk) goto done;
+  if (!aLeaf) aLeaf = aOwnLeaf;
+  if (!aVert || !aPL || !aSemi || !aDom || !aStk || !aLeaf || !aSeen) goto done;
   memset(aNum, 0, (size_t)nNode * sizeof *aNum);
   if (iRoot >= nNode) {
     for (uint32_t i = 0; i < nNode; i++) aIdom[i] = HS_NONE;
@@ -137,14 +169,19 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
 
   hs_progress("computing dominators", "objects", 0, nNode);
   /* 1. DFS.  The stack is three parallel arrays borrowed from aSemi, aStk
-  ** and aDom: node, next edge, end of its edges. */
+  ** and aDom: node's number, next edge, end of its edges.  Whether a node
+  ** was reached is asked of a bitmap (nNode/8 bytes, which stays in cache)
+  ** rather than of aNum, so an edge to a reached node costs no miss; the
+  ** leaves are marked in it beforehand and never entered. */
+  memcpy(aSeen, aLeaf, nWord * sizeof *aSeen);
   {
-    uint32_t *aSNode = aSemi, *aSEdge = aStk, *aSEnd = aDom, nSp = 0;
+    uint32_t *aSNum = aSemi, *aSEdge = aStk, *aSEnd = aDom, nSp = 0;
     n = 1;
     aNum[iRoot] = 1;
+    aSeen[iRoot >> 6] |= 1ull << (iRoot & 63);
     aVert[1] = iRoot;
     aPL[1].par = 0;
-    aSNode[nSp] = iRoot;
+    aSNum[nSp] = 1;
     aSEdge[nSp] = aStart[iRoot];
     aSEnd[nSp++] = aStart[iRoot + 1];
     while (nSp) {
@@ -152,23 +189,30 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       if (e < aSEnd[nSp - 1]) {
         aSEdge[nSp - 1] = e + 1;
         uint32_t w = aDst[e];
-        if (w < nNode && aNum[w] == 0) {
-          uint32_t v = aSNode[nSp - 1];
-          aNum[w] = ++n;
-          aVert[n] = w;
-          if ((n & 0xffff) == 0) hs_progress("computing dominators", "objects", n / 2, nNode);
-          aPL[n].par = aNum[v];
-          uint32_t e0 = aStart[w], e1 = aStart[w + 1];
-          for (uint32_t k = e0; k < e1 && k < e0 + 8; k++)
-            __builtin_prefetch(&aNum[aDst[k] < nNode ? aDst[k] : 0]);
-          aSNode[nSp] = w;
-          aSEdge[nSp] = e0;
-          aSEnd[nSp++] = e1;
+        if (w >= nNode || bit_of(aSeen, w)) continue;
+        aSeen[w >> 6] |= 1ull << (w & 63);
+        aNum[w] = ++n;
+        aVert[n] = w;
+        if ((n & 0xffff) == 0) hs_progress("computing dominators", "objects", n / 2, nNode);
+        aPL[n].par = aSNum[nSp - 1];
+        uint32_t e0 = aStart[w], e1 = aStart[w + 1];
+        for (uint32_t k = e0; k < e1 && k < e0 + 4; k++) {
+          uint32_t x = aDst[k] < nNode ? aDst[k] : 0;
+          if (!bit_of(aSeen, x)) __builtin_prefetch(&aStart[x]);
         }
+        aSNum[nSp] = n;
+        aSEdge[nSp] = e0;
+        aSEnd[nSp++] = e1;
       } else
         nSp--;
     }
   }
+  free(aSeen);
+  aSeen = NULL;
+  if (xAfterDfs && (rc = xAfterDfs(pArg)) != HS_OK) goto done;
+  rc = HS_ENOMEM;
+  aRStart = *paRStart;
+  aRSrc = *paRSrc;
 
   free(aStk);                                 /* the DFS's; eval grows its own */
   aStk = NULL;
@@ -176,8 +220,6 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   /* 2a. Predecessors in preorder-number space, reached ones only. */
   if (hs_dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, &aPredStart, &aPred) != HS_OK)
     goto done;
-  for (uint32_t i = 0; i < nNode; i++) aIdom[i] = HS_NONE; /* aNum is done */
-  aNum = NULL;
 
   /* 2b. Semidominators, w = n..2. */
   stk cs = {NULL, 4096, 0};
@@ -218,8 +260,47 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     while (c > aSemi[w]) c = aDom[c];
     aDom[w] = c;
   }
-  for (uint32_t w = 2; w <= n; w++) aIdom[aVert[w]] = aVert[aDom[w]];
+  /* 4. A leaf's idom is the nearest common ancestor, in the dominator tree,
+  ** of its reached predecessors: climb from the larger number (an idom's
+  ** number is below its node's).  Kept as a number in the leaf's own aNum
+  ** slot, which the DFS left 0; 0 when no predecessor was reached. */
+  uint32_t nLeafReached = 0;
+  for (uint32_t v = 0; v < nNode; v++) {
+    if (v == iRoot || !bit_of(aLeaf, v)) continue;
+    uint32_t a = 0;
+    for (uint32_t e = aRStart[v]; e < aRStart[v + 1]; e++) {
+      uint32_t b = aRSrc[e] < nNode ? aNum[aRSrc[e]] : 0;
+      if (!b) continue;
+      if (!a) {
+        a = b;
+        continue;
+      }
+      while (a != b)
+        if (a > b)
+          a = aDom[a];
+        else
+          b = aDom[b];
+    }
+    aNum[v] = a;
+    nLeafReached += a != 0;
+  }
+  /* 5. Back to node space, in place over aNum; the reached leaves follow the
+  ** preorder in aOrder (after their idoms, as promised). */
+  aDom[1] = 0;
   if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);
+  uint32_t k = n;
+#define NODE_OF(x) (aOrder ? aOrder[(x) - 1] : aVert[x])
+  for (uint32_t v = 0; v < nNode; v++) {
+    uint32_t x = aIdom[v];
+    if (x && bit_of(aLeaf, v) && v != iRoot) {
+      aIdom[v] = NODE_OF(x);
+      if (aOrder) aOrder[k] = v;
+      k++;
+    } else
+      aIdom[v] = x >= 2 ? NODE_OF(aDom[x]) : HS_NONE;
+  }
+#undef NODE_OF
+  n = k;
   rc = HS_OK;
 
 done:
@@ -233,5 +314,7 @@ done:
   free(aStk);
   free(aPredStart);
   free(aPred);
+  free(aSeen);
+  free(aOwnLeaf);
   return rc;
 }

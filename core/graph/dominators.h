@@ -1,7 +1,7 @@
 /*
- * Private to the dominator code (dominators.c) and the tests' second
- * algorithm (tests/lib/domiter.c), which share the renumbering of
- * predecessors.
+ * Private to the dominator code (dominators.c), the graph build (graph.c)
+ * and the tests' second algorithm (tests/lib/domiter.c), which shares the
+ * renumbering of predecessors.
  */
 #ifndef HS_GRAPH_DOMINATORS_H
 #define HS_GRAPH_DOMINATORS_H
@@ -17,5 +17,21 @@
 int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
                  const uint32_t *aRStart, const uint32_t *aRSrc, uint32_t **paPredStart,
                  uint32_t **paPred);
+
+/* A bitmap of the nodes without edges out (bit v of word v/64), which the
+** caller frees; NULL when out of memory. */
+uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart);
+
+/* hs_dominators for the graph build: aLeaf is hs_leaf_bits' bitmap (NULL:
+** made here), and xAfterDfs (may be NULL) is called once, after the DFS,
+** which reads only the forward edges, and before the reverse ones are
+** first read through *paRStart and *paRSrc: the caller may build them
+** meanwhile and have them ready when it returns.  Its error ends the
+** computation with that code; on an early failure it is not called. */
+int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                     const uint32_t *aDst, const uint32_t *const *paRStart,
+                     const uint32_t *const *paRSrc, const uint64_t *aLeaf,
+                     int (*xAfterDfs)(void *), void *pArg, uint32_t *aIdom,
+                     uint32_t *aOrder, uint32_t *pnReached);
 
 #endif

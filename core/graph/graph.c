@@ -5,8 +5,9 @@
  * algorithm in dominators.c; the index file in index.c.
  *
  * Memory while building, n objects and m edges: forward CSR 8n + 8m, reverse
- * CSR 4n + 4m, results 24n, and the dominators' scratch 28n, which is freed
- * before the BFS queue (4n) is allocated.
+ * CSR 4n + 4m, results 24n, the leaf bitmap n/8, and the dominators'
+ * scratch 28n; with one thread that is freed before the BFS's queue and
+ * bitmap (4n + n/8) are allocated, with two they live side by side.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "heapscope/graph.h"
 #include "base/base.h"
 #include "table/internal.h"
+#include "graph/dominators.h"
 
 int hs_graph_threads = 0;
 
@@ -75,58 +77,106 @@ static int build_reverse(hs_graph *g) {
 }
 
 /* BFS from the super-root: parent and depth of every reached object.  The
-** queue is a plain array of n ids (each node enters it once).  Reads only
-** the forward edges, so it may run beside the dominators. */
-static int build_paths(hs_graph *g) {
+** queue is a plain array of n ids (each node enters it once; a leaf, bit
+** set in aLeaf, has no edges to follow and never does).  Reads only the
+** forward edges, so it may run beside the dominators.  The loop is bound
+** by cache misses, and a queue knows its future: the rows of the nodes a
+** few places ahead are prefetched (their starts further ahead still), and
+** whether a node was seen is asked of a bitmap that stays in cache.
+** Depths go level by level, so none is read back. */
+static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
   uint32_t nNode = g->nObj + 1, iRoot = g->nObj;
+  const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
+  size_t nWord = ((size_t)nNode + 63) / 64;
   g->aParent = malloc((size_t)nNode * sizeof *g->aParent);
-  g->aDepth = calloc(nNode, sizeof *g->aDepth);
+  g->aDepth = malloc((size_t)nNode * sizeof *g->aDepth);
   uint32_t *aQ = malloc((size_t)nNode * sizeof *aQ);
-  if (!g->aParent || !g->aDepth || !aQ) {
+  uint64_t *aSeen = calloc(nWord, sizeof *aSeen);
+  if (!g->aParent || !g->aDepth || !aQ || !aSeen) {
     free(aQ);
+    free(aSeen);
     return HS_ENOMEM;
   }
   for (uint32_t v = 0; v < nNode; v++) g->aParent[v] = HS_NONE;
-  uint32_t nHead = 0, nTail = 0;
+  memset(g->aDepth, 0, (size_t)nNode * sizeof *g->aDepth);
+  uint32_t nHead = 0, nTail = 0, nLevelEnd = 1, iDepth = 1;
   aQ[nTail++] = iRoot;
-  g->aParent[iRoot] = iRoot;
+  aSeen[iRoot >> 6] |= 1ull << (iRoot & 63);
   while (nHead < nTail) {
+    if (nHead == nLevelEnd) {             /* the next level's nodes are deeper */
+      nLevelEnd = nTail;
+      iDepth++;
+    }
+    if (nHead + 16 < nTail) __builtin_prefetch(&aStart[aQ[nHead + 16]]);
+    if (nHead + 8 < nTail) __builtin_prefetch(&aDst[aStart[aQ[nHead + 8]]]);
     uint32_t u = aQ[nHead++];
-    for (uint32_t e = g->aFwdStart[u]; e < g->aFwdStart[u + 1]; e++) {
-      uint32_t w = g->aFwdDst[e];
-      if (g->aParent[w] != HS_NONE) continue;
+    for (uint32_t e = aStart[u]; e < aStart[u + 1]; e++) {
+      uint32_t w = aDst[e];
+      uint64_t bit = 1ull << (w & 63);
+      if (aSeen[w >> 6] & bit) continue;
+      aSeen[w >> 6] |= bit;
       g->aParent[w] = u;
-      g->aDepth[w] = g->aDepth[u] + 1;
-      aQ[nTail++] = w;
+      g->aDepth[w] = iDepth;
+      if (!(aLeaf[w >> 6] & bit)) aQ[nTail++] = w;
     }
   }
-  g->aParent[iRoot] = HS_NONE;
+  free(aSeen);
   free(aQ);
   return HS_OK;
 }
 
-typedef struct paths_job {
+/* The build after the forward edges: the dominators on the calling thread;
+** with two threads, the reverse edges on the other while the dominators'
+** DFS runs (it needs none), then the BFS there while the rest of the
+** dominators runs. */
+typedef struct build {
   hs_graph *g;
-  int rc;
-} paths_job;
+  const uint64_t *aLeaf;
+  int bTwo;           /* may use a second thread */
+  int bThread;        /* th runs (the reverse edges, then the BFS) */
+  int bPaths;         /* the BFS was started on th */
+  pthread_t th;
+  int rcRev, rcPaths; /* HS_ERR until done */
+} build;
 
-static void *paths_thread(void *p) {
-  paths_job *j = p;
-  j->rc = build_paths(j->g);
+static void *reverse_thread(void *p) {
+  build *b = p;
+  b->rcRev = build_reverse(b->g);
   return NULL;
 }
 
-/* Dominators, then retained sizes bottom-up in reverse DFS preorder (every
-** node's idom precedes it in preorder, so one pass suffices). */
-static int build_dominators(hs_graph *g) {
+static void *paths_thread(void *p) {
+  build *b = p;
+  b->rcPaths = build_paths(b->g, b->aLeaf);
+  return NULL;
+}
+
+/* Between the DFS and the reverse edges' first use (hs_dominators_ex). */
+static int after_dfs(void *p) {
+  build *b = p;
+  if (b->bThread) {
+    pthread_join(b->th, NULL);
+    b->bThread = 0;
+  } else
+    b->rcRev = build_reverse(b->g);
+  if (b->rcRev != HS_OK) return b->rcRev;
+  b->bThread = b->bPaths = b->bTwo && pthread_create(&b->th, NULL, paths_thread, b) == 0;
+  return HS_OK;
+}
+
+/* Dominators, then retained sizes bottom-up in aOrder's order, reversed
+** (every node's idom precedes it there, so one pass suffices). */
+static int build_dominators(hs_graph *g, build *b) {
   uint32_t nNode = g->nObj + 1;
   g->aIdom = malloc((size_t)nNode * sizeof *g->aIdom);
   uint32_t *aOrder = malloc(((size_t)nNode + 1) * sizeof *aOrder);
   uint32_t nReached = 0;
   int rc = HS_ENOMEM;
   if (!g->aIdom || !aOrder) goto done;
-  rc = hs_dominators(nNode, g->nObj, g->aFwdStart, g->aFwdDst, g->aRevStart, g->aRevSrc,
-                     g->aIdom, aOrder, &nReached);
+  rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
+                        (const uint32_t *const *)&g->aRevStart,
+                        (const uint32_t *const *)&g->aRevSrc, b->aLeaf, after_dfs, b,
+                        g->aIdom, aOrder, &nReached);
   if (rc != HS_OK) goto done;
   /* allocated only now: the dominators' scratch is freed (lower peak) */
   g->aRetained = calloc(nNode, sizeof *g->aRetained);
@@ -173,18 +223,17 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   if (!g->aSize) goto done;
   if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
   g->aSize[nObj] = 0;
-  if ((rc = build_reverse(g)) != HS_OK) goto done;
-  /* The BFS (forward edges only) in a second thread while this one computes
-  ** the dominators: 12n bytes of BFS arrays then live beside their scratch. */
-  pthread_t th;
-  paths_job job = {g, HS_ERR};
-  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536) &&
-                pthread_create(&th, NULL, paths_thread, &job) == 0;
-  rc = build_dominators(g);
-  if (bThread) pthread_join(th, NULL);
-  else if (rc == HS_OK) job.rc = build_paths(g);
+  uint64_t *aLeaf = hs_leaf_bits(nObj + 1, aStart);
+  if (!aLeaf) goto done;
+  build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR,
+             .bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536)};
+  b.bThread = b.bTwo && pthread_create(&b.th, NULL, reverse_thread, &b) == 0;
+  rc = build_dominators(g, &b);
+  if (b.bThread) pthread_join(b.th, NULL);
+  if (rc == HS_OK && !b.bPaths) b.rcPaths = build_paths(g, aLeaf);
+  free(aLeaf);
   hs_progress_done();
-  if (rc != HS_OK || (rc = job.rc) != HS_OK) goto done;
+  if (rc != HS_OK || (rc = b.rcPaths) != HS_OK) goto done;
   *ppOut = g;
   g = NULL;
 done:

@@ -113,7 +113,8 @@ int hs_case_graph(hs_case *c, hs_graph **ppOut);
 /* Immediate dominators by semi-NCA over a CSR graph of nNode nodes from
 ** iRoot.  aIdom (nNode, caller's) receives the idom of each node, HS_NONE
 ** for the root and for unreachable nodes; aOrder (nNode+1 entries, caller's,
-** may be NULL; used as scratch) receives the reached nodes in DFS preorder,
+** may be NULL; used as scratch) receives the reached nodes, each after its
+** idom (the nodes with edges out in DFS preorder, then the reached leaves),
 ** *pnReached their count.
 ** Iterative (explicit stacks).  Returns HS_OK, HS_ENOMEM or HS_ERR (Ctrl-C). */
 int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,

@@ -126,6 +126,28 @@ static void test_random_vs_naive(void **state) {
         fail_msg("graph %d: iterative idom(%u) = %u, reference says %u", iGraph, v, aIt[v], aRef[v]);
     free(aIt);
     free(aOrd);
+    /* parents and depths equal a plain BFS's (every node queued) */
+    uint32_t *aQ = malloc((nObj + 1) * 4), *aPar = malloc((nObj + 1) * 4);
+    uint32_t *aDep = calloc(nObj + 1, 4), nHead = 0, nTail = 0;
+    for (uint32_t v = 0; v <= nObj; v++) aPar[v] = HS_NONE;
+    aQ[nTail++] = nObj;
+    while (nHead < nTail) {
+      uint32_t u = aQ[nHead++];
+      for (uint32_t e = g->aFwdStart[u]; e < g->aFwdStart[u + 1]; e++) {
+        uint32_t w = g->aFwdDst[e];
+        if (w == nObj || aPar[w] != HS_NONE) continue;
+        aPar[w] = u;
+        aDep[w] = aDep[u] + 1;
+        aQ[nTail++] = w;
+      }
+    }
+    for (uint32_t v = 0; v < nObj; v++)
+      if (g->aParent[v] != aPar[v] || g->aDepth[v] != aDep[v])
+        fail_msg("graph %d: parent/depth of %u = %u/%u, a plain BFS says %u/%u", iGraph, v,
+                 g->aParent[v], g->aDepth[v], aPar[v], aDep[v]);
+    free(aQ);
+    free(aPar);
+    free(aDep);
     /* retained = sum of sizes of the dominator subtree, computed naively */
     for (uint32_t v = 0; v < nObj; v++) {
       uint64_t nWant = 0;
