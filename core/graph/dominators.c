@@ -25,6 +25,7 @@
  * the forward edges; a caller that builds the reverse ones meanwhile gets
  * a call between the two (hs_dominators_ex).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,32 +94,85 @@ uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart) {
 
 static inline int bit_of(const uint64_t *a, uint32_t v) { return a[v >> 6] >> (v & 63) & 1; }
 
-/* See dominators.h.  The iterations are independent, so their cache misses
-** overlap; prefetches run 8 and 16 numbers ahead. */
-int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
-                 const uint32_t *aRStart, const uint32_t *aRSrc, uint32_t **paPredStart,
-                 uint32_t **paPred) {
-  uint64_t nPred = 0;
-  for (uint32_t w = 1; w <= n; w++) nPred += aRStart[aVert[w] + 1] - aRStart[aVert[w]];
-  uint32_t *aPredStart = malloc(((size_t)n + 2) * sizeof *aPredStart);
-  uint32_t *aPred = malloc((nPred ? nPred : 1) * sizeof *aPred);
-  *paPredStart = aPredStart;
-  *paPred = aPred;
-  if (!aPredStart || !aPred) return HS_ENOMEM;
-  uint32_t k = 0;
-  for (uint32_t w = 1; w <= n; w++) {
-    if (w + 16 <= n) __builtin_prefetch(&aRStart[aVert[w + 16]]);
-    if (w + 8 <= n) __builtin_prefetch(&aRSrc[aRStart[aVert[w + 8]]]);
+/* Predecessors of numbers [w0, w1) in the order of w, written forward
+** from aPred[k] (bBack 0) or, numbers from w1-1 down, backward below
+** aPred[k] (bBack 1: the rows still come out in ascending order of w, each
+** ending where the one after it starts).  Returns where it stopped.  The
+** iterations are independent, so their cache misses overlap; prefetches
+** run 8 and 16 numbers ahead. */
+typedef struct preds {
+  uint32_t nNode;
+  const uint32_t *aVert, *aNum, *aRStart, *aRSrc;
+  uint32_t *aPredStart, *aPred;
+  uint32_t w0, w1, k;
+  int bBack;
+} preds;
+
+static void *preds_run(void *pArg) {
+  preds *p = pArg;
+  const uint32_t *aVert = p->aVert, *aNum = p->aNum, *aRStart = p->aRStart, *aRSrc = p->aRSrc;
+  uint32_t k = p->k, nNode = p->nNode;
+  int d = p->bBack ? -1 : 1;
+  uint32_t w = p->bBack ? p->w1 - 1 : p->w0, nLeft = p->w1 - p->w0;
+  for (; nLeft; nLeft--, w += d) {
+    if (nLeft > 16) __builtin_prefetch(&aRStart[aVert[w + 16 * d]]);
+    if (nLeft > 8) __builtin_prefetch(&aRSrc[aRStart[aVert[w + 8 * d]]]);
     uint32_t node = aVert[w];
-    aPredStart[w] = k;
+    if (!p->bBack) p->aPredStart[w] = k;
     for (uint32_t e = aRStart[node]; e < aRStart[node + 1]; e++) {
       uint32_t u = aRSrc[e];
       uint32_t x = u < nNode ? aNum[u] : 0;
-      if (x) aPred[k++] = x;
+      if (!x) continue;
+      if (p->bBack)
+        p->aPred[--k] = x;
+      else
+        p->aPred[k++] = x;
     }
+    if (p->bBack) p->aPredStart[w] = k;
   }
-  aPredStart[n + 1] = k;
+  p->k = k;
+  return NULL;
+}
+
+/* hs_dom_preds, on two threads when bTwo: the first half of the numbers
+** written forward from the bottom of aPred, the second backward from its
+** top (the reverse edges are enough room for both), then moved down. */
+static int dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
+                     const uint32_t *aRStart, const uint32_t *aRSrc, int bTwo,
+                     uint32_t **paPredStart, uint32_t **paPred) {
+  uint64_t nCap = aRStart[nNode];
+  uint32_t *aPredStart = malloc(((size_t)n + 2) * sizeof *aPredStart);
+  uint32_t *aPred = malloc((nCap ? nCap : 1) * sizeof *aPred);
+  *paPredStart = aPredStart;
+  *paPred = aPred;
+  if (!aPredStart || !aPred) return HS_ENOMEM;
+  preds a = {nNode, aVert, aNum, aRStart, aRSrc, aPredStart, aPred, 1, n + 1, 0, 0};
+  preds b = a;
+  pthread_t th;
+  int bThread = 0;
+  if (bTwo) {
+    a.w1 = b.w0 = 1 + n / 2;
+    b.k = (uint32_t)nCap;
+    b.bBack = 1;
+    bThread = pthread_create(&th, NULL, preds_run, &b) == 0;
+    if (!bThread) a.w1 = n + 1;
+  }
+  preds_run(&a);
+  aPredStart[n + 1] = a.k;
+  if (bThread) {
+    pthread_join(th, NULL);
+    uint32_t nGap = b.k - a.k;
+    memmove(aPred + a.k, aPred + b.k, ((size_t)nCap - b.k) * sizeof *aPred);
+    for (uint32_t w = b.w0; w < b.w1; w++) aPredStart[w] -= nGap;
+    aPredStart[n + 1] = (uint32_t)nCap - nGap;
+  }
   return HS_OK;
+}
+
+int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
+                 const uint32_t *aRStart, const uint32_t *aRSrc, uint32_t **paPredStart,
+                 uint32_t **paPred) {
+  return dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, 0, paPredStart, paPred);
 }
 
 /* Memory: the loops below are bound by cache misses (random ids over
@@ -132,16 +186,17 @@ int hs_dominators(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                   const uint32_t *aDst, const uint32_t *aRStart,
                   const uint32_t *aRSrc, uint32_t *aIdom, uint32_t *aOrder,
                   uint32_t *pnReached) {
-  return hs_dominators_ex(nNode, iRoot, aStart, aDst, &aRStart, &aRSrc, NULL, NULL, NULL,
-                          aIdom, aOrder, pnReached);
+  hs_dom_opts o = {0};
+  return hs_dominators_ex(nNode, iRoot, aStart, aDst, &aRStart, &aRSrc, &o, aIdom, aOrder,
+                          pnReached);
 }
 
 int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                      const uint32_t *aDst, const uint32_t *const *paRStart,
-                     const uint32_t *const *paRSrc, const uint64_t *aLeaf,
-                     int (*xAfterDfs)(void *), void *pArg, uint32_t *aIdom,
-                     uint32_t *aOrder, uint32_t *pnReached) {
+                     const uint32_t *const *paRSrc, const hs_dom_opts *pOpt,
+                     uint32_t *aIdom, uint32_t *aOrder, uint32_t *pnReached) {
   int rc = HS_ENOMEM;
+  const uint64_t *aLeaf = pOpt->aLeaf;
   size_t nA = (size_t)nNode + 1;
   /* node -> number (0: unreached) lives in the caller's aIdom until the
   ** predecessors are renumbered; number -> node in aOrder when the caller
@@ -209,7 +264,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   }
   free(aSeen);
   aSeen = NULL;
-  if (xAfterDfs && (rc = xAfterDfs(pArg)) != HS_OK) goto done;
+  if (pOpt->xAfterDfs && (rc = pOpt->xAfterDfs(pOpt->pArg)) != HS_OK) goto done;
   rc = HS_ENOMEM;
   aRStart = *paRStart;
   aRSrc = *paRSrc;
@@ -218,7 +273,8 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   aStk = NULL;
 
   /* 2a. Predecessors in preorder-number space, reached ones only. */
-  if (hs_dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, &aPredStart, &aPred) != HS_OK)
+  if (dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, pOpt->bTwo, &aPredStart, &aPred) !=
+      HS_OK)
     goto done;
 
   /* 2b. Semidominators, w = n..2. */

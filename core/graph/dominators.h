@@ -22,16 +22,22 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
 ** caller frees; NULL when out of memory. */
 uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart);
 
-/* hs_dominators for the graph build: aLeaf is hs_leaf_bits' bitmap (NULL:
-** made here), and xAfterDfs (may be NULL) is called once, after the DFS,
-** which reads only the forward edges, and before the reverse ones are
-** first read through *paRStart and *paRSrc: the caller may build them
-** meanwhile and have them ready when it returns.  Its error ends the
-** computation with that code; on an early failure it is not called. */
+/* hs_dominators for the graph build, with these options: */
+typedef struct hs_dom_opts {
+  const uint64_t *aLeaf;    /* hs_leaf_bits' bitmap (NULL: made here) */
+  /* Called once (may be NULL), after the DFS, which reads only the forward
+  ** edges, and before the reverse ones are first read through *paRStart
+  ** and *paRSrc: the caller may build them meanwhile and have them ready
+  ** when it returns.  Its error ends the computation with that code; on an
+  ** early failure it is not called. */
+  int (*xAfterDfs)(void *pArg);
+  void *pArg;
+  int bTwo;                 /* may use a second thread */
+} hs_dom_opts;
+
 int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                      const uint32_t *aDst, const uint32_t *const *paRStart,
-                     const uint32_t *const *paRSrc, const uint64_t *aLeaf,
-                     int (*xAfterDfs)(void *), void *pArg, uint32_t *aIdom,
-                     uint32_t *aOrder, uint32_t *pnReached);
+                     const uint32_t *const *paRSrc, const hs_dom_opts *pOpt,
+                     uint32_t *aIdom, uint32_t *aOrder, uint32_t *pnReached);
 
 #endif

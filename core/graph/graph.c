@@ -126,28 +126,21 @@ static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
 }
 
 /* The build after the forward edges: the dominators on the calling thread;
-** with two threads, the reverse edges on the other while the dominators'
-** DFS runs (it needs none), then the BFS there while the rest of the
-** dominators runs. */
+** with two threads, the reverse edges and then the BFS on the other while
+** the dominators' DFS runs (neither needs what the other makes), then the
+** predecessors on both. */
 typedef struct build {
   hs_graph *g;
   const uint64_t *aLeaf;
-  int bTwo;           /* may use a second thread */
-  int bThread;        /* th runs (the reverse edges, then the BFS) */
-  int bPaths;         /* the BFS was started on th */
+  int bThread;        /* th runs the reverse edges, then the BFS */
   pthread_t th;
   int rcRev, rcPaths; /* HS_ERR until done */
 } build;
 
-static void *reverse_thread(void *p) {
+static void *side_thread(void *p) {
   build *b = p;
   b->rcRev = build_reverse(b->g);
-  return NULL;
-}
-
-static void *paths_thread(void *p) {
-  build *b = p;
-  b->rcPaths = build_paths(b->g, b->aLeaf);
+  if (b->rcRev == HS_OK) b->rcPaths = build_paths(b->g, b->aLeaf);
   return NULL;
 }
 
@@ -159,24 +152,22 @@ static int after_dfs(void *p) {
     b->bThread = 0;
   } else
     b->rcRev = build_reverse(b->g);
-  if (b->rcRev != HS_OK) return b->rcRev;
-  b->bThread = b->bPaths = b->bTwo && pthread_create(&b->th, NULL, paths_thread, b) == 0;
-  return HS_OK;
+  return b->rcRev;
 }
 
 /* Dominators, then retained sizes bottom-up in aOrder's order, reversed
 ** (every node's idom precedes it there, so one pass suffices). */
-static int build_dominators(hs_graph *g, build *b) {
+static int build_dominators(hs_graph *g, build *b, int bTwo) {
   uint32_t nNode = g->nObj + 1;
   g->aIdom = malloc((size_t)nNode * sizeof *g->aIdom);
   uint32_t *aOrder = malloc(((size_t)nNode + 1) * sizeof *aOrder);
   uint32_t nReached = 0;
   int rc = HS_ENOMEM;
   if (!g->aIdom || !aOrder) goto done;
+  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo};
   rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
                         (const uint32_t *const *)&g->aRevStart,
-                        (const uint32_t *const *)&g->aRevSrc, b->aLeaf, after_dfs, b,
-                        g->aIdom, aOrder, &nReached);
+                        (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, aOrder, &nReached);
   if (rc != HS_OK) goto done;
   /* allocated only now: the dominators' scratch is freed (lower peak) */
   g->aRetained = calloc(nNode, sizeof *g->aRetained);
@@ -225,12 +216,13 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   g->aSize[nObj] = 0;
   uint64_t *aLeaf = hs_leaf_bits(nObj + 1, aStart);
   if (!aLeaf) goto done;
-  build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR,
-             .bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536)};
-  b.bThread = b.bTwo && pthread_create(&b.th, NULL, reverse_thread, &b) == 0;
-  rc = build_dominators(g, &b);
-  if (b.bThread) pthread_join(b.th, NULL);
-  if (rc == HS_OK && !b.bPaths) b.rcPaths = build_paths(g, aLeaf);
+  build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR};
+  int bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
+  b.bThread = bTwo && pthread_create(&b.th, NULL, side_thread, &b) == 0;
+  int bSide = b.bThread;
+  rc = build_dominators(g, &b, bTwo);
+  if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
+  if (rc == HS_OK && !bSide) b.rcPaths = build_paths(g, aLeaf);
   free(aLeaf);
   hs_progress_done();
   if (rc != HS_OK || (rc = b.rcPaths) != HS_OK) goto done;
