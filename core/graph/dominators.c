@@ -175,6 +175,55 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
   return dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, 0, paPredStart, paPred);
 }
 
+/* The DFS's own copy of the edges, in which a node's row is found without
+** a second miss: each row holds its node, its count and its targets as the
+** positions of their rows, so entering a node reads one place, which was
+** prefetched when its parent was entered.  Row of node v at position p:
+** aRow[p] = v, aRow[p+1] = k, aRow[p+2 .. p+2+k) = targets.  Leaves have
+** no row (the DFS never enters one): an edge to a leaf points at the row at
+** position 0, a node-less one the DFS marks entered before it starts.
+** Since a leaf has no edges, v's row is at 2 + 2 (rows before v) + (edges
+** before v).  A row is at least 2 words, so p/2 tells rows apart (the
+** DFS's bitmap).  aPos (nNode entries) is scratch.  Returns the rows
+** (*pnRow words; the root's row at *piRoot), or NULL with *pRc (HS_ENOMEM;
+** HS_ELIMIT over 2^32 words). */
+static uint32_t *dfs_rows(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                          const uint32_t *aDst, const uint64_t *aLeaf, uint32_t *aPos,
+                          uint64_t *pnRow, uint32_t *piRoot, int *pRc) {
+  uint64_t nRows = 1;
+  for (uint32_t v = 0; v < nNode; v++)
+    if (v == iRoot || !bit_of(aLeaf, v)) {
+      uint64_t p = 2 * nRows + aStart[v];
+      if (p + 2 + (aStart[v + 1] - aStart[v]) >= UINT32_MAX) {
+        *pRc = HS_ELIMIT;
+        return NULL;
+      }
+      aPos[v] = (uint32_t)p;
+      nRows++;
+    }
+  uint64_t nRow = 2 * nRows + aStart[nNode];
+  uint32_t *aRow = malloc(nRow * sizeof *aRow);
+  if (!aRow) {
+    *pRc = HS_ENOMEM;
+    return NULL;
+  }
+  aRow[0] = iRoot;
+  aRow[1] = 0;
+  for (uint32_t v = 0; v < nNode; v++) {
+    if (v != iRoot && bit_of(aLeaf, v)) continue;
+    uint32_t q = aPos[v], e0 = aStart[v], e1 = aStart[v + 1];
+    aRow[q] = v;
+    aRow[q + 1] = e1 - e0;
+    for (uint32_t e = e0; e < e1; e++) {
+      uint32_t t = aDst[e];
+      aRow[q + 2 + e - e0] = t < nNode && !bit_of(aLeaf, t) ? aPos[t] : 0;
+    }
+  }
+  *pnRow = nRow;
+  *piRoot = aPos[iRoot];
+  return aRow;
+}
+
 /* Memory: the loops below are bound by cache misses (random ids over
 ** arrays of 40 MB and more), so each one is arranged for memory-level
 ** parallelism: the DFS prefetches the row starts of a node's targets when
@@ -209,12 +258,10 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   uint32_t *aStk = malloc(nA * sizeof *aStk);
   uint32_t *aPredStart = NULL, *aPred = NULL;
   uint64_t *aOwnLeaf = aLeaf ? NULL : hs_leaf_bits(nNode, aStart);
-  size_t nWord = ((size_t)nNode + 63) / 64;
-  uint64_t *aSeen = malloc(nWord * sizeof *aSeen);
   const uint32_t *aRStart, *aRSrc;
   uint32_t n = 0;
   if (!aLeaf) aLeaf = aOwnLeaf;
-  if (!aVert || !aPL || !aSemi || !aDom || !aStk || !aLeaf || !aSeen) goto done;
+  if (!aVert || !aPL || !aSemi || !aDom || !aStk || !aLeaf) goto done;
   memset(aNum, 0, (size_t)nNode * sizeof *aNum);
   if (iRoot >= nNode) {
     for (uint32_t i = 0; i < nNode; i++) aIdom[i] = HS_NONE;
@@ -223,47 +270,53 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   }
 
   hs_progress("computing dominators", "objects", 0, nNode);
-  /* 1. DFS.  The stack is three parallel arrays borrowed from aSemi, aStk
-  ** and aDom: node's number, next edge, end of its edges.  Whether a node
-  ** was reached is asked of a bitmap (nNode/8 bytes, which stays in cache)
-  ** rather than of aNum, so an edge to a reached node costs no miss; the
-  ** leaves are marked in it beforehand and never entered. */
-  memcpy(aSeen, aLeaf, nWord * sizeof *aSeen);
+  /* 1. DFS over dfs_rows' copy.  The stack is three parallel arrays
+  ** borrowed from aSemi, aStk and aDom: node's number, next edge, end of its
+  ** edges.  Whether a row was entered is asked of a bitmap (which stays in
+  ** cache), so an edge to a reached node costs no miss. */
   {
+    uint64_t nRow = 0;
+    uint32_t iRootRow = 0;
+    uint32_t *aRow = dfs_rows(nNode, iRoot, aStart, aDst, aLeaf, aStk, &nRow, &iRootRow, &rc);
+    uint64_t *aSeen = aRow ? calloc((nRow / 2 + 64) / 64, sizeof *aSeen) : NULL;
+    if (!aSeen) {
+      free(aRow);
+      goto done;
+    }
     uint32_t *aSNum = aSemi, *aSEdge = aStk, *aSEnd = aDom, nSp = 0;
     n = 1;
     aNum[iRoot] = 1;
-    aSeen[iRoot >> 6] |= 1ull << (iRoot & 63);
+    aSeen[0] |= 1;                            /* the leaves' row */
+    aSeen[iRootRow >> 7] |= 1ull << (iRootRow >> 1 & 63);
     aVert[1] = iRoot;
     aPL[1].par = 0;
     aSNum[nSp] = 1;
-    aSEdge[nSp] = aStart[iRoot];
-    aSEnd[nSp++] = aStart[iRoot + 1];
+    aSEdge[nSp] = iRootRow + 2;
+    aSEnd[nSp++] = iRootRow + 2 + aRow[iRootRow + 1];
     while (nSp) {
       uint32_t e = aSEdge[nSp - 1];
       if (e < aSEnd[nSp - 1]) {
         aSEdge[nSp - 1] = e + 1;
-        uint32_t w = aDst[e];
-        if (w >= nNode || bit_of(aSeen, w)) continue;
-        aSeen[w >> 6] |= 1ull << (w & 63);
+        uint32_t q = aRow[e];
+        if (bit_of(aSeen, q >> 1)) continue;
+        aSeen[q >> 7] |= 1ull << (q >> 1 & 63);
+        uint32_t w = aRow[q];
         aNum[w] = ++n;
         aVert[n] = w;
         if ((n & 0xffff) == 0) hs_progress("computing dominators", "objects", n / 2, nNode);
         aPL[n].par = aSNum[nSp - 1];
-        uint32_t e0 = aStart[w], e1 = aStart[w + 1];
-        for (uint32_t k = e0; k < e1 && k < e0 + 4; k++) {
-          uint32_t x = aDst[k] < nNode ? aDst[k] : 0;
-          if (!bit_of(aSeen, x)) __builtin_prefetch(&aStart[x]);
-        }
+        uint32_t e0 = q + 2, e1 = e0 + aRow[q + 1];
+        for (uint32_t k = e0; k < e1 && k < e0 + 4; k++)
+          if (!bit_of(aSeen, aRow[k] >> 1)) __builtin_prefetch(&aRow[aRow[k]]);
         aSNum[nSp] = n;
         aSEdge[nSp] = e0;
         aSEnd[nSp++] = e1;
       } else
         nSp--;
     }
+    free(aSeen);
+    free(aRow);
   }
-  free(aSeen);
-  aSeen = NULL;
   if (pOpt->xAfterDfs && (rc = pOpt->xAfterDfs(pOpt->pArg)) != HS_OK) goto done;
   rc = HS_ENOMEM;
   aRStart = *paRStart;
@@ -370,7 +423,6 @@ done:
   free(aStk);
   free(aPredStart);
   free(aPred);
-  free(aSeen);
   free(aOwnLeaf);
   return rc;
 }
