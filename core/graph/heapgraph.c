@@ -88,22 +88,25 @@ static run *dump_order(const hs_heap *h, uint32_t nObj, uint32_t *pnRun) {
 }
 
 /* One scanner's share of the resolution: runs [r0, r1) in dump order.  It
-** writes its (source, target, offset) triples forward from slot 0, or
-** backward from slot nCap-1 (bBack), so two scanners share one set of
-** triple arrays without knowing their counts in advance: together they never
-** hold more than the nField pointer fields the loader counted.  Reading the
-** backward scanner's slots from the top down gives its triples in scan
-** order, so the edges come out exactly as one scanner would make them. */
+** writes its (target, offset) pairs forward from slot 0, or backward from
+** slot nCap-1 (bBack), so two scanners share one pair of arrays without
+** knowing their counts in advance: together they never hold more than the
+** nField pointer fields the loader counted.  Each object's count goes to
+** aCount[id + 1] and each run's first pair's index (counted from its
+** scanner's end) to aRunAt[r], which is all the placement needs: within a
+** run, sources ascend. */
 typedef struct scan {
   const hs_heap *h;
   const hs_pagedir *d;
   const run *aRun;
   uint32_t r0, r1;
   int bMapped, bBack;
-  uint32_t *aTSrc, *aTDst, *aTOff;
+  uint32_t *aTDst, *aTOff;
+  uint32_t *aCount;     /* nObj+2: object i's count at [i+1] */
+  uint64_t *aRunAt;     /* per run: its first pair, in this scanner's order */
   uint64_t nCap;
   uint64_t nLimit;      /* slots this scanner may use (the other's are after) */
-  uint64_t m;           /* triples written */
+  uint64_t m;           /* pairs written */
   uint64_t nObjShare;   /* objects in its runs (for the progress line) */
   uint64_t nDropped;
   int rc;
@@ -121,9 +124,10 @@ static void *scan_runs(void *pArg) {
       madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
       iDropped = iTo;
     }
+    s->aRunAt[r] = s->m;
     for (uint32_t i = s->aRun[r].iFirst; i < s->aRun[r].iEnd; i++) {
       hs_heap_fielditer it;
-      uint64_t off;
+      uint64_t off, m0 = s->m;
       hs_heap_fields(h, i, &it);
       while (hs_heap_field_next(&it, &off)) {
         if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
@@ -137,10 +141,10 @@ static void *scan_runs(void *pArg) {
         if (s->m >= s->nLimit) break;          /* more fields than nField said */
         uint64_t k = s->bBack ? s->nCap - 1 - s->m : s->m;
         s->m++;
-        s->aTSrc[k] = i;
         s->aTDst[k] = j;
         s->aTOff[k] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
       }
+      s->aCount[i + 1] = (uint32_t)(s->m - m0);
       if ((++nSeen & 0xffff) == 0 && !s->bBack)  /* the main thread's scanner */
         hs_progress("resolving pointers", "objects", nSeen, s->nObjShare);
       if ((nSeen & 0xffff) == 0 && hs_checkpoint()) {
@@ -150,6 +154,23 @@ static void *scan_runs(void *pArg) {
     }
   }
   return NULL;
+}
+
+/* Copies scanner s's pairs of run r (run r's objects start at aStart[r's
+** first id]) into the CSR: a block, read backward for the backward scanner. */
+static void place_run(const scan *s, uint32_t r, const uint32_t *aStart, uint32_t *aDst,
+                      uint32_t *aOff) {
+  uint64_t t0 = s->aRunAt[r], t1 = r + 1 < s->r1 ? s->aRunAt[r + 1] : s->m;
+  uint32_t k = aStart[s->aRun[r].iFirst];
+  if (!s->bBack) {
+    memcpy(aDst + k, s->aTDst + t0, (t1 - t0) * sizeof *aDst);
+    memcpy(aOff + k, s->aTOff + t0, (t1 - t0) * sizeof *aOff);
+    return;
+  }
+  for (uint64_t t = t0; t < t1; t++, k++) {
+    aDst[k] = s->aTDst[s->nCap - 1 - t];
+    aOff[k] = s->aTOff[s->nCap - 1 - t];
+  }
 }
 
 /* Resolve every pointer field and root; bMapped: the dump is an mmapped
@@ -162,97 +183,83 @@ static void *scan_runs(void *pArg) {
 ** the pages behind it can go: resident memory stays at the loader's plus a
 ** 64 MB window (per scanner) instead of the whole dump.  With two threads
 ** (hs_graph_threads), each scans half of the runs (by bytes), as
-** scan_runs says.  Edges are gathered as (source, target, offset) triples
-** in that order, then placed into id order by a counting sort (12 bytes per
-** edge of scratch, freed before the dominators).  The sources of one
-** object stay in field order, and the result is the same byte for byte
-** whatever the thread count. */
+** scan_runs says.  The counts per object make the CSR's row starts, and
+** each run's pairs, already in id order, are copied to its first object's
+** row as a block (8 bytes per pointer field of scratch, freed before the
+** dominators).  The sources of one object stay in field order, and the
+** result is the same byte for byte whatever the thread count. */
 static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
   if (h->nObj >= UINT32_MAX - 2 || h->nRoot >= UINT32_MAX) return HS_ELIMIT;
   if (h->nField + h->nRoot >= UINT32_MAX) return HS_ELIMIT;
   uint32_t nObj = (uint32_t)h->nObj, nRoot = (uint32_t)h->nRoot;
   uint64_t nCap = h->nField + 1;
-  uint32_t *aTSrc = malloc(nCap * sizeof *aTSrc);
   uint32_t *aTDst = malloc(nCap * sizeof *aTDst);
   uint32_t *aTOff = malloc(nCap * sizeof *aTOff);
-  uint32_t *aStart = NULL, *aDst = NULL, *aOff = NULL, *aRootObj = NULL;
+  uint32_t *aStart = calloc((size_t)nObj + 2, sizeof *aStart);
+  uint32_t *aDst = NULL, *aOff = NULL, *aRootObj = NULL;
+  uint64_t *aRunAt = NULL;
   uint64_t nDropped = 0, nRootDropped = 0;
-  uint32_t nRun = 0, m = 0;
+  uint32_t nRun = 0;
   run *aRun = dump_order(h, nObj, &nRun);
   hs_pagedir d;
   int rc = hs_pagedir_init(&d, h->aAddr, h->aSize, nObj);
-  if (rc != HS_OK || !aTSrc || !aTDst || !aTOff || !aRun) {
+  if (aRun) aRunAt = malloc(((size_t)nRun + 1) * sizeof *aRunAt);
+  if (rc != HS_OK || !aTDst || !aTOff || !aStart || !aRun || !aRunAt) {
     rc = HS_ENOMEM;
     goto done;
   }
-  {
-    /* Split the runs where the dump's bytes are halved (runs are in dump
-    ** order); one scanner when there is one run or one thread. */
-    uint32_t rSplit = nRun;
-    if (hs_graph_nthreads() > 1 && nRun > 1 && (hs_graph_threads > 1 || nObj > 65536)) {
-      uint64_t iLo = aRun[0].iOff, iHi = aRun[nRun - 1].iOff;
-      rSplit = 1;
-      while (rSplit < nRun - 1 && aRun[rSplit].iOff - iLo < (iHi - iLo) / 2) rSplit++;
-    }
-    scan a = {.h = h, .d = &d, .aRun = aRun, .r0 = 0, .r1 = rSplit,
-              .bMapped = bMapped && nRun > 1, .bBack = 0, .aTSrc = aTSrc, .aTDst = aTDst,
-              .aTOff = aTOff, .nCap = nCap, .nLimit = nCap - 1, .rc = HS_OK};
-    scan b = a;
-    b.r0 = rSplit;
-    b.r1 = nRun;
-    b.bBack = 1;
-    for (uint32_t r = 0; r < rSplit; r++) a.nObjShare += aRun[r].iEnd - aRun[r].iFirst;
-    pthread_t th;
-    int bThread = rSplit < nRun;
-    /* Each may use all nCap-1 slots: they write at most one per pointer
-    ** field, and the loader counted nField exactly, so the two ends never
-    ** meet; were it wrong, the overlap is caught below (indices stay in
-    ** bounds either way). */
-    if (bThread) {
-      if (pthread_create(&th, NULL, scan_runs, &b) != 0) {
-        bThread = 0;
-        a.r1 = nRun;                           /* no thread: one scanner */
-        a.nObjShare = nObj;
-      }
-    }
-    hs_progress("resolving pointers", "objects", 0, a.nObjShare);
-    scan_runs(&a);
-    if (bThread) pthread_join(th, NULL);
-    if (a.rc != HS_OK || (bThread && b.rc != HS_OK)) {
-      rc = HS_ERR;
-      goto done;
-    }
-    if (bThread && a.m + b.m > nCap - 1) {     /* the loader's nField was short: */
-      rc = HS_ELIMIT;                          /* the halves overlapped */
-      goto done;
-    }
-    nDropped = a.nDropped + (bThread ? b.nDropped : 0);
-    m = (uint32_t)a.m;
-    if (bThread && b.m) {                      /* the back half, in scan order, */
-      memmove(aTSrc + m, aTSrc + nCap - b.m, b.m * sizeof *aTSrc);   /* after the front */
-      memmove(aTDst + m, aTDst + nCap - b.m, b.m * sizeof *aTDst);
-      memmove(aTOff + m, aTOff + nCap - b.m, b.m * sizeof *aTOff);
-      for (uint64_t i = 0, j = b.m - 1; i < j; i++, j--) {
-        uint32_t t;
-        t = aTSrc[m + i], aTSrc[m + i] = aTSrc[m + j], aTSrc[m + j] = t;
-        t = aTDst[m + i], aTDst[m + i] = aTDst[m + j], aTDst[m + j] = t;
-        t = aTOff[m + i], aTOff[m + i] = aTOff[m + j], aTOff[m + j] = t;
-      }
-      m += (uint32_t)b.m;
+  /* Split the runs where the dump's bytes are halved (runs are in dump
+  ** order); one scanner when there is one run or one thread. */
+  uint32_t rSplit = nRun;
+  if (hs_graph_nthreads() > 1 && nRun > 1 && (hs_graph_threads > 1 || nObj > 65536)) {
+    uint64_t iLo = aRun[0].iOff, iHi = aRun[nRun - 1].iOff;
+    rSplit = 1;
+    while (rSplit < nRun - 1 && aRun[rSplit].iOff - iLo < (iHi - iLo) / 2) rSplit++;
+  }
+  scan a = {.h = h, .d = &d, .aRun = aRun, .r0 = 0, .r1 = rSplit,
+            .bMapped = bMapped && nRun > 1, .bBack = 0, .aTDst = aTDst, .aTOff = aTOff,
+            .aCount = aStart, .aRunAt = aRunAt, .nCap = nCap, .nLimit = nCap - 1, .rc = HS_OK};
+  scan b = a;
+  b.r0 = rSplit;
+  b.r1 = nRun;
+  b.bBack = 1;
+  for (uint32_t r = 0; r < rSplit; r++) a.nObjShare += aRun[r].iEnd - aRun[r].iFirst;
+  pthread_t th;
+  int bThread = rSplit < nRun;
+  /* Each may use all nCap-1 slots: they write at most one per pointer
+  ** field, and the loader counted nField exactly, so the two ends never
+  ** meet; were it wrong, the overlap is caught below (indices stay in
+  ** bounds either way). */
+  if (bThread) {
+    if (pthread_create(&th, NULL, scan_runs, &b) != 0) {
+      bThread = 0;
+      a.r1 = nRun;                             /* no thread: one scanner */
+      a.nObjShare = nObj;
     }
   }
+  hs_progress("resolving pointers", "objects", 0, a.nObjShare);
+  scan_runs(&a);
+  if (bThread) pthread_join(th, NULL);
+  if (a.rc != HS_OK || (bThread && b.rc != HS_OK)) {
+    rc = HS_ERR;
+    goto done;
+  }
+  if (bThread && a.m + b.m > nCap - 1) {       /* the loader's nField was short: */
+    rc = HS_ELIMIT;                            /* the halves overlapped */
+    goto done;
+  }
+  nDropped = a.nDropped + (bThread ? b.nDropped : 0);
+  uint64_t m = a.m + (bThread ? b.m : 0);
   if (bMapped && h->nBuf) {                   /* the graph never reads the dump again */
     uint64_t iTo = h->nBuf & ~(uint64_t)0xfff;
     if (iTo) madvise((void *)h->pBuf, iTo, MADV_DONTNEED);
   }
-  free(aRun);
-  aRun = NULL;
 
-  /* Roots resolve to the super-root's row; then the counting sort. */
+  /* Roots resolve to the super-root's row; the counts become row starts,
+  ** and the runs' blocks are placed. */
   aRootObj = malloc(((size_t)nRoot + 1) * sizeof *aRootObj);
-  aStart = calloc((size_t)nObj + 2, sizeof *aStart);
-  if (!aRootObj || !aStart) {
+  if (!aRootObj) {
     rc = HS_ENOMEM;
     goto done;
   }
@@ -264,7 +271,6 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
     else
       nRootEdge++;
   }
-  for (uint32_t e = 0; e < m; e++) aStart[aTSrc[e] + 1]++;
   aStart[nObj + 1] = nRootEdge;
   for (uint32_t v = 0; v <= nObj; v++) aStart[v + 1] += aStart[v];
   aDst = malloc(((size_t)m + nRootEdge + 1) * sizeof *aDst);
@@ -273,26 +279,22 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
     rc = HS_ENOMEM;
     goto done;
   }
-  /* aStart[v] is used as v's fill cursor, which leaves it at v+1's start:
-  ** shift back afterwards. */
-  for (uint32_t e = 0; e < m; e++) {
-    uint32_t k = aStart[aTSrc[e]]++;
-    aDst[k] = aTDst[e];
-    aOff[k] = aTOff[e];
-  }
+  for (uint32_t r = 0; r < nRun; r++)
+    place_run(bThread && r >= rSplit ? &b : &a, r, aStart, aDst, aOff);
   for (uint32_t r = 0, k = aStart[nObj]; r < nRoot; r++)
     if (aRootObj[r] != HS_NONE) {
       aDst[k] = aRootObj[r];
       aOff[k++] = r;
     }
-  for (uint32_t v = nObj; v > 0; v--) aStart[v] = aStart[v - 1];
-  aStart[0] = 0;
-  free(aTSrc);
   free(aTDst);
   free(aTOff);
   free(aRootObj);
+  free(aRun);
+  free(aRunAt);
   free(d.aPage);
-  aTSrc = aTDst = aTOff = aRootObj = NULL;
+  aTDst = aTOff = aRootObj = NULL;
+  aRun = NULL;
+  aRunAt = NULL;
   d.aPage = NULL;
   rc = hs_graph_from_csr(nObj, h->aSize, nRoot, aStart, aDst, aOff, ppOut);
   aStart = aDst = aOff = NULL;                /* owned (or freed) by from_csr */
@@ -303,8 +305,8 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
 
 done:
   free(aRun);
+  free(aRunAt);
   free(d.aPage);
-  free(aTSrc);
   free(aTDst);
   free(aTOff);
   free(aRootObj);
