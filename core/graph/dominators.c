@@ -369,11 +369,21 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     while (c > aSemi[w]) c = aDom[c];
     aDom[w] = c;
   }
+  free(aPredStart);
+  free(aPred);
+  aPredStart = aPred = NULL;
+  /* Retained sizes (when asked) in number space, over aPL's memory, which
+  ** is free now: each number starts with its node's size, leaves add
+  ** theirs below (step 4), and w = n..2 adds its own to its idom's. */
+  uint64_t *aR = pOpt->aRetained ? (uint64_t *)aPL : NULL;
+  const uint64_t *aSize = pOpt->aSize;
+  if (aR)
+    for (uint32_t w = 1; w <= n; w++) aR[w] = aSize[aVert[w]];
+
   /* 4. A leaf's idom is the nearest common ancestor, in the dominator tree,
   ** of its reached predecessors: climb from the larger number (an idom's
   ** number is below its node's).  Kept as a number in the leaf's own aNum
   ** slot, which the DFS left 0; 0 when no predecessor was reached. */
-  uint32_t nLeafReached = 0;
   for (uint32_t v = 0; v < nNode; v++) {
     if (v == iRoot || !bit_of(aLeaf, v)) continue;
     uint32_t a = 0;
@@ -391,8 +401,10 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
           b = aDom[b];
     }
     aNum[v] = a;
-    nLeafReached += a != 0;
+    if (aR && a) aR[a] += aSize[v];
   }
+  if (aR)
+    for (uint32_t w = n; w >= 2; w--) aR[aDom[w]] += aR[w];
   /* 5. Back to node space, in place over aNum; the reached leaves follow the
   ** preorder in aOrder (after their idoms, as promised). */
   aDom[1] = 0;
@@ -405,8 +417,11 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       aIdom[v] = NODE_OF(x);
       if (aOrder) aOrder[k] = v;
       k++;
-    } else
+      if (aR) pOpt->aRetained[v] = aSize[v];
+    } else {
       aIdom[v] = x >= 2 ? NODE_OF(aDom[x]) : HS_NONE;
+      if (aR) pOpt->aRetained[v] = x ? aR[x] : 0;
+    }
   }
 #undef NODE_OF
   n = k;

@@ -33,6 +33,11 @@ typedef struct hs_dom_opts {
   int (*xAfterDfs)(void *pArg);
   void *pArg;
   int bTwo;                 /* may use a second thread */
+  /* When aRetained (nNode) is given, it receives each node's retained size:
+  ** the sum of aSize (nNode) over the node's dominator subtree (0 when not
+  ** reached). */
+  const uint64_t *aSize;
+  uint64_t *aRetained;
 } hs_dom_opts;
 
 int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,

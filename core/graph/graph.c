@@ -155,31 +155,19 @@ static int after_dfs(void *p) {
   return b->rcRev;
 }
 
-/* Dominators, then retained sizes bottom-up in aOrder's order, reversed
-** (every node's idom precedes it there, so one pass suffices). */
+/* Dominators and retained sizes. */
 static int build_dominators(hs_graph *g, build *b, int bTwo) {
   uint32_t nNode = g->nObj + 1;
   g->aIdom = malloc((size_t)nNode * sizeof *g->aIdom);
-  uint32_t *aOrder = malloc(((size_t)nNode + 1) * sizeof *aOrder);
+  g->aRetained = malloc((size_t)nNode * sizeof *g->aRetained);
   uint32_t nReached = 0;
   int rc = HS_ENOMEM;
-  if (!g->aIdom || !aOrder) goto done;
-  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo};
+  if (!g->aIdom || !g->aRetained) return rc;
+  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo, g->aSize, g->aRetained};
   rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
                         (const uint32_t *const *)&g->aRevStart,
-                        (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, aOrder, &nReached);
-  if (rc != HS_OK) goto done;
-  /* allocated only now: the dominators' scratch is freed (lower peak) */
-  g->aRetained = calloc(nNode, sizeof *g->aRetained);
-  if (!g->aRetained) {
-    rc = HS_ENOMEM;
-    goto done;
-  }
-  for (uint32_t i = nReached; i-- > 0;) {
-    uint32_t v = aOrder[i];
-    g->aRetained[v] += g->aSize[v];
-    if (g->aIdom[v] != HS_NONE) g->aRetained[g->aIdom[v]] += g->aRetained[v];
-  }
+                        (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, NULL, &nReached);
+  if (rc != HS_OK) return rc;
   g->nUnreachable = 0;
   g->nUnreachableBytes = 0;
   for (uint32_t v = 0; v < g->nObj; v++)
@@ -187,9 +175,7 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
       g->nUnreachable++;
       g->nUnreachableBytes += g->aSize[v];
     }
-done:
-  free(aOrder);
-  return rc;
+  return HS_OK;
 }
 
 int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,

@@ -112,11 +112,62 @@ typedef struct scan {
   int rc;
 } scan;
 
+/* A batch of pointers found but not yet resolved.  Resolving one costs two
+** or three dependent cache misses (the page directory, then the object's
+** address and size); a batch resolves its pointers stage by stage, each
+** stage prefetching for the next over the whole batch, so their misses
+** overlap instead of queuing. */
+#define SCAN_BATCH 32
+typedef struct pending {
+  uint64_t p;          /* the pointer */
+  uint32_t iSrc;       /* the object holding it */
+  uint32_t iOff;       /* its offset there */
+  uint32_t lo, hi;     /* the page's objects (stage 2) */
+} pending;
+
+static void scan_flush(scan *s, pending *a, uint32_t n) {
+  const hs_pagedir *d = s->d;
+  const uint64_t *aAddr = s->h->aAddr, *aSize = s->h->aSize;
+  for (uint32_t j = 0; j < n; j++) {
+    uint64_t k = a[j].p >= d->iBase ? (a[j].p - d->iBase) >> d->nShift : d->nPage;
+    if (k < d->nPage) __builtin_prefetch(&d->aPage[k]);
+  }
+  for (uint32_t j = 0; j < n; j++) {
+    uint64_t k = a[j].p >= d->iBase ? (a[j].p - d->iBase) >> d->nShift : d->nPage;
+    if (k >= d->nPage) {
+      a[j].lo = a[j].hi = 0;                   /* outside the heap */
+      continue;
+    }
+    a[j].lo = d->aPage[k];
+    a[j].hi = d->aPage[k + 1];
+    uint32_t x = a[j].lo ? a[j].lo - 1 : 0;    /* the answer is in [lo-1, hi) */
+    __builtin_prefetch(&aAddr[x]);
+    __builtin_prefetch(&aSize[x]);
+  }
+  for (uint32_t j = 0; j < n; j++) {
+    uint32_t t = a[j].lo == a[j].hi && a[j].lo == 0
+                     ? HS_NONE
+                     : hs_find_between(aAddr, aSize, a[j].lo, a[j].hi, a[j].p);
+    if (t == HS_NONE) {
+      s->nDropped++;
+      continue;
+    }
+    if (s->m >= s->nLimit) continue;           /* more fields than nField said */
+    uint64_t k = s->bBack ? s->nCap - 1 - s->m : s->m;
+    s->m++;
+    s->aTDst[k] = t;
+    s->aTOff[k] = a[j].iOff;
+    s->aCount[a[j].iSrc + 1]++;
+  }
+}
+
 static void *scan_runs(void *pArg) {
   scan *s = pArg;
   const hs_heap *h = s->h;
   uint64_t iDropped = s->r0 < s->r1 ? s->aRun[s->r0].iOff & ~(uint64_t)0xfffff : 0;
   uint64_t nSeen = 0;
+  pending aPend[SCAN_BATCH];
+  uint32_t nPend = 0;
   for (uint32_t r = s->r0; r < s->r1; r++) {
     /* hand back the pages of the dump behind the scan (see from_heap) */
     if (s->bMapped && s->aRun[r].iOff > iDropped && s->aRun[r].iOff - iDropped > (64u << 20)) {
@@ -127,24 +178,18 @@ static void *scan_runs(void *pArg) {
     s->aRunAt[r] = s->m;
     for (uint32_t i = s->aRun[r].iFirst; i < s->aRun[r].iEnd; i++) {
       hs_heap_fielditer it;
-      uint64_t off, m0 = s->m;
+      uint64_t off;
       hs_heap_fields(h, i, &it);
       while (hs_heap_field_next(&it, &off)) {
         if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
         uint64_t p = hs_heap_word(h, i, off);
         if (p == 0) continue;
-        uint32_t j = hs_pagedir_find(s->d, h->aAddr, h->aSize, p);
-        if (j == HS_NONE) {
-          s->nDropped++;
-          continue;
+        aPend[nPend++] = (pending){p, i, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off, 0, 0};
+        if (nPend == SCAN_BATCH) {
+          scan_flush(s, aPend, nPend);
+          nPend = 0;
         }
-        if (s->m >= s->nLimit) break;          /* more fields than nField said */
-        uint64_t k = s->bBack ? s->nCap - 1 - s->m : s->m;
-        s->m++;
-        s->aTDst[k] = j;
-        s->aTOff[k] = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off;
       }
-      s->aCount[i + 1] = (uint32_t)(s->m - m0);
       if ((++nSeen & 0xffff) == 0 && !s->bBack)  /* the main thread's scanner */
         hs_progress("resolving pointers", "objects", nSeen, s->nObjShare);
       if ((nSeen & 0xffff) == 0 && hs_checkpoint()) {
@@ -152,6 +197,8 @@ static void *scan_runs(void *pArg) {
         return NULL;
       }
     }
+    scan_flush(s, aPend, nPend);               /* a run's pairs end with it */
+    nPend = 0;
   }
   return NULL;
 }

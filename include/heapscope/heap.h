@@ -17,6 +17,7 @@
 #ifndef HEAPSCOPE_HEAP_H
 #define HEAPSCOPE_HEAP_H
 #include "heapscope/heapscope.h"
+#include <string.h>
 
 /* Root kinds (hs_heap.aRootKind); the "kind" column of heap.roots holds the
 ** names in parentheses. */
@@ -158,7 +159,11 @@ static inline uint64_t hs_heap_word_at(const hs_heap *h, const uint8_t *p) {
   if (h->bBigEndian) {
     for (uint32_t k = 0; k < h->nPtrSize; k++) v = (v << 8) | p[k];
   } else if (h->nPtrSize == 8) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);                          /* one load, not eight */
+#else
     for (int k = 7; k >= 0; k--) v = (v << 8) | p[k];
+#endif
   } else {
     for (int k = (int)h->nPtrSize - 1; k >= 0; k--) v = (v << 8) | p[k];
   }
