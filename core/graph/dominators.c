@@ -224,6 +224,39 @@ static uint32_t *dfs_rows(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart
   return aRow;
 }
 
+/* Step 5 of hs_dominators_ex for nodes [v0, v1): aNum's numbers (a leaf's
+** is its idom's) become idoms, and retained sizes are written.  aNode maps a
+** number to its node; reached leaves are appended to aOrder from aOrder[k],
+** past the numbers' nodes (only one thread when there is an aOrder).
+** Counts them in nLeaf. */
+typedef struct tonode {
+  uint32_t nNode, iRoot;
+  const uint64_t *aLeaf;
+  const uint32_t *aNode, *aDom;
+  uint32_t *aIdom;
+  const uint64_t *aSize, *aR;
+  uint64_t *aRetained;
+  uint32_t *aOrder;
+  uint32_t k, v0, v1, nLeaf;
+} tonode;
+
+static void *to_nodes(void *pArg) {
+  tonode *t = pArg;
+  for (uint32_t v = t->v0; v < t->v1; v++) {
+    uint32_t x = t->aIdom[v];
+    if (x && bit_of(t->aLeaf, v) && v != t->iRoot) {
+      t->aIdom[v] = t->aNode[x];
+      if (t->aOrder) t->aOrder[t->k + t->nLeaf] = v;
+      t->nLeaf++;
+      if (t->aR) t->aRetained[v] = t->aSize[v];
+    } else {
+      t->aIdom[v] = x >= 2 ? t->aNode[t->aDom[x]] : HS_NONE;
+      if (t->aR) t->aRetained[v] = x ? t->aR[x] : 0;
+    }
+  }
+  return NULL;
+}
+
 /* Memory: the loops below are bound by cache misses (random ids over
 ** arrays of 40 MB and more), so each one is arranged for memory-level
 ** parallelism: the DFS prefetches the row starts of a node's targets when
@@ -406,25 +439,23 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   if (aR)
     for (uint32_t w = n; w >= 2; w--) aR[aDom[w]] += aR[w];
   /* 5. Back to node space, in place over aNum; the reached leaves follow the
-  ** preorder in aOrder (after their idoms, as promised). */
+  ** preorder in aOrder (after their idoms, as promised).  Each node is on
+  ** its own, so without aOrder two threads take half the nodes each. */
   aDom[1] = 0;
-  if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);
-  uint32_t k = n;
-#define NODE_OF(x) (aOrder ? aOrder[(x) - 1] : aVert[x])
-  for (uint32_t v = 0; v < nNode; v++) {
-    uint32_t x = aIdom[v];
-    if (x && bit_of(aLeaf, v) && v != iRoot) {
-      aIdom[v] = NODE_OF(x);
-      if (aOrder) aOrder[k] = v;
-      k++;
-      if (aR) pOpt->aRetained[v] = aSize[v];
-    } else {
-      aIdom[v] = x >= 2 ? NODE_OF(aDom[x]) : HS_NONE;
-      if (aR) pOpt->aRetained[v] = x ? aR[x] : 0;
-    }
+  tonode t = {nNode, iRoot, aLeaf, aVert, aDom, aIdom, aSize, aR, pOpt->aRetained, aOrder,
+              n + 1, 0, nNode, 0};
+  tonode t2 = t;
+  pthread_t th;
+  int bThread = 0;
+  if (pOpt->bTwo && !aOrder) {
+    t.v1 = t2.v0 = nNode / 2;
+    bThread = pthread_create(&th, NULL, to_nodes, &t2) == 0;
+    if (!bThread) t.v1 = nNode;
   }
-#undef NODE_OF
-  n = k;
+  to_nodes(&t);
+  if (bThread) pthread_join(th, NULL);
+  n += t.nLeaf + (bThread ? t2.nLeaf : 0);
+  if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);
   rc = HS_OK;
 
 done:

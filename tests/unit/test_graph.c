@@ -126,6 +126,24 @@ static void test_random_vs_naive(void **state) {
         fail_msg("graph %d: iterative idom(%u) = %u, reference says %u", iGraph, v, aIt[v], aRef[v]);
     free(aIt);
     free(aOrd);
+    /* the public entry point gives the same idoms, and its order has every
+    ** reached node once, after its idom */
+    uint32_t *aId2 = malloc((nObj + 1) * 4), *aOrd2 = malloc((nObj + 2) * 4), nR2;
+    uint32_t *aAt = malloc((nObj + 1) * 4);
+    assert_int_equal(hs_dominators(nObj + 1, nObj, g->aFwdStart, g->aFwdDst, g->aRevStart,
+                                   g->aRevSrc, aId2, aOrd2, &nR2), HS_OK);
+    assert_memory_equal(aId2, g->aIdom, (size_t)nObj * 4);
+    assert_int_equal(nR2, nObj + 1 - g->nUnreachable);
+    for (uint32_t v = 0; v <= nObj; v++) aAt[v] = HS_NONE;
+    for (uint32_t i = 0; i < nR2; i++) {
+      assert_true(aOrd2[i] <= nObj && aAt[aOrd2[i]] == HS_NONE);
+      aAt[aOrd2[i]] = i;
+    }
+    for (uint32_t v = 0; v < nObj; v++)
+      if (aId2[v] != HS_NONE) assert_true(aAt[aId2[v]] < aAt[v]);
+    free(aId2);
+    free(aOrd2);
+    free(aAt);
     /* parents and depths equal a plain BFS's (every node queued) */
     uint32_t *aQ = malloc((nObj + 1) * 4), *aPar = malloc((nObj + 1) * 4);
     uint32_t *aDep = calloc(nObj + 1, 4), nHead = 0, nTail = 0;
