@@ -175,41 +175,43 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
   return dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, 0, paPredStart, paPred);
 }
 
-/* The DFS's own copy of the edges, in which a node's row is found without
-** a second miss: each row holds its node, its count and its targets as the
-** positions of their rows, so entering a node reads one place, which was
-** prefetched when its parent was entered.  Row of node v at position p:
-** aRow[p] = v, aRow[p+1] = k, aRow[p+2 .. p+2+k) = targets.  Leaves have
+/* The DFS's own copy of the edges (see dominators.h), in which a node's
+** row is found without a second miss: each row holds its node, its count
+** and its targets as the positions of their rows, so entering a node reads
+** one place, which was prefetched when its parent was entered.  Leaves have
 ** no row (the DFS never enters one): an edge to a leaf points at the row at
 ** position 0, a node-less one the DFS marks entered before it starts.
 ** Since a leaf has no edges, v's row is at 2 + 2 (rows before v) + (edges
-** before v).  A row is at least 2 words, so p/2 tells rows apart (the
-** DFS's bitmap).  aPos (nNode entries) is scratch.  Returns the rows
-** (*pnRow words; the root's row at *piRoot), or NULL with *pRc (HS_ENOMEM;
-** HS_ELIMIT over 2^32 words). */
-static uint32_t *dfs_rows(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
-                          const uint32_t *aDst, const uint64_t *aLeaf, uint32_t *aPos,
-                          uint64_t *pnRow, uint32_t *piRoot, int *pRc) {
+** before v), which the plan computes in one pass; the fill is the gather of
+** the targets' positions, which two threads can share.  A row is at least
+** 2 words, so p/2 tells rows apart (the DFS's bitmap). */
+int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                     const uint64_t *aLeaf, uint32_t *aPos, hs_dfs_rows *r) {
+  memset(r, 0, sizeof *r);
   uint64_t nRows = 1;
   for (uint32_t v = 0; v < nNode; v++)
     if (v == iRoot || !bit_of(aLeaf, v)) {
       uint64_t p = 2 * nRows + aStart[v];
-      if (p + 2 + (aStart[v + 1] - aStart[v]) >= UINT32_MAX) {
-        *pRc = HS_ELIMIT;
-        return NULL;
-      }
+      if (p + 2 + (aStart[v + 1] - aStart[v]) >= UINT32_MAX) return HS_ELIMIT;
       aPos[v] = (uint32_t)p;
       nRows++;
     }
-  uint64_t nRow = 2 * nRows + aStart[nNode];
-  uint32_t *aRow = malloc(nRow * sizeof *aRow);
-  if (!aRow) {
-    *pRc = HS_ENOMEM;
-    return NULL;
-  }
-  aRow[0] = iRoot;
-  aRow[1] = 0;
-  for (uint32_t v = 0; v < nNode; v++) {
+  r->nRow = 2 * nRows + aStart[nNode];
+  r->aRow = malloc(r->nRow * sizeof *r->aRow);
+  if (!r->aRow) return HS_ENOMEM;
+  r->aRow[0] = iRoot;
+  r->aRow[1] = 0;
+  r->aPos = aPos;
+  r->iRootRow = aPos[iRoot];
+  return HS_OK;
+}
+
+void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, uint32_t iRoot,
+                      const uint32_t *aStart, const uint32_t *aDst, const uint64_t *aLeaf,
+                      uint32_t v0, uint32_t v1) {
+  uint32_t *aRow = r->aRow;
+  const uint32_t *aPos = r->aPos;
+  for (uint32_t v = v0; v < v1; v++) {
     if (v != iRoot && bit_of(aLeaf, v)) continue;
     uint32_t q = aPos[v], e0 = aStart[v], e1 = aStart[v + 1];
     aRow[q] = v;
@@ -219,9 +221,6 @@ static uint32_t *dfs_rows(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart
       aRow[q + 2 + e - e0] = t < nNode && !bit_of(aLeaf, t) ? aPos[t] : 0;
     }
   }
-  *pnRow = nRow;
-  *piRoot = aPos[iRoot];
-  return aRow;
 }
 
 /* Step 5 of hs_dominators_ex for nodes [v0, v1): aNum's numbers (a leaf's
@@ -308,10 +307,16 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** edges.  Whether a row was entered is asked of a bitmap (which stays in
   ** cache), so an edge to a reached node costs no miss. */
   {
-    uint64_t nRow = 0;
-    uint32_t iRootRow = 0;
-    uint32_t *aRow = dfs_rows(nNode, iRoot, aStart, aDst, aLeaf, aStk, &nRow, &iRootRow, &rc);
-    uint64_t *aSeen = aRow ? calloc((nRow / 2 + 64) / 64, sizeof *aSeen) : NULL;
+    hs_dfs_rows own, *pRows = pOpt->pRows;
+    if (!pRows) {
+      pRows = &own;
+      if ((rc = hs_dfs_rows_plan(nNode, iRoot, aStart, aLeaf, aStk, &own)) != HS_OK) goto done;
+      hs_dfs_rows_fill(&own, nNode, iRoot, aStart, aDst, aLeaf, 0, nNode);
+      rc = HS_ENOMEM;
+    }
+    uint32_t *aRow = pRows->aRow, iRootRow = pRows->iRootRow;
+    pRows->aRow = NULL;                        /* ours: freed after the DFS */
+    uint64_t *aSeen = calloc((pRows->nRow / 2 + 64) / 64, sizeof *aSeen);
     if (!aSeen) {
       free(aRow);
       goto done;

@@ -22,6 +22,23 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
 ** caller frees; NULL when out of memory. */
 uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart);
 
+/* The DFS's copy of the forward edges (see dominators.c), made in two
+** steps so that two threads can share the second: the plan (one pass over
+** the row starts; aPos, nNode entries, is its scratch and must stay until
+** the fills are done) and fills of node ranges [v0, v1) that together cover
+** [0, nNode).  Returns HS_OK, HS_ENOMEM or HS_ELIMIT (over 2^32 words). */
+typedef struct hs_dfs_rows {
+  uint32_t *aRow;
+  uint64_t nRow;
+  uint32_t iRootRow;
+  uint32_t *aPos;
+} hs_dfs_rows;
+int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
+                     const uint64_t *aLeaf, uint32_t *aPos, hs_dfs_rows *r);
+void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, uint32_t iRoot,
+                      const uint32_t *aStart, const uint32_t *aDst, const uint64_t *aLeaf,
+                      uint32_t v0, uint32_t v1);
+
 /* hs_dominators for the graph build, with these options: */
 typedef struct hs_dom_opts {
   const uint64_t *aLeaf;    /* hs_leaf_bits' bitmap (NULL: made here) */
@@ -38,6 +55,9 @@ typedef struct hs_dom_opts {
   ** reached). */
   const uint64_t *aSize;
   uint64_t *aRetained;
+  /* Rows planned and filled by the caller with the same aLeaf (NULL: made
+  ** here); their aRow is taken over (freed after the DFS, set to NULL). */
+  hs_dfs_rows *pRows;
 } hs_dom_opts;
 
 int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,

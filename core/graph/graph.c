@@ -132,15 +132,23 @@ static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
 typedef struct build {
   hs_graph *g;
   const uint64_t *aLeaf;
-  int bThread;        /* th runs the reverse edges, then the BFS */
+  hs_dfs_rows rows;   /* planned by the first thread, filled by both */
+  uint32_t vSplit;    /* the second thread fills the rows of [vSplit, nNode) */
+  pthread_barrier_t bar;
+  int bThread;        /* th runs: its rows, then the reverse edges, the BFS */
+  int bSide;          /* th was started (the BFS is its) */
   pthread_t th;
   int rcRev, rcPaths; /* HS_ERR until done */
 } build;
 
 static void *side_thread(void *p) {
   build *b = p;
-  b->rcRev = build_reverse(b->g);
-  if (b->rcRev == HS_OK) b->rcPaths = build_paths(b->g, b->aLeaf);
+  hs_graph *g = b->g;
+  hs_dfs_rows_fill(&b->rows, g->nObj + 1, g->nObj, g->aFwdStart, g->aFwdDst, b->aLeaf,
+                   b->vSplit, g->nObj + 1);
+  pthread_barrier_wait(&b->bar);
+  b->rcRev = build_reverse(g);
+  if (b->rcRev == HS_OK) b->rcPaths = build_paths(g, b->aLeaf);
   return NULL;
 }
 
@@ -155,18 +163,32 @@ static int after_dfs(void *p) {
   return b->rcRev;
 }
 
-/* Dominators and retained sizes. */
+/* Dominators and retained sizes (g->aIdom and g->aRetained allocated), the
+** DFS's rows planned.  With two threads, the second fills half the rows,
+** then builds the reverse edges and runs the BFS while the DFS runs (none
+** of them needs what another makes); the predecessors and the last step
+** are shared too. */
 static int build_dominators(hs_graph *g, build *b, int bTwo) {
-  uint32_t nNode = g->nObj + 1;
-  g->aIdom = malloc((size_t)nNode * sizeof *g->aIdom);
-  g->aRetained = malloc((size_t)nNode * sizeof *g->aRetained);
-  uint32_t nReached = 0;
-  int rc = HS_ENOMEM;
-  if (!g->aIdom || !g->aRetained) return rc;
-  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo, g->aSize, g->aRetained};
-  rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
-                        (const uint32_t *const *)&g->aRevStart,
-                        (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, NULL, &nReached);
+  uint32_t nNode = g->nObj + 1, nReached = 0;
+  b->vSplit = nNode;
+  if (bTwo && pthread_barrier_init(&b->bar, NULL, 2) == 0) {
+    b->vSplit = nNode / 2;
+    b->bThread = b->bSide = pthread_create(&b->th, NULL, side_thread, b) == 0;
+    if (!b->bThread) {
+      pthread_barrier_destroy(&b->bar);
+      b->vSplit = nNode;
+    }
+  }
+  hs_dfs_rows_fill(&b->rows, nNode, g->nObj, g->aFwdStart, g->aFwdDst, b->aLeaf, 0,
+                   b->vSplit);
+  if (b->bThread) {
+    pthread_barrier_wait(&b->bar);
+    pthread_barrier_destroy(&b->bar);
+  }
+  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo, g->aSize, g->aRetained, &b->rows};
+  int rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
+                            (const uint32_t *const *)&g->aRevStart,
+                            (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, NULL, &nReached);
   if (rc != HS_OK) return rc;
   g->nUnreachable = 0;
   g->nUnreachableBytes = 0;
@@ -201,14 +223,20 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
   g->aSize[nObj] = 0;
   uint64_t *aLeaf = hs_leaf_bits(nObj + 1, aStart);
-  if (!aLeaf) goto done;
+  g->aIdom = malloc(((size_t)nObj + 1) * sizeof *g->aIdom);
+  g->aRetained = malloc(((size_t)nObj + 1) * sizeof *g->aRetained);
+  if (!aLeaf || !g->aIdom || !g->aRetained) {
+    free(aLeaf);
+    goto done;
+  }
   build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR};
+  /* the retained column is the plan's scratch until the dominators' end */
+  rc = hs_dfs_rows_plan(nObj + 1, nObj, aStart, aLeaf, (uint32_t *)g->aRetained, &b.rows);
   int bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
-  b.bThread = bTwo && pthread_create(&b.th, NULL, side_thread, &b) == 0;
-  int bSide = b.bThread;
-  rc = build_dominators(g, &b, bTwo);
+  if (rc == HS_OK) rc = build_dominators(g, &b, bTwo);
+  free(b.rows.aRow);                          /* when the DFS did not take it */
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
-  if (rc == HS_OK && !bSide) b.rcPaths = build_paths(g, aLeaf);
+  if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, aLeaf);
   free(aLeaf);
   hs_progress_done();
   if (rc != HS_OK || (rc = b.rcPaths) != HS_OK) goto done;
