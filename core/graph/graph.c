@@ -4,10 +4,11 @@
  * a heap dump (pointer resolution) is in heapgraph.c; the dominator
  * algorithm in dominators.c; the index file in index.c.
  *
- * Memory while building, n objects and m edges: forward CSR 8n + 8m, reverse
- * CSR 4n + 4m, results 24n, the leaf bitmap n/8, and the dominators'
- * scratch 28n; with one thread that is freed before the BFS's queue and
- * bitmap (4n + n/8) are allocated, with two they live side by side.
+ * Memory while building, n objects (l of them leaves) and m edges: forward
+ * CSR 8n + 8m, reverse CSR 4n + 4m, results 24n, the leaf bitmap n/8, the
+ * dominators' scratch 28n, and during the DFS its rows, 8(n - l) + 4m; with
+ * one thread the scratch is freed before the BFS's queue and bitmap (4n +
+ * n/8) are allocated, with two they live side by side.
  */
 #include <pthread.h>
 #include <stdlib.h>
