@@ -19,11 +19,13 @@
  * (hs_input.bCaseLater, from a pass over the archive's headers), and such a
  * case is parked instead of handed over when the walk leaves it, taken back
  * when its next input arrives, and handed over after its last -- one case
- * however the archive is ordered, held only while its members are apart.  Without HS_CASE_DEFER each input is
- * loaded as it arrives and its decoded bytes freed after (load.c), so
- * inputs are held one at a time -- but for heap dumps, whose bytes a case
- * keeps anyway: they wait for the case's end, when all of them are known
- * and ordered into a series (hs_case_load_held).
+ * however the archive is ordered, held only while its members are apart.
+ *
+ * Without HS_CASE_DEFER each input is loaded as it arrives and its decoded
+ * bytes freed after (load.c), so inputs are held one at a time -- but for
+ * heap dumps, whose bytes a case keeps anyway: they wait for the case's
+ * end, when all of them are known and ordered into a series
+ * (hs_case_load_held).
  */
 #include <stdio.h>
 #include <stdlib.h>

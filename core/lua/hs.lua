@@ -362,6 +362,17 @@ end
 
 function hs.loaders() return core.loaders() end
 
+-- The names pprof files go by (a field a profile could be asked for by):
+-- another field that is nil says nothing about profiles.
+local profile_kinds = { "heap", "allocs", "cpu", "profile", "goroutine", "block", "mutex",
+  "threadcreate", "trace" }
+local function like_profile(field)
+  for _, k in ipairs(profile_kinds) do
+    if field:sub(1, #k) == k or (#field >= 3 and k:sub(1, #field) == field) then return true end
+  end
+  return false
+end
+
 -- explain(msg) -> msg with what to do added, for errors a user meets first:
 -- a question about evidence the case does not have.  Called by the C
 -- message handler on every error; returns msg unchanged when it has
@@ -373,7 +384,7 @@ function hs.explain(msg)
   local what
   if hs.evidence[field] and c[field] == nil then
     what = ("case %s has no %s, so case.%s is nil"):format(c.name, hs.evidence[field], field)
-  elseif c.profiles and c.profiles[field] == nil and field:match("^%l+$") and
+  elseif c.profiles and c.profiles[field] == nil and like_profile(field) and
          field ~= "profiles" and next(c.profiles) ~= nil and
          (hs.evidence[field] == nil or c[field] ~= nil) then
     local kinds = {}

@@ -99,7 +99,8 @@ static void ltimeout(int sig) {
 static size_t lib_prefix(const char *z) {
   if (strncmp(z, "core/lua/", 9) != 0) return 0;
   const char *p = strstr(z, ".lua:");
-  if (!p || strchr(z, '\n') < p) return 0;
+  const char *zNl = strchr(z, '\n');
+  if (!p || (zNl && zNl < p)) return 0;
   p += 5;
   if (*p < '0' || *p > '9') return 0;
   while (*p >= '0' && *p <= '9') p++;
@@ -188,9 +189,73 @@ static void push_error_value(lua_State *L, int idx) {
   lua_pushstring(L, z);
 }
 
+/* Push zMsg followed by the user's part of the stack: the frames of Lua
+** code outside heapscope's own files (core/lua), innermost first.  The
+** message already names the innermost one, so a traceback follows only
+** when there are more (the user's functions calling each other). */
+static void push_user_traceback(lua_State *L, const char *zMsg) {
+  luaL_Buffer b;
+  lua_Debug ar;
+  int nUser = 0;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, zMsg);
+  for (int iLevel = 1; lua_getstack(L, iLevel, &ar); iLevel++) {
+    if (!lua_getinfo(L, "Sln", &ar) || strcmp(ar.what, "C") == 0) continue;
+    if (strncmp(ar.source, "@core/", 6) == 0) continue;
+    char z[300];
+    if (*ar.what == 'm')
+      snprintf(z, sizeof z, "\n\t%s:%d: in main chunk", ar.short_src, ar.currentline);
+    else if (ar.name)
+      snprintf(z, sizeof z, "\n\t%s:%d: in function '%s'", ar.short_src, ar.currentline,
+               ar.name);
+    else
+      snprintf(z, sizeof z, "\n\t%s:%d: in the function at line %d", ar.short_src,
+               ar.currentline, ar.linedefined);
+    if (nUser++ == 0) continue;               /* the message's own place */
+    if (nUser == 2) luaL_addstring(&b, "\nstack traceback (your code):");
+    luaL_addstring(&b, z);
+    if (nUser > 20) {
+      luaL_addstring(&b, "\n\t...");
+      break;
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+/* "bad argument #N to 'f' (why)" raised by a C function that heapscope's
+** own Lua called (a method's inner call): N and f are the inner call's,
+** not what the user wrote.  Pushes zMsg with that part as "bad argument to
+** M (why)", M the method the user's code called (the outermost of the
+** core/lua frames); returns 0, pushing nothing, when it is not so. */
+static int push_inner_argerror(lua_State *L, const char *zMsg) {
+  const char *z = strstr(zMsg, "bad argument #");
+  const char *zWhy = z ? strstr(z, "' (") : NULL;
+  lua_Debug ar;
+  if (!zWhy || !lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar) ||
+      strcmp(ar.what, "C") != 0)
+    return 0;
+  char zName[64] = "";
+  int nCore = 0;
+  for (int i = 2; lua_getstack(L, i, &ar) && lua_getinfo(L, "Sn", &ar); i++, nCore++) {
+    if (strncmp(ar.source, "@core/", 6) != 0) break;
+    /* a method or field name is the call the user wrote; after a tail
+    ** call LuaJIT names the caller's call instead (a local or global) */
+    int bNamed = ar.name && ar.namewhat &&
+                 (strcmp(ar.namewhat, "method") == 0 || strcmp(ar.namewhat, "field") == 0);
+    snprintf(zName, sizeof zName, "%s", bNamed ? ar.name : "");
+  }
+  if (nCore == 0) return 0;                   /* the user called f itself */
+  lua_pushlstring(L, zMsg, (size_t)(z - zMsg));
+  lua_pushfstring(L, "%s%s%s%s", lua_tostring(L, -1),
+                  zName[0] ? "bad argument to " : "bad argument", zName, zWhy + 1);
+  lua_remove(L, -2);
+  return 1;
+}
+
 /* The message handler of every protected call: the error says where in the
 ** user's code it happened (not inside heapscope's own Lua files), a
-** non-string error value is described, and a traceback follows. */
+** non-string error value is described, and the user's own frames follow
+** (push_user_traceback). */
 static int msghandler(lua_State *L) {
   lua_sethook(L, NULL, 0, 0);                 /* no stop inside the handler */
   const char *zMsg = lua_tostring(L, 1);
@@ -203,8 +268,9 @@ static int msghandler(lua_State *L) {
     }
     zMsg = lua_tostring(L, -1);
   } else {
+    if (push_inner_argerror(L, zMsg)) zMsg = lua_tostring(L, -1);
     size_t nLib = lib_prefix(zMsg);
-    if ((nLib || !has_where(zMsg)) && push_user_where(L)) {         /* "FILE:LINE: what" at the user's line */
+    if ((nLib || !has_where(zMsg)) && push_user_where(L)) { /* "FILE:LINE: what", the user's */
       lua_pushfstring(L, "%s %s", lua_tostring(L, -1), zMsg + nLib);
       zMsg = lua_tostring(L, -1);
     }
@@ -218,8 +284,7 @@ static int msghandler(lua_State *L) {
     lua_pushstring(L, zMsg);
     if (lua_pcall(L, 1, 1, 0) == 0 && lua_isstring(L, -1)) zMsg = lua_tostring(L, -1);
   }
-  /* luaL_traceback is 5.2+; LuaJIT has it as an extension. */
-  luaL_traceback(L, L, zMsg, 1);
+  push_user_traceback(L, zMsg);
   return 1;
 }
 

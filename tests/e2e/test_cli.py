@@ -38,7 +38,33 @@ ok(rc == 0 and out.strip() == "2", "-e prints what the chunk returns", out + err
 rc, out, err = run("-e", "return 'a', 2")
 ok(out.strip() == "a\t2", "several results are tab-separated", out)
 rc, out, err = run("-e", "error('boom')")
-ok(rc == 1 and "boom" in err and "traceback" in err, "a Lua error exits 1 with a traceback", err)
+ok(rc == 1 and "(command line):1: boom" in err and "traceback" not in err,
+   "a Lua error exits 1 naming the line; one frame needs no traceback", err)
+rc, out, err = run("-e", "local function f() error('deep') end local function g() f() end g()")
+ok(rc == 1 and "(command line):1: deep" in err and "stack traceback (your code):" in err
+   and "in function 'g'" in err and "in main chunk" in err and "[C]" not in err,
+   "an error in the user's nested functions shows the user's frames", err)
+# Errors inside heapscope's own Lua name the user's call, never our files
+# or the inner C function a method called (seen as a new user would).
+leaky = "samples/go1.23/leaky/heap.dump.xz"
+if os.path.exists(leaky):
+    rc, out, err = run("--no-cache", "-e", "local t = case.heap:top_retainers('x') return #t", leaky)
+    ok(rc == 1 and "(command line):1: bad argument to top_retainers (number expected, got string)"
+       in err and "core/lua" not in err and "heap_dominated" not in err and "traceback" not in err,
+       "a method given a wrong argument names the method and the user's line", err)
+    rc, out, err = run("--no-cache", "-e",
+                       "return case.heap.objects:where(function(o) return o.nosuch.x end)", leaky)
+    ok(rc == 1 and "attempt to index field 'nosuch'" in err and "profile" not in err
+       and "core/lua" not in err,
+       "a nil field of a row is not explained as a missing profile", err)
+else:
+    skip("bad-argument and nil-field messages on a heap", "no samples/go1.23/leaky")
+if os.path.isdir("samples/go1.23/leaky-rate1"):
+    rc, out, err = run("--no-cache", "-e", "return case.profiles.heapx.top", "samples/go1.23/leaky-rate1")
+    ok(rc == 1 and "no heapx profile here (case.profiles has allocs" in err,
+       "a profile name mistyped is explained with the profiles there are", err)
+else:
+    skip("a mistyped profile name", "no samples/go1.23/leaky-rate1")
 rc, out, err = run("--frobnicate")
 ok(rc == 2 and "unknown option" in err and "--help" in err, "a bad option exits 2 and points at --help", err)
 

@@ -253,7 +253,12 @@ def main():
 
     s.send("(function() error('boom') end)()\n")
     chunks.append("(function() error('boom') end)()")
-    ok(s.expect(rb"boom\nstack traceback:\n(.|\n)*?" + PROMPT), "an error prints a traceback", s.recent())
+    ok(s.expect(rb"stdin:1: boom\r?\n" + PROMPT), "an error prints the user's line", s.recent())
+    s.send("local function f() error('deep') end local function g() f() end g()\n")
+    chunks.append("local function f() error('deep') end local function g() f() end g()")
+    ok(s.expect(rb"deep\r?\nstack traceback \(your code\):\r?\n\t[^\n]*in function 'g'"
+                rb"(.|\n)*?in main chunk\r?\n" + PROMPT),
+       "an error in nested functions prints the user's frames, not heapscope's", s.recent())
     run("2+2", rb"\n4", "the session goes on after an error")
 
     s.send("x = = 1\n")
@@ -420,8 +425,8 @@ def main():
     rc, out, err = pipe("1+2\nfor i=1,2 do\nprint(i)\nend\nerror('bad')\n'after'\n")
     ok(out == "3\n1\n2\nafter\n", "piped lines: expressions, a multi-line chunk, no prompts",
        "%r %r" % (out, err))
-    ok(rc == 1 and "bad" in err and "stack traceback" in err,
-       "a failing chunk prints a traceback, the rest still runs, status 1", "%r %r" % (rc, err))
+    ok(rc == 1 and "stdin" in err and "bad" in err and "core/lua" not in err,
+       "a failing chunk prints its line, the rest still runs, status 1", "%r %r" % (rc, err))
     rc, out, err = pipe("for i=1,2 do\n")
     ok(rc == 1 and "'<eof>'" in err, "an unfinished chunk at the end of input is an error",
        "%r %r" % (rc, err))
