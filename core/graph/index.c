@@ -93,6 +93,7 @@
 #include <msgpack.h>
 #define XXH_STATIC_LINKING_ONLY             /* XXH3_state_t on the stack */
 #include <xxhash.h>
+#include <xxh_x86dispatch.h> /* XXH3 with the widest vectors the CPU has, chosen at run time */
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
