@@ -9,17 +9,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 #include "heapscope/heapscope.h"
 #include "base/base.h"
 
-static uint32_t str_hash(const char *z, size_t n) {
-  uint32_t h = 2166136261u; /* FNV-1a */
-  for (size_t i = 0; i < n; i++) {
-    h ^= (uint8_t)z[i];
-    h *= 16777619u;
-  }
-  return h;
-}
+static uint32_t str_hash(const char *z, size_t n) { return (uint32_t)XXH3_64bits(z, n); }
 
 hs_strpool *hs_strpool_new(void) {
   hs_strpool *p = calloc(1, sizeof *p);
