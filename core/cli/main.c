@@ -154,9 +154,11 @@ static void usage_error(char *zMsg) {
 static void progress(void *pArg, const char *zWhat, uint64_t nDone, uint64_t nTotal) {
   (void)pArg;
   hs_progress_done();                         /* a stage line of the last input */
-  if (zWhat)
+  if (zWhat && nTotal > nDone)
     fprintf(stderr, "\r\033[Kloading %llu/%llu %s", (unsigned long long)nDone + 1,
             (unsigned long long)nTotal, zWhat);
+  else if (zWhat)                             /* a streamed walk: no total yet */
+    fprintf(stderr, "\r\033[Kloading input %llu: %s", (unsigned long long)nDone + 1, zWhat);
   else
     fprintf(stderr, "\r\033[K");
   fflush(stderr);

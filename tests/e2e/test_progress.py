@@ -58,6 +58,13 @@ ok("%" in err, "... with a percentage", repr(err[-200:]))
 ok(err.endswith("\r\x1b[K") or "\r\x1b[K" in err.splitlines()[-1] if err else False,
    "... and the line is cleared at the end", repr(err[-80:]))
 
+# A directory is walked as it streams, so no total is known while its
+# inputs load: the line counts them and never shows a total of 0.
+rc, out, err = on_pty(["--no-cache", "-e", "return #case.inputs > 1", os.path.dirname(DUMP)])
+ok(rc == 0 and out.strip() == "true" and "loading input 2: " in err
+   and not re.search(r"loading \d+/0 ", err),
+   "loading a directory counts its inputs, without a total of 0", repr(err[-300:]))
+
 rc, out, err = on_pty(["-q"] + q)
 ok(rc == 0 and "resolving pointers" not in err and "%" not in err, "-q: no progress", repr(err))
 
