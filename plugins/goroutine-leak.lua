@@ -294,7 +294,8 @@ return {
         local waited = ""
         if g.wait_min then
           e.wait_minutes = { min = ev.round(g.wait_min, 3), max = ev.round(g.wait_max, 3) }
-          waited = g.wait_min >= 1 and (", for %d minutes or more"):format(math.floor(g.wait_min))
+          local m = math.floor(g.wait_min)
+          waited = m >= 1 and (", for %d minute%s or more"):format(m, m == 1 and "" or "s")
                    or ", for less than a minute"
         end
         local ids = {}

@@ -51,6 +51,9 @@ for _, dir in ipairs { "samples/go1.19/leaky", "samples/go1.23/leaky", "samples/
       local wm = f.evidence.wait_minutes
       if exists(dir .. "/sigquit.log") then
         tap.ok(wm and wm.min >= 1, dir .. ": waited a minute, from the traceback beside the dump")
+        if wm and wm.min >= 1 and wm.min < 2 then
+          tap.like(f.message, "for 1 minute or more", dir .. ": one minute, in the singular")
+        end
       else
         tap.ok(wm and wm.max < 1, dir .. ": waited under a minute, by the dump's waitsince")
       end
