@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -843,6 +844,11 @@ done:
   if (b.out != stdout && fclose(b.out) != 0 && status != 2) {
     fprintf(stderr, "heapscope: -o %s: %s\n", o->zOut, strerror(errno));
     status = 2;
+  } else if (b.out != stdout && status != 2 && !bQuiet) {
+    struct stat st;                           /* say where the report went */
+    char z[32] = "";
+    if (stat(o->zOut, &st) == 0) hs_fmt_bytes((uint64_t)st.st_size, z, sizeof z);
+    fprintf(stderr, "heapscope: wrote %s%s%s%s\n", o->zOut, z[0] ? " (" : "", z, z[0] ? ")" : "");
   }
   for (int i = 0; i < b.nCase; i++) {
     free(b.aRes[i].p);

@@ -59,6 +59,15 @@ if os.path.exists(leaky):
        "a nil field of a row is not explained as a missing profile", err)
 else:
     skip("bad-argument and nil-field messages on a heap", "no samples/go1.23/leaky")
+# -o says where the file went (a new user ran `report -o` and saw nothing);
+# -q keeps stderr empty for scripts.
+if os.path.isdir("samples/go1.23/leaky-rate1"):
+    html = os.path.join(tmp, "r.html")
+    rc, out, err = run("--no-cache", "report", "-o", html, "samples/go1.23/leaky-rate1")
+    ok(rc == 0 and os.path.getsize(html) > 0 and ("wrote %s (" % html) in err,
+       "report -o says where it wrote the page, and its size", err)
+    rc, out, err = run("--no-cache", "report", "-q", "-o", html, "samples/go1.23/leaky-rate1")
+    ok(rc == 0 and err == "", "report -q -o writes nothing on stderr", err)
 if os.path.isdir("samples/go1.23/leaky-rate1"):
     rc, out, err = run("--no-cache", "-e", "return case.profiles.heapx.top", "samples/go1.23/leaky-rate1")
     ok(rc == 1 and "no heapx profile here (case.profiles has allocs" in err,
