@@ -257,63 +257,82 @@ end
 
 -- hs.diff(a, b [, c [, n]]): see the top of this file.  hs.diff(case [, n])
 -- on a case holding a series: see M.series below.
-function M.diff(a, b, c, n)
-  if b == nil or type(b) == "number" then return M.series(a, b) end
-  local ha, hb = heap_of(a, "base"), heap_of(b, "target")
-  local hc = c ~= nil and heap_of(c, "final") or nil
-  local d = setmetatable({
-    base = name_of(ha, "base"), target = name_of(hb, "target"),
-    final = hc and name_of(hc, "final"),
-    totals = {}, new = { objects = 0, bytes = 0 }, freed = { objects = 0, bytes = 0 },
-  }, Diff)
+-- The matching of a series' dumps (the part of a diff that reads every
+-- object), kept per (a, b, c) while the heaps live: a report diffs a series
+-- once for heap-growth and once for its charts, with other row counts.
+local matches = setmetatable({}, { __mode = "k" })   -- ha -> hb -> hc or false -> m
+
+local function matched(ha, hb, hc)
+  local byA = matches[ha] or setmetatable({}, { __mode = "k" })
+  matches[ha] = byA
+  local byB = byA[hb] or setmetatable({}, { __mode = "k" })
+  byA[hb] = byB
+  local m = byB[hc or false]
+  if m then return m end
+  m = { totals = {}, new = { objects = 0, bytes = 0 }, freed = { objects = 0, bytes = 0 } }
   for k, h in ipairs({ ha, hb, hc }) do
     local sz, s = h:_col("size"), 0
     for i = 0, h._n - 1 do s = s + tonumber(sz[i]) end
-    d.totals[k] = { objects = h._n, bytes = s }
+    m.totals[k] = { objects = h._n, bytes = s }
   end
   -- objects of b: new (not in a) or kept
   local isnew = {}
   local szb = hb:_col("size")
-  local matched = 0
+  local nMatched = 0
   match(ha, hb, function(ix, j)
     if ix < 0 then
       isnew[j] = true
-      d.new.objects = d.new.objects + 1
-      d.new.bytes = d.new.bytes + tonumber(szb[j])
+      m.new.objects = m.new.objects + 1
+      m.new.bytes = m.new.bytes + tonumber(szb[j])
     else
-      matched = matched + 1
+      nMatched = nMatched + 1
     end
   end)
-  d.freed.objects = ha._n - matched
-  d.freed.bytes = d.totals[1].bytes - (d.totals[2].bytes - d.new.bytes)
-  -- the objects to group, in the heap they are grouped in
-  local h, pick, garbage = hb, nil, nil
+  m.freed.objects = ha._n - nMatched
+  m.freed.bytes = m.totals[1].bytes - (m.totals[2].bytes - m.new.bytes)
+  m.pick = isnew
   if hc then
     -- memlab: new in b and still alive in c; b's other new objects were garbage
-    d.kept, d.garbage = { objects = 0, bytes = 0 }, { objects = 0, bytes = 0 }
-    local keep = {}
-    garbage = {}
+    m.kept, m.garbage = { objects = 0, bytes = 0 }, { objects = 0, bytes = 0 }
+    local keep, garbage, inc = {}, {}, {}
     local szc = hc:_col("size")
-    local inc = {}
     match(hb, hc, function(ix, j)
       if ix >= 0 and isnew[ix] then
         keep[j] = true
         inc[ix] = true
-        d.kept.objects = d.kept.objects + 1
-        d.kept.bytes = d.kept.bytes + tonumber(szc[j])
+        m.kept.objects = m.kept.objects + 1
+        m.kept.bytes = m.kept.bytes + tonumber(szc[j])
       end
     end)
     for j in pairs(isnew) do
       if not inc[j] then
         garbage[j] = true
-        d.garbage.objects = d.garbage.objects + 1
-        d.garbage.bytes = d.garbage.bytes + tonumber(szb[j])
+        m.garbage.objects = m.garbage.objects + 1
+        m.garbage.bytes = m.garbage.bytes + tonumber(szb[j])
       end
     end
-    h, pick = hc, keep
-  else
-    pick = isnew
+    m.pick, m.garbage_set = keep, garbage
   end
+  byB[hc or false] = m
+  return m
+end
+
+local function copy(t) return t and { objects = t.objects, bytes = t.bytes } end
+
+function M.diff(a, b, c, n)
+  if b == nil or type(b) == "number" then return M.series(a, b) end
+  local ha, hb = heap_of(a, "base"), heap_of(b, "target")
+  local hc = c ~= nil and heap_of(c, "final") or nil
+  local m = matched(ha, hb, hc)
+  local d = setmetatable({
+    base = name_of(ha, "base"), target = name_of(hb, "target"),
+    final = hc and name_of(hc, "final"),
+    totals = {}, new = copy(m.new), freed = copy(m.freed), kept = copy(m.kept),
+    garbage = copy(m.garbage),
+  }, Diff)
+  for k, t in ipairs(m.totals) do d.totals[k] = copy(t) end
+  -- the objects to group, in the heap they are grouped in
+  local h, pick, garbage = hc or hb, m.pick, m.garbage_set
   local best
   d.by_site, d.by_type, d.by_retainer, best = group(h, pick, n, "diff.")
   if hc then
