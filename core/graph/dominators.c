@@ -84,15 +84,13 @@ static uint32_t eval(uint32_t v, uint32_t iLastLinked, parlab *aPL, const uint32
 }
 
 
-uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart) {
+uint64_t *hs_leaf_bits(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart) {
   uint64_t *a = calloc(((size_t)nNode + 63) / 64, sizeof *a);
   if (!a) return NULL;
   for (uint32_t v = 0; v < nNode; v++)
-    if (aStart[v + 1] == aStart[v]) a[v >> 6] |= 1ull << (v & 63);
+    if (aStart[v + 1] == aStart[v] && v != iRoot) hs_bit_set(a, v);
   return a;
 }
-
-static inline int bit_of(const uint64_t *a, uint32_t v) { return a[v >> 6] >> (v & 63) & 1; }
 
 /* Predecessors of numbers [w0, w1) in the order of w, written forward
 ** from aPred[k] (bBack 0) or, numbers from w1-1 down, backward below
@@ -190,7 +188,7 @@ int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   memset(r, 0, sizeof *r);
   uint64_t nRows = 1;
   for (uint32_t v = 0; v < nNode; v++)
-    if (v == iRoot || !bit_of(aLeaf, v)) {
+    if (!hs_bit(aLeaf, v)) {
       uint64_t p = 2 * nRows + aStart[v];
       if (p + 2 + (aStart[v + 1] - aStart[v]) >= UINT32_MAX) return HS_ELIMIT;
       aPos[v] = (uint32_t)p;
@@ -206,19 +204,18 @@ int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   return HS_OK;
 }
 
-void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, uint32_t iRoot,
-                      const uint32_t *aStart, const uint32_t *aDst, const uint64_t *aLeaf,
-                      uint32_t v0, uint32_t v1) {
+void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, const uint32_t *aStart,
+                      const uint32_t *aDst, const uint64_t *aLeaf, uint32_t v0, uint32_t v1) {
   uint32_t *aRow = r->aRow;
   const uint32_t *aPos = r->aPos;
   for (uint32_t v = v0; v < v1; v++) {
-    if (v != iRoot && bit_of(aLeaf, v)) continue;
+    if (hs_bit(aLeaf, v)) continue;
     uint32_t q = aPos[v], e0 = aStart[v], e1 = aStart[v + 1];
     aRow[q] = v;
     aRow[q + 1] = e1 - e0;
     for (uint32_t e = e0; e < e1; e++) {
       uint32_t t = aDst[e];
-      aRow[q + 2 + e - e0] = t < nNode && !bit_of(aLeaf, t) ? aPos[t] : 0;
+      aRow[q + 2 + e - e0] = t < nNode && !hs_bit(aLeaf, t) ? aPos[t] : 0;
     }
   }
 }
@@ -229,7 +226,7 @@ void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, uint32_t iRoot,
 ** past the numbers' nodes (only one thread when there is an aOrder).
 ** Counts them in nLeaf. */
 typedef struct tonode {
-  uint32_t nNode, iRoot;
+  uint32_t nNode;
   const uint64_t *aLeaf;
   const uint32_t *aNode, *aDom;
   uint32_t *aIdom;
@@ -243,7 +240,7 @@ static void *to_nodes(void *pArg) {
   tonode *t = pArg;
   for (uint32_t v = t->v0; v < t->v1; v++) {
     uint32_t x = t->aIdom[v];
-    if (x && bit_of(t->aLeaf, v) && v != t->iRoot) {
+    if (x && hs_bit(t->aLeaf, v)) {
       t->aIdom[v] = t->aNode[x];
       if (t->aOrder) t->aOrder[t->k + t->nLeaf] = v;
       t->nLeaf++;
@@ -258,8 +255,8 @@ static void *to_nodes(void *pArg) {
 
 /* Memory: the loops below are bound by cache misses (random ids over
 ** arrays of 40 MB and more), so each one is arranged for memory-level
-** parallelism: the DFS prefetches the row starts of a node's targets when
-** it enters the node; predecessors are converted to preorder numbers in one
+** parallelism: the DFS prefetches the rows of a node's targets when it
+** enters the node; predecessors are converted to preorder numbers in one
 ** pass whose iterations are independent (the CPU overlaps their misses);
 ** the semi loop then reads them sequentially and prefetches eval's first
 ** reads a few vertices ahead. */
@@ -289,7 +286,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   uint32_t *aDom = malloc(nA * sizeof *aDom);
   uint32_t *aStk = malloc(nA * sizeof *aStk);
   uint32_t *aPredStart = NULL, *aPred = NULL;
-  uint64_t *aOwnLeaf = aLeaf ? NULL : hs_leaf_bits(nNode, aStart);
+  uint64_t *aOwnLeaf = aLeaf ? NULL : hs_leaf_bits(nNode, iRoot, aStart);
   const uint32_t *aRStart, *aRSrc;
   uint32_t n = 0;
   if (!aLeaf) aLeaf = aOwnLeaf;
@@ -302,7 +299,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   }
 
   hs_progress("computing dominators", "objects", 0, nNode);
-  /* 1. DFS over dfs_rows' copy.  The stack is three parallel arrays
+  /* 1. DFS over its rows (hs_dfs_rows_plan).  The stack is three parallel arrays
   ** borrowed from aSemi, aStk and aDom: node's number, next edge, end of its
   ** edges.  Whether a row was entered is asked of a bitmap (which stays in
   ** cache), so an edge to a reached node costs no miss. */
@@ -311,7 +308,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     if (!pRows) {
       pRows = &own;
       if ((rc = hs_dfs_rows_plan(nNode, iRoot, aStart, aLeaf, aStk, &own)) != HS_OK) goto done;
-      hs_dfs_rows_fill(&own, nNode, iRoot, aStart, aDst, aLeaf, 0, nNode);
+      hs_dfs_rows_fill(&own, nNode, aStart, aDst, aLeaf, 0, nNode);
       rc = HS_ENOMEM;
     }
     uint32_t *aRow = pRows->aRow, iRootRow = pRows->iRootRow;
@@ -324,8 +321,8 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     uint32_t *aSNum = aSemi, *aSEdge = aStk, *aSEnd = aDom, nSp = 0;
     n = 1;
     aNum[iRoot] = 1;
-    aSeen[0] |= 1;                            /* the leaves' row */
-    aSeen[iRootRow >> 7] |= 1ull << (iRootRow >> 1 & 63);
+    hs_bit_set(aSeen, 0);                     /* the leaves' row */
+    hs_bit_set(aSeen, iRootRow >> 1);
     aVert[1] = iRoot;
     aPL[1].par = 0;
     aSNum[nSp] = 1;
@@ -336,8 +333,8 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       if (e < aSEnd[nSp - 1]) {
         aSEdge[nSp - 1] = e + 1;
         uint32_t q = aRow[e];
-        if (bit_of(aSeen, q >> 1)) continue;
-        aSeen[q >> 7] |= 1ull << (q >> 1 & 63);
+        if (hs_bit(aSeen, q >> 1)) continue;
+        hs_bit_set(aSeen, q >> 1);
         uint32_t w = aRow[q];
         aNum[w] = ++n;
         aVert[n] = w;
@@ -345,7 +342,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
         aPL[n].par = aSNum[nSp - 1];
         uint32_t e0 = q + 2, e1 = e0 + aRow[q + 1];
         for (uint32_t k = e0; k < e1 && k < e0 + 4; k++)
-          if (!bit_of(aSeen, aRow[k] >> 1)) __builtin_prefetch(&aRow[aRow[k]]);
+          if (!hs_bit(aSeen, aRow[k] >> 1)) __builtin_prefetch(&aRow[aRow[k]]);
         aSNum[nSp] = n;
         aSEdge[nSp] = e0;
         aSEnd[nSp++] = e1;
@@ -423,7 +420,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** number is below its node's).  Kept as a number in the leaf's own aNum
   ** slot, which the DFS left 0; 0 when no predecessor was reached. */
   for (uint32_t v = 0; v < nNode; v++) {
-    if (v == iRoot || !bit_of(aLeaf, v)) continue;
+    if (!hs_bit(aLeaf, v)) continue;
     uint32_t a = 0;
     for (uint32_t e = aRStart[v]; e < aRStart[v + 1]; e++) {
       uint32_t b = aRSrc[e] < nNode ? aNum[aRSrc[e]] : 0;
@@ -447,7 +444,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** preorder in aOrder (after their idoms, as promised).  Each node is on
   ** its own, so without aOrder two threads take half the nodes each. */
   aDom[1] = 0;
-  tonode t = {nNode, iRoot, aLeaf, aVert, aDom, aIdom, aSize, aR, pOpt->aRetained, aOrder,
+  tonode t = {nNode, aLeaf, aVert, aDom, aIdom, aSize, aR, pOpt->aRetained, aOrder,
               n + 1, 0, nNode, 0};
   tonode t2 = t;
   pthread_t th;

@@ -18,9 +18,14 @@ int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32
                  const uint32_t *aRStart, const uint32_t *aRSrc, uint32_t **paPredStart,
                  uint32_t **paPred);
 
-/* A bitmap of the nodes without edges out (bit v of word v/64), which the
-** caller frees; NULL when out of memory. */
-uint64_t *hs_leaf_bits(uint32_t nNode, const uint32_t *aStart);
+/* Bit i of a bitmap of 64-bit words. */
+static inline int hs_bit(const uint64_t *a, uint64_t i) { return a[i >> 6] >> (i & 63) & 1; }
+static inline void hs_bit_set(uint64_t *a, uint64_t i) { a[i >> 6] |= 1ull << (i & 63); }
+
+/* A bitmap of the leaves: the nodes without edges out other than iRoot
+** (the DFS and the BFS start there whatever it has), which the caller
+** frees; NULL when out of memory. */
+uint64_t *hs_leaf_bits(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart);
 
 /* The DFS's copy of the forward edges (see dominators.c), made in two
 ** steps so that two threads can share the second: the plan (one pass over
@@ -35,13 +40,12 @@ typedef struct hs_dfs_rows {
 } hs_dfs_rows;
 int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                      const uint64_t *aLeaf, uint32_t *aPos, hs_dfs_rows *r);
-void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, uint32_t iRoot,
-                      const uint32_t *aStart, const uint32_t *aDst, const uint64_t *aLeaf,
-                      uint32_t v0, uint32_t v1);
+void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, const uint32_t *aStart,
+                      const uint32_t *aDst, const uint64_t *aLeaf, uint32_t v0, uint32_t v1);
 
 /* hs_dominators for the graph build, with these options: */
 typedef struct hs_dom_opts {
-  const uint64_t *aLeaf;    /* hs_leaf_bits' bitmap (NULL: made here) */
+  const uint64_t *aLeaf;    /* hs_leaf_bits(nNode, iRoot, ...) (NULL: made here) */
   /* Called once (may be NULL), after the DFS, which reads only the forward
   ** edges, and before the reverse ones are first read through *paRStart
   ** and *paRSrc: the caller may build them meanwhile and have them ready

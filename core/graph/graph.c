@@ -102,7 +102,7 @@ static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
   memset(g->aDepth, 0, (size_t)nNode * sizeof *g->aDepth);
   uint32_t nHead = 0, nTail = 0, nLevelEnd = 1, iDepth = 1;
   aQ[nTail++] = iRoot;
-  aSeen[iRoot >> 6] |= 1ull << (iRoot & 63);
+  hs_bit_set(aSeen, iRoot);
   while (nHead < nTail) {
     if (nHead == nLevelEnd) {             /* the next level's nodes are deeper */
       nLevelEnd = nTail;
@@ -113,12 +113,11 @@ static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
     uint32_t u = aQ[nHead++];
     for (uint32_t e = aStart[u]; e < aStart[u + 1]; e++) {
       uint32_t w = aDst[e];
-      uint64_t bit = 1ull << (w & 63);
-      if (aSeen[w >> 6] & bit) continue;
-      aSeen[w >> 6] |= bit;
+      if (hs_bit(aSeen, w)) continue;
+      hs_bit_set(aSeen, w);
       g->aParent[w] = u;
       g->aDepth[w] = iDepth;
-      if (!(aLeaf[w >> 6] & bit)) aQ[nTail++] = w;
+      if (!hs_bit(aLeaf, w)) aQ[nTail++] = w;
     }
   }
   free(aSeen);
@@ -145,8 +144,8 @@ typedef struct build {
 static void *side_thread(void *p) {
   build *b = p;
   hs_graph *g = b->g;
-  hs_dfs_rows_fill(&b->rows, g->nObj + 1, g->nObj, g->aFwdStart, g->aFwdDst, b->aLeaf,
-                   b->vSplit, g->nObj + 1);
+  hs_dfs_rows_fill(&b->rows, g->nObj + 1, g->aFwdStart, g->aFwdDst, b->aLeaf, b->vSplit,
+                   g->nObj + 1);
   pthread_barrier_wait(&b->bar);
   b->rcRev = build_reverse(g);
   if (b->rcRev == HS_OK) b->rcPaths = build_paths(g, b->aLeaf);
@@ -180,8 +179,7 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
       b->vSplit = nNode;
     }
   }
-  hs_dfs_rows_fill(&b->rows, nNode, g->nObj, g->aFwdStart, g->aFwdDst, b->aLeaf, 0,
-                   b->vSplit);
+  hs_dfs_rows_fill(&b->rows, nNode, g->aFwdStart, g->aFwdDst, b->aLeaf, 0, b->vSplit);
   if (b->bThread) {
     pthread_barrier_wait(&b->bar);
     pthread_barrier_destroy(&b->bar);
@@ -223,7 +221,7 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   if (!g->aSize) goto done;
   if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
   g->aSize[nObj] = 0;
-  uint64_t *aLeaf = hs_leaf_bits(nObj + 1, aStart);
+  uint64_t *aLeaf = hs_leaf_bits(nObj + 1, nObj, aStart);
   g->aIdom = malloc(((size_t)nObj + 1) * sizeof *g->aIdom);
   g->aRetained = malloc(((size_t)nObj + 1) * sizeof *g->aRetained);
   if (!aLeaf || !g->aIdom || !g->aRetained) {
@@ -235,8 +233,8 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   rc = hs_dfs_rows_plan(nObj + 1, nObj, aStart, aLeaf, (uint32_t *)g->aRetained, &b.rows);
   int bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
   if (rc == HS_OK) rc = build_dominators(g, &b, bTwo);
-  free(b.rows.aRow);                          /* when the DFS did not take it */
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
+  free(b.rows.aRow);                          /* when the DFS did not take it */
   if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, aLeaf);
   free(aLeaf);
   hs_progress_done();

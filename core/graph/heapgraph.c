@@ -120,34 +120,31 @@ typedef struct scan {
 #define SCAN_BATCH 32
 typedef struct pending {
   uint64_t p;          /* the pointer */
+  uint64_t iPage;      /* its page in the directory (stage 1) */
   uint32_t iSrc;       /* the object holding it */
   uint32_t iOff;       /* its offset there */
-  uint32_t lo, hi;     /* the page's objects (stage 2) */
+  uint32_t lo, hi;     /* the page's objects (stage 2; 0, 0: outside the heap,
+                          which hs_find_between answers with HS_NONE) */
 } pending;
 
 static void scan_flush(scan *s, pending *a, uint32_t n) {
   const hs_pagedir *d = s->d;
   const uint64_t *aAddr = s->h->aAddr, *aSize = s->h->aSize;
   for (uint32_t j = 0; j < n; j++) {
-    uint64_t k = a[j].p >= d->iBase ? (a[j].p - d->iBase) >> d->nShift : d->nPage;
-    if (k < d->nPage) __builtin_prefetch(&d->aPage[k]);
+    a[j].iPage = hs_pagedir_page(d, a[j].p);
+    if (a[j].iPage < d->nPage) __builtin_prefetch(&d->aPage[a[j].iPage]);
   }
   for (uint32_t j = 0; j < n; j++) {
-    uint64_t k = a[j].p >= d->iBase ? (a[j].p - d->iBase) >> d->nShift : d->nPage;
-    if (k >= d->nPage) {
-      a[j].lo = a[j].hi = 0;                   /* outside the heap */
-      continue;
-    }
-    a[j].lo = d->aPage[k];
-    a[j].hi = d->aPage[k + 1];
+    a[j].lo = a[j].hi = 0;
+    if (a[j].iPage >= d->nPage) continue;
+    a[j].lo = d->aPage[a[j].iPage];
+    a[j].hi = d->aPage[a[j].iPage + 1];
     uint32_t x = a[j].lo ? a[j].lo - 1 : 0;    /* the answer is in [lo-1, hi) */
     __builtin_prefetch(&aAddr[x]);
     __builtin_prefetch(&aSize[x]);
   }
   for (uint32_t j = 0; j < n; j++) {
-    uint32_t t = a[j].lo == a[j].hi && a[j].lo == 0
-                     ? HS_NONE
-                     : hs_find_between(aAddr, aSize, a[j].lo, a[j].hi, a[j].p);
+    uint32_t t = hs_find_between(aAddr, aSize, a[j].lo, a[j].hi, a[j].p);
     if (t == HS_NONE) {
       s->nDropped++;
       continue;
@@ -184,7 +181,8 @@ static void *scan_runs(void *pArg) {
         if (off + h->nPtrSize > h->aSize[i]) continue; /* the loader guarantees; be safe */
         uint64_t p = hs_heap_word(h, i, off);
         if (p == 0) continue;
-        aPend[nPend++] = (pending){p, i, off > UINT32_MAX ? UINT32_MAX : (uint32_t)off, 0, 0};
+        aPend[nPend++] = (pending){.p = p, .iSrc = i,
+                                   .iOff = off > UINT32_MAX ? UINT32_MAX : (uint32_t)off};
         if (nPend == SCAN_BATCH) {
           scan_flush(s, aPend, nPend);
           nPend = 0;

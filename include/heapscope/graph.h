@@ -188,10 +188,14 @@ static inline uint32_t hs_find_between(const uint64_t *aAddr, const uint64_t *aS
 }
 
 /* The object containing p, or HS_NONE. */
+/* The page of p; nPage or more when p is outside the directory. */
+static inline uint64_t hs_pagedir_page(const hs_pagedir *d, uint64_t p) {
+  return p < d->iBase ? d->nPage : (p - d->iBase) >> d->nShift;
+}
+
 static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAddr,
                                        const uint64_t *aSize, uint64_t p) {
-  if (p < d->iBase) return HS_NONE;
-  uint64_t k = (p - d->iBase) >> d->nShift;
+  uint64_t k = hs_pagedir_page(d, p);
   if (k >= d->nPage) return HS_NONE;
   /* objects starting at or before p: all before page k, plus some in it */
   return hs_find_between(aAddr, aSize, d->aPage[k], d->aPage[k + 1], p);
