@@ -154,7 +154,7 @@ int hs_case_take_input(hs_case *c, hs_input *in) {
     c->apHeld[c->nHeld++] = in;
     return HS_OK;
   }
-  int rc = hs_case_load_input(c, in, NULL);
+  int rc = hs_case_load_input(c, in, l ? l->zKind : NULL); /* sniffed once, above */
   return rc == HS_ENOMEM ? rc : HS_OK;
 }
 

@@ -80,7 +80,7 @@ end
 local function dominators(c)
   local h = c.heap
   if not h or h:_unreachable_why() then return end
-  local reach = h.objects:sum("size") - h.unreachable.bytes
+  local reach = h.stats.reachable_bytes
   local nodes = array()
   local root = push(nodes, { name = "reachable heap", size = 0, retained = reach }, 0)
   add_kids(nodes, root, h:dominated(KIDS), reach, 1, reach / MIN_SHARE)

@@ -197,13 +197,15 @@ end
 
 -- The objects this one immediately dominates (what freeing it frees, one
 -- level down), largest retained first; n limits the list.
-function Object:dominated(n)
-  local ids, total = core.heap_dominated(self._h:_domtree(), self._i, n)
-  local l = list_of(self._h, ids)
+local function dominated_list(h, id, n)
+  local ids, total = core.heap_dominated(h:_domtree(), id, n)
+  local l = list_of(h, ids)
   l.offsets = nil
   l.total = total
   return l
 end
+
+function Object:dominated(n) return dominated_list(self._h, self._i, n) end
 
 -- Objects of one shape (same type word and size; the allocation site is
 -- known only for sampled ones, so it is not part of it) follow each other
@@ -750,11 +752,7 @@ end
 -- with .total, the number there are.
 function Heap:dominated(n)
   self:_need_roots("dominated")
-  local ids, total = core.heap_dominated(self:_domtree(), self._n, n)
-  local l = list_of(self, ids)
-  l.offsets = nil
-  l.total = total
-  return l
+  return dominated_list(self, self._n, n)
 end
 
 -- The n (default 10) objects at the top of the dominator tree retaining

@@ -95,9 +95,14 @@ static void ltimeout(int sig) {
   setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* "core/lua/NAME.lua:N: " at the start of z: heapscope's own code. */
+/* Is a function's source (lua_Debug.source) heapscope's own Lua, the
+** embedded core/lua and core/rules files?  Every test of "the user's code"
+** below asks this. */
+static int own_source(const char *zSource) { return strncmp(zSource, "@core/", 6) == 0; }
+
+/* "core/DIR/NAME.lua:N: " at the start of z: heapscope's own code. */
 static size_t lib_prefix(const char *z) {
-  if (strncmp(z, "core/lua/", 9) != 0) return 0;
+  if (strncmp(z, "core/", 5) != 0) return 0;
   const char *p = strstr(z, ".lua:");
   const char *zNl = strchr(z, '\n');
   if (!p || (zNl && zNl < p)) return 0;
@@ -118,12 +123,12 @@ static int has_where(const char *z) {
 }
 
 /* Push "FILE:LINE:" of the innermost frame running the user's code (a Lua
-** function outside heapscope's own core/lua files); returns 0 if none. */
+** function outside heapscope's own files, own_source); returns 0 if none. */
 static int push_user_where(lua_State *L) {
   lua_Debug ar;
   for (int iLevel = 1; lua_getstack(L, iLevel, &ar); iLevel++) {
     if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
-    if (strncmp(ar.source, "@core/lua/", 10) == 0) continue;
+    if (own_source(ar.source)) continue;
     lua_pushfstring(L, "%s:%d:", ar.short_src, ar.currentline);
     return 1;
   }
@@ -190,7 +195,7 @@ static void push_error_value(lua_State *L, int idx) {
 }
 
 /* Push zMsg followed by the user's part of the stack: the frames of Lua
-** code outside heapscope's own files (core/lua), innermost first.  The
+** code outside heapscope's own files (own_source), innermost first.  The
 ** message already names the innermost one, so a traceback follows only
 ** when there are more (the user's functions calling each other). */
 static void push_user_traceback(lua_State *L, const char *zMsg) {
@@ -201,7 +206,7 @@ static void push_user_traceback(lua_State *L, const char *zMsg) {
   luaL_addstring(&b, zMsg);
   for (int iLevel = 1; lua_getstack(L, iLevel, &ar); iLevel++) {
     if (!lua_getinfo(L, "Sln", &ar) || strcmp(ar.what, "C") == 0) continue;
-    if (strncmp(ar.source, "@core/", 6) == 0) continue;
+    if (own_source(ar.source)) continue;
     char z[300];
     if (*ar.what == 'm')
       snprintf(z, sizeof z, "\n\t%s:%d: in main chunk", ar.short_src, ar.currentline);
@@ -237,7 +242,7 @@ static int push_inner_argerror(lua_State *L, const char *zMsg) {
   char zName[64] = "";
   int nCore = 0;
   for (int i = 2; lua_getstack(L, i, &ar) && lua_getinfo(L, "Sn", &ar); i++, nCore++) {
-    if (strncmp(ar.source, "@core/", 6) != 0) break;
+    if (!own_source(ar.source)) break;
     /* a method or field name is the call the user wrote; after a tail
     ** call LuaJIT names the caller's call instead (a local or global) */
     int bNamed = ar.name && ar.namewhat &&
@@ -334,8 +339,7 @@ int hsL_docall(lua_State *L, int narg, int nres) {
     lua_Debug ar;
     gzCallee[0] = 0;
     lua_pushvalue(L, iBase + 1);
-    if (lua_getinfo(L, ">S", &ar) && strcmp(ar.what, "C") != 0 &&
-        strncmp(ar.source, "@core/lua/", 10) != 0)
+    if (lua_getinfo(L, ">S", &ar) && strcmp(ar.what, "C") != 0 && !own_source(ar.source))
       snprintf(gzCallee, sizeof gzCallee, "%s", ar.short_src);
   }
   int status = lua_pcall(L, narg, nres, iBase);
