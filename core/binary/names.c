@@ -86,7 +86,7 @@ typedef struct typer {
   int32_t iPoolLocal;  /* the DWARF type sync.poolLocal, -1 if none */
   mem aGlobMem[2];     /* the dump's data and bss segments */
   struct pend {        /* field offers waiting to be resolved (flush_offers) */
-    uint64_t a, i;
+    uint64_t a, i;       /* i: a's page in the directory until found */
     int32_t iType;
     uint8_t form;
   } aPend[64];
@@ -221,14 +221,12 @@ static void flush_offers(typer *t) {
   t->nPend = 0;
   if (d->aPage) {
     for (uint32_t k = 0; k < n; k++) {
-      uint64_t a = t->aPend[k].a;
-      if (a >= d->iBase && ((a - d->iBase) >> d->nShift) < d->nPage)
-        __builtin_prefetch(&d->aPage[(a - d->iBase) >> d->nShift]);
+      uint64_t pg = t->aPend[k].i = hs_pagedir_page(d, t->aPend[k].a);
+      if (pg < d->nPage) __builtin_prefetch(&d->aPage[pg]);
     }
     for (uint32_t k = 0; k < n; k++) {
-      uint64_t a = t->aPend[k].a;
-      if (a >= d->iBase && ((a - d->iBase) >> d->nShift) < d->nPage)
-        __builtin_prefetch(&h->aAddr[d->aPage[(a - d->iBase) >> d->nShift]]);
+      uint64_t pg = t->aPend[k].i;
+      if (pg < d->nPage) __builtin_prefetch(&h->aAddr[d->aPage[pg]]);
     }
   }
   for (uint32_t k = 0; k < n; k++) {

@@ -32,6 +32,10 @@ int hs_graph_nthreads(void) {
   return n >= 2 ? 2 : 1;
 }
 
+int hs_graph_two_threads(uint64_t nObj) {
+  return hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
+}
+
 void hs_graph_free(hs_graph *g) {
   if (!g) return;
   hs_table_free_(g->pTable);                  /* its columns borrow our arrays */
@@ -231,7 +235,7 @@ int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
   build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR};
   /* the retained column is the plan's scratch until the dominators' end */
   rc = hs_dfs_rows_plan(nObj + 1, nObj, aStart, aLeaf, (uint32_t *)g->aRetained, &b.rows);
-  int bTwo = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
+  int bTwo = hs_graph_two_threads(nObj);
   if (rc == HS_OK) rc = build_dominators(g, &b, bTwo);
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
   free(b.rows.aRow);                          /* when the DFS did not take it */

@@ -257,7 +257,7 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   /* Split the runs where the dump's bytes are halved (runs are in dump
   ** order); one scanner when there is one run or one thread. */
   uint32_t rSplit = nRun;
-  if (hs_graph_nthreads() > 1 && nRun > 1 && (hs_graph_threads > 1 || nObj > 65536)) {
+  if (nRun > 1 && hs_graph_two_threads(nObj)) {
     uint64_t iLo = aRun[0].iOff, iHi = aRun[nRun - 1].iOff;
     rSplit = 1;
     while (rSplit < nRun - 1 && aRun[rSplit].iOff - iLo < (iHi - iLo) / 2) rSplit++;

@@ -819,7 +819,7 @@ static int run_checks(const hs_graph *g, const idx_objs *o, const hs_index_key *
   for (int i = 0; i < 2; i++)
     aJob[i] = (check_job){g, o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, iPhase, 0};
   pthread_t th;
-  int bThread = hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || g->nObj > 65536) &&
+  int bThread = hs_graph_two_threads(g->nObj) &&
                 pthread_create(&th, NULL, check_thread, &aJob[0]) == 0;
   if (!bThread) check_part(&aJob[0]);
   check_part(&aJob[1]);

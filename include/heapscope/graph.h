@@ -71,9 +71,11 @@ typedef struct hs_graph {
 ** the count.  hs_graph_threads: 0 (default) means the HEAPSCOPE_THREADS
 ** environment variable if set, else 2 when the machine has 2 or more CPUs;
 ** hs_graph_nthreads() says what that resolves to (1 or 2).  Graphs under 64 K
-** objects use one thread unless hs_graph_threads asks for 2 (tests do). */
+** objects use one thread unless hs_graph_threads asks for 2 (tests do):
+** hs_graph_two_threads(nObj) says whether a graph of nObj objects uses two. */
 extern int hs_graph_threads;
 int hs_graph_nthreads(void);
+int hs_graph_two_threads(uint64_t nObj);
 
 /* Build a graph from an edge list over nObj objects: edge i goes from
 ** aSrc[i] to aDst[i] at field offset aOff[i] (aOff may be NULL: 0); the
