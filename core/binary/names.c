@@ -325,15 +325,19 @@ static void walk(typer *t, int32_t iType, uint64_t a, const mem *m, int depth) {
   const hs_bintype *y = &b->aType[iType];
   uint32_t P = t->h->nPtrSize;
   switch (y->kind) {
-    case HS_BT_PTR:
-      offer_field(t, ptr(t, m, a), y->iElem,
+    case HS_BT_PTR: {
+      uint64_t p = ptr(t, m, a);                /* each word read once */
+      offer_field(t, p, y->iElem,
                   y->iElem >= 0 && (t->aFlag[y->iElem] & TF_REPEAT) ? FORM_REPEAT : FORM_ONE);
-      walk_static(t, ptr(t, m, a), y->iElem, 1, depth);
+      walk_static(t, p, y->iElem, 1, depth);
       break;
-    case HS_BT_SLICE:
-      if (word(t, m, a + 2 * P)) offer_field(t, ptr(t, m, a), y->iElem, FORM_ARRAY);
-      walk_static(t, ptr(t, m, a), y->iElem, word(t, m, a + 2 * P), depth);
+    }
+    case HS_BT_SLICE: {
+      uint64_t p = ptr(t, m, a), nCap = word(t, m, a + 2 * P);
+      if (nCap) offer_field(t, p, y->iElem, FORM_ARRAY);
+      walk_static(t, p, y->iElem, nCap, depth);
       break;
+    }
     case HS_BT_STRING:
       if (word(t, m, a + P)) offer_field(t, ptr(t, m, a), y->iElem, FORM_STRING);
       break;
