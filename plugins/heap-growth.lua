@@ -106,7 +106,9 @@ local function heap_profiles(c)
   local series = c.profile_series and c.profile_series.heap
   if series and #series >= 2 and series[1].units.inuse_space then
     local out = {}
-    for k, p in ipairs(series) do out[k] = p end
+    for _, p in ipairs(series) do   -- a profile without a time has no place on the axis
+      if p.time and p.time > 0 then out[#out + 1] = p end
+    end
     return out
   end
   local out, seen = {}, {}
