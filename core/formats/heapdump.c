@@ -1540,6 +1540,9 @@ static int load(hs_case *c, hs_input *in) {
                    (unsigned long long)iRec);
     goto done;
   }
+  /* records read whole; none means nothing of the dump was read (the params
+  ** a missing params record makes us assume are no evidence either) */
+  uint64_t nDone = r->err && nRec ? nRec - 1 : nRec;
   if (r->err) {
     rd t = {in->p, in->p + iRec, in->p + in->n, 0, 0, 0};
     uint64_t tag = rd_uv(&t);
@@ -1547,14 +1550,20 @@ static int load(hs_case *c, hs_input *in) {
     if (r->err == RD_LENGTH)
       snprintf(zWant, sizeof zWant, ", which says %llu bytes follow",
                (unsigned long long)r->nWant);
-    hs_case_diag(c, HS_WARNING, zFile, iRec, 0,
-                 "incomplete %s record at offset %llu: %s (at offset %llu%s). Loaded the "
-                 "%llu records before it; the dump was probably cut short (disk full, or the "
-                 "process died while writing it)",
+    char zLoaded[64];
+    snprintf(zLoaded, sizeof zLoaded, nDone ? "Loaded the %llu records before it"
+                                            : "No record before it, so nothing to load",
+             (unsigned long long)nDone);
+    hs_case_diag(c, nDone ? HS_WARNING : HS_ERROR, zFile, iRec, 0,
+                 "incomplete %s record at offset %llu: %s (at offset %llu%s). %s; the dump "
+                 "was probably cut short (disk full, or the process died while writing it)",
                  tag <= TAG_MAX ? azTag[tag] : "unknown", (unsigned long long)iRec, rd_why(r),
-                 (unsigned long long)r->iErrOff, zWant,
-                 (unsigned long long)(nRec ? nRec - 1 : 0));
+                 (unsigned long long)r->iErrOff, zWant, zLoaded);
     rc = HS_ETRUNC;
+    if (!nDone) {
+      rc = HS_EFORMAT;
+      goto done;
+    }
   } else if (!bEof && rc == HS_OK) {
     hs_case_diag(c, HS_WARNING, zFile, in->n, 0,
                  "the dump ends at offset %llu without its EOF record; it was cut short "

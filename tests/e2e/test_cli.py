@@ -2,6 +2,7 @@
 """End-to-end tests of the heapscope command as a user runs it (TAP)."""
 import gzip
 import io
+import json
 import os
 import re
 import subprocess
@@ -59,6 +60,34 @@ if os.path.exists(leaky):
        "a nil field of a row is not explained as a missing profile", err)
 else:
     skip("bad-argument and nil-field messages on a heap", "no samples/go1.23/leaky")
+# A heap dump of which no record could be read is an error, not a cut-short
+# warning: a case holding only that is a case nothing could be read in
+# (exit 2), and the other case of the archive is still reported.
+bad = os.path.join(tmp, "arch", "bad")
+os.makedirs(bad, exist_ok=True)
+with open(os.path.join(bad, "heap.dump"), "wb") as f:
+    f.write(b"go1.7 heap dump\n\x01\x02garbage")
+good = os.path.join(tmp, "arch", "good")
+os.makedirs(good, exist_ok=True)
+with open(os.path.join(good, "gctrace.log"), "w") as f:
+    f.write("gc 1 @0.011s 2%: 0.009+0.23+0.004 ms clock, 0.038+0.12/0.19/0.17+0.019 ms cpu, "
+            "4->4->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 4 P\n")
+rc, out, err = run("info", os.path.join(bad, "heap.dump"))
+ok(rc == 2 and "error: incomplete object record at offset 16" in out + err
+   and "nothing to load" in out + err,
+   "a heap dump with no whole record is an error naming the offset", out + err)
+atar = os.path.join(tmp, "bad-good.tar")
+with tarfile.open(atar, "w") as t:
+    t.add(bad, arcname="bad")
+    t.add(good, arcname="good")
+rc, out, err = run("check", "--format", "jsonl", "--fail-on", "never", atar)
+maps = [json.loads(l) for l in out.splitlines() if l.strip()]
+byname = {m["name"]: m for m in maps}
+ok(rc == 2 and atar.split("/")[-1] + "/bad" in " ".join(byname) and
+   any("nothing" in e for m in maps if m["name"].endswith("/bad") for e in m["errors"]) and
+   any(m["name"].endswith("/good") and not m["errors"] for m in maps),
+   "check: that case is an error (exit 2), the good one beside it is reported", out + err)
+
 # -o says where the file went (a new user ran `report -o` and saw nothing);
 # -q keeps stderr empty for scripts.
 if os.path.isdir("samples/go1.23/leaky-rate1"):
