@@ -87,7 +87,8 @@
  *
  * ERRORS.  Top-level fields are read one by one: the profile ends at the
  * first one that is cut short or malformed (the complete fields before it
- * are kept, a warning names that byte offset, HS_ETRUNC), and a top-level
+ * are kept, a warning names that byte offset, HS_ETRUNC; when no sample came
+ * before it, nothing is loaded and it is an error, HS_EFORMAT), and a top-level
  * field whose inside is malformed is skipped alone (a warning names the
  * byte where the damage is).  Cost: one pass over the bytes; no recursion
  * (messages nest three deep at most: Profile > Location > Line).
@@ -628,9 +629,10 @@ static int dec_top(dctx *d, const pb_field *f) {
 
 /* Decode p[0..n) into *P.  Damage is reported as warnings on the case: a
 ** field cut short or malformed at the top level ends the profile there (the
-** complete fields before it are kept, HS_ETRUNC); a top-level field whose
-** inside is malformed is skipped alone.  Returns HS_OK, HS_ETRUNC,
-** HS_ENOMEM, or HS_EFORMAT (nothing decodable; an error is recorded). */
+** complete fields before it are kept, HS_ETRUNC) -- an error when no sample
+** came before it; a top-level field whose inside is malformed is skipped
+** alone.  Returns HS_OK, HS_ETRUNC, HS_ENOMEM, or HS_EFORMAT (nothing
+** decodable, or cut before any sample; an error is recorded). */
 static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, pprofile *P) {
   int rc = HS_OK, nSkipped = 0, nGood = 0;
   dctx d = {p, P, 0, NULL, 0};
@@ -639,10 +641,20 @@ static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, ppr
   const char *zWhy;
   while (i < n) {
     if (pb_field_at(p, n, i, &f, &zWhy)) {
+      /* Cut short before any sample: the sample types or locations before
+      ** the cut are no evidence of what the program allocated (as a heap
+      ** dump with no whole record), so nothing is loaded. */
+      if (P->sample.n == 0) {
+        hs_case_diag(c, HS_ERROR, zFile, i, 0,
+                     "pprof: expected %s at byte %zu of %zu, before any sample; nothing to "
+                     "load. The file is cut short or damaged there: fetch the profile again",
+                     zWhy, i, n);
+        return HS_EFORMAT;
+      }
       hs_case_diag(c, HS_WARNING, zFile, i, 0,
                    "pprof: expected %s at byte %zu of %zu; kept the complete fields before "
-                   "it. If the file was cut short, fetch the profile again",
-                   zWhy, i, n);
+                   "it (%zu sample%s). If the file was cut short, fetch the profile again",
+                   zWhy, i, n, P->sample.n, P->sample.n == 1 ? "" : "s");
       rc = HS_ETRUNC;
       break;
     }

@@ -87,6 +87,85 @@ ok(rc == 2 and atar.split("/")[-1] + "/bad" in " ".join(byname) and
    any("nothing" in e for m in maps if m["name"].endswith("/bad") for e in m["errors"]) and
    any(m["name"].endswith("/good") and not m["errors"] for m in maps),
    "check: that case is an error (exit 2), the good one beside it is reported", out + err)
+# The same for a pprof profile cut before any sample (`head -c 40` of the
+# heap profile Go wrote, or its .pb.gz cut the same way): an error naming
+# the byte where the cut field starts, nothing loaded; cut after some
+# samples it stays a warning with those samples loaded.  The top-level
+# fields are walked here, independently of the loader.
+def pb_fields(b):
+    """(start, field number, end) of each whole top-level field, and where the first
+    cut one starts."""
+    def varint(i):
+        v, k = 0, 0
+        while i < len(b):
+            v |= (b[i] & 0x7f) << k
+            k += 7
+            i += 1
+            if not b[i - 1] & 0x80:
+                return v, i
+        return None, i
+    i, out = 0, []
+    while i < len(b):
+        key, j = varint(i)
+        if key is None:
+            break
+        if key & 7 == 0:
+            v, j = varint(j)
+        elif key & 7 == 2:
+            v, j = varint(j)
+            j = j + v if v is not None and j + v <= len(b) else None
+        if v is None or j is None:
+            break
+        out.append((i, key >> 3, j))
+        i = j
+    return out, i
+
+
+heappb = "samples/go1.23/leaky/heap.pb"
+if os.path.exists(heappb):
+    raw = open(heappb, "rb").read()
+    fields, _ = pb_fields(raw)
+    iSample = min(st for st, f, _ in fields if f == 2)   # the first sample's field
+    head = raw[:iSample + 3]
+    _, iCut = pb_fields(head)
+    pbad = os.path.join(tmp, "parch", "bad")
+    os.makedirs(pbad, exist_ok=True)
+    with open(os.path.join(pbad, "heap.pb"), "wb") as f:
+        f.write(raw[:40])
+    with open(os.path.join(pbad, "cut.pb"), "wb") as f:
+        f.write(head)
+    with open(os.path.join(pbad, "heap.pb.gz"), "wb") as f:
+        f.write(gzip.compress(head)[:-8])             # the gzip trailer cut off too
+    _, iCut40 = pb_fields(raw[:40])
+    for name, off in (("heap.pb", iCut40), ("cut.pb", iCut), ("heap.pb.gz", iCut)):
+        rc, out, err = run("info", os.path.join(pbad, name))
+        ok(rc == 2 and re.search(r"offset %d: error: pprof: expected .* at byte %d of %d, before any "
+                                 r"sample; nothing to load" % (off, off, 40 if name == "heap.pb" else len(head)),
+                                 out + err) and "profiles." not in out,
+           "a pprof profile cut before any sample (%s) is an error naming the offset" % name, out + err)
+    # cut inside a later sample: the whole samples before it are loaded
+    iLater = [st for st, f, _ in fields if f == 2][5]
+    with open(os.path.join(tmp, "later.pb"), "wb") as f:
+        f.write(raw[:iLater + 3])
+    nWhole = sum(1 for st, f, _ in fields if f == 2 and st < iLater)
+    rc, out, err = run("-e", "local n = 0 for _, p in pairs(case.profiles) do n = n + #p.samples end "
+                       "return n", os.path.join(tmp, "later.pb"))
+    ok(rc == 0 and out.strip() == str(nWhole) and "warning: pprof: expected" in err
+       and "(%d samples)" % nWhole in err,
+       "a pprof profile cut after %d samples loads them with a warning" % nWhole, out + err)
+    ptar = os.path.join(tmp, "pbad-good.tar")
+    with tarfile.open(ptar, "w") as t:
+        t.add(os.path.join(pbad, "heap.pb"), arcname="bad/heap.pb")
+        t.add(good, arcname="good")
+    rc, out, err = run("check", "--format", "jsonl", "--fail-on", "never", ptar)
+    maps = [json.loads(l) for l in out.splitlines() if l.strip()]
+    ok(rc == 2 and any(m["name"].endswith("/bad") and
+                       any("before any sample" in e for e in m["errors"]) for m in maps) and
+       any(m["name"].endswith("/good") and not m["errors"] for m in maps),
+       "check: a case holding only a cut pprof is an error (exit 2), the good one is reported",
+       out + err)
+else:
+    skip("pprof cut before any sample", "no " + heappb)
 
 # -o says where the file went (a new user ran `report -o` and saw nothing);
 # -q keeps stderr empty for scripts.

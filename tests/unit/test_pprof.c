@@ -293,6 +293,18 @@ static void test_truncated(void **state) {
   /* the string table came after the cut: no type names, so no kind */
   assert_int_equal(T(c, "profiles.profile.samples")->nRow, 2);
   hs_case_free(c);
+  /* cut inside the first sample (the two sample types take 12 bytes): no
+  ** sample was read, so nothing is loaded and it is an error at the cut */
+  c = hs_case_new("t");
+  rc = hs_case_load_buffer(c, "cut.pb", a, 12 + 3, "pprof");
+  assert_int_equal(rc, HS_EFORMAT);
+  assert_int_equal(c->nTable, 0);
+  assert_int_equal(c->nError, 1);
+  assert_int_equal(c->nDiag, 1);
+  assert_int_equal(c->aDiag[0].level, HS_ERROR);
+  assert_int_equal(c->aDiag[0].iOffset, 12);
+  assert_non_null(strstr(c->aDiag[0].zMsg, "before any sample"));
+  hs_case_free(c);
   /* every prefix: never a crash, never an error without a diagnostic */
   for (size_t k = 1; k < n; k++) {
     c = hs_case_new("t");
