@@ -190,26 +190,47 @@ int hs_case_load_buffer(hs_case *c, const char *zName, const void *p, size_t n,
   return hs_case_load_input(c, in, zKind);
 }
 
-int hs_case_load_deferred(hs_case *c) {
+/* hs_source_read's consumer for --binary: load the file as the program's
+** executable, whatever it looks like. */
+static int load_binary(void *pArg, hs_input *pIn, const char *zRel) {
+  hs_case *c = pArg;
+  if (pIn->zError) {
+    hs_case_diag(c, HS_ERROR, pIn->zName, UINT64_MAX, 0, "--binary: %s", pIn->zError);
+    c->nError++;
+    hs_input_free(pIn);
+    return HS_OK;
+  }
+  int rc = hs_case_load_input(c, pIn, "gobinary");
+  return rc == HS_ENOMEM ? rc : HS_OK;
+}
+
+int hs_case_load_binary(hs_case *c, const char *zBinary, const hs_limits *pLimits) {
+  char *zErr = NULL;
+  if (hs_source_read(zBinary, pLimits, load_binary, c, &zErr) == HS_ENOMEM) {
+    free(zErr);
+    return HS_ENOMEM;
+  }
+  if (zErr) {
+    hs_case_diag(c, HS_ERROR, zBinary, UINT64_MAX, 0, "--binary: %s", zErr);
+    c->nError++;
+    free(zErr);
+  }
+  return HS_OK;
+}
+
+int hs_case_load_deferred(hs_case *c, const hs_open_opts *o) {
   if (!(c->flags & HS_CASE_DEFER)) return HS_OK; /* loaded already */
   c->flags &= ~HS_CASE_DEFER;
   int n = c->nInput, rc = HS_OK;
   hs_input **ap = c->apInput;
   c->nInput = c->nInputCap = 0;
   c->apInput = NULL;
+  if (o->zBinary) rc = hs_case_load_binary(c, o->zBinary, &o->limits); /* first, as case_new */
   for (int i = 0; i < n; i++) {
-    if (rc == HS_ENOMEM) {
+    if (rc == HS_ENOMEM)
       hs_input_free(ap[i]);
-      continue;
-    }
-    if (ap[i]->zKind) {         /* loaded when the case was made (--binary): not again */
-      if (hs_case_add_input(c, ap[i]) != HS_OK) {
-        hs_input_free(ap[i]);
-        rc = HS_ENOMEM;
-      }
-      continue;
-    }
-    if (hs_case_take_input(c, ap[i]) == HS_ENOMEM) rc = HS_ENOMEM;
+    else if (hs_case_take_input(c, ap[i]) == HS_ENOMEM)
+      rc = HS_ENOMEM;
   }
   free(ap);
   if (hs_case_load_held(c) == HS_ENOMEM) rc = HS_ENOMEM;

@@ -79,38 +79,18 @@ void hs_caselist_free(hs_caselist *l) {
   memset(l, 0, sizeof *l);
 }
 
-/* --binary FILE: load it as the program's executable, whatever it looks like. */
-static int load_binary(void *pArg, hs_input *pIn, const char *zRel) {
-  hs_case *c = pArg;
-  if (pIn->zError) {
-    hs_case_diag(c, HS_ERROR, pIn->zName, UINT64_MAX, 0, "--binary: %s", pIn->zError);
-    c->nError++;
-    hs_input_free(pIn);
-    return HS_OK;
-  }
-  int rc = hs_case_load_input(c, pIn, "gobinary");
-  return rc == HS_ENOMEM ? rc : HS_OK;
-}
-
 /* A new case named zName, with the --binary executable loaded first (so
-** that it wins over an ELF among the inputs). */
+** that it wins over an ELF among the inputs) -- unless the case is deferred:
+** then hs_case_load_deferred loads it first, where the case runs. */
 static hs_case *case_new(const hs_open_opts *o, const char *zName) {
   hs_case *c = hs_case_new(zName);
   if (!c) return NULL;
   c->flags = o->caseFlags;
   c->nMaxBytes = o->limits.nMaxBytes;
-  if (o->zBinary) {
-    char *zErr = NULL;
-    if (hs_source_read(o->zBinary, &o->limits, load_binary, c, &zErr) == HS_ENOMEM) {
-      free(zErr);
-      hs_case_free(c);
-      return NULL;
-    }
-    if (zErr) {
-      hs_case_diag(c, HS_ERROR, o->zBinary, UINT64_MAX, 0, "--binary: %s", zErr);
-      c->nError++;
-      free(zErr);
-    }
+  if (o->zBinary && !(o->caseFlags & HS_CASE_DEFER) &&
+      hs_case_load_binary(c, o->zBinary, &o->limits) == HS_ENOMEM) {
+    hs_case_free(c);
+    return NULL;
   }
   return c;
 }

@@ -203,12 +203,12 @@ typedef struct result {
   int bDone;
 } result;
 
-/* Run the engine on case c (loaded here, freed by Lua) in this process;
-** the case map bytes go to *pr.  Returns 0, or -1 after a Lua error in the
-** engine itself (printed). */
-static int run_inline(lua_State *L, hs_case *c, result *pr, int bCollect) {
+/* Run the engine on case c (loaded here when deferred, with o's --binary;
+** freed by Lua) in this process; the case map bytes go to *pr.  Returns 0,
+** or -1 after a Lua error in the engine itself (printed). */
+static int run_inline(lua_State *L, const hs_open_opts *o, hs_case *c, result *pr, int bCollect) {
   int iTop = lua_gettop(L);
-  hs_case_load_deferred(c);
+  hs_case_load_deferred(c, o);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "hs.rules");
   lua_call(L, 1, 1);
@@ -286,9 +286,8 @@ static void failed_case(const hs_case *c, const char *zWhy, result *pr) {
 ** ready Lua state.  A worker lives for many cases: the parent sends it a
 ** case over a socket and reads the result back over a pipe, so the fork,
 ** its page faults and the engine's warm-up are paid once per worker, not
-** once per case.  A case whose inputs are already partly loaded (--binary
-** loads the executable into every case) cannot be sent as bytes: it gets a
-** worker of its own that inherits it, as every case once did.
+** once per case.  A case goes unloaded (HS_CASE_DEFER): the worker loads
+** its inputs, --binary's executable first.
 **
 ** A case goes to a worker as wire.c writes it.  A result on the pipe (worker to parent):
 **   u64 n | u64 bRetire | the case map (n bytes of msgpack)
@@ -297,8 +296,7 @@ static void failed_case(const hs_case *c, const char *zWhy, result *pr) {
 typedef struct worker {
   pid_t pid;                                  /* 0: the slot has no process */
   int fd;                                     /* read end of its result pipe */
-  int fdTo;                                   /* its end of the case socket; -1: a
-                                                 worker of one case */
+  int fdTo;                                   /* its end of the case socket */
   int iCase;                                  /* the case it checks; -1: idle */
   char *p;                                    /* what it wrote so far */
   size_t n, nCap;
@@ -350,18 +348,6 @@ static void case_timer(double rTimeout) {
   if (rTimeout > 0) setitimer(ITIMER_REAL, &it, NULL);
 }
 
-/* A worker of one case c (inherited, loaded already in part): check it,
-** write its result to fd, and end without running the parent's exit
-** handlers. */
-static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nShare) {
-  result r = {0};
-  worker_bounds();
-  case_share(nShare, 0);
-  case_timer(rTimeout);
-  if (run_inline(L, c, &r, 0) != 0 || !r.p) _exit(3);
-  _exit(write_frame(fd, &r, 1) == 0 ? 0 : 4);
-}
-
 /* A long-lived worker: check each case read from fdIn and write its
 ** result to fdOut, until fdIn ends.  Each case is freed (and the Lua heap
 ** collected) before the next, and each case gets its share of the run's
@@ -369,7 +355,8 @@ static void child(lua_State *L, hs_case *c, int fd, double rTimeout, uint64_t nS
 ** WORKER_CASES cases or WORKER_GROWTH bytes of data growth (what
 ** fragmentation holds on to, which no share counts) it says so with its
 ** last result and ends, and the parent starts a fresh one. */
-static void serve(lua_State *L, int fdIn, int fdOut, double rTimeout, uint64_t nShare) {
+static void serve(lua_State *L, const hs_open_opts *o, int fdIn, int fdOut, double rTimeout,
+                  uint64_t nShare) {
   worker_bounds();
   hs_decoded_held = 0;                        /* its cases' bytes are its own copies */
   uint64_t nBase = data_bytes(), nGrow = WORKER_GROWTH;
@@ -381,7 +368,7 @@ static void serve(lua_State *L, int fdIn, int fdOut, double rTimeout, uint64_t n
     result r = {0};
     case_share(nShare, 0);
     case_timer(rTimeout);
-    if (run_inline(L, c, &r, 1) != 0 || !r.p) _exit(3);
+    if (run_inline(L, o, c, &r, 1) != 0 || !r.p) _exit(3);
     struct itimerval itOff = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &itOff, NULL);
     case_share(nShare, 1);
@@ -412,7 +399,7 @@ static pid_t reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t n
   char zWhy[256], zShare[32];
   zWhy[0] = 0;
   if (bOk) {
-    if (aHead[1] || w->fdTo < 0) {            /* it ends now */
+    if (aHead[1]) {                           /* it ends now */
       if (waitpid(w->pid, &status, WNOHANG) == 0) pidLater = w->pid;
       w->pid = 0;
     }
@@ -448,7 +435,7 @@ static pid_t reap(worker *w, hs_case *c, result *pr, double rTimeout, uint64_t n
   w->iCase = -1;
   if (!w->pid) {
     close(w->fd);
-    if (w->fdTo >= 0) close(w->fdTo);
+    close(w->fdTo);
     free(w->p);
     w->p = NULL;
     w->nCap = 0;
@@ -487,6 +474,7 @@ static int drain(worker *w) {
 ** the order they arrived, through the report. */
 typedef struct batch {
   const hs_check_opts *o;
+  const hs_open_opts *pOpen; /* what hs_open was given: --binary, for the cases it defers */
   lua_State *L;
   hs_report *pRep;
   FILE *out;
@@ -586,7 +574,7 @@ static void stop_worker(worker *w, int bKill) {
   while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR) {
   }
   close(w->fd);
-  if (w->fdTo >= 0) close(w->fdTo);
+  close(w->fdTo);
   free(w->p);
   w->p = NULL;
   w->n = w->nCap = 0;
@@ -626,12 +614,12 @@ static void wait_some(batch *b) {
   write_ready(b);
 }
 
-/* Fork a worker into slot w: a long-lived one (c NULL) or one for case c
-** alone.  0, or -1 when no process could be made. */
-static int fork_worker(batch *b, worker *w, hs_case *c) {
-  int fds[2], sv[2] = {-1, -1};
+/* Fork a long-lived worker into slot w.  0, or -1 when no process could be
+** made. */
+static int fork_worker(batch *b, worker *w) {
+  int fds[2], sv[2];
   if (pipe(fds) != 0) return -1;
-  if (!c && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
     close(fds[0]);
     close(fds[1]);
     return -1;
@@ -643,7 +631,8 @@ static int fork_worker(batch *b, worker *w, hs_case *c) {
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    if (!c) close(sv[0]), close(sv[1]);
+    close(sv[0]);
+    close(sv[1]);
     return -1;
   }
   if (pid == 0) {
@@ -651,19 +640,18 @@ static int fork_worker(batch *b, worker *w, hs_case *c) {
     for (int k = 0; k < b->nJobs; k++)        /* the other workers' ends are theirs */
       if (b->aW[k].pid) {
         close(b->aW[k].fd);
-        if (b->aW[k].fdTo >= 0) close(b->aW[k].fdTo);
+        close(b->aW[k].fdTo);
       }
-    if (c) child(b->L, c, fds[1], b->rTimeout, b->nShare);
     close(sv[0]);
-    serve(b->L, sv[1], fds[1], b->rTimeout, b->nShare);
+    serve(b->L, b->pOpen, sv[1], fds[1], b->rTimeout, b->nShare);
   }
   close(fds[1]);
-  if (!c) close(sv[1]);
+  close(sv[1]);
   fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   memset(w, 0, sizeof *w);
   w->pid = pid;
   w->fd = fds[0];
-  w->fdTo = c ? -1 : sv[0];
+  w->fdTo = sv[0];
   w->iCase = -1;
   return 0;
 }
@@ -672,23 +660,12 @@ static int fork_worker(batch *b, worker *w, hs_case *c) {
 ** when no process could be made or take the case. */
 static int start(batch *b, int i, hs_case *c) {
   worker *w = NULL;
-  /* A case with inputs loaded already (--binary's executable) cannot go
-  ** as bytes: a worker of its own inherits it. */
-  int bOwn = c->nTable || c->pHeap || c->pBinary;
-  for (int k = 0; k < b->nJobs && !bOwn && !w; k++)
-    if (b->aW[k].pid && b->aW[k].iCase < 0 && b->aW[k].fdTo >= 0) w = &b->aW[k];
-  if (!w) {
-    for (int k = 0; k < b->nJobs && !w; k++)
-      if (!b->aW[k].pid) w = &b->aW[k];
-    if (!w) {                                 /* every slot idle but of the wrong kind */
-      for (int k = 0; k < b->nJobs && !w; k++)
-        if (b->aW[k].iCase < 0) w = &b->aW[k];
-      if (!w) return -1;
-      stop_worker(w, 1);
-    }
-    if (fork_worker(b, w, bOwn ? c : NULL) != 0) return -1;
-  }
-  if (!bOwn && hs_wire_send_case(w->fdTo, c) != 0) {  /* it died: the next try starts another */
+  for (int k = 0; k < b->nJobs && !w; k++)
+    if (b->aW[k].pid && b->aW[k].iCase < 0) w = &b->aW[k];
+  for (int k = 0; k < b->nJobs && !w; k++)
+    if (!b->aW[k].pid) w = &b->aW[k];
+  if (!w || (!w->pid && fork_worker(b, w) != 0)) return -1;
+  if (hs_wire_send_case(w->fdTo, c) != 0) {  /* it died: the next try starts another */
     stop_worker(w, 1);
     return -1;
   }
@@ -737,7 +714,7 @@ static int on_case(void *pArg, hs_case *c) {
   }
   int i = b->nCase++;
   if (!b->bFork) {
-    if (run_inline(b->L, c, &b->aRes[i], 1) != 0) b->bEngineError = 1; /* c freed by Lua */
+    if (run_inline(b->L, b->pOpen, c, &b->aRes[i], 1) != 0) b->bEngineError = 1; /* c freed by Lua */
   } else {
     while (b->nRunning == b->nJobs) wait_some(b);
     if (start(b, i, c) != 0) {
@@ -771,6 +748,7 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
   oo.xCase = on_case;
   oo.xWant = want;
   oo.pCaseArg = &b;
+  b.pOpen = &oo;
   if (b.bFork) {
     /* The cases in flight share the run's budget: N workers and the case
     ** being read each get an equal part, for its decoded inputs and for

@@ -357,12 +357,16 @@ int hs_case_take_input(hs_case *, hs_input *);
 /* Once every input of case c is taken: order the held ones into series
 ** (hs_case_mark_series) and load them.  HS_OK or HS_ENOMEM. */
 int hs_case_load_held(hs_case *);
-/* Load the inputs of a case hs_open made with HS_CASE_DEFER (but those
-** loaded when it was made: --binary, with their kind set), and seal it
-** (nothing when it is loaded already).
+/* Load the inputs of a case hs_open made with HS_CASE_DEFER, after the
+** --binary executable of o (the options hs_open was given; a deferred case
+** does not hold it), and seal it (nothing when it is loaded already).
 ** A case in which nothing could be read as evidence gets an error saying
 ** so.  Returns HS_OK or HS_ENOMEM. */
-int hs_case_load_deferred(hs_case *);
+int hs_case_load_deferred(hs_case *, const hs_open_opts *o);
+/* Load the file zBinary (every member of it, read with pLimits) into case
+** c as the program's executable, whatever it looks like (--binary); a file
+** that cannot be read is an error on the case.  HS_OK or HS_ENOMEM. */
+int hs_case_load_binary(hs_case *c, const char *zBinary, const hs_limits *pLimits);
 /* After a case's inputs loaded: when nothing in it could be read as
 ** evidence (and it is not HS_CASE_SKIPPED), record the error saying so. */
 void hs_case_check_read(hs_case *);
