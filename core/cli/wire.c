@@ -10,8 +10,12 @@
  *   diag   u32 level, str file, u64 offset, u64 line, str message
  *   input  str name, str kind, u64 mtime, u64 file size, str path,
  *          str error, u32 found, str note, u32 note level, u32 skip,
- *          u32 series, u64 series key, str case, u32 has bytes, u64 n
+ *          u32 has bytes, u64 n
  *          (an input without bytes keeps its size n: the report shows it)
+ *
+ * What the worker sets itself is not sent: an input's place in a series
+ * (hs_case_mark_series, when the worker loads the case) and its case key
+ * (hs_input.zCase, which only hs_open's grouping reads).
  *   str    u32 length (0xffffffff: absent) and that many bytes
  *
  * The integers are the host's: both ends are the same program on the same
@@ -118,9 +122,6 @@ int hs_wire_send_case(int fd, const hs_case *c) {
     put_str(&b, in->zNote);
     put32(&b, (uint32_t)in->iNoteLevel);
     put32(&b, (uint32_t)in->bSkip);
-    put32(&b, (uint32_t)in->iSeries);
-    put64(&b, in->iSeriesKey);
-    put_str(&b, in->zCase);
     put32(&b, in->p != NULL);                 /* none: unreadable, skipped, released */
     put64(&b, in->n);                         /* its size all the same (the report names it) */
   }
@@ -257,9 +258,6 @@ hs_case *hs_wire_recv_case(int fd, int *pbEnd) {
     in->zNote = get_str(&b);
     in->iNoteLevel = (int)get32(&b);
     in->bSkip = (int)get32(&b);
-    in->iSeries = (int)get32(&b);
-    in->iSeriesKey = get64(&b);
-    in->zCase = get_str(&b);
     abBytes[i] = get32(&b) != 0;
     in->n = get64(&b);
     if (!in->zName) b.bBad = 1;

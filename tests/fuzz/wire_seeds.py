@@ -25,9 +25,8 @@ def case(name, flags, errors, diags, inputs):
         b = i.get("bytes")
         h += (s(i["name"]) + s(i.get("kind")) + struct.pack("<QQ", i.get("mtime", 0), len(b or b""))
               + s(i.get("path")) + s(i.get("error")) + struct.pack("<I", i.get("found", 1))
-              + s(i.get("note")) + struct.pack("<IIIQ", i.get("note_level", 0), i.get("skip", 0),
-                                                i.get("series", 0), i.get("series_key", 0))
-              + s(i.get("case")) + struct.pack("<IQ", b is not None, len(b or b"")))
+              + s(i.get("note")) + struct.pack("<II", i.get("note_level", 0), i.get("skip", 0))
+              + struct.pack("<IQ", b is not None, len(b or b"")))
         data += b or b""
     return struct.pack("<Q", len(h)) + h + data
 
@@ -35,13 +34,13 @@ def case(name, flags, errors, diags, inputs):
 log = open(os.path.join(os.path.dirname(OUT), "gctrace", "go1.21.log"), "rb").read()[:300]
 three = case("case-a", 20, 1, [(1, "case-a/x", 2**64 - 1, 3, "a note")],
              [{"name": "case-a/gctrace.log", "path": "/tmp/case-a/gctrace.log", "mtime": 1700000000,
-               "case": "case-a", "bytes": log},
-              {"name": "case-a/unreadable", "error": "cannot read it", "case": "case-a"},
-              {"name": "case-a/empty", "note": "empty", "note_level": 1, "case": "case-a", "bytes": b""}])
-series = case("two", 16, 0, [], [{"name": "two/heap.dump", "kind": "heapdump", "series": 2,
-                                  "series_key": 7, "bytes": b"go1.7 heap dump\n"}])
+               "bytes": log},
+              {"name": "case-a/unreadable", "error": "cannot read it"},
+              {"name": "case-a/empty", "note": "empty", "note_level": 1, "bytes": b""}])
+dump = case("two", 16, 0, [], [{"name": "two/heap.dump", "kind": "heapdump",
+                                  "bytes": b"go1.7 heap dump\n"}])
 os.makedirs(OUT, exist_ok=True)
-for name, b in (("case-three-inputs", three), ("series-member-then-case", series + three),
+for name, b in (("case-three-inputs", three), ("heapdump-then-case", dump + three),
                 ("cut-short", three[:-100])):
     with open(os.path.join(OUT, name), "wb") as f:
         f.write(b)
