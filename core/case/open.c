@@ -355,11 +355,8 @@ int hs_open(const char *const *azPath, int nPath, const hs_open_opts *o,
     if (anSize && anSize[i] != UINT64_MAX) op.nArgBase += anSize[i];
   }
   free(anSize);
-  close_until(&op, NULL);
-  close_parked(&op);
-  free(op.aOpen);
-  free(op.aPark);
-  if (op.pSkip) hs_case_free(op.pSkip);
+  free(op.aOpen);                             /* empty: each argument's end_argument */
+  free(op.aPark);                             /* closed its cases and took pSkip */
   if (op.pLoose) {
     if (op.rc == HS_ENOMEM) hs_case_free(op.pLoose);
     else finish(&op, op.pLoose);   /* files named together: named after the first */
