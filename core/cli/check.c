@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "base/base.h"
 #include "cli/cli.h"
 #include "cli/wire.h"
 #include "report/report.h"
@@ -597,14 +598,9 @@ static void wait_some(batch *b) {
     }
     int iCase = w->iCase;
     pid_t pid = reap(w, b->apCase[iCase], &b->aRes[iCase], b->rTimeout, b->nShare);
-    if (pid && b->nLater == b->nLaterCap) {
-      int nCap = b->nLaterCap ? 2 * b->nLaterCap : 16;
-      pid_t *a = realloc(b->aLater, nCap * sizeof *a);
-      if (a) b->aLater = a, b->nLaterCap = nCap;
-    }
-    if (pid && b->nLater < b->nLaterCap)
+    if (pid && (b->nLater < b->nLaterCap || !HS_GROW(b->aLater, b->nLaterCap, 16)))
       b->aLater[b->nLater++] = pid;
-    else if (pid)
+    else if (pid)                             /* no memory to remember it: wait now */
       waitpid(pid, NULL, 0);
     hs_case_free(b->apCase[iCase]);
     b->apCase[iCase] = NULL;
@@ -698,21 +694,17 @@ static int on_case(void *pArg, hs_case *c) {
     hs_case_free(c);
     return HS_OK;
   }
-  if (b->nCase == b->nCaseCap) {
-    int nCap = b->nCaseCap ? 2 * b->nCaseCap : 64;
-    result *aRes = realloc(b->aRes, nCap * sizeof *aRes);
-    if (aRes) b->aRes = aRes;
-    hs_case **ap = aRes ? realloc(b->apCase, nCap * sizeof *ap) : NULL;
-    if (!ap) {
+  if (b->nCase == b->nCaseCap) {             /* two arrays of one capacity */
+    int nResCap = b->nCaseCap, nCaseCap = b->nCaseCap;
+    if (HS_GROW(b->aRes, nResCap, 64) || HS_GROW(b->apCase, nCaseCap, 64)) {
       hs_case_free(c);
       return HS_ENOMEM;
     }
-    b->apCase = ap;
-    memset(b->aRes + b->nCaseCap, 0, (nCap - b->nCaseCap) * sizeof *aRes);
-    memset(b->apCase + b->nCaseCap, 0, (nCap - b->nCaseCap) * sizeof *ap);
-    b->nCaseCap = nCap;
+    b->nCaseCap = nCaseCap;
   }
   int i = b->nCase++;
+  memset(&b->aRes[i], 0, sizeof b->aRes[i]);
+  b->apCase[i] = NULL;
   if (!b->bFork) {
     if (run_inline(b->L, b->pOpen, c, &b->aRes[i], 1) != 0) b->bEngineError = 1; /* c freed by Lua */
   } else {
