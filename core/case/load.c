@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "heapscope/heapscope.h"
 #include "table/internal.h"
@@ -101,7 +102,15 @@ void hs_case_mark_series(hs_input **ap, int n) {
     int j = i;
     while (j < m && a[j].pLoader == a[i].pLoader) j++;
     if (j - i > 1) {
-      for (int k = i; k < j; k++) a[k].pLoader->xSeriesKey(a[k].pIn->p, a[k].pIn->n, &a[k].iKey);
+      for (int k = i; k < j; k++) {
+        hs_input *in = a[k].pIn;
+        a[k].pLoader->xSeriesKey(in->p, in->n, &a[k].iKey);
+        /* The key's walk read every page of the member: hand a mapped file's
+        ** pages back (they stay in the page cache; the loader faults in what
+        ** it reads), so a series costs one member's pages at a time, not
+        ** all of them until each is loaded. */
+        if (in->bMapped) madvise((void *)in->p, in->n, MADV_DONTNEED);
+      }
       qsort(a + i, j - i, sizeof *a, cmp_series);
       for (int k = i; k < j; k++) {
         a[k].pIn->iSeriesKey = a[k].iKey;

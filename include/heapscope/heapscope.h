@@ -226,7 +226,8 @@ int hs_case_add_input(hs_case *, hs_input *);
 ** tie-break; no key, e.g. a dump cut short before its memstats record,
 ** counts as 0: the oldest); the latest gets iSeries 1, the others 2.  Byte-identical
 ** copies are left alone (the loader loads them once).  Cost: one sniff per
-** input, and one xSeriesKey walk per member of a series. */
+** input, and one xSeriesKey walk per member of a series, after which a
+** mapped member's pages are given back (MADV_DONTNEED). */
 void hs_case_mark_series(hs_input **ap, int n);
 
 /* ------------------------------------------------------------------ */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <json-c/json.h>
 
@@ -768,6 +769,73 @@ static hs_input *input_of(const char *zName, const uint8_t *p, size_t n) {
   return in;
 }
 
+/* Resident kilobytes of the mapping that starts at p (/proc/self/smaps), or
+** UINT64_MAX when there is none. */
+static uint64_t rss_kb(const void *p) {
+  FILE *f = fopen("/proc/self/smaps", "r");
+  char z[512];
+  uint64_t nKb = UINT64_MAX;
+  int bIn = 0;
+  while (f && fgets(z, sizeof z, f)) {
+    unsigned long lo, hi;
+    if (sscanf(z, "%lx-%lx ", &lo, &hi) == 2) bIn = lo == (uintptr_t)p;
+    else if (bIn && sscanf(z, "Rss: %lu kB", &lo) == 1) nKb = lo;
+  }
+  if (f) fclose(f);
+  return nKb;
+}
+
+static int keep_input(void *pArg, hs_input *in, const char *zRel) {
+  (void)zRel;
+  *(hs_input **)pArg = in;
+  return HS_OK;
+}
+
+/* A series of dumps too big to be read into memory (the source layer maps
+** them): their keys are read, and their pages given back, before the
+** latest loads -- the key's walk touched every page of each. */
+static void test_series_pages(void **state) {
+  (void)state;
+  char zDir[] = "/tmp/hs-series-XXXXXX", zPath[2][64];
+  assert_non_null(mkdtemp(zDir));
+  hs_input *ap[2];
+  hs_open_opts o;
+  hs_open_opts_init(&o);                      /* the default limits */
+  for (int k = 0; k < 2; k++) {
+    tl_dump w = {0};
+    w_params(&w, "go1.23.0");
+    for (uint64_t i = 0; i < 40000 + (uint64_t)k; i++) /* ~1 MiB of records; sizes differ */
+      w_object(&w, 0xc000001000ull + 16 * i, 16, NULL, 0, NULL, 0);
+    tl_dump_uv(&w, 10);
+    for (int i = 0; i < 24 + 256; i++) tl_dump_uv(&w, i);
+    tl_dump_uv(&w, k ? 9 : 3);                /* NumGC */
+    tl_dump_uv(&w, 0);
+    snprintf(zPath[k], sizeof zPath[k], "%s/%d.dump", zDir, k);
+    FILE *f = fopen(zPath[k], "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(w.p, 1, w.n, f), w.n);
+    fclose(f);
+    free(w.p);
+    char *zErr = NULL;
+    ap[k] = NULL;
+    assert_int_equal(hs_source_read(zPath[k], &o.limits, keep_input, &ap[k], &zErr), HS_OK);
+    assert_non_null(ap[k]);
+    assert_true(ap[k]->bMapped);
+  }
+  hs_case_mark_series(ap, 2);
+  assert_int_equal(ap[0]->iSeriesKey, 3);
+  assert_int_equal(ap[1]->iSeriesKey, 9);
+  assert_int_equal(ap[1]->iSeries, 1);
+  hs_case *c = hs_case_new("series");         /* frees the inputs */
+  for (int k = 0; k < 2; k++) {
+    assert_int_equal(rss_kb(ap[k]->p), 0);
+    assert_int_equal(hs_case_add_input(c, ap[k]), HS_OK);
+    unlink(zPath[k]);
+  }
+  hs_case_free(c);
+  rmdir(zDir);
+}
+
 /* Dumps loaded together are a series: ordered by their GC count, not their
 ** names; the latest is the case's heap, the others are listed in
 ** heap.series (a copy of one of them once). */
@@ -834,6 +902,7 @@ int main(void) {
       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_samples),
       cmocka_unit_test(test_series),
+      cmocka_unit_test(test_series_pages),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   for (int i = 0; i < nSample; i++) {
