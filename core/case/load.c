@@ -250,6 +250,17 @@ int hs_case_load_deferred(hs_case *c, const hs_open_opts *o) {
 
 void hs_case_check_read(hs_case *c) {
   if (c->nTable || c->pHeap || c->pBinary || c->nError || (c->flags & HS_CASE_SKIPPED)) return;
+  if (!(c->flags & HS_CASE_BATCH)) {           /* info, the REPL: the user sees the case */
+    if (c->nInput > 0)
+      hs_case_diag(c, HS_WARNING, c->zName, UINT64_MAX, 0,
+                   "nothing here is Go evidence: the %d input%s found %s skipped (see "
+                   "`heapscope info`)",
+                   c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
+    else
+      hs_case_diag(c, HS_WARNING, c->zName, UINT64_MAX, 0,
+                   "nothing here is Go evidence: no input could be read");
+    return;
+  }
   int nSkipped = 0;
   for (int i = 0; i < c->nInput; i++) nSkipped += !c->apInput[i]->zKind;
   hs_case_diag(c, HS_ERROR, c->zName, UINT64_MAX, 0,

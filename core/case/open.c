@@ -111,13 +111,10 @@ static void add(opener *op, hs_case *c, hs_input *in) {
 static void finish(opener *op, hs_case *c) {
   const hs_open_opts *o = op->o;
   if (!(o->caseFlags & HS_CASE_DEFER)) {
-    if (hs_case_load_held(c) == HS_ENOMEM) op->rc = HS_ENOMEM;
-    if (o->caseFlags & HS_CASE_BATCH) hs_case_check_read(c);
-    else if (c->nTable == 0 && !c->pHeap && c->nError == 0 && c->nInput > 0 &&
-        !(c->flags & HS_CASE_SKIPPED))
-      hs_case_diag(c, HS_WARNING, c->zName, UINT64_MAX, 0,
-                   "nothing here is Go evidence: the %d input%s found %s skipped (see `heapscope "
-                   "info`)", c->nInput, c->nInput == 1 ? "" : "s", c->nInput == 1 ? "was" : "were");
+    if (hs_case_load_held(c) == HS_ENOMEM)
+      op->rc = HS_ENOMEM;
+    else
+      hs_case_check_read(c);
     hs_case_seal(c);
   }
   if (o->xProgress) o->xProgress(o->pProgressArg, NULL, op->nInput, 0);

@@ -369,7 +369,10 @@ int hs_case_load_deferred(hs_case *, const hs_open_opts *o);
 ** that cannot be read is an error on the case.  HS_OK or HS_ENOMEM. */
 int hs_case_load_binary(hs_case *c, const char *zBinary, const hs_limits *pLimits);
 /* After a case's inputs loaded: when nothing in it could be read as
-** evidence (and it is not HS_CASE_SKIPPED), record the error saying so. */
+** evidence -- no table, heap or binary came of it, no input failed with an
+** error, and it is not HS_CASE_SKIPPED -- say so: an error with
+** HS_CASE_BATCH (check), a warning otherwise (info, the REPL).  The one
+** rule for hs_open and hs_case_load_deferred. */
 void hs_case_check_read(hs_case *);
 /* Load an in-memory buffer (copied) as if it were a file named zName. */
 int hs_case_load_buffer(hs_case *, const char *zName, const void *p, size_t n,
