@@ -64,3 +64,9 @@ uint64_t hs_machine_memory(void) {
   }
   return n;
 }
+
+int hs_nthreads(void) {
+  const char *z = getenv("HEAPSCOPE_THREADS");
+  int n = z && *z ? atoi(z) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+  return n >= 2 ? 2 : 1;
+}

@@ -85,4 +85,8 @@ void hs_progress_enable(int bOn);
 void hs_progress(const char *zStage, const char *zUnit, uint64_t nDone, uint64_t nTotal);
 void hs_progress_done(void);
 
+/* Threads heapscope's long work may use: 2 or 1 (HEAPSCOPE_THREADS, else
+** the cores online; more than two are not used). */
+int hs_nthreads(void);
+
 #endif

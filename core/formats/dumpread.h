@@ -90,4 +90,14 @@ static inline const uint8_t *rd_bytes(rd *r, uint64_t *pn) {
   return p;
 }
 
+/* The word at p in the dump's byte order (nPtr bytes). */
+static inline uint64_t rd_word(const uint8_t *p, uint32_t nPtr, int bBig) {
+  uint64_t v = 0;
+  if (bBig)
+    for (uint32_t k = 0; k < nPtr; k++) v = (v << 8) | p[k];
+  else
+    for (int k = (int)nPtr - 1; k >= 0; k--) v = (v << 8) | p[k];
+  return v;
+}
+
 #endif /* HS_FORMATS_DUMPREAD_H */

@@ -113,6 +113,7 @@
 ** 10 M object dump loads in about 0.56x its size of resident memory
 ** (tests/bench/RESULTS.md).
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,43 +121,13 @@
 #include "heapscope/heap.h"
 #include "base/base.h"
 #include "formats/memstats.h"
-#include "formats/dumpread.h"
+#include "formats/dumpahead.h"
 #include "formats/dumpscan.h"
 
 static const char *const azTag[] = {
     "EOF", "object", "other root", "type", "goroutine", "stack frame", "params",
     "finalizer", "itab", "OS thread", "memstats", "queued finalizer", "data segment",
     "bss segment", "defer", "panic", "memprof bucket", "alloc sample"};
-
-/* Walk a field list.  Returns the number of pointer fields (an iface or
-** eface counts once, for its data word); *pMinOff gets the smallest
-** offset; *pBad is set when a field lies outside nContent bytes or has an
-** unknown kind (the list is still walked to its end so framing survives). */
-static uint64_t rd_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff,
-                          int *pBad) {
-  uint64_t nField = 0, iMin = UINT64_MAX;
-  for (;;) {
-    uint64_t kind = rd_uv(r);
-    if (kind == 0) break; /* also on a read error: r->err is then set */
-    uint64_t off = rd_uv(r);
-    uint64_t nWords = kind == 1 ? 1 : 2;
-    if (kind > 3 || off > nContent || nContent - off < nWords * nPtr) *pBad = 1;
-    if (off < iMin) iMin = off;
-    nField++;
-  }
-  *pMinOff = iMin;
-  return nField;
-}
-
-/* The word at p in the dump's byte order. */
-static uint64_t word_at(const uint8_t *p, uint32_t nPtr, int bBig) {
-  uint64_t v = 0;
-  if (bBig)
-    for (uint32_t k = 0; k < nPtr; k++) v = (v << 8) | p[k];
-  else
-    for (int k = (int)nPtr - 1; k >= 0; k--) v = (v << 8) | p[k];
-  return v;
-}
 
 /* ------------------------------------------------------------------ */
 /* Tables.  Each is declared as a column list whose order matches an enum,
@@ -321,6 +292,9 @@ typedef struct loader {
   int bPre;                 /* pre holds a current index's objects and graph */
   int bObjSkipped;          /* their records were skipped */
   hs_heap_prebuilt pre;
+  hs_dumpfmt fmt;           /* the params, as object records are parsed with them */
+  hs_ahead *pAhead;         /* the read-ahead of the later object records */
+  uint64_t iAheadAt;        /* meet it at the first record at or past this */
   uint64_t nBadFrameField;  /* frame fields outside their frame */
   char zBuf[256];
 } loader;
@@ -388,7 +362,7 @@ static int field_roots(loader *l, int kind, const uint8_t *pContent, uint64_t nC
       l->nBadFrameField++;
       continue;
     }
-    uint64_t v = word_at(pContent + off, h->nPtrSize, h->bBigEndian);
+    uint64_t v = rd_word(pContent + off, h->nPtrSize, h->bBigEndian);
     if (!in_heap(l, v)) continue;
     char zDesc[300];
     if (kind == HS_ROOT_FRAME)
@@ -555,6 +529,13 @@ static const char *g_state(uint64_t status) {
 ** set (the caller reports it), and only then adds rows, so tables hold
 ** complete records only.  iRec is the record's offset (for messages). */
 
+/* What parsing an object record needs of the params (fixed once read). */
+static void set_fmt(loader *l) {
+  const hs_heap *h = l->h;
+  l->fmt = (hs_dumpfmt){h->nPtrSize, h->bBigEndian, h->bTypeHeader, h->iHeapStart,
+                        h->iHeapEnd};
+}
+
 static int rec_params(loader *l, uint64_t iRec) {
   rd *r = &l->r;
   hs_heap *h = l->h;
@@ -588,42 +569,72 @@ static int rec_params(loader *l, uint64_t iRec) {
   h->nCpu = nCpu > UINT32_MAX ? UINT32_MAX : (uint32_t)nCpu;
   h->iGoMinor = go_minor(h->zGoVersion);
   h->bTypeHeader = h->iGoMinor >= 22;
+  set_fmt(l);
   return HS_OK;
 }
 
-static int rec_object(loader *l, uint64_t iRec) {
-  rd *r = &l->r;
+/* An object record, parsed (by rec_object, or ahead by dumpahead.c), into
+** the columns. */
+static int take_object(void *pArg, const hs_objrec *o) {
+  loader *l = pArg;
   hs_heap *h = l->h;
-  uint64_t iAddr = rd_uv(r), n, iMin;
-  const uint8_t *p = rd_bytes(r, &n);
-  int bBad = 0;
-  uint64_t nField = rd_fields(r, n, h->nPtrSize, &iMin, &bBad);
-  if (r->err) return HS_OK;
-  if (bBad) {
+  if (l->nObj >= UINT32_MAX - 1) {
+    skipped(l, o->iRec, TAG_OBJECT, "is past the 4 G objects heapscope can index");
+    return HS_OK;
+  }
+  h->nField += o->nField;
+  if (o->nField > h->nFieldMax) h->nFieldMax = o->nField;
+  /* Pushing may first drop the previous span's phantom slots, so the
+  ** object's index is only known after it. */
+  int rc = push_object(l, o->iAddr, o->nSize, o->iContent, o->nField);
+  if (rc) return rc;
+  if (o->iHeader != 0 && !(o->iHeader >= h->iHeapStart && o->iHeader < h->iHeapEnd))
+    return push_typed(l, l->nObj - 1, o->iHeader);
+  return HS_OK;
+}
+
+/* The loader at record iRec, at or past iAheadAt: takes the read-ahead's
+** records if they begin exactly here (dumpahead.c; *pbTaken set, r moved
+** past them), or keeps reading to where they begin, or drops them when it
+** has passed that place. */
+static int meet_ahead(loader *l, uint64_t iRec, uint64_t *pnRec, int *pbTaken) {
+  uint64_t iAt = hs_ahead_at(l->pAhead);
+  *pbTaken = 0;
+  if (iAt == 0) return HS_OK;                 /* still looking: ask at the next record */
+  if (iAt != UINT64_MAX && iAt > iRec) {
+    l->iAheadAt = iAt;
+    return HS_OK;
+  }
+  int rc = HS_OK;
+  if (iAt == iRec) {
+    uint64_t iStop, nTaken;
+    rc = hs_ahead_take(l->pAhead, take_object, l, &iStop, &nTaken);
+    l->r.p = l->r.pBase + iStop;
+    *pnRec += nTaken;
+    *pbTaken = 1;
+    if (nTaken && l->bAfterObj) l->h->bObjContig = 0;
+    if (nTaken) l->h->iObjRecEnd = iStop;
+    l->h->nObjAhead = nTaken;
+  }
+  hs_ahead_free(l->pAhead);
+  l->pAhead = NULL;
+  l->iAheadAt = UINT64_MAX;
+  return rc;
+}
+
+static int rec_object(loader *l, uint64_t iRec) {
+  hs_objrec o;
+  int st = hs_objrec_read(&l->r, &l->fmt, iRec, &o);
+  if (l->r.err) return HS_OK;
+  if (st == OBJREC_BADFIELD) {
     skipped(l, iRec, TAG_OBJECT, "has a pointer field outside the object or of unknown kind");
     return HS_OK;
   }
-  if (iAddr + n < iAddr) {
+  if (st == OBJREC_WRAPS) {
     skipped(l, iRec, TAG_OBJECT, "extends past the end of the address space");
     return HS_OK;
   }
-  if (l->nObj >= UINT32_MAX - 1) {
-    skipped(l, iRec, TAG_OBJECT, "is past the 4 G objects heapscope can index");
-    return HS_OK;
-  }
-  h->nField += nField;
-  if (nField > h->nFieldMax) h->nFieldMax = nField;
-  /* Pushing may first drop the previous span's phantom slots, so the
-  ** object's index is only known after it. */
-  int rc = push_object(l, iAddr, n, (uint64_t)(p - r->pBase), nField);
-  if (rc) return rc;
-  /* The Go 1.22+ malloc header: see the essay. */
-  if (h->bTypeHeader && n > (uint64_t)h->nPtrSize * h->nPtrSize * 8 && n <= 32768 &&
-      nField > 0 && iMin >= 8) {
-    uint64_t w = word_at(p, h->nPtrSize, h->bBigEndian);
-    if (w != 0 && !(w >= h->iHeapStart && w < h->iHeapEnd)) return push_typed(l, l->nObj - 1, w);
-  }
-  return HS_OK;
+  return take_object(l, &o);
 }
 
 static int rec_otherroot(loader *l, uint64_t iRec) {
@@ -724,7 +735,7 @@ static int rec_frame(loader *l, uint64_t iRec) {
   const uint8_t *pName = rd_bytes(r, &nName);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  uint64_t nField = rd_fields(r, n, h->nPtrSize, &iMin, &bBad);
+  uint64_t nField = hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad, NULL);
   if (r->err) return HS_OK;
   hs_table *t = l->pFrames;
   uint64_t i = hs_table_add_row(t);
@@ -839,7 +850,7 @@ static int rec_segment(loader *l, uint64_t iRec, int tag) {
   const uint8_t *p = rd_bytes(r, &n);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  rd_fields(r, n, h->nPtrSize, &iMin, &bBad);
+  hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad, NULL);
   if (r->err) return HS_OK;
   if (bBad) {
     skipped(l, iRec, tag, "has a pointer field outside the segment or of unknown kind");
@@ -953,18 +964,42 @@ static int cmp_perm(const void *a, const void *b, void *pKey) {
   return x < y ? -1 : x > y;
 }
 
+/* Copies runs [k0, k1) of aOld to their places in aNew. */
+typedef struct moves {
+  uint64_t *aNew;
+  const uint64_t *aOld;
+  const run *aRun;
+  uint64_t k0, k1;
+} moves;
+
+static void *move_runs(void *pArg) {
+  const moves *m = pArg;
+  for (uint64_t k = m->k0; k < m->k1; k++)
+    memcpy(m->aNew + m->aRun[k].iDest, m->aOld + m->aRun[k].iStart, m->aRun[k].nObj * 8);
+  return NULL;
+}
+
 /* Reorder *pa (n elements, dump order) into *pTmp by runs (each run a block
-** that moves whole to iDest) or by aPerm, then swap the two: the old array
-** becomes the scratch for the next column, so sorting three columns costs
-** one extra array of fresh pages, not three.  O(n). */
+** that moves whole to iDest; two threads take half the runs each when
+** bTwo) or by aPerm, then swap the two: the old array becomes the scratch
+** for the next column, so sorting three columns costs one extra array of
+** fresh pages, not three.  O(n). */
 static void reorder(uint64_t **pa, uint64_t **pTmp, uint64_t n, const run *aRun, uint64_t nRun,
-                    const uint32_t *aPerm) {
+                    const uint32_t *aPerm, int bTwo) {
   uint64_t *aOld = *pa, *aNew = *pTmp;
   if (aPerm) {
     for (uint64_t i = 0; i < n; i++) aNew[i] = aOld[aPerm[i]];
   } else {
-    for (uint64_t k = 0; k < nRun; k++)
-      memcpy(aNew + aRun[k].iDest, aOld + aRun[k].iStart, aRun[k].nObj * 8);
+    moves a = {aNew, aOld, aRun, 0, nRun}, b = a;
+    pthread_t th;
+    int bThread = 0;
+    if (bTwo) {
+      a.k1 = b.k0 = nRun / 2;
+      bThread = pthread_create(&th, NULL, move_runs, &b) == 0;
+      if (!bThread) a.k1 = nRun;
+    }
+    move_runs(&a);
+    if (bThread) pthread_join(th, NULL);
   }
   *pa = aNew;
   *pTmp = aOld;
@@ -996,9 +1031,10 @@ static int sort_objects(loader *l) {
     goto done;
   }
   if (bDisjoint) {
-    reorder(&l->aAddr, &aTmp, n, l->aRun, l->nRun, NULL);
-    reorder(&l->aSize, &aTmp, n, l->aRun, l->nRun, NULL);
-    reorder(&l->aContentOff, &aTmp, n, l->aRun, l->nRun, NULL);
+    int bTwo = n > 65536 && hs_nthreads() > 1;
+    reorder(&l->aAddr, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);
+    reorder(&l->aSize, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);
+    reorder(&l->aContentOff, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);
     /* Destination of each run in dump order, for the sparse lists. */
     for (uint64_t k = 0; k < l->nRun; k++) {
       run *p = &l->aRun[k];
@@ -1030,9 +1066,9 @@ static int sort_objects(loader *l) {
     for (uint64_t i = 0; i < n; i++) aPerm[i] = (uint32_t)i;
     qsort_r(aPerm, n, sizeof *aPerm, cmp_perm, l->aAddr);
     for (uint64_t i = 0; i < n; i++) aInv[aPerm[i]] = (uint32_t)i;
-    reorder(&l->aAddr, &aTmp, n, NULL, 0, aPerm);
-    reorder(&l->aSize, &aTmp, n, NULL, 0, aPerm);
-    reorder(&l->aContentOff, &aTmp, n, NULL, 0, aPerm);
+    reorder(&l->aAddr, &aTmp, n, NULL, 0, aPerm, 0);
+    reorder(&l->aSize, &aTmp, n, NULL, 0, aPerm, 0);
+    reorder(&l->aContentOff, &aTmp, n, NULL, 0, aPerm, 0);
     for (uint64_t t = 0; t < l->nTyped; t++) l->aTyped[t].iObj = aInv[l->aTyped[t].iObj];
     free(aInv);
     /* Drop objects overlapping their predecessor; remap typed entries. */
@@ -1439,8 +1475,15 @@ static int load(hs_case *c, hs_input *in) {
   int bEof = 0, bStop = 0;
   uint64_t nRec = 0, iRec = HEAPDUMP_MAGIC_LEN;
   uint64_t iDropped = 0; /* file pages before this offset were handed back */
+  L.iAheadAt = UINT64_MAX;
   while (!bStop) {
     if (r->p >= r->pEnd) break;
+    if ((uint64_t)(r->p - r->pBase) >= L.iAheadAt) {
+      int bTaken;
+      iRec = (uint64_t)(r->p - r->pBase);
+      if ((rc = meet_ahead(&L, iRec, &nRec, &bTaken)) != HS_OK) break;
+      if (bTaken) continue;
+    }
     if ((++nRec & 0xffff) == 0 && in->bMapped &&
         (uint64_t)(r->p - r->pBase) - iDropped > (64u << 20)) {
       /* The records behind us are parsed and nothing re-reads them during
@@ -1475,6 +1518,7 @@ static int load(hs_case *c, hs_input *in) {
       h->zArch = hs_strdup("");
       h->zGoVersion = hs_strdup("");
       if (!h->zArch || !h->zGoVersion) { rc = HS_ENOMEM; break; }
+      set_fmt(&L);
     }
     switch (tag) {
       case TAG_EOF: bEof = bStop = 1; break;
@@ -1499,6 +1543,8 @@ static int load(hs_case *c, hs_input *in) {
         if (!L.bObjSeen) {
           h->iObjRecFirst = iRec;
           h->bObjContig = 1;
+          L.pAhead = hs_ahead_start(in->p, in->n, iRec, &L.fmt, in->bMapped);
+          if (L.pAhead) L.iAheadAt = hs_ahead_from(L.pAhead);
         }
         L.bObjSeen = 1;
         if (L.bAfterObj) h->bObjContig = 0;
@@ -1532,6 +1578,8 @@ static int load(hs_case *c, hs_input *in) {
     if (tag != TAG_OBJECT && L.bObjSeen) L.bAfterObj = 1;
     if (rc != HS_OK) break;
   }
+  hs_ahead_free(L.pAhead);                    /* not met: the load ended before */
+  L.pAhead = NULL;
   if (!L.bObjSkipped && L.bObjSeen && !L.bAfterObj) h->bObjContig = 0;  /* cut short */
   if (rc == HS_ENOMEM || rc == HS_EFORMAT) {
     if (rc == HS_ENOMEM)
@@ -1615,6 +1663,7 @@ done:
     heap_free(h);
   }
   if (L.bPre && L.pre.xGraphFree) L.pre.xGraphFree(L.pre.pGraph);  /* not used */
+  hs_ahead_free(L.pAhead);
   free(L.aAddr);
   free(L.aSize);
   free(L.aContentOff);

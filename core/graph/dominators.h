@@ -7,6 +7,7 @@
 #define HS_GRAPH_DOMINATORS_H
 
 #include <stdint.h>
+#include "heapscope/graph.h"
 
 /* The predecessors of the reached nodes as their numbers: aVert[1..n] maps
 ** a number to its node, aNum a node to its number (0: not reached); edges
@@ -42,6 +43,23 @@ int hs_dfs_rows_plan(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
                      const uint64_t *aLeaf, uint32_t *aPos, hs_dfs_rows *r);
 void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, const uint32_t *aStart,
                       const uint32_t *aDst, const uint64_t *aLeaf, uint32_t v0, uint32_t v1);
+
+/* hs_graph_from_csr in two steps, so that the first, which needs only the
+** row starts (the leaves, the DFS rows' plan, the graph's columns), can run
+** while the caller places the edges (heapgraph.c).  hs_graph_prep borrows
+** aStart; on failure the caller calls hs_graph_prep_free.
+** hs_graph_from_prep takes over the three arrays and the preparation,
+** whatever it returns. */
+typedef struct hs_graph_prepared {
+  hs_graph *g;
+  uint64_t *aLeaf;
+  hs_dfs_rows rows;
+} hs_graph_prepared;
+int hs_graph_prep(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot, const uint32_t *aStart,
+                  hs_graph_prepared *p);
+void hs_graph_prep_free(hs_graph_prepared *p);
+int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
+                       hs_graph **ppOut);
 
 /* hs_dominators for the graph build, with these options: */
 typedef struct hs_dom_opts {

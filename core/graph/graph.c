@@ -24,12 +24,8 @@
 int hs_graph_threads = 0;
 
 int hs_graph_nthreads(void) {
-  int n = hs_graph_threads;
-  if (n <= 0) {
-    const char *z = getenv("HEAPSCOPE_THREADS");
-    n = z && *z ? atoi(z) : (int)sysconf(_SC_NPROCESSORS_ONLN);
-  }
-  return n >= 2 ? 2 : 1;
+  if (hs_graph_threads > 0) return hs_graph_threads >= 2 ? 2 : 1;
+  return hs_nthreads();
 }
 
 int hs_graph_two_threads(uint64_t nObj) {
@@ -203,51 +199,69 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
   return HS_OK;
 }
 
-int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
-                      uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
-                      hs_graph **ppOut) {
-  int rc = HS_ENOMEM;
-  *ppOut = NULL;
-  hs_graph *g = calloc(1, sizeof *g);
-  if (!g) {
-    free(aStart);
-    free(aDst);
-    free(aOff);
-    return HS_ENOMEM;
-  }
+int hs_graph_prep(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot, const uint32_t *aStart,
+                  hs_graph_prepared *p) {
+  memset(p, 0, sizeof *p);
+  hs_graph *g = p->g = calloc(1, sizeof *g);
+  if (!g) return HS_ENOMEM;
   g->nObj = nObj;
   g->nRoot = nRoot;
+  g->nEdge = aStart[(size_t)nObj + 1];
+  g->aSize = malloc(((size_t)nObj + 1) * sizeof *g->aSize);
+  if (!g->aSize) return HS_ENOMEM;
+  if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
+  g->aSize[nObj] = 0;
+  p->aLeaf = hs_leaf_bits(nObj + 1, nObj, aStart);
+  g->aIdom = malloc(((size_t)nObj + 1) * sizeof *g->aIdom);
+  g->aRetained = malloc(((size_t)nObj + 1) * sizeof *g->aRetained);
+  if (!p->aLeaf || !g->aIdom || !g->aRetained) return HS_ENOMEM;
+  /* the retained column is the plan's scratch until the dominators' end */
+  return hs_dfs_rows_plan(nObj + 1, nObj, aStart, p->aLeaf, (uint32_t *)g->aRetained, &p->rows);
+}
+
+void hs_graph_prep_free(hs_graph_prepared *p) {
+  hs_graph_free(p->g);
+  free(p->aLeaf);
+  free(p->rows.aRow);
+  memset(p, 0, sizeof *p);
+}
+
+int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
+                       hs_graph **ppOut) {
+  *ppOut = NULL;
+  hs_graph *g = p->g;
   g->aFwdStart = aStart;
   g->aFwdDst = aDst;
   g->aFwdOff = aOff;
-  g->nEdge = aStart[(size_t)nObj + 1];
-  g->aSize = malloc(((size_t)nObj + 1) * sizeof *g->aSize);
-  if (!g->aSize) goto done;
-  if (nObj) memcpy(g->aSize, aSize, (size_t)nObj * sizeof *aSize);
-  g->aSize[nObj] = 0;
-  uint64_t *aLeaf = hs_leaf_bits(nObj + 1, nObj, aStart);
-  g->aIdom = malloc(((size_t)nObj + 1) * sizeof *g->aIdom);
-  g->aRetained = malloc(((size_t)nObj + 1) * sizeof *g->aRetained);
-  if (!aLeaf || !g->aIdom || !g->aRetained) {
-    free(aLeaf);
-    goto done;
-  }
-  build b = {.g = g, .aLeaf = aLeaf, .rcRev = HS_ERR, .rcPaths = HS_ERR};
-  /* the retained column is the plan's scratch until the dominators' end */
-  rc = hs_dfs_rows_plan(nObj + 1, nObj, aStart, aLeaf, (uint32_t *)g->aRetained, &b.rows);
-  int bTwo = hs_graph_two_threads(nObj);
-  if (rc == HS_OK) rc = build_dominators(g, &b, bTwo);
+  build b = {.g = g, .aLeaf = p->aLeaf, .rows = p->rows, .rcRev = HS_ERR, .rcPaths = HS_ERR};
+  p->rows.aRow = NULL;                        /* b's now */
+  int rc = build_dominators(g, &b, hs_graph_two_threads(g->nObj));
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
   free(b.rows.aRow);                          /* when the DFS did not take it */
-  if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, aLeaf);
-  free(aLeaf);
+  if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, p->aLeaf);
   hs_progress_done();
-  if (rc != HS_OK || (rc = b.rcPaths) != HS_OK) goto done;
-  *ppOut = g;
-  g = NULL;
-done:
-  hs_graph_free(g);
+  if (rc == HS_OK && (rc = b.rcPaths) == HS_OK) {
+    *ppOut = g;
+    p->g = NULL;
+  }
+  hs_graph_prep_free(p);
   return rc;
+}
+
+int hs_graph_from_csr(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot,
+                      uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
+                      hs_graph **ppOut) {
+  hs_graph_prepared p;
+  int rc = hs_graph_prep(nObj, aSize, nRoot, aStart, &p);
+  if (rc != HS_OK) {
+    hs_graph_prep_free(&p);
+    free(aStart);
+    free(aDst);
+    free(aOff);
+    *ppOut = NULL;
+    return rc;
+  }
+  return hs_graph_from_prep(&p, aStart, aDst, aOff, ppOut);
 }
 
 int hs_graph_from_edges(uint32_t nObj, const uint64_t *aSize, uint64_t nEdge,

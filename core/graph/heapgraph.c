@@ -23,6 +23,7 @@
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
 #include "base/base.h"
+#include "graph/dominators.h"
 
 int hs_pagedir_init(hs_pagedir *d, const uint64_t *aAddr, const uint64_t *aSize,
                         uint32_t n) {
@@ -233,6 +234,21 @@ static void place_run(const scan *s, uint32_t r, const uint32_t *aStart, uint32_
 ** row as a block (8 bytes per pointer field of scratch, freed before the
 ** dominators).  The sources of one object stay in field order, and the
 ** result is the same byte for byte whatever the thread count. */
+/* hs_graph_prep on a thread of its own. */
+typedef struct prep {
+  uint32_t nObj, nRoot;
+  const uint64_t *aSize;
+  const uint32_t *aStart;
+  hs_graph_prepared p;
+  int rc;
+} prep;
+
+static void *prep_run(void *pArg) {
+  prep *x = pArg;
+  x->rc = hs_graph_prep(x->nObj, x->aSize, x->nRoot, x->aStart, &x->p);
+  return NULL;
+}
+
 static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
   if (h->nObj >= UINT32_MAX - 2 || h->nRoot >= UINT32_MAX) return HS_ELIMIT;
@@ -245,6 +261,8 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   uint32_t *aDst = NULL, *aOff = NULL, *aRootObj = NULL;
   uint64_t *aRunAt = NULL;
   uint64_t nDropped = 0, nRootDropped = 0;
+  prep p = {0};
+  int bPrep = 0;                              /* p holds a preparation */
   uint32_t nRun = 0;
   run *aRun = dump_order(h, nObj, &nRun);
   hs_pagedir d;
@@ -318,19 +336,34 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   }
   aStart[nObj + 1] = nRootEdge;
   for (uint32_t v = 0; v <= nObj; v++) aStart[v + 1] += aStart[v];
+  /* The graph's preparation needs only the row starts: with two threads it
+  ** runs on the second while this one places the edges. */
+  p = (prep){.nObj = nObj, .aSize = h->aSize, .nRoot = nRoot, .aStart = aStart};
+  bPrep = bThread && pthread_create(&th, NULL, prep_run, &p) == 0;
   aDst = malloc(((size_t)m + nRootEdge + 1) * sizeof *aDst);
   aOff = malloc(((size_t)m + nRootEdge + 1) * sizeof *aOff);
+  if (aDst && aOff) {
+    for (uint32_t r = 0; r < nRun; r++)
+      place_run(bThread && r >= rSplit ? &b : &a, r, aStart, aDst, aOff);
+    for (uint32_t r = 0, k = aStart[nObj]; r < nRoot; r++)
+      if (aRootObj[r] != HS_NONE) {
+        aDst[k] = aRootObj[r];
+        aOff[k++] = r;
+      }
+  }
+  if (bPrep)
+    pthread_join(th, NULL);
+  else
+    prep_run(&p);
+  bPrep = 1;                                  /* p is to be freed or used */
   if (!aDst || !aOff) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (uint32_t r = 0; r < nRun; r++)
-    place_run(bThread && r >= rSplit ? &b : &a, r, aStart, aDst, aOff);
-  for (uint32_t r = 0, k = aStart[nObj]; r < nRoot; r++)
-    if (aRootObj[r] != HS_NONE) {
-      aDst[k] = aRootObj[r];
-      aOff[k++] = r;
-    }
+  if (p.rc != HS_OK) {
+    rc = p.rc;
+    goto done;
+  }
   free(aTDst);
   free(aTOff);
   free(aRootObj);
@@ -341,14 +374,16 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   aRun = NULL;
   aRunAt = NULL;
   d.aPage = NULL;
-  rc = hs_graph_from_csr(nObj, h->aSize, nRoot, aStart, aDst, aOff, ppOut);
-  aStart = aDst = aOff = NULL;                /* owned (or freed) by from_csr */
+  rc = hs_graph_from_prep(&p.p, aStart, aDst, aOff, ppOut);
+  bPrep = 0;
+  aStart = aDst = aOff = NULL;                /* owned (or freed) by from_prep */
   if (rc == HS_OK) {
     (*ppOut)->nDropped = nDropped;
     (*ppOut)->nRootDropped = nRootDropped;
   }
 
 done:
+  if (bPrep) hs_graph_prep_free(&p.p);
   free(aRun);
   free(aRunAt);
   free(d.aPage);

@@ -125,6 +125,7 @@ struct hs_heap {
   uint64_t iObjRecEnd;      /* offset just past the last one */
   int bObjContig;           /* 1: no other record lies between them */
   uint64_t nPhantom;        /* phantom slots dropped (see heapdump.c) */
+  uint64_t nObjAhead;       /* object records a second thread parsed (dumpahead.c) */
   int bObjFromIndex;        /* 1: aAddr, aSize, aType, aContentOff point into
                             ** an index file's mapping (owned by pGraph): the
                             ** object records were not parsed */

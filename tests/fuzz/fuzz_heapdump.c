@@ -1,13 +1,40 @@
 /*
  * Fuzz target for the heap dump loader: any bytes, loaded as a heap dump
- * (the sniffer is bypassed so that every input reaches the record parser).
+ * (the sniffer is bypassed so that every input reaches the record parser),
+ * once on one thread and once with the read-ahead (formats/dumpahead.c)
+ * on whatever the size: both must load the same objects.
  * Built with tests/fuzz/replay.c for `scons check`, or with
  * clang -fsanitize=fuzzer for real fuzzing.
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "heapscope/heap.h"
+#include "formats/dumpahead.h"
 #include "formats/dumpscan.h"
+
+/* The object columns of a load with the read-ahead on; aborts on a
+** difference from h's (the fuzzer reports a crash). */
+static void same_with_read_ahead(const uint8_t *p, size_t n, const hs_heap *h) {
+  uint64_t nMin = hs_ahead_min_bytes;
+  hs_ahead_min_bytes = 0;
+  hs_ahead_patient = 1;
+  setenv("HEAPSCOPE_THREADS", "2", 1);
+  hs_case *c = hs_case_new("fuzz");
+  if (c) hs_case_load_buffer(c, "fuzz", p, n, "heapdump");
+  hs_ahead_min_bytes = nMin;
+  const hs_heap *g = c ? c->pHeap : NULL;
+  if (c && (!h) != (!g)) abort();
+  if (h && g) {
+    size_t k = (size_t)h->nObj * 8;
+    if (h->nObj != g->nObj || h->nField != g->nField || h->nRoot != g->nRoot ||
+        memcmp(h->aAddr, g->aAddr, k) || memcmp(h->aSize, g->aSize, k) ||
+        memcmp(h->aContentOff, g->aContentOff, k) || memcmp(h->aType, g->aType, k))
+      abort();
+  }
+  hs_case_free(c);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
   hs_case *c = hs_case_new("fuzz");
@@ -27,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     for (uint64_t r = 0; r < h->nRoot; r++) nSum += hs_heap_find(h, h->aRootTarget[r]);
     (void)nSum;
   }
+  same_with_read_ahead(p, n, h);
   hs_heapdump_scan(p, n, NULL, NULL);
   hs_case_free(c);
   return 0;

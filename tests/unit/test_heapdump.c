@@ -894,6 +894,135 @@ static void test_series(void **state) {
   free(w.p);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* The read-ahead (core/formats/dumpahead.c): a second thread parses the
+** later object records; the loader takes them only where its own reading
+** meets them, so the tables must be the one-thread load's byte for byte. */
+
+#include "formats/dumpahead.h"
+
+static void same_heap(const char *zWhat, const hs_case *a, const hs_case *b) {
+  const hs_heap *x = a->pHeap, *y = b->pHeap;
+  assert_non_null(x);
+  assert_non_null(y);
+  if (x->nObj != y->nObj) fail_msg("%s: %llu objects, read ahead %llu", zWhat,
+                                   (unsigned long long)x->nObj, (unsigned long long)y->nObj);
+  size_t n = (size_t)x->nObj;
+  assert_memory_equal(x->aAddr, y->aAddr, n * 8);
+  assert_memory_equal(x->aSize, y->aSize, n * 8);
+  assert_memory_equal(x->aContentOff, y->aContentOff, n * 8);
+  assert_memory_equal(x->aType, y->aType, n * 8);
+  assert_memory_equal(x->aTypeName, y->aTypeName, n * 4);
+  assert_memory_equal(x->aBucket, y->aBucket, n * 4);
+  assert_int_equal(x->nField, y->nField);
+  assert_int_equal(x->nFieldMax, y->nFieldMax);
+  assert_int_equal(x->nPhantom, y->nPhantom);
+  assert_int_equal(x->nRoot, y->nRoot);
+  assert_int_equal(x->iObjRecFirst, y->iObjRecFirst);
+  assert_int_equal(x->iObjRecEnd, y->iObjRecEnd);
+  assert_int_equal(x->bObjContig, y->bObjContig);
+  assert_int_equal(a->nDiag, b->nDiag);
+  for (int i = 0; i < a->nDiag; i++) assert_string_equal(a->aDiag[i].zMsg, b->aDiag[i].zMsg);
+}
+
+/* Loads p twice, on one thread and with the read-ahead on; returns the
+** records the read-ahead handed over. */
+static uint64_t load_both(const char *zWhat, const void *p, size_t n) {
+  uint64_t nMin = hs_ahead_min_bytes;
+  int rc1, rc2;
+  hs_ahead_min_bytes = UINT64_MAX;
+  hs_case *a = load_bytes(p, n, &rc1);
+  hs_ahead_min_bytes = 0;
+  hs_ahead_patient = 1;
+  setenv("HEAPSCOPE_THREADS", "2", 1);               /* even on one core */
+  hs_case *b = load_bytes(p, n, &rc2);
+  hs_ahead_min_bytes = nMin;
+  assert_int_equal(rc1, rc2);
+  assert_int_equal(a->pHeap->nObjAhead, 0);
+  same_heap(zWhat, a, b);
+  uint64_t nAhead = b->pHeap->nObjAhead;
+  hs_case_free(a);
+  hs_case_free(b);
+  return nAhead;
+}
+
+/* Every sample loads the same either way; the read-ahead meets the loader
+** where its half of the dump has object records in a row (not where a few
+** huge buffers or the goroutines fill it). */
+static void test_read_ahead_samples(void **state) {
+  find_samples();
+  if (!nSample) skip();
+  int nMet = 0;
+  for (int k = 0; k < nSample; k++) {
+    hs_caselist cl = open_one(aSample[k].zDump);     /* decompressed by the source layer */
+    const hs_input *in = cl.apCase[0]->apInput[0];
+    nMet += load_both(aSample[k].zDump, in->p, in->n) > 0;
+    hs_caselist_free(&cl);
+  }
+  assert_true(nMet >= nSample / 2);
+}
+
+/* Many small objects: the read-ahead begins at the first record at or past
+** its search point and the loader takes every object record from there. */
+static void test_read_ahead_met(void **state) {
+  tl_dump w = {0};
+  uint64_t aOff[2] = {0, 16};
+  uint8_t aZero[48] = {0};
+  tl_dump_params(&w, 0xc000000000ull, 0xc004000000ull, "amd64", "go1.23.0", 4);
+  for (int i = 0; i < 30000; i++)
+    tl_dump_object(&w, 0xc000100000ull + 48 * (uint64_t)i, aZero, 48, aOff, i % 3);
+  tl_dump_uv(&w, 0);                                  /* EOF */
+  uint64_t nAhead = load_both("small objects", w.p, w.n);
+  assert_true(nAhead > 30000 / 3 && nAhead < 30000 * 2 / 3);
+  free(w.p);
+}
+
+/* A big object whose contents are themselves well-formed object records,
+** where the read-ahead starts looking: it finds a start inside the object,
+** which the loader never stops on; the guess must be thrown away. */
+static void test_read_ahead_fooled(void **state) {
+  tl_dump fake = {0};
+  uint64_t aOff[2] = {0, 16};
+  uint8_t aZero[64] = {0};
+  for (int i = 0; i < 20000; i++)
+    tl_dump_object(&fake, 0xc000400000ull + 64 * (uint64_t)i, aZero, 64, aOff, 2);
+  tl_dump w = {0};
+  tl_dump_params(&w, 0xc000000000ull, 0xc004000000ull, "amd64", "go1.23.0", 4);
+  for (int i = 0; i < 100; i++)
+    tl_dump_object(&w, 0xc000001000ull + 64 * (uint64_t)i, aZero, 64, aOff, 2);
+  tl_dump_object(&w, 0xc001000000ull, fake.p, fake.n, NULL, 0);
+  for (int i = 0; i < 100; i++)
+    tl_dump_object(&w, 0xc002000000ull + 64 * (uint64_t)i, aZero, 64, aOff, 2);
+  tl_dump_uv(&w, 0);                                  /* EOF */
+  assert_int_equal(load_both("fooled", w.p, w.n), 0);
+  free(fake.p);
+  free(w.p);
+}
+
+/* Cut and damaged copies of a sample: whatever the loader reports, the
+** read-ahead changes nothing. */
+static void test_read_ahead_damaged(void **state) {
+  find_samples();
+  if (!nSample) skip();
+  hs_caselist cl = open_one(aSample[0].zDump);
+  const hs_input *in = cl.apCase[0]->apInput[0];
+  uint8_t *p = malloc(in->n);
+  assert_non_null(p);
+  for (int k = 1; k <= 9; k++) {
+    uint64_t iAt = in->n / 10 * (uint64_t)k;
+    memcpy(p, in->p, in->n);
+    load_both("cut", p, (size_t)iAt);                 /* cut short there */
+    p[iAt] = 0xff;                                    /* a varint that runs on */
+    p[iAt + 1] = 0xff;
+    load_both("damaged", p, in->n);
+    p[iAt] = 0x2a;                                    /* an unknown record kind, maybe */
+    load_both("damaged", p, in->n);
+  }
+  free(p);
+  hs_caselist_free(&cl);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handmade),
@@ -903,6 +1032,10 @@ int main(void) {
       cmocka_unit_test(test_samples),
       cmocka_unit_test(test_series),
       cmocka_unit_test(test_series_pages),
+      cmocka_unit_test(test_read_ahead_samples),
+      cmocka_unit_test(test_read_ahead_met),
+      cmocka_unit_test(test_read_ahead_fooled),
+      cmocka_unit_test(test_read_ahead_damaged),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   for (int i = 0; i < nSample; i++) {

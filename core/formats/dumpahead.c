@@ -1,0 +1,284 @@
+/*
+ * Reading a heap dump's object records on two threads.
+ *
+ * The records are varint-framed: where one ends is known only by parsing
+ * everything before it, so the dump cannot simply be cut in two.  The
+ * read-ahead guesses instead.  From a point past the middle of the object
+ * records it looks for a byte from which SYNC_RECORDS object records in a
+ * row parse strictly (an object tag, an address inside the heap, a length
+ * that fits, field kinds 1..3 at ascending offsets inside the object, as
+ * Go's dumpobj writes them).  From there it parses object records until
+ * one is not a clean object record (another kind, an inconsistent one, the
+ * end, a cut), each into an hs_objrec, while the loader reads the records
+ * before it.
+ *
+ * The guess is checked, never trusted: the loader, reading on, takes the
+ * parsed records only if a record of its own begins exactly at the guessed
+ * byte.  Parsing is a function of the offset alone, so from there the
+ * read-ahead saw the records the loader would have, and the loader hands
+ * them one by one, in order, to the same code (take_object) that its own
+ * parse feeds: the tables come out byte for byte as a one-thread load
+ * makes them.  Should the loader pass the guessed byte without stopping on
+ * it (a guess inside a record), or meet a params record first, the
+ * read-ahead is thrown away and the loader reads on alone.  Where the
+ * read-ahead stopped, the loader reads the next record itself, so anything
+ * to report (a skipped record, a cut) is reported by the one reader.
+ *
+ * Memory: 48 bytes per record parsed ahead (a Go dump spends 60-90 bytes
+ * on an object record), at most half the dump's size in all, freed as the
+ * loader takes them; the thread hands back the file pages behind it as the
+ * loader does (MADV_DONTNEED, an mmapped file only).
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "base/base.h"
+#include "formats/dumpahead.h"
+
+uint64_t hs_ahead_min_bytes = 64u << 20;
+int hs_ahead_patient;
+
+#define SYNC_RECORDS 16       /* clean records in a row that make a start */
+#define CHUNK 65536           /* records per block handed over */
+
+uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad,
+                        int *pAsc) {
+  uint64_t nField = 0, iMin = UINT64_MAX, iLast = 0;
+  for (;;) {
+    uint64_t kind = rd_uv(r);
+    if (kind == 0) break; /* also on a read error: r->err is then set */
+    uint64_t off = rd_uv(r);
+    uint64_t nWords = kind == 1 ? 1 : 2;
+    if (kind > 3 || off > nContent || nContent - off < nWords * nPtr) *pBad = 1;
+    if (nField && off <= iLast && pAsc) *pAsc = 0;
+    iLast = off;
+    if (off < iMin) iMin = off;
+    nField++;
+  }
+  *pMinOff = iMin;
+  return nField;
+}
+
+static int objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o, int *pAsc) {
+  uint64_t n, iMin;
+  int bBad = 0;
+  o->iRec = iRec;
+  o->iAddr = rd_uv(r);
+  const uint8_t *p = rd_bytes(r, &n);
+  o->nSize = n;
+  o->iContent = (uint64_t)(p - r->pBase);
+  o->nField = hs_dump_fields(r, n, f->nPtrSize, &iMin, &bBad, pAsc);
+  o->iHeader = 0;
+  if (r->err) return OBJREC_OK;
+  if (bBad) return OBJREC_BADFIELD;
+  if (o->iAddr + n < o->iAddr) return OBJREC_WRAPS;
+  /* The Go 1.22+ malloc header: see the essay in heapdump.c. */
+  if (f->bTypeHeader && n > (uint64_t)f->nPtrSize * f->nPtrSize * 8 && n <= 32768 &&
+      o->nField > 0 && iMin >= 8)
+    o->iHeader = rd_word(p, f->nPtrSize, f->bBigEndian);
+  return OBJREC_OK;
+}
+
+int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
+  int bAsc = 1;
+  return objrec_read(r, f, iRec, o, &bAsc);
+}
+
+/* A block of parsed records. */
+typedef struct chunk {
+  struct chunk *pNext;
+  uint32_t n;
+  hs_objrec a[CHUNK];
+} chunk;
+
+struct hs_ahead {
+  const uint8_t *pBase;
+  uint64_t n, iFrom;
+  hs_dumpfmt f;
+  int bMapped;
+  pthread_t th;
+  int bThread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int bKnown;               /* iStart is decided (atomic) */
+  uint64_t iStart;          /* where it began (UINT64_MAX: nowhere) */
+  /* under mu */
+  chunk *pHead, *pTail;     /* handed over, not yet taken */
+  int bDone;                /* no more chunks come; iStop is set */
+  uint64_t iStop;           /* the offset after its last record */
+  int bCancel;              /* the loader does not want the rest */
+};
+
+/* One object record from r, strictly (the start's test); 1 if clean. */
+static int strict_record(rd *r, const hs_dumpfmt *f) {
+  uint64_t iRec = (uint64_t)(r->p - r->pBase);
+  if (rd_uv(r) != TAG_OBJECT || r->err) return 0;
+  hs_objrec o;
+  int bAsc = 1;
+  if (objrec_read(r, f, iRec, &o, &bAsc) != OBJREC_OK || r->err || !bAsc) return 0;
+  return o.iAddr >= f->iHeapStart && o.iAddr < f->iHeapEnd && o.nSize > 0;
+}
+
+static int cancelled(hs_ahead *a) {
+  pthread_mutex_lock(&a->mu);
+  int b = a->bCancel;
+  pthread_mutex_unlock(&a->mu);
+  return b;
+}
+
+/* The first byte at or after iFrom where SYNC_RECORDS records in a row
+** parse strictly; UINT64_MAX if none (or the loader has gone past). */
+static uint64_t find_start(hs_ahead *a) {
+  const uint8_t *p = a->pBase + a->iFrom, *pEnd = a->pBase + a->n;
+  for (uint32_t nTry = 0; p < pEnd; p++, nTry++) {
+    p = memchr(p, TAG_OBJECT, (size_t)(pEnd - p));
+    if (!p) break;
+    rd r = {a->pBase, p, pEnd, 0, 0, 0};
+    int k = 0;
+    while (k < SYNC_RECORDS && strict_record(&r, &a->f)) k++;
+    if (k == SYNC_RECORDS) return (uint64_t)(p - a->pBase);
+    if ((nTry & 0xfff) == 0 && cancelled(a)) break;
+  }
+  return UINT64_MAX;
+}
+
+static void publish(hs_ahead *a, chunk *c) {
+  pthread_mutex_lock(&a->mu);
+  if (a->pTail)
+    a->pTail->pNext = c;
+  else
+    a->pHead = c;
+  a->pTail = c;
+  pthread_cond_signal(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+}
+
+static void *ahead_run(void *pArg) {
+  hs_ahead *a = pArg;
+  uint64_t iStart = find_start(a);
+  a->iStart = iStart;
+  __atomic_store_n(&a->bKnown, 1, __ATOMIC_RELEASE);
+  uint64_t iAt = iStart, nBudget = a->n / 2 / sizeof(hs_objrec), nRec = 0;
+  uint64_t iDropped = iStart & ~(uint64_t)0xfffff;
+  rd r = {a->pBase, a->pBase + (iStart < a->n ? iStart : a->n), a->pBase + a->n, 0, 0, 0};
+  chunk *c = NULL;
+  while (iStart != UINT64_MAX && nRec < nBudget) {
+    if (!c || c->n == CHUNK) {
+      if (c) publish(a, c);
+      if (cancelled(a) || !(c = malloc(sizeof *c))) {
+        c = NULL;
+        break;
+      }
+      c->pNext = NULL;
+      c->n = 0;
+      if (a->bMapped && iAt - iDropped > (64u << 20)) {   /* as the loader does */
+        uint64_t iTo = iAt & ~(uint64_t)0xfffff;
+        madvise((void *)(a->pBase + iDropped), iTo - iDropped, MADV_DONTNEED);
+        iDropped = iTo;
+      }
+    }
+    if (r.p >= r.pEnd || rd_uv(&r) != TAG_OBJECT || r.err) break;
+    hs_objrec *o = &c->a[c->n];
+    if (hs_objrec_read(&r, &a->f, iAt, o) != OBJREC_OK || r.err) break;
+    c->n++;
+    nRec++;
+    iAt = (uint64_t)(r.p - r.pBase);
+  }
+  if (c && c->n)
+    publish(a, c);
+  else
+    free(c);
+  pthread_mutex_lock(&a->mu);
+  a->iStop = iAt;
+  a->bDone = 1;
+  pthread_cond_signal(&a->cv);
+  pthread_mutex_unlock(&a->mu);
+  return NULL;
+}
+
+hs_ahead *hs_ahead_start(const uint8_t *pBase, uint64_t n, uint64_t iFirst,
+                         const hs_dumpfmt *f, int bMapped) {
+  if (n < hs_ahead_min_bytes || iFirst >= n || hs_nthreads() < 2) return NULL;
+  hs_ahead *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->pBase = pBase;
+  a->n = n;
+  /* Half each: the loader also takes the records it is handed (a fifth of
+  ** the cost of reading them), but it starts first and the read-ahead has
+  ** to find its start; measured on tests/bench/realheap.sh. */
+  a->iFrom = iFirst + (n - iFirst) / 2;
+  a->f = *f;
+  a->bMapped = bMapped;
+  pthread_mutex_init(&a->mu, NULL);
+  pthread_cond_init(&a->cv, NULL);
+  a->bThread = pthread_create(&a->th, NULL, ahead_run, a) == 0;
+  if (!a->bThread) {
+    hs_ahead_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+uint64_t hs_ahead_from(const hs_ahead *a) { return a->iFrom; }
+
+uint64_t hs_ahead_at(const hs_ahead *a) {
+  while (!__atomic_load_n(&a->bKnown, __ATOMIC_ACQUIRE)) {
+    if (!hs_ahead_patient) return 0;
+    sched_yield();
+  }
+  return a->iStart;
+}
+
+int hs_ahead_take(hs_ahead *a, int (*xTake)(void *, const hs_objrec *), void *pArg,
+                  uint64_t *piStop, uint64_t *pnTaken) {
+  uint64_t nTaken = 0, iStop = a->iStart;
+  int rc = HS_OK;
+  for (;;) {
+    pthread_mutex_lock(&a->mu);
+    while (!a->pHead && !a->bDone) pthread_cond_wait(&a->cv, &a->mu);
+    chunk *c = a->pHead;
+    if (c) {
+      a->pHead = c->pNext;
+      if (!a->pHead) a->pTail = NULL;
+    }
+    pthread_mutex_unlock(&a->mu);
+    if (!c) break;                            /* done, and all taken */
+    for (uint32_t i = 0; i < c->n && rc == HS_OK; i++) {
+      rc = xTake(pArg, &c->a[i]);
+      if (rc == HS_OK)
+        nTaken++;
+      else
+        iStop = c->a[i].iRec;                 /* the loader stops at it */
+    }
+    free(c);
+    if (rc != HS_OK) break;
+  }
+  if (rc == HS_OK) {                          /* all taken: where the thread stopped */
+    pthread_mutex_lock(&a->mu);
+    iStop = a->iStop;
+    pthread_mutex_unlock(&a->mu);
+  }
+  *piStop = iStop;
+  *pnTaken = nTaken;
+  return rc;
+}
+
+void hs_ahead_free(hs_ahead *a) {
+  if (!a) return;
+  if (a->bThread) {
+    pthread_mutex_lock(&a->mu);
+    a->bCancel = 1;
+    pthread_mutex_unlock(&a->mu);
+    pthread_join(a->th, NULL);
+  }
+  for (chunk *c = a->pHead, *pNext; c; c = pNext) {
+    pNext = c->pNext;
+    free(c);
+  }
+  pthread_mutex_destroy(&a->mu);
+  pthread_cond_destroy(&a->cv);
+  free(a);
+}
