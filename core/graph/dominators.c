@@ -220,37 +220,114 @@ void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, const uint32_t *aSta
   }
 }
 
-/* Step 5 of hs_dominators_ex for nodes [v0, v1): aNum's numbers (a leaf's
-** is its idom's) become idoms, and retained sizes are written.  aNode maps a
-** number to its node; reached leaves are appended to aOrder from aOrder[k],
-** past the numbers' nodes (only one thread when there is an aOrder).
-** Counts them in nLeaf. */
-typedef struct tonode {
+/* Runs x(b) on a second thread and x(a) on this one when bTwo (one after
+** the other when not, or when no thread can be had): the steps below split
+** their work in halves that do not touch each other's. */
+static void run_two(void *(*x)(void *), void *a, void *b, int bTwo) {
+  pthread_t th;
+  int bThread = bTwo && pthread_create(&th, NULL, x, b) == 0;
+  x(a);
+  if (bThread)
+    pthread_join(th, NULL);
+  else
+    x(b);
+}
+
+/* Steps 4 and 5 of hs_dominators_ex, each over half of the nodes or of
+** the numbers [i0, i1) (see there). */
+typedef struct finish {
   uint32_t nNode;
   const uint64_t *aLeaf;
-  const uint32_t *aNode, *aDom;
-  uint32_t *aIdom;
-  const uint64_t *aSize, *aR;
-  uint64_t *aRetained;
-  uint32_t *aOrder;
-  uint32_t k, v0, v1, nLeaf;
-} tonode;
+  const uint32_t *aVert, *aDom, *aRStart, *aRSrc;
+  uint32_t *aNum;                 /* becomes aIdom */
+  const uint64_t *aSize;
+  uint64_t *aR, *aRetained;       /* NULL when retained sizes are not asked */
+  uint32_t i0, i1;
+  int bShared;                    /* the other half runs at the same time */
+  uint32_t nLeaf;                 /* 5a: reached leaves seen */
+} finish;
 
-static void *to_nodes(void *pArg) {
-  tonode *t = pArg;
-  for (uint32_t v = t->v0; v < t->v1; v++) {
-    uint32_t x = t->aIdom[v];
-    if (x && hs_bit(t->aLeaf, v)) {
-      t->aIdom[v] = t->aNode[x];
-      if (t->aOrder) t->aOrder[t->k + t->nLeaf] = v;
-      t->nLeaf++;
-      if (t->aR) t->aRetained[v] = t->aSize[v];
-    } else {
-      t->aIdom[v] = x >= 2 ? t->aNode[t->aDom[x]] : HS_NONE;
-      if (t->aR) t->aRetained[v] = x ? t->aR[x] : 0;
+/* 4a: each number's retained size starts with its node's own. */
+static void *own_sizes(void *pArg) {
+  finish *t = pArg;
+  for (uint32_t w = t->i0; w < t->i1; w++) t->aR[w] = t->aSize[t->aVert[w]];
+  return NULL;
+}
+
+/* 4b: a leaf's idom is the nearest common ancestor, in the dominator tree,
+** of its reached predecessors: climb from the larger number (an idom's
+** number is below its node's).  Kept as a number in the leaf's own aNum
+** slot, which the DFS left 0; 0 when no predecessor was reached.  Its
+** predecessors are never leaves (a leaf has no edges), so the halves read
+** no slot the other writes; the sizes they add to a shared idom are added
+** atomically. */
+static void *leaf_idoms(void *pArg) {
+  finish *t = pArg;
+  const uint32_t *aRStart = t->aRStart, *aRSrc = t->aRSrc, *aDom = t->aDom;
+  uint32_t *aNum = t->aNum;
+  for (uint32_t v = t->i0; v < t->i1; v++) {
+    if (!hs_bit(t->aLeaf, v)) continue;
+    uint32_t a = 0;
+    for (uint32_t e = aRStart[v]; e < aRStart[v + 1]; e++) {
+      uint32_t b = aRSrc[e] < t->nNode ? aNum[aRSrc[e]] : 0;
+      if (!b) continue;
+      if (!a) {
+        a = b;
+        continue;
+      }
+      while (a != b)
+        if (a > b)
+          a = aDom[a];
+        else
+          b = aDom[b];
+    }
+    aNum[v] = a;
+    if (t->aR && a) {
+      if (t->bShared)
+        __atomic_fetch_add(&t->aR[a], t->aSize[v], __ATOMIC_RELAXED);
+      else
+        t->aR[a] += t->aSize[v];
     }
   }
   return NULL;
+}
+
+/* 5a, in node space: leaves and unreached nodes get their idom and retained
+** size; a reached node that is not a leaf is left to 5b. */
+static void *leaves_to_nodes(void *pArg) {
+  finish *t = pArg;
+  for (uint32_t v = t->i0; v < t->i1; v++) {
+    uint32_t x = t->aNum[v];
+    int bLeaf = hs_bit(t->aLeaf, v);
+    if (x && !bLeaf) continue;
+    t->nLeaf += x != 0;
+    t->aNum[v] = x ? t->aVert[x] : HS_NONE;
+    if (t->aRetained) t->aRetained[v] = x ? t->aSize[v] : 0;
+  }
+  return NULL;
+}
+
+/* 5b, in number space: read in order, written where each node is. */
+static void *numbers_to_nodes(void *pArg) {
+  finish *t = pArg;
+  for (uint32_t w = t->i0; w < t->i1; w++) {
+    uint32_t v = t->aVert[w];
+    t->aNum[v] = w >= 2 ? t->aVert[t->aDom[w]] : HS_NONE;
+    if (t->aRetained) t->aRetained[v] = t->aR[w];
+  }
+  return NULL;
+}
+
+/* Runs step x over [i0, i1), halved when bTwo; returns the halves' nLeaf. */
+static uint32_t halves(void *(*x)(void *), const finish *t, uint32_t i0, uint32_t i1,
+                       int bTwo) {
+  finish a = *t, b = *t;
+  a.i0 = i0;
+  a.i1 = b.i0 = i0 + (i1 - i0) / 2;
+  b.i1 = i1;
+  a.bShared = b.bShared = bTwo;
+  run_two(x, &a, &b, bTwo);
+  return a.nLeaf + b.nLeaf;
 }
 
 /* Memory: the loops below are bound by cache misses (random ids over
@@ -408,55 +485,28 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   free(aPred);
   aPredStart = aPred = NULL;
   /* Retained sizes (when asked) in number space, over aPL's memory, which
-  ** is free now: each number starts with its node's size, leaves add
-  ** theirs below (step 4), and w = n..2 adds its own to its idom's. */
+  ** is free now. */
   uint64_t *aR = pOpt->aRetained ? (uint64_t *)aPL : NULL;
-  const uint64_t *aSize = pOpt->aSize;
-  if (aR)
-    for (uint32_t w = 1; w <= n; w++) aR[w] = aSize[aVert[w]];
-
-  /* 4. A leaf's idom is the nearest common ancestor, in the dominator tree,
-  ** of its reached predecessors: climb from the larger number (an idom's
-  ** number is below its node's).  Kept as a number in the leaf's own aNum
-  ** slot, which the DFS left 0; 0 when no predecessor was reached. */
-  for (uint32_t v = 0; v < nNode; v++) {
-    if (!hs_bit(aLeaf, v)) continue;
-    uint32_t a = 0;
-    for (uint32_t e = aRStart[v]; e < aRStart[v + 1]; e++) {
-      uint32_t b = aRSrc[e] < nNode ? aNum[aRSrc[e]] : 0;
-      if (!b) continue;
-      if (!a) {
-        a = b;
-        continue;
-      }
-      while (a != b)
-        if (a > b)
-          a = aDom[a];
-        else
-          b = aDom[b];
-    }
-    aNum[v] = a;
-    if (aR && a) aR[a] += aSize[v];
-  }
+  int bTwo = pOpt->bTwo;
+  finish t = {nNode, aLeaf, aVert, aDom, aRStart, aRSrc, aNum, pOpt->aSize, aR,
+              pOpt->aRetained, 0, 0, 0, 0};
+  /* 4. Each number starts with its node's size, the leaves (their idoms
+  ** found, as numbers) add theirs, and w = n..2 adds its own to its idom's. */
+  if (aR) halves(own_sizes, &t, 1, n + 1, bTwo);
+  halves(leaf_idoms, &t, 0, nNode, bTwo);
   if (aR)
     for (uint32_t w = n; w >= 2; w--) aR[aDom[w]] += aR[w];
-  /* 5. Back to node space, in place over aNum; the reached leaves follow the
-  ** preorder in aOrder (after their idoms, as promised).  Each node is on
-  ** its own, so without aOrder two threads take half the nodes each. */
+  /* 5. Back to node space, in place over aNum.  With aOrder, the reached
+  ** leaves follow the numbers' nodes in it, in node order (after their
+  ** idoms, as promised). */
   aDom[1] = 0;
-  tonode t = {nNode, aLeaf, aVert, aDom, aIdom, aSize, aR, pOpt->aRetained, aOrder,
-              n + 1, 0, nNode, 0};
-  tonode t2 = t;
-  pthread_t th;
-  int bThread = 0;
-  if (pOpt->bTwo && !aOrder) {
-    t.v1 = t2.v0 = nNode / 2;
-    bThread = pthread_create(&th, NULL, to_nodes, &t2) == 0;
-    if (!bThread) t.v1 = nNode;
-  }
-  to_nodes(&t);
-  if (bThread) pthread_join(th, NULL);
-  n += t.nLeaf + (bThread ? t2.nLeaf : 0);
+  uint32_t nLeaf = 0;
+  if (aOrder)
+    for (uint32_t v = 0; v < nNode; v++)
+      if (aNum[v] && hs_bit(aLeaf, v)) aVert[n + 1 + nLeaf++] = v;
+  nLeaf = halves(leaves_to_nodes, &t, 0, nNode, bTwo);
+  halves(numbers_to_nodes, &t, 1, n + 1, bTwo);
+  n += nLeaf;
   if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);
   rc = HS_OK;
 
