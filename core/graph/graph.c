@@ -180,10 +180,7 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
     }
   }
   hs_dfs_rows_fill(&b->rows, nNode, g->aFwdStart, g->aFwdDst, b->aLeaf, 0, b->vSplit);
-  if (b->bThread) {
-    pthread_barrier_wait(&b->bar);
-    pthread_barrier_destroy(&b->bar);
-  }
+  if (b->bThread) pthread_barrier_wait(&b->bar); /* destroyed once th is joined */
   hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo, g->aSize, g->aRetained, &b->rows};
   int rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
                             (const uint32_t *const *)&g->aRevStart,
@@ -237,6 +234,7 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
   p->rows.aRow = NULL;                        /* b's now */
   int rc = build_dominators(g, &b, hs_graph_two_threads(g->nObj));
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
+  if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
   if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, p->aLeaf);
   hs_progress_done();
