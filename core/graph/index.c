@@ -554,20 +554,26 @@ static int mp_sane(const uint8_t *p, size_t n) {
 /* The checks a forger who recomputes checksums must still pass (see the
 ** essay): the trees are trees, sizes are the dump's, retained sizes add up
 ** (transposed() checks the reverse edges).  g's ids are already known to be
-** in range.  O(n + m) time, 8 bytes per object of scratch. */
-static int consistent(const hs_graph *g, const hs_index_key *k) {
-  uint32_t nObj = g->nObj, r = nObj, nN = nObj + 1;
-  int ok = 0;
-  uint64_t *aAcc = calloc(nN, sizeof *aAcc);
-  if (!aAcc) return 0;
-  if (g->aIdom[r] != HS_NONE || g->aParent[r] != HS_NONE || g->aDepth[r] != 0 ||
-      g->aSize[r] != 0)
-    goto done;
-  uint64_t nUnreach = 0, nUnreachBytes = 0;
-  /* The loops below read and write at random ids; prefetching a few nodes
-  ** ahead lets the misses overlap (3-4x faster on large heaps). */
-  for (uint32_t v = 0; v < nObj; v++) {
-    if (v + 16 < nObj) {
+** in range.  consistent_nodes checks nodes [v0, v1) (the two check threads
+** take a part each) and consistent_sums what they added up.  O(n + m) time,
+** 8 bytes per object of scratch. */
+/* What consistent() adds up over the nodes: each idom's retained sizes of
+** the nodes it dominates directly (aAcc, shared by the two halves, added to
+** atomically when bShared), and the unreachable nodes and bytes. */
+typedef struct tree_sums {
+  uint64_t *aAcc;
+  int bShared;
+  uint64_t nUnreach, nUnreachBytes;
+} tree_sums;
+
+static int consistent_nodes(const hs_graph *g, const hs_index_key *k, uint32_t v0, uint32_t v1,
+                            tree_sums *t) {
+  uint32_t nN = g->nObj + 1;
+  uint64_t *aAcc = t->aAcc;
+  /* The loop reads and writes at random ids; prefetching a few nodes ahead
+  ** lets the misses overlap (3-4x faster on large heaps). */
+  for (uint32_t v = v0; v < v1; v++) {
+    if (v + 16 < v1) {
       uint32_t d16 = g->aIdom[v + 16], p16 = g->aParent[v + 16];
       if (d16 < nN) {
         __builtin_prefetch(&g->aDepth[d16]);
@@ -575,34 +581,42 @@ static int consistent(const hs_graph *g, const hs_index_key *k) {
       }
       if (p16 < nN) __builtin_prefetch(&g->aDepth[p16]);
     }
-    if (k->aObjSize && g->aSize[v] != k->aObjSize[v]) goto done;
+    if (k->aObjSize && g->aSize[v] != k->aObjSize[v]) return 0;
     uint32_t d = g->aIdom[v], p = g->aParent[v];
     if (d == HS_NONE) {                       /* unreachable */
-      if (p != HS_NONE || g->aDepth[v] != 0 || g->aRetained[v] != 0) goto done;
-      nUnreach++;
-      nUnreachBytes += g->aSize[v];
+      if (p != HS_NONE || g->aDepth[v] != 0 || g->aRetained[v] != 0) return 0;
+      t->nUnreach++;
+      t->nUnreachBytes += g->aSize[v];
       continue;
     }
     /* A dominator lies on every root path, the shortest included, so it is
     ** strictly nearer the root: this also proves the idom links acyclic. */
     if (p == HS_NONE || g->aDepth[v] == 0 || g->aDepth[v] != g->aDepth[p] + 1 ||
         g->aDepth[d] >= g->aDepth[v])
-      goto done;
+      return 0;
     int bEdge = 0;                            /* the BFS parent refers to v */
     for (uint64_t e = g->aRevStart[v]; e < g->aRevStart[v + 1] && !bEdge; e++)
       bEdge = g->aRevSrc[e] == p;
-    if (!bEdge) goto done;
-    if (aAcc[d] + g->aRetained[v] < aAcc[d]) goto done;   /* overflow */
-    aAcc[d] += g->aRetained[v];
+    if (!bEdge) return 0;
+    uint64_t r = g->aRetained[v];
+    uint64_t old = t->bShared ? __atomic_fetch_add(&aAcc[d], r, __ATOMIC_RELAXED) : aAcc[d];
+    if (old + r < old) return 0;              /* overflow */
+    if (!t->bShared) aAcc[d] = old + r;
   }
-  if (nUnreach != g->nUnreachable || nUnreachBytes != g->nUnreachableBytes) goto done;
+  return 1;
+}
+
+/* The root's row and the sums, once every node was added up. */
+static int consistent_sums(const hs_graph *g, const tree_sums *t) {
+  uint32_t r = g->nObj, nN = g->nObj + 1;
+  if (g->aIdom[r] != HS_NONE || g->aParent[r] != HS_NONE || g->aDepth[r] != 0 ||
+      g->aSize[r] != 0)
+    return 0;
+  if (t->nUnreach != g->nUnreachable || t->nUnreachBytes != g->nUnreachableBytes) return 0;
   for (uint32_t v = 0; v < nN; v++)
     if (v == r || g->aIdom[v] != HS_NONE)
-      if (g->aRetained[v] != g->aSize[v] + aAcc[v]) goto done;
-  ok = 1;
-done:
-  free(aAcc);
-  return ok;
+      if (g->aRetained[v] != g->aSize[v] + t->aAcc[v]) return 0;
+  return 1;
 }
 
 /* The reverse edges are the transpose of the forward ones by count: as many
@@ -759,13 +773,14 @@ static int objs_ok(const idx_objs *o, const hs_graph *g, const hs_index_key *k) 
   return 1;
 }
 
-/* Half of an index's validation: part 0 checks the forward targets and the
-** object columns, and that the reverse edges are the transpose; part 1
-** checks the other sections and the trees and sizes; then each hashes
-** pieces of the dump until none is left.  Each reads only sections whose ids
-** it has checked itself (values of the other part's sections only as
-** numbers), so the two may run at once; the index is believed when both
-** pass and the dump's hash is the header's. */
+/* Half of an index's validation: first each part checks its sections
+** (part 0 the forward targets and the object columns, part 1 the others);
+** once both have, part 0 checks the object columns against the dump and
+** that the reverse edges are the transpose, and both check the tree links
+** of their share of the nodes (consistent_nodes), which read ids of either
+** part's sections; then each hashes pieces of the dump until none is left.
+** The index is believed when both pass, the sums add up (consistent_sums)
+** and the dump's hash is the header's. */
 /* What a validation covers: everything, the object columns and sizes
 ** only (a reopen: the loader needs them now), or the rest (the graph's
 ** first use, hs_index_check). */
@@ -779,28 +794,47 @@ typedef struct check_job {
   const section *aSec;
   const uint64_t *aSum;     /* each section's checksum from the header */
   int nSec, iPart, iPhase;
+  uint32_t v0, v1;          /* the nodes whose tree links it checks */
+  tree_sums sums;           /* what they add up (aAcc shared) */
+  int okSec;                /* its sections passed (read by the other after both) */
   int ok;                   /* out */
 } check_job;
 
-static void check_part(check_job *j) {
+/* A part's sections: checksums and id ranges. */
+static void check_sections(check_job *j) {
   const hs_graph *g = j->g;
-  int ok = 1, bObjs = j->iPhase != PH_GRAPH, bGraph = j->iPhase != PH_OBJECTS;
+  int ok = 1, bObjs = j->iPhase != PH_GRAPH;
   for (int i = 0; i < j->nSec && ok; i++) {
     const section *s = &j->aSec[i];
     if (s->iPart == j->iPart && (j->iPhase == PH_ALL || bObjs == s->bObj))
       ok = section_ok(*s->ppData, s->nCount * s->nElem, j->aSum[i], s->check,
                       s->check == CK_DEPTH ? g->nObj + 1 : g->nObj, g->nEdge);
   }
+  j->okSec = ok;
+}
+
+/* The rest of a part, once both parts' sections passed (bBoth): the tree
+** links read ids of the other part's sections. */
+static void check_rest(check_job *j, int bBoth) {
+  const hs_graph *g = j->g;
+  int ok = bBoth, bObjs = j->iPhase != PH_GRAPH, bGraph = j->iPhase != PH_OBJECTS;
   if (j->iPart == 0)
     ok = ok && (!bGraph || transposed(g)) && (!bObjs || !j->o->bHave || objs_ok(j->o, g, j->k));
-  else
-    ok = ok && (!bGraph || consistent(g, j->k));
+  ok = ok && (!bGraph || consistent_nodes(g, j->k, j->v0, j->v1, &j->sums));
   j->ok = ok;
   if (j->pHash) hash_pieces(j->pHash);        /* whoever is done first takes more */
 }
 
+typedef struct check_pair {
+  check_job aJob[2];
+  pthread_barrier_t bar;
+} check_pair;
+
 static void *check_thread(void *p) {
-  check_part(p);
+  check_pair *c = p;
+  check_sections(&c->aJob[0]);
+  pthread_barrier_wait(&c->bar);
+  check_rest(&c->aJob[0], c->aJob[0].okSec && c->aJob[1].okSec);
   return NULL;
 }
 
@@ -815,18 +849,47 @@ static int run_checks(const hs_graph *g, const idx_objs *o, const hs_index_key *
     w.nPiece = (w.n + PIECE - 1) / PIECE;
     if (!(w.aPiece = malloc((w.nPiece ? w.nPiece : 1) * sizeof *w.aPiece))) return 0;
   }
-  check_job aJob[2];
+  /* The tree links: part 0 also counts the reverse edges, so it takes a
+  ** third of the nodes (the halves then end together on the realheap
+  ** benchmark's index). */
+  int bTwo = hs_graph_two_threads(g->nObj), bGraph = iPhase != PH_OBJECTS;
+  tree_sums t = {NULL, bTwo, 0, 0};
+  if (bGraph && !(t.aAcc = calloc((size_t)g->nObj + 1, sizeof *t.aAcc))) {
+    free(w.aPiece);
+    return 0;
+  }
+  uint32_t vSplit = g->nObj / 3;
+  check_pair c;
+  check_job *aJob = c.aJob;
   for (int i = 0; i < 2; i++)
-    aJob[i] = (check_job){g, o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, iPhase, 0};
+    aJob[i] = (check_job){g, o, k, pHashIn ? &w : NULL, aSec, aSum, nSec, i, iPhase,
+                          i ? vSplit : 0, i ? g->nObj : vSplit, t, 0, 0};
   pthread_t th;
-  int bThread = hs_graph_two_threads(g->nObj) &&
-                pthread_create(&th, NULL, check_thread, &aJob[0]) == 0;
-  if (!bThread) check_part(&aJob[0]);
-  check_part(&aJob[1]);
-  if (bThread) pthread_join(th, NULL);
+  int bBar = bTwo && pthread_barrier_init(&c.bar, NULL, 2) == 0;
+  int bThread = bBar && pthread_create(&th, NULL, check_thread, &c) == 0;
+  if (bThread) {                              /* sections, then the rest, on each */
+    check_sections(&aJob[1]);
+    pthread_barrier_wait(&c.bar);
+    check_rest(&aJob[1], aJob[0].okSec && aJob[1].okSec);
+    pthread_join(th, NULL);
+  } else {
+    check_sections(&aJob[0]);
+    check_sections(&aJob[1]);
+    int bBoth = aJob[0].okSec && aJob[1].okSec;
+    check_rest(&aJob[0], bBoth);
+    check_rest(&aJob[1], bBoth);
+  }
+  if (bBar) pthread_barrier_destroy(&c.bar);
   if (pHashIn) *piHash = pieces_digest(&w);
   free(w.aPiece);
-  return aJob[0].ok && aJob[1].ok;
+  int ok = aJob[0].ok && aJob[1].ok;
+  if (ok && bGraph) {
+    t.nUnreach = aJob[0].sums.nUnreach + aJob[1].sums.nUnreach;
+    t.nUnreachBytes = aJob[0].sums.nUnreachBytes + aJob[1].sums.nUnreachBytes;
+    ok = consistent_sums(g, &t);
+  }
+  free(t.aAcc);
+  return ok;
 }
 
 /* The graph sections of a reopened index, checked on the graph's first use
