@@ -19,8 +19,10 @@
  * them one by one, in order, to the same code (take_object) that its own
  * parse feeds: the tables come out byte for byte as a one-thread load
  * makes them.  Should the loader pass the guessed byte without stopping on
- * it (a guess inside a record), or meet a params record first, the
- * read-ahead is thrown away and the loader reads on alone.  Where the
+ * it (a guess inside a record), the read-ahead is thrown away and the
+ * loader reads on alone.  (The params, which parsing depends on, are
+ * settled before the first object record: a second params record is
+ * skipped.)  Where the
  * read-ahead stopped, the loader reads the next record itself, so anything
  * to report (a skipped record, a cut) is reported by the one reader.
  *
@@ -42,19 +44,17 @@ uint64_t hs_ahead_min_bytes = 64u << 20;
 int hs_ahead_patient;
 
 #define SYNC_RECORDS 16       /* clean records in a row that make a start */
+#define SYNC_SEARCH ((uint64_t)64 << 20) /* bytes searched for one */
 #define CHUNK 65536           /* records per block handed over */
 
-uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad,
-                        int *pAsc) {
-  uint64_t nField = 0, iMin = UINT64_MAX, iLast = 0;
+uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad) {
+  uint64_t nField = 0, iMin = UINT64_MAX;
   for (;;) {
     uint64_t kind = rd_uv(r);
     if (kind == 0) break; /* also on a read error: r->err is then set */
     uint64_t off = rd_uv(r);
     uint64_t nWords = kind == 1 ? 1 : 2;
     if (kind > 3 || off > nContent || nContent - off < nWords * nPtr) *pBad = 1;
-    if (nField && off <= iLast && pAsc) *pAsc = 0;
-    iLast = off;
     if (off < iMin) iMin = off;
     nField++;
   }
@@ -62,17 +62,17 @@ uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinO
   return nField;
 }
 
-static int objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o, int *pAsc) {
+int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
   uint64_t n, iMin;
   int bBad = 0;
   o->iRec = iRec;
   o->iAddr = rd_uv(r);
   const uint8_t *p = rd_bytes(r, &n);
   o->nSize = n;
-  o->iContent = (uint64_t)(p - r->pBase);
-  o->nField = hs_dump_fields(r, n, f->nPtrSize, &iMin, &bBad, pAsc);
+  o->nField = hs_dump_fields(r, n, f->nPtrSize, &iMin, &bBad);
   o->iHeader = 0;
   if (r->err) return OBJREC_OK;
+  o->iContent = (uint64_t)(p - r->pBase);
   if (bBad) return OBJREC_BADFIELD;
   if (o->iAddr + n < o->iAddr) return OBJREC_WRAPS;
   /* The Go 1.22+ malloc header: see the essay in heapdump.c. */
@@ -80,11 +80,6 @@ static int objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o, 
       o->nField > 0 && iMin >= 8)
     o->iHeader = rd_word(p, f->nPtrSize, f->bBigEndian);
   return OBJREC_OK;
-}
-
-int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
-  int bAsc = 1;
-  return objrec_read(r, f, iRec, o, &bAsc);
 }
 
 /* A block of parsed records. */
@@ -112,14 +107,25 @@ struct hs_ahead {
   int bCancel;              /* the loader does not want the rest */
 };
 
-/* One object record from r, strictly (the start's test); 1 if clean. */
+/* One object record from r, strictly (the start's test); 1 if clean.  It
+** gives up at the first thing wrong, the address before the rest: a try
+** that starts inside a long field list or a run of 0x01 bytes must not
+** walk to its end (that made the search quadratic in such a run). */
 static int strict_record(rd *r, const hs_dumpfmt *f) {
-  uint64_t iRec = (uint64_t)(r->p - r->pBase);
   if (rd_uv(r) != TAG_OBJECT || r->err) return 0;
-  hs_objrec o;
-  int bAsc = 1;
-  if (objrec_read(r, f, iRec, &o, &bAsc) != OBJREC_OK || r->err || !bAsc) return 0;
-  return o.iAddr >= f->iHeapStart && o.iAddr < f->iHeapEnd && o.nSize > 0;
+  uint64_t iAddr = rd_uv(r), n;
+  if (r->err || iAddr < f->iHeapStart || iAddr >= f->iHeapEnd) return 0;
+  rd_bytes(r, &n);
+  if (r->err || n == 0 || iAddr + n < iAddr) return 0;
+  for (uint64_t nField = 0, iLast = 0;; nField++) {
+    uint64_t kind = rd_uv(r);
+    if (r->err || kind > 3) return 0;
+    if (kind == 0) return 1;
+    uint64_t off = rd_uv(r), nWords = kind == 1 ? 1 : 2;
+    if (r->err || off > n || n - off < nWords * f->nPtrSize || (nField && off <= iLast))
+      return 0;
+    iLast = off;
+  }
 }
 
 static int cancelled(hs_ahead *a) {
@@ -130,17 +136,22 @@ static int cancelled(hs_ahead *a) {
 }
 
 /* The first byte at or after iFrom where SYNC_RECORDS records in a row
-** parse strictly; UINT64_MAX if none (or the loader has gone past). */
+** parse strictly; UINT64_MAX if there is none in SYNC_SEARCH bytes (huge
+** objects there: the loader reads on alone), or the loader cancelled. */
 static uint64_t find_start(hs_ahead *a) {
   const uint8_t *p = a->pBase + a->iFrom, *pEnd = a->pBase + a->n;
-  for (uint32_t nTry = 0; p < pEnd; p++, nTry++) {
+  if ((uint64_t)(pEnd - p) > SYNC_SEARCH) pEnd = p + SYNC_SEARCH;
+  for (const uint8_t *pCheck = p + (1u << 20); p < pEnd; p++) {
     p = memchr(p, TAG_OBJECT, (size_t)(pEnd - p));
     if (!p) break;
-    rd r = {a->pBase, p, pEnd, 0, 0, 0};
+    rd r = {a->pBase, p, a->pBase + a->n, 0, 0, 0};
     int k = 0;
     while (k < SYNC_RECORDS && strict_record(&r, &a->f)) k++;
     if (k == SYNC_RECORDS) return (uint64_t)(p - a->pBase);
-    if ((nTry & 0xfff) == 0 && cancelled(a)) break;
+    if (p >= pCheck) {                        /* every MiB looked at */
+      if (cancelled(a)) break;
+      pCheck = p + (1u << 20);
+    }
   }
   return UINT64_MAX;
 }

@@ -30,10 +30,8 @@ typedef struct hs_objrec {
 ** pointer fields (an iface or eface counts once, for its data word);
 ** *pMinOff gets the smallest offset; *pBad is set when a field lies outside
 ** nContent bytes or has an unknown kind (the list is still walked to its
-** end so framing survives); *pAsc (may be NULL) is cleared when the
-** offsets do not ascend. */
-uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad,
-                        int *pAsc);
+** end so framing survives). */
+uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad);
 
 enum { OBJREC_OK = 0, OBJREC_BADFIELD = 1, OBJREC_WRAPS = 2 };
 

@@ -593,28 +593,56 @@ static int take_object(void *pArg, const hs_objrec *o) {
   return HS_OK;
 }
 
-/* The loader at record iRec, at or past iAheadAt: takes the read-ahead's
+/* Ctrl-C while reading: the records before iAt are kept. */
+static int interrupted(loader *l, uint64_t iAt) {
+  hs_case_diag(l->c, HS_WARNING, l->zFile, iAt, 0,
+               "interrupted at offset %llu; the records before it are loaded",
+               (unsigned long long)iAt);
+  return HS_ETRUNC;
+}
+
+/* take_object for the read-ahead's records, drawing progress and asking
+** for Ctrl-C every 64 K records as the reading loop does. */
+typedef struct taking {
+  loader *l;
+  uint64_t n;
+} taking;
+
+static int take_ahead(void *pArg, const hs_objrec *o) {
+  taking *t = pArg;
+  if ((++t->n & 0xffff) == 0) {
+    hs_progress("reading heap dump", "B", o->iRec, t->l->in->n);
+    if (hs_checkpoint()) return HS_ETRUNC;
+  }
+  return take_object(t->l, o);
+}
+
+/* The loader at record *piRec, at or past iAheadAt: takes the read-ahead's
 ** records if they begin exactly here (dumpahead.c; *pbTaken set, r moved
-** past them), or keeps reading to where they begin, or drops them when it
-** has passed that place. */
-static int meet_ahead(loader *l, uint64_t iRec, uint64_t *pnRec, int *pbTaken) {
+** past them, or on an error to the record that failed, in *piRec too), or
+** keeps reading to where they begin, or drops them when it has passed
+** that place. */
+static int meet_ahead(loader *l, uint64_t *piRec, uint64_t *pnRec, int *pbTaken) {
   uint64_t iAt = hs_ahead_at(l->pAhead);
   *pbTaken = 0;
   if (iAt == 0) return HS_OK;                 /* still looking: ask at the next record */
-  if (iAt != UINT64_MAX && iAt > iRec) {
+  if (iAt != UINT64_MAX && iAt > *piRec) {
     l->iAheadAt = iAt;
     return HS_OK;
   }
   int rc = HS_OK;
-  if (iAt == iRec) {
+  if (iAt == *piRec) {
     uint64_t iStop, nTaken;
-    rc = hs_ahead_take(l->pAhead, take_object, l, &iStop, &nTaken);
+    taking t = {l, 0};
+    rc = hs_ahead_take(l->pAhead, take_ahead, &t, &iStop, &nTaken);
     l->r.p = l->r.pBase + iStop;
     *pnRec += nTaken;
     *pbTaken = 1;
     if (nTaken && l->bAfterObj) l->h->bObjContig = 0;
     if (nTaken) l->h->iObjRecEnd = iStop;
     l->h->nObjAhead = nTaken;
+    if (rc != HS_OK) *piRec = iStop;
+    if (rc == HS_ETRUNC) rc = interrupted(l, iStop);
   }
   hs_ahead_free(l->pAhead);
   l->pAhead = NULL;
@@ -735,7 +763,7 @@ static int rec_frame(loader *l, uint64_t iRec) {
   const uint8_t *pName = rd_bytes(r, &nName);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  uint64_t nField = hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad, NULL);
+  uint64_t nField = hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad);
   if (r->err) return HS_OK;
   hs_table *t = l->pFrames;
   uint64_t i = hs_table_add_row(t);
@@ -850,7 +878,7 @@ static int rec_segment(loader *l, uint64_t iRec, int tag) {
   const uint8_t *p = rd_bytes(r, &n);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad, NULL);
+  hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad);
   if (r->err) return HS_OK;
   if (bBad) {
     skipped(l, iRec, tag, "has a pointer field outside the segment or of unknown kind");
@@ -1481,7 +1509,7 @@ static int load(hs_case *c, hs_input *in) {
     if ((uint64_t)(r->p - r->pBase) >= L.iAheadAt) {
       int bTaken;
       iRec = (uint64_t)(r->p - r->pBase);
-      if ((rc = meet_ahead(&L, iRec, &nRec, &bTaken)) != HS_OK) break;
+      if ((rc = meet_ahead(&L, &iRec, &nRec, &bTaken)) != HS_OK) break;
       if (bTaken) continue;
     }
     if ((++nRec & 0xffff) == 0 && in->bMapped &&
@@ -1498,10 +1526,7 @@ static int load(hs_case *c, hs_input *in) {
     if ((nRec & 0xffff) == 1)
       hs_progress("reading heap dump", "B", (uint64_t)(r->p - r->pBase), in->n);
     if ((nRec & 0xffff) == 0 && hs_checkpoint()) {
-      hs_case_diag(c, HS_WARNING, zFile, (uint64_t)(r->p - r->pBase), 0,
-                   "interrupted at offset %llu; the records before it are loaded",
-                   (unsigned long long)(r->p - r->pBase));
-      rc = HS_ETRUNC;
+      rc = interrupted(&L, (uint64_t)(r->p - r->pBase));
       break;
     }
     iRec = (uint64_t)(r->p - r->pBase);

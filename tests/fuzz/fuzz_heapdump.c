@@ -14,9 +14,10 @@
 #include "formats/dumpahead.h"
 #include "formats/dumpscan.h"
 
-/* The object columns of a load with the read-ahead on; aborts on a
-** difference from h's (the fuzzer reports a crash). */
-static void same_with_read_ahead(const uint8_t *p, size_t n, const hs_heap *h) {
+/* A load with the read-ahead on; aborts where its object columns or
+** diagnostics differ from pFirst's (the fuzzer reports a crash). */
+static void same_with_read_ahead(const uint8_t *p, size_t n, const hs_case *pFirst) {
+  const hs_heap *h = pFirst->pHeap;
   uint64_t nMin = hs_ahead_min_bytes;
   hs_ahead_min_bytes = 0;
   hs_ahead_patient = 1;
@@ -28,11 +29,16 @@ static void same_with_read_ahead(const uint8_t *p, size_t n, const hs_heap *h) {
   if (c && (!h) != (!g)) abort();
   if (h && g) {
     size_t k = (size_t)h->nObj * 8;
-    if (h->nObj != g->nObj || h->nField != g->nField || h->nRoot != g->nRoot ||
+    if (h->nObj != g->nObj || h->nField != g->nField || h->nFieldMax != g->nFieldMax ||
+        h->nRoot != g->nRoot || h->nPhantom != g->nPhantom ||
+        h->iObjRecEnd != g->iObjRecEnd || h->bObjContig != g->bObjContig ||
         memcmp(h->aAddr, g->aAddr, k) || memcmp(h->aSize, g->aSize, k) ||
         memcmp(h->aContentOff, g->aContentOff, k) || memcmp(h->aType, g->aType, k))
       abort();
   }
+  if (c && c->nDiag != pFirst->nDiag) abort();
+  for (int i = 0; c && i < c->nDiag; i++)
+    if (strcmp(c->aDiag[i].zMsg, pFirst->aDiag[i].zMsg) != 0) abort();
   hs_case_free(c);
 }
 
@@ -54,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     for (uint64_t r = 0; r < h->nRoot; r++) nSum += hs_heap_find(h, h->aRootTarget[r]);
     (void)nSum;
   }
-  same_with_read_ahead(p, n, h);
+  same_with_read_ahead(p, n, c);
   hs_heapdump_scan(p, n, NULL, NULL);
   hs_case_free(c);
   return 0;

@@ -1009,18 +1009,49 @@ static void test_read_ahead_damaged(void **state) {
   const hs_input *in = cl.apCase[0]->apInput[0];
   uint8_t *p = malloc(in->n);
   assert_non_null(p);
+  uint64_t nMet = 0;
   for (int k = 1; k <= 9; k++) {
     uint64_t iAt = in->n / 10 * (uint64_t)k;
     memcpy(p, in->p, in->n);
-    load_both("cut", p, (size_t)iAt);                 /* cut short there */
+    nMet += load_both("cut", p, (size_t)iAt) > 0;     /* cut short there */
     p[iAt] = 0xff;                                    /* a varint that runs on */
     p[iAt + 1] = 0xff;
     load_both("damaged", p, in->n);
     p[iAt] = 0x2a;                                    /* an unknown record kind, maybe */
     load_both("damaged", p, in->n);
   }
+  assert_true(nMet > 0);                              /* the cuts after its start */
   free(p);
   hs_caselist_free(&cl);
+}
+
+/* Where the read-ahead starts looking lies inside a long field list (a
+** big []*T: bytes 01 NN ..., each 01 the start of a try) and a run of 0x01
+** bytes (a []bool of trues): each try must give up at once, not walk the
+** rest of the run (which made the search quadratic: minutes for this). */
+static void test_read_ahead_long_runs(void **state) {
+  enum { NPTR = 1 << 18, NBOOL = 1 << 20 };
+  uint64_t *aOff = malloc(NPTR * sizeof *aOff);
+  uint8_t *pBig = calloc(NPTR, 8), *pTrue = malloc(NBOOL);
+  assert_true(aOff && pBig && pTrue);
+  for (uint64_t i = 0; i < NPTR; i++) aOff[i] = 8 * i;
+  memset(pTrue, 1, NBOOL);
+  uint64_t aOne[1] = {0};
+  uint8_t aZero[32] = {0};
+  tl_dump w = {0};
+  tl_dump_params(&w, 0xc000000000ull, 0xc004000000ull, "amd64", "go1.23.0", 4);
+  for (int i = 0; i < 100; i++)
+    tl_dump_object(&w, 0xc000001000ull + 32 * (uint64_t)i, aZero, 32, aOne, 1);
+  tl_dump_object(&w, 0xc001000000ull, pBig, NPTR * 8, aOff, NPTR);
+  tl_dump_object(&w, 0xc002000000ull, pTrue, NBOOL, NULL, 0);
+  for (int i = 0; i < 100; i++)
+    tl_dump_object(&w, 0xc003000000ull + 32 * (uint64_t)i, aZero, 32, aOne, 1);
+  tl_dump_uv(&w, 0);                                  /* EOF */
+  load_both("long runs", w.p, w.n);
+  free(w.p);
+  free(aOff);
+  free(pBig);
+  free(pTrue);
 }
 
 int main(void) {
@@ -1036,6 +1067,7 @@ int main(void) {
       cmocka_unit_test(test_read_ahead_met),
       cmocka_unit_test(test_read_ahead_fooled),
       cmocka_unit_test(test_read_ahead_damaged),
+      cmocka_unit_test(test_read_ahead_long_runs),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   for (int i = 0; i < nSample; i++) {
