@@ -6,6 +6,7 @@
  * helper of base.h.  They depend on nothing else in heapscope, so any
  * folder may call them.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +70,14 @@ int hs_nthreads(void) {
   const char *z = getenv("HEAPSCOPE_THREADS");
   int n = z && *z ? atoi(z) : (int)sysconf(_SC_NPROCESSORS_ONLN);
   return n >= 2 ? 2 : 1;
+}
+
+void hs_run_two(void *(*x)(void *), void *a, void *b, int bTwo) {
+  pthread_t th;
+  int bThread = bTwo && pthread_create(&th, NULL, x, b) == 0;
+  x(a);
+  if (bThread)
+    pthread_join(th, NULL);
+  else
+    x(b);
 }

@@ -89,4 +89,9 @@ void hs_progress_done(void);
 ** the cores online; more than two are not used). */
 int hs_nthreads(void);
 
+/* Runs x(b) on a second thread and x(a) on this one when bTwo, one after
+** the other when not (or when no thread can be had): for work split in two
+** halves that touch nothing of each other's. */
+void hs_run_two(void *(*x)(void *), void *a, void *b, int bTwo);
+
 #endif

@@ -104,16 +104,19 @@
 **
 ** COST.  One pass over the records, then a sort that moves each run of
 ** ascending objects (a span, usually) as one block: O(objects + runs log
-** runs).  Memory: 24 bytes per object (addr, size, contents offset) plus
-** one 8-byte scratch column while sorting, plus 16 bytes of type, type name
-** and bucket columns that stay untouched zero pages where a dump has no
-** headers or samples.  Object contents and field lists are never copied.
-** For an mmapped dump the parsed pages are handed back to the kernel
-** behind the reader (MADV_DONTNEED; they stay in the page cache), so a
-** 10 M object dump loads in about 0.56x its size of resident memory
+** runs).  With two threads a dump of 64 MiB or more is read from both ends
+** of its object records at once (the read-ahead, dumpahead.c: the second
+** half parsed by another thread, its records taken here in order) and the
+** runs are moved by both.  Memory: 24 bytes per object (addr, size,
+** contents offset) plus one 8-byte scratch column while sorting, plus 16
+** bytes of type, type name and bucket columns that stay untouched zero
+** pages where a dump has no headers or samples, plus the read-ahead's 48
+** bytes per record until they are taken.  Object contents and field lists
+** are never copied.  For an mmapped dump the parsed pages are handed back
+** to the kernel behind the reader (MADV_DONTNEED; they stay in the page
+** cache), so a dump loads in about half its size of resident memory
 ** (tests/bench/RESULTS.md).
 */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1018,16 +1021,8 @@ static void reorder(uint64_t **pa, uint64_t **pTmp, uint64_t n, const run *aRun,
   if (aPerm) {
     for (uint64_t i = 0; i < n; i++) aNew[i] = aOld[aPerm[i]];
   } else {
-    moves a = {aNew, aOld, aRun, 0, nRun}, b = a;
-    pthread_t th;
-    int bThread = 0;
-    if (bTwo) {
-      a.k1 = b.k0 = nRun / 2;
-      bThread = pthread_create(&th, NULL, move_runs, &b) == 0;
-      if (!bThread) a.k1 = nRun;
-    }
-    move_runs(&a);
-    if (bThread) pthread_join(th, NULL);
+    moves a = {aNew, aOld, aRun, 0, nRun / 2}, b = {aNew, aOld, aRun, nRun / 2, nRun};
+    hs_run_two(move_runs, &a, &b, bTwo);
   }
   *pa = aNew;
   *pTmp = aOld;

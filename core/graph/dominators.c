@@ -220,19 +220,6 @@ void hs_dfs_rows_fill(const hs_dfs_rows *r, uint32_t nNode, const uint32_t *aSta
   }
 }
 
-/* Runs x(b) on a second thread and x(a) on this one when bTwo (one after
-** the other when not, or when no thread can be had): the steps below split
-** their work in halves that do not touch each other's. */
-static void run_two(void *(*x)(void *), void *a, void *b, int bTwo) {
-  pthread_t th;
-  int bThread = bTwo && pthread_create(&th, NULL, x, b) == 0;
-  x(a);
-  if (bThread)
-    pthread_join(th, NULL);
-  else
-    x(b);
-}
-
 /* Steps 4 and 5 of hs_dominators_ex, each over half of the nodes or of
 ** the numbers [i0, i1) (see there). */
 typedef struct finish {
@@ -326,7 +313,7 @@ static uint32_t halves(void *(*x)(void *), const finish *t, uint32_t i0, uint32_
   a.i1 = b.i0 = i0 + (i1 - i0) / 2;
   b.i1 = i1;
   a.bShared = b.bShared = bTwo;
-  run_two(x, &a, &b, bTwo);
+  hs_run_two(x, &a, &b, bTwo);
   return a.nLeaf + b.nLeaf;
 }
 
