@@ -110,7 +110,7 @@
 ** runs are moved by both.  Memory: 24 bytes per object (addr, size,
 ** contents offset) plus one 8-byte scratch column while sorting, plus 16
 ** bytes of type, type name and bucket columns that stay untouched zero
-** pages where a dump has no headers or samples, plus the read-ahead's 48
+** pages where a dump has no headers or samples, plus the read-ahead's 32
 ** bytes per record until they are taken.  Object contents and field lists
 ** are never copied.  For an mmapped dump the parsed pages are handed back
 ** to the kernel behind the reader (MADV_DONTNEED; they stay in the page
