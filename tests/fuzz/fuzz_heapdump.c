@@ -32,8 +32,8 @@ static void same_with_read_ahead(const uint8_t *p, size_t n, const hs_case *pFir
     if (h->nObj != g->nObj || h->nField != g->nField || h->nFieldMax != g->nFieldMax ||
         h->nRoot != g->nRoot || h->nPhantom != g->nPhantom ||
         h->iObjRecEnd != g->iObjRecEnd || h->bObjContig != g->bObjContig ||
-        memcmp(h->aAddr, g->aAddr, k) || memcmp(h->aSize, g->aSize, k) ||
-        memcmp(h->aContentOff, g->aContentOff, k) || memcmp(h->aType, g->aType, k))
+        (k && (memcmp(h->aAddr, g->aAddr, k) || memcmp(h->aSize, g->aSize, k) ||
+               memcmp(h->aContentOff, g->aContentOff, k) || memcmp(h->aType, g->aType, k))))
       abort();
   }
   if (c && c->nDiag != pFirst->nDiag) abort();
