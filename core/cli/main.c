@@ -128,7 +128,13 @@ static const char zUsage[] =
     "  heapscope diff samples/series/go1.23/growth   # a directory holding a series\n"
     "\n"
     "Exit status: 0 ok; 1 a Lua error (check: a finding at or above --fail-on); 2 bad\n"
-    "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n";
+    "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n"
+    "\n"
+    "Environment:\n"
+    "  HEAPSCOPE_THREADS=1|2   threads for loading dumps and building graphs (default:\n"
+    "                          2 on a machine with two cores or more)\n"
+    "  HEAPSCOPE_PATH=DIR:...  plugin directories that add to or override the built-in\n"
+    "  NO_COLOR                check prints no colour on a terminal\n";
 
 /* "  KIND        description" with the description wrapped at 80 columns
 ** under itself (the registry's descriptions are one line each). */

@@ -31,6 +31,8 @@ ok("] diff BASE TARGET" in out, "--help lists diff", out)
 long = [l for l in out.splitlines() if len(l) > 80]
 ok(not long, "--help fits an 80-column terminal", "\n".join(long))
 ok("] report " in out and "html" in out, "--help lists report and the html format", out)
+ok(all(v in out for v in ("HEAPSCOPE_THREADS", "HEAPSCOPE_PATH", "NO_COLOR")),
+   "--help names the environment variables heapscope reads", out)
 rc, out, _ = run("--version")
 ok(rc == 0 and out.startswith("heapscope "), "--version", out)
 
