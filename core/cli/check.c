@@ -741,6 +741,8 @@ int hs_check_main(const hs_check_opts *o, const char *const *azInput, int nInput
   oo.xWant = want;
   oo.pCaseArg = &b;
   b.pOpen = &oo;
+  if (b.nJobs > 1 && sysconf(_SC_NPROCESSORS_ONLN) / b.nJobs < 2)
+    setenv("HEAPSCOPE_THREADS", "1", 0);      /* the workers keep the cores busy (yours wins) */
   if (b.bFork) {
     /* The cases in flight share the run's budget: N workers and the case
     ** being read each get an equal part, for its decoded inputs and for
