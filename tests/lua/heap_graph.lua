@@ -53,6 +53,7 @@ local function check_leaky(dir)
   tap.ok(head and head.addr == hex(facts.ring_head_addr), v .. ": ring head resolves to its own object")
   tap.ge(head.retained, rs.count * 1024, v .. ": ring head retains at least N sessions x 1 KiB")
   tap.ge(head.retained, facts.ring_retained_bytes, v .. ": ring head retains ring_retained_bytes")
+  tap.ge(head.count, rs.count + rb.count, v .. ": the ring head's subtree counts every session and buffer")
   tap.is(head:word(8), 0, v .. ": head Session.id is 0")
   local el = h:object(facts.ring_element_addr)
   tap.is(el:word(8), facts.ring_element_index, v .. ": element 500's Session.id")
@@ -190,6 +191,36 @@ local function check_leaky(dir)
   return c
 end
 
+-- The dominator tree's lists against their definition, from the top down
+-- (about 3000 nodes): a node's count is itself plus its children's
+-- counts, its retained bytes its size plus theirs, and its children come
+-- largest retained first, the lower id first on a tie.
+local function check_tree(h, v)
+  local nSeen, bad = 0, nil
+  local function visit(o)
+    local kids = o:dominated(1e9)
+    local n, bytes = 1, o.size
+    for k, x in ipairs(kids) do
+      n, bytes = n + x.count, bytes + x.retained
+      local p = kids[k - 1]
+      if p and not (p.retained > x.retained or (p.retained == x.retained and p.id < x.id)) then
+        bad = bad or ("children of " .. o.id .. " out of order at " .. k)
+      end
+    end
+    if #kids ~= kids.total then bad = bad or ("not every child of " .. o.id .. " listed") end
+    if n ~= o.count then bad = bad or ("count of " .. o.id .. ": " .. o.count .. ", children say " .. n) end
+    if bytes ~= o.retained then bad = bad or ("retained of " .. o.id .. " is not its size plus its children's") end
+    nSeen = nSeen + 1
+    for _, x in ipairs(kids) do
+      if nSeen >= 3000 then break end
+      visit(x)
+    end
+  end
+  for _, o in ipairs(h:dominated(20)) do visit(o) end
+  tap.ok(not bad and nSeen > 100, v .. ": dominator tree lists: counts, retained sums and order (" ..
+         nSeen .. " nodes)", bad)
+end
+
 local function check_sites(dir)
   local facts = facts_of(dir)
   local c = facts and load_dump(dir)
@@ -236,6 +267,9 @@ end
 
 for _, v in ipairs({ "go1.19", "go1.23" }) do
   check_leaky("samples/" .. v .. "/leaky")
+  collectgarbage()
+  local c = load_dump("samples/" .. v .. "/retain")
+  if c and c.heap then check_tree(c.heap, v) end
   collectgarbage()
   check_sites("samples/" .. v .. "/leaky-rate1")
   collectgarbage()
