@@ -131,9 +131,9 @@ static const char zUsage[] =
     "usage or an input that could not be loaded; 130 interrupted (Ctrl-C).\n"
     "\n"
     "Environment:\n"
-    "  HEAPSCOPE_THREADS=1|2   threads for loading dumps and building graphs (default:\n"
-    "                          2 on a machine with two cores or more)\n"
-    "  HEAPSCOPE_PATH=DIR:...  plugin directories that add to or override the built-in\n"
+    "  HEAPSCOPE_THREADS=1|2   threads for loading dumps and building graphs\n"
+    "                          (default: 2 where the machine has two cores or more)\n"
+    "  HEAPSCOPE_PATH=DIR:...  more plugin directories (they may override stock ones)\n"
     "  NO_COLOR                check prints no colour on a terminal\n";
 
 /* "  KIND        description" with the description wrapped at 80 columns
