@@ -13,6 +13,9 @@
 #   load       heapscope's loader (heapload load)
 #   graph T=1  load + graph + dominators + retained + BFS, one thread
 #   graph T=2  the same with two threads (HEAPSCOPE_THREADS=2)
+#   top_retainers   the same and the first top_retainers(10) (the dominator
+#              tree's child lists and subtree counts, the rows' accumulation
+#              points and root paths: the issue's own measure of the graph)
 #   reopen     heapscope with the index file written by the run before
 #              (the graph's sections are checked on its first use)
 #   reopen objects   the same with a query that reads only the objects
@@ -41,6 +44,7 @@ fig floor "$DIR/heapload" scan "$DUMP"
 fig load "$DIR/heapload" load "$DUMP"
 fig "graph T=1" env HEAPSCOPE_THREADS=1 "$HS" --no-cache -e "$Q" "$DUMP"
 fig "graph T=2" env HEAPSCOPE_THREADS=2 "$HS" --no-cache -e "$Q" "$DUMP"
+fig "top_retainers" env HEAPSCOPE_THREADS=2 "$HS" --no-cache -e 'return case.heap:top_retainers(10)' "$DUMP"
 rm -f "$DUMP.hsidx"
 fig "first open" "$HS" -e "$Q" "$DUMP"
 fig reopen "$HS" -e "$Q" "$DUMP"
