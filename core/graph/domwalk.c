@@ -82,7 +82,7 @@ static uint32_t top_groups(const hs_u64map *mObj, const hs_u64map *mBytes, hs_do
 }
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     uint64_t nBigMin, hs_dom_summary *aOut) {
+                     uint64_t nBigMin, int bGroups, hs_dom_summary *aOut) {
   enum { UNKNOWN = HS_NONE - 1 };
   uint32_t nObj = g->nObj;
   int rc = HS_OK;
@@ -127,17 +127,19 @@ int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, 
       s->nBigBytes += nSize;
     }
     if (aTop[o] < nObj && like(h, i, aTop[o])) s->nLike++;
-    uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
-    if (pA) (*pA)++;
-    uint64_t *pB = hs_u64map_upsert(&aMap[4 * o + 1], h->aBucket[i], NULL);
-    if (pB) *pB += nSize;
-    uint64_t *pC = hs_u64map_upsert(&aMap[4 * o + 2], h->aType[i], NULL);
-    if (pC) (*pC)++;
-    uint64_t *pD = hs_u64map_upsert(&aMap[4 * o + 3], h->aType[i], NULL);
-    if (pD) *pD += nSize;
-    if (!pA || !pB || !pC || !pD) {
-      rc = HS_ENOMEM;
-      goto done;
+    if (bGroups) {
+      uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
+      if (pA) (*pA)++;
+      uint64_t *pB = hs_u64map_upsert(&aMap[4 * o + 1], h->aBucket[i], NULL);
+      if (pB) *pB += nSize;
+      uint64_t *pC = hs_u64map_upsert(&aMap[4 * o + 2], h->aType[i], NULL);
+      if (pC) (*pC)++;
+      uint64_t *pD = hs_u64map_upsert(&aMap[4 * o + 3], h->aType[i], NULL);
+      if (pD) *pD += nSize;
+      if (!pA || !pB || !pC || !pD) {
+        rc = HS_ENOMEM;
+        goto done;
+      }
     }
     if ((i & 0xffff) == 0 && hs_checkpoint()) {
       rc = HS_ERR;

@@ -242,7 +242,7 @@ local function accumulations(h, is)
   local acc = core.heap_accumulation(h._ud, is, ACCUMULATION_RATIO)
   local to = {}
   for k, a in ipairs(acc) do to[k] = a.to end
-  local sums = core.heap_dom_summary(h._ud, to)
+  local sums = core.heap_dom_summary(h._ud, to, nil, false)   -- .like only
   local out = {}
   for k = 1, #to do out[k] = { to[k], sums[k].like } end
   return out

@@ -110,18 +110,22 @@ static void push_groups(lua_State *L, const char *zKey, const hs_dom_group *a, u
   }
 }
 
-/* heap_dom_summary(case, ids [, big]) -> list of {objects, bytes, like,
-** big, big_bytes (objects of at least `big` bytes), sites =
+/* heap_dom_summary(case, ids [, big [, groups]]) -> list of {objects,
+** bytes, like, big, big_bytes (objects of at least `big` bytes), sites =
 ** {{bucket, objects, bytes}...}, types = {{type, objects, bytes}...}}: what
-** each id dominates (hs_dom_summarize) */
+** each id dominates (hs_dom_summarize); groups false leaves sites and
+** types empty, for a quarter of the time */
 static int l_dom_summary(lua_State *L) {
   hs_heap *h;
   hs_graph *g = hsL_checkgraph(L, &h);
   uint32_t n;
   uint32_t *aTop = checkids(L, 2, g, &n);
   lua_Number dBig = luaL_optnumber(L, 3, 1e19);
+  int bGroups = lua_isnoneornil(L, 4) || lua_toboolean(L, 4);
   hs_dom_summary *a = malloc(((size_t)n + 1) * sizeof *a);
-  int rc = a ? hs_dom_summarize(h, g, aTop, n, dBig >= 1e19 ? UINT64_MAX : (uint64_t)(dBig < 0 ? 0 : dBig), a)
+  int rc = a ? hs_dom_summarize(h, g, aTop, n,
+                                dBig >= 1e19 ? UINT64_MAX : (uint64_t)(dBig < 0 ? 0 : dBig),
+                                bGroups, a)
              : HS_ENOMEM;
   free(aTop);
   if (rc != HS_OK) {

@@ -82,7 +82,9 @@ int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFr
 ** and type word: the chain or collection it heads), those of at least
 ** nBigMin bytes, and the nKey largest
 ** groups by allocation site (heap.objects.bucket, 0: not sampled) and by
-** type word, by bytes.  O(nObj) time, 4 bytes per object of scratch. */
+** type word, by bytes (only when bGroups: they cost four hash map updates
+** per object, most of the walk).  O(nObj) time, 4 bytes per object of
+** scratch. */
 typedef struct hs_dom_group {
   uint64_t iKey;           /* bucket (1-based heap.memprof row, 0 none) or type word */
   uint64_t nObj, nBytes;
@@ -99,7 +101,7 @@ typedef struct hs_dom_summary {
 } hs_dom_summary;
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     uint64_t nBigMin, hs_dom_summary *aOut);
+                     uint64_t nBigMin, int bGroups, hs_dom_summary *aOut);
 
 /* Pointer-free objects (buffers) reachable within a few steps from the
 ** arrays aArr[0..n) of a pool that the arrays do not dominate: something

@@ -28,8 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     for (uint32_t k = 0; k < nTop; k++) aId[k] = k;
     if (hs_dom_accumulation(c->pHeap, g, aId, nTop, 0.7, aTo, aSteps) == HS_OK)
       for (uint32_t k = 0; k < nTop; k++) nSum += aTo[k] + aSteps[k];
-    if (hs_dom_summarize(c->pHeap, g, aId, nTop, 64, aSum) == HS_OK)
-      for (uint32_t k = 0; k < nTop; k++) nSum += aSum[k].nObj + aSum[k].nSite;
+    for (int bGroups = 0; bGroups < 2; bGroups++)
+      if (hs_dom_summarize(c->pHeap, g, aId, nTop, 64, bGroups, aSum) == HS_OK)
+        for (uint32_t k = 0; k < nTop; k++) nSum += aSum[k].nObj + aSum[k].nLike + aSum[k].nSite;
     hs_pool_hit *aPool = NULL;
     uint64_t nPool = 0, nAl, nAlBytes;
     uint32_t iFirst;
