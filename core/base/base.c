@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "heapscope/heapscope.h"
@@ -80,4 +81,11 @@ void hs_run_two(void *(*x)(void *), void *a, void *b, int bTwo) {
     pthread_join(th, NULL);
   else
     x(b);
+}
+
+void hs_drop_behind(const uint8_t *pBase, uint64_t *piDropped, uint64_t iAt) {
+  if (iAt <= *piDropped || iAt - *piDropped <= (64u << 20)) return;
+  uint64_t iTo = iAt & ~(uint64_t)0xfffff;
+  madvise((void *)(pBase + *piDropped), iTo - *piDropped, MADV_DONTNEED);
+  *piDropped = iTo;
 }

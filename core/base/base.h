@@ -94,4 +94,12 @@ int hs_nthreads(void);
 ** halves that touch nothing of each other's. */
 void hs_run_two(void *(*x)(void *), void *a, void *b, int bTwo);
 
+/* A reader walking an mmapped file front to back (at iAt) hands the pages
+** behind it back to the kernel (MADV_DONTNEED from *piDropped, in 1 MiB
+** steps once 64 MiB lie behind): they stay in the page cache and fault back
+** in if read again, and the reader's resident set stays a window instead of
+** the file.  Only for a file's read-only mapping: on anonymous memory it
+** would zero the data. */
+void hs_drop_behind(const uint8_t *pBase, uint64_t *piDropped, uint64_t iAt);
+
 #endif

@@ -35,7 +35,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "base/base.h"
 #include "formats/dumpahead.h"
@@ -47,21 +46,6 @@ int hs_ahead_patient;
 #define SYNC_SEARCH ((uint64_t)64 << 20) /* bytes searched for one */
 #define CHUNK 65536           /* records per block handed over */
 
-uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad) {
-  uint64_t nField = 0, iMin = UINT64_MAX;
-  for (;;) {
-    uint64_t kind = rd_uv(r);
-    if (kind == 0) break; /* also on a read error: r->err is then set */
-    uint64_t off = rd_uv(r);
-    uint64_t nWords = kind == 1 ? 1 : 2;
-    if (kind > 3 || off > nContent || nContent - off < nWords * nPtr) *pBad = 1;
-    if (off < iMin) iMin = off;
-    nField++;
-  }
-  *pMinOff = iMin;
-  return nField;
-}
-
 int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
   uint64_t n, iMin;
   int bBad = 0;
@@ -69,7 +53,7 @@ int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
   o->iAddr = rd_uv(r);
   const uint8_t *p = rd_bytes(r, &n);
   o->nSize = n;
-  o->nField = hs_dump_fields(r, n, f->nPtrSize, &iMin, &bBad);
+  o->nField = rd_fields(r, n, f->nPtrSize, &iMin, &bBad);
   o->iHeader = 0;
   if (r->err) return OBJREC_OK;
   o->iContent = (uint64_t)(p - r->pBase);
@@ -196,11 +180,7 @@ static void *ahead_run(void *pArg) {
       }
       c->pNext = NULL;
       c->n = 0;
-      if (a->bMapped && iAt - iDropped > (64u << 20)) {   /* as the loader does */
-        uint64_t iTo = iAt & ~(uint64_t)0xfffff;
-        madvise((void *)(a->pBase + iDropped), iTo - iDropped, MADV_DONTNEED);
-        iDropped = iTo;
-      }
+      if (a->bMapped) hs_drop_behind(a->pBase, &iDropped, iAt);   /* as the loader does */
     }
     if (r.p >= r.pEnd || rd_uv(&r) != TAG_OBJECT || r.err) break;
     hs_objrec o;

@@ -26,13 +26,6 @@ typedef struct hs_objrec {
   uint64_t iHeader;         /* the Go 1.22+ malloc header word it may hold; 0: none */
 } hs_objrec;
 
-/* Walks a field list (kind, offset pairs to a 0 kind): the number of
-** pointer fields (an iface or eface counts once, for its data word);
-** *pMinOff gets the smallest offset; *pBad is set when a field lies outside
-** nContent bytes or has an unknown kind (the list is still walked to its
-** end so framing survives). */
-uint64_t hs_dump_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff, int *pBad);
-
 enum { OBJREC_OK = 0, OBJREC_BADFIELD = 1, OBJREC_WRAPS = 2 };
 
 /* Parses the object record whose tag r has just read (at offset iRec):

@@ -90,6 +90,27 @@ static inline const uint8_t *rd_bytes(rd *r, uint64_t *pn) {
   return p;
 }
 
+/* Walks a field list (kind, offset pairs to a 0 kind): the number of
+** pointer fields (an iface or eface counts once, for its data word);
+** *pMinOff gets the smallest offset; *pBad is set when a field lies outside
+** nContent bytes or has an unknown kind (the list is still walked to its
+** end so framing survives). */
+static inline uint64_t rd_fields(rd *r, uint64_t nContent, uint32_t nPtr, uint64_t *pMinOff,
+                                 int *pBad) {
+  uint64_t nField = 0, iMin = UINT64_MAX;
+  for (;;) {
+    uint64_t kind = rd_uv(r);
+    if (kind == 0) break; /* also on a read error: r->err is then set */
+    uint64_t off = rd_uv(r);
+    uint64_t nWords = kind == 1 ? 1 : 2;
+    if (kind > 3 || off > nContent || nContent - off < nWords * nPtr) *pBad = 1;
+    if (off < iMin) iMin = off;
+    nField++;
+  }
+  *pMinOff = iMin;
+  return nField;
+}
+
 /* The word at p in the dump's byte order (nPtr bytes). */
 static inline uint64_t rd_word(const uint8_t *p, uint32_t nPtr, int bBig) {
   uint64_t v = 0;

@@ -120,7 +120,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include "heapscope/heap.h"
 #include "base/base.h"
 #include "formats/memstats.h"
@@ -766,7 +765,7 @@ static int rec_frame(loader *l, uint64_t iRec) {
   const uint8_t *pName = rd_bytes(r, &nName);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  uint64_t nField = hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad);
+  uint64_t nField = rd_fields(r, n, h->nPtrSize, &iMin, &bBad);
   if (r->err) return HS_OK;
   hs_table *t = l->pFrames;
   uint64_t i = hs_table_add_row(t);
@@ -881,7 +880,7 @@ static int rec_segment(loader *l, uint64_t iRec, int tag) {
   const uint8_t *p = rd_bytes(r, &n);
   const uint8_t *pFields = r->p;
   int bBad = 0;
-  hs_dump_fields(r, n, h->nPtrSize, &iMin, &bBad);
+  rd_fields(r, n, h->nPtrSize, &iMin, &bBad);
   if (r->err) return HS_OK;
   if (bBad) {
     skipped(l, iRec, tag, "has a pointer field outside the segment or of unknown kind");
@@ -1507,17 +1506,10 @@ static int load(hs_case *c, hs_input *in) {
       if ((rc = meet_ahead(&L, &iRec, &nRec, &bTaken)) != HS_OK) break;
       if (bTaken) continue;
     }
-    if ((++nRec & 0xffff) == 0 && in->bMapped &&
-        (uint64_t)(r->p - r->pBase) - iDropped > (64u << 20)) {
-      /* The records behind us are parsed and nothing re-reads them during
-      ** the load: let the kernel unmap those file pages from this process
-      ** (they stay in the page cache, and come back on a later read of
-      ** object contents).  Only for an mmapped file: on a decoded buffer
-      ** this would zero the data. */
-      uint64_t iTo = (uint64_t)(r->p - r->pBase) & ~(uint64_t)0xfffff;
-      madvise((void *)(r->pBase + iDropped), iTo - iDropped, MADV_DONTNEED);
-      iDropped = iTo;
-    }
+    /* The records behind us are parsed and nothing re-reads them during
+    ** the load (object contents are read later, from the page cache). */
+    if ((++nRec & 0xffff) == 0 && in->bMapped)
+      hs_drop_behind(r->pBase, &iDropped, (uint64_t)(r->p - r->pBase));
     if ((nRec & 0xffff) == 1)
       hs_progress("reading heap dump", "B", (uint64_t)(r->p - r->pBase), in->n);
     if ((nRec & 0xffff) == 0 && hs_checkpoint()) {

@@ -168,11 +168,7 @@ static void *scan_runs(void *pArg) {
   uint32_t nPend = 0;
   for (uint32_t r = s->r0; r < s->r1; r++) {
     /* hand back the pages of the dump behind the scan (see from_heap) */
-    if (s->bMapped && s->aRun[r].iOff > iDropped && s->aRun[r].iOff - iDropped > (64u << 20)) {
-      uint64_t iTo = s->aRun[r].iOff & ~(uint64_t)0xfffff;
-      madvise((void *)(h->pBuf + iDropped), iTo - iDropped, MADV_DONTNEED);
-      iDropped = iTo;
-    }
+    if (s->bMapped) hs_drop_behind(h->pBuf, &iDropped, s->aRun[r].iOff);
     s->aRunAt[r] = s->m;
     for (uint32_t i = s->aRun[r].iFirst; i < s->aRun[r].iEnd; i++) {
       hs_heap_fielditer it;
