@@ -73,6 +73,8 @@ int hs_nthreads(void) {
   return n >= 2 ? 2 : 1;
 }
 
+int hs_two_threads(uint64_t n) { return n > 65536 && hs_nthreads() > 1; }
+
 void hs_run_two(void *(*x)(void *), void *a, void *b, int bTwo) {
   pthread_t th;
   int bThread = bTwo && pthread_create(&th, NULL, x, b) == 0;

@@ -89,6 +89,11 @@ void hs_progress_done(void);
 ** the cores online; more than two are not used). */
 int hs_nthreads(void);
 
+/* Whether work over n items (objects) is split in two: two threads to be
+** had and more than 64 K items, below which a thread costs more than it
+** saves. */
+int hs_two_threads(uint64_t n);
+
 /* Runs x(b) on a second thread and x(a) on this one when bTwo, one after
 ** the other when not (or when no thread can be had): for work split in two
 ** halves that touch nothing of each other's. */

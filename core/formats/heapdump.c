@@ -1053,7 +1053,7 @@ static int sort_objects(loader *l) {
     goto done;
   }
   if (bDisjoint) {
-    int bTwo = n > 65536 && hs_nthreads() > 1;
+    int bTwo = hs_two_threads(n);
     reorder(&l->aAddr, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);
     reorder(&l->aSize, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);
     reorder(&l->aContentOff, &aTmp, n, l->aRun, l->nRun, NULL, bTwo);

@@ -487,11 +487,10 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** leaves follow the numbers' nodes in it, in node order (after their
   ** idoms, as promised). */
   aDom[1] = 0;
-  uint32_t nLeaf = 0;
   if (aOrder)
-    for (uint32_t v = 0; v < nNode; v++)
-      if (aNum[v] && hs_bit(aLeaf, v)) aVert[n + 1 + nLeaf++] = v;
-  nLeaf = halves(leaves_to_nodes, &t, 0, nNode, bTwo);
+    for (uint32_t v = 0, k = n + 1; v < nNode; v++)
+      if (aNum[v] && hs_bit(aLeaf, v)) aVert[k++] = v;
+  uint32_t nLeaf = halves(leaves_to_nodes, &t, 0, nNode, bTwo);
   halves(numbers_to_nodes, &t, 1, n + 1, bTwo);
   n += nLeaf;
   if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);

@@ -29,7 +29,8 @@ int hs_graph_nthreads(void) {
 }
 
 int hs_graph_two_threads(uint64_t nObj) {
-  return hs_graph_nthreads() > 1 && (hs_graph_threads > 1 || nObj > 65536);
+  if (hs_graph_threads > 0) return hs_graph_threads > 1;
+  return hs_two_threads(nObj);
 }
 
 void hs_graph_free(hs_graph *g) {

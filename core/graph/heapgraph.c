@@ -215,21 +215,6 @@ static void place_run(const scan *s, uint32_t r, const uint32_t *aStart, uint32_
   }
 }
 
-/* Resolve every pointer field and root; bMapped: the dump is an mmapped
-** file, whose pages can be handed back to the kernel behind the scan
-** (MADV_DONTNEED: they stay in the page cache and fault back in when
-** object contents are read later; on a decoded buffer it would zero the
-** data, so never then).
-**
-** The scan goes in dump order, so that it reads the file front to back and
-** the pages behind it can go: resident memory stays at the loader's plus a
-** 64 MB window (per scanner) instead of the whole dump.  With two threads
-** (hs_graph_threads), each scans half of the runs (by bytes), as
-** scan_runs says.  The counts per object make the CSR's row starts, and
-** each run's pairs, already in id order, are copied to its first object's
-** row as a block (8 bytes per pointer field of scratch, freed before the
-** dominators).  The sources of one object stay in field order, and the
-** result is the same byte for byte whatever the thread count. */
 /* hs_graph_prep on a thread of its own. */
 typedef struct prep {
   uint32_t nObj, nRoot;
@@ -245,6 +230,21 @@ static void *prep_run(void *pArg) {
   return NULL;
 }
 
+/* Resolve every pointer field and root; bMapped: the dump is an mmapped
+** file, whose pages can be handed back to the kernel behind the scan
+** (MADV_DONTNEED: they stay in the page cache and fault back in when
+** object contents are read later; on a decoded buffer it would zero the
+** data, so never then).
+**
+** The scan goes in dump order, so that it reads the file front to back and
+** the pages behind it can go: resident memory stays at the loader's plus a
+** 64 MB window (per scanner) instead of the whole dump.  With two threads
+** (hs_graph_threads), each scans half of the runs (by bytes), as
+** scan_runs says.  The counts per object make the CSR's row starts, and
+** each run's pairs, already in id order, are copied to its first object's
+** row as a block (8 bytes per pointer field of scratch, freed before the
+** dominators).  The sources of one object stay in field order, and the
+** result is the same byte for byte whatever the thread count. */
 static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
   if (h->nObj >= UINT32_MAX - 2 || h->nRoot >= UINT32_MAX) return HS_ELIMIT;

@@ -555,11 +555,10 @@ static int mp_sane(const uint8_t *p, size_t n) {
 ** essay): the trees are trees, sizes are the dump's, retained sizes add up
 ** (transposed() checks the reverse edges).  g's ids are already known to be
 ** in range.  consistent_nodes checks nodes [v0, v1) (the two check threads
-** take a part each) and consistent_sums what they added up.  O(n + m) time,
-** 8 bytes per object of scratch. */
-/* What consistent() adds up over the nodes: each idom's retained sizes of
-** the nodes it dominates directly (aAcc, shared by the two halves, added to
-** atomically when bShared), and the unreachable nodes and bytes. */
+** take a part each) and consistent_sums what they added up: each idom's
+** retained sizes of the nodes it dominates directly (aAcc, shared by the
+** two parts, added to atomically when bShared), and the unreachable nodes
+** and bytes.  O(n + m) time, 8 bytes per object of scratch. */
 typedef struct tree_sums {
   uint64_t *aAcc;
   int bShared;
