@@ -22,6 +22,7 @@
 
 #include "heapscope/heap.h"
 #include "lib/dumpwriter.h"
+#include "formats/dumpahead.h"
 #include "formats/dumpscan.h"
 
 /* ------------------------------------------------------------------ */
@@ -894,13 +895,10 @@ static void test_series(void **state) {
   free(w.p);
 }
 
-
 /* ------------------------------------------------------------------ */
 /* The read-ahead (core/formats/dumpahead.c): a second thread parses the
 ** later object records; the loader takes them only where its own reading
 ** meets them, so the tables must be the one-thread load's byte for byte. */
-
-#include "formats/dumpahead.h"
 
 static void same_heap(const char *zWhat, const hs_case *a, const hs_case *b) {
   const hs_heap *x = a->pHeap, *y = b->pHeap;
