@@ -632,7 +632,8 @@ static int dec_top(dctx *d, const pb_field *f) {
 ** complete fields before it are kept, HS_ETRUNC) -- an error when no sample
 ** came before it; a top-level field whose inside is malformed is skipped
 ** alone.  Returns HS_OK, HS_ETRUNC, HS_ENOMEM, or HS_EFORMAT (nothing
-** decodable, or cut before any sample; an error is recorded). */
+** decodable, or cut before any sample, inside a field or between two;
+** an error is recorded). */
 static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, pprofile *P) {
   int rc = HS_OK, nSkipped = 0, nGood = 0;
   dctx d = {p, P, 0, NULL, 0};
@@ -678,6 +679,17 @@ static int decode(hs_case *c, const char *zFile, const uint8_t *p, size_t n, ppr
     hs_case_diag(c, HS_ERROR, zFile, 0, 0,
                  "pprof: no field of a perftools.profiles.Profile message (protobuf) could be "
                  "read. Check that the file is a pprof profile (`go tool pprof -raw FILE`)");
+    return HS_EFORMAT;
+  }
+  /* Cut between two fields before any sample: nothing reported a cut, but
+  ** a profile always has a string table (its first entry is ""), which Go
+  ** writes last, so one with neither samples nor strings was cut short (or
+  ** is not a profile) -- nothing to load, as for a cut inside a field. */
+  if (P->sample.n == 0 && P->str.n == 0) {
+    hs_case_diag(c, HS_ERROR, zFile, n, 0,
+                 "pprof: the profile ends at byte %zu with no sample and no string table "
+                 "(every profile has one), so it was cut short before any sample; nothing "
+                 "to load. Fetch the profile again", n);
     return HS_EFORMAT;
   }
   /* Strings: one arena, NUL-terminated. */

@@ -305,6 +305,16 @@ static void test_truncated(void **state) {
   assert_int_equal(c->aDiag[0].iOffset, 12);
   assert_non_null(strstr(c->aDiag[0].zMsg, "before any sample"));
   hs_case_free(c);
+  /* cut exactly after the two sample types, between fields: nothing says
+  ** "cut" but no sample and no string table came, so the same error */
+  c = hs_case_new("t");
+  rc = hs_case_load_buffer(c, "cut.pb", a, 12, "pprof");
+  assert_int_equal(rc, HS_EFORMAT);
+  assert_int_equal(c->nTable, 0);
+  assert_int_equal(c->nError, 1);
+  assert_int_equal(c->aDiag[0].level, HS_ERROR);
+  assert_non_null(strstr(c->aDiag[0].zMsg, "before any sample"));
+  hs_case_free(c);
   /* every prefix: never a crash, never an error without a diagnostic */
   for (size_t k = 1; k < n; k++) {
     c = hs_case_new("t");
