@@ -299,6 +299,7 @@ typedef struct worker {
   int fd;                                     /* read end of its result pipe */
   int fdTo;                                   /* its end of the case socket */
   int iCase;                                  /* the case it checks; -1: idle */
+  hs_case *pCase;                             /* that case (its names, for failed_case) */
   char *p;                                    /* what it wrote so far */
   size_t n, nCap;
 } worker;
@@ -486,7 +487,6 @@ typedef struct batch {
   worker *aW;
   int nRunning;
   result *aRes;       /* per case, in arrival order */
-  hs_case **apCase;   /* with a worker: the case's names, for failed_case */
   int nCase, nCaseCap;
   int iWrite;         /* results written so far */
   int bProgress, bAll;
@@ -596,14 +596,14 @@ static void wait_some(batch *b) {
       stop_worker(w, 0);
       continue;
     }
-    int iCase = w->iCase;
-    pid_t pid = reap(w, b->apCase[iCase], &b->aRes[iCase], b->rTimeout, b->nShare);
+    hs_case *c = w->pCase;
+    w->pCase = NULL;
+    pid_t pid = reap(w, c, &b->aRes[w->iCase], b->rTimeout, b->nShare);
     if (pid && (b->nLater < b->nLaterCap || !HS_GROW(b->aLater, b->nLaterCap, 16)))
       b->aLater[b->nLater++] = pid;
     else if (pid)                             /* no memory to remember it: wait now */
       waitpid(pid, NULL, 0);
-    hs_case_free(b->apCase[iCase]);
-    b->apCase[iCase] = NULL;
+    hs_case_free(c);
     b->nRunning--;
   }
   reap_later(b, 0);
@@ -674,7 +674,7 @@ static int start(batch *b, int i, hs_case *c) {
     if (l) in->zKind = hs_strdup(l->zKind);
     hs_input_release(in);
   }
-  b->apCase[i] = c;
+  w->pCase = c;
   return 0;
 }
 
@@ -694,17 +694,12 @@ static int on_case(void *pArg, hs_case *c) {
     hs_case_free(c);
     return HS_OK;
   }
-  if (b->nCase == b->nCaseCap) {             /* two arrays of one capacity */
-    int nResCap = b->nCaseCap, nCaseCap = b->nCaseCap;
-    if (HS_GROW(b->aRes, nResCap, 64) || HS_GROW(b->apCase, nCaseCap, 64)) {
-      hs_case_free(c);
-      return HS_ENOMEM;
-    }
-    b->nCaseCap = nCaseCap;
+  if (b->nCase == b->nCaseCap && HS_GROW(b->aRes, b->nCaseCap, 64)) {
+    hs_case_free(c);
+    return HS_ENOMEM;
   }
   int i = b->nCase++;
   memset(&b->aRes[i], 0, sizeof b->aRes[i]);
-  b->apCase[i] = NULL;
   if (!b->bFork) {
     if (run_inline(b->L, b->pOpen, c, &b->aRes[i], 1) != 0) b->bEngineError = 1; /* c freed by Lua */
   } else {
@@ -822,11 +817,8 @@ done:
     if (stat(o->zOut, &st) == 0) hs_fmt_bytes((uint64_t)st.st_size, z, sizeof z);
     fprintf(stderr, "heapscope: wrote %s%s%s%s\n", o->zOut, z[0] ? " (" : "", z, z[0] ? ")" : "");
   }
-  for (int i = 0; i < b.nCase; i++) {
-    free(b.aRes[i].p);
-    if (b.apCase[i]) hs_case_free(b.apCase[i]);
-  }
-  free(b.apCase);
+  for (int i = 0; i < b.nCase; i++) free(b.aRes[i].p);
+  for (int k = 0; b.aW && k < b.nJobs; k++) hs_case_free(b.aW[k].pCase);
   free(b.aRes);
   free(b.aW);
   hsL_close(b.L);
