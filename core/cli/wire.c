@@ -8,14 +8,15 @@
  *   head   str name, u32 flags, u64 nMaxBytes, u32 nError,
  *          u32 nDiag, nDiag diags, u32 nInput, nInput inputs
  *   diag   u32 level, str file, u64 offset, u64 line, str message
- *   input  str name, str kind, u64 mtime, u64 file size, str path,
+ *   input  str name, u64 mtime, u64 file size, str path,
  *          str error, u32 found, str note, u32 note level, u32 skip,
  *          u32 has bytes, u64 n
  *          (an input without bytes keeps its size n: the report shows it)
  *
- * What the worker sets itself is not sent: an input's place in a series
- * (hs_case_mark_series, when the worker loads the case) and its case key
- * (hs_input.zCase, which only hs_open's grouping reads).
+ * What the worker sets itself is not sent: an input's kind (the loader that
+ * takes it, found when the worker loads the case: the parent loads
+ * nothing), its place in a series (hs_case_mark_series, then too) and its
+ * case key (hs_input.zCase, which only hs_open's grouping reads).
  *   str    u32 length (0xffffffff: absent) and that many bytes
  *
  * The integers are the host's: both ends are the same program on the same
@@ -113,7 +114,6 @@ int hs_wire_send_case(int fd, const hs_case *c) {
   for (int i = 0; i < c->nInput; i++) {
     const hs_input *in = c->apInput[i];
     put_str(&b, in->zName);
-    put_str(&b, in->zKind);
     put64(&b, in->iMtime);
     put64(&b, in->iFileSize);
     put_str(&b, in->zPath);
@@ -249,7 +249,6 @@ hs_case *hs_wire_recv_case(int fd, int *pbEnd) {
       break;
     }
     in->zName = get_str(&b);
-    in->zKind = get_str(&b);
     in->iMtime = get64(&b);
     in->iFileSize = get64(&b);
     in->zPath = get_str(&b);

@@ -23,7 +23,7 @@ def case(name, flags, errors, diags, inputs):
     data = b""
     for i in inputs:
         b = i.get("bytes")
-        h += (s(i["name"]) + s(i.get("kind")) + struct.pack("<QQ", i.get("mtime", 0), len(b or b""))
+        h += (s(i["name"]) + struct.pack("<QQ", i.get("mtime", 0), len(b or b""))
               + s(i.get("path")) + s(i.get("error")) + struct.pack("<I", i.get("found", 1))
               + s(i.get("note")) + struct.pack("<II", i.get("note_level", 0), i.get("skip", 0))
               + struct.pack("<IQ", b is not None, len(b or b"")))
@@ -37,8 +37,7 @@ three = case("case-a", 20, 1, [(1, "case-a/x", 2**64 - 1, 3, "a note")],
                "bytes": log},
               {"name": "case-a/unreadable", "error": "cannot read it"},
               {"name": "case-a/empty", "note": "empty", "note_level": 1, "bytes": b""}])
-dump = case("two", 16, 0, [], [{"name": "two/heap.dump", "kind": "heapdump",
-                                  "bytes": b"go1.7 heap dump\n"}])
+dump = case("two", 16, 0, [], [{"name": "two/heap.dump", "bytes": b"go1.7 heap dump\n"}])
 os.makedirs(OUT, exist_ok=True)
 for name, b in (("case-three-inputs", three), ("heapdump-then-case", dump + three),
                 ("cut-short", three[:-100])):
