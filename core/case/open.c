@@ -252,10 +252,12 @@ static int route(void *pArg, hs_input *in, const char *zRel) {
   }
   close_until(op, in->zCase);
   if (op->nOpen == op->nOpenCap && HS_GROW(op->aOpen, op->nOpenCap, 8)) goto oom;
-  if ((op->nOpen == 0 || strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) != 0) &&
-      unpark(op, in->zCase, &op->aOpen[op->nOpen]))
+  int bOpen = op->nOpen > 0 && strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) == 0;
+  if (!bOpen && unpark(op, in->zCase, &op->aOpen[op->nOpen])) {
     op->nOpen++;                              /* a case whose inputs were apart */
-  if (op->nOpen == 0 || strcmp(op->aOpen[op->nOpen - 1].zKey, in->zCase) != 0) {
+    bOpen = 1;
+  }
+  if (!bOpen) {
     char *zName = in->zCase[0] ? hs_mprintf("%s/%s", op->zBase, in->zCase) : hs_strdup(op->zBase);
     char *zKey = hs_strdup(in->zCase);
     hs_case *c = zName && zKey ? case_new(op->o, zName) : NULL;
