@@ -91,3 +91,30 @@ void hs_drop_behind(const uint8_t *pBase, uint64_t *piDropped, uint64_t iAt) {
   madvise((void *)(pBase + *piDropped), iTo - *piDropped, MADV_DONTNEED);
   *piDropped = iTo;
 }
+
+void hs_spare_put(hs_spare *s, void *p, size_t n) {
+  for (int i = 0; p && i < HS_SPARE_MAX; i++)
+    if (!s->ap[i]) {
+      s->ap[i] = p;
+      s->an[i] = n;
+      return;
+    }
+  free(p);
+}
+
+void *hs_spare_take(hs_spare *s, size_t n) {
+  int iBest = -1;
+  for (int i = 0; s && i < HS_SPARE_MAX; i++)
+    if (s->ap[i] && s->an[i] >= n && (iBest < 0 || s->an[i] < s->an[iBest])) iBest = i;
+  if (iBest < 0) return malloc(n ? n : 1);
+  void *p = s->ap[iBest], *pShrunk = n ? realloc(p, n) : NULL;
+  s->ap[iBest] = NULL;
+  return pShrunk ? pShrunk : p;
+}
+
+void hs_spare_free(hs_spare *s) {
+  for (int i = 0; i < HS_SPARE_MAX; i++) {
+    free(s->ap[i]);
+    s->ap[i] = NULL;
+  }
+}

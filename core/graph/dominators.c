@@ -134,13 +134,17 @@ static void *preds_run(void *pArg) {
 
 /* hs_dom_preds, on two threads when bTwo: the first half of the numbers
 ** written forward from the bottom of aPred, the second backward from its
-** top (the reverse edges are enough room for both), then moved down. */
+** top (the reverse edges are enough room for both), then moved down.
+** aMemStart (n+2 words) and aMemPred (as many as reverse edges), when not
+** NULL, are malloc'd memory it takes for the two arrays. */
 static int dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
                      const uint32_t *aRStart, const uint32_t *aRSrc, int bTwo,
-                     uint32_t **paPredStart, uint32_t **paPred) {
+                     uint32_t *aMemStart, uint32_t *aMemPred, uint32_t **paPredStart,
+                     uint32_t **paPred) {
   uint64_t nCap = aRStart[nNode];
-  uint32_t *aPredStart = malloc(((size_t)n + 2) * sizeof *aPredStart);
-  uint32_t *aPred = malloc((nCap ? nCap : 1) * sizeof *aPred);
+  uint32_t *aPredStart =
+      aMemStart ? aMemStart : malloc(((size_t)n + 2) * sizeof *aPredStart);
+  uint32_t *aPred = aMemPred ? aMemPred : malloc((nCap ? nCap : 1) * sizeof *aPred);
   *paPredStart = aPredStart;
   *paPred = aPred;
   if (!aPredStart || !aPred) return HS_ENOMEM;
@@ -170,7 +174,7 @@ static int dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const ui
 int hs_dom_preds(uint32_t n, uint32_t nNode, const uint32_t *aVert, const uint32_t *aNum,
                  const uint32_t *aRStart, const uint32_t *aRSrc, uint32_t **paPredStart,
                  uint32_t **paPred) {
-  return dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, 0, paPredStart, paPred);
+  return dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, 0, NULL, NULL, paPredStart, paPred);
 }
 
 /* The DFS's own copy of the edges (see dominators.h), in which a node's
@@ -229,15 +233,19 @@ typedef struct finish {
   uint32_t *aNum;                 /* becomes aIdom */
   const uint64_t *aSize;
   uint64_t *aR, *aRetained;       /* NULL when retained sizes are not asked */
+  uint32_t *aC, *aCount;          /* the same for subtree counts */
   uint32_t i0, i1;
   int bShared;                    /* the other half runs at the same time */
   uint32_t nLeaf;                 /* 5a: reached leaves seen */
 } finish;
 
-/* 4a: each number's retained size starts with its node's own. */
+/* 4a: each number's retained size starts with its node's own, its count
+** with 1. */
 static void *own_sizes(void *pArg) {
   finish *t = pArg;
   for (uint32_t w = t->i0; w < t->i1; w++) t->aR[w] = t->aSize[t->aVert[w]];
+  if (t->aC)
+    for (uint32_t w = t->i0; w < t->i1; w++) t->aC[w] = 1;
   return NULL;
 }
 
@@ -275,6 +283,12 @@ static void *leaf_idoms(void *pArg) {
       else
         t->aR[a] += t->aSize[v];
     }
+    if (t->aC && a) {
+      if (t->bShared)
+        __atomic_fetch_add(&t->aC[a], 1, __ATOMIC_RELAXED);
+      else
+        t->aC[a]++;
+    }
   }
   return NULL;
 }
@@ -290,6 +304,7 @@ static void *leaves_to_nodes(void *pArg) {
     t->nLeaf += x != 0;
     t->aNum[v] = x ? t->aVert[x] : HS_NONE;
     if (t->aRetained) t->aRetained[v] = x ? t->aSize[v] : 0;
+    if (t->aCount) t->aCount[v] = x != 0;
   }
   return NULL;
 }
@@ -301,6 +316,7 @@ static void *numbers_to_nodes(void *pArg) {
     uint32_t v = t->aVert[w];
     t->aNum[v] = w >= 2 ? t->aVert[t->aDom[w]] : HS_NONE;
     if (t->aRetained) t->aRetained[v] = t->aR[w];
+    if (t->aCount) t->aCount[v] = t->aC[w];
   }
   return NULL;
 }
@@ -344,12 +360,17 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** predecessors are renumbered; number -> node in aOrder when the caller
   ** gives one (nNode+1 entries), shifted down by one at the end. */
   uint32_t *aNum = aIdom;
-  uint32_t *aVert = aOrder ? aOrder : malloc(nA * sizeof *aVert);
-  parlab *aPL = malloc(nA * sizeof *aPL);        /* number -> parent, label */
-  uint32_t *aSemi = malloc(nA * sizeof *aSemi);
-  uint32_t *aDom = malloc(nA * sizeof *aDom);
-  uint32_t *aStk = malloc(nA * sizeof *aStk);
+  hs_spare *pSpare = pOpt->pSpare;
+  parlab *aPL = hs_spare_take(pSpare, nA * sizeof *aPL); /* number -> parent, label */
+  uint32_t *aVert = aOrder ? aOrder : hs_spare_take(pSpare, nA * sizeof *aVert);
+  uint32_t *aSemi = hs_spare_take(pSpare, nA * sizeof *aSemi);
+  uint32_t *aDom = hs_spare_take(pSpare, nA * sizeof *aDom);
+  uint32_t *aStk = hs_spare_take(pSpare, nA * sizeof *aStk);
   uint32_t *aPredStart = NULL, *aPred = NULL;
+  pthread_t thBeside;
+  int bBeside = 0;
+  uint32_t *aRowMem = NULL;                   /* the DFS's rows, until the predecessors */
+  uint64_t nRowMem = 0;
   uint64_t *aOwnLeaf = aLeaf ? NULL : hs_leaf_bits(nNode, iRoot, aStart);
   const uint32_t *aRStart, *aRSrc;
   uint32_t n = 0;
@@ -358,6 +379,9 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   memset(aNum, 0, (size_t)nNode * sizeof *aNum);
   if (iRoot >= nNode) {
     for (uint32_t i = 0; i < nNode; i++) aIdom[i] = HS_NONE;
+    if (pOpt->aRetained) memset(pOpt->aRetained, 0, (size_t)nNode * sizeof *pOpt->aRetained);
+    if (pOpt->aRetained && pOpt->aCount)
+      memset(pOpt->aCount, 0, (size_t)nNode * sizeof *pOpt->aCount);
     rc = HS_OK;
     goto done;
   }
@@ -375,13 +399,11 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
       hs_dfs_rows_fill(&own, nNode, aStart, aDst, aLeaf, 0, nNode);
       rc = HS_ENOMEM;
     }
-    uint32_t *aRow = pRows->aRow, iRootRow = pRows->iRootRow;
-    pRows->aRow = NULL;                        /* ours: freed after the DFS */
+    uint32_t *aRow = aRowMem = pRows->aRow, iRootRow = pRows->iRootRow;
+    nRowMem = pRows->nRow;
+    pRows->aRow = NULL;                        /* ours: the predecessors' after the DFS */
     uint64_t *aSeen = calloc((pRows->nRow / 2 + 64) / 64, sizeof *aSeen);
-    if (!aSeen) {
-      free(aRow);
-      goto done;
-    }
+    if (!aSeen) goto done;
     uint32_t *aSNum = aSemi, *aSEdge = aStk, *aSEnd = aDom, nSp = 0;
     n = 1;
     aNum[iRoot] = 1;
@@ -400,8 +422,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
         if (hs_bit(aSeen, q >> 1)) continue;
         hs_bit_set(aSeen, q >> 1);
         uint32_t w = aRow[q];
-        aNum[w] = ++n;
-        aVert[n] = w;
+        aVert[++n] = w;
         if ((n & 0xffff) == 0) hs_progress("computing dominators", "objects", n / 2, nNode);
         aPL[n].par = aSNum[nSp - 1];
         uint32_t e0 = q + 2, e1 = e0 + aRow[q + 1];
@@ -414,22 +435,42 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
         nSp--;
     }
     free(aSeen);
-    free(aRow);
+    /* The numbers of the nodes, written here rather than as each was
+    ** entered: the iterations are independent, so their misses overlap,
+    ** where in the DFS each one added to a chain of dependent ones. */
+    for (uint32_t w = 2; w <= n; w++) aNum[aVert[w]] = w;
   }
   if (pOpt->xAfterDfs && (rc = pOpt->xAfterDfs(pOpt->pArg)) != HS_OK) goto done;
   rc = HS_ENOMEM;
   aRStart = *paRStart;
   aRSrc = *paRSrc;
 
-  free(aStk);                                 /* the DFS's; eval grows its own */
-  aStk = NULL;
+  /* 2a. Predecessors in preorder-number space, reached ones only, in the
+  ** memory of the DFS's rows (which hold every edge, and more) and stack
+  ** (eval grows its own): pages already faulted in, where new ones cost
+  ** more than the step's own work on a large heap. */
+  {
+    uint64_t nCap = aRStart[nNode];
+    uint32_t *aMemPred = NULL, *aMemStart = (size_t)n + 2 <= nA ? aStk : NULL;
+    if (aRowMem && nRowMem >= nCap) {
+      aMemPred = realloc(aRowMem, (nCap ? nCap : 1) * sizeof *aMemPred); /* shrinks in place */
+      if (!aMemPred) aMemPred = aRowMem;
+    } else
+      free(aRowMem);
+    aRowMem = NULL;
+    if (!aMemStart) free(aStk);
+    aStk = NULL;
+    if (dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, pOpt->bTwo, aMemStart, aMemPred,
+                  &aPredStart, &aPred) != HS_OK)
+      goto done;
+  }
 
-  /* 2a. Predecessors in preorder-number space, reached ones only. */
-  if (dom_preds(n, nNode, aVert, aNum, aRStart, aRSrc, pOpt->bTwo, &aPredStart, &aPred) !=
-      HS_OK)
-    goto done;
-
-  /* 2b. Semidominators, w = n..2. */
+  /* 2b. Semidominators, w = n..2, on this thread; the caller's xBeside
+  ** meanwhile on the other. */
+  if (pOpt->xBeside) {
+    bBeside = pOpt->bTwo && pthread_create(&thBeside, NULL, pOpt->xBeside, pOpt->pArg) == 0;
+    if (!bBeside) pOpt->xBeside(pOpt->pArg);
+  }
   stk cs = {NULL, 4096, 0};
   if (!(cs.a = malloc(cs.nCap * sizeof *cs.a))) goto done;
   for (uint32_t i = 1; i <= n; i++) {
@@ -468,20 +509,29 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
     while (c > aSemi[w]) c = aDom[c];
     aDom[w] = c;
   }
+  if (bBeside) pthread_join(thBeside, NULL);  /* steps 4 and 5 take both threads */
+  bBeside = 0;
   free(aPredStart);
   free(aPred);
   aPredStart = aPred = NULL;
   /* Retained sizes (when asked) in number space, over aPL's memory, which
-  ** is free now. */
+  ** is free now, and the subtree counts over aSemi's. */
   uint64_t *aR = pOpt->aRetained ? (uint64_t *)aPL : NULL;
+  uint32_t *aC = aR && pOpt->aCount ? aSemi : NULL;
   int bTwo = pOpt->bTwo;
   finish t = {nNode, aLeaf, aVert, aDom, aRStart, aRSrc, aNum, pOpt->aSize, aR,
-              pOpt->aRetained, 0, 0, 0, 0};
-  /* 4. Each number starts with its node's size, the leaves (their idoms
-  ** found, as numbers) add theirs, and w = n..2 adds its own to its idom's. */
+              pOpt->aRetained, aC, aC ? pOpt->aCount : NULL, 0, 0, 0, 0};
+  /* 4. Each number starts with its node's size (and a count of 1), the
+  ** leaves (their idoms found, as numbers) add theirs, and w = n..2 adds
+  ** its own to its idom's. */
   if (aR) halves(own_sizes, &t, 1, n + 1, bTwo);
   halves(leaf_idoms, &t, 0, nNode, bTwo);
-  if (aR)
+  if (aC)
+    for (uint32_t w = n; w >= 2; w--) {
+      aR[aDom[w]] += aR[w];
+      aC[aDom[w]] += aC[w];
+    }
+  else if (aR)
     for (uint32_t w = n; w >= 2; w--) aR[aDom[w]] += aR[w];
   /* 5. Back to node space, in place over aNum.  With aOrder, the reached
   ** leaves follow the numbers' nodes in it, in node order (after their
@@ -497,6 +547,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   rc = HS_OK;
 
 done:
+  if (bBeside) pthread_join(thBeside, NULL);
   if (pnReached) *pnReached = rc == HS_OK ? n : 0;
   if (rc != HS_OK)
     for (uint32_t i = 0; i < nNode; i++) aIdom[i] = HS_NONE;
@@ -505,6 +556,7 @@ done:
   free(aSemi);
   free(aDom);
   free(aStk);
+  free(aRowMem);
   free(aPredStart);
   free(aPred);
   free(aOwnLeaf);

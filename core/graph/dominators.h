@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include "heapscope/graph.h"
+#include "base/base.h"
 
 /* The predecessors of the reached nodes as their numbers: aVert[1..n] maps
 ** a number to its node, aNum a node to its number (0: not reached); edges
@@ -54,6 +55,7 @@ typedef struct hs_graph_prepared {
   hs_graph *g;
   uint64_t *aLeaf;
   hs_dfs_rows rows;
+  hs_spare spare;           /* the caller's scratch, for the dominators' */
 } hs_graph_prepared;
 int hs_graph_prep(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot, const uint32_t *aStart,
                   hs_graph_prepared *p);
@@ -71,15 +73,26 @@ typedef struct hs_dom_opts {
   ** early failure it is not called. */
   int (*xAfterDfs)(void *pArg);
   void *pArg;
+  /* Called once (may be NULL) with pArg when the semidominators start,
+  ** which take one thread: on a thread of its own when bTwo, joined
+  ** before the retained sizes (on every path once called); in line
+  ** otherwise.  Not called on a failure before that. */
+  void *(*xBeside)(void *pArg);
   int bTwo;                 /* may use a second thread */
   /* When aRetained (nNode) is given, it receives each node's retained size:
   ** the sum of aSize (nNode) over the node's dominator subtree (0 when not
   ** reached). */
   const uint64_t *aSize;
   uint64_t *aRetained;
+  /* When aCount (nNode) is given (with aRetained), it receives the number
+  ** of nodes in each node's dominator subtree, itself included (0 when not
+  ** reached): added up beside the retained sizes. */
+  uint32_t *aCount;
   /* Rows planned and filled by the caller with the same aLeaf (NULL: made
   ** here); their aRow is taken over (freed after the DFS, set to NULL). */
   hs_dfs_rows *pRows;
+  /* Blocks to take the scratch arrays from (NULL: malloc). */
+  hs_spare *pSpare;
 } hs_dom_opts;
 
 int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,

@@ -18,8 +18,16 @@ static int like(const hs_heap *h, uint32_t a, uint32_t b) {
   return h->aSize[a] == h->aSize[b] && h->aType[a] == h->aType[b];
 }
 
+/* A bit of a 4096-bit filter of sizes. */
+static uint32_t size_bit(uint64_t nSize) {
+  return (uint32_t)((nSize * 0x9e3779b97f4a7c15ull) >> 52);
+}
+
+static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                    uint32_t *aOwner, uint64_t *aLike);
+
 int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
-                        double ratio, uint32_t *aTo, uint32_t *aSteps) {
+                        double ratio, uint32_t *aTo, uint32_t *aSteps, uint64_t *aLike) {
   uint32_t nObj = g->nObj;
   uint32_t *aBest = malloc(((size_t)nObj + 1) * sizeof *aBest);
   if (!aBest) return HS_ENOMEM;
@@ -48,8 +56,13 @@ int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFr
     aTo[k] = v;
     aSteps[k] = nStep;
   }
+  int rc = HS_OK;
+  if (aLike) {                                /* aBest's pages, in memory now, are dom_like's */
+    memset(aBest, 0, ((size_t)nObj + 1) * sizeof *aBest);
+    rc = dom_like(h, g, aTo, n, aBest, aLike);
+  }
   free(aBest);
-  return HS_OK;
+  return rc;
 }
 
 /* Keep the nKey largest (by bytes) of a count map and a bytes map. */
@@ -82,7 +95,7 @@ static uint32_t top_groups(const hs_u64map *mObj, const hs_u64map *mBytes, hs_do
 }
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     uint64_t nBigMin, int bGroups, hs_dom_summary *aOut) {
+                     uint64_t nBigMin, hs_dom_summary *aOut) {
   enum { UNKNOWN = HS_NONE - 1 };
   uint32_t nObj = g->nObj;
   int rc = HS_OK;
@@ -127,19 +140,17 @@ int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, 
       s->nBigBytes += nSize;
     }
     if (aTop[o] < nObj && like(h, i, aTop[o])) s->nLike++;
-    if (bGroups) {
-      uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
-      if (pA) (*pA)++;
-      uint64_t *pB = hs_u64map_upsert(&aMap[4 * o + 1], h->aBucket[i], NULL);
-      if (pB) *pB += nSize;
-      uint64_t *pC = hs_u64map_upsert(&aMap[4 * o + 2], h->aType[i], NULL);
-      if (pC) (*pC)++;
-      uint64_t *pD = hs_u64map_upsert(&aMap[4 * o + 3], h->aType[i], NULL);
-      if (pD) *pD += nSize;
-      if (!pA || !pB || !pC || !pD) {
-        rc = HS_ENOMEM;
-        goto done;
-      }
+    uint64_t *pA = hs_u64map_upsert(&aMap[4 * o], h->aBucket[i], NULL);
+    if (pA) (*pA)++;
+    uint64_t *pB = hs_u64map_upsert(&aMap[4 * o + 1], h->aBucket[i], NULL);
+    if (pB) *pB += nSize;
+    uint64_t *pC = hs_u64map_upsert(&aMap[4 * o + 2], h->aType[i], NULL);
+    if (pC) (*pC)++;
+    uint64_t *pD = hs_u64map_upsert(&aMap[4 * o + 3], h->aType[i], NULL);
+    if (pD) *pD += nSize;
+    if (!pA || !pB || !pC || !pD) {
+      rc = HS_ENOMEM;
+      goto done;
     }
     if ((i & 0xffff) == 0 && hs_checkpoint()) {
       rc = HS_ERR;
@@ -154,6 +165,54 @@ done:
   if (aMap)
     for (uint32_t k = 0; k < 4 * n; k++) hs_u64map_free(&aMap[k]);
   free(aMap);
+  free(aOwner);
+  return rc;
+}
+
+/* hs_dom_like over aOwner (nObj+1 words, zeroed): aOwner[v] is 0 while
+** not known, k + 1 for top k, HS_NONE for none. */
+static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                    uint32_t *aOwner, uint64_t *aLike) {
+  uint32_t nObj = g->nObj;
+  uint64_t aSizes[64] = {0};
+  memset(aLike, 0, (size_t)n * sizeof *aLike);
+  aOwner[nObj] = HS_NONE;
+  for (uint32_t k = 0; k < n; k++)
+    if (aTop[k] < nObj) {
+      aOwner[aTop[k]] = k + 1;
+      uint32_t b = size_bit(h->aSize[aTop[k]]);
+      aSizes[b >> 6] |= 1ull << (b & 63);
+    }
+  /* Only an object of a top's size can be like one; its owner is found
+  ** as hs_dom_summarize finds it, written along the walk. */
+  for (uint32_t i = 0; i < nObj; i++) {
+    uint32_t b = size_bit(h->aSize[i]);
+    if (!(aSizes[b >> 6] >> (b & 63) & 1)) continue;
+    uint32_t v = i, o;
+    while ((o = aOwner[v]) == 0) {
+      uint32_t p = g->aIdom[v];
+      if (p > nObj) {
+        o = HS_NONE;
+        break;
+      }
+      v = p;
+    }
+    for (v = i; aOwner[v] == 0; v = g->aIdom[v]) {
+      aOwner[v] = o;
+      if (g->aIdom[v] > nObj) break;
+    }
+    if (o != HS_NONE && like(h, i, aTop[o - 1])) aLike[o - 1]++;
+    if ((i & 0xffff) == 0 && hs_checkpoint()) return HS_ERR;
+  }
+  return HS_OK;
+}
+
+int hs_dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                uint64_t *aLike) {
+  /* zeroed pages from calloc: only those the walks touch are written */
+  uint32_t *aOwner = calloc((size_t)g->nObj + 1, sizeof *aOwner);
+  if (!aOwner) return HS_ENOMEM;
+  int rc = dom_like(h, g, aTop, n, aOwner, aLike);
   free(aOwner);
   return rc;
 }

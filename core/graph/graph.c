@@ -46,6 +46,7 @@ void hs_graph_free(hs_graph *g) {
     free(g->aRevSrc);
     free(g->aIdom);
     free(g->aRetained);
+    free(g->aCount);
     free(g->aParent);
     free(g->aDepth);
     free(g->aSize);
@@ -59,8 +60,10 @@ uint32_t hs_graph_find(const uint64_t *aAddr, const uint64_t *aSize, uint32_t n,
 }
 
 /* Reverse CSR by counting sort over the forward edges; sources in each row
-** come out in ascending id order. */
-static int build_reverse(hs_graph *g) {
+** come out in ascending id order.  With paSpare, *paSpare gets its scratch
+** (nObj+1 words, malloc'd) for the caller's next use instead of freeing
+** it. */
+static int build_reverse(hs_graph *g, uint32_t **paSpare) {
   uint32_t nNode = g->nObj + 1;
   uint64_t m = g->nEdge;
   g->aRevStart = calloc((size_t)nNode + 1, sizeof *g->aRevStart);
@@ -74,62 +77,121 @@ static int build_reverse(hs_graph *g) {
   for (uint32_t u = 0; u < nNode; u++)
     for (uint32_t e = g->aFwdStart[u]; e < g->aFwdStart[u + 1]; e++)
       g->aRevSrc[aFill[g->aFwdDst[e]]++] = u;
-  free(aFill);
+  if (paSpare)
+    *paSpare = aFill;
+  else
+    free(aFill);
   return HS_OK;
 }
 
-/* BFS from the super-root: parent and depth of every reached object.  The
-** queue is a plain array of n ids (each node enters it once; a leaf, bit
-** set in aLeaf, has no edges to follow and never does).  Reads only the
-** forward edges, so it may run beside the dominators.  The loop is bound
-** by cache misses, and a queue knows its future: the rows of the nodes a
-** few places ahead are prefetched (their starts further ahead still), and
-** whether a node was seen is asked of a bitmap that stays in cache.
-** Depths go level by level, so none is read back. */
-static int build_paths(hs_graph *g, const uint64_t *aLeaf) {
-  uint32_t nNode = g->nObj + 1, iRoot = g->nObj;
-  const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
-  size_t nWord = ((size_t)nNode + 63) / 64;
-  g->aParent = malloc((size_t)nNode * sizeof *g->aParent);
-  g->aDepth = malloc((size_t)nNode * sizeof *g->aDepth);
-  uint32_t *aQ = malloc((size_t)nNode * sizeof *aQ);
-  uint64_t *aSeen = calloc(nWord, sizeof *aSeen);
-  if (!g->aParent || !g->aDepth || !aQ || !aSeen) {
-    free(aQ);
-    free(aSeen);
-    return HS_ENOMEM;
+/* BFS from the super-root: parent and depth of every reached object, in
+** two steps.  paths_bfs walks and logs each node it reaches, in order, with
+** the node it came from: sequential writes, where writing the parent and
+** depth at each node's place at once added two misses to a loop already
+** bound by them.  paths_place then writes them where the nodes are: its
+** iterations are independent, so their misses overlap, and it can run on
+** the second thread while the first computes the semidominators.
+**
+** The walk reads only the forward edges, so it may run beside the
+** dominators' DFS.  A queue knows its future: the rows of the nodes a few
+** places ahead are prefetched (their starts further ahead still), and
+** whether a node was seen is asked of a bitmap that stays in cache.  The
+** log is the queue (a leaf, bit set in aLeaf, has no edges to follow and
+** is passed over); level l is aNode[aLev[l] .. aLev[l+1]).  12 bytes per
+** object of scratch until paths_place, which keeps 4 of them for the
+** depths. */
+typedef struct bfs_log {
+  uint32_t *aNode, *aFrom, *aLev;
+  uint32_t n, nLev;
+} bfs_log;
+
+static void bfs_log_free(bfs_log *l) {
+  free(l->aNode);
+  free(l->aFrom);
+  free(l->aLev);
+  memset(l, 0, sizeof *l);
+}
+
+/* Appends level start i, keeping room for the end that closes the last. */
+static int bfs_level(bfs_log *l, uint32_t *pnCap, uint32_t i) {
+  if (l->nLev + 1 >= *pnCap) {
+    uint32_t *a = realloc(l->aLev, (size_t)*pnCap * 2 * sizeof *a);
+    if (!a) return HS_ENOMEM;
+    l->aLev = a;
+    *pnCap *= 2;
   }
-  for (uint32_t v = 0; v < nNode; v++) g->aParent[v] = HS_NONE;
-  memset(g->aDepth, 0, (size_t)nNode * sizeof *g->aDepth);
-  uint32_t nHead = 0, nTail = 0, nLevelEnd = 1, iDepth = 1;
-  aQ[nTail++] = iRoot;
+  l->aLev[l->nLev++] = i;
+  return HS_OK;
+}
+
+/* aMem: NULL, or nObj+1 malloc'd words it takes (for the log's nodes). */
+static int paths_bfs(const hs_graph *g, const uint64_t *aLeaf, uint32_t *aMem, bfs_log *l) {
+  uint32_t nNode = g->nObj + 1, iRoot = g->nObj, nLevCap = 1024;
+  const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
+  memset(l, 0, sizeof *l);
+  uint32_t *aNode = l->aNode = aMem ? aMem : malloc((size_t)nNode * sizeof *aNode);
+  uint32_t *aFrom = l->aFrom = malloc((size_t)nNode * sizeof *aFrom);
+  uint64_t *aSeen = calloc(((size_t)nNode + 63) / 64, sizeof *aSeen);
+  l->aLev = malloc(nLevCap * sizeof *l->aLev);
+  int rc = HS_ENOMEM;
+  if (!aNode || !aFrom || !aSeen || !l->aLev) goto done;
+  uint32_t nHead = 0, nTail = 0, nLevelEnd = 1, iPf = 0, iPfRow = 0;
+  aNode[nTail] = iRoot;
+  aFrom[nTail++] = HS_NONE;
   hs_bit_set(aSeen, iRoot);
+  l->aLev[l->nLev++] = 0;
   while (nHead < nTail) {
     if (nHead == nLevelEnd) {             /* the next level's nodes are deeper */
       nLevelEnd = nTail;
-      iDepth++;
+      if (bfs_level(l, &nLevCap, nHead) != HS_OK) goto done;
     }
-    if (nHead + 16 < nTail) __builtin_prefetch(&aStart[aQ[nHead + 16]]);
-    if (nHead + 8 < nTail) __builtin_prefetch(&aDst[aStart[aQ[nHead + 8]]]);
-    uint32_t u = aQ[nHead++];
+    uint32_t u = aNode[nHead++];
+    if (hs_bit(aLeaf, u)) continue;
+    for (iPf = iPf > nHead ? iPf : nHead; iPf < nTail && iPf < nHead + 16; iPf++)
+      if (!hs_bit(aLeaf, aNode[iPf])) __builtin_prefetch(&aStart[aNode[iPf]]);
+    for (iPfRow = iPfRow > nHead ? iPfRow : nHead; iPfRow < nTail && iPfRow < nHead + 8; iPfRow++)
+      if (!hs_bit(aLeaf, aNode[iPfRow])) __builtin_prefetch(&aDst[aStart[aNode[iPfRow]]]);
     for (uint32_t e = aStart[u]; e < aStart[u + 1]; e++) {
       uint32_t w = aDst[e];
       if (hs_bit(aSeen, w)) continue;
       hs_bit_set(aSeen, w);
-      g->aParent[w] = u;
-      g->aDepth[w] = iDepth;
-      if (!hs_bit(aLeaf, w)) aQ[nTail++] = w;
+      aNode[nTail] = w;
+      aFrom[nTail++] = u;
     }
   }
+  l->n = nTail;
+  l->aLev[l->nLev] = nTail;
+  rc = HS_OK;
+done:
   free(aSeen);
-  free(aQ);
+  return rc;
+}
+
+/* The log's parents and depths written at their nodes (g->aParent,
+** g->aDepth; HS_NONE and 0 where none was reached); frees the log. */
+static int paths_place(hs_graph *g, bfs_log *l) {
+  uint32_t nNode = g->nObj + 1;
+  uint32_t *aParent = g->aParent = malloc((size_t)nNode * sizeof *aParent);
+  if (!aParent) {
+    bfs_log_free(l);
+    return HS_ENOMEM;
+  }
+  for (uint32_t v = 0; v < nNode; v++) aParent[v] = HS_NONE;
+  for (uint32_t k = 0; k < l->n; k++) aParent[l->aNode[k]] = l->aFrom[k];
+  uint32_t *aDepth = g->aDepth = l->aFrom;    /* read; now the depths */
+  l->aFrom = NULL;
+  memset(aDepth, 0, (size_t)nNode * sizeof *aDepth);
+  for (uint32_t d = 1; d < l->nLev; d++)
+    for (uint32_t k = l->aLev[d]; k < l->aLev[d + 1]; k++) aDepth[l->aNode[k]] = d;
+  bfs_log_free(l);
   return HS_OK;
 }
 
 /* The build after the forward edges: the dominators on the calling thread;
-** with two threads, the reverse edges and then the BFS on the other while
-** the dominators' DFS runs (neither needs what the other makes), then the
-** predecessors on both. */
+** with two threads, the reverse edges and then the BFS's walk on the other
+** while the dominators' DFS runs (neither needs what the other makes), the
+** predecessors on both, and the BFS's placing beside the
+** semidominators. */
 typedef struct build {
   hs_graph *g;
   const uint64_t *aLeaf;
@@ -139,6 +201,8 @@ typedef struct build {
   int bThread;        /* th runs: its rows, then the reverse edges, the BFS */
   int bSide;          /* th was started (the BFS is its) */
   pthread_t th;
+  bfs_log log;        /* the BFS's walk, until placed */
+  hs_spare *pSpare;   /* the caller's scratch, for the dominators' */
   int rcRev, rcPaths; /* HS_ERR until done */
 } build;
 
@@ -148,8 +212,16 @@ static void *side_thread(void *p) {
   hs_dfs_rows_fill(&b->rows, g->nObj + 1, g->aFwdStart, g->aFwdDst, b->aLeaf, b->vSplit,
                    g->nObj + 1);
   pthread_barrier_wait(&b->bar);
-  b->rcRev = build_reverse(g);
-  if (b->rcRev == HS_OK) b->rcPaths = build_paths(g, b->aLeaf);
+  uint32_t *aSpare = NULL;                    /* the reverse edges' scratch, the BFS's */
+  b->rcRev = build_reverse(g, &aSpare);
+  if (b->rcRev == HS_OK) b->rcPaths = paths_bfs(g, b->aLeaf, aSpare, &b->log);
+  return NULL;
+}
+
+/* Beside the semidominators (hs_dom_opts.xBeside), once th is joined. */
+static void *beside_semi(void *p) {
+  build *b = p;
+  if (b->rcPaths == HS_OK) b->rcPaths = paths_place(b->g, &b->log);
   return NULL;
 }
 
@@ -160,11 +232,11 @@ static int after_dfs(void *p) {
     pthread_join(b->th, NULL);
     b->bThread = 0;
   } else
-    b->rcRev = build_reverse(b->g);
+    b->rcRev = build_reverse(b->g, NULL);
   return b->rcRev;
 }
 
-/* Dominators and retained sizes (g->aIdom and g->aRetained allocated), the
+/* Dominators, retained sizes and counts (g->aIdom, aRetained, aCount allocated), the
 ** DFS's rows planned.  With two threads, the second fills half the rows,
 ** then builds the reverse edges and runs the BFS while the DFS runs (none
 ** of them needs what another makes); the predecessors and the last step
@@ -182,7 +254,10 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
   }
   hs_dfs_rows_fill(&b->rows, nNode, g->aFwdStart, g->aFwdDst, b->aLeaf, 0, b->vSplit);
   if (b->bThread) pthread_barrier_wait(&b->bar); /* destroyed once th is joined */
-  hs_dom_opts o = {b->aLeaf, after_dfs, b, bTwo, g->aSize, g->aRetained, &b->rows};
+  hs_dom_opts o = {.aLeaf = b->aLeaf, .xAfterDfs = after_dfs, .pArg = b,
+                   .xBeside = b->bSide ? beside_semi : NULL, .bTwo = bTwo,
+                   .aSize = g->aSize, .aRetained = g->aRetained, .aCount = g->aCount,
+                   .pRows = &b->rows, .pSpare = b->pSpare};
   int rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
                             (const uint32_t *const *)&g->aRevStart,
                             (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, NULL, &nReached);
@@ -212,7 +287,8 @@ int hs_graph_prep(uint32_t nObj, const uint64_t *aSize, uint32_t nRoot, const ui
   p->aLeaf = hs_leaf_bits(nObj + 1, nObj, aStart);
   g->aIdom = malloc(((size_t)nObj + 1) * sizeof *g->aIdom);
   g->aRetained = malloc(((size_t)nObj + 1) * sizeof *g->aRetained);
-  if (!p->aLeaf || !g->aIdom || !g->aRetained) return HS_ENOMEM;
+  g->aCount = malloc(((size_t)nObj + 1) * sizeof *g->aCount);
+  if (!p->aLeaf || !g->aIdom || !g->aRetained || !g->aCount) return HS_ENOMEM;
   /* the retained column is the plan's scratch until the dominators' end */
   return hs_dfs_rows_plan(nObj + 1, nObj, aStart, p->aLeaf, (uint32_t *)g->aRetained, &p->rows);
 }
@@ -221,6 +297,7 @@ void hs_graph_prep_free(hs_graph_prepared *p) {
   hs_graph_free(p->g);
   free(p->aLeaf);
   free(p->rows.aRow);
+  hs_spare_free(&p->spare);
   memset(p, 0, sizeof *p);
 }
 
@@ -231,13 +308,16 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
   g->aFwdStart = aStart;
   g->aFwdDst = aDst;
   g->aFwdOff = aOff;
-  build b = {.g = g, .aLeaf = p->aLeaf, .rows = p->rows, .rcRev = HS_ERR, .rcPaths = HS_ERR};
+  build b = {.g = g, .aLeaf = p->aLeaf, .rows = p->rows, .pSpare = &p->spare,
+             .rcRev = HS_ERR, .rcPaths = HS_ERR};
   p->rows.aRow = NULL;                        /* b's now */
   int rc = build_dominators(g, &b, hs_graph_two_threads(g->nObj));
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
   if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
-  if (rc == HS_OK && !b.bSide) b.rcPaths = build_paths(g, p->aLeaf);
+  if (rc == HS_OK && !b.bSide && (b.rcPaths = paths_bfs(g, p->aLeaf, NULL, &b.log)) == HS_OK)
+    b.rcPaths = paths_place(g, &b.log);
+  bfs_log_free(&b.log);                       /* when not placed */
   hs_progress_done();
   if (rc == HS_OK && (rc = b.rcPaths) == HS_OK) {
     *ppOut = g;

@@ -242,8 +242,8 @@ static void *prep_run(void *pArg) {
 ** (hs_graph_threads), each scans half of the runs (by bytes), as
 ** scan_runs says.  The counts per object make the CSR's row starts, and
 ** each run's pairs, already in id order, are copied to its first object's
-** row as a block (8 bytes per pointer field of scratch, freed before the
-** dominators).  The sources of one object stay in field order, and the
+** row as a block (8 bytes per pointer field of scratch, which the
+** dominators take for theirs).  The sources of one object stay in field order, and the
 ** result is the same byte for byte whatever the thread count. */
 static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
   *ppOut = NULL;
@@ -360,8 +360,9 @@ static int from_heap(const hs_heap *h, int bMapped, hs_graph **ppOut) {
     rc = p.rc;
     goto done;
   }
-  free(aTDst);
-  free(aTOff);
+  /* the scan's pairs are done with: the dominators' scratch */
+  hs_spare_put(&p.p.spare, aTDst, nCap * sizeof *aTDst);
+  hs_spare_put(&p.p.spare, aTOff, nCap * sizeof *aTOff);
   free(aRootObj);
   free(aRun);
   free(aRunAt);

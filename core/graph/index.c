@@ -37,7 +37,7 @@
  *   D = align64(20+H)   sections, each at D + its "off" (a multiple of 64)
  *
  *   header key    type    meaning
- *   version       uint    4
+ *   version       uint    5
  *   endian        uint    0x01020304 as the writer stored it in a u32
  *   heapscope     str     HS_VERSION of the writer
  *   bytes         uint    decompressed length of the dump
@@ -57,6 +57,7 @@
  *   parent     u32      nobj+1   aParent
  *   depth      u32      nobj+1   aDepth
  *   retained   u64      nobj+1   aRetained
+ *   count      u32      nobj+1   aCount
  *   size       u64      nobj+1   aSize
  *
  * Reading maps the file once (read-only) and points the graph's arrays into
@@ -72,7 +73,7 @@
  * failing then is rebuilt from the dump and the index rewritten.  The checks
  * cost one pass over the file (each section's ids are checked while its
  * checksum is taken, a piece at a time), a random-access pass over the trees
- * and one over the forward edges, plus 12 bytes per object of scratch; with
+ * and one over the forward edges, plus 16 bytes per object of scratch; with
  * two threads the checks are split in two halves that run beside each other
  * (check_part), the dump's hash shared between them.
  */
@@ -99,7 +100,7 @@
 #include "heapscope/heap.h"
 
 #define IDX_MAGIC "HSIDX01\n"
-#define IDX_VERSION 4
+#define IDX_VERSION 5
 #define IDX_ENDIAN 0x01020304u
 #define IDX_ALIGN 64
 
@@ -331,6 +332,7 @@ static int sections(hs_graph *g, idx_objs *o, section *a) {
       {"parent", 4, nN, (void **)&g->aParent, CK_ID_NONE, 1, 0},
       {"depth", 4, nN, (void **)&g->aDepth, CK_DEPTH, 1, 0},
       {"retained", 8, nN, (void **)&g->aRetained, CK_NONE, 1, 0},
+      {"count", 4, nN, (void **)&g->aCount, CK_NONE, 0, 0},
       {"size", 8, nN, (void **)&g->aSize, CK_NONE, 1, 1},
   };
   memcpy(a, s, sizeof s);
@@ -343,7 +345,7 @@ static int sections(hs_graph *g, idx_objs *o, section *a) {
   }
   return n;
 }
-#define NSECTION 13
+#define NSECTION 14
 
 static uint64_t align_up(uint64_t n) { return (n + IDX_ALIGN - 1) & ~(uint64_t)(IDX_ALIGN - 1); }
 
@@ -552,15 +554,17 @@ static int mp_sane(const uint8_t *p, size_t n) {
 }
 
 /* The checks a forger who recomputes checksums must still pass (see the
-** essay): the trees are trees, sizes are the dump's, retained sizes add up
-** (transposed() checks the reverse edges).  g's ids are already known to be
-** in range.  consistent_nodes checks nodes [v0, v1) (the two check threads
-** take a part each) and consistent_sums what they added up: each idom's
-** retained sizes of the nodes it dominates directly (aAcc, shared by the
-** two parts, added to atomically when bShared), and the unreachable nodes
-** and bytes.  O(n + m) time, 8 bytes per object of scratch. */
+** essay): the trees are trees, sizes are the dump's, retained sizes and
+** counts add up (transposed() checks the reverse edges).  g's ids are
+** already known to be in range.  consistent_nodes checks nodes [v0, v1)
+** (the two check threads take a part each) and consistent_sums what they
+** added up: each idom's retained sizes and counts of the nodes it
+** dominates directly (aAcc and aAccN, shared by the two parts, added to
+** atomically when bShared), and the unreachable nodes and bytes.  O(n + m)
+** time, 12 bytes per object of scratch. */
 typedef struct tree_sums {
   uint64_t *aAcc;
+  uint32_t *aAccN;
   int bShared;
   uint64_t nUnreach, nUnreachBytes;
 } tree_sums;
@@ -569,6 +573,7 @@ static int consistent_nodes(const hs_graph *g, const hs_index_key *k, uint32_t v
                             tree_sums *t) {
   uint32_t nN = g->nObj + 1;
   uint64_t *aAcc = t->aAcc;
+  uint32_t *aAccN = t->aAccN;
   /* The loop reads and writes at random ids; prefetching a few nodes ahead
   ** lets the misses overlap (3-4x faster on large heaps). */
   for (uint32_t v = v0; v < v1; v++) {
@@ -577,13 +582,15 @@ static int consistent_nodes(const hs_graph *g, const hs_index_key *k, uint32_t v
       if (d16 < nN) {
         __builtin_prefetch(&g->aDepth[d16]);
         __builtin_prefetch(&aAcc[d16], 1);
+        __builtin_prefetch(&aAccN[d16], 1);
       }
       if (p16 < nN) __builtin_prefetch(&g->aDepth[p16]);
     }
     if (k->aObjSize && g->aSize[v] != k->aObjSize[v]) return 0;
     uint32_t d = g->aIdom[v], p = g->aParent[v];
     if (d == HS_NONE) {                       /* unreachable */
-      if (p != HS_NONE || g->aDepth[v] != 0 || g->aRetained[v] != 0) return 0;
+      if (p != HS_NONE || g->aDepth[v] != 0 || g->aRetained[v] != 0 || g->aCount[v] != 0)
+        return 0;
       t->nUnreach++;
       t->nUnreachBytes += g->aSize[v];
       continue;
@@ -601,6 +608,10 @@ static int consistent_nodes(const hs_graph *g, const hs_index_key *k, uint32_t v
     uint64_t old = t->bShared ? __atomic_fetch_add(&aAcc[d], r, __ATOMIC_RELAXED) : aAcc[d];
     if (old + r < old) return 0;              /* overflow */
     if (!t->bShared) aAcc[d] = old + r;
+    uint32_t c = g->aCount[v];
+    uint32_t oldN = t->bShared ? __atomic_fetch_add(&aAccN[d], c, __ATOMIC_RELAXED) : aAccN[d];
+    if (c == 0 || oldN + c < oldN) return 0;
+    if (!t->bShared) aAccN[d] = oldN + c;
   }
   return 1;
 }
@@ -614,7 +625,8 @@ static int consistent_sums(const hs_graph *g, const tree_sums *t) {
   if (t->nUnreach != g->nUnreachable || t->nUnreachBytes != g->nUnreachableBytes) return 0;
   for (uint32_t v = 0; v < nN; v++)
     if (v == r || g->aIdom[v] != HS_NONE)
-      if (g->aRetained[v] != g->aSize[v] + t->aAcc[v]) return 0;
+      if (g->aRetained[v] != g->aSize[v] + t->aAcc[v] || g->aCount[v] != 1 + t->aAccN[v])
+        return 0;
   return 1;
 }
 
@@ -852,8 +864,10 @@ static int run_checks(const hs_graph *g, const idx_objs *o, const hs_index_key *
   ** third of the nodes (the halves then end together on the realheap
   ** benchmark's index). */
   int bTwo = hs_graph_two_threads(g->nObj), bGraph = iPhase != PH_OBJECTS;
-  tree_sums t = {NULL, bTwo, 0, 0};
-  if (bGraph && !(t.aAcc = calloc((size_t)g->nObj + 1, sizeof *t.aAcc))) {
+  tree_sums t = {NULL, NULL, bTwo, 0, 0};
+  if (bGraph && (!(t.aAcc = calloc((size_t)g->nObj + 1, sizeof *t.aAcc)) ||
+                 !(t.aAccN = calloc((size_t)g->nObj + 1, sizeof *t.aAccN)))) {
+    free(t.aAcc);
     free(w.aPiece);
     return 0;
   }
@@ -888,6 +902,7 @@ static int run_checks(const hs_graph *g, const idx_objs *o, const hs_index_key *
     ok = consistent_sums(g, &t);
   }
   free(t.aAcc);
+  free(t.aAccN);
   return ok;
 }
 

@@ -83,7 +83,7 @@ local getters = {
   end,
   retained = function(o) return tonumber(o._h:_gcol("retained")[o._i]) end,
   depth = function(o) return tonumber(o._h:_gcol("depth")[o._i]) end,
-  count = function(o) return core.heap_subtree(o._h:_domtree(), o._i) end,
+  count = function(o) return tonumber(o._h:_gcol("count")[o._i]) end,
   -- 1-based row of heap.memprof (the allocation site), nil when not sampled
   bucket = function(o)
     local b = tonumber(o._h:_col("bucket")[o._i])
@@ -198,7 +198,12 @@ end
 -- The objects this one immediately dominates (what freeing it frees, one
 -- level down), largest retained first; n limits the list.
 local function dominated_list(h, id, n)
-  local ids, total = core.heap_dominated(h:_domtree(), id, n)
+  local ids, total
+  if id == h._n then                          -- the top level, without the whole tree
+    ids, total = core.heap_top(h._ud, n)
+  else
+    ids, total = core.heap_dominated(h:_domtree(), id, n)
+  end
   local l = list_of(h, ids)
   l.offsets = nil
   l.total = total
@@ -239,12 +244,9 @@ M.chain = chain
 -- however many ids.
 local ACCUMULATION_RATIO = 0.8
 local function accumulations(h, is)
-  local acc = core.heap_accumulation(h._ud, is, ACCUMULATION_RATIO)
-  local to = {}
-  for k, a in ipairs(acc) do to[k] = a.to end
-  local sums = core.heap_dom_summary(h._ud, to, nil, false)   -- .like only
+  local acc = core.heap_accumulation(h._ud, is, ACCUMULATION_RATIO, true)
   local out = {}
-  for k = 1, #to do out[k] = { to[k], sums[k].like } end
+  for k, a in ipairs(acc) do out[k] = { a.to, a.like } end
   return out
 end
 
@@ -762,7 +764,7 @@ end
 -- chain the length of the list starting there; root the GC root holding it.
 function Heap:top_retainers(n)
   self:_need_roots("top_retainers")
-  local ids = core.heap_dominated(self:_domtree(), self._n, n or 10)
+  local ids = core.heap_top(self._ud, n or 10)
   local objs = {}
   for k, i in ipairs(ids) do objs[k] = obj(self, i) end
   local acc = accumulations(self, ids)
@@ -944,8 +946,7 @@ function Heap:tree(o, depth)
     walk(o, 0, 0)
   else
     self:_need_roots("tree")
-    local l = core.heap_dominated(self:_domtree(), self._n, WIDE)
-    local _, total = core.heap_dominated(self:_domtree(), self._n, 0)
+    local l, total = core.heap_top(self._ud, WIDE)
     for _, i in ipairs(l) do walk(obj(self, i), 0, 0) end
     if total > #l then
       lines[#lines + 1] = ("%30s... %d more at the top (heap:top_retainers(n) lists them)")

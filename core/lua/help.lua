@@ -78,7 +78,7 @@ M.sections = {
       "#case.heap:scan_pools()" },
     { "h:reaches_self(ids [, budget])", "whether each object reaches itself (1, 0, -1: undecided)",
       "case.heap:reaches_self({1})" },
-    { "h.graph", "retained, idom, parent, depth per object: zero-copy, for detectors",
+    { "h.graph", "retained, count, idom, parent, depth per object: zero-copy, for detectors",
       'case.heap.graph:top(3, "retained")' },
   } },
   { name = "object", title = "An object o (rows of top_retainers, paths and object lists are objects too)", entries = {

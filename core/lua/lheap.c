@@ -116,13 +116,15 @@ static int l_graph_table(lua_State *L) {
   hs_graph *g = checkgraph(L, NULL);
   if (!g->pTable) {
     static const hs_colspec aCol[] = {{"retained", HS_U64, HS_COL_BYTES},
+                                       {"count", HS_U32, 0},
                                        {"idom", HS_U32, 0},
                                        {"parent", HS_U32, 0},
                                        {"depth", HS_U32, 0}};
-    void *apData[] = {g->aRetained, g->aIdom, g->aParent, g->aDepth};
+    void *apData[] = {g->aRetained, g->aCount, g->aIdom, g->aParent, g->aDepth};
     hs_table *t = hs_table_borrow(
         "heap.graph",
-        "one row per object (row i = heap.objects row i): retained bytes; idom, parent: "
+        "one row per object (row i = heap.objects row i): retained bytes and count (objects "
+        "it retains, itself included; 0 if unreachable); idom, parent: "
         "0-based row of the immediate dominator / BFS parent on a shortest root path, "
         "= #rows for a GC root, 4294967295 if unreachable; depth: pointers from a root (0: "
         "unreachable)", aCol, HS_NCOL(aCol), apData, g->nObj, hsL_checkcase(L, 1)->pStr);
@@ -449,12 +451,12 @@ static int l_string(lua_State *L) {
 
 /* Payload of the userdata heap_domtree returns: the dominator tree's
 ** children of every node (the super-root, id nObj, included) as CSR, each
-** node's children by retained size, largest first. */
+** node's children by retained size, largest first.  (Each subtree's count
+** is the graph's aCount.) */
 typedef struct domtree {
   uint32_t nObj;
   uint32_t *aStart;   /* nObj+2 row starts */
   uint32_t *aKid;     /* children */
-  uint32_t *aCount;   /* nObj+1: objects in each node's subtree, itself included */
 } domtree;
 
 /* Children order: larger retained first, then lower id. */
@@ -485,8 +487,7 @@ static int domtree_gc(lua_State *L) {
   domtree *t = lua_touserdata(L, 1);
   free(t->aStart);
   free(t->aKid);
-  free(t->aCount);
-  t->aStart = t->aKid = t->aCount = NULL;
+  t->aStart = t->aKid = NULL;
   return 0;
 }
 
@@ -494,8 +495,8 @@ static int domtree_gc(lua_State *L) {
 ** lists.  A counting sort by dominator (children in id order), then each
 ** node's children sorted by retained size: O(n) plus a sort of each list
 ** (most hold one to three), where one sort of every object cost 0.9 s of
-** CPU on 8.4 M objects.  8 bytes per object kept, 4 per object (and one
-** per BFS level) of scratch. */
+** CPU on 8.4 M objects.  4 bytes per object kept, 4 per object of
+** scratch. */
 static int l_domtree(lua_State *L) {
   hs_graph *g = checkgraph(L, NULL);
   uint32_t n = g->nObj;
@@ -508,9 +509,8 @@ static int l_domtree(lua_State *L) {
   lua_setmetatable(L, -2);
   t->aStart = calloc((size_t)n + 3, sizeof *t->aStart);
   t->aKid = malloc(((size_t)n + 1) * sizeof *t->aKid);
-  t->aCount = malloc(((size_t)n + 1) * sizeof *t->aCount);
   uint32_t *aFill = malloc(((size_t)n + 2) * sizeof *aFill);
-  if (!aFill || !t->aStart || !t->aKid || !t->aCount) {
+  if (!aFill || !t->aStart || !t->aKid) {
     free(aFill);
     return luaL_error(L, "out of memory");
   }
@@ -523,42 +523,7 @@ static int l_domtree(lua_State *L) {
   for (uint32_t x = 0; x <= n; x++)
     if (t->aStart[x + 1] - t->aStart[x] > 1)
       sort_kids(t->aKid + t->aStart[x], t->aStart[x + 1] - t->aStart[x], g->aRetained);
-  /* Subtree counts, added up from the deepest nodes: a node's idom lies on
-  ** every path to it, the shortest too, so its BFS depth (g->aDepth) is
-  ** smaller and a counting sort by depth puts every node after the ones
-  ** it dominates (one random write per node, where a walk down the tree
-  ** cost three reads). */
-  uint32_t nDepth = 0;
-  for (uint32_t v = 0; v < n; v++)
-    if (g->aIdom[v] != HS_NONE && g->aDepth[v] > nDepth) nDepth = g->aDepth[v];
-  uint32_t *aAt = calloc((size_t)nDepth + 2, sizeof *aAt);
-  if (!aAt) {
-    free(aFill);
-    return luaL_error(L, "out of memory");
-  }
-  for (uint32_t v = 0; v < n; v++)
-    if (g->aIdom[v] != HS_NONE) aAt[nDepth - g->aDepth[v] + 1]++;  /* deepest first */
-  for (uint32_t d = 0; d <= nDepth; d++) aAt[d + 1] += aAt[d];
-  for (uint32_t v = 0; v < n; v++) {
-    t->aCount[v] = g->aIdom[v] != HS_NONE;
-    if (g->aIdom[v] != HS_NONE) aFill[aAt[nDepth - g->aDepth[v]]++] = v;
-  }
-  t->aCount[n] = 1;
-  for (uint32_t k = 0, nReached = aAt[nDepth]; k < nReached; k++)
-    t->aCount[g->aIdom[aFill[k]]] += t->aCount[aFill[k]];
-  free(aAt);
   free(aFill);
-  return 1;
-}
-
-/* heap_subtree(domtree, id) -> objects in id's dominator subtree (itself
-** included): what freeing id would free, counted; 0 if unreachable */
-static int l_subtree(lua_State *L) {
-  domtree *t = lua_touserdata(L, 1);
-  if (!t || !t->aCount) return luaL_argerror(L, 1, "expected heap_domtree's result");
-  lua_Number d = luaL_checknumber(L, 2);
-  if (d < 0 || d > t->nObj) return luaL_error(L, "bad object id %f", d);
-  lua_pushnumber(L, t->aCount[(uint32_t)d]);
   return 1;
 }
 
@@ -576,6 +541,47 @@ static int l_dominated(lua_State *L) {
   uint32_t nOut = dN < 0 ? 0 : dN < (lua_Number)(i1 - i0) ? (uint32_t)dN : i1 - i0;
   push_ids(L, t->aKid + i0, nOut);
   lua_pushnumber(L, i1 - i0);
+  return 2;
+}
+
+/* heap_top(case [, n]) -> ids of the (first n) objects only GC roots
+** dominate (the dominator tree's top level), in heap_dominated's order,
+** and the number of them all.  Two passes over the idoms and a heap of
+** the n best: what top_retainers needs, without building the whole tree
+** (heap_domtree) first. */
+static int l_top(lua_State *L) {
+  hs_graph *g = checkgraph(L, NULL);
+  uint32_t n = g->nObj, nAll = 0, nHeap = 0;
+  const uint64_t *aRet = g->aRetained;
+  for (uint32_t v = 0; v < n; v++) nAll += g->aIdom[v] == n;
+  lua_Number dN = luaL_optnumber(L, 2, (lua_Number)nAll);
+  uint32_t nKeep = dN < 0 ? 0 : dN < (lua_Number)nAll ? (uint32_t)dN : nAll;
+  /* a[0] is the last of the kept in heap_dominated's order, each parent
+  ** after its children */
+  uint32_t *a = lua_newuserdata(L, ((size_t)nKeep + 1) * sizeof *a);
+  for (uint32_t v = 0; v < n && nKeep; v++) {
+    if (g->aIdom[v] != n) continue;
+    uint32_t i;
+    if (nHeap < nKeep) {
+      for (i = nHeap++; i > 0 && kid_before(aRet, a[(i - 1) / 2], v); i = (i - 1) / 2)
+        a[i] = a[(i - 1) / 2];
+    } else if (kid_before(aRet, v, a[0])) {
+      for (i = 0;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= nHeap) break;
+        if (c + 1 < nHeap && kid_before(aRet, a[c], a[c + 1])) c++;
+        if (!kid_before(aRet, v, a[c])) break;
+        a[i] = a[c];
+        i = c;
+      }
+    } else
+      continue;
+    a[i] = v;
+  }
+  qsort_r(a, nHeap, sizeof *a, cmp_kid, (void *)aRet);
+  push_ids(L, a, nHeap);
+  lua_pushnumber(L, nAll);
+  lua_remove(L, -3);                          /* a */
   return 2;
 }
 
@@ -663,7 +669,7 @@ int hsL_open_heap(lua_State *L) {
       {"heap_field", l_field},
       {"heap_string", l_string},     {"heap_domtree", l_domtree},
       {"heap_dominated", l_dominated}, {"heap_path_avoiding", l_path_avoiding},
-      {"heap_subtree", l_subtree},
+      {"heap_top", l_top},
       {NULL, NULL}};
   /* stack: hs.core */
   luaL_register(L, NULL, aFn);

@@ -73,29 +73,37 @@ static uint32_t *checkids(lua_State *L, int idx, const hs_graph *g, uint32_t *pn
   return a;
 }
 
-/* heap_accumulation(case, ids, ratio) -> list of {to =, steps =}: the
-** accumulation point below each id (hs_dom_accumulation) */
+/* heap_accumulation(case, ids, ratio [, like]) -> list of {to =, steps =
+** [, like =]}: the accumulation point below each id (hs_dom_accumulation),
+** with like the objects shaped like it in its part when asked */
 static int l_accumulation(lua_State *L) {
   hs_heap *h;
   hs_graph *g = hsL_checkgraph(L, &h);
   uint32_t n;
   uint32_t *aFrom = checkids(L, 2, g, &n);
   double ratio = luaL_optnumber(L, 3, 0.7);
+  int bLike = lua_toboolean(L, 4);
   uint32_t *aTo = malloc(((size_t)n + 1) * 2 * sizeof *aTo);
-  if (!aTo || hs_dom_accumulation(h, g, aFrom, n, ratio, aTo, aTo + n + 1) != HS_OK) {
-    free(aFrom);
+  uint64_t *aLike = bLike ? malloc(((size_t)n + 1) * sizeof *aLike) : NULL;
+  int rc = aTo && (aLike || !bLike)
+               ? hs_dom_accumulation(h, g, aFrom, n, ratio, aTo, aTo + n + 1, aLike)
+               : HS_ENOMEM;
+  free(aFrom);
+  if (rc != HS_OK) {
     free(aTo);
-    return luaL_error(L, "out of memory");
+    free(aLike);
+    return luaL_error(L, rc == HS_ENOMEM ? "out of memory" : "interrupted (Ctrl-C)");
   }
   lua_createtable(L, (int)n, 0);
   for (uint32_t k = 0; k < n; k++) {
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     hsL_setnum(L, "to", aTo[k]);
     hsL_setnum(L, "steps", aTo[n + 1 + k]);
+    if (aLike) hsL_setnum(L, "like", (double)aLike[k]);
     lua_rawseti(L, -2, (int)k + 1);
   }
-  free(aFrom);
   free(aTo);
+  free(aLike);
   return 1;
 }
 
@@ -110,22 +118,19 @@ static void push_groups(lua_State *L, const char *zKey, const hs_dom_group *a, u
   }
 }
 
-/* heap_dom_summary(case, ids [, big [, groups]]) -> list of {objects,
-** bytes, like, big, big_bytes (objects of at least `big` bytes), sites =
-** {{bucket, objects, bytes}...}, types = {{type, objects, bytes}...}}: what
-** each id dominates (hs_dom_summarize); groups false leaves sites and
-** types empty, for a quarter of the time */
+/* heap_dom_summary(case, ids [, big]) -> list of {objects, bytes, like,
+** big, big_bytes (objects of at least `big` bytes), sites = {{bucket,
+** objects, bytes}...}, types = {{type, objects, bytes}...}}: what each id
+** dominates (hs_dom_summarize) */
 static int l_dom_summary(lua_State *L) {
   hs_heap *h;
   hs_graph *g = hsL_checkgraph(L, &h);
   uint32_t n;
   uint32_t *aTop = checkids(L, 2, g, &n);
   lua_Number dBig = luaL_optnumber(L, 3, 1e19);
-  int bGroups = lua_isnoneornil(L, 4) || lua_toboolean(L, 4);
   hs_dom_summary *a = malloc(((size_t)n + 1) * sizeof *a);
   int rc = a ? hs_dom_summarize(h, g, aTop, n,
-                                dBig >= 1e19 ? UINT64_MAX : (uint64_t)(dBig < 0 ? 0 : dBig),
-                                bGroups, a)
+                                dBig >= 1e19 ? UINT64_MAX : (uint64_t)(dBig < 0 ? 0 : dBig), a)
              : HS_ENOMEM;
   free(aTop);
   if (rc != HS_OK) {

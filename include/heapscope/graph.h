@@ -13,7 +13,7 @@
  * are u32 (a dump with more than 4 G pointers is refused with HS_ELIMIT).
  *
  * Unreachable objects (garbage not yet swept when the dump was taken) have
- * aIdom == aParent == HS_NONE and aRetained == 0; they are counted in
+ * aIdom == aParent == HS_NONE and aRetained == aCount == 0; they are counted in
  * nUnreachable / nUnreachableBytes and excluded from every retained size.
  *
  * Ownership: an hs_graph owns its arrays (malloc'd, or one read-only mapping
@@ -23,7 +23,7 @@
  * Cost (n objects, m pointers): building is O(n + m log n) time for pointer
  * resolution plus O(m log n) for the dominators (semi-NCA with path
  * compression, iterative: no recursion, a 10 M-long list is fine);
- * memory is 24 bytes per object plus 12 bytes per edge kept, and 28 bytes
+ * memory is 40 bytes per object plus 12 bytes per edge kept, and 28 bytes
  * per object of scratch while the dominators are computed.
  */
 #ifndef HEAPSCOPE_GRAPH_H
@@ -46,6 +46,9 @@ typedef struct hs_graph {
                               HS_NONE when unreachable and for the super-root */
   uint64_t *aRetained;     /* nObj+1: retained bytes (self included); the
                               super-root's is every reachable byte */
+  uint32_t *aCount;        /* nObj+1: objects retained (its dominator subtree,
+                              self included; 0 when unreachable); the
+                              super-root's is every reachable object + 1 */
   uint32_t *aParent;       /* nObj+1: BFS parent on a shortest root path */
   uint32_t *aDepth;        /* nObj+1: edges from the super-root (1: rooted
                               directly), 0 when unreachable */

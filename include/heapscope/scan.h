@@ -71,10 +71,12 @@ int hs_scan_pools(const hs_heap *h, const hs_graph *g, hs_pool_hit **paOut, uint
 ** retained(v), and stop at v when c has v's shape (size and type word):
 ** v then heads a chain of like objects (a linked list, a ring), which is
 ** where they accumulate, rather than the chain's far end.  aTo[k] gets the
-** point, aSteps[k] the steps taken.  O(nObj) time and 4 bytes per object
-** of scratch.  Returns HS_OK or HS_ENOMEM. */
+** point, aSteps[k] the steps taken, and aLike[k] (when aLike is not NULL)
+** hs_dom_like's count for the point, in the same scratch.  O(nObj) time
+** and 4 bytes per object of scratch.  Returns HS_OK, HS_ENOMEM or HS_ERR
+** (interrupted). */
 int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
-                        double ratio, uint32_t *aTo, uint32_t *aSteps);
+                        double ratio, uint32_t *aTo, uint32_t *aSteps, uint64_t *aLike);
 
 /* What the objects aTop[0..n) (distinct ids) dominate, each its own subtree
 ** less any other top's (a top nested in another's subtree keeps its own).
@@ -82,9 +84,8 @@ int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFr
 ** and type word: the chain or collection it heads), those of at least
 ** nBigMin bytes, and the nKey largest
 ** groups by allocation site (heap.objects.bucket, 0: not sampled) and by
-** type word, by bytes (only when bGroups: they cost four hash map updates
-** per object, most of the walk).  O(nObj) time, 4 bytes per object of
-** scratch. */
+** type word, by bytes (four hash map updates per object, most of the
+** walk).  O(nObj) time, 4 bytes per object of scratch. */
 typedef struct hs_dom_group {
   uint64_t iKey;           /* bucket (1-based heap.memprof row, 0 none) or type word */
   uint64_t nObj, nBytes;
@@ -101,7 +102,15 @@ typedef struct hs_dom_summary {
 } hs_dom_summary;
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                     uint64_t nBigMin, int bGroups, hs_dom_summary *aOut);
+                     uint64_t nBigMin, hs_dom_summary *aOut);
+
+/* hs_dom_summarize's nLike alone, aLike[k] for aTop[k]: the objects of
+** each top's part shaped like it.  Only objects of a top's size (a filter
+** of one read per object) walk up to their top, so on a large heap this
+** costs a fraction of the summary.  Returns HS_OK, HS_ENOMEM or HS_ERR
+** (interrupted). */
+int hs_dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
+                uint64_t *aLike);
 
 /* Pointer-free objects (buffers) reachable within a few steps from the
 ** arrays aArr[0..n) of a pool that the arrays do not dominate: something

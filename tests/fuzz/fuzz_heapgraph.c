@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     uint64_t nSum = g->nUnreachable + g->nDropped;
     hs_path_step aStep[8];
     for (uint32_t v = 0; v < g->nObj; v++) {
-      nSum += hs_graph_path(g, v, aStep, 8) + g->aRetained[v];
+      nSum += hs_graph_path(g, v, aStep, 8) + g->aRetained[v] + g->aCount[v];
       nSum += hs_graph_find(h->aAddr, h->aSize, g->nObj, h->aAddr[v] + 8);
     }
     for (uint64_t r = 0; r < h->nRoot; r++)

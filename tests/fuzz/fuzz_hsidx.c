@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
       for (uint64_t e = i0; e < i1; e++) nSum += g->aFwdDst[e] + g->aFwdOff[e];
       hs_graph_in(g, v, &i0, &i1);
       for (uint64_t e = i0; e < i1; e++) nSum += g->aRevSrc[e];
-      nSum += g->aRetained[v] + g->aSize[v] + g->aDepth[v];
+      nSum += g->aRetained[v] + g->aSize[v] + g->aDepth[v] + g->aCount[v];
       if (v < g->nObj) nSum += hs_graph_path(g, v, aStep, 16);
       uint32_t d = g->aIdom[v];
       for (int k = 0; k < 64 && d != HS_NONE && d < g->nObj; k++) d = g->aIdom[d];

@@ -219,6 +219,28 @@ local function check_tree(h, v)
   for _, o in ipairs(h:dominated(20)) do visit(o) end
   tap.ok(not bad and nSeen > 100, v .. ": dominator tree lists: counts, retained sums and order (" ..
          nSeen .. " nodes)", bad)
+  -- The top level (found without building the tree) is every object the
+  -- idom column puts there, in the same order, and their counts add up
+  -- to every reachable object.
+  local top, idom, want, n, bad2 = h:dominated(1e9), h.graph:column("idom"), {}, #h.objects, nil
+  for i = 0, n - 1 do
+    if tonumber(idom[i]) == n then want[#want + 1] = i + 1 end
+  end
+  local sum = 0
+  for k, x in ipairs(top) do
+    sum = sum + x.count
+    local p = top[k - 1]
+    if p and not (p.retained > x.retained or (p.retained == x.retained and p.id < x.id)) then
+      bad2 = bad2 or ("top level out of order at " .. k)
+    end
+  end
+  table.sort(want)
+  local ids = {}
+  for k, x in ipairs(top) do ids[k] = x.id end
+  table.sort(ids)
+  tap.ok(not bad2 and top.total == #want and table.concat(ids, ",") == table.concat(want, ","),
+         v .. ": the top level is every object only roots dominate (" .. #want .. "), in order", bad2)
+  tap.is(sum, n - h.unreachable.count, v .. ": the top level's counts add up to every reachable object")
 end
 
 local function check_sites(dir)

@@ -30,7 +30,7 @@ else
 end
 
 -- What we compare between sessions: a few graph answers that depend on
--- every array of the index (retained, idom, parent/depth, edges).
+-- every array of the index (retained, count, idom, parent/depth, edges).
 local function answers(c)
   local h = c.heap
   local top = h:top_retainers(5)
@@ -44,7 +44,7 @@ local function answers(c)
   for i = 1, #top do
     local o = h:object_at(top[i].id)
     local d = o:dominator()
-    out[#out + 1] = ("%d %d %d %s %d %d %x %s"):format(o.id, o.retained, #o:path(), d and d.id or "-",
+    out[#out + 1] = ("%d %d %d %d %s %d %d %x %s"):format(o.id, o.retained, o.count, #o:path(), d and d.id or "-",
       #o:referrers(), #o:referents(), o.addr, o:bytes(0, math.min(o.size, 64)))
   end
   return out

@@ -166,18 +166,26 @@ static void test_random_vs_naive(void **state) {
     free(aQ);
     free(aPar);
     free(aDep);
-    /* retained = sum of sizes of the dominator subtree, computed naively */
+    /* retained = sum of sizes of the dominator subtree, count = its
+    ** objects, computed naively */
+    uint32_t nReached = 0;
     for (uint32_t v = 0; v < nObj; v++) {
-      uint64_t nWant = 0;
+      uint64_t nWant = 0, nWantCount = 0;
       for (uint32_t w = 0; w < nObj; w++) {
         if (aRef[w] == HS_NONE && w != v) continue;
         if (aRef[v] == HS_NONE) break;
         uint32_t x = w;
         while (x != HS_NONE && x != v && x != nObj) x = aRef[x];
-        if (x == v) nWant += aSize[w];
+        if (x == v) {
+          nWant += aSize[w];
+          nWantCount++;
+        }
       }
       assert_int_equal(g->aRetained[v], nWant);
+      assert_int_equal(g->aCount[v], nWantCount);
+      nReached += aRef[v] != HS_NONE;
     }
+    assert_int_equal(g->aCount[nObj], nReached + 1);   /* the super-root: all, and itself */
     hs_graph_free(g);
     free(aRef);
     free(aSrc);
@@ -367,6 +375,7 @@ static void same_graph(const hs_graph *a, const hs_graph *b) {
   assert_memory_equal(a->aParent, b->aParent, nN * 4);
   assert_memory_equal(a->aDepth, b->aDepth, nN * 4);
   assert_memory_equal(a->aRetained, b->aRetained, nN * 8);
+  assert_memory_equal(a->aCount, b->aCount, nN * 4);
   assert_memory_equal(a->aSize, b->aSize, nN * 8);
 }
 
@@ -503,6 +512,32 @@ static void forge_sizes_and_retained_tripled(hs_graph *g, uint32_t *a32, uint64_
   for (uint32_t v = 0; v <= g->nObj; v++) aRet[v] = g->aRetained[v] * 3;
   g->aRetained = aRet;
 }
+static void forge_count_plus_one(hs_graph *g, uint32_t *a32, uint64_t *a64) {
+  (void)a64;                                  /* one reached object counts one more */
+  memcpy(a32, g->aCount, (g->nObj + 1) * 4);
+  for (uint32_t i = 0; i < g->nObj; i++)
+    if (g->aIdom[i] != HS_NONE) {
+      a32[i]++;
+      break;
+    }
+  g->aCount = a32;
+}
+static void forge_counts_doubled(hs_graph *g, uint32_t *a32, uint64_t *a64) {
+  (void)a64;
+  for (uint32_t v = 0; v <= g->nObj; v++) a32[v] = g->aCount[v] * 2;
+  g->aCount = a32;
+}
+static void forge_unreachable_counted(hs_graph *g, uint32_t *a32, uint64_t *a64) {
+  (void)a64;
+  memcpy(a32, g->aCount, (g->nObj + 1) * 4);
+  for (uint32_t i = 0; i < g->nObj; i++)
+    if (g->aIdom[i] == HS_NONE) {
+      a32[i] = 1;
+      g->aCount = a32;
+      return;
+    }
+  fail_msg("no unreachable object to forge a count for");
+}
 static void forge_idom_cycle(hs_graph *g, uint32_t *a32, uint64_t *a64) {
   memcpy(a32, g->aIdom, (g->nObj + 1) * 4);
   uint32_t u = HS_NONE, v = HS_NONE;          /* two reachable objects dominate each other */
@@ -545,7 +580,9 @@ static void test_index_forged(void **state) {
   char *zIdx = hs_index_path(&k, 1);
   assert_int_equal(hs_index_write(zIdx, &k, g), HS_OK);
   forge_fn aForge[] = {forge_retained_tripled, forge_sizes_and_retained_tripled,
-                       forge_idom_cycle, forge_parent};
+                       forge_idom_cycle,     forge_parent,
+                       forge_count_plus_one, forge_counts_doubled,
+                       forge_unreachable_counted};
   uint32_t *a32 = malloc((g->nObj + 1) * 4);
   uint64_t *a64 = malloc((g->nObj + 1) * 16);
   for (int t = 1; t <= 2; t++) {                /* validated by one thread, then two */
