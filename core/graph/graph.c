@@ -85,65 +85,81 @@ static int build_reverse(hs_graph *g, uint32_t **paSpare) {
 }
 
 /* BFS from the super-root: parent and depth of every reached object, in
-** two steps.  paths_bfs walks and logs each node it reaches, in order, with
-** the node it came from: sequential writes, where writing the parent and
-** depth at each node's place at once added two misses to a loop already
-** bound by them.  paths_place then writes them where the nodes are: its
-** iterations are independent, so their misses overlap, and it can run on
-** the second thread while the first computes the semidominators.
+** two steps.  The walk (bfs_start, bfs_walk) logs each node it reaches, in
+** order, with the node it came from: sequential writes, where writing the
+** parent and depth at each node's place at once added two misses to a loop
+** already bound by them.  paths_place then writes them where the nodes
+** are: its iterations are independent, so their misses overlap.
 **
 ** The walk reads only the forward edges, so it may run beside the
-** dominators' DFS.  A queue knows its future: the rows of the nodes a few
-** places ahead are prefetched (their starts further ahead still), and
-** whether a node was seen is asked of a bitmap that stays in cache.  The
-** log is the queue (a leaf, bit set in aLeaf, has no edges to follow and
-** is passed over); level l is aNode[aLev[l] .. aLev[l+1]).  12 bytes per
-** object of scratch until paths_place, which keeps 4 of them for the
+** dominators' DFS; it stops when asked (*pbStop, so that the reverse edges'
+** thread is free for the predecessors as soon as the DFS ends) and goes on
+** later from where it was.  A queue knows its future: the rows of the nodes
+** a few places ahead are prefetched (their starts further ahead still),
+** and whether a node was seen is asked of a bitmap that stays in cache.
+** The log is the queue (a leaf, bit set in aLeaf, has no edges to follow
+** and is passed over); level l is aNode[aLev[l] .. aLev[l+1]).  12 bytes
+** per object of scratch until paths_place, which keeps 4 of them for the
 ** depths. */
 typedef struct bfs_log {
   uint32_t *aNode, *aFrom, *aLev;
-  uint32_t n, nLev;
+  uint32_t n, nLev;         /* logged nodes (the queue's tail), levels begun */
+  uint64_t *aSeen;          /* the walk's state, kept between its calls */
+  uint32_t nHead, nLevelEnd, nLevCap, iPf, iPfRow;
+  int bDone;
 } bfs_log;
 
 static void bfs_log_free(bfs_log *l) {
   free(l->aNode);
   free(l->aFrom);
   free(l->aLev);
+  free(l->aSeen);
   memset(l, 0, sizeof *l);
 }
 
 /* Appends level start i, keeping room for the end that closes the last. */
-static int bfs_level(bfs_log *l, uint32_t *pnCap, uint32_t i) {
-  if (l->nLev + 1 >= *pnCap) {
-    uint32_t *a = realloc(l->aLev, (size_t)*pnCap * 2 * sizeof *a);
+static int bfs_level(bfs_log *l, uint32_t i) {
+  if (l->nLev + 1 >= l->nLevCap) {
+    uint32_t *a = realloc(l->aLev, (size_t)l->nLevCap * 2 * sizeof *a);
     if (!a) return HS_ENOMEM;
     l->aLev = a;
-    *pnCap *= 2;
+    l->nLevCap *= 2;
   }
   l->aLev[l->nLev++] = i;
   return HS_OK;
 }
 
 /* aMem: NULL, or nObj+1 malloc'd words it takes (for the log's nodes). */
-static int paths_bfs(const hs_graph *g, const uint64_t *aLeaf, uint32_t *aMem, bfs_log *l) {
-  uint32_t nNode = g->nObj + 1, iRoot = g->nObj, nLevCap = 1024;
-  const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
+static int bfs_start(const hs_graph *g, uint32_t *aMem, bfs_log *l) {
+  uint32_t nNode = g->nObj + 1, iRoot = g->nObj;
   memset(l, 0, sizeof *l);
-  uint32_t *aNode = l->aNode = aMem ? aMem : malloc((size_t)nNode * sizeof *aNode);
-  uint32_t *aFrom = l->aFrom = malloc((size_t)nNode * sizeof *aFrom);
-  uint64_t *aSeen = calloc(((size_t)nNode + 63) / 64, sizeof *aSeen);
-  l->aLev = malloc(nLevCap * sizeof *l->aLev);
-  int rc = HS_ENOMEM;
-  if (!aNode || !aFrom || !aSeen || !l->aLev) goto done;
-  uint32_t nHead = 0, nTail = 0, nLevelEnd = 1, iPf = 0, iPfRow = 0;
-  aNode[nTail] = iRoot;
-  aFrom[nTail++] = HS_NONE;
-  hs_bit_set(aSeen, iRoot);
+  l->aNode = aMem ? aMem : malloc((size_t)nNode * sizeof *l->aNode);
+  l->aFrom = malloc((size_t)nNode * sizeof *l->aFrom);
+  l->aSeen = calloc(((size_t)nNode + 63) / 64, sizeof *l->aSeen);
+  l->aLev = malloc((l->nLevCap = 1024) * sizeof *l->aLev);
+  if (!l->aNode || !l->aFrom || !l->aSeen || !l->aLev) return HS_ENOMEM;
+  l->aNode[0] = iRoot;
+  l->aFrom[0] = HS_NONE;
+  l->n = 1;
+  hs_bit_set(l->aSeen, iRoot);
   l->aLev[l->nLev++] = 0;
+  l->nLevelEnd = 1;
+  return HS_OK;
+}
+
+/* Walks until done (l->bDone) or, pbStop not NULL, until *pbStop is set. */
+static int bfs_walk(const hs_graph *g, const uint64_t *aLeaf, bfs_log *l, const int *pbStop) {
+  const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
+  uint32_t *aNode = l->aNode, *aFrom = l->aFrom;
+  uint64_t *aSeen = l->aSeen;
+  uint32_t nHead = l->nHead, nTail = l->n, nLevelEnd = l->nLevelEnd, iPf = l->iPf,
+           iPfRow = l->iPfRow;
+  int rc = HS_OK;
   while (nHead < nTail) {
+    if ((nHead & 0xfff) == 0 && pbStop && __atomic_load_n(pbStop, __ATOMIC_RELAXED)) break;
     if (nHead == nLevelEnd) {             /* the next level's nodes are deeper */
       nLevelEnd = nTail;
-      if (bfs_level(l, &nLevCap, nHead) != HS_OK) goto done;
+      if ((rc = bfs_level(l, nHead)) != HS_OK) break;
     }
     uint32_t u = aNode[nHead++];
     if (hs_bit(aLeaf, u)) continue;
@@ -159,11 +175,17 @@ static int paths_bfs(const hs_graph *g, const uint64_t *aLeaf, uint32_t *aMem, b
       aFrom[nTail++] = u;
     }
   }
+  l->nHead = nHead;
   l->n = nTail;
-  l->aLev[l->nLev] = nTail;
-  rc = HS_OK;
-done:
-  free(aSeen);
+  l->nLevelEnd = nLevelEnd;
+  l->iPf = iPf;
+  l->iPfRow = iPfRow;
+  if (rc == HS_OK && nHead == nTail) {
+    l->bDone = 1;
+    l->aLev[l->nLev] = nTail;
+    free(l->aSeen);
+    l->aSeen = NULL;
+  }
   return rc;
 }
 
@@ -190,8 +212,8 @@ static int paths_place(hs_graph *g, bfs_log *l) {
 /* The build after the forward edges: the dominators on the calling thread;
 ** with two threads, the reverse edges and then the BFS's walk on the other
 ** while the dominators' DFS runs (neither needs what the other makes), the
-** predecessors on both, and the BFS's placing beside the
-** semidominators. */
+** walk stopped when the DFS ends, the predecessors on both, and the rest of
+** the walk and the BFS's placing beside the semidominators. */
 typedef struct build {
   hs_graph *g;
   const uint64_t *aLeaf;
@@ -202,6 +224,7 @@ typedef struct build {
   int bSide;          /* th was started (the BFS is its) */
   pthread_t th;
   bfs_log log;        /* the BFS's walk, until placed */
+  int bStop;          /* the DFS is done: the BFS's walk stops for now */
   hs_spare *pSpare;   /* the caller's scratch, for the dominators' */
   int rcRev, rcPaths; /* HS_ERR until done */
 } build;
@@ -214,13 +237,16 @@ static void *side_thread(void *p) {
   pthread_barrier_wait(&b->bar);
   uint32_t *aSpare = NULL;                    /* the reverse edges' scratch, the BFS's */
   b->rcRev = build_reverse(g, &aSpare);
-  if (b->rcRev == HS_OK) b->rcPaths = paths_bfs(g, b->aLeaf, aSpare, &b->log);
+  if (b->rcRev == HS_OK && (b->rcPaths = bfs_start(g, aSpare, &b->log)) == HS_OK)
+    b->rcPaths = bfs_walk(g, b->aLeaf, &b->log, &b->bStop);
   return NULL;
 }
 
-/* Beside the semidominators (hs_dom_opts.xBeside), once th is joined. */
+/* Beside the semidominators (hs_dom_opts.xBeside), once th is joined: the
+** rest of the walk, and the placing. */
 static void *beside_semi(void *p) {
   build *b = p;
+  if (b->rcPaths == HS_OK && !b->log.bDone) b->rcPaths = bfs_walk(b->g, b->aLeaf, &b->log, NULL);
   if (b->rcPaths == HS_OK) b->rcPaths = paths_place(b->g, &b->log);
   return NULL;
 }
@@ -229,6 +255,7 @@ static void *beside_semi(void *p) {
 static int after_dfs(void *p) {
   build *b = p;
   if (b->bThread) {
+    __atomic_store_n(&b->bStop, 1, __ATOMIC_RELAXED);
     pthread_join(b->th, NULL);
     b->bThread = 0;
   } else
@@ -315,7 +342,8 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
   if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
   if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
-  if (rc == HS_OK && !b.bSide && (b.rcPaths = paths_bfs(g, p->aLeaf, NULL, &b.log)) == HS_OK)
+  if (rc == HS_OK && !b.bSide && (b.rcPaths = bfs_start(g, NULL, &b.log)) == HS_OK &&
+      (b.rcPaths = bfs_walk(g, p->aLeaf, &b.log, NULL)) == HS_OK)
     b.rcPaths = paths_place(g, &b.log);
   bfs_log_free(&b.log);                       /* when not placed */
   hs_progress_done();
