@@ -237,6 +237,7 @@ typedef struct finish {
   uint32_t i0, i1;
   int bShared;                    /* the other half runs at the same time */
   uint32_t nLeaf;                 /* 5a: reached leaves seen */
+  uint64_t nGoneBytes;            /* 5a: the sizes of the nodes not reached */
 } finish;
 
 /* 4a: each number's retained size starts with its node's own, its count
@@ -294,7 +295,8 @@ static void *leaf_idoms(void *pArg) {
 }
 
 /* 5a, in node space: leaves and unreached nodes get their idom and retained
-** size; a reached node that is not a leaf is left to 5b. */
+** size (the unreached ones' sizes are added up); a reached node that is
+** not a leaf is left to 5b. */
 static void *leaves_to_nodes(void *pArg) {
   finish *t = pArg;
   for (uint32_t v = t->i0; v < t->i1; v++) {
@@ -302,6 +304,7 @@ static void *leaves_to_nodes(void *pArg) {
     int bLeaf = hs_bit(t->aLeaf, v);
     if (x && !bLeaf) continue;
     t->nLeaf += x != 0;
+    if (!x && t->aSize) t->nGoneBytes += t->aSize[v];
     t->aNum[v] = x ? t->aVert[x] : HS_NONE;
     if (t->aRetained) t->aRetained[v] = x ? t->aSize[v] : 0;
     if (t->aCount) t->aCount[v] = x != 0;
@@ -321,16 +324,19 @@ static void *numbers_to_nodes(void *pArg) {
   return NULL;
 }
 
-/* Runs step x over [i0, i1), halved when bTwo; returns the halves' nLeaf. */
-static uint32_t halves(void *(*x)(void *), const finish *t, uint32_t i0, uint32_t i1,
-                       int bTwo) {
+/* Runs step x over [i0, i1), halved when bTwo; adds what the halves
+** counted (nLeaf, nGoneBytes) to t's. */
+static void halves(void *(*x)(void *), finish *t, uint32_t i0, uint32_t i1, int bTwo) {
   finish a = *t, b = *t;
   a.i0 = i0;
   a.i1 = b.i0 = i0 + (i1 - i0) / 2;
   b.i1 = i1;
+  a.nLeaf = b.nLeaf = 0;
+  a.nGoneBytes = b.nGoneBytes = 0;
   a.bShared = b.bShared = bTwo;
   hs_run_two(x, &a, &b, bTwo);
-  return a.nLeaf + b.nLeaf;
+  t->nLeaf += a.nLeaf + b.nLeaf;
+  t->nGoneBytes += a.nGoneBytes + b.nGoneBytes;
 }
 
 /* Memory: the loops below are bound by cache misses (random ids over
@@ -520,7 +526,7 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   uint32_t *aC = aR && pOpt->aCount ? aSemi : NULL;
   int bTwo = pOpt->bTwo;
   finish t = {nNode, aLeaf, aVert, aDom, aRStart, aRSrc, aNum, pOpt->aSize, aR,
-              pOpt->aRetained, aC, aC ? pOpt->aCount : NULL, 0, 0, 0, 0};
+              pOpt->aRetained, aC, aC ? pOpt->aCount : NULL, 0, 0, 0, 0, 0};
   /* 4. Each number starts with its node's size (and a count of 1), the
   ** leaves (their idoms found, as numbers) add theirs, and w = n..2 adds
   ** its own to its idom's. */
@@ -540,9 +546,10 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   if (aOrder)
     for (uint32_t v = 0, k = n + 1; v < nNode; v++)
       if (aNum[v] && hs_bit(aLeaf, v)) aVert[k++] = v;
-  uint32_t nLeaf = halves(leaves_to_nodes, &t, 0, nNode, bTwo);
+  halves(leaves_to_nodes, &t, 0, nNode, bTwo);
   halves(numbers_to_nodes, &t, 1, n + 1, bTwo);
-  n += nLeaf;
+  n += t.nLeaf;
+  if (pOpt->pnGoneBytes) *pOpt->pnGoneBytes = t.nGoneBytes;
   if (aOrder) memmove(aOrder, aVert + 1, (size_t)n * sizeof *aOrder);
   rc = HS_OK;
 

@@ -88,6 +88,9 @@ typedef struct hs_dom_opts {
   ** of nodes in each node's dominator subtree, itself included (0 when not
   ** reached): added up beside the retained sizes. */
   uint32_t *aCount;
+  /* When given (with aSize), receives the sum of aSize over the nodes not
+  ** reached (as many as nNode less *pnReached). */
+  uint64_t *pnGoneBytes;
   /* Rows planned and filled by the caller with the same aLeaf (NULL: made
   ** here); their aRow is taken over (freed after the DFS, set to NULL). */
   hs_dfs_rows *pRows;

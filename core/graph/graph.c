@@ -284,18 +284,13 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
   hs_dom_opts o = {.aLeaf = b->aLeaf, .xAfterDfs = after_dfs, .pArg = b,
                    .xBeside = b->bSide ? beside_semi : NULL, .bTwo = bTwo,
                    .aSize = g->aSize, .aRetained = g->aRetained, .aCount = g->aCount,
-                   .pRows = &b->rows, .pSpare = b->pSpare};
+                   .pnGoneBytes = &g->nUnreachableBytes, .pRows = &b->rows,
+                   .pSpare = b->pSpare};
   int rc = hs_dominators_ex(nNode, g->nObj, g->aFwdStart, g->aFwdDst,
                             (const uint32_t *const *)&g->aRevStart,
                             (const uint32_t *const *)&g->aRevSrc, &o, g->aIdom, NULL, &nReached);
   if (rc != HS_OK) return rc;
-  g->nUnreachable = 0;
-  g->nUnreachableBytes = 0;
-  for (uint32_t v = 0; v < g->nObj; v++)
-    if (g->aIdom[v] == HS_NONE) {
-      g->nUnreachable++;
-      g->nUnreachableBytes += g->aSize[v];
-    }
+  g->nUnreachable = nNode - nReached;        /* the super-root is reached */
   return HS_OK;
 }
 
