@@ -63,6 +63,11 @@ void hs_graph_prep_free(hs_graph_prepared *p);
 int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, uint32_t *aOff,
                        hs_graph **ppOut);
 
+/* Test knob (graph.c): when set, the BFS's walk beside the DFS stops after
+** its first 4096 queue places whether or not the DFS is done, so that the
+** thread beside the semidominators resumes it partway (test_graph). */
+extern int hs_graph_bfs_stop_early;
+
 /* hs_dominators for the graph build, with these options: */
 typedef struct hs_dom_opts {
   const uint64_t *aLeaf;    /* hs_leaf_bits(nNode, iRoot, ...) (NULL: made here) */
@@ -92,7 +97,8 @@ typedef struct hs_dom_opts {
   ** reached (as many as nNode less *pnReached). */
   uint64_t *pnGoneBytes;
   /* Rows planned and filled by the caller with the same aLeaf (NULL: made
-  ** here); their aRow is taken over (freed after the DFS, set to NULL). */
+  ** here); their aRow is taken over (set to NULL; after the DFS its memory
+  ** holds the predecessors, freed after the semidominators). */
   hs_dfs_rows *pRows;
   /* Blocks to take the scratch arrays from (NULL: malloc). */
   hs_spare *pSpare;

@@ -4,7 +4,7 @@
  * what a suspect holds, grouped by allocation site and type.
  *
  * The graph keeps only each object's immediate dominator (aIdom), not the
- * children lists; both walks get by with one pass over aIdom and 4 bytes
+ * children lists; the walks get by with one pass over aIdom and 4 bytes
  * per object of scratch instead of building them (which would take 8).
  */
 #include <stdlib.h>
@@ -21,6 +21,35 @@ static int like(const hs_heap *h, uint32_t a, uint32_t b) {
 /* A bit of a 4096-bit filter of sizes. */
 static uint32_t size_bit(uint64_t nSize) {
   return (uint32_t)((nSize * 0x9e3779b97f4a7c15ull) >> 52);
+}
+
+/* The first of the tops on i's dominator chain (i included), as aOwner
+** holds them: k + 1 for top k, HS_NONE for none (unreachable, or no top
+** above); 0 is not known yet.  Walks up to an object whose owner is known,
+** then writes it along the walk, so that every object is walked over once
+** however many ask. */
+static uint32_t owner_of(const hs_graph *g, uint32_t *aOwner, uint32_t i) {
+  uint32_t nObj = g->nObj, v = i, o;
+  while ((o = aOwner[v]) == 0) {
+    uint32_t p = g->aIdom[v];
+    if (p > nObj) {
+      o = HS_NONE; /* unreachable */
+      break;
+    }
+    v = p;
+  }
+  for (v = i; aOwner[v] == 0; v = g->aIdom[v]) {
+    aOwner[v] = o;
+    if (g->aIdom[v] > nObj) break;
+  }
+  return o;
+}
+
+/* aOwner (nObj+1 words, zeroed) set up for owner_of with the tops aTop. */
+static void owners_init(const hs_graph *g, const uint32_t *aTop, uint32_t n, uint32_t *aOwner) {
+  aOwner[g->nObj] = HS_NONE;
+  for (uint32_t k = 0; k < n; k++)
+    if (aTop[k] < g->nObj) aOwner[aTop[k]] = k + 1;
 }
 
 static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
@@ -96,41 +125,25 @@ static uint32_t top_groups(const hs_u64map *mObj, const hs_u64map *mBytes, hs_do
 
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
                      uint64_t nBigMin, hs_dom_summary *aOut) {
-  enum { UNKNOWN = HS_NONE - 1 };
   uint32_t nObj = g->nObj;
   int rc = HS_OK;
-  uint32_t *aOwner = malloc(((size_t)nObj + 1) * sizeof *aOwner);
+  uint32_t *aOwner = calloc((size_t)nObj + 1, sizeof *aOwner);
   hs_u64map *aMap = calloc((size_t)n * 4 + 1, sizeof *aMap);
   memset(aOut, 0, n * sizeof *aOut);
   if (!aOwner || !aMap) {
     rc = HS_ENOMEM;
     goto done;
   }
-  for (uint32_t i = 0; i <= nObj; i++) aOwner[i] = UNKNOWN;
-  aOwner[nObj] = HS_NONE;
-  for (uint32_t k = 0; k < n; k++)
-    if (aTop[k] < nObj) aOwner[aTop[k]] = k;
-  /* Each object's owner is the first top on its dominator chain: walk up
-  ** to an object whose owner is known, then write it along the walk, so
-  ** every object is walked over once in all. */
+  owners_init(g, aTop, n, aOwner);
+  /* Each object's owner is the first top on its dominator chain. */
   for (uint32_t i = 0; i < nObj; i++) {
-    uint32_t v = i, o;
-    while ((o = aOwner[v]) == UNKNOWN) {
-      uint32_t p = g->aIdom[v];
-      if (p > nObj) {
-        o = HS_NONE; /* unreachable */
-        break;
-      }
-      v = p;
+    if ((i & 0xffff) == 0 && hs_checkpoint()) {
+      rc = HS_ERR;
+      goto done;
     }
-    for (v = i; aOwner[v] == UNKNOWN; v = g->aIdom[v]) {
-      aOwner[v] = o;
-      if (g->aIdom[v] > nObj) break;
-    }
-  }
-  for (uint32_t i = 0; i < nObj; i++) {
-    uint32_t o = aOwner[i];
-    if (o >= n) continue;
+    uint32_t o = owner_of(g, aOwner, i);
+    if (o == HS_NONE) continue;
+    o--;
     hs_dom_summary *s = &aOut[o];
     uint64_t nSize = h->aSize[i];
     s->nObj++;
@@ -152,10 +165,6 @@ int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, 
       rc = HS_ENOMEM;
       goto done;
     }
-    if ((i & 0xffff) == 0 && hs_checkpoint()) {
-      rc = HS_ERR;
-      goto done;
-    }
   }
   for (uint32_t k = 0; k < n; k++) {
     aOut[k].nSite = top_groups(&aMap[4 * k], &aMap[4 * k + 1], aOut[k].aSite);
@@ -169,52 +178,28 @@ done:
   return rc;
 }
 
-/* hs_dom_like over aOwner (nObj+1 words, zeroed): aOwner[v] is 0 while
-** not known, k + 1 for top k, HS_NONE for none. */
+/* hs_dom_summarize's nLike alone, aLike[k] for aTop[k], over aOwner
+** (nObj+1 words, zeroed): only an object of a top's size (a filter of one
+** read per object) can be like one, and only those walk up to their
+** top, so on a large heap this costs a fraction of the summary. */
 static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
                     uint32_t *aOwner, uint64_t *aLike) {
-  uint32_t nObj = g->nObj;
   uint64_t aSizes[64] = {0};
   memset(aLike, 0, (size_t)n * sizeof *aLike);
-  aOwner[nObj] = HS_NONE;
+  owners_init(g, aTop, n, aOwner);
   for (uint32_t k = 0; k < n; k++)
-    if (aTop[k] < nObj) {
-      aOwner[aTop[k]] = k + 1;
+    if (aTop[k] < g->nObj) {
       uint32_t b = size_bit(h->aSize[aTop[k]]);
       aSizes[b >> 6] |= 1ull << (b & 63);
     }
-  /* Only an object of a top's size can be like one; its owner is found
-  ** as hs_dom_summarize finds it, written along the walk. */
-  for (uint32_t i = 0; i < nObj; i++) {
+  for (uint32_t i = 0; i < g->nObj; i++) {
+    if ((i & 0xffff) == 0 && hs_checkpoint()) return HS_ERR;
     uint32_t b = size_bit(h->aSize[i]);
     if (!(aSizes[b >> 6] >> (b & 63) & 1)) continue;
-    uint32_t v = i, o;
-    while ((o = aOwner[v]) == 0) {
-      uint32_t p = g->aIdom[v];
-      if (p > nObj) {
-        o = HS_NONE;
-        break;
-      }
-      v = p;
-    }
-    for (v = i; aOwner[v] == 0; v = g->aIdom[v]) {
-      aOwner[v] = o;
-      if (g->aIdom[v] > nObj) break;
-    }
+    uint32_t o = owner_of(g, aOwner, i);
     if (o != HS_NONE && like(h, i, aTop[o - 1])) aLike[o - 1]++;
-    if ((i & 0xffff) == 0 && hs_checkpoint()) return HS_ERR;
   }
   return HS_OK;
-}
-
-int hs_dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                uint64_t *aLike) {
-  /* zeroed pages from calloc: only those the walks touch are written */
-  uint32_t *aOwner = calloc((size_t)g->nObj + 1, sizeof *aOwner);
-  if (!aOwner) return HS_ENOMEM;
-  int rc = dom_like(h, g, aTop, n, aOwner, aLike);
-  free(aOwner);
-  return rc;
 }
 
 int hs_reaches_self(const hs_graph *g, const uint32_t *aObj, uint32_t n, uint64_t nBudget,

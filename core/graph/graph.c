@@ -98,9 +98,9 @@ static int build_reverse(hs_graph *g, uint32_t **paSpare) {
 ** a few places ahead are prefetched (their starts further ahead still),
 ** and whether a node was seen is asked of a bitmap that stays in cache.
 ** The log is the queue (a leaf, bit set in aLeaf, has no edges to follow
-** and is passed over); level l is aNode[aLev[l] .. aLev[l+1]).  12 bytes
-** per object of scratch until paths_place, which keeps 4 of them for the
-** depths. */
+** and is passed over); level l is aNode[aLev[l] .. aLev[l+1]).  8 bytes
+** per object of scratch (and a bit) until paths_place, which keeps 4 of
+** them for the depths. */
 typedef struct bfs_log {
   uint32_t *aNode, *aFrom, *aLev;
   uint32_t n, nLev;         /* logged nodes (the queue's tail), levels begun */
@@ -147,7 +147,10 @@ static int bfs_start(const hs_graph *g, uint32_t *aMem, bfs_log *l) {
   return HS_OK;
 }
 
-/* Walks until done (l->bDone) or, pbStop not NULL, until *pbStop is set. */
+int hs_graph_bfs_stop_early;
+
+/* Walks until done (l->bDone) or, pbStop not NULL, until *pbStop is set
+** (or, with hs_graph_bfs_stop_early, past 4096 places). */
 static int bfs_walk(const hs_graph *g, const uint64_t *aLeaf, bfs_log *l, const int *pbStop) {
   const uint32_t *aStart = g->aFwdStart, *aDst = g->aFwdDst;
   uint32_t *aNode = l->aNode, *aFrom = l->aFrom;
@@ -156,7 +159,9 @@ static int bfs_walk(const hs_graph *g, const uint64_t *aLeaf, bfs_log *l, const 
            iPfRow = l->iPfRow;
   int rc = HS_OK;
   while (nHead < nTail) {
-    if ((nHead & 0xfff) == 0 && pbStop && __atomic_load_n(pbStop, __ATOMIC_RELAXED)) break;
+    if ((nHead & 0xfff) == 0 && pbStop &&
+        (__atomic_load_n(pbStop, __ATOMIC_RELAXED) || (hs_graph_bfs_stop_early && nHead)))
+      break;
     if (nHead == nLevelEnd) {             /* the next level's nodes are deeper */
       nLevelEnd = nTail;
       if ((rc = bfs_level(l, nHead)) != HS_OK) break;
@@ -334,7 +339,10 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
              .rcRev = HS_ERR, .rcPaths = HS_ERR};
   p->rows.aRow = NULL;                        /* b's now */
   int rc = build_dominators(g, &b, hs_graph_two_threads(g->nObj));
-  if (b.bThread) pthread_join(b.th, NULL);    /* the DFS failed before after_dfs */
+  if (b.bThread) {                            /* the DFS failed before after_dfs */
+    __atomic_store_n(&b.bStop, 1, __ATOMIC_RELAXED);
+    pthread_join(b.th, NULL);
+  }
   if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
   if (rc == HS_OK && !b.bSide && (b.rcPaths = bfs_start(g, NULL, &b.log)) == HS_OK &&

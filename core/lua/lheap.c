@@ -495,7 +495,7 @@ static int domtree_gc(lua_State *L) {
 ** lists.  A counting sort by dominator (children in id order), then each
 ** node's children sorted by retained size: O(n) plus a sort of each list
 ** (most hold one to three), where one sort of every object cost 0.9 s of
-** CPU on 8.4 M objects.  4 bytes per object kept, 4 per object of
+** CPU on 8.4 M objects.  8 bytes per object kept, 4 per object of
 ** scratch. */
 static int l_domtree(lua_State *L) {
   hs_graph *g = checkgraph(L, NULL);

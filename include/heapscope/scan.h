@@ -72,7 +72,8 @@ int hs_scan_pools(const hs_heap *h, const hs_graph *g, hs_pool_hit **paOut, uint
 ** v then heads a chain of like objects (a linked list, a ring), which is
 ** where they accumulate, rather than the chain's far end.  aTo[k] gets the
 ** point, aSteps[k] the steps taken, and aLike[k] (when aLike is not NULL)
-** hs_dom_like's count for the point, in the same scratch.  O(nObj) time
+** hs_dom_summarize's nLike for the points aTo, found in the same scratch
+** and walking up only from objects of a point's size.  O(nObj) time
 ** and 4 bytes per object of scratch.  Returns HS_OK, HS_ENOMEM or HS_ERR
 ** (interrupted). */
 int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
@@ -104,13 +105,6 @@ typedef struct hs_dom_summary {
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
                      uint64_t nBigMin, hs_dom_summary *aOut);
 
-/* hs_dom_summarize's nLike alone, aLike[k] for aTop[k]: the objects of
-** each top's part shaped like it.  Only objects of a top's size (a filter
-** of one read per object) walk up to their top, so on a large heap this
-** costs a fraction of the summary.  Returns HS_OK, HS_ENOMEM or HS_ERR
-** (interrupted). */
-int hs_dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                uint64_t *aLike);
 
 /* Pointer-free objects (buffers) reachable within a few steps from the
 ** arrays aArr[0..n) of a pool that the arrays do not dominate: something

@@ -13,9 +13,10 @@
 #   load       heapscope's loader (heapload load)
 #   graph T=1  load + graph + dominators + retained + BFS, one thread
 #   graph T=2  the same with two threads (HEAPSCOPE_THREADS=2)
-#   top_retainers   the same and the first top_retainers(10) (the dominator
-#              tree's child lists and subtree counts, the rows' accumulation
-#              points and root paths: the issue's own measure of the graph)
+#   top_retainers   the same and the first top_retainers(10) (the tree's
+#              top level from the idom column, the rows' accumulation points,
+#              like counts and root paths: the issue's own measure of the
+#              graph)
 #   reopen     heapscope with the index file written by the run before
 #              (the graph's sections are checked on its first use)
 #   reopen objects   the same with a query that reads only the objects

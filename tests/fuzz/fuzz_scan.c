@@ -4,7 +4,7 @@
  * taken for a candidate array (minimum size 1) so that every header reader
  * of core/graph/scan.c runs over whatever the contents hold; then the
  * dominator-tree walks of core/graph/domwalk.c from the first objects (the
- * like counts hs_dom_like finds must be the summary's).
+ * like counts of the accumulation points must be the summary's).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,19 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n) {
     hs_dom_summary aSum[64];
     uint64_t aLike[64];
     for (uint32_t k = 0; k < nTop; k++) aId[k] = k;
-    uint64_t aToLike[64];
-    if (hs_dom_accumulation(c->pHeap, g, aId, nTop, 0.7, aTo, aSteps, aToLike) == HS_OK &&
-        hs_dom_like(c->pHeap, g, aTo, nTop, aLike) == HS_OK)
-      for (uint32_t k = 0; k < nTop; k++) {
-        if (aToLike[k] != aLike[k]) abort();   /* the same count in the walk's scratch */
-        nSum += aTo[k] + aSteps[k] + aToLike[k];
-      }
-    if (hs_dom_summarize(c->pHeap, g, aId, nTop, 64, aSum) == HS_OK &&
-        hs_dom_like(c->pHeap, g, aId, nTop, aLike) == HS_OK)
+    if (hs_dom_accumulation(c->pHeap, g, aId, nTop, 0.7, aTo, aSteps, aLike) == HS_OK &&
+        hs_dom_summarize(c->pHeap, g, aTo, nTop, 64, aSum) == HS_OK)
       for (uint32_t k = 0; k < nTop; k++) {
         if (aLike[k] != aSum[k].nLike) abort();   /* the like count is the summary's */
-        nSum += aSum[k].nObj + aSum[k].nLike + aSum[k].nSite;
+        nSum += aTo[k] + aSteps[k] + aLike[k];
       }
+    if (hs_dom_summarize(c->pHeap, g, aId, nTop, 64, aSum) == HS_OK)
+      for (uint32_t k = 0; k < nTop; k++) nSum += aSum[k].nObj + aSum[k].nLike + aSum[k].nSite;
     hs_pool_hit *aPool = NULL;
     uint64_t nPool = 0, nAl, nAlBytes;
     uint32_t iFirst;

@@ -18,6 +18,7 @@
 
 #include "heapscope/graph.h"
 #include "heapscope/heap.h"
+#include "graph/dominators.h"
 #include "lib/domiter.h"
 #include "testutil.h"
 
@@ -638,14 +639,20 @@ static void test_threads_same_graph(void **state) {
       hs_caselist_free(&cl);
       continue;
     }
-    hs_graph *g1 = NULL, *g2 = NULL;
+    hs_graph *g1 = NULL, *g2 = NULL, *g3 = NULL;
     hs_graph_threads = 1;
     assert_int_equal(hs_graph_from_heap(c->pHeap, &g1), HS_OK);
     hs_graph_threads = 2;
     assert_int_equal(hs_graph_from_heap(c->pHeap, &g2), HS_OK);
+    /* the BFS's walk stopped partway and resumed by the other thread */
+    hs_graph_bfs_stop_early = 1;
+    assert_int_equal(hs_graph_from_heap(c->pHeap, &g3), HS_OK);
+    hs_graph_bfs_stop_early = 0;
     hs_graph_threads = 0;
     assert_true(g1->nEdge > 1000);
     same_graph(g1, g2);
+    same_graph(g1, g3);
+    hs_graph_free(g3);
     assert_int_equal(g1->nDropped, g2->nDropped);
     assert_int_equal(g1->nRootDropped, g2->nRootDropped);
     hs_graph_free(g1);
