@@ -532,13 +532,11 @@ int hs_dominators_ex(uint32_t nNode, uint32_t iRoot, const uint32_t *aStart,
   ** its own to its idom's. */
   if (aR) halves(own_sizes, &t, 1, n + 1, bTwo);
   halves(leaf_idoms, &t, 0, nNode, bTwo);
-  if (aC)
+  if (aR)
     for (uint32_t w = n; w >= 2; w--) {
       aR[aDom[w]] += aR[w];
-      aC[aDom[w]] += aC[w];
+      if (aC) aC[aDom[w]] += aC[w];
     }
-  else if (aR)
-    for (uint32_t w = n; w >= 2; w--) aR[aDom[w]] += aR[w];
   /* 5. Back to node space, in place over aNum.  With aOrder, the reached
   ** leaves follow the numbers' nodes in it, in node order (after their
   ** idoms, as promised). */

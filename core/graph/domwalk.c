@@ -52,8 +52,29 @@ static void owners_init(const hs_graph *g, const uint32_t *aTop, uint32_t n, uin
     if (aTop[k] < g->nObj) aOwner[aTop[k]] = k + 1;
 }
 
+/* hs_dom_summarize's nLike alone, aLike[k] for aTop[k], over aOwner
+** (nObj+1 words, zeroed): only an object of a top's size (a filter of one
+** read per object) can be like one, and only those walk up to their
+** top, so on a large heap this costs a fraction of the summary. */
 static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                    uint32_t *aOwner, uint64_t *aLike);
+                    uint32_t *aOwner, uint64_t *aLike) {
+  uint64_t aSizes[64] = {0};
+  memset(aLike, 0, (size_t)n * sizeof *aLike);
+  owners_init(g, aTop, n, aOwner);
+  for (uint32_t k = 0; k < n; k++)
+    if (aTop[k] < g->nObj) {
+      uint32_t b = size_bit(h->aSize[aTop[k]]);
+      aSizes[b >> 6] |= 1ull << (b & 63);
+    }
+  for (uint32_t i = 0; i < g->nObj; i++) {
+    if ((i & 0xffff) == 0 && hs_checkpoint()) return HS_ERR;
+    uint32_t b = size_bit(h->aSize[i]);
+    if (!(aSizes[b >> 6] >> (b & 63) & 1)) continue;
+    uint32_t o = owner_of(g, aOwner, i);
+    if (o != HS_NONE && like(h, i, aTop[o - 1])) aLike[o - 1]++;
+  }
+  return HS_OK;
+}
 
 int hs_dom_accumulation(const hs_heap *h, const hs_graph *g, const uint32_t *aFrom, uint32_t n,
                         double ratio, uint32_t *aTo, uint32_t *aSteps, uint64_t *aLike) {
@@ -176,30 +197,6 @@ done:
   free(aMap);
   free(aOwner);
   return rc;
-}
-
-/* hs_dom_summarize's nLike alone, aLike[k] for aTop[k], over aOwner
-** (nObj+1 words, zeroed): only an object of a top's size (a filter of one
-** read per object) can be like one, and only those walk up to their
-** top, so on a large heap this costs a fraction of the summary. */
-static int dom_like(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
-                    uint32_t *aOwner, uint64_t *aLike) {
-  uint64_t aSizes[64] = {0};
-  memset(aLike, 0, (size_t)n * sizeof *aLike);
-  owners_init(g, aTop, n, aOwner);
-  for (uint32_t k = 0; k < n; k++)
-    if (aTop[k] < g->nObj) {
-      uint32_t b = size_bit(h->aSize[aTop[k]]);
-      aSizes[b >> 6] |= 1ull << (b & 63);
-    }
-  for (uint32_t i = 0; i < g->nObj; i++) {
-    if ((i & 0xffff) == 0 && hs_checkpoint()) return HS_ERR;
-    uint32_t b = size_bit(h->aSize[i]);
-    if (!(aSizes[b >> 6] >> (b & 63) & 1)) continue;
-    uint32_t o = owner_of(g, aOwner, i);
-    if (o != HS_NONE && like(h, i, aTop[o - 1])) aLike[o - 1]++;
-  }
-  return HS_OK;
 }
 
 int hs_reaches_self(const hs_graph *g, const uint32_t *aObj, uint32_t n, uint64_t nBudget,

@@ -247,9 +247,10 @@ static void *side_thread(void *p) {
   return NULL;
 }
 
-/* Beside the semidominators (hs_dom_opts.xBeside), once th is joined: the
-** rest of the walk, and the placing. */
-static void *beside_semi(void *p) {
+/* The rest of the BFS's walk (all of it when the side thread did not start
+** it), and the placing: beside the semidominators (hs_dom_opts.xBeside),
+** once th is joined, or after the dominators on one thread. */
+static void *paths_finish(void *p) {
   build *b = p;
   if (b->rcPaths == HS_OK && !b->log.bDone) b->rcPaths = bfs_walk(b->g, b->aLeaf, &b->log, NULL);
   if (b->rcPaths == HS_OK) b->rcPaths = paths_place(b->g, &b->log);
@@ -287,7 +288,7 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
   hs_dfs_rows_fill(&b->rows, nNode, g->aFwdStart, g->aFwdDst, b->aLeaf, 0, b->vSplit);
   if (b->bThread) pthread_barrier_wait(&b->bar); /* destroyed once th is joined */
   hs_dom_opts o = {.aLeaf = b->aLeaf, .xAfterDfs = after_dfs, .pArg = b,
-                   .xBeside = b->bSide ? beside_semi : NULL, .bTwo = bTwo,
+                   .xBeside = b->bSide ? paths_finish : NULL, .bTwo = bTwo,
                    .aSize = g->aSize, .aRetained = g->aRetained, .aCount = g->aCount,
                    .pnGoneBytes = &g->nUnreachableBytes, .pRows = &b->rows,
                    .pSpare = b->pSpare};
@@ -345,9 +346,8 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
   }
   if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
-  if (rc == HS_OK && !b.bSide && (b.rcPaths = bfs_start(g, NULL, &b.log)) == HS_OK &&
-      (b.rcPaths = bfs_walk(g, p->aLeaf, &b.log, NULL)) == HS_OK)
-    b.rcPaths = paths_place(g, &b.log);
+  if (rc == HS_OK && !b.bSide && (b.rcPaths = bfs_start(g, NULL, &b.log)) == HS_OK)
+    paths_finish(&b);
   bfs_log_free(&b.log);                       /* when not placed */
   hs_progress_done();
   if (rc == HS_OK && (rc = b.rcPaths) == HS_OK) {

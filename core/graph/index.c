@@ -19,8 +19,9 @@
  * would be wrong in a forged file: every id in range, the dominator tree a
  * tree (depth[v] = depth[idom v] + 1), shallow sizes equal to the dump's
  * objects, every retained size equal to its own size plus its dominator
- * children's and every count 1 plus theirs, and the reverse edges the transpose of the forward ones by
- * count.  An index failing any check is rebuilt, never believed.
+ * children's and every count 1 plus theirs, and the reverse edges the
+ * transpose of the forward ones by count.  An index failing any check is
+ * rebuilt, never believed.
  *
  * Writing goes to <index>.tmp<pid>, renamed into place when complete; a run
  * interrupted meanwhile unlinks it (hs_index_abort_tmp, async-signal-safe),

@@ -192,12 +192,12 @@ static inline uint32_t hs_find_between(const uint64_t *aAddr, const uint64_t *aS
   return p - aAddr[lo] < aSize[lo] ? lo : HS_NONE;
 }
 
-/* The object containing p, or HS_NONE. */
 /* The page of p; nPage or more when p is outside the directory. */
 static inline uint64_t hs_pagedir_page(const hs_pagedir *d, uint64_t p) {
   return p < d->iBase ? d->nPage : (p - d->iBase) >> d->nShift;
 }
 
+/* The object containing p, or HS_NONE. */
 static inline uint32_t hs_pagedir_find(const hs_pagedir *d, const uint64_t *aAddr,
                                        const uint64_t *aSize, uint64_t p) {
   uint64_t k = hs_pagedir_page(d, p);

@@ -105,7 +105,6 @@ typedef struct hs_dom_summary {
 int hs_dom_summarize(const hs_heap *h, const hs_graph *g, const uint32_t *aTop, uint32_t n,
                      uint64_t nBigMin, hs_dom_summary *aOut);
 
-
 /* Pointer-free objects (buffers) reachable within a few steps from the
 ** arrays aArr[0..n) of a pool that the arrays do not dominate: something
 ** outside the pool references them too.  *pnObj and *pnBytes get their
