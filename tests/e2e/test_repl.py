@@ -347,6 +347,10 @@ def main():
         s = Session(home4, args=("--no-cache", dump))
         s.expect(PROMPT, timeout=60)
         s.send("#case.heap:top_retainers(1)\n")
+        # Ctrl-C only once the line is accepted (readline echoes its end):
+        # one sent while readline still holds the line (a loaded machine
+        # that has not read it yet) cancels the line, not the build.
+        s.expect(rb"top_retainers\(1\)\r?\n", timeout=60)
         time.sleep(0.1)
         s.send("\x03")
         ok(s.expect(rb"interrupted \(Ctrl-C\)(.|\n)*?" + PROMPT, timeout=60), name, s.recent())
