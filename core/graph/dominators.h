@@ -100,7 +100,9 @@ typedef struct hs_dom_opts {
   ** here); their aRow is taken over (set to NULL; after the DFS its memory
   ** holds the predecessors, freed after the semidominators). */
   hs_dfs_rows *pRows;
-  /* Blocks to take the scratch arrays from (NULL: malloc). */
+  /* Blocks to take the scratch arrays from (NULL: malloc), and where they
+  ** are given back at the end (four blocks of (nNode+1) words, one of
+  ** them double), their pages still in memory for the caller's next use. */
   hs_spare *pSpare;
 } hs_dom_opts;
 

@@ -6,9 +6,10 @@
  *
  * Memory while building, n objects (l of them leaves) and m edges: forward
  * CSR 8n + 8m, reverse CSR 4n + 4m, results 24n, the leaf bitmap n/8, the
- * dominators' scratch 28n, and during the DFS its rows, 8(n - l) + 4m; with
- * one thread the scratch is freed before the BFS's queue and bitmap (4n +
- * n/8) are allocated, with two they live side by side.
+ * dominators' scratch 28n, and during the DFS its rows, 8(n - l) + 4m.  The
+ * BFS's log (8n + n/8 while it walks) lives beside the dominators' scratch
+ * with two threads; with one it is made after them, its queue in their
+ * scratch, which also holds the parents and depths at the end.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -194,22 +195,43 @@ static int bfs_walk(const hs_graph *g, const uint64_t *aLeaf, bfs_log *l, const 
   return rc;
 }
 
+/* One half of paths_place: the parents or the depths. */
+typedef struct placing {
+  const bfs_log *l;
+  uint32_t nNode;
+  uint32_t *a;
+  int bDepth;
+} placing;
+
+static void *place_half(void *pArg) {
+  placing *x = pArg;
+  const bfs_log *l = x->l;
+  uint32_t *a = x->a;
+  if (!x->bDepth) {
+    for (uint32_t v = 0; v < x->nNode; v++) a[v] = HS_NONE;
+    for (uint32_t k = 0; k < l->n; k++) a[l->aNode[k]] = l->aFrom[k];
+  } else {
+    memset(a, 0, (size_t)x->nNode * sizeof *a);
+    for (uint32_t d = 1; d < l->nLev; d++)
+      for (uint32_t k = l->aLev[d]; k < l->aLev[d + 1]; k++) a[l->aNode[k]] = d;
+  }
+  return NULL;
+}
+
 /* The log's parents and depths written at their nodes (g->aParent,
-** g->aDepth; HS_NONE and 0 where none was reached); frees the log. */
-static int paths_place(hs_graph *g, bfs_log *l) {
+** g->aDepth; HS_NONE and 0 where none was reached), each on its own
+** thread when bTwo, in blocks from pSpare (the dominators' scratch, its
+** pages in memory already); frees the log. */
+static int paths_place(hs_graph *g, bfs_log *l, hs_spare *pSpare, int bTwo) {
   uint32_t nNode = g->nObj + 1;
-  uint32_t *aParent = g->aParent = malloc((size_t)nNode * sizeof *aParent);
-  if (!aParent) {
+  g->aParent = hs_spare_take(pSpare, (size_t)nNode * sizeof *g->aParent);
+  g->aDepth = hs_spare_take(pSpare, (size_t)nNode * sizeof *g->aDepth);
+  if (!g->aParent || !g->aDepth) {
     bfs_log_free(l);
     return HS_ENOMEM;
   }
-  for (uint32_t v = 0; v < nNode; v++) aParent[v] = HS_NONE;
-  for (uint32_t k = 0; k < l->n; k++) aParent[l->aNode[k]] = l->aFrom[k];
-  uint32_t *aDepth = g->aDepth = l->aFrom;    /* read; now the depths */
-  l->aFrom = NULL;
-  memset(aDepth, 0, (size_t)nNode * sizeof *aDepth);
-  for (uint32_t d = 1; d < l->nLev; d++)
-    for (uint32_t k = l->aLev[d]; k < l->aLev[d + 1]; k++) aDepth[l->aNode[k]] = d;
+  placing a = {l, nNode, g->aParent, 0}, b = {l, nNode, g->aDepth, 1};
+  hs_run_two(place_half, &a, &b, bTwo);
   bfs_log_free(l);
   return HS_OK;
 }
@@ -217,8 +239,9 @@ static int paths_place(hs_graph *g, bfs_log *l) {
 /* The build after the forward edges: the dominators on the calling thread;
 ** with two threads, the reverse edges and then the BFS's walk on the other
 ** while the dominators' DFS runs (neither needs what the other makes), the
-** walk stopped when the DFS ends, the predecessors on both, and the rest of
-** the walk and the BFS's placing beside the semidominators. */
+** walk stopped when the DFS ends, the predecessors on both, the rest of
+** the walk beside the semidominators, and the BFS's placing on both after
+** the dominators (in their scratch). */
 typedef struct build {
   hs_graph *g;
   const uint64_t *aLeaf;
@@ -248,12 +271,11 @@ static void *side_thread(void *p) {
 }
 
 /* The rest of the BFS's walk (all of it when the side thread did not start
-** it), and the placing: beside the semidominators (hs_dom_opts.xBeside),
-** once th is joined, or after the dominators on one thread. */
-static void *paths_finish(void *p) {
+** it): beside the semidominators (hs_dom_opts.xBeside), once th is joined,
+** or after the dominators on one thread. */
+static void *paths_walk_rest(void *p) {
   build *b = p;
   if (b->rcPaths == HS_OK && !b->log.bDone) b->rcPaths = bfs_walk(b->g, b->aLeaf, &b->log, NULL);
-  if (b->rcPaths == HS_OK) b->rcPaths = paths_place(b->g, &b->log);
   return NULL;
 }
 
@@ -288,7 +310,7 @@ static int build_dominators(hs_graph *g, build *b, int bTwo) {
   hs_dfs_rows_fill(&b->rows, nNode, g->aFwdStart, g->aFwdDst, b->aLeaf, 0, b->vSplit);
   if (b->bThread) pthread_barrier_wait(&b->bar); /* destroyed once th is joined */
   hs_dom_opts o = {.aLeaf = b->aLeaf, .xAfterDfs = after_dfs, .pArg = b,
-                   .xBeside = b->bSide ? paths_finish : NULL, .bTwo = bTwo,
+                   .xBeside = b->bSide ? paths_walk_rest : NULL, .bTwo = bTwo,
                    .aSize = g->aSize, .aRetained = g->aRetained, .aCount = g->aCount,
                    .pnGoneBytes = &g->nUnreachableBytes, .pRows = &b->rows,
                    .pSpare = b->pSpare};
@@ -339,15 +361,19 @@ int hs_graph_from_prep(hs_graph_prepared *p, uint32_t *aStart, uint32_t *aDst, u
   build b = {.g = g, .aLeaf = p->aLeaf, .rows = p->rows, .pSpare = &p->spare,
              .rcRev = HS_ERR, .rcPaths = HS_ERR};
   p->rows.aRow = NULL;                        /* b's now */
-  int rc = build_dominators(g, &b, hs_graph_two_threads(g->nObj));
+  int bTwo = hs_graph_two_threads(g->nObj);
+  int rc = build_dominators(g, &b, bTwo);
   if (b.bThread) {                            /* the DFS failed before after_dfs */
     __atomic_store_n(&b.bStop, 1, __ATOMIC_RELAXED);
     pthread_join(b.th, NULL);
   }
   if (b.bSide) pthread_barrier_destroy(&b.bar); /* th has left it */
   free(b.rows.aRow);                          /* when the DFS did not take it */
-  if (rc == HS_OK && !b.bSide && (b.rcPaths = bfs_start(g, NULL, &b.log)) == HS_OK)
-    paths_finish(&b);
+  if (rc == HS_OK && !b.bSide &&
+      (b.rcPaths = bfs_start(g, hs_spare_take(b.pSpare, (g->nObj + 1) * sizeof(uint32_t)),
+                             &b.log)) == HS_OK)
+    paths_walk_rest(&b);
+  if (rc == HS_OK && b.rcPaths == HS_OK) b.rcPaths = paths_place(g, &b.log, b.pSpare, bTwo);
   bfs_log_free(&b.log);                       /* when not placed */
   hs_progress_done();
   if (rc == HS_OK && (rc = b.rcPaths) == HS_OK) {
