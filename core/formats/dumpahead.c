@@ -3,7 +3,7 @@
  *
  * The records are varint-framed: where one ends is known only by parsing
  * everything before it, so the dump cannot simply be cut in two.  The
- * read-ahead guesses instead.  From a point past the middle of the object
+ * read-ahead guesses instead.  From a point two fifths into the object
  * records it looks for a byte from which SYNC_RECORDS object records in a
  * row parse strictly (an object tag, an address inside the heap, a length
  * that fits, field kinds 1..3 at ascending offsets inside the object, as
@@ -26,6 +26,10 @@
  * read-ahead stopped, the loader reads the next record itself, so anything
  * to report (a skipped record, a cut) is reported by the one reader.
  *
+ * Its parse done, the thread faults in the loader's columns a block ahead
+ * of the taking (hs_ahead_cols): new pages cost about as much as the
+ * taking itself, and the thread is idle by then.
+ *
  * Memory: 32 bytes per record parsed ahead (a Go dump spends 60-90 bytes
  * on an object record), at most half the dump's size in all, freed as the
  * loader takes them; the thread hands back the file pages behind it as the
@@ -35,6 +39,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/base.h"
 #include "formats/dumpahead.h"
@@ -45,6 +50,9 @@ int hs_ahead_patient;
 #define SYNC_RECORDS 16       /* clean records in a row that make a start */
 #define SYNC_SEARCH ((uint64_t)64 << 20) /* bytes searched for one */
 #define CHUNK 65536           /* records per block handed over */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels say EINVAL: no harm */
+#endif
 
 int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o) {
   uint64_t n, iMin;
@@ -93,6 +101,7 @@ struct hs_ahead {
   int bThread;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  pthread_cond_t cvCols;    /* the loader has begun taking: cols is set */
   int bKnown;               /* iStart is decided (atomic) */
   uint64_t iStart;          /* where it began (UINT64_MAX: nowhere) */
   /* under mu */
@@ -100,6 +109,9 @@ struct hs_ahead {
   int bDone;                /* no more chunks come; iStop is set */
   uint64_t iStop;           /* the offset after its last record */
   int bCancel;              /* the loader does not want the rest */
+  int bCols;                /* cols is set */
+  hs_ahead_cols cols;
+  uint64_t nTaken;          /* records the loader has taken (atomic) */
 };
 
 /* One object record from r, strictly (the start's test); 1 if clean.  It
@@ -162,6 +174,28 @@ static void publish(hs_ahead *a, chunk *c) {
   pthread_mutex_unlock(&a->mu);
 }
 
+/* After the parse (nRec records): waits for the loader to begin taking,
+** then faults in its columns where the records go, a block at a time,
+** skipping the blocks it has taken, until all are done or the loader is. */
+static void fault_in_columns(hs_ahead *a, uint64_t nRec) {
+  pthread_mutex_lock(&a->mu);
+  while (!a->bCols && !a->bCancel) pthread_cond_wait(&a->cvCols, &a->mu);
+  hs_ahead_cols cols = a->cols;
+  int bGo = a->bCols && !a->bCancel && cols.nCap;
+  pthread_mutex_unlock(&a->mu);
+  for (uint64_t k = 0; bGo && k < nRec && cols.iBase + k < cols.nCap; k += CHUNK) {
+    if (k + CHUNK <= __atomic_load_n(&a->nTaken, __ATOMIC_RELAXED)) continue;
+    uint64_t iLo = cols.iBase + k, iHi = iLo + (nRec - k < CHUNK ? nRec - k : CHUNK);
+    if (iHi > cols.nCap) iHi = cols.nCap;
+    for (int i = 0; i < 3; i++) {
+      uintptr_t p0 = (uintptr_t)((uint64_t *)cols.ap[i] + iLo) & ~(uintptr_t)4095;
+      uintptr_t p1 = (uintptr_t)((uint64_t *)cols.ap[i] + iHi) & ~(uintptr_t)4095;
+      if (p1 > p0) madvise((void *)p0, p1 - p0, MADV_POPULATE_WRITE);
+    }
+    if (cancelled(a)) break;
+  }
+}
+
 static void *ahead_run(void *pArg) {
   hs_ahead *a = pArg;
   uint64_t iStart = find_start(a);
@@ -201,6 +235,7 @@ static void *ahead_run(void *pArg) {
   a->bDone = 1;
   pthread_cond_signal(&a->cv);
   pthread_mutex_unlock(&a->mu);
+  fault_in_columns(a, nRec);
   return NULL;
 }
 
@@ -211,14 +246,18 @@ hs_ahead *hs_ahead_start(const uint8_t *pBase, uint64_t n, uint64_t iFirst,
   if (!a) return NULL;
   a->pBase = pBase;
   a->n = n;
-  /* Half each: the loader also takes the records it is handed (a fifth of
-  ** the cost of reading them), but it starts first and the read-ahead has
-  ** to find its start; measured on tests/bench/realheap.sh. */
-  a->iFrom = iFirst + (n - iFirst) / 2;
+  /* The loader reads the first two fifths and takes the rest: taking
+  ** costs it about half as much as reading (the columns' new pages, even
+  ** faulted in ahead), while the read-ahead, done, only faults them in.
+  ** Measured on tests/bench/realheap.sh, paired against halving the
+  ** records: 0.90x the load's time (16 pairs); 0.35 of them gave 0.93x,
+  ** 0.45 gave 0.97x (10 pairs). */
+  a->iFrom = iFirst + (n - iFirst) / 5 * 2;
   a->f = *f;
   a->bMapped = bMapped;
   pthread_mutex_init(&a->mu, NULL);
   pthread_cond_init(&a->cv, NULL);
+  pthread_cond_init(&a->cvCols, NULL);
   a->bThread = pthread_create(&a->th, NULL, ahead_run, a) == 0;
   if (!a->bThread) {
     hs_ahead_free(a);
@@ -238,9 +277,14 @@ uint64_t hs_ahead_at(const hs_ahead *a) {
 }
 
 int hs_ahead_take(hs_ahead *a, int (*xTake)(void *, const hs_objrec *), void *pArg,
-                  uint64_t *piStop, uint64_t *pnTaken) {
+                  const hs_ahead_cols *pCols, uint64_t *piStop, uint64_t *pnTaken) {
   uint64_t nTaken = 0, iStop = a->iStart;
   int rc = HS_OK;
+  pthread_mutex_lock(&a->mu);
+  if (pCols) a->cols = *pCols;
+  a->bCols = 1;
+  pthread_cond_signal(&a->cvCols);
+  pthread_mutex_unlock(&a->mu);
   for (;;) {
     pthread_mutex_lock(&a->mu);
     while (!a->pHead && !a->bDone) pthread_cond_wait(&a->cv, &a->mu);
@@ -262,6 +306,7 @@ int hs_ahead_take(hs_ahead *a, int (*xTake)(void *, const hs_objrec *), void *pA
         iStop = o.iRec;                       /* the loader stops at it */
     }
     free(c);
+    __atomic_store_n(&a->nTaken, nTaken, __ATOMIC_RELAXED);
     if (rc != HS_OK) break;
   }
   if (rc == HS_OK) {                          /* all taken: where the thread stopped */
@@ -279,6 +324,7 @@ void hs_ahead_free(hs_ahead *a) {
   if (a->bThread) {
     pthread_mutex_lock(&a->mu);
     a->bCancel = 1;
+    pthread_cond_signal(&a->cvCols);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->th, NULL);
   }
@@ -288,5 +334,6 @@ void hs_ahead_free(hs_ahead *a) {
   }
   pthread_mutex_destroy(&a->mu);
   pthread_cond_destroy(&a->cv);
+  pthread_cond_destroy(&a->cvCols);
   free(a);
 }

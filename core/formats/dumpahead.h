@@ -34,7 +34,7 @@ enum { OBJREC_OK = 0, OBJREC_BADFIELD = 1, OBJREC_WRAPS = 2 };
 int hs_objrec_read(rd *r, const hs_dumpfmt *f, uint64_t iRec, hs_objrec *o);
 
 /* The read-ahead: a second thread that parses the object records from a
-** place past the middle while the loader reads the first part, so that the
+** place two fifths in while the loader reads the first part, so that the
 ** loader, once there, takes them already parsed instead of reading them.
 ** See dumpahead.c for why the result is the one-thread load's. */
 typedef struct hs_ahead hs_ahead;
@@ -55,12 +55,26 @@ uint64_t hs_ahead_from(const hs_ahead *a);
 ** arriving there.  UINT64_MAX: it found no place to begin. */
 uint64_t hs_ahead_at(const hs_ahead *a);
 
+/* The loader's columns (8 bytes an object) that the records taken will
+** be written to, from object iBase on.  The read-ahead, once its parse is
+** done, faults them in (MADV_POPULATE_WRITE) a block ahead of the taking,
+** so that the loader writes to pages already there instead of taking a
+** fault every 512 objects.  Only a hint: populating writes nothing, so a
+** column the loader moves meanwhile (a regrow) costs a populated range
+** for nothing, never a wrong byte. */
+typedef struct hs_ahead_cols {
+  void *ap[3];
+  uint64_t nCap;            /* the columns' length in objects; 0: nothing to fault in */
+  uint64_t iBase;
+} hs_ahead_cols;
+
 /* Hands each record the read-ahead parsed, in dump order, to xTake (which
 ** returns HS_OK to go on), waiting for those still being parsed.  *piStop
 ** gets the offset after the last one taken (where the loader reads on),
-** *pnTaken their number.  Returns HS_OK, or what xTake returned. */
+** *pnTaken their number.  Returns HS_OK, or what xTake returned.  pCols
+** (NULL: none) says where xTake writes them. */
 int hs_ahead_take(hs_ahead *a, int (*xTake)(void *, const hs_objrec *), void *pArg,
-                  uint64_t *piStop, uint64_t *pnTaken);
+                  const hs_ahead_cols *pCols, uint64_t *piStop, uint64_t *pnTaken);
 
 /* Stops the thread (if running) and frees everything; NULL is a no-op. */
 void hs_ahead_free(hs_ahead *a);

@@ -636,7 +636,8 @@ static int meet_ahead(loader *l, uint64_t *piRec, uint64_t *pnRec, int *pbTaken)
   if (iAt == *piRec) {
     uint64_t iStop, nTaken;
     taking t = {l, 0};
-    rc = hs_ahead_take(l->pAhead, take_ahead, &t, &iStop, &nTaken);
+    hs_ahead_cols cols = {{l->aAddr, l->aSize, l->aContentOff}, l->nObjCap, l->nObj};
+    rc = hs_ahead_take(l->pAhead, take_ahead, &t, &cols, &iStop, &nTaken);
     l->r.p = l->r.pBase + iStop;
     *pnRec += nTaken;
     *pbTaken = 1;
